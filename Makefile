@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine with only python3 (with venv):
+#   make lessons   every lesson, non-interactive, figures under out/lessons/
+#   make test      the test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: lessons test gradcheck clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamps re-install when the package metadata changes.
+$(VENV)/.installed: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+lessons: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) -m minseq lessons all --out out/lessons
+
+test: $(VENV)/.installed-test
+	MPLBACKEND=Agg $(PY) -m pytest -q
+
+gradcheck: $(VENV)/.installed
+	$(PY) -m minseq gradcheck
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

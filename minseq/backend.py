@@ -1,0 +1,171 @@
+"""The one backend switch: which array library minseq computes with.
+
+Compute code (layers, losses, optimisers, models) never imports numpy; it writes ``xp.tanh(x)``
+with ``from minseq.backend import xp``. ``xp`` is a thin proxy that forwards every attribute to
+the active array module, so ``use_backend`` takes effect everywhere at once, also in modules
+imported before the switch.
+
+    >>> import minseq
+    >>> minseq.use_backend("numpy")        # the default
+    >>> minseq.use_backend("cupy")         # needs CuPy and a CUDA device
+
+The environment variable ``MINSEQ_BACKEND`` chooses the backend when none was chosen in code.
+
+Arrays move between host and device only through the helpers here: ``to_numpy`` (to the host,
+for printing, plotting, metrics and saving) and ``asarray`` (to the active backend).
+"""
+
+import math
+import os
+
+import numpy
+
+BACKENDS = ("numpy", "cupy")
+default_dtype = numpy.float32
+
+
+class BackendError(RuntimeError):
+    """The requested backend cannot be used on this machine."""
+
+
+class _ArrayModule:
+    """Forwards attribute access to the active array module (numpy or cupy).
+
+    The first use applies ``MINSEQ_BACKEND`` (so a bad value fails where arrays are first made,
+    with one clear message, and never at ``import minseq``)."""
+
+    def __init__(self):
+        self._module = None
+        self._name = None
+
+    def _resolve(self):
+        if self._module is None:
+            use_backend(os.environ.get("MINSEQ_BACKEND", "").strip().lower() or "numpy")
+        return self._module
+
+    @property
+    def name(self):
+        self._resolve()
+        return self._name
+
+    def __getattr__(self, attr):
+        return getattr(self._resolve(), attr)
+
+    def __repr__(self):
+        return f"<minseq array module: {self.name}>"
+
+
+xp = _ArrayModule()
+
+
+def _import_cupy():
+    """Import CuPy and prove a CUDA device answers; one clear error otherwise."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise BackendError(
+            "minseq: backend 'cupy' asked for, but CuPy is not installed "
+            f"({exc}; install the 'gpu' or 'gpu-cuda13' extra)") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CuPy raises several driver/runtime error types here
+        raise BackendError(
+            "minseq: backend 'cupy' asked for, but no CUDA device is usable "
+            f"(CuPy is installed; the CUDA runtime said: {exc})") from None
+    if count < 1:
+        raise BackendError(
+            "minseq: backend 'cupy' asked for, but no CUDA device was found "
+            "(CuPy is installed; the CUDA runtime reports 0 devices)")
+    return cupy
+
+
+def use_backend(name):
+    """Make ``name`` ("numpy" or "cupy") the array library of every compute path."""
+    if name not in BACKENDS:
+        raise BackendError(f"minseq: unknown backend {name!r}; expected one of {BACKENDS}")
+    xp._module = _import_cupy() if name == "cupy" else numpy
+    xp._name = name
+
+
+def get_backend():
+    """Name of the active backend: "numpy" or "cupy"."""
+    return xp.name
+
+
+def cupy_available():
+    """(True, "") when CuPy and a CUDA device are usable, else (False, reason)."""
+    try:
+        _import_cupy()
+    except BackendError as exc:
+        return False, str(exc)
+    return True, ""
+
+
+def available_backends():
+    """The backends that work on this machine, numpy first."""
+    return ["numpy"] + (["cupy"] if cupy_available()[0] else [])
+
+
+def is_device_array(a):
+    """True for an array of the active backend (a cupy.ndarray under CuPy)."""
+    return isinstance(a, xp.ndarray)
+
+
+def to_numpy(a):
+    """A host (NumPy) copy or view of ``a``; scalars and NumPy arrays pass through."""
+    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
+        return a.get()
+    return numpy.asarray(a)
+
+
+def asarray(a, dtype=None):
+    """``a`` as an array of the active backend (copied to the device under CuPy)."""
+    if xp.name == "cupy" and type(a).__module__.startswith("cupy"):
+        return a if dtype is None else a.astype(dtype, copy=False)
+    if xp.name == "numpy" and type(a).__module__.startswith("cupy"):
+        a = a.get()
+    return xp.asarray(a, dtype=dtype)
+
+
+def synchronize():
+    """Wait for queued device work (a no-op on NumPy); call before reading a timer."""
+    if xp.name == "cupy":
+        xp.cuda.get_current_stream().synchronize()
+
+
+# Initial values are drawn on the host from one seedable generator, so a seed gives the same
+# weights on NumPy and on CuPy.
+_host_rng = numpy.random.default_rng(0)
+
+
+def manual_seed(seed):
+    """Seed the generator that initialises parameters and seeds dropout."""
+    global _host_rng
+    _host_rng = numpy.random.default_rng(seed)
+
+
+def host_rng(seed=None):
+    """The host generator behind parameter initialisation (numpy.random.Generator), or a new
+    one seeded with ``seed``."""
+    return _host_rng if seed is None else numpy.random.default_rng(seed)
+
+
+def device_rng(seed):
+    """A generator of the active backend, for random numbers drawn during computation."""
+    return xp.random.default_rng(seed)
+
+
+
+def erf(x):
+    """The error function, elementwise, on the active backend (NumPy has none of its own)."""
+    if xp.name == "cupy":
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+    try:
+        from scipy.special import erf as scipy_erf
+    except ImportError:
+        return _math_erf(x).astype(x.dtype, copy=False)
+    return scipy_erf(x)
+
+
+_math_erf = numpy.frompyfunc(math.erf, 1, 1)

@@ -1,0 +1,196 @@
+"""The frame every lesson script shares: flags, steps, printed numbers, checks and figures.
+
+A lesson is a plain script under ``lessons/`` that runs from any directory:
+
+    L = Lesson(__file__, "Dense layers and backpropagation", ids=["A1", "A2"],
+               goals=["compute a dense layer by index and by matrix", ...])
+    with L.step("A1: one dense layer", formula="y = ReLU(W x + b)"):
+        L.show("y", y)
+        L.check_close("index form equals matrix form", y_index, y_matrix)
+    L.erratum("A4", literal="...", standard="...", demo="...")
+    L.savefig(fig, "loss_curve")
+    return L.finish(summary=[...], exercises=[...])
+
+Flags every lesson accepts: ``--step`` (pause after each step), ``--backend numpy|cupy``,
+``--fast`` (smallest settings, for the test suite), ``--full`` (longer training where a lesson
+trains), ``--out DIR`` (figures; default ``out/lessons/<lesson>``). A failed check makes
+``finish`` return 1, so ``make lessons`` fails.
+"""
+
+import argparse
+import contextlib
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # lessons run headless: figures go to files, never to a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import backend  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LESSONS_DIR = REPO_ROOT / "lessons"
+
+
+def parse_args(argv=None, extra=None):
+    p = argparse.ArgumentParser(add_help=True)
+    p.add_argument("--step", action="store_true", help="pause after each step (press Enter)")
+    p.add_argument("--backend", default=None, choices=backend.BACKENDS,
+                   help="array backend (default: MINSEQ_BACKEND or numpy)")
+    p.add_argument("--fast", action="store_true", help="smallest settings (used by the tests)")
+    p.add_argument("--full", action="store_true", help="train longer where the lesson trains")
+    p.add_argument("--out", default=None, help="folder for figures (default out/lessons/NAME)")
+    if extra:
+        extra(p)
+    return p.parse_args(argv)
+
+
+class Lesson:
+    def __init__(self, file, title, ids, goals=(), argv=None, extra_args=None):
+        self.name = Path(file).stem
+        self.title, self.ids, self.goals = title, list(ids), list(goals)
+        self.args = parse_args(argv, extra_args)
+        if self.args.backend:
+            backend.use_backend(self.args.backend)
+        self.out = Path(self.args.out or Path("out") / "lessons" / self.name)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.passed, self.failed, self.figures = [], [], []
+        self._n = 0
+        np.set_printoptions(precision=4, suppress=True, linewidth=100)
+        bar = "=" * 78
+        print(f"{bar}\n{self.title}   [{', '.join(self.ids)}]   backend: {backend.get_backend()}"
+              f"\n{bar}")
+        if self.goals:
+            print("You will learn to:")
+            for g in self.goals:
+                print(f"  - {g}")
+
+    @property
+    def fast(self):
+        return self.args.fast
+
+    @property
+    def full(self):
+        return self.args.full
+
+    # -- narration ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def step(self, title, formula=None):
+        """A numbered step: its title, the formula it computes, then its output."""
+        self._n += 1
+        print(f"\n--- Step {self._n}: {title} " + "-" * max(3, 66 - len(title)))
+        if formula:
+            print(textwrap.indent(formula.strip("\n"), "    "))
+            print()
+        yield
+        if self.args.step:
+            try:
+                input("    [Enter] for the next step ")
+            except EOFError:
+                self.args.step = False
+
+    def say(self, text):
+        print(textwrap.indent(textwrap.fill(textwrap.dedent(text).strip(), 94), "  "))
+
+    def show(self, label, value):
+        """Print a number or array (moved to the host) under ``label``."""
+        host = backend.to_numpy(value)
+        text = np.array2string(host) if host.ndim else f"{host.item():.6g}"
+        pad = " " * (len(label) + 5)
+        print(f"  {label} = " + text.replace("\n", "\n" + pad)
+              + (f"   shape {host.shape}" if host.ndim > 1 else ""))
+
+    def erratum(self, cid, literal, standard, demo=None):
+        """Show a document's formula as printed beside the standard one, never silently fixed."""
+        print(f"\n  ERRATUM {cid}")
+        print(f"    as printed : {literal}")
+        print(f"    standard   : {standard}")
+        if demo:
+            print(textwrap.indent(textwrap.fill(demo, 90), "    why        : ")
+                  .replace("\n    why        : ", "\n                 "))
+
+    # -- checks -------------------------------------------------------------------------
+    def check(self, label, ok, detail=""):
+        ok = bool(ok)
+        (self.passed if ok else self.failed).append(label)
+        print(f"  [{'PASS' if ok else 'FAIL'}] {label}" + (f"  ({detail})" if detail else ""))
+        return ok
+
+    def check_close(self, label, actual, expected, rtol=1e-5, atol=1e-8):
+        a, e = backend.to_numpy(actual), backend.to_numpy(expected)
+        if a.shape != e.shape:
+            return self.check(label, False, f"shapes {a.shape} and {e.shape} differ")
+        err = float(np.max(np.abs(a - e))) if a.size else 0.0
+        return self.check(label, np.allclose(a, e, rtol=rtol, atol=atol),
+                          f"max abs difference {err:.2e}")
+
+    # -- figures ------------------------------------------------------------------------
+    def savefig(self, fig, name):
+        path = self.out / f"{name}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        self.figures.append(path)
+        print(f"  figure saved: {path}")
+        return path
+
+    def finish(self, summary=(), exercises=()):
+        if summary:
+            print("\nSummary")
+            for s in summary:
+                print(textwrap.fill(s, 94, initial_indent="  - ", subsequent_indent="    "))
+        if exercises:
+            print("\nExercises")
+            for i, s in enumerate(exercises, 1):
+                print(textwrap.fill(s, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
+        n = len(self.passed) + len(self.failed)
+        status = "OK" if not self.failed else "FAILED"
+        print(f"\n{self.name}: {status}: {len(self.passed)}/{n} checks passed, "
+              f"{len(self.figures)} figure(s) in {self.out}")
+        for label in self.failed:
+            print(f"  failed: {label}")
+        return 1 if self.failed or n == 0 else 0
+
+
+def lesson_files():
+    """The lesson scripts, in order (``NN_name.py``)."""
+    return sorted(p for p in LESSONS_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def describe(path):
+    """First line of a lesson's docstring, for the listing."""
+    import ast
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else path.stem
+
+
+def run_lessons(paths, flags, out_root=None):
+    """Run lessons as child processes; print one line per lesson and a total; return failures."""
+    import subprocess
+    import time
+    failures = 0
+    env = dict(os.environ, MPLBACKEND="Agg")
+    for path in paths:
+        cmd = [sys.executable, str(path)] + list(flags)
+        if out_root:
+            cmd += ["--out", str(Path(out_root) / path.stem)]
+        t0 = time.perf_counter()
+        quiet = len(paths) > 1
+        proc = subprocess.run(cmd, env=env, text=True,
+                              capture_output=quiet)
+        dt = time.perf_counter() - t0
+        last = (proc.stdout or "").strip().splitlines()[-1:] if quiet else []
+        ok = proc.returncode == 0
+        failures += not ok
+        verdict = last[0] if last and ok else f"FAILED (exit {proc.returncode})"
+        print(f"{'ok  ' if ok else 'FAIL'} {path.stem:<34} {dt:6.1f} s  {verdict}")
+        if quiet and not ok:
+            print(textwrap.indent((proc.stdout or "")[-3000:] + (proc.stderr or "")[-3000:],
+                                  "     | "))
+    print(f"\n{len(paths) - failures}/{len(paths)} lessons passed")
+    return failures

@@ -1,0 +1,100 @@
+"""Losses: ``forward(pred, target)`` returns a 0-d array; ``backward()`` returns dL/dpred.
+
+Every loss is the *mean* over the positions it counts, as PyTorch's default
+``reduction="mean"``. ``backward(grad_out=1.0)`` scales by an upstream gradient when the loss is
+part of a larger objective. Targets get no gradient.
+"""
+
+from .backend import xp
+from .nn import functional as F
+from .nn.checks import check_array, check_same_shape
+from .nn.module import Module
+
+
+class _Loss(Module):
+    grad_inputs = (0,)
+
+    def __call__(self, pred, target):
+        return self.forward(pred, target)
+
+    def backward(self, grad_out=1.0):
+        dpred = self._gradient(*self._take())
+        return dpred if grad_out is None else dpred * dpred.dtype.type(grad_out)
+
+
+class MSELoss(_Loss):
+    """L = mean((pred - target)^2) over every element (catalogue B1); dL/dpred = 2 (pred - t) / N."""
+
+    def forward(self, pred, target):
+        check_array(self, "pred", pred)
+        check_array(self, "target", target, dtype=pred.dtype)
+        check_same_shape(self, "target", target, pred.shape)
+        diff = pred - target
+        self._save(diff)
+        return (diff * diff).mean()
+
+    def _gradient(self, diff):
+        return diff * diff.dtype.type(2.0 / max(diff.size, 1))
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy from logits with integer class targets (catalogue B2).
+
+    pred (N, C) or (B, T, C) logits, target (N,) or (B, T) class ids. Per position,
+    l = logsumexp(z) - z_target = -log softmax(z)_target, finite for logits up to +-1e4.
+    L = mean of l over the positions whose target is not ``ignore_index`` (padding).
+    If every position is ignored, L = 0 and the gradient is zero (PyTorch returns NaN).
+
+    dL/dz = (softmax(z) - onehot(target)) / n_counted, and 0 at ignored positions.
+    """
+
+    def __init__(self, ignore_index=None):
+        super().__init__()
+        self.ignore_index = ignore_index
+
+    def forward(self, pred, target):
+        check_array(self, "pred", pred, min_ndim=2)
+        check_array(self, "target", target, floating=False)
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"{self.name()}: target must hold integer class ids, "
+                            f"got {target.dtype.name}")
+        check_same_shape(self, "target", target, pred.shape[:-1])
+        C = pred.shape[-1]
+        z = pred.reshape(-1, C)                  # (N, C)
+        t = target.reshape(-1)                   # (N,)
+        keep = t != self.ignore_index if self.ignore_index is not None else xp.ones(t.shape, bool)
+        t_safe = xp.where(keep, t, 0)
+        if t.size and (int(t_safe.min()) < 0 or int(t_safe.max()) >= C):
+            raise IndexError(f"{self.name()}: targets must lie in [0, {C}) "
+                             f"(or equal ignore_index={self.ignore_index})")
+        logp = F.log_softmax(z)                  # (N, C)
+        rows = xp.arange(t.size)
+        n = int(keep.sum())
+        self._save(logp, rows, t_safe, keep, n, pred.shape)
+        if n == 0:
+            return xp.zeros((), dtype=pred.dtype)
+        return -(logp[rows, t_safe] * keep).sum() / pred.dtype.type(n)
+
+    def _gradient(self, logp, rows, t_safe, keep, n, shape):
+        dz = xp.exp(logp)                        # softmax(z)
+        dz[rows, t_safe] -= 1.0
+        dz *= (keep / max(n, 1)).astype(dz.dtype)[:, None]
+        return dz.reshape(shape)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits z with targets t in [0, 1] (the standard form of B3):
+
+    l = -[t log sigma(z) + (1 - t) log(1 - sigma(z))] = max(z, 0) - z t + log(1 + e^-|z|),
+    finite for any z. L = mean(l). dL/dz = (sigma(z) - t) / N.
+    """
+
+    def forward(self, pred, target):
+        check_array(self, "pred", pred)
+        check_array(self, "target", target, dtype=pred.dtype)
+        check_same_shape(self, "target", target, pred.shape)
+        self._save(pred, target)
+        return (F.softplus(pred) - pred * target).mean()
+
+    def _gradient(self, pred, target):
+        return (F.sigmoid(pred) - target) * pred.dtype.type(1.0 / max(pred.size, 1))

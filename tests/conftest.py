@@ -1,0 +1,36 @@
+"""Shared fixtures: every layer test runs once per backend; CuPy cases skip without a GPU."""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import settings
+
+import minseq
+from minseq import backend
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+settings.register_profile("minseq", max_examples=25, deadline=None)
+settings.load_profile("minseq")
+
+_CUPY_OK, _CUPY_WHY = backend.cupy_available()
+BACKEND_PARAMS = [
+    pytest.param("numpy", id="numpy"),
+    pytest.param("cupy", id="cupy", marks=pytest.mark.skipif(
+        not _CUPY_OK, reason=f"CuPy backend unavailable: {_CUPY_WHY}")),
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
+def xp(request):
+    """The array module of each available backend, made active for the test."""
+    minseq.use_backend(request.param)
+    minseq.manual_seed(0)
+    yield backend.xp
+    minseq.use_backend("numpy")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
