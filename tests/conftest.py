@@ -4,14 +4,16 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 import minseq
 from minseq import backend
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-settings.register_profile("minseq", max_examples=25, deadline=None)
+# The xp fixture only switches the backend, so hypothesis may reuse it across examples.
+settings.register_profile("minseq", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.load_profile("minseq")
 
 _CUPY_OK, _CUPY_WHY = backend.cupy_available()
