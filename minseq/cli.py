@@ -49,7 +49,7 @@ def _lessons(args):
                              ("--full", args.full)) if on]
     if args.backend:
         flags += ["--backend", args.backend]
-    return 1 if run_lessons(files, flags, args.out) else 0
+    return 1 if run_lessons(files, flags, args.out, quiet=args.which == "all") else 0
 
 
 def _gradcheck_args(p):

@@ -169,8 +169,11 @@ def describe(path):
     return doc.strip().splitlines()[0] if doc.strip() else path.stem
 
 
-def run_lessons(paths, flags, out_root=None):
-    """Run lessons as child processes; print one line per lesson and a total; return failures."""
+def run_lessons(paths, flags, out_root=None, quiet=True):
+    """Run lessons as child processes; return the number that failed.
+
+    quiet: print one line per lesson (its verdict and time) and a total, showing a lesson's
+    output only when it fails; otherwise the lesson prints as it runs (for --step)."""
     import subprocess
     import time
     failures = 0
@@ -180,17 +183,17 @@ def run_lessons(paths, flags, out_root=None):
         if out_root:
             cmd += ["--out", str(Path(out_root) / path.stem)]
         t0 = time.perf_counter()
-        quiet = len(paths) > 1
-        proc = subprocess.run(cmd, env=env, text=True,
-                              capture_output=quiet)
+        proc = subprocess.run(cmd, env=env, text=True, capture_output=quiet)
         dt = time.perf_counter() - t0
-        last = (proc.stdout or "").strip().splitlines()[-1:] if quiet else []
         ok = proc.returncode == 0
         failures += not ok
-        verdict = last[0] if last and ok else f"FAILED (exit {proc.returncode})"
-        print(f"{'ok  ' if ok else 'FAIL'} {path.stem:<34} {dt:6.1f} s  {verdict}")
+        if quiet:
+            lines = proc.stdout.strip().splitlines()
+            verdict = lines[-1].split(": ", 1)[-1] if ok and lines else f"exit {proc.returncode}"
+        else:
+            verdict = "passed" if ok else f"exit {proc.returncode}"
+        print(f"{'ok  ' if ok else 'FAIL'} {path.stem:<30} {dt:6.1f} s  {verdict}")
         if quiet and not ok:
-            print(textwrap.indent((proc.stdout or "")[-3000:] + (proc.stderr or "")[-3000:],
-                                  "     | "))
+            print(textwrap.indent(proc.stdout[-3000:] + proc.stderr[-3000:], "     | "))
     print(f"\n{len(paths) - failures}/{len(paths)} lessons passed")
     return failures
