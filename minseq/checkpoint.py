@@ -1,0 +1,83 @@
+"""Checkpoints: a model's parameters, optimiser state and config in one ``.npz`` file.
+
+Layout of the archive (every entry a plain array, so loading never needs pickle):
+- ``param/<dotted name>``: each parameter, as a host array;
+- ``optim/<name>/<slot>`` and ``optim/steps``: the optimiser state, when one is given;
+- ``config``: a JSON string (a 0-d unicode array) with whatever the caller needs to rebuild the
+  model (its class name and constructor arguments, the epoch, the metrics ...).
+
+Saving is atomic: the archive is written to a temporary file in the same folder, flushed to disk,
+then renamed over the target, so a crash mid-write leaves the previous checkpoint intact.
+Host arrays make a checkpoint saved on the GPU load on the CPU and the reverse.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, truncated, corrupted, or does not fit the model."""
+
+
+def save(path, model, optimizer=None, config=None):
+    """Write ``model`` (and ``optimizer`` state, and a JSON-serialisable ``config``) to ``path``."""
+    path = Path(path)
+    arrays = {f"param/{name}": value for name, value in model.state_dict().items()}
+    if optimizer is not None:
+        arrays.update({f"optim/{k}": np.asarray(v) for k, v in optimizer.state_dict().items()})
+    arrays["config"] = np.array(json.dumps(config or {}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path):
+    """The raw contents: (params dict, optimiser-state dict, config dict). Never unpickles."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            data = {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CheckpointError(f"checkpoint {path}: unreadable, truncated or corrupted ({exc})") from None
+    if "config" not in data:
+        raise CheckpointError(f"checkpoint {path}: not a minseq checkpoint (no 'config' entry)")
+    params = {k[len("param/"):]: v for k, v in data.items() if k.startswith("param/")}
+    optim = {k[len("optim/"):]: v for k, v in data.items() if k.startswith("optim/")}
+    try:
+        config = json.loads(str(data["config"]))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"checkpoint {path}: config is not valid JSON ({exc})") from None
+    return params, optim, config
+
+
+def load(path, model, optimizer=None):
+    """Load parameters (and optimiser state) from ``path`` into ``model``; return the config.
+
+    Every name and shape must match the model: the first mismatch is named in the error."""
+    params, optim, config = read(path)
+    try:
+        model.load_state_dict(params)
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not fit {model.name()}: "
+                              f"{exc.args[0] if exc.args else exc}") from None
+    if optimizer is not None:
+        if not optim:
+            raise CheckpointError(f"checkpoint {path} holds no optimiser state")
+        optimizer.load_state_dict(optim)
+    return config

@@ -1,0 +1,87 @@
+"""Checkpoints: round trip, atomic writes, corrupted files and mismatched models named clearly."""
+
+import numpy as np
+import pytest
+
+from minseq import backend, checkpoint, nn, optim
+
+
+def net(hidden=4):
+    return nn.Sequential(nn.Linear(3, hidden), nn.Tanh(), nn.Linear(hidden, 2))
+
+
+def trained(xp):
+    model = net()
+    opt = optim.Adam(model, lr=0.1)
+    model(xp.ones((2, 3), dtype=xp.float32))
+    model.backward(xp.ones((2, 2), dtype=xp.float32))
+    opt.step()
+    return model, opt
+
+
+def test_round_trip_with_optimiser_and_config(xp, tmp_path):
+    model, opt = trained(xp)
+    path = checkpoint.save(tmp_path / "m.npz", model, opt, {"hidden": 4, "epoch": 3})
+    other, other_opt = net(), optim.Adam(net(), lr=0.1)
+    other_opt.module = other
+    config = checkpoint.load(path, other, other_opt)
+    assert config == {"hidden": 4, "epoch": 3}
+    for (_, a), (_, b) in zip(model.named_parameters(), other.named_parameters()):
+        assert (backend.to_numpy(a) == backend.to_numpy(b)).all()
+    assert other_opt.steps == 1
+    assert np.array_equal(backend.to_numpy(other_opt.state["layers.0.W"]["v"]),
+                          backend.to_numpy(opt.state["layers.0.W"]["v"]))
+
+
+def test_file_holds_host_arrays_only(xp, tmp_path):
+    model, opt = trained(xp)
+    path = checkpoint.save(tmp_path / "m.npz", model, opt)
+    with np.load(path, allow_pickle=False) as archive:
+        assert all(archive[k].dtype != object for k in archive.files)
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(xp, tmp_path, monkeypatch):
+    model, _ = trained(xp)
+    path = checkpoint.save(tmp_path / "m.npz", model, config={"version": 1})
+    before = path.read_bytes()
+
+    def crash(f, **arrays):
+        f.write(b"half an archive")
+        raise OSError("disk full")
+    monkeypatch.setattr(checkpoint.np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoint.save(path, model, config={"version": 2})
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path], "the temporary file was not cleaned up"
+
+
+def test_truncated_file_is_a_clear_error(xp, tmp_path):
+    path = checkpoint.save(tmp_path / "m.npz", net())
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(checkpoint.CheckpointError, match="truncated or corrupted"):
+        checkpoint.load(path, net())
+
+
+def test_pickled_content_is_refused(xp, tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, config=np.array(["{}"]), payload=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(checkpoint.CheckpointError, match="unreadable"):
+        checkpoint.load(path, net())
+
+
+def test_other_shape_names_the_tensor(xp, tmp_path):
+    path = checkpoint.save(tmp_path / "m.npz", net(hidden=4))
+    with pytest.raises(checkpoint.CheckpointError, match=r"'layers.0.W' has shape \(3, 4\), expected \(3, 5\)"):
+        checkpoint.load(path, net(hidden=5))
+
+
+def test_missing_file(xp, tmp_path):
+    with pytest.raises(checkpoint.CheckpointError, match="no such file"):
+        checkpoint.load(tmp_path / "none.npz", net())
+
+
+def test_not_a_checkpoint(xp, tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, x=np.zeros(3))
+    with pytest.raises(checkpoint.CheckpointError, match="not a minseq checkpoint"):
+        checkpoint.load(path, net())
