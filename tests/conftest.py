@@ -12,7 +12,9 @@ from minseq import backend
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # The xp fixture only switches the backend, so hypothesis may reuse it across examples.
+# CI runs derandomized, so a red CI is reproducible; locally each run explores new examples.
 settings.register_profile("minseq", max_examples=25, deadline=None,
+                          derandomize=bool(os.environ.get("CI")),
                           suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.load_profile("minseq")
 
