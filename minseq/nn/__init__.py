@@ -1,6 +1,6 @@
 """Layers and the Module contract; every layer has a hand-written forward and backward."""
 
-from ..losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .activations import GELU, ReLU, Sigmoid, Softmax, Tanh
 from .dropout import Dropout
 from .embedding import Embedding

@@ -5,10 +5,10 @@ Every loss is the *mean* over the positions it counts, as PyTorch's default
 part of a larger objective. Targets get no gradient.
 """
 
-from .backend import xp
-from .nn import functional as F
-from .nn.checks import check_array, check_same_shape
-from .nn.module import Module
+from ..backend import xp
+from . import functional as F
+from .checks import check_array, check_same_shape
+from .module import Module
 
 
 class _Loss(Module):
