@@ -33,10 +33,13 @@ def test_a_seed_gives_the_same_log_and_another_seed_a_different_one():
     assert len(a) != len(c) or (a.item != c.item).any()
 
 
-def test_every_behaviour_occurs_and_purchases_mostly_follow_a_cart(log):
+def test_every_behaviour_occurs_and_the_funnel_links_them(log):
     counts = log.counts()["behaviors"]
     assert all(counts[b] > 0 for b in BEHAVIORS)
     same = log.user[1:] == log.user[:-1]
+    cart = (log.behavior[1:] == 3) & same
+    after_view = np.isin(log.behavior[:-1], (2, 4)) & (log.item[:-1] == log.item[1:])
+    assert (cart & after_view).sum() > 0.8 * cart.sum()  # a click or favourite, same item
     purchase = (log.behavior[1:] == 5) & same
     after_cart = (log.behavior[:-1] == 3) & (log.item[:-1] == log.item[1:])
     assert (purchase & after_cart).sum() > 0.8 * purchase.sum()

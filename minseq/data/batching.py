@@ -17,11 +17,9 @@ class Batches:
 
     def __init__(self, inputs, targets, mask=None, batch_size=32, shuffle=True, seed=0,
                  drop_last=False):
-        arrays = [("inputs", inputs), ("targets", targets)] + ([("mask", mask)] if mask
-                                                                is not None else [])
         n = len(inputs)
-        for name, a in arrays:
-            if len(a) != n:
+        for name, a in (("targets", targets), ("mask", mask)):
+            if a is not None and len(a) != n:
                 raise ValueError(f"Batches: {name} has {len(a)} rows, inputs has {n}")
         if batch_size < 1:
             raise ValueError(f"Batches: batch_size must be at least 1, got {batch_size}")

@@ -98,8 +98,8 @@ def _open(path):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")  # a bad byte fails its own row
 
 
 def _load(path, fmt, skip_bad_rows):
@@ -108,16 +108,16 @@ def _load(path, fmt, skip_bad_rows):
     cols = {k: array("q") for k in ("user", "item", "behavior", "timestamp", "category")}
     values = array("d")
     rows = skipped = 0
-    index = None  # column name -> field position, fixed by the header or by fmt.columns
+    index = None  # column name -> field position, from the header or from fmt.columns
     with _open(path) as lines:
         for lineno, line in enumerate(lines, 1):
-            fields = line.split(fmt.sep)
             if not line.strip():
                 continue
+            fields = line.split(fmt.sep)
             if index is None:
-                index = _columns(path, fmt, [f.strip() for f in fields])
-                if index is not True:
-                    continue  # that was the header
+                index = _header(path, fmt, [f.strip() for f in fields])
+                if index is not None:
+                    continue  # that line was the header
                 index = {name: i for i, name in enumerate(fmt.columns)}
             rows += 1
             try:
@@ -134,8 +134,8 @@ def _load(path, fmt, skip_bad_rows):
             if fmt.value:
                 values.append(rec[5])
     if rows - skipped == 0:
-        raise DataFormatError(f"{path}: no events" + (f" ({skipped} bad rows skipped)"
-                                                       if skipped else " (empty file)"))
+        why = f"{skipped} bad rows skipped" if skipped else "empty file"
+        raise DataFormatError(f"{path}: no events ({why})")
     col = {k: np.frombuffer(v, dtype=np.int64) for k, v in cols.items()}
     return from_columns(col["user"], col["item"], col["behavior"], col["timestamp"],
                         behavior_vocab(names), category=col["category"] if fmt.category else None,
@@ -144,11 +144,12 @@ def _load(path, fmt, skip_bad_rows):
                               "skipped": skipped, "time_unit": fmt.time_unit})
 
 
-def _columns(path, fmt, first):
-    """True when the first line is data; else check it as the header and map names to fields."""
+def _header(path, fmt, first):
+    """None when the first line is data; else check it as the header and return
+    {column name: field position} (and the field count under "__n__")."""
     is_header = fmt.header == "required" or (fmt.header == "optional" and not first[0].isdigit())
     if not is_header:
-        return True
+        return None
     needed = [c for c in (fmt.user, fmt.item, fmt.behavior, fmt.timestamp, fmt.category,
                           fmt.value) if c]
     missing = [c for c in needed if c not in first]

@@ -162,10 +162,7 @@ def sliding_windows(data, time_steps, targets=None):
         raise ValueError(f"sliding_windows: time_steps must be at least 1, got {time_steps}")
     if targets is not None and len(targets) != len(data):
         raise ValueError(f"sliding_windows: {len(targets)} targets for {len(data)} rows")
-    n = len(data) - time_steps + (targets is not None)
-    if n < 1:
-        return data[:0, None].repeat(time_steps, 1), (data if targets is None else
-                                                       np.asarray(targets))[:0]
-    idx = np.arange(n)[:, None] + np.arange(time_steps)
+    n = max(len(data) - time_steps + (targets is not None), 0)
+    idx = np.arange(n)[:, None] + np.arange(time_steps)  # (n, time_steps) row numbers
     y = data[time_steps:] if targets is None else np.asarray(targets)[time_steps - 1:]
     return data[idx], y

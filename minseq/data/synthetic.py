@@ -55,7 +55,6 @@ def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min
     lengths = np.clip(lengths, min_events, 20 * events_per_user).astype(np.int64)
     order = np.argsort(-lengths, kind="stable")  # longest first: active users are a prefix
     lengths_sorted = lengths[order]
-    user_id = order + 1
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     base = offsets[order]  # where each (sorted) user's events start in the output
 
