@@ -101,3 +101,6 @@ def main(argv=None):
     except backend.BackendError as exc:
         print(exc, file=sys.stderr)
         return 2
+
+
+from .data import command as _data_command  # noqa: E402,F401  (registers ``data``)

@@ -1,0 +1,190 @@
+"""Losses and metrics: MSE, a cross-entropy that ignores its label, precision, ROC/AUC, HR and NDCG.
+
+Catalogue section B (B1, B3-B7) and the ranking metrics of next-item recommendation, each computed
+by hand on a few numbers and checked against ``minseq.metrics`` and ``minseq.losses``.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minseq import backend, metrics as M
+from minseq.gradcheck import numerical_gradient
+from minseq.lesson import Lesson
+from minseq.nn import BCEWithLogitsLoss, MSELoss
+
+
+def main(argv=None):
+    L = Lesson(__file__, "Losses and metrics for behaviour prediction",
+               ids=["B1", "B3", "B4", "B5", "B6", "B7"], argv=argv, goals=[
+                   "compute MSE, RMSE and MAE, and the MSE gradient, by hand",
+                   "see why the documents' cross-entropy cannot train (it ignores the label)",
+                   "count TP, FP and FN into precision, recall, F1, also macro-averaged",
+                   "draw a ROC curve and read AUC as a probability over pairs",
+                   "rank a target item and score it with HR@K, NDCG@K and MRR"])
+
+    with L.step("B1: regression metrics", formula="MSE = mean((y - yhat)^2),  "
+                "RMSE = sqrt(MSE),  MAE = mean(|y - yhat|)"):
+        y = np.array([3.0, 1.0, 4.0, 1.5])
+        yhat = np.array([2.5, 1.0, 5.0, 3.5])
+        L.show("y - yhat", y - yhat)
+        L.show("squared", (y - yhat) ** 2)
+        mse = ((y - yhat) ** 2).sum() / 4
+        L.show("MSE = (0.25 + 0 + 1 + 4) / 4", mse)
+        L.check_close("metrics.mse, rmse, mae", [M.mse(y, yhat), M.rmse(y, yhat), M.mae(y, yhat)],
+                      [mse, math.sqrt(mse), np.abs(y - yhat).mean()])
+        loss = MSELoss()
+        pred = backend.asarray(yhat)
+        target = backend.asarray(y)
+        L.check_close("MSELoss forward", loss(pred, target), mse)
+        analytic = loss.backward()
+        L.show("dMSE/dyhat = 2 (yhat - y) / 4", analytic)
+        L.check_close("MSELoss backward equals a numerical gradient", analytic,
+                      numerical_gradient(lambda: MSELoss()(pred, target), pred), rtol=1e-6)
+
+    p = np.array([0.9, 0.6, 0.2, 0.7])  # predicted purchase probabilities
+    t = np.array([1.0, 0.0, 0.0, 1.0])  # what happened
+    with L.step("B3: binary cross-entropy, as printed", formula="Loss = -1/T sum_t "
+                "[ y_t log(y_t) + (1 - y_t) log(1 - y_t) ]"):
+        literal, literal_flipped = _literal_bce(p, t), _literal_bce(p, 1 - t)
+        standard, flipped = _bce(p, t), _bce(p, 1 - t)
+        L.show("literal loss, true labels", literal)
+        L.show("literal loss, every label flipped", literal_flipped)
+        L.show("standard BCE, true labels", standard)
+        L.show("standard BCE, every label flipped", flipped)
+        L.check("the literal loss is the same for label 0 and label 1 (it ignores the label)",
+                literal == literal_flipped and standard != flipped)
+        z = backend.asarray(np.log(p / (1 - p)))  # logits whose sigmoid is p
+        L.check_close("standard BCE equals minseq's BCEWithLogitsLoss",
+                      BCEWithLogitsLoss()(z, backend.asarray(t)), standard)
+    L.erratum("B3", literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
+              "both sides)", standard="-1/T sum [ t log yhat + (1 - t) log(1 - yhat) ]",
+              demo=f"the literal value {literal:.4f} is the entropy of the predictions: it does "
+              f"not change when the labels flip, while the standard loss goes {standard:.4f} -> "
+              f"{flipped:.4f}. Minimising it pushes every prediction to 0 or 1, right or wrong.")
+
+    with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
+        a = np.array([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
+        relu, sig = np.maximum(a, 0), 1 / (1 + np.exp(-a))
+        L.show("ReLU(a)", relu)
+        L.show("sigmoid(a)", sig)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bce_relu = -(np.log(relu) + np.log(1 - relu))
+        L.show("-log y - log(1 - y) with the ReLU output", bce_relu)
+        L.check("ReLU gives values outside (0, 1), so the log blows up",
+                not np.isfinite(bce_relu).all() and relu.max() > 1)
+        L.check("sigmoid stays inside (0, 1)", ((sig > 0) & (sig < 1)).all())
+    L.erratum("B4", literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
+              standard="y_t = sigmoid(W_y h_t + b_y), or BCE with logits on W_y h_t + b_y",
+              demo="ReLU(1.7) = 1.7 is no probability and log(1 - 1.7) is undefined; ReLU(0) = "
+              "0 gives log(0) = -inf.")
+
+    y_true = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    scores = np.array([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])
+    with L.step("B7: a 0.5 threshold on sigmoid outputs", formula="label = 1 if p > 0.5"):
+        y_pred = (scores > 0.5).astype(int)
+        L.show("scores", scores)
+        L.show("predicted", y_pred)
+        L.check("metrics.threshold agrees", np.array_equal(M.threshold(scores), y_pred))
+
+    with L.step("B5: accuracy, precision, recall, F1", formula="P = TP/(TP+FP), R = TP/(TP+FN), "
+                "F1 = 2PR/(P+R)"):
+        tp = int(((y_pred == 1) & (y_true == 1)).sum())
+        fp = int(((y_pred == 1) & (y_true == 0)).sum())
+        fn = int(((y_pred == 0) & (y_true == 1)).sum())
+        P, R = tp / (tp + fp), tp / (tp + fn)
+        L.say(f"TP = {tp}, FP = {fp}, FN = {fn}: P = {tp}/{tp + fp}, R = {tp}/{tp + fn}.")
+        L.check_close("accuracy, P, R, F1 by hand equal minseq.metrics",
+                      [M.accuracy(y_true, y_pred), *M.precision_recall_f1(y_true, y_pred)],
+                      [(y_true == y_pred).mean(), P, R, 2 * P * R / (P + R)])
+        yc = np.array([0, 0, 1, 1, 2, 2, 2, 1])  # three behaviours: browse, cart, purchase
+        pc = np.array([0, 1, 1, 1, 2, 0, 2, 2])
+        cm = M.confusion_matrix(yc, pc)
+        L.show("confusion matrix (rows true, columns predicted)", cm)
+        per_p = np.diag(cm) / cm.sum(axis=0)
+        per_r = np.diag(cm) / cm.sum(axis=1)
+        L.show("per-class precision", per_p)
+        L.show("per-class recall", per_r)
+        L.check_close("macro average = the plain mean over classes",
+                      M.precision_recall_f1(yc, pc, average="macro")[:2],
+                      [per_p.mean(), per_r.mean()])
+
+    with L.step("B6: ROC curve and AUC", formula="AUC = P(score of a random positive > score "
+                "of a random negative), ties count 1/2"):
+        pos, neg = scores[y_true == 1], scores[y_true == 0]
+        wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+        L.show("pairs won by the positive (rows positives, columns negatives)", wins)
+        auc_pairs = wins.mean()
+        fpr, tpr, thr = M.roc_curve(y_true, scores)
+        area = np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
+        L.show("AUC over pairs", auc_pairs)
+        L.check_close("roc_auc (rank form) = pairs = area under the ROC curve",
+                      [M.roc_auc(y_true, scores), area], [auc_pairs, auc_pairs])
+        L.check_close("AUC is unchanged by a monotone transform of the scores",
+                      M.roc_auc(y_true, np.log(scores)), auc_pairs)
+        fig, ax = plt.subplots(figsize=(4.6, 4.2))
+        ax.plot(fpr, tpr, marker="o", label=f"model (AUC {auc_pairs:.3f})")
+        ax.plot([0, 1], [0, 1], ls="--", color="grey", label="chance (AUC 0.5)")
+        ax.set(title="ROC curve of the purchase scores", xlabel="false positive rate",
+               ylabel="true positive rate")
+        ax.legend(loc="lower right")
+        L.savefig(fig, "roc_curve")
+
+    with L.step("HR@K, NDCG@K, MRR: ranking a target item", formula="rank = #other items "
+                "scoring >= the target;  HR@K = mean [rank < K];  NDCG@K = mean( [rank < K] / "
+                "log2(rank + 2) );  MRR = mean 1/(rank + 1)"):
+        item_scores = np.array([[0.1, 0.9, 0.3, 0.5, 0.2, 0.0],   # user A, target item 3
+                                [0.7, 0.1, 0.7, 0.2, 0.6, 0.4],   # user B, target item 2
+                                [0.2, 0.3, 0.1, 0.4, 0.5, 0.6]])  # user C, target item 0
+        target = np.array([3, 2, 0])
+        L.show("scores of six items", item_scores)
+        ranks_by_hand = np.array([1, 1, 4])  # A: 0.9 beats it; B: a tie counts against it
+        ranks = M.rank_of_target(item_scores, target)
+        L.show("ranks (0 = first)", ranks)
+        L.check("ranks by hand, ties pessimistic", np.array_equal(ranks, ranks_by_hand))
+        hr = np.mean(ranks_by_hand < 3)
+        ndcg = np.mean(np.where(ranks_by_hand < 3, 1 / np.log2(ranks_by_hand + 2), 0))
+        L.say(f"HR@3 = 2/3 = {hr:.4f};  NDCG@3 = (1/log2(3) + 1/log2(3) + 0) / 3 = {ndcg:.4f}")
+        L.check_close("hit_rate_at_k, ndcg_at_k, mrr",
+                      [M.hit_rate_at_k(ranks, 3), M.ndcg_at_k(ranks, 3), M.mrr(ranks)],
+                      [hr, ndcg, np.mean(1 / (ranks_by_hand + 1))])
+        L.check("a model scoring everything equal gets rank 5 (last), not 0",
+                (M.rank_of_target(np.zeros((3, 6)), target) == 5).all())
+        neg_scores = np.delete(item_scores, [3, 8, 12], axis=None).reshape(3, 5)
+        L.check("sampled ranking: the target against its negatives gives the same ranks",
+                np.array_equal(M.sampled_ranks(item_scores[[0, 1, 2], target], neg_scores),
+                               ranks))
+        scores_dev = backend.asarray(item_scores)
+        L.check("metrics take backend arrays too",
+                np.array_equal(M.rank_of_target(scores_dev, backend.asarray(target)), ranks))
+
+    return L.finish(summary=[
+        "B1: MSE squares errors (large ones dominate), MAE does not; RMSE is in the data's unit.",
+        "B3 as printed is the entropy of the predictions: no label appears, so it cannot train.",
+        "B4: the output of a binary classifier must be a probability: sigmoid, not ReLU.",
+        "Precision, recall and F1 count errors of each kind; AUC looks at the ranking of scores, "
+        "so it ignores the 0.5 threshold and any monotone rescaling.",
+        "Recommenders are judged by the target's rank: HR@K asks whether it is in the top K, "
+        "NDCG@K rewards higher places, MRR averages 1/(rank + 1). Ties must count against the "
+        "model."],
+        exercises=[
+        "Move the threshold from 0.5 to 0.35: which of P and R rises, and where does the new "
+        "point lie on the ROC curve?",
+        "Show that for one relevant item NDCG@K is never larger than HR@K.",
+        "Rank user B's target optimistically (ties count for the model). How much do HR@1 "
+        "and MRR change, and why would a constant model look perfect?"])
+
+
+def _literal_bce(y, t):
+    """B3 as printed: predictions y, labels t. The formula never reads t."""
+    return -np.mean(y * np.log(y) + (1 - y) * np.log(1 - y))
+
+
+def _bce(y, t):
+    """Standard binary cross-entropy of predictions y against labels t."""
+    return -np.mean(t * np.log(y) + (1 - t) * np.log(1 - y))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

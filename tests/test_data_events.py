@@ -1,0 +1,59 @@
+"""The event table: dense ids with 0 for padding, vocabularies back, per-user sequences."""
+
+import numpy as np
+import pytest
+
+from minseq.data import EventTable, from_columns
+
+
+@pytest.fixture
+def table():
+    # users 30 and 10, items 7/5/9, given out of order
+    return from_columns(user=[30, 10, 30, 10, 30], item=[7, 5, 9, 7, 7],
+                        behavior=[1, 1, 2, 3, 1], timestamp=[5, 2, 3, 1, 9],
+                        behavior_names=("<pad>", "browse", "click", "cart"),
+                        category=[100, 200, 100, 100, 100])
+
+
+def test_ids_are_dense_from_one_in_the_order_of_the_original_ids(table):
+    assert table.user_vocab[1:].tolist() == [10, 30]
+    assert table.item_vocab[1:].tolist() == [5, 7, 9]
+    assert table.n_users == 2 and table.n_items == 3 and table.n_categories == 2
+    assert table.user.min() == 1 and table.item.min() == 1
+
+
+def test_events_are_sorted_by_user_then_time(table):
+    assert table.user.tolist() == [1, 1, 2, 2, 2]
+    assert table.timestamp.tolist() == [1, 2, 3, 5, 9]
+    assert table.item_vocab[table.item].tolist() == [7, 5, 9, 7, 7]
+    assert table.behavior.tolist() == [3, 1, 2, 1, 1]
+
+
+def test_sequences_offsets_and_positions(table):
+    assert table.offsets.tolist() == [0, 2, 5]
+    assert [s.tolist() for s in table.sequences("item")] == [[2, 1], [3, 2, 2]]
+    assert table.position().tolist() == [0, 1, 0, 1, 2]
+    assert table.item[table.user_events(2)].tolist() == [3, 2, 2]
+
+
+def test_counts_report_what_is_present(table):
+    c = table.counts()
+    assert c == {"events": 5, "users": 2, "items": 3, "categories": 2,
+                 "behaviors": {"browse": 3, "click": 1, "cart": 1}}
+    assert "events      5" in table.summary()
+
+
+def test_select_keeps_ids_and_reindexed_renumbers(table):
+    part = table.select(table.user == 2)
+    assert part.n_users == 2 and part.lengths().tolist() == [0, 3]
+    dense = part.reindexed()
+    assert dense.n_users == 1 and dense.user_vocab[1] == 30
+    assert dense.item_vocab[dense.item].tolist() == [9, 7, 7]
+
+
+def test_columns_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match="column 'item' has 1 entries, expected 2"):
+        EventTable(user=np.array([1, 1]), item=np.array([1]), category=None,
+                   behavior=np.array([1, 1]), timestamp=np.array([0, 1]),
+                   user_vocab=np.arange(2), item_vocab=np.arange(2), category_vocab=None,
+                   behavior_names=("<pad>", "x"))

@@ -1,0 +1,54 @@
+"""Splits that never leak the future, leave-one-out, and k-core filtering."""
+
+import numpy as np
+import pytest
+
+from minseq.data import (from_columns, generate, k_core, leave_one_out, split_by_time,
+                         split_by_user)
+
+
+@pytest.fixture(scope="module")
+def log():
+    return generate(n_users=100, n_items=80, n_categories=8, events_per_user=20, seed=2)
+
+
+def test_split_by_user_puts_each_user_on_one_side(log):
+    train, valid = split_by_user(log, 0.2, seed=0)
+    assert len(train) + len(valid) == len(log)
+    assert valid.counts()["users"] == 20
+    assert not set(train.user) & set(valid.user)
+    assert train.n_items == valid.n_items == log.n_items  # ids shared
+    again = split_by_user(log, 0.2, seed=0)[1]
+    assert (again.user == valid.user).all()
+
+
+def test_split_by_time_never_trains_on_the_future(log):
+    train, valid = split_by_time(log, 0.25)
+    assert train.timestamp.max() < valid.timestamp.min()
+    assert abs(len(valid) / len(log) - 0.25) < 0.05
+
+
+def test_bad_fraction():
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        split_by_user(generate(5, 10, 2, 5), 1.0)
+
+
+def test_leave_one_out_by_hand():
+    t = from_columns(user=[1, 1, 1, 1, 2, 2], item=[1, 2, 3, 4, 5, 6], behavior=[1] * 6,
+                     timestamp=[1, 2, 3, 4, 1, 2], behavior_names=("<pad>", "x"))
+    split = leave_one_out(t)
+    assert split.train.item.tolist() == [1, 2, 5, 6]  # user 2 is too short: all in train
+    assert split.valid.item.tolist() == [3] and split.test.item.tolist() == [4]
+    assert split.test.user.tolist() == [1]
+
+
+def test_k_core_leaves_only_users_and_items_above_k():
+    rng = np.random.default_rng(0)
+    t = from_columns(user=rng.integers(0, 40, 600), item=rng.zipf(1.6, 600) % 200,
+                     behavior=np.ones(600, int), timestamp=np.arange(600),
+                     behavior_names=("<pad>", "x"))
+    core = k_core(t, 5, 4)
+    assert 0 < len(core) < len(t)
+    assert np.bincount(core.user)[1:].min() >= 5 and np.bincount(core.item)[1:].min() >= 4
+    assert core.n_users == core.counts()["users"] and core.n_items == core.counts()["items"]
+    assert set(core.user_vocab[1:]) <= set(t.user_vocab[1:])
