@@ -24,14 +24,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # lessons run headless: figures go to files, never to a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from . import backend  # noqa: E402
+from . import backend
+from .plot import save_figure  # also selects the headless Agg backend
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_ROOT / "lessons"
@@ -131,10 +127,7 @@ class Lesson:
 
     # -- figures ------------------------------------------------------------------------
     def savefig(self, fig, name):
-        path = self.out / f"{name}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        path = save_figure(fig, self.out / f"{name}.png")
         self.figures.append(path)
         print(f"  figure saved: {path}")
         return path

@@ -1,0 +1,120 @@
+"""The Trainer: the loop, clipping, NaN stop, early stopping, best-state restore, checkpoints."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minseq
+from minseq import backend, checkpoint, nn, optim
+from minseq.data import Batches
+from minseq.plot import training_curves
+from minseq.train import Trainer
+
+
+class Regressor(nn.Sequential):
+    """y = MLP(x), trained with MSE: the smallest model following the trainer protocol."""
+
+    def __init__(self):
+        super().__init__(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+        self.criterion = nn.MSELoss()
+
+    def loss(self, batch):
+        x, y, _ = batch
+        return self.criterion(self.forward(x), y)
+
+    def backward_loss(self):
+        self.backward(self.criterion.backward())
+
+
+def data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32)).astype(np.float32)
+    return x, y
+
+
+def mse_on(model, x, y):
+    return float(((backend.to_numpy(model(backend.asarray(x))) - y) ** 2).mean())
+
+
+def test_training_lowers_the_loss(xp):
+    minseq.manual_seed(0)
+    model = Regressor()
+    x, y = data()
+    history = Trainer(model, optim.Adam(model, lr=0.02), progress=False).fit(
+        Batches(x, y, batch_size=16, seed=0), epochs=20)
+    assert history["train_loss"][-1] < 0.2 * history["train_loss"][0]
+    assert history["epoch"] == list(range(1, 21))
+
+
+def test_same_seed_same_history(xp):
+    histories = []
+    for _ in range(2):
+        minseq.manual_seed(3)
+        model = Regressor()
+        x, y = data()
+        histories.append(Trainer(model, optim.SGD(model, lr=0.05), progress=False).fit(
+            Batches(x, y, batch_size=8, seed=1), epochs=3)["train_loss"])
+    assert histories[0] == histories[1]
+
+
+def test_nan_loss_names_epoch_and_step(xp):
+    model = Regressor()
+    x, y = data()
+    y[20] = np.nan
+    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 1, step 2"):
+        Trainer(model, optim.SGD(model, lr=0.1), progress=False).fit(
+            Batches(x, y, batch_size=16, shuffle=False), epochs=1)
+
+
+def test_early_stopping_restores_the_best_epoch(xp, tmp_path):
+    minseq.manual_seed(0)
+    model = Regressor()
+    x, y = data()
+    xv, yv = data(32, seed=1)
+    scores = iter([0.5, 0.9, 0.4, 0.3, 0.2, 0.1])       # best at epoch 2, then worse
+    snapshots = []
+
+    def validate(m):
+        snapshots.append(m.state_dict())
+        return {"score": next(scores), "mse": mse_on(m, xv, yv)}
+
+    history = Trainer(model, optim.Adam(model, lr=0.01), progress=False).fit(
+        Batches(x, y, batch_size=16), epochs=6, validate=validate, monitor="score", patience=2,
+        checkpoint_path=tmp_path / "best.npz", config={"kind": "regressor"})
+    assert history["epoch"] == [1, 2, 3, 4] and history["best"] == 0.9
+    for name, value in model.state_dict().items():
+        assert np.array_equal(value, snapshots[1][name])
+    config = checkpoint.load(tmp_path / "best.npz", Regressor())
+    assert config["epoch"] == 2 and config["kind"] == "regressor"
+
+
+def test_clipping_bounds_the_update(xp):
+    model = Regressor()
+    x, y = data()
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    Trainer(model, optim.SGD(model, lr=1.0), clip_norm=1e-3, progress=False).train_epoch(
+        Batches(x, 1000 * y, batch_size=64))
+    change = math.sqrt(sum(((model.state_dict()[k] - v) ** 2).sum() for k, v in before.items()))
+    assert change <= 1e-3 * 1.0001
+
+
+def test_model_without_the_protocol_is_a_clear_error(xp):
+    with pytest.raises(TypeError, match="Trainer: Linear has no loss"):
+        Trainer(nn.Linear(2, 2), optim.SGD(nn.Linear(2, 2), lr=0.1))
+
+
+def test_unknown_monitor_is_a_clear_error(xp):
+    model = Regressor()
+    x, y = data()
+    with pytest.raises(KeyError, match="monitor 'auc' is not among"):
+        Trainer(model, optim.SGD(model, lr=0.1), progress=False).fit(
+            Batches(x, y), epochs=1, validate=lambda m: {"mse": 1.0}, monitor="auc")
+
+
+def test_training_curves_figure(xp, tmp_path):
+    history = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "seconds": [0.1, 0.1], "hr@10": [0.2, 0.3],
+               "best": 0.3}
+    path = training_curves(history, tmp_path / "curves.png", "toy")
+    assert path.exists() and path.stat().st_size > 1000
