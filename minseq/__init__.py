@@ -6,7 +6,8 @@ Every layer has a hand-written forward and backward and runs on NumPy or CuPy be
     minseq.use_backend("cupy")   # or set MINSEQ_BACKEND=cupy
 """
 
+from . import nn, optim
 from .backend import get_backend, manual_seed, to_numpy, use_backend
 
 __version__ = "0.1.0"
-__all__ = ["use_backend", "get_backend", "manual_seed", "to_numpy", "__version__"]
+__all__ = ["nn", "optim", "use_backend", "get_backend", "manual_seed", "to_numpy", "__version__"]

@@ -20,7 +20,7 @@ import os
 
 import numpy
 
-BACKENDS = ("numpy", "cupy")
+BACKENDS = ("numpy", "cupy", "strict")
 default_dtype = numpy.float32
 
 
@@ -80,11 +80,37 @@ def _import_cupy():
 
 
 def use_backend(name):
-    """Make ``name`` ("numpy" or "cupy") the array library of every compute path."""
+    """Make ``name`` the array library of every compute path: "numpy", "cupy", or "strict"
+    (NumPy that refuses what CuPy refuses, to catch GPU mistakes on a CPU: see minseq.strict)."""
     if name not in BACKENDS:
         raise BackendError(f"minseq: unknown backend {name!r}; expected one of {BACKENDS}")
-    xp._module = _import_cupy() if name == "cupy" else numpy
+    if name == "cupy":
+        xp._module = _import_cupy()
+    elif name == "strict":
+        from . import strict
+        xp._module = strict.module
+    else:
+        xp._module = numpy
     xp._name = name
+
+
+class _NoSection:
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
+_NO_SECTION = _NoSection()
+
+
+def compute_section():
+    """Context of a forward or backward pass: under "strict", implicit host conversions fail."""
+    if xp._name == "strict":
+        from .strict import compute_section as section
+        return section()
+    return _NO_SECTION
 
 
 def get_backend():
@@ -102,8 +128,8 @@ def cupy_available():
 
 
 def available_backends():
-    """The backends that work on this machine, numpy first."""
-    return ["numpy"] + (["cupy"] if cupy_available()[0] else [])
+    """The backends that work on this machine: numpy, strict, and cupy where it works."""
+    return ["numpy", "strict"] + (["cupy"] if cupy_available()[0] else [])
 
 
 def is_device_array(a):
@@ -111,18 +137,24 @@ def is_device_array(a):
     return isinstance(a, xp.ndarray)
 
 
+def _is_foreign_device_array(a):
+    """A CuPy or strict array: it has the ``get()`` transfer and is not a NumPy array."""
+    return not isinstance(a, numpy.ndarray) and hasattr(a, "shape") and callable(
+        getattr(a, "get", None))
+
+
 def to_numpy(a):
     """A host (NumPy) copy or view of ``a``; scalars and NumPy arrays pass through."""
-    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
+    if _is_foreign_device_array(a):
         return a.get()
     return numpy.asarray(a)
 
 
 def asarray(a, dtype=None):
     """``a`` as an array of the active backend (copied to the device under CuPy)."""
-    if xp.name == "cupy" and type(a).__module__.startswith("cupy"):
+    if isinstance(a, xp.ndarray):
         return a if dtype is None else a.astype(dtype, copy=False)
-    if xp.name == "numpy" and type(a).__module__.startswith("cupy"):
+    if _is_foreign_device_array(a):
         a = a.get()
     return xp.asarray(a, dtype=dtype)
 

@@ -19,8 +19,11 @@ settings.register_profile("minseq", max_examples=25, deadline=None,
 settings.load_profile("minseq")
 
 _CUPY_OK, _CUPY_WHY = backend.cupy_available()
+# "strict" is NumPy that refuses what CuPy refuses (minseq.strict): it runs everywhere, so CI
+# without a GPU still catches device mistakes.
 BACKEND_PARAMS = [
     pytest.param("numpy", id="numpy"),
+    pytest.param("strict", id="strict"),
     pytest.param("cupy", id="cupy", marks=pytest.mark.skipif(
         not _CUPY_OK, reason=f"CuPy backend unavailable: {_CUPY_WHY}")),
 ]

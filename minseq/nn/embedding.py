@@ -34,9 +34,11 @@ class Embedding(Module):
         check_array(self, "idx", idx, floating=False)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding: idx must be an integer array, got {idx.dtype.name}")
-        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.num_embeddings):
-            raise IndexError(f"Embedding: indices must lie in [0, {self.num_embeddings}), "
-                             f"got values in [{int(idx.min())}, {int(idx.max())}]")
+        if idx.size:
+            low, high = idx.min().item(), idx.max().item()    # one deliberate host read
+            if low < 0 or high >= self.num_embeddings:
+                raise IndexError(f"Embedding: indices must lie in [0, {self.num_embeddings}), "
+                                 f"got values in [{low}, {high}]")
         self._save(idx)
         return self.params["W"][idx]
 

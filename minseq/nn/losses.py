@@ -19,7 +19,9 @@ class _Loss(Module):
 
     def backward(self, grad_out=1.0):
         dpred = self._gradient(*self._take())
-        return dpred if grad_out is None else dpred * dpred.dtype.type(grad_out)
+        if isinstance(grad_out, xp.ndarray):             # a 0-d upstream gradient stays on device
+            return dpred * grad_out.astype(dpred.dtype)
+        return dpred * dpred.dtype.type(grad_out)
 
 
 class MSELoss(_Loss):
@@ -64,12 +66,12 @@ class CrossEntropyLoss(_Loss):
         t = target.reshape(-1)                   # (N,)
         keep = t != self.ignore_index if self.ignore_index is not None else xp.ones(t.shape, bool)
         t_safe = xp.where(keep, t, 0)
-        if t.size and (int(t_safe.min()) < 0 or int(t_safe.max()) >= C):
+        if t.size and (t_safe.min().item() < 0 or t_safe.max().item() >= C):
             raise IndexError(f"{self.name()}: targets must lie in [0, {C}) "
                              f"(or equal ignore_index={self.ignore_index})")
         logp = F.log_softmax(z)                  # (N, C)
         rows = xp.arange(t.size)
-        n = int(keep.sum())
+        n = keep.sum().item()
         self._save(logp, rows, t_safe, keep, n, pred.shape)
         if n == 0:
             return xp.zeros((), dtype=pred.dtype)

@@ -12,9 +12,19 @@ itself before writing. A backward needs its own forward: calling it first, or tw
 """
 
 import copy
+import functools
 
 from .. import backend
 from ..backend import xp
+
+
+def _compute_path(method):
+    """Run ``method`` as part of the compute path (see backend.compute_section)."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with backend.compute_section():
+            return method(self, *args, **kwargs)
+    return run
 
 
 class Module:
@@ -22,6 +32,14 @@ class Module:
 
     #: positions of the inputs ``backward`` returns gradients for; None means every float input.
     grad_inputs = None
+
+    def __init_subclass__(cls, **kwargs):
+        # Every forward and backward is the compute path: under the "strict" backend an implicit
+        # host conversion there (float(x), if x:, print(x)) fails as a hidden GPU stall.
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):
+            if name in cls.__dict__:
+                setattr(cls, name, _compute_path(cls.__dict__[name]))
 
     def __init__(self):
         self.params = {}

@@ -1,0 +1,300 @@
+"""The "strict" backend: NumPy wrapped to refuse what CuPy refuses, so CPU runs catch GPU bugs.
+
+CI has no GPU, yet code that works on NumPy can break on CuPy: ``np.asarray(device_array)``,
+plotting or printing a device array, ``float(x)`` in the middle of a layer (on CuPy a silent
+device-to-host copy that stalls the GPU), or an API CuPy lacks. ``use_backend("strict")`` runs
+minseq on NumPy arrays hidden inside ``StrictArray``, which
+
+- refuses implicit conversion to a host array (``__array__``: ``np.asarray``, matplotlib,
+  ``np.savez``), as CuPy does;
+- refuses, inside a Module's ``forward`` or ``backward`` (the compute path), implicit host
+  scalars and text: ``float()``, ``int()``, ``bool()`` / ``if x:``, iteration, ``print`` /
+  ``repr``, ``tolist``. On CuPy each is a hidden device-to-host copy that stalls the GPU; a
+  layer that really needs a host number says so with ``x.item()``. Outside the compute path
+  (tests, the trainer, lessons) they work, as on CuPy;
+- exposes through ``xp`` only the NumPy functions CuPy also has (``DENIED`` lists those it lacks).
+
+Arithmetic, indexing, methods and ``xp`` functions behave exactly as on NumPy, so a layer that
+passes its tests on "strict" computes the same numbers and will not trip over these on CuPy.
+"""
+
+import numbers
+import operator
+
+import numpy
+
+#: NumPy names CuPy does not provide (or removed); reaching them through xp is an error.
+DENIED = {
+    "scatter_add": "CuPy removed scatter_add: use xp.add.at(target, index, values)",
+    "frompyfunc": "CuPy has no frompyfunc (it would run Python per element on the host)",
+    "vectorize": "xp.vectorize runs Python per element; CuPy's version compiles only a subset",
+    "asmatrix": "CuPy has no matrix class",
+    "matrix": "CuPy has no matrix class",
+    "object_": "CuPy has no object arrays",
+    "savez": "save host arrays: backend.to_numpy first, then numpy.savez",
+    "save": "save host arrays: backend.to_numpy first, then numpy.save",
+    "loadtxt": "read files on the host with numpy, then backend.asarray",
+    "genfromtxt": "read files on the host with numpy, then backend.asarray",
+}
+
+
+class HostConversionError(TypeError):
+    """An implicit device-to-host conversion that CuPy would refuse or that would stall a GPU."""
+
+
+_compute_depth = 0
+
+
+class compute_section:
+    """Marks the compute path (Module.forward / backward): implicit host conversions fail."""
+
+    def __enter__(self):
+        global _compute_depth
+        _compute_depth += 1
+
+    def __exit__(self, *exc):
+        global _compute_depth
+        _compute_depth -= 1
+
+
+def _in_compute(what, fix):
+    if _compute_depth:
+        _refuse(what + " inside a forward or backward", fix)
+
+
+def _refuse(what, fix):
+    raise HostConversionError(
+        f"strict backend: {what} of a device array is not allowed (CuPy refuses it or it "
+        f"silently copies to the host); {fix}")
+
+
+def unwrap(value):
+    """The NumPy data inside StrictArrays, through lists, tuples and dicts."""
+    if isinstance(value, StrictArray):
+        return value._data
+    if isinstance(value, (list, tuple)):
+        return type(value)(unwrap(v) for v in value)
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    return value
+
+
+def wrap(value):
+    """NumPy arrays (and tuples of them) back into StrictArrays; scalars stay host scalars only
+    where NumPy returns Python ones."""
+    if isinstance(value, numpy.ndarray):
+        return StrictArray(value)
+    if isinstance(value, numpy.generic):
+        return StrictArray(numpy.asarray(value))
+    if isinstance(value, numpy.random.Generator):
+        return _Callable(value, "Generator")
+    if isinstance(value, tuple):
+        return tuple(wrap(v) for v in value)
+    if isinstance(value, list):
+        return [wrap(v) for v in value]
+    return value
+
+
+class StrictArray:
+    """A NumPy array that behaves like a CuPy array on the host side (see module docstring)."""
+
+    __slots__ = ("_data",)
+    __array_priority__ = 1000
+
+    def __init__(self, data):
+        self._data = data
+
+    # -- conversions CuPy refuses or that hide a transfer ------------------------------
+    def __array__(self, *args, **kwargs):
+        _refuse("implicit conversion to a NumPy array (np.asarray, plotting, saving)",
+                "call backend.to_numpy(x) explicitly")
+
+    def __float__(self):
+        _in_compute("float()", "use x.item() where a host number is really needed")
+        return float(self._data)
+
+    def __int__(self):
+        _in_compute("int()", "use x.item() where a host number is really needed")
+        return int(self._data)
+
+    def __index__(self):
+        _in_compute("use as a Python index", "use x.item() where a host number is needed")
+        return operator.index(self._data)
+
+    def __bool__(self):
+        _in_compute("truth testing (if / and / or / bool())",
+                    "reduce explicitly and call .item(), e.g. xp.any(m).item()")
+        return bool(self._data)
+
+    def __iter__(self):
+        _in_compute("iteration", "index it instead")
+        return iter(wrap(list(self._data)))
+
+    def __repr__(self):
+        _in_compute("printing", "print outside the layer, after backend.to_numpy(x)")
+        return "StrictArray(" + repr(self._data)[6:]
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        _in_compute("formatting", "format x.item() outside the layer")
+        return format(self._data.item() if self._data.ndim == 0 else self._data, spec)
+
+    def tolist(self):
+        _in_compute("tolist()", "move it with backend.to_numpy(x) outside the layer")
+        return self._data.tolist()
+
+    # -- explicit transfers --------------------------------------------------------------
+    def get(self):
+        """The host copy, like cupy.ndarray.get()."""
+        return self._data.copy()
+
+    def item(self, *args):
+        return self._data.item(*args)
+
+    # -- NumPy protocol: ufuncs and array functions on strict arrays stay strict ----------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if "out" in kwargs:
+            kwargs["out"] = tuple(unwrap(o) for o in kwargs["out"])
+        return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func.__name__ in DENIED:
+            _refuse(f"numpy.{func.__name__}()", DENIED[func.__name__])
+        return wrap(func(*unwrap(args), **unwrap(kwargs)))
+
+    # -- attributes and methods ---------------------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+    nbytes = property(lambda self: self._data.nbytes)
+    itemsize = property(lambda self: self._data.itemsize)
+    strides = property(lambda self: self._data.strides)
+    flags = property(lambda self: self._data.flags)
+    T = property(lambda self: StrictArray(self._data.T))
+    real = property(lambda self: StrictArray(self._data.real))
+    imag = property(lambda self: StrictArray(self._data.imag))
+
+    def __len__(self):
+        return len(self._data)
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "_data":
+            raise AttributeError(name)
+        method = getattr(self._data, name)
+        if not callable(method):
+            return wrap(method)
+
+        def call(*args, **kwargs):
+            return wrap(method(*unwrap(args), **unwrap(kwargs)))
+        return call
+
+    def __getitem__(self, index):
+        return wrap(self._data[unwrap(index)])
+
+    def __setitem__(self, index, value):
+        self._data[unwrap(index)] = unwrap(value)
+
+    def __copy__(self):
+        return StrictArray(self._data.copy())
+
+    def __deepcopy__(self, memo):
+        return StrictArray(self._data.copy())
+
+    def __getstate__(self):
+        return self._data
+
+    def __setstate__(self, state):
+        self._data = state
+
+
+def _binary(op):
+    def forward(self, other):
+        return wrap(op(self._data, unwrap(other)))
+
+    def reflected(self, other):
+        return wrap(op(unwrap(other), self._data))
+    return forward, reflected
+
+
+for _name, _op in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv),
+                   ("mod", operator.mod), ("pow", operator.pow), ("matmul", operator.matmul),
+                   ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor),
+                   ("lshift", operator.lshift), ("rshift", operator.rshift)]:
+    _fwd, _ref = _binary(_op)
+    setattr(StrictArray, f"__{_name}__", _fwd)
+    setattr(StrictArray, f"__r{_name}__", _ref)
+
+
+def _inplace(op):
+    def apply(self, other):
+        self._data = op(self._data, unwrap(other))
+        return self
+    return apply
+
+
+for _name, _op in [("iadd", operator.iadd), ("isub", operator.isub), ("imul", operator.imul),
+                   ("itruediv", operator.itruediv), ("ifloordiv", operator.ifloordiv),
+                   ("imod", operator.imod), ("ipow", operator.ipow), ("iand", operator.iand),
+                   ("ior", operator.ior), ("ixor", operator.ixor)]:
+    setattr(StrictArray, f"__{_name}__", _inplace(_op))
+
+for _name, _op in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt),
+                   ("ge", operator.ge), ("eq", operator.eq), ("ne", operator.ne)]:
+    setattr(StrictArray, f"__{_name}__", _binary(_op)[0])
+
+for _name, _op in [("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
+                   ("invert", operator.invert)]:
+    setattr(StrictArray, f"__{_name}__", (lambda op: lambda self: wrap(op(self._data)))(_op))
+
+StrictArray.__hash__ = None
+
+
+class _Callable:
+    """A NumPy callable (function, ufunc, generator method) whose arguments are unwrapped and
+    whose array results are wrapped; attribute access reaches ufunc methods (``xp.add.at``)."""
+
+    def __init__(self, target, name):
+        self._target, self._name = target, name
+
+    def __call__(self, *args, **kwargs):
+        return wrap(self._target(*unwrap(args), **unwrap(kwargs)))
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") or attr == "_target":   # copying builds the object bare
+            raise AttributeError(attr)
+        value = getattr(self._target, attr)
+        return _Callable(value, f"{self._name}.{attr}") if callable(value) else value
+
+
+class _Namespace:
+    """``xp`` for the strict backend: NumPy's namespace with arrays kept strict."""
+
+    ndarray = StrictArray
+
+    def __init__(self, module, prefix="xp"):
+        self._module, self._prefix = module, prefix
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "_module":
+            raise AttributeError(name)
+        if name in DENIED:
+            raise AttributeError(f"strict backend: {self._prefix}.{name} is not available on "
+                                 f"CuPy: {DENIED[name]}")
+        value = getattr(self._module, name)
+        if isinstance(value, type) and issubclass(value, (numpy.generic, numbers.Number)):
+            return value                              # dtypes: xp.float32, xp.int64
+        if isinstance(value, (numpy.dtype, numbers.Number, str)):
+            return value
+        if name in ("random", "linalg", "fft"):
+            return _Namespace(value, f"{self._prefix}.{name}")
+        if name == "ndarray":
+            return StrictArray
+        if callable(value):
+            return _Callable(value, f"{self._prefix}.{name}")
+        return value
+
+
+module = _Namespace(numpy)
