@@ -122,7 +122,8 @@ def main(argv=None):
         fig, axes = plt.subplots(3, 3, figsize=(11, 7.5))
         for row, (name, x) in enumerate(series.items()):
             r, phi = ts.acf(x, nlags), ts.pacf(x, nlags)
-            print(f"  {name:<34} ACF 1..4 {np.round(r[1:5], 3)}   PACF 1..4 {np.round(phi[1:5], 3)}")
+            print(f"  {name:<34} ACF 1..4 {np.round(r[1:5], 3)}   "
+                  f"PACF 1..4 {np.round(phi[1:5], 3)}")
             axes[row, 0].plot(x[:200], lw=0.8)
             axes[row, 0].set_title(name, fontsize=9)
             axes[row, 0].set_xlabel("t")

@@ -188,7 +188,8 @@ def main(argv=None):
                 in loops)
 
     with L.step("A tiny next-item scorer on top of the graph",
-                formula="p(next | u) = softmax(Linear(H'[u])),  H' = tanh(A_hat (A + I) one-hot W + b)"
+                formula="p(next | u) = softmax(Linear(H'[u])),\n"
+                        "H' = tanh(A_hat X W + b),  A_hat = mean-normalised A + I, X = one-hot items"
                         "\nloss: cross-entropy over every observed transition u -> v"):
         minseq.manual_seed(0)
         pairs = backend.to_numpy(edges)

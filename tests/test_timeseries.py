@@ -90,7 +90,8 @@ def test_fit_arma_without_ma_terms_is_the_ar_fit():
 
 
 # -- refusing what cannot be fitted ---------------------------------------------------------
-@pytest.mark.parametrize("fit", [lambda x: ts.fit_ar(x, 1), lambda x: ts.fit_ar(x, 2, "yule-walker"),
+@pytest.mark.parametrize("fit", [lambda x: ts.fit_ar(x, 1),
+                                 lambda x: ts.fit_ar(x, 2, "yule-walker"),
                                  lambda x: ts.fit_arma(x, 1, 1)])
 def test_a_random_walk_is_reported_not_fitted(fit):
     walk = ts.simulate_ar(2000, [1.0], burn_in=0, seed=15)
