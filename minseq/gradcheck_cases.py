@@ -95,3 +95,28 @@ def run_case(name, tol=1e-6):
     from .gradcheck import check_module
     module, inputs, kwargs = CASES[name]()
     return check_module(module, *inputs, tol=tol, raise_on_fail=False, **kwargs)
+
+
+# -- graph message passing (catalogue G1) ------------------------------------------------------
+def _graph_edges():
+    """Five nodes; the edge 0 -> 1 repeats, 4 -> 4 is a self-loop, node 3 receives nothing."""
+    return backend.asarray([[0, 1], [0, 1], [1, 2], [2, 0], [4, 2], [3, 4], [4, 4], [2, 1]])
+
+
+@case("GraphConv dense sym")
+def _graphconv_dense():
+    A = nn.adjacency_from_edges(_graph_edges(), 5, dtype=xp.float64)
+    return nn.GraphConv(3, 4, "tanh", normalize="sym"), (randn(5, 3), A), {}
+
+
+@case("GraphConv edges mean")
+def _graphconv_edges():
+    return nn.GraphConv(3, 4, "sigmoid", normalize="mean"), (randn(5, 3), _graph_edges()), {}
+
+
+@case("GraphConv batched edges")
+def _graphconv_batched():
+    edges = backend.asarray([[0, 0, 1], [0, 0, 1], [0, 2, 1], [1, 1, 0], [1, 2, 2], [1, 0, 2]])
+    weight = backend.asarray([0.5, 1.0, 2.0, 1.5, 0.3, 1.0], dtype=xp.float64)
+    return (nn.GraphConv(2, 3, None, normalize="sym"), (randn(2, 3, 2), edges),
+            {"edge_weight": weight})

@@ -15,7 +15,7 @@ PACKAGE = Path(minseq.__file__).parent
 # Host-side modules may use numpy; everything else computes through minseq.backend.
 HOST_SIDE = {"backend.py", "lesson.py", "cli.py", "__main__.py", "metrics.py", "plot.py",
              "checkpoint.py", "strict.py"}
-HOST_SIDE_DIRS = {"data", "bench"}
+HOST_SIDE_DIRS = {"data", "bench", "timeseries"}
 
 
 def compute_modules():

@@ -1,0 +1,247 @@
+"""Time series: AR, MA and ARMA simulated, read through their ACF/PACF, fitted and forecast.
+
+Catalogue F1-F3 (document 003 §4.1). The recursions are computed by hand on printed shocks, the
+ARMA erratum (the missing current shock) is shown literally and corrected, coefficients are
+recovered by least squares, Yule-Walker and Hannan-Rissanen, a random walk is refused, and a daily
+purchase count from a behaviour log is fitted and forecast.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minseq import timeseries as ts
+from minseq.lesson import Lesson
+
+
+def recursion_by_hand(L, name, c, ar, ma, eps):
+    """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term."""
+    x = []
+    for t, e in enumerate(eps):
+        terms = [f"{c:.1f}"]
+        value = c
+        for i, phi in enumerate(ar, 1):
+            if t - i >= 0:
+                terms.append(f"({phi:+.1f})({x[t - i]:.3f})")
+                value += phi * x[t - i]
+        terms.append(f"eps_{t} ({e:+.3f})")
+        value += e
+        for j, theta in enumerate(ma, 1):
+            if t - j >= 0:
+                terms.append(f"({theta:+.1f})({eps[t - j]:+.3f})")
+                value += theta * eps[t - j]
+        x.append(value)
+        print(f"  {name} X_{t} = " + " + ".join(terms) + f" = {value:.4f}")
+    return np.array(x)
+
+
+def correlogram(ax, values, band, title):
+    lags = np.arange(values.size)
+    ax.vlines(lags, 0, values, color="C0")
+    ax.plot(lags, values, "o", color="C0", ms=3)
+    ax.axhspan(-band, band, color="C1", alpha=0.2, label="+-1.96/sqrt(n)")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("lag k")
+
+
+def behaviour_log(days, rng):
+    """A synthetic event table: browses and purchases with timestamps in seconds.
+
+    The daily purchase rate wanders as an AR(1) around 30 a day, so the daily counts carry a
+    real dependence on yesterday (plus Poisson noise on top)."""
+    rate = 30 + ts.simulate_ar(days, [0.8], sigma=4.0, seed=int(rng.integers(1 << 30)))
+    purchases = rng.poisson(np.maximum(rate, 1.0))
+    browses = rng.poisson(200, size=days)
+    day_of = np.concatenate([np.repeat(np.arange(days), purchases),
+                             np.repeat(np.arange(days), browses)])
+    behaviour = np.concatenate([np.full(purchases.sum(), 3), np.zeros(browses.sum(), int)])
+    timestamps = day_of * 86400 + rng.uniform(0, 86400, size=day_of.size)
+    order = np.argsort(timestamps)
+    return timestamps[order], behaviour[order], purchases
+
+
+def main(argv=None):
+    L = Lesson(__file__, "Lesson 10 - Time series: AR, MA, ARMA", ids=["F1", "F2", "F3"],
+               goals=["compute the AR, MA and ARMA recursions by hand on printed shocks",
+                      "tell AR from MA by where the PACF or the ACF cuts off",
+                      "see why the document's ARMA, missing eps_t, is not ARMA",
+                      "fit AR by least squares and Yule-Walker, ARMA by Hannan-Rissanen",
+                      "refuse a non-stationary series, forecast a stationary one",
+                      "turn a behaviour log into a daily count series and model it"])
+    n = 2000 if L.fast else 5000
+    tol = 0.1 if L.fast else 0.06          # a few standard errors (about 1/sqrt(n)) each
+    band = 1.96 / np.sqrt(n)
+    eps = np.array([0.5, -1.2, 0.3, 0.8, -0.4, 1.1])
+
+    with L.step("F1: AR(2) by hand", formula="X_t = c + sum_{i=1..p} phi_i X_{t-i} + eps_t"):
+        L.say("Start from X = 0 before time 0 and feed six shocks through c = 0.5, "
+              "phi = (0.6, -0.3).")
+        x_ar = recursion_by_hand(L, "AR(2)", 0.5, [0.6, -0.3], [], eps)
+        L.check_close("hand recursion equals ts.arma_filter", ts.arma_filter(eps, 0.5, [0.6, -0.3]),
+                      x_ar, rtol=1e-12)
+
+    with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i eps_{t-i}"):
+        x_ma = recursion_by_hand(L, "MA(2)", 0.0, [], [0.6, 0.4], eps)
+        L.check_close("hand recursion equals ts.arma_filter",
+                      ts.arma_filter(eps, 0.0, (), [0.6, 0.4]), x_ma, rtol=1e-12)
+        L.say("An MA(2) value is built from the last three shocks only: X_t and X_{t+3} share no "
+              "shock, so their correlation is zero. That is the cut-off the ACF shows below.")
+
+    with L.step("F3: ARMA(p, q), and the document's missing current shock",
+                formula="as printed: X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}\n"
+                        "standard:   X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}"):
+        x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], eps)
+        L.check_close("hand recursion equals ts.arma_filter",
+                      ts.arma_filter(eps, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
+        L.erratum("F3", "X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}",
+                  "X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}",
+                  "without eps_t the printed ARMA(p, 0) has no noise at all: it is not the AR(p) "
+                  "of F1 but a deterministic decay to c / (1 - sum phi), so no data set is fitted "
+                  "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.")
+        shocks = np.random.default_rng(1).standard_normal(3000)
+        literal = np.zeros(3000)
+        for t in range(1, 3000):
+            literal[t] = 1.0 + 0.7 * literal[t - 1]          # the printed ARMA(1, 0)
+        standard = ts.arma_filter(shocks, 1.0, [0.7])
+        L.show("printed ARMA(1,0), std after step 100    ", literal[100:].std())
+        L.show("standard ARMA(1,0) = AR(1), same std     ", standard[100:].std())
+        L.show("theory for AR(1): sigma / sqrt(1 - phi^2)", 1 / np.sqrt(1 - 0.49))
+        L.check("the printed form has (almost) no variance: it is not F1's AR(1)",
+                literal[100:].std() < 1e-9 and standard[100:].std() > 1.2)
+
+    models = {"AR(2): phi = (0.6, -0.4)": ([0.6, -0.4], []),
+              "MA(2): theta = (0.6, 0.4)": ([], [0.6, 0.4]),
+              "ARMA(1,1): phi = 0.7, theta = 0.4": ([0.7], [0.4])}
+    series = {name: ts.simulate_arma(n, ar, ma, seed=k)
+              for k, (name, (ar, ma)) in enumerate(models.items())}
+
+    with L.step("ACF and PACF: MA cuts off in the ACF, AR in the PACF",
+                formula="rho_k = sum_t (X_t - m)(X_{t+k} - m) / sum_t (X_t - m)^2\n"
+                        "phi_kk = last coefficient of the best AR(k) predictor (Durbin-Levinson)"):
+        nlags = 12
+        fig, axes = plt.subplots(3, 3, figsize=(11, 7.5))
+        for row, (name, x) in enumerate(series.items()):
+            r, phi = ts.acf(x, nlags), ts.pacf(x, nlags)
+            print(f"  {name:<34} ACF 1..4 {np.round(r[1:5], 3)}   "
+                  f"PACF 1..4 {np.round(phi[1:5], 3)}")
+            axes[row, 0].plot(x[:200], lw=0.8)
+            axes[row, 0].set_title(name, fontsize=9)
+            axes[row, 0].set_xlabel("t")
+            axes[row, 0].set_ylabel("X_t")
+            correlogram(axes[row, 1], r, band, f"ACF of {name.split(':')[0]}")
+            correlogram(axes[row, 2], phi, band, f"PACF of {name.split(':')[0]}")
+            axes[row, 1].set_ylabel("rho_k")
+            axes[row, 2].set_ylabel("phi_kk")
+        axes[0, 1].legend(fontsize=7)
+        fig.suptitle("Lesson 10: simulated series with their ACF and PACF")
+        L.savefig(fig, "acf_pacf")
+        ma_acf = ts.acf(series["MA(2): theta = (0.6, 0.4)"], nlags)
+        ar_pacf = ts.pacf(series["AR(2): phi = (0.6, -0.4)"], nlags)
+        L.show("band 1.96 / sqrt(n)", band)
+        L.check("MA(2): ACF is clear at lag 2 and inside 1.5 x the band after it",
+                ma_acf[2] > 3 * band and np.abs(ma_acf[3:]).max() < 1.5 * band,
+                f"|rho_3..12| <= {np.abs(ma_acf[3:]).max():.3f}")
+        L.check("AR(2): PACF is clear at lag 2 and inside 1.5 x the band after it",
+                abs(ar_pacf[2]) > 3 * band and np.abs(ar_pacf[3:]).max() < 1.5 * band,
+                f"|phi_33..phi_12,12| <= {np.abs(ar_pacf[3:]).max():.3f}")
+
+    with L.step("F1: fitting AR(2) two ways, ARMA(1,1) by Hannan-Rissanen",
+                formula="OLS:          X_t ~ [1, X_{t-1}, X_{t-2}],  least squares\n"
+                        "Yule-Walker:  [g0 g1; g1 g0] phi = [g1; g2],  c = m (1 - sum phi)\n"
+                        "Hannan-Rissanen: residuals of a long AR estimate eps_t, then least squares"
+                        " on [1, X_{t-1}, eps_{t-1}]"):
+        x = series["AR(2): phi = (0.6, -0.4)"]
+        ols, yw = ts.fit_ar(x, 2), ts.fit_ar(x, 2, method="yule-walker")
+        g = ts.autocovariance(x, 2)
+        by_hand = np.linalg.solve([[g[0], g[1]], [g[1], g[0]]], g[1:])
+        print(f"  true         phi = [ 0.6 -0.4]   sigma2 = 1")
+        print(f"  OLS          phi = {np.round(ols.ar, 4)}   sigma2 = {ols.sigma2:.4f}")
+        print(f"  Yule-Walker  phi = {np.round(yw.ar, 4)}   sigma2 = {yw.sigma2:.4f}")
+        L.check_close("Yule-Walker by hand (2 x 2 solve) equals fit_ar", by_hand, yw.ar)
+        L.check(f"both recover phi within {tol}", np.abs(ols.ar - [0.6, -0.4]).max() < tol
+                and np.abs(yw.ar - [0.6, -0.4]).max() < tol)
+        hr = ts.fit_arma(series["ARMA(1,1): phi = 0.7, theta = 0.4"], 1, 1)
+        print(f"  ARMA(1,1) true phi = 0.7, theta = 0.4; Hannan-Rissanen: {hr}")
+        L.check(f"Hannan-Rissanen recovers phi and theta within {tol}",
+                abs(hr.ar[0] - 0.7) < tol and abs(hr.ma[0] - 0.4) < tol)
+
+        walk = ts.simulate_ar(n, [1.0], burn_in=0, seed=9)
+        L.say("A random walk X_t = X_{t-1} + eps_t has no fixed mean or variance. Least squares "
+              "would happily return phi close to 1; minseq refuses and says why:")
+        try:
+            ts.fit_ar(walk, 1)
+            refused = False
+        except ts.NonStationaryError as err:
+            refused = True
+            print("  NonStationaryError: " + str(err)[:150] + "...")
+        L.check("a random walk is reported as non-stationary, not fitted", refused)
+        L.show("Dickey-Fuller statistic, random walk      ", ts.dickey_fuller(walk))
+        L.show("Dickey-Fuller statistic, its differences  ", ts.dickey_fuller(np.diff(walk)))
+        L.check("its differences are stationary", ts.dickey_fuller(np.diff(walk))
+                < ts.DF_CRITICAL_5PCT)
+
+    with L.step("Forecasting: feed each forecast back, future shocks 0",
+                formula="Xhat_{n+1} = c + phi_1 X_n + phi_2 X_{n-1},  "
+                        "Xhat_{n+2} = c + phi_1 Xhat_{n+1} + phi_2 X_n, ...\n"
+                        "Xhat_{n+h} -> c / (1 - phi_1 - phi_2) as h grows"):
+        f1 = ols.const + ols.ar[0] * x[-1] + ols.ar[1] * x[-2]
+        f2 = ols.const + ols.ar[0] * f1 + ols.ar[1] * x[-1]
+        fc = ts.forecast(ols, x, 30)
+        L.show("X_{n-1}, X_n", x[-2:])
+        L.show("Xhat_{n+1}, Xhat_{n+2} by hand", np.array([f1, f2]))
+        L.check_close("equal ts.forecast", fc[:2], [f1, f2], rtol=1e-12)
+        L.check("the forecast decays to the mean", abs(fc[-1] - ols.mean) < 1e-3,
+                f"{fc[-1]:.4f} vs {ols.mean:.4f}")
+
+    with L.step("A series from behaviour data: purchases per day",
+                formula="count_d = #{events with behaviour = purchase and day(t) = d}"):
+        rng = np.random.default_rng(5)
+        days = 300 if L.fast else 400
+        t, b, purchases = behaviour_log(days, rng)
+        counts = ts.daily_counts(t, b, behavior_code=3)
+        print(f"  {t.size} events over {days} days; purchases on the first days: {counts[:8]}")
+        L.check("daily_counts recovers the purchases of every day", np.array_equal(counts,
+                                                                                     purchases))
+        y = counts.astype(float)
+        split = int(0.8 * days)
+        model = ts.fit_ar(y[:split], 2)
+        print(f"  fitted on the first {split} days: {model}")
+        # One-step predictions over the held-out days, each from the true days before it.
+        pred = ts.predict(model, y)[split - model.p:]
+        rmse_ar = float(np.sqrt(np.mean((pred - y[split:]) ** 2)))
+        rmse_mean = float(np.sqrt(np.mean((y[:split].mean() - y[split:]) ** 2)))
+        print(f"  held-out one-step RMSE: AR(2) {rmse_ar:.3f}, training mean {rmse_mean:.3f}")
+        L.check("AR(2) beats predicting the training mean on held-out days", rmse_ar < rmse_mean)
+
+        fig, ax = plt.subplots(figsize=(9, 3.8))
+        ax.plot(np.arange(days), y, lw=0.8, color="0.5", label="purchases per day")
+        ax.plot(np.arange(split, days), pred, color="C0", label=f"AR(2) one step ahead "
+                f"(RMSE {rmse_ar:.2f})")
+        ax.plot(np.arange(days, days + 20), ts.forecast(model, y, 20), "--", color="C3",
+                label="AR(2) forecast, 20 days")
+        ax.axvline(split, color="k", lw=0.6, ls=":")
+        ax.set_title("Lesson 10: daily purchases from a behaviour log, AR(2) fit on the first 80 %")
+        ax.set_xlabel("day")
+        ax.set_ylabel("purchases")
+        ax.legend(fontsize=8)
+        L.savefig(fig, "daily_purchases_ar")
+
+    return L.finish(
+        summary=["AR(p) regresses a value on its own past, MA(q) averages the last q+1 shocks, "
+                 "ARMA does both; all three are one recursion (ts.arma_filter).",
+                 "The document's ARMA formula omits the current shock eps_t; taken literally an "
+                 "ARMA(p, 0) is a noiseless decay, not the AR(p) of F1.",
+                 "MA(q): the ACF cuts off after lag q. AR(p): the PACF cuts off after lag p.",
+                 "Least squares and Yule-Walker agree on long stationary series; a random walk "
+                 "must be differenced first, and minseq says so instead of fitting it.",
+                 "A forecast feeds its own predictions back and decays to the process mean."],
+        exercises=["Fit AR(1), AR(2) and AR(5) to the daily purchases: does the held-out RMSE "
+                   "keep falling? Which PACF lags stand out?",
+                   "Simulate MA(1) with theta = 0.9 and fit AR(p) for p = 1..8 by Yule-Walker: "
+                   "why does an MA need many AR terms?",
+                   "Work out the first three values of the printed (erratum) ARMA(1,1) from the "
+                   "shocks of step 1 and compare with the standard ones."])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
