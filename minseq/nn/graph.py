@@ -103,7 +103,7 @@ def adjacency_from_edges(edges, num_nodes, weight=None, batch=None, dtype=None):
         xp.add.at(A, (edges[:, 1], edges[:, 0]), w)
         return A
     if batch is None:
-        batch = int(edges[:, 0].max()) + 1 if edges.shape[0] else 1
+        batch = edges[:, 0].max().item() + 1 if edges.shape[0] else 1
     A = xp.zeros((batch, num_nodes, num_nodes), dtype=dtype)
     xp.add.at(A, (edges[:, 0], edges[:, 2], edges[:, 1]), w)
     return A
@@ -157,7 +157,7 @@ class GraphConv(Module):
         if tuple(A.shape) != H.shape[:-2] + (N, N):
             raise ValueError(f"GraphConv: A must have shape {H.shape[:-2] + (N, N)} to match H "
                              f"{tuple(H.shape)} (A[v, u]: u sends to v), got {tuple(A.shape)}")
-        if self.normalize != "none" and A.size and float(A.min()) < 0:
+        if self.normalize != "none" and A.size and A.min().item() < 0:
             raise ValueError(f"GraphConv: normalize={self.normalize!r} needs non-negative "
                              "edge weights in A")
         return ("dense", dense_operator(A, self.normalize))
@@ -172,17 +172,17 @@ class GraphConv(Module):
         B = H.shape[0] if H.ndim == 3 else 1
         if edges.shape[0]:
             bounds = [B] * (cols - 2) + [N, N]
-            lo, hi = edges.min(axis=0), edges.max(axis=0)
+            lo = backend.to_numpy(edges.min(axis=0))    # one deliberate host read
+            hi = backend.to_numpy(edges.max(axis=0))
             for c in range(cols):
-                if int(lo[c]) < 0 or int(hi[c]) >= bounds[c]:
+                if lo[c] < 0 or hi[c] >= bounds[c]:
                     raise IndexError(f"GraphConv: edge list column {c} must lie in "
-                                     f"[0, {bounds[c]}), got values in [{int(lo[c])}, "
-                                     f"{int(hi[c])}]")
+                                     f"[0, {bounds[c]}), got values in [{lo[c]}, {hi[c]}]")
         if edge_weight is None:
             edge_weight = xp.ones(edges.shape[0], dtype=H.dtype)
         check_array(self, "edge_weight", edge_weight, ndim=1, dtype=H.dtype)
         check_same_shape(self, "edge_weight", edge_weight, (edges.shape[0],))
-        if self.normalize != "none" and edge_weight.size and float(edge_weight.min()) < 0:
+        if self.normalize != "none" and edge_weight.size and edge_weight.min().item() < 0:
             raise ValueError(f"GraphConv: normalize={self.normalize!r} needs non-negative "
                              "edge weights")
         offset = edges[:, 0] * N if cols == 3 else 0              # flatten (b, u) to b*N + u
