@@ -1,15 +1,18 @@
 """The command line: ``python -m minseq <command>`` (also installed as ``minseq``).
 
 Commands register themselves in COMMANDS with a function that adds their arguments and one that
-runs them; later modules add theirs the same way.
+runs them (the ``command`` decorator); modules that hold commands are listed in COMMAND_MODULES
+and imported when the command line starts.
 """
 
 import argparse
+import importlib
 import sys
 
 from . import backend
 
 COMMANDS = {}
+COMMAND_MODULES = ["minseq.data.command", "minseq.models.command"]
 
 
 def command(name, help):
@@ -86,6 +89,8 @@ def _gradcheck(args):
 
 
 def main(argv=None):
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
     parser = argparse.ArgumentParser(prog="minseq", description=(
         "minseq: sequence models of user behaviour, written from scratch"))
     sub = parser.add_subparsers(dest="command", metavar="command")
@@ -102,5 +107,3 @@ def main(argv=None):
         print(exc, file=sys.stderr)
         return 2
 
-
-from .data import command as _data_command  # noqa: E402,F401  (registers ``data``)
