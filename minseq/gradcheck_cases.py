@@ -176,14 +176,14 @@ def _feedforward():
 
 @case("TransformerEncoderLayer")
 def _encoder_layer():
-    layer = _block(8, lambda: nn.TransformerEncoderLayer(6, 2, d_ff=10, dropout=0.1,
+    layer = _block(12, lambda: nn.TransformerEncoderLayer(6, 2, d_ff=10, dropout=0.1,
                                                           activation="gelu"))
     return layer, (randn(2, 4, 6),), {}
 
 
 @case("TransformerEncoderLayer pre-LN")
 def _encoder_layer_pre():
-    layer = _block(0, lambda: nn.TransformerEncoderLayer(6, 3, d_ff=10, dropout=0.0,
+    layer = _block(13, lambda: nn.TransformerEncoderLayer(6, 3, d_ff=10, dropout=0.0,
                                                           activation="gelu", norm_first=True))
     return layer, (randn(2, 4, 6),), {"mask": nn.causal_mask(4)}
 
@@ -192,7 +192,7 @@ def _encoder_layer_pre():
 def _decoder_layer():
     padding = xp.ones((2, 1, 5), dtype=bool)  # memory of the second sequence has 3 real steps
     padding[1, :, 3:] = False
-    layer = _block(8, lambda: nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.1,
+    layer = _block(12, lambda: nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.1,
                                                           activation="gelu"))
     return layer, (
         randn(2, 3, 6), randn(2, 5, 6, seed=1)), {"memory_mask": padding}
@@ -200,7 +200,7 @@ def _decoder_layer():
 
 @case("TransformerDecoderLayer pre-LN")
 def _decoder_layer_pre():
-    layer = _block(0, lambda: nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.0,
+    layer = _block(27, lambda: nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.0,
                                                           norm_first=True, activation="gelu"))
     return layer, (
         randn(2, 3, 6), randn(2, 5, 6, seed=1)), {}
@@ -210,5 +210,5 @@ def _decoder_layer_pre():
 def _encoder():
     def layer():
         return nn.TransformerEncoderLayer(6, 2, d_ff=8, dropout=0.1, activation="gelu")
-    encoder = _block(3, lambda: nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(6)))
+    encoder = _block(24, lambda: nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(6)))
     return encoder, (randn(2, 3, 6),), {}

@@ -50,7 +50,12 @@ class MultiHeadAttention(Module):
         if bias:
             for name in ("bq", "bk", "bv", "bo"):
                 self.add_param(name, init.zeros((d_model,)))
-        self.weights = None
+        self._E = self._r = None
+
+    @property
+    def weights(self):
+        """P (B, h, T, S): the attention weights of the last forward (a new array), for plots."""
+        return None if self._E is None else self._E * self._r
 
     # (B, T, d_model) <-> (B, h, T, d_k): a view, and its inverse (one copy)
     def _split(self, a):
@@ -84,21 +89,20 @@ class MultiHeadAttention(Module):
         q = self._split(self._project(x, "q") * scale)                    # (B, h, T, d_k)
         k = self._split(self._project(c, "k"))                            # (B, h, S, d_k)
         v = self._split(self._project(c, "v"))                            # (B, h, S, d_k)
-        heads, P = attention(q, k, v, mask)                               # (B, h, T, d_k)
+        heads, self._E, self._r = attention(q, k, v, mask, scores=self._E)  # (B, h, T, d_k)
         concat = self._merge(heads)                                       # (B, T, d_model)
-        self.weights = P
-        self._save(x, context, q, k, v, P, heads, concat)
+        self._save(x, context, q, k, v, self._E, self._r, heads, concat)
         return self._project(concat, "o")
 
     def backward(self, dout):
-        x, context, q, k, v, P, heads, concat = self._take()
+        x, context, q, k, v, E, r, heads, concat = self._take()
         check_same_shape(self, "dout", dout, x.shape)
         p, g = self.params, self.grads
         d = self.d_model
         dout2 = dout.reshape(-1, d)                                       # (B*T, d_model)
         g["Wo"][...] = concat.reshape(-1, d).T @ dout2
         dheads = self._split(dout @ p["Wo"].T)                            # (B, h, T, d_k)
-        dq, dk, dv = attention_backward(dheads, q, k, v, P, heads)
+        dq, dk, dv = attention_backward(dheads, q, k, v, E, r, heads)
         dq *= dq.dtype.type(1.0 / math.sqrt(self.d_k))
         dq, dk, dv = self._merge(dq), self._merge(dk), self._merge(dv)    # (B, T|S, d_model)
         c = x if context is None else context
