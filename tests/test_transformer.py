@@ -127,3 +127,15 @@ def test_parity_with_pytorch_layers(rng, norm_first, activation):
     assert np.allclose(dx, tx.grad.numpy(), atol=1e-10)
     assert np.allclose(dm, tm.grad.numpy(), atol=1e-10)
     assert np.allclose(dec.linear1.grads["W"], ref.linear1.weight.grad.numpy().T, atol=1e-10)
+
+
+def test_float32_stays_float32(xp):
+    dec = nn.TransformerDecoderLayer(8, 2, d_ff=16, norm_first=True)
+    x = xp.ones((2, 3, 8), dtype=xp.float32) * xp.arange(8, dtype=xp.float32)
+    memory = xp.ones((2, 4, 8), dtype=xp.float32)
+    y = dec(x, memory)
+    dx, dm = dec.backward(xp.ones_like(y))
+    assert y.dtype == dx.dtype == dm.dtype == xp.float32
+    assert all(g.dtype == xp.float32 for _, g in dec.named_grads())
+    pe = nn.SinusoidalPositionalEncoding(8, max_len=5)
+    assert pe(x).dtype == xp.float32

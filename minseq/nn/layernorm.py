@@ -35,8 +35,8 @@ class LayerNorm(Module):
     def backward(self, dy):
         xhat, rstd = self._take()
         check_same_shape(self, "dy", dy, xhat.shape)
-        self.grads["gamma"][...] = (dy * xhat).reshape(-1, self.d).sum(axis=0)
-        self.grads["beta"][...] = dy.reshape(-1, self.d).sum(axis=0)
+        self.grads["gamma"][...] = (dy * xhat).reshape(-1, self.d).sum(axis=0)  # (d,)
+        self.grads["beta"][...] = dy.reshape(-1, self.d).sum(axis=0)            # (d,)
         g = dy * self.params["gamma"]
         dx = g - g.mean(axis=-1, keepdims=True)
         dx -= xhat * (g * xhat).mean(axis=-1, keepdims=True)

@@ -100,24 +100,25 @@ class MultiHeadAttention(Module):
         p, g = self.params, self.grads
         d = self.d_model
         dout2 = dout.reshape(-1, d)                                       # (B*T, d_model)
-        g["Wo"][...] = concat.reshape(-1, d).T @ dout2
+        g["Wo"][...] = concat.reshape(-1, d).T @ dout2                    # (d_model, d_model)
         dheads = self._split(dout @ p["Wo"].T)                            # (B, h, T, d_k)
         dq, dk, dv = attention_backward(dheads, q, k, v, E, r, heads)
         dq *= dq.dtype.type(1.0 / math.sqrt(self.d_k))
-        dq, dk, dv = self._merge(dq), self._merge(dk), self._merge(dv)    # (B, T|S, d_model)
+        dq, dk, dv = (self._merge(a).reshape(-1, d) for a in (dq, dk, dv))  # (B*T|S, d_model)
         c = x if context is None else context
         x2, c2 = x.reshape(-1, d), c.reshape(-1, d)                       # (B*T|S, d_model)
-        g["Wq"][...] = x2.T @ dq.reshape(-1, d)
-        g["Wk"][...] = c2.T @ dk.reshape(-1, d)
-        g["Wv"][...] = c2.T @ dv.reshape(-1, d)
+        g["Wq"][...] = x2.T @ dq
+        g["Wk"][...] = c2.T @ dk
+        g["Wv"][...] = c2.T @ dv
         if "bo" in p:
             g["bo"][...] = dout2.sum(axis=0)
-            g["bq"][...] = dq.reshape(-1, d).sum(axis=0)
+            g["bq"][...] = dq.sum(axis=0)
             g["bk"][...] = 0  # see frozen_entries
-            g["bv"][...] = dv.reshape(-1, d).sum(axis=0)
-        dx = dq @ p["Wq"].T
+            g["bv"][...] = dv.sum(axis=0)
+        dx = (dq @ p["Wq"].T).reshape(x.shape)                            # (B, T, d_model)
         dc = dk @ p["Wk"].T
         dc += dv @ p["Wv"].T
+        dc = dc.reshape(c.shape)                                          # (B, S, d_model)
         if context is None:
             dx += dc
             return dx
