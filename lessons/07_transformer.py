@@ -116,13 +116,14 @@ def main(argv=None):
         layers_axis = np.arange(1, depth + 1)
         for norm_first, label in ((False, "post-LN"), (True, "pre-LN")):
             a1.plot(layers_axis, stats[norm_first][0], "o-", label=label)
-            a2.semilogy(layers_axis, stats[norm_first][1], "o-", label=label)
+            a2.plot(layers_axis, stats[norm_first][1], "o-", label=label)
         a1.set(xlabel="layer", ylabel="std of the layer's output",
                title="Activation scale through depth")
         a2.set(xlabel="layer", ylabel="|dL/dW_1| (Frobenius)",
                title="Gradient of each layer's W_1 at initialisation")
-        a1.legend()
-        a2.legend()
+        for ax in (a1, a2):
+            ax.set_xticks(layers_axis)
+            ax.legend()
         L.savefig(fig, "post_ln_vs_pre_ln")
 
     with L.step("E8 decoder layer: masked self-attention, then cross-attention",
