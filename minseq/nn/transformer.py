@@ -35,7 +35,12 @@ def residual_backward(norm, dropout, dy, sublayer_backward, norm_first):
 
 
 class _Block(Module):
-    """What encoder and decoder layers share: the feed-forward parts, norms and dropouts."""
+    """What encoder and decoder layers share: the feed-forward parts, norms and dropouts.
+
+    ``attentions`` maps each attention sub-layer's name to its number of heads; with n of them
+    the block has n + 1 residual sub-layers, hence ``norm1 .. norm{n+1}`` and
+    ``dropout1 .. dropout{n+1}`` (``dropout`` alone is the one inside the feed-forward network).
+    """
 
     def __init__(self, attentions, d_model, d_ff, dropout, activation, norm_first,
                  layer_norm_eps):
