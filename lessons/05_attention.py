@@ -1,0 +1,230 @@
+"""Scaled dot-product attention by hand, why sqrt(d_k), masks, and the errata E2-E5.
+
+Run: python lessons/05_attention.py [--step] [--fast] [--backend cupy]
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minseq import backend, nn
+from minseq.gradcheck import numerical_gradient
+from minseq.lesson import Lesson
+
+EVENTS = ["browse", "click", "browse", "cart", "purchase"]
+
+
+def softmax(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def dev(a):
+    """A host array as a float64 array of the active backend (NumPy or CuPy)."""
+    return backend.asarray(np.asarray(a, dtype=np.float64))
+
+
+def main(argv=None):
+    L = Lesson(__file__, "Attention: softmax(Q K^T / sqrt(d_k)) V", ids=["E1", "E2", "E3", "E4", "E5"],
+               goals=["compute scaled dot-product attention by hand on a behaviour sequence",
+                      "see why the scores are divided by sqrt(d_k)",
+                      "mask keys (padding, the future) without -inf and without NaN",
+                      "recognise four printed errors (E2-E5) and compute the right formula"],
+               argv=argv)
+    rng = np.random.default_rng(0)
+    d = 4
+    # one behaviour sequence of 5 events, each already embedded as a 4-vector
+    X = np.round(rng.normal(size=(len(EVENTS), d)), 2)
+
+    with L.step("E1 by hand: the last event asks which earlier events matter",
+                formula="Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V"):
+        L.say("Take the events as keys and values (K = V = X) and the last event, 'purchase', "
+              "as the query. Each score is a dot product divided by sqrt(d_k) = 2.")
+        L.show("X (events x d)", X)
+        q = X[-1]
+        scores = np.array([q @ X[j] for j in range(len(EVENTS))]) / np.sqrt(d)
+        weights = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        context = weights @ X
+        for name, s, w in zip(EVENTS, scores, weights):
+            print(f"    {name:<9} score q.k/2 = {s:7.3f}   weight = {w:.3f}")
+        L.show("context = sum_j w_j v_j", context)
+        attn = nn.ScaledDotProductAttention()
+        out = attn(dev(q[None]), dev(X), dev(X))
+        L.check_close("nn.ScaledDotProductAttention gives the same context", out[0], context)
+        L.check_close("the weights sum to 1", weights.sum(), 1.0)
+
+        Q, K, V = (rng.normal(size=(3, d)) for _ in range(3))
+        q_dev, k_dev, v_dev = dev(Q), dev(K), dev(V)
+        R = rng.normal(size=(3, d))
+        attn(q_dev, k_dev, v_dev)
+        dq, dk, dv = attn.backward(dev(R))
+        num = numerical_gradient(
+            lambda: float((backend.to_numpy(attn(q_dev, k_dev, v_dev)) * R).sum()), q_dev)
+        L.check_close("hand-written backward dQ equals the numerical gradient", dq, num,
+                      rtol=1e-6, atol=1e-9)
+
+    with L.step("Why divide by sqrt(d_k)?",
+                formula="q, k ~ N(0, I_d):  Var(q . k) = d,  Var(q . k / sqrt(d)) = 1"):
+        dims = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        n = 400 if L.fast else 4000
+        var_raw, var_scaled, max_raw, max_scaled = [], [], [], []
+        for dk in dims:
+            q = rng.normal(size=(n, dk))
+            k = rng.normal(size=(n, 10, dk))
+            s = np.einsum("nd,ntd->nt", q, k)  # 10 scores per query (host-side demo)
+            var_raw.append(s.var())
+            var_scaled.append((s / np.sqrt(dk)).var())
+            max_raw.append(softmax(s).max(axis=1).mean())
+            max_scaled.append(softmax(s / np.sqrt(dk)).max(axis=1).mean())
+            print(f"    d_k={dk:4d}  Var(q.k)={var_raw[-1]:8.2f}  Var(q.k/sqrt(d_k))="
+                  f"{var_scaled[-1]:5.2f}   mean largest weight of 10: raw {max_raw[-1]:.3f}, "
+                  f"scaled {max_scaled[-1]:.3f}")
+        L.say("Unscaled, the scores spread like sqrt(d_k): at d_k = 256 the softmax puts almost "
+              "all weight on one key (saturation), and its gradient y (1 - y) vanishes. Scaled, "
+              "the spread and the weights stay the same for every d_k.")
+        ratio = np.array(var_raw) / np.array(dims)
+        L.check("Var(q.k) is about d_k (within 20 %)", np.all(np.abs(ratio - 1) < 0.2),
+                f"Var/d_k from {ratio.min():.2f} to {ratio.max():.2f}")
+        L.check("scaled variance stays about 1", np.all(np.abs(np.array(var_scaled) - 1) < 0.2))
+        L.check("unscaled softmax saturates at d_k = 256", max_raw[-1] > 0.9,
+                f"mean largest weight {max_raw[-1]:.3f}")
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+        a1.loglog(dims, var_raw, "o-", label="q . k")
+        a1.loglog(dims, var_scaled, "s-", label="q . k / sqrt(d_k)")
+        a1.set(xlabel="d_k", ylabel="variance of the score", title="Score variance against d_k")
+        a1.legend()
+        a2.semilogx(dims, max_raw, "o-", label="softmax(q . k)")
+        a2.semilogx(dims, max_scaled, "s-", label="softmax(q . k / sqrt(d_k))")
+        a2.axhline(0.1, color="grey", ls=":", label="uniform over 10 keys")
+        a2.set(xlabel="d_k", ylabel="mean largest weight (10 keys)",
+               title="Softmax saturation against d_k")
+        a2.legend()
+        L.savefig(fig, "sqrt_dk")
+
+    with L.step("Masks: padding and the future",
+                formula="mask[i, j] = True  <=>  query i may attend to key j\n"
+                        "(PyTorch's boolean attn_mask is the opposite: True = NOT allowed)"):
+        T = len(EVENTS)
+        causal = nn.causal_mask(T)
+        padding = np.array([True, True, True, True, False])  # pretend the last step is padding
+        mask = backend.to_numpy(causal) & padding
+        mask[0] = False  # and one query that may see nothing at all
+        L.show("mask (causal & padding)", mask.astype(int))
+        attn = nn.ScaledDotProductAttention()
+        out = attn(dev(X), dev(X), dev(X), mask=backend.asarray(mask))
+        W = backend.to_numpy(attn.weights)
+        L.show("weights", W)
+        L.check("masked keys get exactly zero weight", np.all(W[~mask] == 0))
+        L.check("a query with no allowed key gets zeros, not NaN",
+                np.all(W[0] == 0) and np.all(backend.to_numpy(out)[0] == 0))
+        L.say("Masked scores are replaced by the row minimum before the max is taken, and "
+              "multiplied by 0 after the exponential: no -inf, no -1e6 fill, no 0/0.")
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        im = ax.imshow(W, cmap="viridis", vmin=0, vmax=1)
+        ax.set(xticks=range(T), yticks=range(T), xlabel="key (event)", ylabel="query (event)",
+               title="Masked attention weights")
+        ax.set_xticklabels(EVENTS, rotation=45)
+        ax.set_yticklabels(EVENTS)
+        fig.colorbar(im, ax=ax, label="weight")
+        L.savefig(fig, "masked_weights")
+
+    with L.step("E2 erratum: self-attention needs three projections"):
+        Wq, Wk, Wv = (np.round(rng.normal(size=(d, d)) / 2, 2) for _ in range(3))
+        Q, K, V = X @ Wq, X @ Wk, X @ Wv
+        literal = softmax(Q @ Q.T / np.sqrt(d))
+        standard = softmax(Q @ K.T / np.sqrt(d))
+        L.erratum("E2", literal="Self-Attention(x) = softmax(Q Q^T / sqrt(d_k)) V",
+                  standard="Q = x W_Q, K = x W_K, V = x W_V;  softmax(Q K^T / sqrt(d_k)) V",
+                  demo="Q Q^T forces K = Q: the scores become symmetric (i rates j exactly as "
+                       "j rates i) and each q_i . q_i = |q_i|^2 >= 0 favours attending to itself.")
+        S_lit = Q @ Q.T
+        L.show("literal scores Q Q^T", S_lit)
+        self_pick = np.mean(literal.argmax(1) == np.arange(len(X)))
+        print(f"    literal: scores symmetric: {np.allclose(S_lit, S_lit.T)}; rows whose largest "
+              f"weight is on themselves: {self_pick:.0%}")
+        print(f"    standard: scores symmetric: {np.allclose(Q @ K.T, (Q @ K.T).T)}")
+        L.check("the literal scores are symmetric, the standard ones are not",
+                np.allclose(S_lit, S_lit.T) and not np.allclose(Q @ K.T, K @ Q.T))
+        out = nn.ScaledDotProductAttention()(dev(Q), dev(K), dev(V))
+        L.check_close("standard form equals nn.ScaledDotProductAttention(xW_Q, xW_K, xW_V)",
+                      out, standard @ V)
+
+    with L.step("E3 errata: attention pooling over recurrent states",
+                formula="s = h_T [h_1 .. h_T]^T / sqrt(d);  alpha = softmax(s);  "
+                        "context = alpha V = sum_t alpha_t h_t"):
+        # stand-in recurrent states: a tiny tanh RNN over the events (the LSTM lesson builds the
+        # real one; model H2 pools LSTM states exactly like this)
+        Wx, Wh = rng.normal(size=(d, d)) * 0.8, rng.normal(size=(d, d)) * 0.5
+        H, h = [], np.zeros(d)
+        for x_t in X:
+            h = np.tanh(x_t @ Wx + h @ Wh)
+            H.append(h)
+        H = np.array(H) * 3
+        s = H[-1] @ H.T / np.sqrt(d)
+        alpha = softmax(s)
+        alpha_twice = softmax(softmax(s))
+        L.erratum("E3", literal="alpha_t = softmax(s_t) with s_t = softmax(Q K^T / sqrt(d)); "
+                                "context = alpha_t (.) V",
+                  standard="alpha = softmax(Q K^T / sqrt(d)) once; context = alpha V (weighted SUM)",
+                  demo="A second softmax sees inputs in [0, 1], so its outputs differ by at most "
+                       "a factor e: the weights flatten toward uniform. And alpha (.) V is a "
+                       "(T, d) matrix, not one context vector.")
+        L.show("alpha = softmax(s)          ", alpha)
+        L.show("softmax(softmax(s)) (literal)", alpha_twice)
+        L.show("uniform                      ", np.full(len(X), 1 / len(X)))
+        L.check("the double softmax is flatter (largest weight closer to 1/T)",
+                alpha_twice.max() - 1 / len(X) < alpha.max() - 1 / len(X),
+                f"{alpha.max():.3f} -> {alpha_twice.max():.3f}")
+        L.show("shape of alpha (.) V (literal)", np.array((alpha[:, None] * H).shape))
+        context = alpha @ H
+        L.show("context = alpha V", context)
+        out = nn.ScaledDotProductAttention()(dev(H[-1:]), dev(H), dev(H))
+        L.check_close("attention pooling equals nn.ScaledDotProductAttention(h_T, H, H)",
+                      out[0], context)
+
+    with L.step("E4 erratum: scores must stay a vector"):
+        h = H
+        summed = (h[3] @ h[0] + h[3] @ h[1] + h[3] @ h[2]) / np.sqrt(d)
+        L.erratum("E4", literal="s_4 = softmax((h4 h1^T + h4 h2^T + h4 h3^T) / sqrt(d))",
+                  standard="s_4 = softmax([h4.h1, h4.h2, h4.h3] / sqrt(d))",
+                  demo="The sum is ONE number, and the softmax of one number is always 1: it "
+                       "says nothing about which step matters.")
+        L.show("literal: softmax of the summed score", softmax(np.array([summed])))
+        vec = softmax(np.array([h[3] @ h[0], h[3] @ h[1], h[3] @ h[2]]) / np.sqrt(d))
+        L.show("standard: softmax of the score vector", vec)
+        L.check("the literal gives 1 whatever the states", softmax(np.array([summed]))[0] == 1.0)
+
+    with L.step("E5 erratum: a softmax over an axis of size 1"):
+        w, b = rng.normal(size=(d, 1)), 0.1
+        e = np.tanh(H @ w + b)  # TimeDistributed(Dense(1, tanh)): one score per step, (T, 1)
+        sm = nn.Softmax()
+        literal = backend.to_numpy(sm(dev(e)))          # Activation('softmax') on the LAST axis
+        standard = backend.to_numpy(sm(dev(e.T))).T      # softmax over the TIME axis
+        L.erratum("E5", literal="TimeDistributed(Dense(1, tanh)) then Activation('softmax')",
+                  standard="softmax over the time axis: alpha_t = e^{e_t} / sum_s e^{e_s}",
+                  demo="The scores have shape (T, 1); a softmax over the last axis normalises "
+                       "each single number by itself, so every weight is exactly 1.")
+        L.show("scores e (T x 1)", e)
+        L.show("literal weights", literal)
+        L.show("standard weights", standard)
+        L.check("literal weights are all 1", np.all(literal == 1.0))
+        L.check_close("standard weights sum to 1 over time", standard.sum(), 1.0)
+
+    return L.finish(
+        summary=["Attention mixes the values with weights softmax(q . k / sqrt(d_k)); each "
+                 "weight says how much a key matters to a query.",
+                 "Dividing by sqrt(d_k) keeps the score variance at 1, so the softmax neither "
+                 "saturates nor stops passing gradient as d_k grows.",
+                 "Masks (True = may attend) give masked keys exactly zero weight; a query with "
+                 "nothing to see gets zeros, never NaN.",
+                 "E2-E5: use three projections; one softmax; keep the scores a vector; normalise "
+                 "over time, and take the weighted SUM of the values."],
+        exercises=["Repeat the sqrt(d_k) experiment with q, k ~ N(0, 4 I). What scale factor "
+                   "would keep the variance at 1 now?",
+                   "Make the 'purchase' query attend only to 'cart' events with a mask. What "
+                   "context do you get, and why does it not depend on the query any more?",
+                   "Show that adding the same vector b to every key leaves the attention weights "
+                   "unchanged (this is why MultiHeadAttention's key bias has zero gradient)."])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""Multi-head attention by hand, sinusoidal positional encoding, and erratum E9.
+
+Run: python lessons/06_multihead_positional.py [--step] [--fast] [--backend cupy]
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minseq import backend, nn
+from minseq.gradcheck import numerical_gradient
+from minseq.lesson import Lesson
+
+EVENTS = ["browse", "click", "cart", "browse", "purchase"]
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def dev(a):
+    return backend.asarray(np.asarray(a, dtype=np.float64))
+
+
+def main(argv=None):
+    L = Lesson(__file__, "Multi-head attention and positional encoding", ids=["E6", "E7", "E9"],
+               goals=["compute multi-head attention head by head, then all heads at once",
+                      "build the sinusoidal positional encoding and read its heat map",
+                      "see why attention alone ignores order, and how PE fixes it",
+                      "spot erratum E9: heads are concatenated, not time steps"],
+               argv=argv)
+    rng = np.random.default_rng(1)
+    T, d, h = len(EVENTS), 4, 2
+    dk = d // h
+    X = np.round(rng.normal(size=(T, d)), 2)
+    mha = nn.MultiHeadAttention(d, h).astype("float64")
+    for name in ("bq", "bv", "bo"):
+        mha.params[name][...] = dev(np.round(rng.normal(size=d) * 0.1, 2))
+    p = {k: backend.to_numpy(v) for k, v in mha.params.items()}
+
+    with L.step("E6 head by head",
+                formula="head_i = Attention(x W_Q^i, x W_K^i, x W_V^i)   (W^i: columns "
+                        "i*d_k .. (i+1)*d_k)\nMultiHead(x) = Concat(head_1, ..., head_h) W_O"):
+        L.show("X (events x d_model)", X)
+        heads = []
+        for i in range(h):
+            cols = slice(i * dk, (i + 1) * dk)
+            Q = X @ p["Wq"][:, cols] + p["bq"][cols]
+            K = X @ p["Wk"][:, cols] + p["bk"][cols]
+            V = X @ p["Wv"][:, cols] + p["bv"][cols]
+            A = softmax(Q @ K.T / np.sqrt(dk))
+            heads.append(A @ V)
+            L.show(f"head {i + 1} weights", A)
+        concat = np.concatenate(heads, axis=1)
+        L.show("Concat(head_1, head_2)  (T x d_model)", concat)
+        y = concat @ p["Wo"] + p["bo"]
+        out = mha(dev(X[None]))
+        L.check_close("nn.MultiHeadAttention gives the same output", out[0], y)
+
+    with L.step("All heads in one batched product",
+                formula="(B, T, d_model) -> reshape (B, T, h, d_k) -> swap -> (B, h, T, d_k)\n"
+                        "scores (B, h, T, T) = Q @ K^T: one matmul for every head and sequence"):
+        Qall = (X @ p["Wq"] + p["bq"]).reshape(T, h, dk).swapaxes(0, 1)  # (h, T, d_k)
+        print(f"    Q: {(T, d)} -> {Qall.shape}; scores: {(h, T, T)}; no loop over heads")
+        L.check_close("head 2's queries are columns 2..3 of X W_Q",
+                      Qall[1], X @ p["Wq"][:, 2:] + p["bq"][2:])
+        R = rng.normal(size=(1, T, d))
+        x_dev = dev(X[None])
+        mha(x_dev)
+        dx = mha.backward(dev(R))
+        num = numerical_gradient(lambda: float((backend.to_numpy(mha(x_dev)) * R).sum()), x_dev)
+        L.check_close("hand-written backward dx equals the numerical gradient", dx, num,
+                      rtol=1e-6, atol=1e-9)
+        fig, axes = plt.subplots(1, h, figsize=(4 * h, 3.6))
+        W = backend.to_numpy(mha.weights)[0]
+        for i, ax in enumerate(axes):
+            im = ax.imshow(W[i], cmap="viridis", vmin=0, vmax=1)
+            ax.set(title=f"head {i + 1}", xlabel="key (event)", ylabel="query (event)",
+                   xticks=range(T), yticks=range(T))
+            ax.set_xticklabels(EVENTS, rotation=45)
+            ax.set_yticklabels(EVENTS)
+        fig.colorbar(im, ax=axes[-1], label="weight")
+        fig.suptitle("Each head attends differently (untrained weights)")
+        L.savefig(fig, "heads")
+
+    with L.step("Attention alone ignores order",
+                formula="MHA(P x) = P MHA(x) for any permutation P of the time steps"):
+        perm = np.array([4, 2, 0, 3, 1])
+        a = backend.to_numpy(mha(dev(X[None])))[0]
+        b = backend.to_numpy(mha(dev(X[perm][None])))[0]
+        L.check_close("shuffling the events shuffles the outputs the same way", b, a[perm])
+        L.say("'cart then purchase' and 'purchase then cart' look alike to attention: position "
+              "information must be added to the inputs.")
+
+    with L.step("E7: sinusoidal positional encoding",
+                formula="PE[pos, 2i] = sin(pos / 10000^(2i/d)),  PE[pos, 2i+1] = cos(pos / "
+                        "10000^(2i/d))"):
+        pe_layer = nn.SinusoidalPositionalEncoding(d, max_len=50)
+        by_hand = np.zeros((T, d))
+        for pos in range(T):
+            for i in range(d // 2):
+                angle = pos / 10000 ** (2 * i / d)
+                by_hand[pos, 2 * i], by_hand[pos, 2 * i + 1] = np.sin(angle), np.cos(angle)
+        L.show("PE[:5] by hand", by_hand)
+        L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
+                      pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)
+        a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
+        b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
+        L.check("with PE added, shuffling the events changes the outputs",
+                not np.allclose(b, a[perm], atol=1e-6),
+                f"max change {np.abs(b - a[perm]).max():.3f}")
+        big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
+        big = backend.to_numpy(big)
+        dots = [big[p] @ big[p + 5] for p in range(0, 90, 10)]
+        L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", np.array(dots))
+        L.check("PE[p] . PE[p+k] depends on the offset k only", np.ptp(dots) < 1e-9)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        im = ax.imshow(big, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set(xlabel="dimension (even: sin, odd: cos)", ylabel="position",
+               title="Sinusoidal positional encoding (d_model = 64)")
+        fig.colorbar(im, ax=ax, label="PE value")
+        L.savefig(fig, "positional_encoding")
+
+    with L.step("E9 erratum: concatenate heads, not time steps"):
+        L.erratum("E9", literal="Encoder(x) = MultiHeadAttention(x) = Concat(h_1 ... h_T)",
+                  standard="MultiHead(x) = Concat(head_1 ... head_h) W_O at every step; an "
+                           "encoder layer adds feed-forward, residuals and LayerNorm (lesson 07)",
+                  demo="Concatenating the T time steps gives one vector of length T * d whose "
+                       "size changes with the sequence length, so no fixed weight matrix can "
+                       "follow it; multi-head concatenates the h heads' d_k-vectors per step, "
+                       "giving (T, d_model) for any T.")
+        for T2 in (3, 5):
+            x2 = rng.normal(size=(1, T2, d))
+            literal = np.concatenate(list(x2[0]))  # h_1 ... h_T side by side
+            standard = backend.to_numpy(mha(dev(x2)))
+            print(f"    T = {T2}: literal Concat(h_1..h_T) has shape {literal.shape}; "
+                  f"MultiHeadAttention output {standard.shape[1:]}")
+        L.check("the standard output keeps (T, d_model) for every T",
+                mha(dev(rng.normal(size=(1, 7, d)))).shape == (1, 7, d))
+
+    return L.finish(
+        summary=["Multi-head attention splits d_model into h slices, runs attention on each "
+                 "slice in parallel and concatenates the heads before W_O.",
+                 "All heads and sequences go through one batched matmul over a (B, h, T, d_k) "
+                 "layout; no loop over heads.",
+                 "Attention is permutation-equivariant; the sinusoidal table adds position, and "
+                 "PE[p] . PE[p+k] depends only on the offset k.",
+                 "E9: heads are concatenated at each time step, never the time steps."],
+        exercises=["With h = 4 heads and d_model = 4, each head has d_k = 1. What can a head with "
+                   "d_k = 1 still express? Print its weights.",
+                   "Replace the sinusoids by nn.LearnedPositionalEmbedding. Is PE[p] . PE[p+k] "
+                   "still a function of k alone? Why not?",
+                   "Prove that PE[p+k] is a rotation of PE[p] (pair by pair) and deduce the "
+                   "offset property checked above."])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
