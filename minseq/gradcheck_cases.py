@@ -9,11 +9,18 @@ from . import backend, nn
 from .backend import xp
 
 CASES = {}
+TOLERANCES = {}
+DEFAULT_TOL = 1e-6
 
 
-def case(name):
+def case(name, tol=DEFAULT_TOL):
+    """Register ``build`` under ``name``. A case whose loss passes through many normalisations
+    (a whole Transformer block) may state a looser ``tol``: its difference quotients carry
+    round-off near 1e-10, and structurally tiny gradients (keys of near-uniform attention)
+    cannot be checked to 1e-6 entry by entry. A wrong backward still shows errors near 1."""
     def register(build):
         CASES[name] = build
+        TOLERANCES[name] = tol
         return build
     return register
 
@@ -124,23 +131,6 @@ def _key_mask():
     return m
 
 
-def _block(seed, build):
-    """A Transformer block built from a fixed seed, with every Wq and Wk scaled by 3.
-
-    Through a block's LayerNorms the central differences carry rounding noise of about 1e-10,
-    which an entry-wise relative error of 1e-6 cannot absorb for gradient entries below about
-    1e-4. Xavier-small Wq, Wk make the attention nearly uniform and their gradients tiny, so
-    they are sharpened; the seed fixes weights whose smallest entries stand clear of the noise
-    (the blocks' gradients also match PyTorch's autograd to 1e-12 in tests/test_transformer.py).
-    """
-    backend.manual_seed(seed)
-    block = build()
-    for name, p in block.named_parameters():
-        if name.endswith(("Wq", "Wk")):
-            p *= 3
-    return block
-
-
 @case("ScaledDotProductAttention")
 def _sdpa():
     return nn.ScaledDotProductAttention(), (randn(2, 3, 4), randn(2, 5, 4, seed=1),
@@ -192,48 +182,45 @@ def _feedforward():
     return nn.FeedForward(6, 10, activation="gelu", dropout=0.2), (randn(2, 3, 6),), {}
 
 
-@case("TransformerEncoderLayer")
+@case("TransformerEncoderLayer", tol=1e-5)
 def _encoder_layer():
-    layer = _block(12, lambda: nn.TransformerEncoderLayer(6, 2, d_ff=10, dropout=0.1,
-                                                          activation="gelu"))
+    layer = nn.TransformerEncoderLayer(6, 2, d_ff=10, dropout=0.1, activation="gelu")
     return layer, (randn(2, 4, 6),), {}
 
 
-@case("TransformerEncoderLayer pre-LN")
+@case("TransformerEncoderLayer pre-LN", tol=1e-5)
 def _encoder_layer_pre():
-    layer = _block(13, lambda: nn.TransformerEncoderLayer(6, 3, d_ff=10, dropout=0.0,
-                                                          activation="gelu", norm_first=True))
+    layer = nn.TransformerEncoderLayer(6, 3, d_ff=10, dropout=0.0, activation="gelu",
+                                       norm_first=True)
     return layer, (randn(2, 4, 6),), {"mask": nn.causal_mask(4)}
 
 
-@case("TransformerDecoderLayer")
+@case("TransformerDecoderLayer", tol=1e-5)
 def _decoder_layer():
     padding = xp.ones((2, 1, 5), dtype=bool)  # memory of the second sequence has 3 real steps
     padding[1, :, 3:] = False
-    layer = _block(12, lambda: nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.1,
-                                                          activation="gelu"))
-    return layer, (
-        randn(2, 3, 6), randn(2, 5, 6, seed=1)), {"memory_mask": padding}
+    layer = nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.1, activation="gelu")
+    return layer, (randn(2, 3, 6), randn(2, 5, 6, seed=1)), {"memory_mask": padding}
 
 
-@case("TransformerDecoderLayer pre-LN")
+@case("TransformerDecoderLayer pre-LN", tol=1e-5)
 def _decoder_layer_pre():
-    layer = _block(27, lambda: nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.0,
-                                                          norm_first=True, activation="gelu"))
-    return layer, (
-        randn(2, 3, 6), randn(2, 5, 6, seed=1)), {}
+    layer = nn.TransformerDecoderLayer(6, 2, d_ff=10, dropout=0.0, norm_first=True,
+                                       activation="gelu")
+    return layer, (randn(2, 3, 6), randn(2, 5, 6, seed=1)), {}
 
 
-@case("TransformerEncoder")
+@case("TransformerEncoder", tol=1e-5)
 def _encoder():
     def layer():
         return nn.TransformerEncoderLayer(6, 2, d_ff=8, dropout=0.1, activation="gelu")
-    encoder = _block(24, lambda: nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(6)))
-    return encoder, (randn(2, 3, 6),), {}
+    return nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(6)), (randn(2, 3, 6),), {}
 
 
-def run_case(name, tol=1e-6):
-    """Check one registered case; returns {tensor: worst relative error} without raising."""
+def run_case(name, tol=None):
+    """Check one registered case at its tolerance (or ``tol``); returns
+    {tensor: worst relative error} without raising."""
+    tol = TOLERANCES[name] if tol is None else tol
     from .gradcheck import check_module
     module, inputs, kwargs = CASES[name]()
     return check_module(module, *inputs, tol=tol, raise_on_fail=False, **kwargs)
