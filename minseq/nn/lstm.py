@@ -1,0 +1,142 @@
+"""LSTM: gates i, f, g, o from one fused product; one step (LSTMCell) and a sequence (LSTM).
+
+    a = x Wx + h_prev Wh + b                      (B, 4H), blocks in PyTorch's order i, f, g, o
+    i = sigma(a_i), f = sigma(a_f), g = tanh(a_g), o = sigma(a_o)
+    c = f (.) c_prev + i (.) g                     (.) is the elementwise product
+    h = o (.) tanh(c)
+
+This is the standard LSTM of the catalogue (D3 in separate-matrix form, D5 and D8 concatenated):
+W_i [h, x] = h W_hi + x W_xi, and the four W_* stacked side by side give Wh and Wx.
+"""
+
+from ..backend import xp
+from .checks import check_same_shape
+from .module import Module
+from .recurrent import (Recurrent, check_step_inputs, recurrent_params, sigmoid_backward_,
+                        split_gates, weight_grads)
+
+GATES = ("i", "f", "g", "o")
+
+
+def lstm_gates(a):
+    """In place: a (B, 4H) pre-activations -> the gates [i, f, g, o] = [sigma, sigma, tanh, sigma](a).
+
+    sigma(z) = 0.5 tanh(z / 2) + 0.5, so one tanh over all four blocks serves every gate."""
+    H = a.shape[-1] // 4
+    sigmoid_blocks = (a[..., :2 * H], a[..., 3 * H:])       # i, f and o
+    for s in sigmoid_blocks:
+        s *= 0.5
+    xp.tanh(a, out=a)
+    for s in sigmoid_blocks:
+        s *= 0.5
+        s += 0.5
+    return a
+
+
+def lstm_state(gates, c_prev, c, tanh_c, h):
+    """Write c = f (.) c_prev + i (.) g, tanh(c) (kept for backward) and h = o (.) tanh(c)."""
+    i, f, g, o = split_gates(gates, 4)
+    xp.multiply(f, c_prev, out=c)
+    c += i * g
+    xp.tanh(c, out=tanh_c)
+    xp.multiply(o, tanh_c, out=h)
+
+
+def lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev):
+    """Backward through one step, from dh = dL/dh_t and dc = dL/dc_t from later steps.
+
+    dc_t   = dc + dh (.) o (.) (1 - tanh^2 c_t)       (dc is overwritten with this total)
+    dc_prev = dc_t (.) f                               (written into ``dc_prev``)
+    da_i = dc_t g  i(1-i),  da_f = dc_t c_prev  f(1-f),  da_g = dc_t i (1-g^2),
+    da_o = dh tanh(c_t)  o(1-o)
+    Each gate is read for the last time here, so dL/da (B, 4H) overwrites ``gates``; returned.
+    """
+    i, f, g, o = split_gates(gates, 4)
+    dc += dh * o * (1 - tanh_c * tanh_c)
+    xp.multiply(dc, f, out=dc_prev)
+    di, df, dg, do = dc * g, dc * c_prev, dc * i, dh * tanh_c
+    sigmoid_backward_(i, di)
+    sigmoid_backward_(f, df)
+    sigmoid_backward_(o, do)
+    xp.multiply(g, g, out=g)            # da_g = dg (.) (1 - g^2)
+    xp.subtract(1, g, out=g)
+    g *= dg
+    return gates
+
+
+class LSTMCell(Module):
+    """One LSTM step: (x (B, D), h_prev (B, H), c_prev (B, H)) -> (h, c), each (B, H).
+
+    Params Wx (D, 4H), Wh (H, 4H), b (4H), blocks i, f, g, o. PyTorch ``torch.nn.LSTMCell``:
+    Wx = weight_ih.T, Wh = weight_hh.T, b = bias_ih + bias_hh. h_prev / c_prev None = zeros.
+    With ``record_gates`` the step's gates are kept in ``gates`` ({"i": (B, H), ...}).
+
+    backward(dh, dc=None) -> (dx, dh_prev, dc_prev): da from ``lstm_state_backward``, then
+    dWx = x^T da, dWh = h_prev^T da, db = sum_batch da, dx = da Wx^T, dh_prev = da Wh^T.
+    """
+
+    def __init__(self, input_size, hidden_size, record_gates=False):
+        super().__init__()
+        # b stands for PyTorch's bias_ih + bias_hh: the sum of two uniform draws
+        recurrent_params(self, input_size, hidden_size, blocks=4, biases={"b": 2})
+        self.record_gates, self.gates = record_gates, None
+
+    def forward(self, x, h_prev=None, c_prev=None):
+        h_prev, c_prev = check_step_inputs(self, x, {"h_prev": h_prev, "c_prev": c_prev})
+        p = self.params
+        gates = lstm_gates(x @ p["Wx"] + h_prev @ p["Wh"] + p["b"])     # (B, 4H)
+        if self.record_gates:
+            self.gates = dict(zip(GATES, (s.copy() for s in split_gates(gates, 4))))
+        c, tanh_c, h = (xp.empty_like(c_prev) for _ in range(3))
+        lstm_state(gates, c_prev, c, tanh_c, h)
+        self._save(x, h_prev, c_prev, gates, tanh_c)
+        return h, c
+
+    def backward(self, dh, dc=None):
+        x, h_prev, c_prev, gates, tanh_c = self._take()
+        check_same_shape(self, "dh", dh, h_prev.shape)
+        dc = xp.zeros_like(c_prev) if dc is None else check_same_shape(
+            self, "dc", dc, c_prev.shape).copy()          # copied: it is overwritten below
+        dc_prev = xp.empty_like(c_prev)
+        da = lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev)
+        dx = weight_grads(self, x, h_prev, da, da, "b")
+        return dx, da @ self.params["Wh"].T, dc_prev
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}"
+
+
+class LSTM(Recurrent):
+    """LSTMCell over a sequence: forward(x (B, T, D), h0=None, c0=None, mask=None) -> hs (B, T, H).
+
+    Final states ``h_n``, ``c_n`` (B, H) at each sequence's last real step; ``mask`` (B, T) is
+    True at real steps (PyTorch packs sequences instead). Same function as
+    ``torch.nn.LSTM(batch_first=True)`` with Wx = weight_ih_l0.T, Wh = weight_hh_l0.T,
+    b = bias_ih_l0 + bias_hh_l0. backward(dhs, dh_n=None, dc_n=None) returns dx and keeps
+    dh0, dc0. With ``record_gates`` the gates of every step are kept: ``gates["f"]`` (B, T, H).
+    """
+
+    state_names = ("h", "c")
+    gate_names = GATES
+
+    def __init__(self, input_size, hidden_size, record_gates=False):
+        super().__init__(input_size, hidden_size, record_gates)
+        recurrent_params(self, input_size, hidden_size, blocks=4, biases={"b": 2})
+
+    def forward(self, x, h0=None, c0=None, mask=None):
+        return self._forward(x, (h0, c0), mask)
+
+    def _buffers(self, T, B, dtype):
+        H = self.hidden_size
+        return {"tanh_c": xp.empty((T, B, H), dtype=dtype),
+                "ah": xp.empty((B, 4 * H), dtype=dtype)}     # scratch for h_{t-1} Wh
+
+    def _step(self, t, A, Z, buf):
+        a = A[t]                                            # x_t Wx + b, (B, 4H)
+        a += xp.matmul(Z[0, t], self.params["Wh"], out=buf["ah"])
+        lstm_gates(a)                                       # a now holds the gates
+        lstm_state(a, Z[1, t], Z[1, t + 1], buf["tanh_c"][t], Z[0, t + 1])
+
+    def _step_backward(self, t, dnew, dprev, A, Z, buf):
+        da = lstm_state_backward(A[t], Z[1, t], buf["tanh_c"][t], dnew[0], dnew[1], dprev[1])
+        xp.matmul(da, self.params["Wh"].T, out=dprev[0])    # dh_{t-1} = da_t Wh^T
