@@ -156,7 +156,8 @@ class Recurrent(Module):
         H = self.hidden_size
         dtype = x.dtype
         xs = xp.ascontiguousarray(x.transpose(1, 0, 2))            # (T, B, D) time-major
-        A = (xs.reshape(T * B, D) @ self.params["Wx"]).reshape(T, B, -1)   # (T, B, G)
+        G = self.params["Wx"].shape[1]
+        A = (xs.reshape(T * B, D) @ self.params["Wx"]).reshape(T, B, G)   # x_t Wx, every t
         A += self.params[self.x_bias]
         Z = xp.empty((len(self.state_names), T + 1, B, H), dtype=dtype)   # states, t = 0..T
         for k, s in enumerate(states):
