@@ -91,7 +91,8 @@ def main(argv=None):
 
     with L.step("Backpropagation through time, checked numerically",
                 formula="L = sum_t R_t . h_t    (R: fixed random weights)\n"
-                        "dL/dh_{t-1} = R_{t-1} + (dL/dh_t (.) (1 - h_t^2)) Wh^T    (rows, Wh = W_h^T)"):
+                        "dL/dh_{t-1} = R_{t-1} + (dL/dh_t (.) (1 - h_t^2)) Wh^T"
+                        "    (rows, Wh = W_h^T)"):
         R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
         h0 = xp.zeros((1, H))
 
@@ -111,8 +112,8 @@ def main(argv=None):
     curves = {}
     with L.step("D10: how far back does the gradient reach?",
                 formula="L = sum(h_T);   ||dL/dh_t|| for t = T, T-1, ..., 0\n"
-                        "RNN:  dL/dh_{t-1} = (dL/dh_t (.) tanh'(a_t)) Wh^T      a matrix every step\n"
-                        "LSTM: dL/dc_{t-1} = dL/dc_t (.) f_t + ...              a gate every step"):
+                        "RNN:  dL/dh_{t-1} = (dL/dh_t (.) tanh'(a_t)) Wh^T   a matrix every step\n"
+                        "LSTM: dL/dc_{t-1} = dL/dc_t (.) f_t + ...           a gate every step"):
         H = 32
         events = backend.host_rng(2).integers(0, len(EVENTS), size=(8, T))
         xs = xp.eye(len(EVENTS))[backend.asarray(events)]          # (8, T, 4) one-hot

@@ -141,7 +141,8 @@ def main(argv=None):
         L.show("f_2 . c_1   (dot product)", f2 @ cs[0])
 
     with L.step("Backward: checked against central differences",
-                formula="L = sum_t R_t . h_t;  dL/dc_0 by BPTT and by (L(c_0 + e) - L(c_0 - e)) / 2e"):
+                formula="L = sum_t R_t . h_t;  dL/dc_0 by BPTT and by "
+                        "(L(c_0 + e) - L(c_0 - e)) / 2e"):
         R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
         h0b, c0b = xp.zeros((1, H)), backend.asarray(backend.host_rng(2).standard_normal((1, H)))
 
@@ -196,7 +197,8 @@ def main(argv=None):
                        "gives you.")
 
     with L.step("D7: sigma for the candidate and the output, beside tanh",
-                formula="as printed: C_t = f (.) C_{t-1} + i (.) sigma(W_xc x_t + W_hc h_{t-1} + b_c)\n"
+                formula="as printed: C_t = f (.) C_{t-1} "
+                        "+ i (.) sigma(W_xc x_t + W_hc h_{t-1} + b_c)\n"
                         "            h_t = o_t (.) sigma(W_hc C_t + b_h)\n"
                         "standard  : g_t = tanh(...),  h_t = o_t (.) tanh(C_t)"):
         _, cs_std = run(standard_step, w, long_x, H)

@@ -129,4 +129,4 @@ class GRU(Recurrent):
 
     def _step_backward(self, t, dnew, dprev, A, Z, buf):
         _, dah = gru_step_backward(A[t], buf["AH"][t], Z[0, t], dnew[0], dprev[0])
-        dprev[0] += xp.matmul(dah, self.params["Wh"].T, out=buf["dh"])
+        dprev[0] += xp.matmul(dah, buf["WhT"], out=buf["dh"])

@@ -132,7 +132,8 @@ class Recurrent(Module):
 
     def _step_backward(self, t, dnew, dprev, A, Z, buf):
         """From dnew = dL/dZ[:, t+1] (may be overwritten): write dL/dA_t over A[t] (and the
-        GRU's hidden-side gradient over buf), and dprev = dL/dZ[:, t] through the cell."""
+        GRU's hidden-side gradient over buf), and dprev = dL/dZ[:, t] through the cell.
+        buf["WhT"] holds Wh^T (G, H) for the product dL/dh_{t-1} = dL/da_t Wh^T."""
         raise NotImplementedError
 
     # -- the sequence machinery -------------------------------------------------------------
@@ -200,6 +201,8 @@ class Recurrent(Module):
             if d is not None:
                 dnew[k] = check_same_shape(self, f"d{self.state_names[k]}_n", d, (B, H))
         real = None if pad is None else (~pad).astype(A.dtype)           # (T, B, 1)
+        # Wh^T as its own contiguous array: the product da_t Wh^T of every step runs faster
+        buf["WhT"] = xp.ascontiguousarray(self.params["Wh"].T)          # (G, H)
         for t in reversed(range(T)):
             if real is None:
                 dnew[0] += dhs[:, t]

@@ -94,7 +94,7 @@ class RNN(Recurrent):
 
     def _step_backward(self, t, dnew, dprev, A, Z, buf):
         da = rnn_activate_backward(Z[0, t + 1], dnew[0], self.nonlinearity, out=A[t])
-        xp.matmul(da, self.params["Wh"].T, out=dprev[0])   # dh_{t-1} = da_t Wh^T
+        xp.matmul(da, buf["WhT"], out=dprev[0])   # dh_{t-1} = da_t Wh^T
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
