@@ -16,6 +16,7 @@ from .recurrent import (Recurrent, check_step_inputs, recurrent_params, sigmoid_
                         sigmoid_backward_, split_gates, weight_grads)
 
 GATES = ("r", "z", "n")
+BIASES = {"bx": 1, "bh": 1}      # PyTorch's bias_ih and bias_hh, one draw each
 
 
 def gru_step(gates, ah, h_prev, h):
@@ -69,7 +70,7 @@ class GRUCell(Module):
 
     def __init__(self, input_size, hidden_size, record_gates=False):
         super().__init__()
-        recurrent_params(self, input_size, hidden_size, blocks=3, biases={"bx": 1, "bh": 1})
+        recurrent_params(self, input_size, hidden_size, blocks=3, biases=BIASES)
         self.record_gates, self.gates = record_gates, None
 
     def forward(self, x, h_prev=None):
@@ -111,8 +112,7 @@ class GRU(Recurrent):
     x_bias, h_bias = "bx", "bh"
 
     def __init__(self, input_size, hidden_size, record_gates=False):
-        super().__init__(input_size, hidden_size, record_gates)
-        recurrent_params(self, input_size, hidden_size, blocks=3, biases={"bx": 1, "bh": 1})
+        super().__init__(input_size, hidden_size, BIASES, record_gates)
 
     def forward(self, x, h0=None, mask=None):
         return self._forward(x, (h0,), mask)

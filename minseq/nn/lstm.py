@@ -15,6 +15,8 @@ from .module import Module
 from .recurrent import Recurrent, check_step_inputs, recurrent_params, split_gates, weight_grads
 
 GATES = ("i", "f", "g", "o")
+# b stands for PyTorch's bias_ih + bias_hh: the sum of two U(-1/sqrt(H), 1/sqrt(H)) draws
+BIASES = {"b": 2}
 
 
 def gate_affine(H, dtype):
@@ -86,8 +88,7 @@ class LSTMCell(Module):
 
     def __init__(self, input_size, hidden_size, record_gates=False):
         super().__init__()
-        # b stands for PyTorch's bias_ih + bias_hh: the sum of two uniform draws
-        recurrent_params(self, input_size, hidden_size, blocks=4, biases={"b": 2})
+        recurrent_params(self, input_size, hidden_size, blocks=4, biases=BIASES)
         self.record_gates, self.gates = record_gates, None
 
     def forward(self, x, h_prev=None, c_prev=None):
@@ -131,8 +132,7 @@ class LSTM(Recurrent):
     gate_names = GATES
 
     def __init__(self, input_size, hidden_size, record_gates=False):
-        super().__init__(input_size, hidden_size, record_gates)
-        recurrent_params(self, input_size, hidden_size, blocks=4, biases={"b": 2})
+        super().__init__(input_size, hidden_size, BIASES, record_gates)
 
     def forward(self, x, h0=None, c0=None, mask=None):
         return self._forward(x, (h0, c0), mask)

@@ -115,8 +115,9 @@ class Recurrent(Module):
     x_bias = "b"           # bias added to the input projection up front
     h_bias = None          # bias added to h_prev Wh inside each step (GRU's bh)
 
-    def __init__(self, input_size, hidden_size, record_gates=False):
+    def __init__(self, input_size, hidden_size, biases, record_gates=False):
         super().__init__()
+        recurrent_params(self, input_size, hidden_size, max(1, len(self.gate_names)), biases)
         self.record_gates = record_gates
         self.gates = None
         self.h_n = self.c_n = self.dh0 = self.dc0 = None
@@ -169,10 +170,10 @@ class Recurrent(Module):
             self._step(t, A, Z, buf)
             if pad is not None:
                 xp.copyto(Z[:, t + 1], Z[:, t], where=pad[t])      # carry the state through
+        self.gates = None
         if self.record_gates and self.gate_names:
             gates = A.transpose(1, 0, 2).copy()                     # (B, T, G)
-            self.gates = {n: gates[:, :, k * H:(k + 1) * H]
-                          for k, n in enumerate(self.gate_names)}
+            self.gates = dict(zip(self.gate_names, split_gates(gates, len(self.gate_names))))
         self.h_n = Z[0, T].copy()
         if len(self.state_names) > 1:
             self.c_n = Z[1, T].copy()

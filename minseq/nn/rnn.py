@@ -28,13 +28,15 @@ def rnn_activate_backward(h, dh, nonlinearity, out):
     return xp.multiply(dh, h > 0, out=out)
 
 
-def _init(module, input_size, hidden_size, nonlinearity):
+def _check_nonlinearity(module, nonlinearity):
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"{module.name()}: nonlinearity must be one of {NONLINEARITIES}, "
                          f"got {nonlinearity!r}")
     module.nonlinearity = nonlinearity
-    # b stands for PyTorch's bias_ih + bias_hh: the sum of two U(-1/sqrt(H), 1/sqrt(H)) draws
-    recurrent_params(module, input_size, hidden_size, blocks=1, biases={"b": 2})
+
+
+# b stands for PyTorch's bias_ih + bias_hh: the sum of two U(-1/sqrt(H), 1/sqrt(H)) draws
+BIASES = {"b": 2}
 
 
 class RNNCell(Module):
@@ -49,7 +51,8 @@ class RNNCell(Module):
 
     def __init__(self, input_size, hidden_size, nonlinearity="tanh"):
         super().__init__()
-        _init(self, input_size, hidden_size, nonlinearity)
+        _check_nonlinearity(self, nonlinearity)
+        recurrent_params(self, input_size, hidden_size, blocks=1, biases=BIASES)
 
     def forward(self, x, h_prev=None):
         (h_prev,) = check_step_inputs(self, x, {"h_prev": h_prev})
@@ -80,8 +83,8 @@ class RNN(Recurrent):
     """
 
     def __init__(self, input_size, hidden_size, nonlinearity="tanh"):
-        super().__init__(input_size, hidden_size)
-        _init(self, input_size, hidden_size, nonlinearity)
+        _check_nonlinearity(self, nonlinearity)
+        super().__init__(input_size, hidden_size, BIASES)
 
     def forward(self, x, h0=None, mask=None):
         return self._forward(x, (h0,), mask)
