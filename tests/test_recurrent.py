@@ -218,3 +218,30 @@ def test_same_function_as_pytorch(kind):
     np.testing.assert_allclose(layer.grads["Wh"], twin.weight_hh_l0.grad.numpy().T, atol=1e-12)
     np.testing.assert_allclose(layer.grads.get("bx", layer.grads.get("b")),
                                twin.bias_ih_l0.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_fully_masked_batch_keeps_h0_and_passes_no_gradient(xp, kind):
+    layer = LAYERS[kind](3, 4).astype(xp.float64)
+    x, states = randn(2, 5, 3), initial_states(layer, 2)
+    hs = layer(x, *states, mask=xp.zeros((2, 5), dtype=bool))
+    assert (hs == 0).all()
+    for final, s in zip(layer.final_states(), states):
+        assert (final == s).all()
+    dx = layer.backward(randn(2, 5, 4, seed=1), *[xp.ones_like(s) for s in states])
+    assert (dx == 0).all()
+    for d in layer.state_grads():
+        assert (d == 1).all(), "dL/dh_n passes straight back to h0"
+    for g in layer.grads.values():
+        assert (g == 0).all()
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN tanh"])
+def test_huge_inputs_stay_finite(xp, kind):
+    """Gates saturate instead of overflowing (sigma is computed through tanh)."""
+    layer = LAYERS[kind](3, 4)
+    x = 1e4 * randn(2, 5, 3, dtype="float32")
+    hs = layer(x)
+    dx = layer.backward(xp.ones_like(hs))
+    assert bool(xp.isfinite(hs).all()) and bool(xp.isfinite(dx).all())
+    assert all(bool(xp.isfinite(g).all()) for g in layer.grads.values())
