@@ -6,7 +6,7 @@ Run:  python lessons/03_lstm.py [--step] [--backend numpy|cupy] [--fast]
 import matplotlib.pyplot as plt
 
 import minseq
-from minseq import backend, nn
+from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
@@ -20,6 +20,17 @@ def one_hot(names):
     for t, name in enumerate(names):
         x[0, t, EVENTS.index(name)] = 1.0
     return x
+
+
+def behaviour_batch(rng, B, T):
+    """Random sessions (B, T) of event ids (browse most often, purchase least), their one-hot
+    x (B, T, 4) in float32, and the target y_t = 1 while a cart waits for a purchase."""
+    events = backend.asarray(rng.choice(len(EVENTS), size=(B, T), p=[0.5, 0.25, 0.15, 0.1]))
+    y, pending = xp.zeros((B, T), dtype=xp.float32), xp.zeros(B, dtype=xp.float32)
+    for t in range(T):
+        pending = xp.where(events[:, t] == 2, 1, xp.where(events[:, t] == 3, 0, pending))
+        y[:, t] = pending
+    return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
 
 
 def sigma(z):
@@ -178,8 +189,7 @@ def main(argv=None):
                        "a weight, so its 'falling loss' cannot come from training.")
 
     T = 12 if L.fast else 40
-    events = backend.host_rng(5).integers(0, len(EVENTS), size=T)
-    long_x = one_hot([EVENTS[int(e)] for e in events])
+    long_x = behaviour_batch(backend.host_rng(5), 1, T)[0]
     with L.step("D6: the output gate reading c_t, beside the standard gate",
                 formula="as printed: o_t = sigma(W_o [h_{t-1}, c_t] + b_o)\n"
                         "standard  : o_t = sigma(W_o [h_{t-1}, x_t] + b_o)"):
@@ -228,28 +238,57 @@ def main(argv=None):
                        "twice as fast in log terms. The rest of D8 is the standard LSTM in "
                        "PyTorch's gate order i, f, g, o.")
 
-    with L.step("The gates over a behaviour sequence",
-                formula="minseq.nn.LSTM(..., record_gates=True).gates[name]  (B, T, H)"):
+    steps = 60 if L.fast else 150
+    with L.step("The gates of a trained LSTM over a behaviour sequence",
+                formula="task: y_t = 1 while a cart waits for a purchase (cart sets it, purchase "
+                        "resets it)\nLSTM(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam\n"
+                        "LSTM(..., record_gates=True).gates[name] is (B, T, H)"):
         minseq.manual_seed(7)
-        lstm = nn.LSTM(D, 8, record_gates=True).astype(xp.float64)
-        lstm(long_x)
+        lstm = nn.LSTM(D, 8, record_gates=True)
+        model = nn.Sequential(lstm, nn.Linear(8, 1))
+        opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
+        rng = backend.host_rng(11)
+        for step in range(steps + 1):
+            seq, y, _ = behaviour_batch(rng, 32, 30)
+            z = model(seq)[..., 0]
+            loss = loss_fn(z, y)
+            model.backward(loss_fn.backward()[..., None])
+            opt.step()
+            if step % (steps // 3) == 0:
+                L.say(f"step {step:3d}: loss {float(loss):.4f}")
+        seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
+        pred = model(seq)[0, :, 0] > 0
+        accuracy = float((pred == (y[0] > 0.5)).mean())
+        L.check("the trained LSTM tracks 'cart pending' on a new sequence", accuracy > 0.95,
+                f"accuracy {accuracy:.2f}")
         for gate in "ifgo":
             L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1))
         L.check("sigmoid gates lie in (0, 1)", all(
             bool(((lstm.gates[g] > 0) & (lstm.gates[g] < 1)).all()) for g in "ifo"))
+        at_purchase = events[0] == EVENTS.index("purchase")
+        f_mean = lstm.gates["f"][0].mean(axis=1)                     # (T,)
+        f_purchase, f_other = float(f_mean[at_purchase].mean()), float(f_mean[~at_purchase].mean())
+        L.check("the forget gate closes at purchases (it clears the bit)",
+                f_purchase < f_other, f"mean f {f_purchase:.2f} at purchases, {f_other:.2f} else")
+        L.say("In the figure: at each purchase f drops (the cell forgets 'cart pending'), at each "
+              "cart g swings hard (the bit is written); between them f and i hold it.")
 
-    labels = [EVENTS[int(e)][:4] for e in events]
-    fig, axes = plt.subplots(4, 1, figsize=(9, 7), sharex=True)
+    labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
+    fig, axes = plt.subplots(5, 1, figsize=(9, 8.5), sharex=True)
     for ax, gate in zip(axes, "ifgo"):
         values = backend.to_numpy(lstm.gates[gate][0]).T          # (H, T)
         im = ax.imshow(values, aspect="auto", cmap="RdBu_r" if gate == "g" else "viridis",
                        vmin=-1 if gate == "g" else 0, vmax=1)
         ax.set_ylabel(f"{gate}: unit")
         fig.colorbar(im, ax=ax, pad=0.01)
-    axes[-1].set_xticks(range(T))
-    axes[-1].set_xticklabels(labels, rotation=90, fontsize=7)
-    axes[-1].set_xlabel("event (time step)")
-    axes[0].set_title("LSTM gate activations over a behaviour sequence (untrained, H = 8)")
+    axes[4].step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
+    axes[4].plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
+    axes[4].set_ylabel("y_t")
+    axes[4].legend(fontsize=7, loc="upper right")
+    axes[4].set_xticks(range(T))
+    axes[4].set_xticklabels(labels, rotation=90, fontsize=7)
+    axes[4].set_xlabel("event (time step)")
+    axes[0].set_title("Gates of a trained LSTM (H = 8) over a behaviour sequence")
     L.savefig(fig, "lstm_gates_over_sequence")
 
     return L.finish(summary=[
@@ -264,8 +303,8 @@ def main(argv=None):
             "cell state do in each case?",
             "Count the parameters of LSTM(D, H) and check 4 (D H + H H + H) against "
             "num_parameters().",
-            "Train the D6 variant and the standard LSTM on the same next-event task: do they "
-            "reach the same loss?"])
+            "Find the unit of the trained LSTM whose cell state carries 'cart pending': plot "
+            "its c_t, i_t and f_t and say which gate writes the bit and which one clears it."])
 
 
 if __name__ == "__main__":
