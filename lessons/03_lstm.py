@@ -1,0 +1,311 @@
+"""The LSTM cell gate by gate (D3-D8), with the documents' four errata run beside the standard.
+
+Run:  python lessons/03_lstm.py [--step] [--backend numpy|cupy] [--fast]
+"""
+
+import matplotlib.pyplot as plt
+
+import minseq
+from minseq import backend, nn, optim
+from minseq.backend import xp
+from minseq.gradcheck import numerical_gradient
+from minseq.lesson import Lesson
+
+EVENTS = ["browse", "click", "cart", "purchase"]
+
+
+def one_hot(names):
+    """A behaviour sequence as one-hot rows: (1, T, 4)."""
+    x = xp.zeros((1, len(names), len(EVENTS)))
+    for t, name in enumerate(names):
+        x[0, t, EVENTS.index(name)] = 1.0
+    return x
+
+
+def behaviour_batch(rng, B, T):
+    """Random sessions (B, T) of event ids (browse most often, purchase least), their one-hot
+    x (B, T, 4) in float32, and the target y_t = 1 while a cart waits for a purchase."""
+    events = backend.asarray(rng.choice(len(EVENTS), size=(B, T), p=[0.5, 0.25, 0.15, 0.1]))
+    y, pending = xp.zeros((B, T), dtype=xp.float32), xp.zeros(B, dtype=xp.float32)
+    for t in range(T):
+        pending = xp.where(events[:, t] == 2, 1, xp.where(events[:, t] == 3, 0, pending))
+        y[:, t] = pending
+    return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
+
+
+def sigma(z):
+    return 1 / (1 + xp.exp(-z))
+
+
+class Weights:
+    """The LSTMCell's fused Wx (D, 4H), Wh (H, 4H), b (4H) cut into the document's matrices:
+    W_ix = Wx[:, i-block]^T (H, D), W_ih = Wh[:, i-block]^T (H, H), b_i, ... for i, f, g, o."""
+
+    def __init__(self, cell):
+        H = cell.hidden_size
+        for k, gate in enumerate("ifgo"):
+            cols = slice(k * H, (k + 1) * H)
+            setattr(self, f"W_{gate}x", cell.params["Wx"][:, cols].T)
+            setattr(self, f"W_{gate}h", cell.params["Wh"][:, cols].T)
+            setattr(self, f"b_{gate}", cell.params["b"][cols])
+
+
+def standard_step(w, x, h, c):
+    """D3/D5/D8 as printed (with the D8 erratum removed): column vectors, separate matrices."""
+    i = sigma(w.W_ix @ x + w.W_ih @ h + w.b_i)
+    f = sigma(w.W_fx @ x + w.W_fh @ h + w.b_f)
+    o = sigma(w.W_ox @ x + w.W_oh @ h + w.b_o)
+    g = xp.tanh(w.W_gx @ x + w.W_gh @ h + w.b_g)
+    c = f * c + i * g
+    return o * xp.tanh(c), c, dict(i=i, f=f, g=g, o=o)
+
+
+def run(step, w, x, H, **extra):
+    """Run ``step`` over the sequence x (1, T, D); returns the lists of h_t and c_t."""
+    h, c, hs, cs = xp.zeros(H), xp.zeros(H), [], []
+    for t in range(x.shape[1]):
+        h, c, _ = step(w, x[0, t], h, c, **extra)
+        hs.append(h)
+        cs.append(c)
+    return xp.stack(hs), xp.stack(cs)
+
+
+def d6_step(w, x, h, c, W_oc):
+    """D6 as printed: the output gate reads [h_{t-1}, c_t] instead of [h_{t-1}, x_t]."""
+    _, c_new, gates = standard_step(w, x, h, c)
+    o = sigma(w.W_oh @ h + W_oc @ c_new + w.b_o)
+    return o * xp.tanh(c_new), c_new, gates
+
+
+def d7_step(w, x, h, c):
+    """D7 as printed: candidate through sigma, and h_t = o (.) sigma(W_hc C_t + b_h)."""
+    i = sigma(w.W_ix @ x + w.W_ih @ h + w.b_i)
+    f = sigma(w.W_fx @ x + w.W_fh @ h + w.b_f)
+    o = sigma(w.W_ox @ x + w.W_oh @ h + w.b_o)
+    c = f * c + i * sigma(w.W_gx @ x + w.W_gh @ h + w.b_g)
+    return o * sigma(w.W_gh @ c + w.b_g), c, None          # the name W_hc reused for C_t
+
+
+def d8_step(w, x, h, c):
+    """D8 taken literally: `c_{t-1} = f_t c_{t-1}` first, then c_t = i_t g_t + f_t c_{t-1}."""
+    _, _, gates = standard_step(w, x, h, c)
+    c = gates["f"] * c                                       # the stray line
+    c = gates["i"] * gates["g"] + gates["f"] * c
+    return gates["o"] * xp.tanh(c), c, gates
+
+
+def main(argv=None):
+    L = Lesson(__file__, "The LSTM cell, gate by gate", ids=["D3", "D4", "D5", "D6", "D7", "D8"],
+               argv=argv, goals=[
+                   "compute the four gates, the cell state and h_t by hand (D3, D5, D8)",
+                   "check them against minseq's LSTMCell and the gradient numerically",
+                   "recognise four errata in the documents and what each one breaks "
+                   "(D4, D5/D6, D7, D8)",
+                   "read the gates of an LSTM over a behaviour sequence"])
+    minseq.manual_seed(0)
+    names = ["browse", "click", "cart", "purchase"]
+    x = one_hot(names)
+    D, H = len(EVENTS), 3
+    cell = nn.LSTMCell(D, H, record_gates=True).astype(xp.float64)
+    w = Weights(cell)
+
+    with L.step("D3: the gates with separate matrices, first event",
+                formula="i_t = sigma(W_ix x_t + W_ih h_{t-1} + b_i)\n"
+                        "f_t = sigma(W_fx x_t + W_fh h_{t-1} + b_f)\n"
+                        "o_t = sigma(W_ox x_t + W_oh h_{t-1} + b_o)\n"
+                        "g_t = tanh(W_gx x_t + W_gh h_{t-1} + b_g)     (the candidate, cbar_t)"):
+        h0, c0 = xp.zeros(H), xp.zeros(H)
+        L.show("W_ix", w.W_ix)
+        L.show("W_ih", w.W_ih)
+        L.show("b_i", w.b_i)
+        h1, c1, gates = standard_step(w, x[0, 0], h0, c0)
+        for gate, value in gates.items():
+            L.show(f"{gate}_1", value)
+        cell(x[:, 0], h0[None], c0[None])
+        for gate, value in gates.items():
+            L.check_close(f"{gate} by hand equals LSTMCell's", cell.gates[gate][0], value,
+                          rtol=1e-12, atol=1e-12)
+
+    with L.step("D5 / D8: cell state and output, every event",
+                formula="c_t = f_t (.) c_{t-1} + i_t (.) g_t\n"
+                        "h_t = o_t (.) tanh(c_t)\n"
+                        "D5 in concatenated form: f_t = sigma(W_f [h_{t-1}, x_t] + b_f), "
+                        "W_f = [W_fh W_fx]"):
+        hs, cs = run(standard_step, w, x, H)
+        for t, name in enumerate(names):
+            L.show(f"t={t + 1} {name:>8}: c_t", cs[t])
+            L.show(f"           {'':>8}  h_t", hs[t])
+        layer = nn.LSTM(D, H).astype(xp.float64)
+        layer.load_state_dict(cell.state_dict())
+        L.check_close("by hand equals minseq.nn.LSTM, every step", layer(x)[0], hs,
+                      rtol=1e-12, atol=1e-12)
+        W_f = xp.concatenate([w.W_fh, w.W_fx], axis=1)
+        hx = xp.concatenate([hs[0], x[0, 1]])
+        L.check_close("W_f [h, x] = W_fh h + W_fx x", W_f @ hx,
+                      w.W_fh @ hs[0] + w.W_fx @ x[0, 1], rtol=1e-12, atol=1e-12)
+        f2 = standard_step(w, x[0, 1], hs[0], cs[0])[2]["f"]
+        L.erratum("D5", literal="c_t = f_t (.) c_{t-1} + ..., with (.) called a 'dot product'",
+                  standard="(.) is the elementwise (Hadamard) product: a vector of size H",
+                  demo="a dot product f . c would give one number, and c_t could not be a "
+                       "vector of H memories.")
+        L.show("f_2 (.) c_1 (elementwise)", f2 * cs[0])
+        L.show("f_2 . c_1   (dot product)", f2 @ cs[0])
+
+    with L.step("Backward: checked against central differences",
+                formula="L = sum_t R_t . h_t;  dL/dc_0 by BPTT and by "
+                        "(L(c_0 + e) - L(c_0 - e)) / 2e"):
+        R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
+        h0b, c0b = xp.zeros((1, H)), backend.asarray(backend.host_rng(2).standard_normal((1, H)))
+
+        def loss():
+            return float((R * layer(x, h0b, c0b)).sum())
+
+        layer(x, h0b, c0b)
+        layer.backward(R)
+        dc0, dWh = layer.dc0.copy(), layer.grads["Wh"].copy()
+        L.show("dL/dc_0 (BPTT)", dc0)
+        L.check_close("dL/dc_0 equals central differences", dc0,
+                      numerical_gradient(loss, c0b), rtol=1e-6, atol=1e-9)
+        L.check_close("dL/dWh equals central differences", dWh,
+                      numerical_gradient(loss, layer.params["Wh"]), rtol=1e-6, atol=1e-9)
+
+    with L.step("D4: the document's lstm_cell, with its sizes (input 10, hidden 20)",
+                formula="i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i)   (as printed)"):
+        host = backend.host_rng(4)
+        W_i = backend.asarray(host.standard_normal((10, 20)))   # (input_size, hidden_size)
+        x10, h20 = backend.asarray(host.standard_normal((1, 10))), xp.zeros((1, 20))
+        L.show("x @ W_i shape", xp.asarray((x10 @ W_i).shape))
+        try:
+            h20 @ W_i
+            failed = None
+        except ValueError as exc:
+            failed = str(exc)
+        L.say(f"h @ W_i raised: {failed}")
+        L.check("h (1, 20) @ W_i (10, 20) is a shape error", failed is not None)
+        L.erratum("D4", literal="matmul(x, W_i) + matmul(h, W_i): one W_i for x and h",
+                  standard="x W_xi + h W_hi: W_xi (10, 20) and W_hi (20, 20), two matrices",
+                  demo="h @ W_i only type-checks when input_size == hidden_size, and even then x "
+                       "and h are forced to share weights; the document's loop also never updates "
+                       "a weight, so its 'falling loss' cannot come from training.")
+
+    T = 12 if L.fast else 40
+    long_x = behaviour_batch(backend.host_rng(5), 1, T)[0]
+    with L.step("D6: the output gate reading c_t, beside the standard gate",
+                formula="as printed: o_t = sigma(W_o [h_{t-1}, c_t] + b_o)\n"
+                        "standard  : o_t = sigma(W_o [h_{t-1}, x_t] + b_o)"):
+        W_oc = backend.asarray(backend.host_rng(6).uniform(-0.6, 0.6, (H, H)))
+        hs_std, _ = run(standard_step, w, long_x, H)
+        hs_d6, _ = run(d6_step, w, long_x, H, W_oc=W_oc)
+        L.show("h_t standard, first 4", hs_std[:4])
+        L.show("h_t D6 as printed, first 4", hs_d6[:4])
+        gap = float(xp.abs(hs_std - hs_d6).max())
+        L.check("the two output gates give different h_t", gap > 1e-3, f"max gap {gap:.3f}")
+        L.erratum("D6", literal="o_t = sigma(W_o [h_{t-1}, c_t] + b_o)",
+                  standard="o_t = sigma(W_o [h_{t-1}, x_t] + b_o)  (torch.nn.LSTM, D8)",
+                  demo="reading the new cell state is a peephole-like variant: a different model "
+                       "with a (H, H) block where the standard has (H, D); not the LSTM a library "
+                       "gives you.")
+
+    with L.step("D7: sigma for the candidate and the output, beside tanh",
+                formula="as printed: C_t = f (.) C_{t-1} "
+                        "+ i (.) sigma(W_xc x_t + W_hc h_{t-1} + b_c)\n"
+                        "            h_t = o_t (.) sigma(W_hc C_t + b_h)\n"
+                        "standard  : g_t = tanh(...),  h_t = o_t (.) tanh(C_t)"):
+        _, cs_std = run(standard_step, w, long_x, H)
+        _, cs_d7 = run(d7_step, w, long_x, H)
+        L.show("c_t standard (unit 0), first 8", cs_std[:8, 0])
+        L.show("c_t D7 as printed (unit 0), first 8", cs_d7[:8, 0])
+        L.check("with a sigma candidate the cell can never turn negative",
+                bool((cs_d7 > 0).all()) and bool((cs_std < 0).any()),
+                f"D7 min {float(cs_d7.min()):.3f}, standard min {float(cs_std.min()):.3f}")
+        L.erratum("D7", literal="candidate sigma(...), h_t = o_t (.) sigma(W_hc C_t + b_h)",
+                  standard="candidate tanh(...), h_t = o_t (.) tanh(C_t)",
+                  demo="a candidate in (0, 1) can only add to the cell, so memories cannot be "
+                       "negative or cancel; the output also reuses the name W_hc for a new "
+                       "(H, H) matrix applied to C_t.")
+
+    with L.step("D8: the forget gate applied twice, beside once",
+                formula="as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1}\n"
+                        "standard  : c_t = i_t g_t + f_t c_{t-1}"):
+        _, cs_d8 = run(d8_step, w, long_x, H)
+        L.show("c_t standard (unit 0), first 6", cs_std[:6, 0])
+        L.show("c_t D8 literal (unit 0), first 6", cs_d8[:6, 0])
+        ratio = float(xp.abs(cs_d8[1:]).mean() / xp.abs(cs_std[1:]).mean())
+        L.check("forgetting twice shrinks the cell state", ratio < 1, f"mean |c| ratio {ratio:.2f}")
+        L.erratum("D8", literal="c_{t-1} = f_t c_{t-1}, then c_t = i_t g_t + f_t c_{t-1}",
+                  standard="c_t = i_t g_t + f_t c_{t-1}  (f applied once)",
+                  demo="taken literally the old cell is multiplied by f_t^2: the cell forgets "
+                       "twice as fast in log terms. The rest of D8 is the standard LSTM in "
+                       "PyTorch's gate order i, f, g, o.")
+
+    steps = 60 if L.fast else 150
+    with L.step("The gates of a trained LSTM over a behaviour sequence",
+                formula="task: y_t = 1 while a cart waits for a purchase (cart sets it, purchase "
+                        "resets it)\nLSTM(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam\n"
+                        "LSTM(..., record_gates=True).gates[name] is (B, T, H)"):
+        minseq.manual_seed(7)
+        lstm = nn.LSTM(D, 8, record_gates=True)
+        model = nn.Sequential(lstm, nn.Linear(8, 1))
+        opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
+        rng = backend.host_rng(11)
+        for step in range(steps + 1):
+            seq, y, _ = behaviour_batch(rng, 32, 30)
+            z = model(seq)[..., 0]
+            loss = loss_fn(z, y)
+            model.backward(loss_fn.backward()[..., None])
+            opt.step()
+            if step % (steps // 3) == 0:
+                L.say(f"step {step:3d}: loss {float(loss):.4f}")
+        seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
+        pred = model(seq)[0, :, 0] > 0
+        accuracy = float((pred == (y[0] > 0.5)).mean())
+        L.check("the trained LSTM tracks 'cart pending' on a new sequence", accuracy > 0.95,
+                f"accuracy {accuracy:.2f}")
+        for gate in "ifgo":
+            L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1))
+        L.check("sigmoid gates lie in (0, 1)", all(
+            bool(((lstm.gates[g] > 0) & (lstm.gates[g] < 1)).all()) for g in "ifo"))
+        at_purchase = events[0] == EVENTS.index("purchase")
+        f_mean = lstm.gates["f"][0].mean(axis=1)                     # (T,)
+        f_purchase, f_other = float(f_mean[at_purchase].mean()), float(f_mean[~at_purchase].mean())
+        L.check("the forget gate closes at purchases (it clears the bit)",
+                f_purchase < f_other, f"mean f {f_purchase:.2f} at purchases, {f_other:.2f} else")
+        L.say("In the figure: at each purchase f drops (the cell forgets 'cart pending'), at each "
+              "cart g swings hard (the bit is written); between them f and i hold it.")
+
+    labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
+    fig, axes = plt.subplots(5, 1, figsize=(9, 8.5), sharex=True)
+    for ax, gate in zip(axes, "ifgo"):
+        values = backend.to_numpy(lstm.gates[gate][0]).T          # (H, T)
+        im = ax.imshow(values, aspect="auto", cmap="RdBu_r" if gate == "g" else "viridis",
+                       vmin=-1 if gate == "g" else 0, vmax=1)
+        ax.set_ylabel(f"{gate}: unit")
+        fig.colorbar(im, ax=ax, pad=0.01)
+    axes[4].step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
+    axes[4].plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
+    axes[4].set_ylabel("y_t")
+    axes[4].legend(fontsize=7, loc="upper right")
+    axes[4].set_xticks(range(T))
+    axes[4].set_xticklabels(labels, rotation=90, fontsize=7)
+    axes[4].set_xlabel("event (time step)")
+    axes[0].set_title("Gates of a trained LSTM (H = 8) over a behaviour sequence")
+    L.savefig(fig, "lstm_gates_over_sequence")
+
+    return L.finish(summary=[
+        "An LSTM step computes four gates from one fused product x Wx + h Wh + b, in "
+        "PyTorch's order i, f, g, o; c_t = f c_{t-1} + i g is elementwise, h_t = o tanh(c_t).",
+        "The separate-matrix (D3) and concatenated (D5) forms are the same numbers.",
+        "Errata: D4 mixes up weight shapes (a shape error at 10/20), D5 calls the elementwise "
+        "product a dot product, D6 feeds c_t to the output gate, D7 uses sigma where tanh "
+        "belongs, D8 applies the forget gate twice."],
+        exercises=[
+            "Set the forget-gate bias to +5 and to -5 and rerun the gate figure: what does the "
+            "cell state do in each case?",
+            "Count the parameters of LSTM(D, H) and check 4 (D H + H H + H) against "
+            "num_parameters().",
+            "Find the unit of the trained LSTM whose cell state carries 'cart pending': plot "
+            "its c_t, i_t and f_t and say which gate writes the bit and which one clears it."])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The GRU step by hand (D9): reset and update gates, checked against minseq and numerically.
+
+Run:  python lessons/04_gru.py [--step] [--backend numpy|cupy] [--fast]
+"""
+
+import matplotlib.pyplot as plt
+
+import minseq
+from minseq import backend, nn
+from minseq.backend import xp
+from minseq.gradcheck import numerical_gradient
+from minseq.lesson import Lesson
+
+EVENTS = ["browse", "click", "cart", "purchase"]
+
+
+def one_hot(names):
+    """A behaviour sequence as one-hot rows: (1, T, 4)."""
+    x = xp.zeros((1, len(names), len(EVENTS)))
+    for t, name in enumerate(names):
+        x[0, t, EVENTS.index(name)] = 1.0
+    return x
+
+
+def sigma(z):
+    return 1 / (1 + xp.exp(-z))
+
+
+def gru_by_hand(cell, x, h):
+    """D9 with separate matrices and column vectors: W_ir = Wx[:, r-block]^T, ... ."""
+    H = cell.hidden_size
+    Wx, Wh, bx, bh = (cell.params[k] for k in ("Wx", "Wh", "bx", "bh"))
+    r_, z_, n_ = (slice(k * H, (k + 1) * H) for k in range(3))
+    r = sigma(Wx[:, r_].T @ x + bx[r_] + Wh[:, r_].T @ h + bh[r_])
+    z = sigma(Wx[:, z_].T @ x + bx[z_] + Wh[:, z_].T @ h + bh[z_])
+    n = xp.tanh(Wx[:, n_].T @ x + bx[n_] + r * (Wh[:, n_].T @ h + bh[n_]))
+    return (1 - z) * n + z * h, dict(r=r, z=z, n=n)
+
+
+def main(argv=None):
+    L = Lesson(__file__, "The GRU, gate by gate", ids=["D9"], argv=argv, goals=[
+        "compute the reset gate r, the update gate z and the candidate n by hand (D9)",
+        "see z interpolate between keeping h and taking the candidate",
+        "check the GRU layer against its cell and against a numerical gradient",
+        "compare the parameter counts of RNN, GRU and LSTM"])
+    minseq.manual_seed(0)
+    names = ["browse", "click", "cart", "cart", "purchase"]
+    x = one_hot(names)
+    D, H = len(EVENTS), 3
+    cell = nn.GRUCell(D, H, record_gates=True).astype(xp.float64)
+    L.say("The documents name the GRU (D9) without writing it out; minseq uses PyTorch's "
+          "formula, below, so weights carry over from torch.nn.GRU by transposition.")
+
+    with L.step("D9: one GRU step by hand",
+                formula="r = sigma(W_ir x + b_ir + W_hr h + b_hr)\n"
+                        "z = sigma(W_iz x + b_iz + W_hz h + b_hz)\n"
+                        "n = tanh(W_in x + b_in + r (.) (W_hn h + b_hn))\n"
+                        "h' = (1 - z) (.) n + z (.) h"):
+        h_prev = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, H))
+        L.show("x (click)", x[0, 1])
+        L.show("h", h_prev)
+        h_new, gates = gru_by_hand(cell, x[0, 1], h_prev)
+        for name, value in gates.items():
+            L.show(name, value)
+        L.show("h'", h_new)
+        out = cell(x[:, 1], h_prev[None])
+        for name, value in gates.items():
+            L.check_close(f"{name} by hand equals GRUCell's", cell.gates[name][0], value,
+                          rtol=1e-12, atol=1e-12)
+        L.check_close("h' by hand equals GRUCell", out[0], h_new, rtol=1e-12, atol=1e-12)
+        L.say("r multiplies W_hn h + b_hn AFTER the product (PyTorch, cuDNN). The original "
+              "paper multiplied before it, W_hn (r (.) h): a slightly different model.")
+
+    with L.step("The update gate z: keep the old state or take the candidate",
+                formula="h' = (1 - z) n + z h:   z -> 1 copies h,   z -> 0 takes n"):
+        for shift, meaning in [(+10.0, "z ~ 1: keeps h"), (-10.0, "z ~ 0: takes n")]:
+            pushed = cell.copy()
+            pushed.params["bx"][H:2 * H] += shift
+            h_shift = pushed(x[:, 1], h_prev[None])[0]
+            L.show(f"bias_z {shift:+.0f} ({meaning}): h'", h_shift)
+            target = h_prev if shift > 0 else pushed.gates["n"][0]
+            kept = "h" if shift > 0 else "n"
+            L.check_close(f"h' = {kept} when the z bias is {shift:+.0f}", h_shift, target,
+                          rtol=0, atol=1e-3)
+
+    with L.step("The sequence layer, checked against the cell and numerically",
+                formula="hs = GRU(x),   L = sum_t R_t . h_t,   dL/dh_0 and dL/dbh by BPTT"):
+        gru = nn.GRU(D, H).astype(xp.float64)
+        gru.load_state_dict(cell.state_dict())
+        hs = gru(x)
+        h, steps = None, []
+        for t in range(len(names)):
+            h = cell(x[:, t], h)
+            steps.append(h[0])
+        L.show("hs", hs[0])
+        L.check_close("GRU equals GRUCell run step by step", hs[0], xp.stack(steps),
+                      rtol=1e-12, atol=1e-12)
+        R = backend.asarray(backend.host_rng(2).standard_normal((1, len(names), H)))
+        h0 = backend.asarray(backend.host_rng(3).uniform(-0.5, 0.5, (1, H)))
+
+        def loss():
+            return float((R * gru(x, h0)).sum())
+
+        gru(x, h0)
+        gru.backward(R)
+        dh0, dbh = gru.dh0.copy(), gru.grads["bh"].copy()
+        L.show("dL/dh_0 (BPTT)", dh0)
+        L.check_close("dL/dh_0 equals central differences", dh0, numerical_gradient(loss, h0),
+                      rtol=1e-6, atol=1e-9)
+        L.check_close("dL/dbh equals central differences", dbh,
+                      numerical_gradient(loss, gru.params["bh"]), rtol=1e-6, atol=1e-9)
+
+    with L.step("Parameters: RNN, GRU, LSTM",
+                formula="RNN: D H + H H + H    GRU: 3 (D H + H H) + 2 (3H)    "
+                        "LSTM: 4 (D H + H H) + 4H"):
+        D2, H2 = 16, 32
+        counts = {"RNN": nn.RNN(D2, H2).num_parameters(), "GRU": nn.GRU(D2, H2).num_parameters(),
+                  "LSTM": nn.LSTM(D2, H2).num_parameters()}
+        L.say(f"D = {D2}, H = {H2}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        L.check("the counts follow the formulas",
+                counts == {"RNN": D2 * H2 + H2 * H2 + H2,
+                           "GRU": 3 * (D2 * H2 + H2 * H2) + 6 * H2,
+                           "LSTM": 4 * (D2 * H2 + H2 * H2) + 4 * H2})
+
+    T = 12 if L.fast else 40
+    events = backend.host_rng(5).integers(0, len(EVENTS), size=T)
+    seq = one_hot([EVENTS[int(e)] for e in events])
+    minseq.manual_seed(7)
+    big = nn.GRU(D, 8, record_gates=True).astype(xp.float64)
+    hs = big(seq)
+    change = xp.linalg.norm(hs[0, 1:] - hs[0, :-1], axis=1)
+    fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
+    for ax, gate in zip(axes[:2], "rz"):
+        im = ax.imshow(backend.to_numpy(big.gates[gate][0]).T, aspect="auto", vmin=0, vmax=1)
+        ax.set_ylabel(f"{gate}: unit")
+        fig.colorbar(im, ax=ax, pad=0.01)
+    axes[2].plot(range(1, T), backend.to_numpy(change), marker="o")
+    axes[2].set_ylabel("||h_t - h_{t-1}||")
+    axes[2].set_xticks(range(T))
+    axes[2].set_xticklabels([EVENTS[int(e)][:4] for e in events], rotation=90, fontsize=7)
+    axes[2].set_xlabel("event (time step)")
+    axes[0].set_title("GRU reset and update gates over a behaviour sequence (untrained, H = 8)")
+    L.savefig(fig, "gru_gates_over_sequence")
+
+    return L.finish(summary=[
+        "A GRU step has two gates: r decides how much of the old state enters the candidate "
+        "n, z interpolates h' = (1 - z) n + z h between the candidate and the old state.",
+        "With no separate cell state it needs three weight blocks where the LSTM needs four; "
+        "its z plays the LSTM's forget and input gates at once (z and 1 - z).",
+        "minseq's GRU is PyTorch's, with two biases because r multiplies W_hn h + b_hn."],
+        exercises=[
+            "Write the original paper's candidate n = tanh(W_in x + W_hn (r (.) h) + b_n) and "
+            "compare it with minseq's on the sequence above.",
+            "Push the update-gate bias to +3 and plot ||dL/dh_t|| against distance as in "
+            "lesson 02: does the GRU now keep its gradient like the LSTM?"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

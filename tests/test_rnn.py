@@ -1,0 +1,46 @@
+"""RNNCell and RNN against the formulas as the catalogue writes them (D1, D2)."""
+
+import numpy as np
+import pytest
+
+from minseq import backend, nn
+
+
+def randn(*shape, seed=0):
+    return backend.asarray(np.random.default_rng(seed).standard_normal(shape), dtype="float64")
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_cell_is_d1_with_column_vectors(xp, nonlinearity):
+    """D1: h_t = sigma(W_h h_{t-1} + W_x x_t + b_h), one column per example."""
+    cell = nn.RNNCell(3, 4, nonlinearity=nonlinearity).astype(xp.float64)
+    x, h_prev = randn(2, 3), randn(2, 4, seed=1)
+    W_h, W_x, b_h = cell.params["Wh"].T, cell.params["Wx"].T, cell.params["b"]
+    act = xp.tanh if nonlinearity == "tanh" else (lambda a: xp.maximum(a, 0))
+    for n in range(2):
+        h_t = act(W_h @ h_prev[n] + W_x @ x[n] + b_h)
+        assert xp.allclose(cell(x[n:n + 1], h_prev[n:n + 1])[0], h_t, atol=1e-12)
+
+
+def test_concatenated_form_is_the_split_form(xp):
+    """D2: W_h [h_{t-1}, x_t] with W = [W_h W_x] side by side equals W_h h + W_x x."""
+    cell = nn.RNNCell(3, 4).astype(xp.float64)
+    x, h_prev = randn(3), randn(4, seed=1)
+    W = xp.concatenate([cell.params["Wh"].T, cell.params["Wx"].T], axis=1)   # (H, H + D)
+    hx = xp.concatenate([h_prev, x])
+    h_t = xp.tanh(W @ hx + cell.params["b"])
+    assert xp.allclose(cell(x[None], h_prev[None])[0], h_t, atol=1e-12)
+
+
+def test_relu_rnn_derivative_is_zero_where_the_unit_is_off(xp):
+    cell = nn.RNNCell(2, 3, nonlinearity="relu").astype(xp.float64)
+    x = randn(4, 2)
+    h = cell(x)
+    dx, dh_prev = cell.backward(xp.ones_like(h))
+    off = (h == 0).all(axis=1)
+    assert xp.allclose(dx[off], 0) and xp.allclose(dh_prev[off], 0)
+
+
+def test_unknown_nonlinearity_is_refused():
+    with pytest.raises(ValueError, match="RNN: nonlinearity must be one of"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
