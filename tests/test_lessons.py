@@ -14,9 +14,12 @@ def test_there_are_lessons():
     assert LESSONS, "no lessons found"
 
 
+# "strict" runs each lesson as CuPy would see it (no implicit host conversions), on a CPU.
+@pytest.mark.parametrize("backend_name", ["numpy", "strict"])
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_lesson_runs_and_checks_itself(path, tmp_path):
-    proc = subprocess.run([sys.executable, str(path), "--fast", "--out", str(tmp_path)],
+def test_lesson_runs_and_checks_itself(path, backend_name, tmp_path):
+    proc = subprocess.run([sys.executable, str(path), "--fast", "--backend", backend_name,
+                           "--out", str(tmp_path)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert ": OK:" in proc.stdout.splitlines()[-1]
