@@ -1,9 +1,10 @@
-"""Time series: AR, MA and ARMA simulated, read through their ACF/PACF, fitted and forecast.
+"""Time series: AR, MA and ARMA simulated, read through ACF/PACF, fitted, forecast, and an LSTM.
 
-Catalogue F1-F3 (document 003 §4.1). The recursions are computed by hand on printed shocks, the
-ARMA erratum (the missing current shock) is shown literally and corrected, coefficients are
-recovered by least squares, Yule-Walker and Hannan-Rissanen, a random walk is refused, and a daily
-purchase count from a behaviour log is fitted and forecast.
+Catalogue F1-F4 (document 003 §4.1, §4.4, §5.2). The recursions are computed by hand on printed
+shocks, the ARMA erratum (the missing current shock) is shown literally and corrected,
+coefficients are recovered by least squares, Yule-Walker and Hannan-Rissanen, a random walk is
+refused, a daily purchase count from a behaviour log is fitted and forecast, and an LSTM
+regressor on sliding windows is set against the AR forecast on the same held-out days.
 """
 
 import matplotlib.pyplot as plt
