@@ -9,17 +9,7 @@ import minseq
 from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.gradcheck import numerical_gradient
-from minseq.lesson import Lesson
-
-EVENTS = ["browse", "click", "cart", "purchase"]
-
-
-def one_hot(names):
-    """A behaviour sequence as one-hot rows: (1, T, 4)."""
-    x = xp.zeros((1, len(names), len(EVENTS)))
-    for t, name in enumerate(names):
-        x[0, t, EVENTS.index(name)] = 1.0
-    return x
+from minseq.lesson import EVENTS, Lesson, one_hot
 
 
 def behaviour_batch(rng, B, T):

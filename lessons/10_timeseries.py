@@ -190,7 +190,7 @@ def main(argv=None):
         ols, yw = ts.fit_ar(x, 2), ts.fit_ar(x, 2, method="yule-walker")
         g = ts.autocovariance(x, 2)
         by_hand = np.linalg.solve([[g[0], g[1]], [g[1], g[0]]], g[1:])
-        print(f"  true         phi = [ 0.6 -0.4]   sigma2 = 1")
+        print("  true         phi = [ 0.6 -0.4]   sigma2 = 1")
         print(f"  OLS          phi = {np.round(ols.ar, 4)}   sigma2 = {ols.sigma2:.4f}")
         print(f"  Yule-Walker  phi = {np.round(yw.ar, 4)}   sigma2 = {yw.sigma2:.4f}")
         L.check_close("Yule-Walker by hand (2 x 2 solve) equals fit_ar", by_hand, yw.ar)
@@ -248,8 +248,6 @@ def main(argv=None):
         rmse_mean = float(np.sqrt(np.mean((y[:split].mean() - y[split:]) ** 2)))
         print(f"  held-out one-step RMSE: AR(2) {rmse_ar:.3f}, training mean {rmse_mean:.3f}")
         L.check("AR(2) beats predicting the training mean on held-out days", rmse_ar < rmse_mean)
-
-
 
     with L.step("F4: an LSTM regressor on sliding windows against the AR(2) forecast",
                 formula=("windows X_i = y[i : i+w], target y[i+w] (C6), scaled to [0, 1] on the "

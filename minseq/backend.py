@@ -187,7 +187,6 @@ def device_rng(seed):
     return xp.random.default_rng(seed)
 
 
-
 def erf(x):
     """The error function, elementwise, on the active backend (NumPy has none of its own)."""
     if xp.name == "cupy":

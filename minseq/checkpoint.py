@@ -54,7 +54,8 @@ def read(path):
         with np.load(path, allow_pickle=False) as archive:
             data = {k: archive[k] for k in archive.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise CheckpointError(f"checkpoint {path}: unreadable, truncated or corrupted ({exc})") from None
+        raise CheckpointError(f"checkpoint {path}: unreadable, truncated or corrupted "
+                              f"({exc})") from None
     if "config" not in data:
         raise CheckpointError(f"checkpoint {path}: not a minseq checkpoint (no 'config' entry)")
     params = {k[len("param/"):]: v for k, v in data.items() if k.startswith("param/")}

@@ -108,4 +108,3 @@ def main(argv=None):
     except backend.BackendError as exc:
         print(exc, file=sys.stderr)
         return 2
-

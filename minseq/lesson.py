@@ -32,6 +32,15 @@ from .plot import save_figure  # also selects the headless Agg backend
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_ROOT / "lessons"
 
+#: The behaviour vocabulary the recurrent lessons encode one-hot.
+EVENTS = ("browse", "click", "cart", "purchase")
+
+
+def one_hot(names, vocab=EVENTS):
+    """A behaviour sequence as one-hot rows on the active backend: (1, T, len(vocab))."""
+    ids = np.array([vocab.index(name) for name in names])
+    return backend.asarray(np.eye(len(vocab))[ids][None])
+
 
 def parse_args(argv=None, extra=None):
     p = argparse.ArgumentParser(add_help=True)

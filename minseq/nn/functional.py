@@ -16,7 +16,7 @@ def sigmoid(x):
 
 
 def softmax(z, axis=-1):
-    """softmax(z)_i = e^(z_i - max z) / sum_j e^(z_j - max z): shifting by the max keeps e^ finite."""
+    """softmax(z)_i = e^(z_i - max z) / sum_j e^(z_j - max z); the shift keeps e^ finite."""
     e = xp.exp(z - z.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e

@@ -25,7 +25,7 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """L = mean((pred - target)^2) over every element (catalogue B1); dL/dpred = 2 (pred - t) / N."""
+    """L = mean((pred - target)^2) over all elements (catalogue B1); dL/dpred = 2 (pred - t) / N."""
 
     def forward(self, pred, target):
         check_array(self, "pred", pred)

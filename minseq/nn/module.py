@@ -97,7 +97,7 @@ class Module:
         return (m for _, m in self.named_modules())
 
     def named_parameters(self):
-        """(dotted name, array) for every parameter, recursing into sub-modules (``norm1.gamma``)."""
+        """(dotted name, array) for every parameter, sub-modules included (``norm1.gamma``)."""
         for prefix, m in self.named_modules():
             for name, value in m.params.items():
                 yield prefix + name, value
