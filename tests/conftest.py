@@ -54,7 +54,7 @@ def pytest_terminal_summary(terminalreporter):
     if not counts:
         return
     terminalreporter.write_sep("-", f"bad-input cases passed: {sum(counts.values())} over "
-                                    f"{len(counts)} public entry points")
-    cells = [f"{name} {n}" for name, n in sorted(counts.items())]
-    for i in range(0, len(cells), 4):
-        terminalreporter.write_line("  ".join(f"{c:<34}" for c in cells[i:i + 4]).rstrip())
+                                    f"{len(counts)} public entry points (each backend counts)")
+    cells = [f"{name:<29}{n:>4}" for name, n in sorted(counts.items())]
+    for i in range(0, len(cells), 3):
+        terminalreporter.write_line("   ".join(cells[i:i + 3]))

@@ -14,7 +14,7 @@ given a non-finite prediction is non-finite (the Trainer stops on it).
 import numpy as np
 import pytest
 
-from minseq import backend
+from minseq import backend, nn
 from minseq.backend import xp as XP
 from minseq.strict import StrictArray
 
@@ -428,3 +428,53 @@ def test_upstream_gradient_of_the_other_backend(xp, entry):
     out = module(*args, **kwargs)
     dys = upstream(out if isinstance(out, tuple) else (out,))
     clear_error(module, lambda: module.backward(*replace(dys, 0, other_backend(dys[0]))))
+
+
+# -- the public functions of minseq.nn ------------------------------------------------------------
+def test_causal_mask_of_no_and_one_step(xp, record_property):
+    record_property("entry_point", "causal_mask")
+    assert nn.causal_mask(0).shape == (0, 0)
+    assert host(nn.causal_mask(1)).tolist() == [[True]]
+
+
+@pytest.mark.parametrize("edges, error", [
+    ([[0, 5]], r"edge list column 1 must lie in \[0, 5\), got values in \[5, 5\]"),
+    ([[0, -1]], r"edge list column 1 must lie in \[0, 5\), got values in \[-1, -1\]"),
+    ([0, 1], "edges must have 2 dimensions"),
+    ([[0.0, 1.0]], "edges must be integer rows"),
+    ([[0, 1, 2, 3]], "edges must be integer rows"),
+], ids=["too large", "negative", "1-D", "float", "four columns"])
+def test_adjacency_from_bad_edges(xp, record_property, edges, error):
+    record_property("entry_point", "adjacency_from_edges")
+    with pytest.raises((ValueError, IndexError), match="adjacency_from_edges: " + error):
+        nn.adjacency_from_edges(xp.asarray(edges), 5)
+
+
+def test_adjacency_weight_must_match_the_edges(xp, record_property):
+    record_property("entry_point", "adjacency_from_edges")
+    with pytest.raises(ValueError, match=r"adjacency_from_edges: weight must have shape \(2,\)"):
+        nn.adjacency_from_edges(xp.asarray([[0, 1], [1, 2]]), 3,
+                                weight=xp.ones(3, dtype=xp.float32))
+
+
+def test_graphconv_refuses_a_negative_edge(xp, record_property):
+    record_property("entry_point", "GraphConv")
+    layer = nn.GraphConv(2, 2, None)
+    with pytest.raises(IndexError, match=r"GraphConv: edge list column 0 must lie in \[0, 3\)"):
+        layer(xp.ones((3, 2), dtype=xp.float32), xp.asarray([[-1, 0]]))
+
+
+@pytest.mark.parametrize("sessions, kw, error", [
+    ([[1, -2]], {}, "item ids must be non-negative"),
+    ([[1, 2], [3]], {"num_items": 2}, "item id 3 is out of range for num_items=2"),
+], ids=["negative", "beyond num_items"])
+def test_item_transition_graph_bad_ids(xp, record_property, sessions, kw, error):
+    record_property("entry_point", "item_transition_graph")
+    with pytest.raises(ValueError, match="item_transition_graph: " + error):
+        nn.item_transition_graph(sessions, **kw)
+
+
+def test_item_transition_graph_of_nothing(xp, record_property):
+    record_property("entry_point", "item_transition_graph")
+    edges, n = nn.item_transition_graph([[4], []])
+    assert edges.shape == (0, 2) and n == 5
