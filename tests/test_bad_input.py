@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from minseq import backend, nn
-from minseq.backend import xp as XP
 from minseq.strict import StrictArray
 
 from bad_input_table import ENTRIES

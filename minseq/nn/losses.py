@@ -2,8 +2,8 @@
 
 Every loss is the *mean* over the positions it counts, as PyTorch's default
 ``reduction="mean"``; over no positions at all (an empty batch) the mean is taken as 0, with a
-zero gradient (PyTorch returns NaN). ``backward(grad_out=1.0)`` scales by an upstream gradient when the loss is
-part of a larger objective. Targets get no gradient.
+zero gradient (PyTorch returns NaN). ``backward(grad_out=1.0)`` scales by an upstream gradient
+when the loss is part of a larger objective. Targets get no gradient.
 """
 
 from ..backend import xp
