@@ -13,13 +13,19 @@ from .backend import xp
 from .nn.module import Module
 
 
+def _check(owner, name, value, ok, what):
+    """Raise a ValueError naming the optimiser unless ``ok`` and ``value`` is finite."""
+    finite = all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,)))
+    if not (ok and finite):
+        raise ValueError(f"{type(owner).__name__}: {name} must be {what}, got {value}")
+
+
 class Optimizer:
     def __init__(self, params, lr):
         if not isinstance(params, Module):
             raise TypeError(f"{type(self).__name__}: params must be the Module to train, "
                             f"got {type(params).__name__}")
-        if lr <= 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr}")
+        _check(self, "lr", lr, lr > 0, "positive")
         self.module, self.lr = params, lr
         self.state = {}
         self.steps = 0
@@ -68,6 +74,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
+        _check(self, "momentum", momentum, momentum >= 0, "non-negative")
+        _check(self, "weight_decay", weight_decay, weight_decay >= 0, "non-negative")
         self.momentum, self.weight_decay = momentum, weight_decay
 
     def _update(self, name, p, g):
@@ -93,6 +101,10 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
+        _check(self, "betas", tuple(betas), all(0 <= b < 1 for b in betas),
+               "two numbers in [0, 1)")
+        _check(self, "eps", eps, eps >= 0, "non-negative")
+        _check(self, "weight_decay", weight_decay, weight_decay >= 0, "non-negative")
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
 
     def _update(self, name, p, g):
@@ -139,10 +151,14 @@ def l1_penalty(module, lam):
 def clip_grad_norm(params, max_norm):
     """Scale every gradient of the module by max_norm / ||g|| when the global L2 norm
     ||g|| = sqrt(sum of every squared gradient entry) exceeds max_norm; return ||g||
-    (before clipping), as ``torch.nn.utils.clip_grad_norm_``."""
+    (before clipping), as ``torch.nn.utils.clip_grad_norm_``. A NaN or infinite norm is
+    returned with the gradients left as they are (PyTorch would scale finite ones to 0 and turn
+    inf into NaN), for the caller to stop or skip the step."""
+    if not (max_norm > 0 and math.isfinite(max_norm)):
+        raise ValueError(f"clip_grad_norm: max_norm must be positive and finite, got {max_norm}")
     grads = [g for _, g in params.named_grads()]
     total = math.sqrt(sum(float((g.astype(xp.float64) ** 2).sum()) for g in grads))
-    if total > max_norm:
+    if math.isfinite(total) and total > max_norm:
         scale = max_norm / (total + 1e-6)
         for g in grads:
             g *= g.dtype.type(scale)

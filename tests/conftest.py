@@ -41,3 +41,20 @@ def xp(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The bad-input coverage: cases passed per public entry point (tests that record an
+    ``entry_point`` property), so a missing entry point shows."""
+    counts = {}
+    for report in terminalreporter.stats.get("passed", []):
+        for key, value in report.user_properties:
+            if key == "entry_point":
+                counts[value] = counts.get(value, 0) + 1
+    if not counts:
+        return
+    terminalreporter.write_sep("-", f"bad-input cases passed: {sum(counts.values())} over "
+                                    f"{len(counts)} public entry points (each backend counts)")
+    cells = [f"{name:<29}{n:>4}" for name, n in sorted(counts.items())]
+    for i in range(0, len(cells), 3):
+        terminalreporter.write_line("   ".join(cells[i:i + 3]))

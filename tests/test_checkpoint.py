@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import minseq
 from minseq import backend, checkpoint, nn, optim
 
 
@@ -85,3 +86,26 @@ def test_not_a_checkpoint(xp, tmp_path):
     np.savez(path, x=np.zeros(3))
     with pytest.raises(checkpoint.CheckpointError, match="not a minseq checkpoint"):
         checkpoint.load(path, net())
+
+
+@pytest.mark.parametrize("saved_on, loaded_on", [("strict", "numpy"), ("numpy", "strict")])
+def test_a_checkpoint_moves_between_device_and_host(tmp_path, saved_on, loaded_on):
+    """Saved from device arrays (strict stands in for CuPy) it loads on the CPU, and the
+    reverse: the file holds host arrays, and training continues with the same numbers."""
+    try:
+        minseq.use_backend(saved_on)
+        model, opt = trained(backend.xp)
+        path = checkpoint.save(tmp_path / "m.npz", model, opt, {"epoch": 1})
+        x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+        expected = backend.to_numpy(model(backend.asarray(x)))
+        minseq.use_backend(loaded_on)
+        other = net()
+        other_opt = optim.Adam(other, lr=0.1)
+        assert checkpoint.load(path, other, other_opt) == {"epoch": 1}
+        assert all(isinstance(p, backend.xp.ndarray) for _, p in other.named_parameters())
+        assert np.array_equal(backend.to_numpy(other(backend.asarray(x))), expected)
+        other.backward(backend.xp.ones((2, 2), dtype=backend.xp.float32))
+        other_opt.step()                     # the optimiser state arrived on this backend
+        assert other_opt.steps == 2
+    finally:
+        minseq.use_backend("numpy")

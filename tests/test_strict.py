@@ -47,6 +47,27 @@ class PrintInBackward(nn.Module):
         return dy
 
 
+class IterateInForward(nn.Module):
+    def forward(self, x):
+        return sum(row for row in x)       # a Python loop over device rows: one sync per row
+
+
+class TolistInForward(nn.Module):
+    def forward(self, x):
+        return max(x.tolist())             # the whole array copied to the host
+
+
+class IntInForward(nn.Module):
+    def forward(self, idx):
+        return idx[:int(idx.max())]        # a data-dependent shape read silently
+
+
+class FormatInForward(nn.Module):
+    def forward(self, x):
+        self.note = f"{x.sum():.3f}"       # formatting a device scalar: a hidden sync
+        return x
+
+
 class ScatterAddLayer(nn.Module):
     def forward(self, idx):
         from minseq.backend import xp
@@ -75,6 +96,16 @@ def test_printing_mid_computation_is_caught(strict):
     layer(strict.ones(3))
     with pytest.raises(HostConversionError, match="printing"):
         layer.backward(strict.ones(3))
+
+
+@pytest.mark.parametrize("layer, what", [(IterateInForward, "iteration"),
+                                         (TolistInForward, r"tolist\(\)"),
+                                         (IntInForward, r"int\(\)"),
+                                         (FormatInForward, "formatting")])
+def test_other_implicit_host_reads_are_caught(strict, layer, what):
+    x = strict.arange(1, 4)
+    with pytest.raises(HostConversionError, match=what + " inside a forward or backward"):
+        layer()(x)
 
 
 def test_plotting_a_device_array_is_caught(strict):
@@ -130,3 +161,8 @@ def test_layers_compute_the_same_numbers_as_numpy(strict):
 def test_a_numpy_array_is_the_wrong_backend(strict):
     with pytest.raises(TypeError, match="Linear: x must be a strict array"):
         nn.Linear(3, 2)(np.ones((1, 3), dtype=np.float32))
+
+
+def test_a_strict_array_is_the_wrong_backend_under_numpy():
+    with pytest.raises(TypeError, match="Linear: x must be a numpy array .*StrictArray"):
+        nn.Linear(3, 2)(StrictArray(np.ones((1, 3), dtype=np.float32)))

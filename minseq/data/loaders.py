@@ -21,6 +21,7 @@ dropped and counted in ``table.meta["skipped"]``. Blank lines are ignored.
 """
 
 import gzip
+import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,18 @@ def _open(path):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")  # a bad byte fails its own row
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace")
+    # utf-8-sig drops a byte-order mark; a bad byte fails its own row
+    return open(path, encoding="utf-8-sig", errors="replace")
+
+
+def _lines(path):
+    """The lines of the file; a truncated or corrupted .gz is a DataFormatError naming it."""
+    with _open(path) as f:
+        try:
+            yield from f
+        except (EOFError, OSError, zlib.error) as exc:
+            raise DataFormatError(f"{path}: truncated or corrupted ({exc})") from None
 
 
 def _load(path, fmt, skip_bad_rows):
@@ -109,30 +120,29 @@ def _load(path, fmt, skip_bad_rows):
     values = array("d")
     rows = skipped = 0
     index = None  # column name -> field position, from the header or from fmt.columns
-    with _open(path) as lines:
-        for lineno, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            fields = line.split(fmt.sep)
-            if index is None:
-                index = _header(path, fmt, [f.strip() for f in fields])
-                if index is not None:
-                    continue  # that line was the header
-                index = {name: i for i, name in enumerate(fmt.columns)}
-            rows += 1
-            try:
-                rec = _parse(fmt, index, fields, code)
-            except ValueError as exc:
-                if not skip_bad_rows:
-                    raise DataFormatError(f"{path}, line {lineno}: {exc} "
-                                          f"(pass skip_bad_rows=True to skip such rows)") from None
-                skipped += 1
-                continue
-            for k, v in zip(("user", "item", "behavior", "category"), rec):
-                cols[k].append(v)
-            cols["timestamp"].append(lineno if fmt.timestamp is None else rec[4])
-            if fmt.value:
-                values.append(rec[5])
+    for lineno, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        fields = line.split(fmt.sep)
+        if index is None:
+            index = _header(path, fmt, [f.strip() for f in fields])
+            if index is not None:
+                continue  # that line was the header
+            index = {name: i for i, name in enumerate(fmt.columns)}
+        rows += 1
+        try:
+            rec = _parse(fmt, index, fields, code)
+        except ValueError as exc:
+            if not skip_bad_rows:
+                raise DataFormatError(f"{path}, line {lineno}: {exc} "
+                                      f"(pass skip_bad_rows=True to skip such rows)") from None
+            skipped += 1
+            continue
+        for k, v in zip(("user", "item", "behavior", "category"), rec):
+            cols[k].append(v)
+        cols["timestamp"].append(lineno if fmt.timestamp is None else rec[4])
+        if fmt.value:
+            values.append(rec[5])
     if rows - skipped == 0:
         why = f"{skipped} bad rows skipped" if skipped else "empty file"
         raise DataFormatError(f"{path}: no events ({why})")

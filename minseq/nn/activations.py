@@ -22,10 +22,11 @@ class _Activation(Module):
 
 
 class ReLU(_Activation):
-    """ReLU(x) = max(x, 0); dReLU/dx = 1 where x > 0, else 0 (the value PyTorch uses at 0)."""
+    """ReLU(x) = max(x, 0); dReLU/dx = 1 where x > 0, else 0 (the value PyTorch uses at 0).
+    ReLU(-inf) = 0 and ReLU(NaN) = NaN (a product x * [x > 0] would give NaN at -inf)."""
 
     def _f(self, x):
-        return x * (x > 0)
+        return xp.maximum(x, 0)
 
     def _backward_input(self, x, y):
         return x

@@ -6,7 +6,8 @@ Masks here are boolean with ``True`` = "this query may attend to this key", the 
 minseq's padding masks (True = real data). PyTorch's boolean ``attn_mask`` means the OPPOSITE
 (True = NOT allowed): pass ``~mask`` to PyTorch, and ``~attn_mask`` to minseq.
 
-A query row whose every key is masked gets zero weights and a zero output (PyTorch gives NaN),
+A query row whose every key is masked (or that has no key at all, Tk = 0) gets zero weights and
+a zero output (PyTorch gives NaN),
 and its gradient is zero too. The masked softmax uses no -inf and no -1e6 fill: masked scores are
 replaced by the row minimum (so the row maximum is taken over allowed keys only), and after the
 exponential they are multiplied by the mask, which makes their weight exactly zero.
@@ -71,6 +72,9 @@ def attention(q_scaled, k, v, mask=None, scores=None):
     """
     shape = q_scaled.shape[:-1] + (k.shape[-2],)
     E = reuse(scores, shape, q_scaled.dtype)
+    if k.shape[-2] == 0:          # no keys at all: like a fully masked row, output 0
+        out = xp.zeros(shape[:-1] + (v.shape[-1],), dtype=E.dtype)
+        return out, E, xp.ones(shape[:-1] + (1,), dtype=E.dtype)
     xp.matmul(q_scaled, k.swapaxes(-1, -2), out=E)    # scores S (..., Tq, Tk), then E in place
     if mask is not None:
         xp.copyto(E, E.min(axis=-1, keepdims=True), where=~mask)  # masked: row min, not -inf

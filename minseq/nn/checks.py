@@ -34,8 +34,12 @@ def check_array(layer, name, a, ndim=None, min_ndim=None, last_dim=None, dtype=N
 
 
 def check_same_shape(layer, name, a, shape):
-    """Raise unless ``a.shape`` equals ``shape`` (gradients must match their forward)."""
+    """Raise unless ``a`` is an array of the active backend of shape ``shape`` (gradients must
+    match their forward)."""
+    who = layer if isinstance(layer, str) else layer.name()
+    if not isinstance(a, xp.ndarray):
+        raise TypeError(f"{who}: {name} must be a {xp.name} array (the active backend), "
+                        f"got {type(a).__module__}.{type(a).__name__}")
     if tuple(a.shape) != tuple(shape):
-        who = layer if isinstance(layer, str) else layer.name()
         raise ValueError(f"{who}: {name} must have shape {tuple(shape)}, got {tuple(a.shape)}")
     return a

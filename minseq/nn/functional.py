@@ -41,17 +41,23 @@ def softplus(x):
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+# Below -GELU_FLOOR, GELU and its derivative are exactly 0 in float32 and float64 (Phi(-60) is
+# about 1e-785); clipping there keeps x = -inf from giving -inf * 0 = NaN. NaN stays NaN.
+_GELU_FLOOR = 60.0
 
 
 def gelu(x, approximate="none"):
-    """GELU(x) = x * Phi(x); ``approximate="tanh"`` uses PyTorch's tanh form."""
+    """GELU(x) = x * Phi(x); ``approximate="tanh"`` uses PyTorch's tanh form. GELU(-inf) = 0."""
+    x = xp.maximum(x, -_GELU_FLOOR)
     if approximate == "tanh":
         return 0.5 * x * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
     return 0.5 * x * (1.0 + backend.erf(x * _SQRT_HALF))
 
 
 def gelu_grad(x, approximate="none"):
-    """d GELU / dx: Phi(x) + x * phi(x) (or the derivative of the tanh form)."""
+    """d GELU / dx: Phi(x) + x * phi(x) (or the derivative of the tanh form); 0 at -inf and 1
+    at +inf (x is clipped to +-60, beyond which both are exact)."""
+    x = xp.clip(x, -_GELU_FLOOR, _GELU_FLOOR)
     if approximate == "tanh":
         u = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
         t = xp.tanh(u)

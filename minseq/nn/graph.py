@@ -91,19 +91,40 @@ def propagate(graph, X, transpose=False):
     return out.reshape(X.shape)
 
 
+def check_edges(who, edges, bounds):
+    """Raise unless column c of the integer edge list lies in [0, bounds[c]): a negative id
+    would index from the end and silently connect the wrong nodes."""
+    if edges.shape[0]:
+        lo = backend.to_numpy(edges.min(axis=0))    # one deliberate host read
+        hi = backend.to_numpy(edges.max(axis=0))
+        for c, bound in enumerate(bounds):
+            if lo[c] < 0 or hi[c] >= bound:
+                raise IndexError(f"{who}: edge list column {c} must lie in [0, {bound}), "
+                                 f"got values in [{lo[c]}, {hi[c]}]")
+
+
 def adjacency_from_edges(edges, num_nodes, weight=None, batch=None, dtype=None):
     """The dense A (N, N) of an edge list (E, 2) of rows (u, v): A[v, u] = sum of the weights of
     the edges u -> v (a repeated edge adds up). weight: (E,) or None for ones. Batched edges
     (E, 3) of rows (b, u, v) give (B, N, N), B = ``batch`` or else the largest b + 1."""
+    who = "adjacency_from_edges"
+    check_array(who, "edges", edges, ndim=2, floating=False)
+    if edges.dtype.kind not in "iu" or edges.shape[1] not in (2, 3):
+        raise ValueError(f"{who}: edges must be integer rows (u, v) or (b, u, v), got "
+                         f"{edges.dtype.name} of shape {tuple(edges.shape)}")
+    if batch is None and edges.shape[1] == 3:
+        batch = edges[:, 0].max().item() + 1 if edges.shape[0] else 1
+    check_edges(who, edges, [batch] * (edges.shape[1] - 2) + [num_nodes, num_nodes])
     if dtype is None:
         dtype = backend.default_dtype if weight is None else weight.dtype
     w = xp.ones(edges.shape[0], dtype=dtype) if weight is None else weight
+    if weight is not None:
+        check_array(who, "weight", weight, ndim=1)
+        check_same_shape(who, "weight", weight, (edges.shape[0],))
     if edges.shape[1] == 2:
         A = xp.zeros((num_nodes, num_nodes), dtype=dtype)
         xp.add.at(A, (edges[:, 1], edges[:, 0]), w)
         return A
-    if batch is None:
-        batch = edges[:, 0].max().item() + 1 if edges.shape[0] else 1
     A = xp.zeros((batch, num_nodes, num_nodes), dtype=dtype)
     xp.add.at(A, (edges[:, 0], edges[:, 2], edges[:, 1]), w)
     return A
@@ -170,14 +191,7 @@ class GraphConv(Module):
                              f"shape (E, {cols}) with rows {'(u, v)' if cols == 2 else '(b, u, v)'}"
                              f", got {tuple(edges.shape)}")
         B = H.shape[0] if H.ndim == 3 else 1
-        if edges.shape[0]:
-            bounds = [B] * (cols - 2) + [N, N]
-            lo = backend.to_numpy(edges.min(axis=0))    # one deliberate host read
-            hi = backend.to_numpy(edges.max(axis=0))
-            for c in range(cols):
-                if lo[c] < 0 or hi[c] >= bounds[c]:
-                    raise IndexError(f"GraphConv: edge list column {c} must lie in "
-                                     f"[0, {bounds[c]}), got values in [{lo[c]}, {hi[c]}]")
+        check_edges("GraphConv", edges, [B] * (cols - 2) + [N, N])
         if edge_weight is None:
             edge_weight = xp.ones(edges.shape[0], dtype=H.dtype)
         check_array(self, "edge_weight", edge_weight, ndim=1, dtype=H.dtype)

@@ -25,7 +25,11 @@ class LayerNorm(Module):
 
     def forward(self, x):
         check_array(self, "x", x, min_ndim=1, last_dim=self.d, dtype=self.params["gamma"].dtype)
-        xhat = x - x.mean(axis=-1, keepdims=True)
+        # x - mu, computed as d - mean(d) with d = x - x_0 (the row's first entry): an all-equal
+        # row gives exactly 0 (mean(x) itself is rounded when |x| is large: 0.15 instead of 0
+        # for a float32 row of 6554.37), and a large common offset loses no digits
+        xhat = x - x[..., :1]
+        xhat -= xhat.mean(axis=-1, keepdims=True)
         var = (xhat * xhat).mean(axis=-1, keepdims=True)                # (..., 1)
         rstd = 1 / xp.sqrt(var + x.dtype.type(self.eps))                 # (..., 1)
         xhat *= rstd

@@ -1,14 +1,20 @@
 """Losses: ``forward(pred, target)`` returns a 0-d array; ``backward()`` returns dL/dpred.
 
 Every loss is the *mean* over the positions it counts, as PyTorch's default
-``reduction="mean"``. ``backward(grad_out=1.0)`` scales by an upstream gradient when the loss is
-part of a larger objective. Targets get no gradient.
+``reduction="mean"``; over no positions at all (an empty batch) the mean is taken as 0, with a
+zero gradient (PyTorch returns NaN). ``backward(grad_out=1.0)`` scales by an upstream gradient
+when the loss is part of a larger objective. Targets get no gradient.
 """
 
 from ..backend import xp
 from . import functional as F
 from .checks import check_array, check_same_shape
 from .module import Module
+
+
+def _mean(a):
+    """mean(a), and 0 for an empty a (no NaN and no warning)."""
+    return a.mean() if a.size else xp.zeros((), dtype=a.dtype)
 
 
 class _Loss(Module):
@@ -33,7 +39,7 @@ class MSELoss(_Loss):
         check_same_shape(self, "target", target, pred.shape)
         diff = pred - target
         self._save(diff)
-        return (diff * diff).mean()
+        return _mean(diff * diff)
 
     def _gradient(self, diff):
         return diff * diff.dtype.type(2.0 / max(diff.size, 1))
@@ -96,7 +102,7 @@ class BCEWithLogitsLoss(_Loss):
         check_array(self, "target", target, dtype=pred.dtype)
         check_same_shape(self, "target", target, pred.shape)
         self._save(pred, target)
-        return (F.softplus(pred) - pred * target).mean()
+        return _mean(F.softplus(pred) - pred * target)
 
     def _gradient(self, pred, target):
         return (F.sigmoid(pred) - target) * pred.dtype.type(1.0 / max(pred.size, 1))
