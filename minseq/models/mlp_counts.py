@@ -1,7 +1,7 @@
 """The MLP over counts of behaviours (the DNN of catalogue A1-A3): order-blind by design.
 
-    n_k = (1/T) sum_t [behaviour_t = k] [mask_t]     k = 1..K  (and, with categories, one
-                                                               count per category after them)
+    n_k = sum_t [behaviour_t = k] [mask_t]      k = 1..K  (and, with categories, one count
+                                                        per category after them)
     h = Dropout(ReLU(n W1 + b1))                      (A1, A2)
     logits = h W2 + b2                                (A3: softmax / sigmoid in the loss)
 
@@ -18,9 +18,9 @@ from .classifier import SequenceClassifier, split_inputs
 
 
 def counts(ids, mask, n, dtype):
-    """(B, n) float: how often each id 1..n occurs among the real events, divided by T."""
+    """(B, n) float: how often each id 1..n occurs among the real events (padding-free)."""
     onehot = (ids[..., None] == xp.arange(1, n + 1)) & mask[..., None]   # (B, T, n)
-    return onehot.sum(axis=1).astype(dtype) / dtype.type(ids.shape[1])
+    return onehot.sum(axis=1).astype(dtype)
 
 
 class MLPCounts(SequenceClassifier):
