@@ -214,7 +214,7 @@ def test_order_aware_models_beat_counts_and_popularity(tmp_path):
 def test_same_seed_same_loss_history(tmp_path):
     table = generate(n_users=60, seed=1)
     runs = [next_behaviour.train(run_args("transformer", tmp_path, epochs=2, dropout=0.1),
-                                 table)["train_loss"] for _ in range(2)]
+                                 table)["history"]["train_loss"] for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) == 2
 
 

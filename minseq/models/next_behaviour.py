@@ -114,7 +114,7 @@ def train(args, table):
     if args.model in BASELINES:
         model.fit(*(backend.asarray(a) for a in parts[0]))
         checkpoint.save(path, model, None, config)
-        history = {"epoch": [], "train_loss": []}
+        history = {"epoch": [], "train_loss": [], "seconds": []}
     else:
         monitor = "auc" if task == "will-purchase" else "accuracy"
         trainer = Trainer(model, optim.Adam(model, lr=s["lr"]), clip_norm=s["clip"],
@@ -127,7 +127,7 @@ def train(args, table):
     seconds = time.perf_counter() - t0
     return {"metrics": score(model, parts[2], task), "train_seconds": seconds,
             "epochs": len(history["epoch"]), "model": args.model, "checkpoint": str(path),
-            "train_loss": history["train_loss"]}
+            "history": {k: v for k, v in history.items() if k != "best"}}
 
 
 def evaluate(args, table, path):
