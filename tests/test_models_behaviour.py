@@ -241,3 +241,11 @@ def test_will_purchase_reports_auc_and_baselines_reload(tmp_path, model):
     assert set(result["metrics"]) == {"accuracy", "macro_f1", "auc"}
     again = next_behaviour.evaluate(args, table, result["checkpoint"])
     assert again["metrics"] == pytest.approx(result["metrics"])
+
+
+def test_cli_baselines_take_the_behaviour_tasks(tmp_path, capsys):
+    for model in ("pop", "markov"):
+        assert main(["train", "--model", model, "--task", "next-behaviour", "--users", "40",
+                     "--out", str(tmp_path / model), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("accuracy") == 2 and out.count("macro_f1") == 2
