@@ -300,6 +300,60 @@ case("LSTMCell")(lambda: _cell_case(nn.LSTMCell(4, 3), 2))
 case("GRUCell")(lambda: _cell_case(nn.GRUCell(4, 3), 1))
 
 
+# -- next-behaviour classifiers (catalogue H1-H4) ---------------------------------------------
+
+def _classifier_case(model):
+    """Fixed-seed weights and dropout streams in every sub-module (independent of case order),
+    padding rows of embeddings zero; a batch of 3 windows of 5 events with padding in front
+    and behind, and one window of a single event. Ids are integers: only parameters are checked."""
+    for k, (_, sub) in enumerate(model.named_modules()):
+        _fixed_weights(sub)
+        if isinstance(sub, nn.Embedding):
+            sub.params["W"][sub.padding_idx] = 0
+        if isinstance(sub, nn.Dropout):
+            sub.seed = 100 + k
+            sub.reset_rng()
+    mask = xp.ones((3, 5), dtype=bool)
+    mask[1, :2] = False
+    mask[2, 1:] = False
+    behavior = randint(model.n_behaviors, 3, 5, seed=4) + 1
+    inputs = behavior
+    if model.n_categories:
+        inputs = xp.stack([behavior, randint(model.n_categories, 3, 5, seed=5) + 1], axis=-1)
+    return model, (inputs * (mask if inputs.ndim == 2 else mask[..., None]),), {"mask": mask}
+
+
+@case("MLPCounts")
+def _mlp_counts():
+    from .models.mlp_counts import MLPCounts
+    return _classifier_case(MLPCounts(5, 5, hidden=6, dropout=0.2, n_categories=3))
+
+
+@case("LSTMClassifier 2 layers")
+def _lstm_classifier():
+    from .models.lstm_classifier import LSTMClassifier
+    return _classifier_case(LSTMClassifier(5, 5, hidden=4, embed_dim=3, layers=2, dropout=0.2))
+
+
+@case("LSTMClassifier categories binary")
+def _lstm_classifier_binary():
+    from .models.lstm_classifier import LSTMClassifier
+    return _classifier_case(LSTMClassifier(5, 1, hidden=4, embed_dim=3, n_categories=3))
+
+
+@case("LSTMAttentionClassifier")
+def _lstm_attention_classifier():
+    from .models.lstm_attention import LSTMAttentionClassifier
+    return _classifier_case(LSTMAttentionClassifier(5, 5, hidden=4, embed_dim=3, dropout=0.2))
+
+
+@case("TransformerClassifier", tol=1e-5)  # whole pre-LN blocks and a final LayerNorm
+def _transformer_classifier():
+    from .models.transformer_classifier import TransformerClassifier
+    return _classifier_case(TransformerClassifier(5, 5, hidden=4, heads=2, layers=2, maxlen=6,
+                                                  dropout=0.1, n_categories=3))
+
+
 def run_case(name, tol=None):
     """Check one registered case at its tolerance (or ``tol``); returns
     {tensor: worst relative error} without raising."""

@@ -98,8 +98,9 @@ def task_module(task):
     return next_behaviour
 
 
-def print_metrics(metrics, stream=sys.stdout):
+def print_metrics(metrics, stream=None):
     """A table: one row per metric, one column per protocol (or one column of values)."""
+    stream = stream or sys.stdout  # looked up per call: a default bound at import goes stale
     if metrics and all(isinstance(v, dict) for v in metrics.values()):
         protocols = list(metrics)
         names = list(dict.fromkeys(k for p in protocols for k in metrics[p]))
