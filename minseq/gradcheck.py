@@ -6,12 +6,15 @@ matters and dL/dout = R is the upstream gradient handed to ``backward``. Each pa
 float input is perturbed entry by entry, n = (L(theta + eps) - L(theta - eps)) / (2 eps), and
 compared with the analytic gradient a by the relative error
 
-    |a - n| / max(|a|, |n|, tiny),   tiny = max(1e-7, 1e-3 * max_entries |n|)
+    |a - n| / max(|a|, |n|, tiny),
+    tiny = max(1e-7, 1e-3 * max_entries |n|, noise / tol),   noise = u * sum|R (.) out| / eps
 
-The floor ``tiny`` keeps entries whose true gradient is zero, or a thousand times smaller than
-the tensor's largest, from failing on the round-off of the difference quotient (about
-1e-16 |L| / eps); a wrong backward still shows errors near 1. The worst error per
-tensor is returned; an error above ``tol`` raises GradientCheckError naming the tensor.
+with u the float64 unit round-off. ``noise`` is the round-off the difference quotient carries
+(L is a sum of terms of total size sum|R (.) out|, each evaluation rounds it, and the quotient
+divides by eps), so a gradient entry smaller than noise / tol cannot be resolved to ``tol``
+relatively; the floor compares such entries, and entries that are exactly zero, absolutely to
+the noise. A wrong backward still shows errors near 1. The worst error per tensor is returned;
+an error above ``tol`` raises GradientCheckError naming the tensor.
 """
 
 from . import backend
@@ -78,6 +81,9 @@ def check_module(module, *inputs, tol=1e-6, eps=1e-5, tiny=1e-7, seed=0, raise_o
     out = run()
     R = backend.asarray(backend.host_rng(seed).standard_normal(out.shape),
                         dtype=xp.float64)
+
+    noise = float(xp.finfo(xp.float64).eps) * float(xp.abs(R * out).sum()) / eps
+    tiny = max(tiny, noise / tol)
 
     def loss():
         return float((R * run()).sum())

@@ -1,0 +1,119 @@
+"""The curriculum covers the formula catalogue: every ID has a lesson, and the index is honest.
+
+The index is ``lessons/README.md`` (one row per catalogue ID: formula, lesson file, minseq
+function). The catalogue is ``FORMULAS.md`` in the shared folder beside the repository; where it
+is absent, the IDs below (its contents when this test was written) stand in for it.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from minseq.lesson import LESSONS_DIR, REPO_ROOT, lesson_files
+
+CATALOGUE = REPO_ROOT.parent / "shared" / "FORMULAS.md"
+KNOWN_IDS = ([f"A{i}" for i in range(1, 6)] + [f"B{i}" for i in range(1, 8)]
+             + [f"C{i}" for i in range(1, 8)] + [f"D{i}" for i in range(1, 11)]
+             + [f"E{i}" for i in range(1, 10)] + [f"F{i}" for i in range(1, 5)] + ["G1"]
+             + [f"H{i}" for i in range(1, 5)])
+ID = re.compile(r"\b([A-H](?:10|[1-9]))\b")
+
+
+def catalogue_ids():
+    if not CATALOGUE.exists():
+        return KNOWN_IDS
+    return re.findall(r"^\| ([A-H]\d+) \|", CATALOGUE.read_text(encoding="utf-8"), re.M)
+
+
+def index_rows():
+    """{ID: [lesson file, ...]} from the table in lessons/README.md."""
+    rows = {}
+    for line in (LESSONS_DIR / "README.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| ([A-H]\d+) \|(.*)\|(.*)\|(.*)\|$", line)
+        if m:
+            rows.setdefault(m.group(1), []).extend(re.findall(r"`(\d\d_\w+\.py)`", m.group(3)))
+    return rows
+
+
+def declared_ids(path):
+    """The ``ids=[...]`` a lesson passes to Lesson(...), and the IDs its step titles name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    ids, named = [], []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if fname == "Lesson":
+            for kw in node.keywords:
+                if kw.arg == "ids":
+                    ids = [ast.literal_eval(e) for e in kw.value.elts]
+        if fname == "step" and node.args and isinstance(node.args[0], ast.Constant):
+            named += ID.findall(node.args[0].value.split(":")[0])
+    return ids, named
+
+
+LESSONS = {p.name: p for p in lesson_files()}
+
+
+def test_catalogue_matches_the_known_ids():
+    assert catalogue_ids() == KNOWN_IDS
+
+
+@pytest.mark.parametrize("cid", KNOWN_IDS)
+def test_every_catalogue_id_has_a_lesson(cid):
+    rows = index_rows()
+    assert cid in rows, f"{cid} has no row in lessons/README.md"
+    assert rows[cid], f"{cid}'s row names no lesson file"
+    for name in rows[cid]:
+        assert name in LESSONS, f"{cid}: lesson {name} does not exist"
+        assert cid in declared_ids(LESSONS[name])[0], f"{name} does not declare {cid} in ids="
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_lesson_ids_are_indexed(name):
+    ids, named = declared_ids(LESSONS[name])
+    assert ids, f"{name} declares no catalogue ids"
+    rows = index_rows()
+    for cid in ids:
+        assert name in rows.get(cid, []), f"{name} declares {cid} but the index does not list it"
+    for cid in named:
+        assert cid in rows, f"a step of {name} names {cid}, which is not in the index"
+        assert cid in ids, f"a step of {name} names {cid} but the lesson does not declare it"
+
+
+#: Catalogue entries whose document formula is wrong or non-standard: the lesson that declares
+#: the ID must show the literal formula beside the standard one (``L.erratum(ID, ...)``).
+ERRATA = ["A4", "B3", "B4", "D4", "D5", "D6", "D7", "D8", "E2", "E3", "E4", "E5", "E9", "F3",
+          "H4"]
+
+
+def lesson_calls(path):
+    """(function name, call node) for every call in a lesson."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            yield (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")), node
+
+
+@pytest.mark.parametrize("cid", ERRATA)
+def test_every_erratum_is_shown(cid):
+    shown = [name for name, path in LESSONS.items()
+             if any(f == "erratum" and n.args and isinstance(n.args[0], ast.Constant)
+                    and n.args[0].value == cid for f, n in lesson_calls(path))]
+    assert shown, f"no lesson shows erratum {cid} with L.erratum"
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_lesson_has_the_common_shape(name):
+    """Goals, a figure, a summary and two or three exercises, in every lesson."""
+    calls = list(lesson_calls(LESSONS[name]))
+    kw = {k.arg: k.value for f, n in calls if f in ("Lesson", "finish") for k in n.keywords}
+    assert isinstance(kw.get("goals"), ast.List) and kw["goals"].elts, f"{name}: no goals"
+    assert "summary" in kw, f"{name}: no summary"
+    assert isinstance(kw.get("exercises"), ast.List) and len(kw["exercises"].elts) >= 2, \
+        f"{name}: fewer than two exercises"
+    assert any(f == "savefig" for f, _ in calls), f"{name}: saves no figure"
+    assert any(f == "step" for f, _ in calls), f"{name}: has no steps"
