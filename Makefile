@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: lessons test gradcheck clean
+.PHONY: lessons test gradcheck bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(VENV)/.installed-test
 
 gradcheck: $(VENV)/.installed
 	$(PY) -m minseq gradcheck
+
+# PyTorch is optional: without it the PyTorch columns say "not installed"
+bench: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) benchmarks/run.py --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
