@@ -9,7 +9,8 @@ def _args(p):
     p.add_argument("--repeats", type=int, default=None, help="timed samples per function")
     p.add_argument("--warmup", type=int, default=None, help="untimed calls before timing")
     p.add_argument("--gap", type=float, default=None,
-                   help="idle seconds between samples (default 0.3; lets BLAS threads settle)")
+                   help="idle seconds between samples (default 0.2: BLAS worker threads spin "
+                        "for about 0.1 s after a call)")
     p.add_argument("--only", nargs="*", default=None,
                    help="only these layers, e.g. LSTM MultiHeadAttention GRU4Rec")
     p.add_argument("--no-gpu", action="store_true", help="skip the GPU rows")

@@ -25,7 +25,7 @@ MODES = ("forward", "forward+backward")
 def _settings(quick, repeats, warmup, gap):
     if quick:
         return {"repeats": repeats or 2, "warmup": warmup or 1, "gap": 0.0 if gap is None else gap}
-    return {"repeats": repeats or 5, "warmup": warmup or 1, "gap": 0.3 if gap is None else gap}
+    return {"repeats": repeats or 5, "warmup": warmup or 1, "gap": 0.2 if gap is None else gap}
 
 
 def _row(case, mode, device, timings, flops, peak, err, torch_note):

@@ -84,6 +84,8 @@ def machine_info():
         "blas": blas_info(),
         "thread_variables": {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ},
         "gpu": gpu_info(),
+        # other work on a shared machine slows both sides, and multi-threaded BLAS the most
+        "load_average_1_5_15min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "torch": None if torch is None else {
             "version": torch.__version__, "threads": torch.get_num_threads(),
             "cuda": torch.cuda.is_available() and torch.cuda.get_device_name(0)},
