@@ -20,6 +20,7 @@ def write_json(result, path):
     with os.fdopen(fd, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
+    os.chmod(tmp, 0o644)   # mkstemp makes it private; a result is for everyone to read
     os.replace(tmp, path)
     return path
 
@@ -39,9 +40,14 @@ def machine_line(result):
     blas = m["blas"]["name"] + (f", {m['blas']['threads']} threads" if m["blas"]["threads"]
                                 else "")
     peaks = ", ".join(f"{k} {v:.0f}" for k, v in result["gemm_gflops"].items())
+    threads = ", ".join(f"{k}={v}" for k, v in m["thread_variables"].items()) or "library defaults"
+    load = m.get("load_average_1_5_15min")
     return (f"{m['cpu']}, {m['cores']} cores; {gpu}. Python {m['python']}, NumPy {m['numpy']} "
             f"({blas}), PyTorch {torch}"
             + (f" ({m['torch']['threads']} threads)" if m["torch"] else "")
+            + f"; thread settings: {threads}"
+            + ("" if load is None else f"; load average at the start {load[0]:.1f} (1 min), "
+               f"{load[1]:.1f} (5 min)")
             + f". Large float32 GEMM, GFLOP/s: {peaks}.")
 
 
