@@ -29,9 +29,12 @@ test: $(VENV)/.installed-test
 gradcheck: $(VENV)/.installed
 	$(PY) -m minseq gradcheck
 
-# PyTorch is optional: without it the PyTorch columns say "not installed"
+# PyTorch is optional: without it the PyTorch columns say "not installed". One BLAS / PyTorch
+# thread each by default: two-thread pools stall badly when the machine is shared; on an idle
+# machine `make bench BENCH_ARGS=` keeps the libraries' own thread counts.
+BENCH_ARGS ?= --threads 1
 bench: $(VENV)/.installed
-	MPLBACKEND=Agg $(PY) benchmarks/run.py --out benchmarks/results
+	MPLBACKEND=Agg $(PY) benchmarks/run.py $(BENCH_ARGS) --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

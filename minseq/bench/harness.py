@@ -77,10 +77,11 @@ def bench_case(case, torch, device, settings, log=print):
     return rows
 
 
-def bench_models(quick, settings, notes, log=print):
-    """Rows for one training step of each next-item model that is available; notes otherwise."""
+def bench_models(quick, settings, notes, log=print, names=None):
+    """Rows for one training step of each next-item model (``names``: these only) that is
+    available; a note for each that is not."""
     rows = []
-    for name in models.MODELS:
+    for name in names or models.MODELS:
         for size in models.model_sizes(name, quick):
             side, note = models.model_step_side(name, size)
             if side is None:
@@ -114,8 +115,9 @@ def run_benchmark(quick=False, repeats=None, warmup=None, gap=None, only=None, g
         backend.use_backend("numpy")
         for case in cases:
             result["rows"] += bench_case(case, torch, "cpu", settings, log)
-        if not only or any("training step" in o or o in models.MODELS for o in only):
-            result["rows"] += bench_models(quick, settings, notes, log)
+        names = [m for m in models.MODELS if not only or m in only]
+        if names:
+            result["rows"] += bench_models(quick, settings, notes, log, names)
         ok, reason = backend.cupy_available()
         if gpu and ok:
             backend.use_backend("cupy")

@@ -63,7 +63,8 @@ def calls_per_sample(seconds_per_call, min_sample=0.02, most=50):
 
 
 def time_call(fn, repeats=5, warmup=1, sync=None, number=None):
-    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` samples -> Timing.
+    """Time ``fn()``: ``warmup`` untimed calls (at least one: it also sizes the samples), then
+    ``repeats`` samples -> Timing.
 
     ``number`` calls per sample (default: enough for about 20 ms per sample);
     ``sync`` waits for queued device work before each clock reading."""
