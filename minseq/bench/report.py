@@ -44,7 +44,7 @@ def machine_line(result):
     load = m.get("load_average_1_5_15min")
     return (f"{m['cpu']}, {m['cores']} cores; {gpu}. Python {m['python']}, NumPy {m['numpy']} "
             f"({blas}), PyTorch {torch}"
-            + (f" ({m['torch']['threads']} threads)" if m["torch"] else "")
+            + (f" (threads: {m['torch']['threads']})" if m["torch"] else "")
             + f"; thread settings: {threads}"
             + ("" if load is None else f"; load average at the start {load[0]:.1f} (1 min), "
                f"{load[1]:.1f} (5 min)")
