@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: lessons test gradcheck clean
+.PHONY: lessons test gradcheck bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ test: $(VENV)/.installed-test
 
 gradcheck: $(VENV)/.installed
 	$(PY) -m minseq gradcheck
+
+# PyTorch is optional: without it the PyTorch columns say "not installed". One BLAS / PyTorch
+# thread each by default: two-thread pools stall badly when the machine is shared; on an idle
+# machine `make bench BENCH_ARGS=` keeps the libraries' own thread counts.
+BENCH_ARGS ?= --threads 1
+bench: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) benchmarks/run.py $(BENCH_ARGS) --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

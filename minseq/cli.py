@@ -12,7 +12,7 @@ import sys
 from . import backend
 
 COMMANDS = {}
-COMMAND_MODULES = ["minseq.data.command", "minseq.models.command"]
+COMMAND_MODULES = ["minseq.data.command", "minseq.models.command", "minseq.bench.command"]
 
 
 def command(name, help):

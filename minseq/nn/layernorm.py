@@ -2,6 +2,7 @@
 
 from ..backend import xp
 from . import init
+from .attention import reuse
 from .checks import check_array, check_same_shape
 from .module import Module
 
@@ -22,28 +23,38 @@ class LayerNorm(Module):
         self.d, self.eps = d, eps
         self.add_param("gamma", init.ones((d,)))
         self.add_param("beta", init.zeros((d,)))
+        self._xhat = self._scratch = None   # buffers reused from call to call
 
     def forward(self, x):
         check_array(self, "x", x, min_ndim=1, last_dim=self.d, dtype=self.params["gamma"].dtype)
         # x - mu, computed as d - mean(d) with d = x - x_0 (the row's first entry): an all-equal
         # row gives exactly 0 (mean(x) itself is rounded when |x| is large: 0.15 instead of 0
-        # for a float32 row of 6554.37), and a large common offset loses no digits
-        xhat = x - x[..., :1]
+        # for a float32 row of 6554.37), and a large common offset loses no digits. xhat goes
+        # into a buffer kept from the last call, and y first serves as scratch for xhat^2:
+        # fresh large arrays cost more in page faults than the arithmetic on them
+        xhat = self._xhat = reuse(self._xhat, x.shape, x.dtype)
+        xp.subtract(x, x[..., :1], out=xhat)
         xhat -= xhat.mean(axis=-1, keepdims=True)
-        var = (xhat * xhat).mean(axis=-1, keepdims=True)                # (..., 1)
+        y = xp.multiply(xhat, xhat)
+        var = y.mean(axis=-1, keepdims=True)                             # (..., 1)
         rstd = 1 / xp.sqrt(var + x.dtype.type(self.eps))                 # (..., 1)
         xhat *= rstd
         self._save(xhat, rstd)
-        return xhat * self.params["gamma"] + self.params["beta"]
+        xp.multiply(xhat, self.params["gamma"], out=y)
+        y += self.params["beta"]
+        return y
 
     def backward(self, dy):
         xhat, rstd = self._take()
         check_same_shape(self, "dy", dy, xhat.shape)
-        self.grads["gamma"][...] = (dy * xhat).reshape(-1, self.d).sum(axis=0)  # (d,)
-        self.grads["beta"][...] = dy.reshape(-1, self.d).sum(axis=0)            # (d,)
-        g = dy * self.params["gamma"]
-        dx = g - g.mean(axis=-1, keepdims=True)
-        dx -= xhat * (g * xhat).mean(axis=-1, keepdims=True)
+        t = self._scratch = reuse(self._scratch, xhat.shape, xhat.dtype)  # x's size
+        xp.multiply(dy, xhat, out=t)
+        self.grads["gamma"][...] = t.reshape(-1, self.d).sum(axis=0)    # (d,)
+        self.grads["beta"][...] = dy.reshape(-1, self.d).sum(axis=0)    # (d,)
+        dx = dy * self.params["gamma"]                                   # g, becomes dx
+        mean_gx = xp.multiply(dx, xhat, out=t).mean(axis=-1, keepdims=True)
+        dx -= dx.mean(axis=-1, keepdims=True)
+        dx -= xp.multiply(xhat, mean_gx, out=t)
         dx *= rstd
         return dx
 

@@ -1,0 +1,171 @@
+"""The benchmark cases: every layer at every size, built with the same weights on both sides.
+
+A ``Case`` builds a minseq layer (float32, fixed seed, on the active backend) and knows the
+number of floating-point operations its matrix products do in one forward. ``minseq_side`` and
+``torch_side`` turn it into two ``Side`` objects on the same inputs:
+
+    side.forward()   y = layer(x), caching what backward needs (as in training)
+    side.step()      forward and backward with a fixed upstream gradient dy -> (y, dx)
+
+``agreement`` compares the two sides' (y, dx) before anything is timed.
+
+Matrix-product FLOPs (2 m n k per product of (m, k) by (k, n)); forward+backward does three
+times the forward's (dW = x^T dy and dx = dy W^T cost one forward product each).
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy
+
+from .. import backend, nn
+from .twins import torch_twin
+
+SEED = 0
+
+
+@dataclass
+class Case:
+    layer: str                 # "LSTM"
+    size: tuple                # (B, T, D, H)
+    dims: str                  # what the numbers in size mean: "B, T, D, H"
+    flops: float               # matrix-product FLOPs of one forward
+    build: Callable            # () -> minseq module, float32
+    x_shape: tuple
+    call_torch: Callable = field(default=lambda twin, x: twin(x))
+
+    @property
+    def label(self):
+        return "(" + ", ".join(str(s) for s in self.size) + ")"
+
+    @property
+    def name(self):
+        return f"{self.layer} {self.label}"
+
+
+@dataclass
+class Side:
+    forward: Callable
+    step: Callable
+
+
+def _host(shape, seed):
+    return numpy.random.default_rng(seed).standard_normal(shape, dtype=numpy.float32)
+
+
+def build_module(case):
+    """The case's minseq module with weights from a fixed seed, on the active backend."""
+    backend.manual_seed(SEED)
+    return case.build().to_backend()
+
+
+def minseq_side(case, module):
+    x = backend.asarray(_host(case.x_shape, 1))
+    dy = backend.asarray(_host(_output_shape(case), 2))
+
+    def step():
+        y = module(x)
+        return y, module.backward(dy)
+    return Side(lambda: module(x), step)
+
+
+def torch_side(case, torch, module, device="cpu"):
+    twin = torch_twin(torch, module, device)
+    x = torch.from_numpy(_host(case.x_shape, 1)).to(device).requires_grad_()
+    dy = torch.from_numpy(_host(_output_shape(case), 2)).to(device)
+
+    def step():
+        twin.zero_grad(set_to_none=True)
+        x.grad = None
+        y = case.call_torch(twin, x)
+        y.backward(dy)
+        return y, x.grad
+    return Side(lambda: case.call_torch(twin, x), step)
+
+
+def _output_shape(case):
+    *lead, _ = case.x_shape
+    out = {"MLP": case.size[-1], "RNN": case.size[-1], "LSTM": case.size[-1],
+           "GRU": case.size[-1]}.get(case.layer, case.x_shape[-1])
+    return (*lead, out)
+
+
+class AgreementError(AssertionError):
+    """The two sides of a case compute different numbers: its timings would mean nothing."""
+
+
+def to_host(a):
+    """A NumPy copy of a minseq (NumPy / CuPy) or PyTorch array."""
+    if hasattr(a, "detach"):
+        return a.detach().cpu().numpy()
+    return backend.to_numpy(a)
+
+
+def agreement(ours, theirs, tol=1e-3, name="case"):
+    """Largest relative difference max|a - b| / max|b| over the pairs of arrays (y, dx);
+    AgreementError when it exceeds ``tol`` (float32 over 200 recurrent steps stays ~1e-5)."""
+    worst = 0.0
+    for what, a, b in zip(("output", "input gradient"), ours, theirs):
+        a, b = to_host(a), to_host(b)
+        if a.shape != b.shape:
+            raise AgreementError(f"{name}: {what} shapes differ: {a.shape} vs {b.shape}")
+        err = float(numpy.abs(a - b).max() / max(float(numpy.abs(b).max()), 1e-6))
+        if not err <= tol:  # NaN fails too
+            raise AgreementError(f"{name}: {what} differs from PyTorch's by {err:.2e} "
+                                 f"(relative, tolerance {tol:.0e})")
+        worst = max(worst, err)
+    return worst
+
+
+# -- the cases ----------------------------------------------------------------------------
+
+def mlp_case(B, d_in, d_hidden, d_out):
+    return Case("MLP", (B, d_in, d_hidden, d_out), "batch, in, hidden, out",
+                2 * B * (d_in * d_hidden + d_hidden * d_out),
+                lambda: nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(),
+                                      nn.Linear(d_hidden, d_out)), (B, d_in))
+
+
+RECURRENT = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
+
+
+def recurrent_case(kind, B, T, D, H):
+    cls, blocks = RECURRENT[kind]
+    return Case(kind, (B, T, D, H), "B, T, D, H", 2 * T * B * (D + H) * blocks * H,
+                lambda: cls(D, H), (B, T, D), lambda twin, x: twin(x)[0])
+
+
+def attention_flops(B, T, d):
+    """Q, K, V and output projections, then Q K^T and P V over all heads."""
+    return 4 * 2 * B * T * d * d + 2 * 2 * B * T * T * d
+
+
+def multihead_case(B, T, d, heads):
+    return Case("MultiHeadAttention", (B, T, d, heads), "B, T, d_model, heads",
+                attention_flops(B, T, d), lambda: nn.MultiHeadAttention(d, heads), (B, T, d),
+                lambda twin, x: twin(x, x, x, need_weights=False)[0])
+
+
+def encoder_case(B, T, d, heads):
+    d_ff = 4 * d   # dropout 0: the same function on both sides, so outputs can be compared
+    return Case("TransformerEncoderLayer", (B, T, d, heads), "B, T, d_model, heads (d_ff = 4 d)",
+                attention_flops(B, T, d) + 2 * 2 * B * T * d * d_ff,
+                lambda: nn.TransformerEncoderLayer(d, heads, d_ff=d_ff, dropout=0.0), (B, T, d))
+
+
+RECURRENT_SIZES = [(32, 50, 64, 128), (64, 100, 128, 256), (128, 200, 64, 64)]
+ATTENTION_SIZES = [(32, 50, 64, 2), (64, 200, 128, 4), (16, 512, 256, 8)]
+MLP_SIZES = [(256, 512, 1024, 10), (1024, 512, 1024, 10), (4096, 512, 1024, 10)]
+QUICK_RECURRENT, QUICK_ATTENTION, QUICK_MLP = [(4, 5, 3, 6)], [(2, 6, 8, 2)], [(8, 6, 12, 3)]
+
+
+def layer_cases(quick=False):
+    """Every layer at every size of the issue (``quick``: one tiny size each, for tests)."""
+    rec, att, mlp = ((QUICK_RECURRENT, QUICK_ATTENTION, QUICK_MLP) if quick else
+                     (RECURRENT_SIZES, ATTENTION_SIZES, MLP_SIZES))
+    cases = [mlp_case(*s) for s in mlp]
+    for kind in RECURRENT:
+        cases += [recurrent_case(kind, *s) for s in rec]
+    cases += [multihead_case(*s) for s in att]
+    cases += [encoder_case(*s) for s in att]
+    return cases

@@ -1,0 +1,134 @@
+"""Run the benchmark: every case on every backend present, checked, timed, reported.
+
+    >>> from minseq.bench import run_benchmark
+    >>> result = run_benchmark(quick=True)          # a dict, as written to results.json
+
+For each case, on the CPU: build the minseq layer and its PyTorch twin with the same weights,
+check that forward outputs and input gradients agree, then time forward and forward+backward
+with minseq and PyTorch interleaved in one run (``compare``), and measure minseq's peak host
+memory for one forward+backward. On a GPU (CuPy and a CUDA device present): the same with
+minseq on CuPy against PyTorch on CUDA, every sample synchronised with the device.
+"""
+
+import time
+
+from .. import backend
+from . import models
+from .cases import (AgreementError, Case, agreement, build_module, layer_cases, minseq_side,
+                    torch_side)
+from .machine import gemm_probe, machine_info, optional_torch
+from .timing import compare
+
+MODES = ("forward", "forward+backward")
+
+
+def _settings(quick, repeats, warmup, gap):
+    if quick:
+        return {"repeats": repeats or 2, "warmup": warmup or 1, "gap": 0.0 if gap is None else gap}
+    return {"repeats": repeats or 5, "warmup": warmup or 1, "gap": 0.2 if gap is None else gap}
+
+
+def _row(case, mode, device, timings, flops, peak, err, torch_note):
+    ours, theirs = timings.get("minseq"), timings.get("torch")
+    return {
+        "layer": case.layer, "size": list(case.size), "label": case.label, "dims": case.dims,
+        "mode": mode, "device": device,
+        "flops": flops or None,
+        "minseq": ours and ours.as_dict(),
+        "torch": theirs and theirs.as_dict(),
+        "torch_note": torch_note,
+        "ratio_to_torch": ours.median / theirs.median if ours and theirs else None,
+        "gflops_minseq": flops / ours.median / 1e9 if flops else None,
+        "gflops_torch": flops / theirs.median / 1e9 if theirs and flops else None,
+        "agreement_error": err,
+        "peak_memory_mb": peak,
+    }
+
+
+def bench_case(case, torch, device, settings, log=print):
+    """Rows (forward, forward+backward) of one case on "cpu" or "gpu"; the active backend
+    must match (numpy / cupy). Raises AgreementError if minseq and PyTorch disagree."""
+    module = build_module(case)
+    ours = minseq_side(case, module)
+    sides, err, note = {"minseq": ours}, None, None
+    if torch is None:
+        note = "not installed"
+    elif device == "gpu" and not torch.cuda.is_available():
+        note = "no CUDA device for PyTorch"
+    else:
+        theirs = torch_side(case, torch, module, "cuda" if device == "gpu" else "cpu")
+        err = agreement(ours.step(), theirs.step(), name=case.name)
+        sides["torch"] = theirs
+    syncs = {"minseq": backend.synchronize,
+             "torch": torch.cuda.synchronize if device == "gpu" and "torch" in sides else None}
+    peak = None
+    if device == "cpu":
+        peak = models.peak_memory_mb(ours.step)
+    rows = []
+    for mode in MODES:
+        fns = {name: (s.forward if mode == "forward" else s.step) for name, s in sides.items()}
+        timings = compare(fns, sync=syncs, **settings)
+        flops = case.flops * (1 if mode == "forward" else 3)
+        rows.append(_row(case, mode, device, timings, flops, peak, err, note))
+        t = timings["minseq"]
+        ratio = rows[-1]["ratio_to_torch"]
+        log(f"  {device} {case.name:<44} {mode:<17} minseq {t.median * 1e3:9.2f} ms"
+            + (f"  ratio to PyTorch {ratio:5.2f}" if ratio else f"  (PyTorch {note})"))
+    return rows
+
+
+def bench_models(quick, settings, notes, log=print, names=None):
+    """Rows for one training step of each next-item model (``names``: these only) that is
+    available; a note for each that is not."""
+    rows = []
+    for name in names or models.MODELS:
+        for size in models.model_sizes(name, quick):
+            side, note = models.model_step_side(name, size)
+            if side is None:
+                notes.append(note)
+                log(f"  skipped: {note}")
+                break
+            timing = compare({"minseq": side.step}, **settings)["minseq"]
+            case = Case(f"{name} training step", size, "B, T, n_items, d", 0, None, ())
+            rows.append(_row(case, "training step", "cpu", {"minseq": timing}, None,
+                             models.peak_memory_mb(side.step), None, "no PyTorch twin"))
+            log(f"  cpu {name} {case.label:<30} training step {timing.median * 1e3:9.2f} ms")
+    return rows
+
+
+def run_benchmark(quick=False, repeats=None, warmup=None, gap=None, only=None, gpu=True,
+                  log=print):
+    """Every case (``only``: layer names to keep) on every backend present -> the result dict
+    (machine, GEMM peaks, settings, rows, notes). Restores the active backend afterwards."""
+    settings = _settings(quick, repeats, warmup, gap)
+    torch = optional_torch()
+    notes = []
+    if torch is None:
+        notes.append("PyTorch is not installed: the PyTorch columns say 'not installed'.")
+    cases = [c for c in layer_cases(quick) if not only or c.layer in only]
+    started = time.time()
+    log("machine and GEMM probe ...")
+    result = {"machine": machine_info(), "settings": dict(settings, quick=quick),
+              "gemm_gflops": gemm_probe(n=256 if quick else 2048), "rows": [], "notes": notes}
+    previous = backend.get_backend()
+    try:
+        backend.use_backend("numpy")
+        for case in cases:
+            result["rows"] += bench_case(case, torch, "cpu", settings, log)
+        names = [m for m in models.MODELS if not only or m in only]
+        if names:
+            result["rows"] += bench_models(quick, settings, notes, log, names)
+        ok, reason = backend.cupy_available()
+        if gpu and ok:
+            backend.use_backend("cupy")
+            for case in cases:
+                result["rows"] += bench_case(case, torch, "gpu", settings, log)
+        else:
+            notes.append("No GPU rows: " + (reason if gpu else "GPU runs switched off") + ".")
+    finally:
+        backend.use_backend(previous)
+    result["seconds"] = round(time.time() - started, 1)
+    return result
+
+
+__all__ = ["run_benchmark", "bench_case", "AgreementError"]

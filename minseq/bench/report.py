@@ -1,0 +1,162 @@
+"""Writers for a benchmark result: JSON, a markdown table, and two figures."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ..plot import plt, save_figure
+
+BACKEND_OF = {("cpu", "minseq"): "minseq NumPy", ("cpu", "torch"): "PyTorch CPU",
+              ("gpu", "minseq"): "minseq CuPy", ("gpu", "torch"): "PyTorch CUDA"}
+PEAK_OF = {"cpu": "numpy", "gpu": "cupy"}
+
+
+def write_json(result, path):
+    """The whole result as indented JSON, written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    os.chmod(tmp, 0o644)   # mkstemp makes it private; a result is for everyone to read
+    os.replace(tmp, path)
+    return path
+
+
+def _ms(t):
+    return f"{t['median'] * 1e3:.2f} ({t['min'] * 1e3:.2f}-{t['max'] * 1e3:.2f})"
+
+
+def _cell(value, fmt):
+    return "" if value is None else format(value, fmt)
+
+
+def machine_line(result):
+    m = result["machine"]
+    gpu = m["gpu"]["name"] if m["gpu"] else "no GPU"
+    torch = m["torch"]["version"] if m["torch"] else "not installed"
+    blas = m["blas"]["name"] + (f", {m['blas']['threads']} threads" if m["blas"]["threads"]
+                                else "")
+    peaks = ", ".join(f"{k} {v:.0f}" for k, v in result["gemm_gflops"].items())
+    threads = ", ".join(f"{k}={v}" for k, v in m["thread_variables"].items()) or "library defaults"
+    load = m.get("load_average_1_5_15min")
+    return (f"{m['cpu']}, {m['cores']} cores; {gpu}. Python {m['python']}, NumPy {m['numpy']} "
+            f"({blas}), PyTorch {torch}"
+            + (f" (threads: {m['torch']['threads']})" if m["torch"] else "")
+            + f"; thread settings: {threads}"
+            + ("" if load is None else f"; load average at the start {load[0]:.1f} (1 min), "
+               f"{load[1]:.1f} (5 min)")
+            + f". Large float32 GEMM, GFLOP/s: {peaks}.")
+
+
+def markdown_table(result, device="cpu"):
+    """One markdown table of the ``device`` rows: times in ms as median (min-max)."""
+    rows = [r for r in result["rows"] if r["device"] == device]
+    if not rows:
+        return ""
+    peak = result["gemm_gflops"].get(PEAK_OF[device])
+    ours, theirs = BACKEND_OF[(device, "minseq")], BACKEND_OF[(device, "torch")]
+    lines = [f"| layer | size | pass | {ours} ms | {theirs} ms | ratio | GFLOP/s | "
+             f"of GEMM peak | peak MB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        frac = r["gflops_minseq"] / peak if r["gflops_minseq"] and peak else None
+        lines.append(
+            f"| {r['layer']} | {r['label']} | {r['mode']} | {_ms(r['minseq'])} | "
+            f"{_ms(r['torch']) if r['torch'] else r['torch_note']} | "
+            f"{_cell(r['ratio_to_torch'], '.2f')} | {_cell(r['gflops_minseq'], '.0f')} | "
+            f"{'' if frac is None else f'{frac:.0%}'} | {_cell(r['peak_memory_mb'], '.1f')} |")
+    return "\n".join(lines)
+
+
+def markdown_report(result):
+    """The machine line, the CPU table, the GPU table (or why there is none), the notes."""
+    parts = [f"Taken on: {machine_line(result)}",
+             f"Settings: median of {result['settings']['repeats']} interleaved samples after "
+             f"{result['settings']['warmup']} warm-up, {result['settings']['gap']} s idle gap "
+             f"between samples; float32; ratio = minseq / PyTorch (below 1: minseq faster); "
+             f"GFLOP/s counts matrix products only; peak MB = peak host memory of one "
+             f"forward+backward (or training step) of minseq, by tracemalloc.",
+             "### CPU", markdown_table(result, "cpu")]
+    gpu = markdown_table(result, "gpu")
+    parts += ["### GPU", gpu or "No GPU rows in this run (see the notes)."]
+    if result["notes"]:
+        parts += ["Notes:", "\n".join(f"- {n}" for n in result["notes"])]
+    return "\n\n".join(parts) + "\n"
+
+
+def _series(result, device, side):
+    """{layer: ([size labels], [forward+backward ms])} of one backend."""
+    out = {}
+    for r in result["rows"]:
+        if r["device"] == device and r["mode"] != "forward" and r[side]:
+            labels, times = out.setdefault(r["layer"], ([], []))
+            labels.append(r["label"])
+            times.append(r[side]["median"] * 1e3)
+    return out
+
+
+def time_figure(result, path):
+    """Forward+backward time against size, one panel per layer, one line per backend."""
+    layers = list(dict.fromkeys(r["layer"] for r in result["rows"] if r["mode"] != "forward"))
+    cols = 3
+    fig, axes = plt.subplots((len(layers) + cols - 1) // cols, cols,
+                             figsize=(4.3 * cols, 3.3 * ((len(layers) + cols - 1) // cols)),
+                             squeeze=False)
+    for ax in axes.flat[len(layers):]:
+        ax.axis("off")
+    for (device, side), name in BACKEND_OF.items():
+        for ax, layer in zip(axes.flat, layers):
+            labels, times = _series(result, device, side).get(layer, ([], []))
+            if times:
+                ax.plot(range(len(times)), times, marker="o", label=name)
+                ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    for ax, layer in zip(axes.flat, layers):
+        ax.set_yscale("log")
+        ax.set_title(layer, fontsize=10)
+        ax.set_xlabel(next(r["dims"] for r in result["rows"] if r["layer"] == layer), fontsize=8)
+        ax.set_ylabel("ms per forward+backward")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("minseq and PyTorch, float32, forward+backward (lower is faster)")
+    return save_figure(fig, path)
+
+
+def speedup_figure(result, path):
+    """GPU speed-up over the CPU (CPU time / GPU time) for each case; None without GPU rows."""
+    cpu = {(r["layer"], r["label"]): r for r in result["rows"]
+           if r["device"] == "cpu" and r["mode"] == "forward+backward"}
+    pairs = [(k, cpu[k], r) for r in result["rows"] if r["device"] == "gpu"
+             and r["mode"] == "forward+backward" for k in [(r["layer"], r["label"])] if k in cpu]
+    if not pairs:
+        return None
+    fig, ax = plt.subplots(figsize=(10, 4))
+    x = range(len(pairs))
+    ours = [c["minseq"]["median"] / g["minseq"]["median"] for _, c, g in pairs]
+    ax.bar([i - 0.2 for i in x], ours, 0.4, label="minseq: NumPy / CuPy")
+    if all(c["torch"] and g["torch"] for _, c, g in pairs):
+        theirs = [c["torch"]["median"] / g["torch"]["median"] for _, c, g in pairs]
+        ax.bar([i + 0.2 for i in x], theirs, 0.4, label="PyTorch: CPU / CUDA")
+    ax.set_xticks(list(x), [f"{k[0]}\n{k[1]}" for k, _, _ in pairs], fontsize=6, rotation=90)
+    ax.set_yscale("log")
+    ax.set_ylabel("GPU speed-up (CPU time / GPU time)")
+    ax.set_title("GPU speed-up over the CPU, forward+backward, float32")
+    ax.legend()
+    ax.grid(alpha=0.3, axis="y")
+    return save_figure(fig, path)
+
+
+def write_report(result, out):
+    """results.json, results.md and the figures under ``out``; returns the paths written."""
+    out = Path(out)
+    paths = [write_json(result, out / "results.json")]
+    md = out / "results.md"
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text(markdown_report(result))
+    paths += [md, time_figure(result, out / "time_vs_size.png")]
+    speedup = speedup_figure(result, out / "gpu_speedup.png")
+    if speedup:
+        paths.append(speedup)
+    return paths

@@ -1,0 +1,215 @@
+"""The benchmark harness: timers, agreement checks, quick end-to-end runs, reports.
+
+No assertion here is about speed: timings on a shared machine are not a specification.
+"""
+
+import builtins
+import json
+
+import numpy as np
+import pytest
+
+from minseq import backend, nn
+from minseq.bench import Timing, compare, time_call
+from minseq.bench import cases, harness, machine, models, report
+from minseq.cli import main
+
+
+@pytest.fixture(autouse=True)
+def numpy_backend():
+    previous = backend.get_backend()
+    backend.use_backend("numpy")
+    yield
+    backend.use_backend(previous)
+
+
+@pytest.fixture
+def no_torch(monkeypatch):
+    """Simulate a machine without PyTorch: ``import torch`` fails."""
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("No module named 'torch' (simulated)")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+
+
+def test_time_call_counts_calls_and_orders_its_statistics():
+    calls = []
+    t = time_call(lambda: calls.append(1), repeats=4, warmup=2, number=3)
+    assert isinstance(t, Timing)
+    assert len(calls) == 2 + 4 * 3          # warm-up calls, then repeats x number
+    assert len(t.samples) == 4 and t.number == 3
+    assert t.min <= t.median <= t.max
+
+
+def test_compare_interleaves_the_functions():
+    order = []
+    result = compare({"a": lambda: order.append("a"), "b": lambda: order.append("b")},
+                     repeats=3, warmup=1, gap=0.0, number=1)
+    assert order == ["a", "b"] * 4          # one warm-up round, then three timed rounds
+    assert set(result) == {"a", "b"}
+
+
+def test_compare_synchronises_each_sample():
+    synced = []
+    compare({"a": lambda: None}, repeats=2, warmup=1, gap=0.0, number=1,
+            sync=lambda: synced.append(1))
+    assert len(synced) == 2 * 3             # before and after each of 3 samples
+
+
+def test_calls_per_sample_stretches_short_functions():
+    from minseq.bench.timing import calls_per_sample
+    assert calls_per_sample(0.1) == 1
+    assert calls_per_sample(0.001) == 20
+    assert calls_per_sample(0.0) == 50
+
+
+def test_every_issue_size_is_a_case():
+    sizes = {(c.layer, c.size) for c in cases.layer_cases()}
+    for kind in ("RNN", "LSTM", "GRU"):
+        for s in [(32, 50, 64, 128), (64, 100, 128, 256), (128, 200, 64, 64)]:
+            assert (kind, s) in sizes
+    for kind in ("MultiHeadAttention", "TransformerEncoderLayer"):
+        for s in [(32, 50, 64, 2), (64, 200, 128, 4), (16, 512, 256, 8)]:
+            assert (kind, s) in sizes
+    assert ("MLP", (1024, 512, 1024, 10)) in sizes
+
+
+def test_matrix_product_flops_by_hand():
+    lstm = cases.recurrent_case("LSTM", 2, 3, 4, 5)
+    assert lstm.flops == 2 * 3 * 2 * (4 * 20 + 5 * 20)     # T B (x Wx + h Wh), G = 4H
+    mlp = cases.mlp_case(8, 6, 12, 3)
+    assert mlp.flops == 2 * 8 * 6 * 12 + 2 * 8 * 12 * 3
+
+
+@pytest.mark.parametrize("case", cases.layer_cases(quick=True), ids=lambda c: c.layer)
+def test_minseq_and_pytorch_sides_agree(case):
+    torch = pytest.importorskip("torch")
+    module = cases.build_module(case)
+    ours, theirs = cases.minseq_side(case, module), cases.torch_side(case, torch, module)
+    assert cases.agreement(ours.step(), theirs.step(), name=case.name) < 1e-4
+
+
+def test_the_agreement_check_catches_a_wrong_implementation():
+    torch = pytest.importorskip("torch")
+    case = cases.recurrent_case("LSTM", 3, 4, 2, 5)
+    module = cases.build_module(case)
+    theirs = cases.torch_side(case, torch, module)
+    module.params["Wh"][0, 0] += 0.5        # a deliberately wrong LSTM
+    ours = cases.minseq_side(case, module)
+    with pytest.raises(cases.AgreementError, match="LSTM .* differs from PyTorch"):
+        cases.agreement(ours.step(), theirs.step(), name=case.name)
+
+
+def test_agreement_refuses_nan_and_shape_mismatch():
+    a = np.ones((2, 3), dtype=np.float32)
+    with pytest.raises(cases.AgreementError, match="differs"):
+        cases.agreement((a * np.nan, a), (a, a))
+    with pytest.raises(cases.AgreementError, match="shapes differ"):
+        cases.agreement((a, a), (a.T, a))
+    assert cases.agreement((a, a), (a, a)) == 0.0
+
+
+def _check_result(result, torch_present):
+    assert result["machine"]["cores"] >= 1 and result["gemm_gflops"]["numpy"] > 0
+    layers = {r["layer"] for r in result["rows"]}
+    assert {"MLP", "RNN", "LSTM", "GRU", "MultiHeadAttention",
+            "TransformerEncoderLayer"} <= layers
+    for r in result["rows"]:
+        if r["device"] != "cpu" or "training step" in r["layer"]:
+            continue
+        assert r["minseq"]["min"] <= r["minseq"]["median"] <= r["minseq"]["max"]
+        if torch_present:
+            assert r["torch"] and r["ratio_to_torch"] > 0 and r["agreement_error"] < 1e-3
+        else:
+            assert r["torch"] is None and r["torch_note"] == "not installed"
+    json.loads(json.dumps(result))          # plain JSON all through
+
+
+def test_quick_run_end_to_end_with_pytorch(tmp_path):
+    pytest.importorskip("torch")
+    result = harness.run_benchmark(quick=True, gpu=False, log=lambda *a: None)
+    _check_result(result, torch_present=True)
+    paths = report.write_report(result, tmp_path)
+    assert json.loads((tmp_path / "results.json").read_text())["rows"] == result["rows"]
+    table = (tmp_path / "results.md").read_text()
+    assert "| LSTM | (4, 5, 3, 6) | forward+backward |" in table
+    assert "No GPU rows" in table
+    assert (tmp_path / "time_vs_size.png").stat().st_size > 0 and len(paths) == 3
+
+
+def test_quick_run_without_pytorch(no_torch, tmp_path):
+    assert machine.optional_torch() is None
+    result = harness.run_benchmark(quick=True, gpu=False, only=["LSTM", "MLP"],
+                                   log=lambda *a: None)
+    assert {r["layer"] for r in result["rows"]} == {"LSTM", "MLP"}
+    assert all(r["torch_note"] == "not installed" for r in result["rows"])
+    assert result["machine"]["torch"] is None
+    report.write_report(result, tmp_path)
+    table = (tmp_path / "results.md").read_text()
+    assert "| not installed |" in table and "PyTorch not installed" in table
+
+
+def test_missing_models_are_skipped_with_a_note(monkeypatch):
+    monkeypatch.setitem(models.MODELS, "Nope", ("minseq.models.nope", "Nope", [(2, 3, 5, 4)]))
+    side, note = models.model_step_side("Nope", (2, 3, 5, 4))
+    assert side is None and "minseq.models.nope.Nope is not available" in note
+
+
+def test_a_model_following_the_trainer_protocol_is_timed(monkeypatch):
+    """A stand-in model with the ``loss(batch)`` / ``backward_loss()`` protocol gets a row."""
+    class Tiny(nn.Module):
+        def __init__(self, n_items, d):
+            super().__init__()
+            self.emb = nn.Embedding(n_items + 1, d)
+
+        def loss(self, batch):
+            inputs, _, _ = batch
+            self.out = self.emb(inputs)
+            return (self.out ** 2).mean()
+
+        def backward_loss(self):
+            self.emb.backward(2 * self.out / self.out.size)
+
+    import sys
+    import types
+    fake = types.ModuleType("minseq_fake_models")
+    fake.Tiny = Tiny
+    monkeypatch.setitem(sys.modules, "minseq_fake_models", fake)
+    monkeypatch.setattr(models, "MODELS", {"Tiny": ("minseq_fake_models", "Tiny", [])})
+    rows = harness.bench_models(True, {"repeats": 2, "warmup": 1, "gap": 0.0}, [],
+                                log=lambda *a: None)
+    assert [r["layer"] for r in rows] == ["Tiny training step"]
+    assert rows[0]["torch_note"] == "no PyTorch twin" and rows[0]["peak_memory_mb"] >= 0
+
+
+def test_peak_memory_sees_a_large_array():
+    assert models.peak_memory_mb(lambda: np.ones(2**20)) >= 7.9     # 8 MiB of float64
+
+
+def test_command_line_quick_run(tmp_path, capsys):
+    assert main(["bench", "--quick", "--no-gpu", "--only", "RNN", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| RNN | (4, 5, 3, 6) |" in out and "wrote" in out
+    assert (tmp_path / "results.json").exists()
+
+
+def test_gpu_rows_table_and_speedup_figure(tmp_path):
+    """The GPU path on this machine's backend (numpy stands in for CuPy): rows marked "gpu",
+    PyTorch without CUDA noted, then the GPU table and the speed-up figure."""
+    torch = machine.optional_torch()
+    settings = {"repeats": 2, "warmup": 1, "gap": 0.0}
+    case = cases.recurrent_case("GRU", 2, 3, 4, 5)
+    cpu = harness.bench_case(case, torch, "cpu", settings, log=lambda *a: None)
+    gpu = harness.bench_case(case, torch, "gpu", settings, log=lambda *a: None)
+    assert {r["device"] for r in gpu} == {"gpu"} and gpu[0]["peak_memory_mb"] is None
+    if torch is not None and not torch.cuda.is_available():
+        assert gpu[0]["torch_note"] == "no CUDA device for PyTorch"
+    result = {"machine": machine.machine_info(), "gemm_gflops": {"numpy": 100.0, "cupy": 1e4},
+              "settings": {"repeats": 2, "warmup": 1, "gap": 0.0}, "rows": cpu + gpu,
+              "notes": []}
+    text = report.markdown_report(result)
+    assert "minseq CuPy ms" in text and "No GPU rows" not in text
+    assert report.speedup_figure(result, tmp_path / "speedup.png").stat().st_size > 0
