@@ -75,7 +75,6 @@ def test_every_catalogue_id_has_a_lesson(cid):
 @pytest.mark.parametrize("name", sorted(LESSONS))
 def test_lesson_ids_are_indexed(name):
     ids, named = declared_ids(LESSONS[name])
-    assert ids, f"{name} declares no catalogue ids"
     rows = index_rows()
     for cid in ids:
         assert name in rows.get(cid, []), f"{name} declares {cid} but the index does not list it"
