@@ -29,7 +29,7 @@ class GRU4Rec(ItemRecommender):
 
     def __init__(self, n_items, d=64, dropout=0.2, n_sampled=None, seed=0):
         super().__init__(n_items, d)
-        self.item_emb.params["W"][1:] = init.normal((n_items, d), std=d ** -0.5)
+        self.item_emb.params["W"][1:] = init.normal((n_items, d), std=d ** -0.5)  # rows of norm ~1
         self.emb_dropout = Dropout(dropout)
         self.gru = GRU(d, d)
         self.out_dropout = Dropout(dropout)
