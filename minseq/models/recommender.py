@@ -30,26 +30,28 @@ from ..nn.module import Module
 def item_scores(h, E, candidates=None):
     """h (..., d); E (n_items + 1, d); candidates: None (every item), (C,) item ids shared by
     every position, or (..., C) ids per position. Returns h E[1:]^T (..., n_items),
-    h E[candidates]^T (..., C), or h . E[candidates] (..., C)."""
-    if candidates is None:
-        return h @ E[1:].T
-    if candidates.ndim == 1:
-        return h @ E[candidates].T
-    return (E[candidates] @ h[..., :, None])[..., 0]
+    h E[candidates]^T (..., C), or h . E[candidates] (..., C).
+    Shared products run on the 2-D view (N, d): NumPy's stacked matmul leaves BLAS."""
+    if candidates is not None and candidates.ndim > 1:
+        return (E[candidates] * h[..., None, :]).sum(axis=-1)              # (..., C)
+    table = E[1:] if candidates is None else E[candidates]                 # (C, d)
+    return (h.reshape(-1, h.shape[-1]) @ table.T).reshape(h.shape[:-1] + (len(table),))
 
 
 def item_scores_backward(dscores, h, E, dE, candidates=None):
     """The backward of ``item_scores``: ADDS the scoring use into dE and returns dh (..., d)."""
     d = h.shape[-1]
-    h2 = h.reshape(-1, d)                                          # (N, d)
+    if candidates is not None and candidates.ndim > 1:
+        xp.add.at(dE, candidates.reshape(-1),
+                  (dscores[..., :, None] * h[..., None, :]).reshape(-1, d))
+        return (dscores[..., :, None] * E[candidates]).sum(axis=-2)        # (..., d)
+    ds2 = dscores.reshape(-1, dscores.shape[-1])                           # (N, C)
+    dtable = ds2.T @ h.reshape(-1, d)                                      # (C, d)
     if candidates is None:
-        dE[1:] += dscores.reshape(-1, dscores.shape[-1]).T @ h2
-        return dscores @ E[1:]
-    if candidates.ndim == 1:
-        xp.add.at(dE, candidates, dscores.reshape(-1, dscores.shape[-1]).T @ h2)
-        return dscores @ E[candidates]
-    xp.add.at(dE, candidates.reshape(-1), (dscores[..., :, None] * h[..., None, :]).reshape(-1, d))
-    return (dscores[..., None, :] @ E[candidates])[..., 0, :]
+        dE[1:] += dtable
+        return (ds2 @ E[1:]).reshape(h.shape)
+    xp.add.at(dE, candidates, dtable)
+    return (ds2 @ E[candidates]).reshape(h.shape)
 
 
 class ItemRecommender(Module):
