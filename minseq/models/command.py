@@ -98,8 +98,10 @@ def task_module(task):
     return next_behaviour
 
 
-def print_metrics(metrics, stream=sys.stdout):
-    """A table: one row per metric, one column per protocol (or one column of values)."""
+def print_metrics(metrics, stream=None):
+    """A table: one row per metric, one column per protocol (or one column of values), on
+    ``stream`` (default: sys.stdout at call time, so a replaced stdout is honoured)."""
+    stream = stream or sys.stdout
     if metrics and all(isinstance(v, dict) for v in metrics.values()):
         protocols = list(metrics)
         names = list(dict.fromkeys(k for p in protocols for k in metrics[p]))
