@@ -41,8 +41,21 @@ class Split:
     users: object
 
 
+def fewest_unseen(table, users):
+    """The smallest number of items that one of ``users`` never interacted with."""
+    if len(users) == 0:
+        return table.n_items
+    N = table.n_items
+    pairs = xp.unique(backend.asarray(table.user * (N + 1) + table.item))  # distinct (u, i)
+    seen = xp.bincount(pairs // (N + 1), minlength=table.n_users + 1)      # (n_users + 1,)
+    return N - int(seen[backend.asarray(users)].max())
+
+
 class Protocol:
     """The leave-one-out split of ``table`` and everything its two evaluations need.
+
+    ``n_negatives`` (100) shrinks on a catalogue so small that some user has fewer unseen
+    items; ``self.n_negatives`` is the number used (reported with the metrics).
 
     ``train_sequences``: per-user training histories (list of arrays, some empty);
     ``valid`` and ``test``: Split; histories keep the last ``maxlen`` items.
@@ -51,11 +64,12 @@ class Protocol:
     def __init__(self, table, maxlen, n_negatives=100, seed=0):
         self.table, self.maxlen = table, maxlen
         split = leave_one_out(table)
+        self.n_negatives = min(n_negatives, fewest_unseen(table, split.test.user))
         self.train_sequences = split.train.sequences("item")
         full = table.sequences("item")
         # a held-out user has >= 3 events: validation sees all but the last two, test all but one
-        self.valid = self._split(split.valid, full, 2, n_negatives, seed + 1)
-        self.test = self._split(split.test, full, 1, n_negatives, seed)
+        self.valid = self._split(split.valid, full, 2, self.n_negatives, seed + 1)
+        self.test = self._split(split.test, full, 1, self.n_negatives, seed)
 
     def _split(self, held_out, full, drop, n_negatives, seed):
         users = held_out.user

@@ -112,7 +112,8 @@ def train(args, table):
     metrics = evaluate_protocol(model, protocol.test)
     return {"metrics": metrics, "train_seconds": seconds, "seconds_per_epoch": per_epoch,
             "epochs": epochs, "model": args.model, "checkpoint": str(path),
-            "settings": s, "parameters": model.num_parameters()}
+            "settings": s, "parameters": model.num_parameters(),
+            "sampled_negatives": protocol.n_negatives}
 
 
 def evaluate(args, table, checkpoint_path):
@@ -129,4 +130,4 @@ def evaluate(args, table, checkpoint_path):
     checkpoint.load(checkpoint_path, model)
     protocol = Protocol(table, config["maxlen"], seed=args.seed)
     return {"metrics": evaluate_protocol(model, protocol.test), "model": config["model"],
-            "epoch": config.get("epoch")}
+            "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}
