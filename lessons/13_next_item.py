@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
-from minseq import backend
+from minseq import backend, checkpoint
 from minseq.data import generate
 from minseq.gradcheck import check_module
 from minseq.lesson import Lesson
@@ -113,8 +113,9 @@ def main(argv=None):
 
     with L.step("Sampled vs full ranking, with numbers", formula="sampled rank = #negatives "
                 "scoring >= target <= full rank = #items scoring >= target"):
-        model = SASRec(**_kwargs(results["sasrec"]))
-        minseq.checkpoint.load(results["sasrec"]["checkpoint"], model)
+        path = results["sasrec"]["checkpoint"]
+        model = SASRec(**checkpoint.read(path)[2]["kwargs"])     # rebuilt from the file alone
+        checkpoint.load(path, model)
         model.eval()
         full = backend.to_numpy(evaluation.ranks(model, p.test, full=True))
         sampled = backend.to_numpy(evaluation.ranks(model, p.test, full=False))
@@ -187,11 +188,6 @@ def main(argv=None):
         "and why does Markov lose on this log (the funnel repeats the same item)?",
         "Train SASRec with num_blocks=1 and with maxlen=5: what does the attention map of the "
         "last block look at?"])
-
-
-def _kwargs(result):
-    from minseq import checkpoint
-    return checkpoint.read(result["checkpoint"])[2]["kwargs"]
 
 
 if __name__ == "__main__":

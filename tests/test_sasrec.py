@@ -130,5 +130,7 @@ def test_bad_input_is_a_clear_error():
     m = SASRec(5, maxlen=4, d=4)
     with pytest.raises(ValueError, match="max_len"):
         m(backend.asarray(np.ones((1, 5), np.int64)))
+    with pytest.raises(RuntimeError, match="without a loss"):
+        m.backward_loss()
     with pytest.raises(ValueError, match="SASRec"):
         m(backend.asarray(np.ones((2, 3), np.int64)), backend.asarray(np.ones((2, 2, 1), np.int64)))

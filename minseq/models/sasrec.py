@@ -51,7 +51,7 @@ class SASRec(ItemRecommender):
         self.encoder = TransformerEncoder(
             lambda: TransformerEncoderLayer(d, num_heads, d_ff=d, dropout=dropout,
                                             norm_first=True), num_blocks, norm=LayerNorm(d, 1e-8))
-        self.seed, self._rng = seed, None
+        self.seed, self._rng, self._loss_cache = seed, None, None
 
     def encode(self, seq):
         scale = math.sqrt(self.d)
@@ -91,6 +91,8 @@ class SASRec(ItemRecommender):
         return (terms * real).sum() / n
 
     def backward_loss(self):
+        if self._loss_cache is None:
+            raise RuntimeError(f"{self.name()}: backward_loss called without a loss before it")
         scores, real, n = self._loss_cache
         self._loss_cache = None
         dscores = xp.stack([F.sigmoid(scores[..., 0]) - 1, F.sigmoid(scores[..., 1])], axis=-1)
