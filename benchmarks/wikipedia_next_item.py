@@ -50,7 +50,8 @@ def table_markdown(results, meta):
              f"{meta['items']} items, {meta['events']} events)", "",
              "Leave-one-out in time order; sampled = target vs 100 unseen items, full = target "
              "vs all items (seen items not excluded); ties pessimistic. "
-             f"Backend {meta['backend']}, {meta['cpus']} CPUs ({meta['blas_threads']} BLAS thread), "
+             f"Backend {meta['backend']}, {meta['cpus']} CPUs "
+             f"({meta['blas_threads']} BLAS thread), "
              f"seed {meta['seed']}; seconds per epoch include the validation pass.", "",
              "| model | HR@10 sampled | NDCG@10 sampled | HR@10 full | NDCG@10 full | "
              "MRR@10 full | epochs | s / epoch | settings |",

@@ -45,7 +45,8 @@ def main(argv=None):
 
     with L.step("A tiny SASRec, by hand", formula="x_t = sqrt(d) E[s_t] + P[t];  "
                 "H = LayerNorm(blocks(x));  r(t, i) = H_t . E[i]\n"
-                "L = mean over real t of [ -log sigma(r(t, pos_t)) - log(1 - sigma(r(t, neg_t))) ]"):
+                "L = mean over real t of "
+                "[ -log sigma(r(t, pos_t)) - log(1 - sigma(r(t, neg_t))) ]"):
         minseq.manual_seed(0)
         m = SASRec(6, maxlen=4, d=4, num_blocks=1, num_heads=1, dropout=0.0).astype(xp.float64)
         m.eval()
@@ -60,7 +61,8 @@ def main(argv=None):
         r_neg = (H * E[neg]).sum(-1)
         L.show("r(t, pos_t)", r_pos[0])
         L.show("r(t, neg_t)", r_neg[0])
-        terms = np.log1p(np.exp(-backend.to_numpy(r_pos))) + np.log1p(np.exp(backend.to_numpy(r_neg)))
+        rp, rn = backend.to_numpy(r_pos), backend.to_numpy(r_neg)
+        terms = np.log1p(np.exp(-rp)) + np.log1p(np.exp(rn))     # -log s(p) - log(1 - s(n))
         by_hand = terms[0, 1:].mean()                             # positions 1..3 are real
         L.show("loss by hand (mean over the 3 real positions)", by_hand)
         L.check_close("SASRec.loss equals the hand computation",

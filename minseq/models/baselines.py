@@ -26,7 +26,7 @@ def _flatten(sequences):
 
 
 def _as_scores(table, candidates):
-    """(B, n_items + 1) scores of every item id -> (B, n_items) or, with candidates (B, C), (B, C)."""
+    """(B, n_items + 1) scores of every item id -> (B, n_items), or (B, C) of candidates (B, C)."""
     if candidates is None:
         return table[:, 1:]
     return xp.take_along_axis(table, candidates, axis=1)

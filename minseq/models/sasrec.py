@@ -44,7 +44,8 @@ class SASRec(ItemRecommender):
         super().__init__(n_items, d)
         self.maxlen, self.num_blocks, self.num_heads, self.dropout_p = (maxlen, num_blocks,
                                                                          num_heads, dropout)
-        self.item_emb.params["W"][1:] = init.normal((n_items, d), math.sqrt(2.0 / (n_items + 1 + d)))
+        xavier_std = math.sqrt(2.0 / (n_items + 1 + d))
+        self.item_emb.params["W"][1:] = init.normal((n_items, d), xavier_std)
         self.pos_emb = LearnedPositionalEmbedding(maxlen, d)
         self.pos_emb.params["W"][...] = init.normal((maxlen, d), math.sqrt(2.0 / (maxlen + d)))
         self.emb_dropout = Dropout(dropout)
