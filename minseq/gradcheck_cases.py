@@ -354,6 +354,29 @@ def _transformer_classifier():
                                                   dropout=0.1, n_categories=3))
 
 
+# -- next-item recommenders (minseq.models): scores of given candidates, whose gradient
+# reaches the shared item table through both the input lookup and the scoring ----------------
+def _next_item_case(make):
+    model = make()
+    seq = backend.asarray([[0, 0, 3, 1, 2], [4, 2, 2, 1, 3]])          # left-padded (B, T)
+    cand = backend.asarray([[[1, 3], [2, 5], [4, 1], [3, 2], [5, 4]],
+                            [[2, 1], [1, 4], [3, 5], [5, 2], [1, 3]]])  # (B, T, C) item ids
+    return model, (seq, cand), {}
+
+
+@case("GRU4Rec")
+def _gru4rec():
+    from .models.gru4rec import GRU4Rec  # models import nn: loaded lazily
+    return _next_item_case(lambda: GRU4Rec(5, d=4, dropout=0.2))
+
+
+@case("SASRec", tol=1e-5)  # two whole pre-LN blocks and a final LayerNorm
+def _sasrec():
+    from .models.sasrec import SASRec
+    return _next_item_case(lambda: SASRec(5, maxlen=5, d=4, num_blocks=2, num_heads=2,
+                                          dropout=0.2))
+
+
 def run_case(name, tol=None):
     """Check one registered case at its tolerance (or ``tol``); returns
     {tensor: worst relative error} without raising."""

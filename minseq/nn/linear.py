@@ -44,7 +44,8 @@ class Linear(Module):
         self.grads["W"][...] = x2.T @ dy2
         if "b" in self.params:
             self.grads["b"][...] = dy2.sum(axis=0)
-        return dy @ self.params["W"].T
+        # on the 2-D view: NumPy's stacked (B, T, out) @ W^T leaves BLAS and runs ~5x slower
+        return (dy2 @ self.params["W"].T).reshape(x.shape)
 
     def extra_repr(self):
         return f"{self.in_features}, {self.out_features}, bias={'b' in self.params}"

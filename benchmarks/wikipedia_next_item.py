@@ -1,0 +1,99 @@
+"""Next-item quality and speed on the Wikipedia `user item` file: SASRec, GRU4Rec, pop, Markov.
+
+    python benchmarks/wikipedia_next_item.py [--data ../shared/data/wikipedia.txt]
+        [--epochs-sasrec 40] [--epochs-gru4rec 20] [--seed 0] [--threads 1]
+
+Each model is trained by ``minseq.models.next_item.train`` (what ``minseq train`` runs) under
+the evaluation protocol of ``minseq.models.evaluation``: leave-one-out in time order, sampled
+HR@10 / NDCG@10 against 100 unseen negatives, and full-ranking HR@10 / NDCG@10 / MRR@10 (items
+already seen are not excluded). Early stopping on validation NDCG@10 (sampled). Seconds per
+epoch are wall time on this machine's CPUs, the validation pass included. Writes
+``benchmarks/results/wikipedia_next_item.md`` and ``.json``. The data file is not part of the
+project (default path relative to the repository root).
+
+``--threads`` sets OPENBLAS_NUM_THREADS before NumPy loads (default 1): on a shared, busy
+machine two spinning OpenBLAS threads made every small product 10-15x slower.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+if __name__ == "__main__":  # before NumPy loads: the BLAS thread count is read once
+    _t = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "1"
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _t
+
+import minseq  # noqa: E402
+from minseq.data import load  # noqa: E402
+from minseq.models import next_item  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def run(model, table, epochs, seed, out):
+    args = argparse.Namespace(model=model, epochs=epochs, batch_size=None, lr=None, maxlen=None,
+                              hidden=None, heads=None, layers=None, dropout=None, patience=None,
+                              clip=None, out=str(out / model), seed=seed, quiet=True)
+    t0 = time.perf_counter()
+    result = next_item.train(args, table)
+    result["wall_seconds"] = time.perf_counter() - t0
+    return result
+
+
+def table_markdown(results, meta):
+    lines = [f"# Next-item recommendation on wikipedia.txt ({meta['users']} users, "
+             f"{meta['items']} items, {meta['events']} events)", "",
+             "Leave-one-out in time order; sampled = target vs 100 unseen items, full = target "
+             "vs all items (seen items not excluded); ties pessimistic. "
+             f"Backend {meta['backend']}, {meta['cpus']} CPUs "
+             f"({meta['blas_threads']} BLAS thread), "
+             f"seed {meta['seed']}; seconds per epoch include the validation pass.", "",
+             "| model | HR@10 sampled | NDCG@10 sampled | HR@10 full | NDCG@10 full | "
+             "MRR@10 full | epochs | s / epoch | settings |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        s, f = r["metrics"]["sampled"], r["metrics"]["full"]
+        per_epoch = f"{r['seconds_per_epoch']:.1f}" if r["epochs"] else "-"
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items() if v is not None)
+        lines.append(f"| {name} | {s['hr@10']:.4f} | {s['ndcg@10']:.4f} | {f['hr@10']:.4f} | "
+                     f"{f['ndcg@10']:.4f} | {f['mrr@10']:.4f} | {r['epochs']} | {per_epoch} | "
+                     f"{settings} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "wikipedia.txt"))
+    p.add_argument("--epochs-sasrec", type=int, default=40)
+    p.add_argument("--epochs-gru4rec", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(ROOT / "out" / "bench_wikipedia"))
+    p.add_argument("--threads", default="1", help="OpenBLAS threads (set before NumPy loads)")
+    a = p.parse_args(argv)
+    table = load(a.data, "user-item")
+    meta = {"users": table.n_users, "items": table.n_items, "events": len(table),
+            "backend": minseq.get_backend(), "cpus": os.cpu_count(), "seed": a.seed,
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "machine": platform.machine(), "python": platform.python_version()}
+    epochs = {"pop": None, "markov": None, "gru4rec": a.epochs_gru4rec, "sasrec": a.epochs_sasrec}
+    results = {}
+    for model in ("pop", "markov", "gru4rec", "sasrec"):
+        results[model] = run(model, table, epochs[model], a.seed, Path(a.out))
+        m = results[model]["metrics"]
+        print(f"{model:8s} sampled {m['sampled']}  full {m['full']}  "
+              f"{results[model]['wall_seconds']:.0f} s", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "wikipedia_next_item.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=2, sort_keys=True) + "\n")
+    (RESULTS / "wikipedia_next_item.md").write_text(table_markdown(results, meta))
+    print(table_markdown(results, meta))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""GRU4Rec-style next-item model (Hidasi et al. 2016, with the cross-entropy of Hidasi and
+Karatzoglou 2018): a GRU over the item history, scored against the item embeddings.
+
+    x_t = Dropout(E[s_t])                      E (n_items + 1, d), row 0 = padding
+    h_t = GRU(x_1 .. x_t)                      masked: padded steps carry the state unchanged
+    score(t, i) = Dropout(h_t) . E[i]          the input table also scores (tied weights)
+    L = mean over real positions t of  -log softmax_i(score(t, i))[target_t]
+
+Cross-entropy over every item (``n_sampled=None``) or, for a large catalogue, over a sampled
+set: the batch's own targets plus ``n_sampled`` uniform items, shared by the whole batch
+(a sampled softmax without correction; the targets of other positions act as negatives).
+Differs from the original GRU4Rec: whole padded histories in mini-batches instead of
+session-parallel batches, and tied input/output embeddings (hidden size = embedding size).
+"""
+
+from ..backend import xp
+from ..nn import GRU, CrossEntropyLoss, Dropout, init
+from .recommender import ItemRecommender
+
+
+class GRU4Rec(ItemRecommender):
+    """forward(seq (B, T), candidates=None) -> scores (B, T, n_items), or (B, T, C) for
+    candidates (C,) or (B, T, C) (see ItemRecommender).
+
+    Sub-modules: ``item_emb`` (Embedding, padding 0), ``emb_dropout``, ``gru`` (GRU d -> d),
+    ``out_dropout``. Training: ``loss((inputs, targets, mask))`` with inputs and targets (B, T)
+    item ids (0 = padding), then ``backward_loss()``.
+    """
+
+    def __init__(self, n_items, d=64, dropout=0.2, n_sampled=None, seed=0):
+        super().__init__(n_items, d)
+        self.item_emb.params["W"][1:] = init.normal((n_items, d), std=d ** -0.5)  # rows of norm ~1
+        self.emb_dropout = Dropout(dropout)
+        self.gru = GRU(d, d)
+        self.out_dropout = Dropout(dropout)
+        self.criterion = CrossEntropyLoss(ignore_index=-1)
+        self.n_sampled, self.seed = n_sampled, seed
+        self._rng = None
+
+    def encode(self, seq):
+        x = self.emb_dropout(self.item_emb(seq))                        # (B, T, d)
+        return self.out_dropout(self.gru(x, mask=seq != 0))            # (B, T, d)
+
+    def encode_backward(self, dh):
+        dx = self.gru.backward(self.out_dropout.backward(dh))
+        self.item_emb.backward(self.emb_dropout.backward(dx))
+
+    def sampled_items(self, targets):
+        """The candidate set of a sampled softmax: the batch's targets and ``n_sampled`` uniform
+        items, sorted and unique (C,); ``targets`` then index it by ``searchsorted``."""
+        if self._rng is None:
+            self._rng = xp.random.default_rng(self.seed)
+        drawn = (self._rng.random(self.n_sampled) * self.n_items).astype(targets.dtype) + 1
+        return xp.unique(xp.concatenate([targets[targets > 0], drawn]))
+
+    def loss(self, batch):
+        """Mean cross-entropy of the next item over the real positions of ``batch``."""
+        inputs, targets = batch[0], batch[1]
+        if self.n_sampled is None or self.n_sampled >= self.n_items:
+            classes = targets - 1                                       # padding -> -1, ignored
+            scores = self.forward(inputs)
+        else:
+            items = self.sampled_items(targets)                         # (C,)
+            classes = xp.where(targets > 0, xp.searchsorted(items, targets), -1)
+            scores = self.forward(inputs, items)
+        return self.criterion(scores, classes)
+
+    def backward_loss(self):
+        self.backward(self.criterion.backward())
+
+    def extra_repr(self):
+        return f"n_items={self.n_items}, d={self.d}, n_sampled={self.n_sampled}"

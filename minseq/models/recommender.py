@@ -1,0 +1,114 @@
+"""What next-item recommenders share: an item table used twice, for input and for scoring.
+
+A next-item model encodes a history of item ids into one vector per position, h_t (d,), and
+scores an item i by the dot product with the same table that embedded the input:
+
+    score(t, i) = h_t . E[i]                 E (n_items + 1, d), row 0 = padding, never scored
+
+``ItemRecommender`` holds ``item_emb`` (an Embedding with padding_idx 0) and the scoring; a
+subclass writes ``encode(seq) -> h`` and ``encode_backward(dh)``, and its training loss.
+
+Because E serves twice, its gradient is the sum of both uses: the input lookup (the Embedding's
+backward writes dE from the encoder's gradient) plus the scoring,
+
+    dE[i] += sum over (t, c) with candidate i of dscore[t, c] h_t        (candidates given)
+    dE[1:] += dscore^T h                                                 (all items scored)
+
+added with ``xp.add.at`` (an item can be a candidate at many positions). The padding row stays 0.
+
+Item ids: histories are (B, T) integer arrays, 0 = padding (left padding puts each history's
+latest item at the last position T-1, which is what ``score_last`` reads). Scores over "all
+items" are (..., n_items) with column j for item j + 1.
+"""
+
+from ..backend import xp
+from ..nn import Embedding
+from ..nn.checks import check_array, check_same_shape
+from ..nn.module import Module
+
+
+def item_scores(h, E, candidates=None):
+    """h (..., d); E (n_items + 1, d); candidates: None (every item), (C,) item ids shared by
+    every position, or (..., C) ids per position. Returns h E[1:]^T (..., n_items),
+    h E[candidates]^T (..., C), or h . E[candidates] (..., C).
+    Shared products run on the 2-D view (N, d): NumPy's stacked matmul leaves BLAS."""
+    if candidates is not None and candidates.ndim > 1:
+        return (E[candidates] * h[..., None, :]).sum(axis=-1)              # (..., C)
+    table = E[1:] if candidates is None else E[candidates]                 # (C, d)
+    return (h.reshape(-1, h.shape[-1]) @ table.T).reshape(h.shape[:-1] + (len(table),))
+
+
+def item_scores_backward(dscores, h, E, dE, candidates=None):
+    """The backward of ``item_scores``: ADDS the scoring use into dE and returns dh (..., d)."""
+    d = h.shape[-1]
+    if candidates is not None and candidates.ndim > 1:
+        xp.add.at(dE, candidates.reshape(-1),
+                  (dscores[..., :, None] * h[..., None, :]).reshape(-1, d))
+        return (dscores[..., :, None] * E[candidates]).sum(axis=-2)        # (..., d)
+    ds2 = dscores.reshape(-1, dscores.shape[-1])                           # (N, C)
+    dtable = ds2.T @ h.reshape(-1, d)                                      # (C, d)
+    if candidates is None:
+        dE[1:] += dtable
+        return (ds2 @ E[1:]).reshape(h.shape)
+    xp.add.at(dE, candidates, dtable)
+    return (ds2 @ E[candidates]).reshape(h.shape)
+
+
+class ItemRecommender(Module):
+    """Base of GRU4Rec and SASRec: forward(seq (B, T), candidates=None) -> scores.
+
+    candidates (B, T, C): scores (B, T, C) = h_t . E[candidates[b, t, c]]; candidates (C,)
+    shared by every position: (B, T, C); None: (B, T, n_items) against every item.
+    backward(dscores) returns None (ids have no gradient) and writes every parameter's gradient,
+    the shared table's as the sum of both uses.
+    """
+
+    grad_inputs = ()
+
+    def __init__(self, n_items, d):
+        super().__init__()
+        if n_items < 1 or d < 1:
+            raise ValueError(f"{self.name()}: n_items and d must be positive, got {n_items}, {d}")
+        self.n_items, self.d = n_items, d
+        self.item_emb = Embedding(n_items + 1, d, padding_idx=0)
+
+    def encode(self, seq):
+        raise NotImplementedError
+
+    def encode_backward(self, dh):
+        raise NotImplementedError
+
+    def check_seq(self, seq):
+        check_array(self, "seq", seq, ndim=2, floating=False)
+        return seq
+
+    def forward(self, seq, candidates=None):
+        self.check_seq(seq)
+        if candidates is not None:
+            check_array(self, "candidates", candidates, floating=False)
+            if candidates.ndim != 1:
+                check_same_shape(self, "candidates", candidates[..., 0], seq.shape)
+        h = self.encode(seq)                                       # (B, T, d)
+        self._save(h, candidates)
+        return item_scores(h, self.item_emb.params["W"], candidates)
+
+    def backward(self, dscores):
+        h, candidates = self._take()
+        check_same_shape(self, "dscores", dscores, h.shape[:-1] + (
+            self.n_items if candidates is None else candidates.shape[-1],))
+        E = self.item_emb.params["W"]
+        dE_scoring = xp.zeros_like(E)
+        dh = item_scores_backward(dscores, h, E, dE_scoring, candidates)
+        self.encode_backward(dh)                # writes the input use into item_emb.grads["W"]
+        dE = self.item_emb.grads["W"]
+        dE += dE_scoring
+        dE[0] = 0                               # padding: never learned
+        return None
+
+    def score_last(self, seq, candidates=None):
+        """Scores at the last position of each history (the next item after it).
+        seq (B, T) left-padded; candidates (B, C) or None -> (B, C) or (B, n_items).
+        Call in eval mode; nothing is kept for a backward."""
+        self.check_seq(seq)
+        h = self.encode(seq)[:, -1]                                # (B, d)
+        return item_scores(h, self.item_emb.params["W"], candidates)
