@@ -91,8 +91,9 @@ def main(argv=None):
               "of a recurrent layer cannot run in parallel, and each step pays it. A GPU adds a "
               "kernel-launch latency (several microseconds per kernel, a dozen kernels per step) "
               "on top, so for small batches and hidden sizes it is no faster than the CPU.")
-        L.check("time grows with the sequence length", times[-1] > times[0])
-        L.check("the fitted cost per time step is positive", b > 0, f"{b * 1e6:.1f} us")
+        # Timings are observations, never checks: a busy machine may reorder any two of them.
+        print(f"  observed: T = {lengths[-1]} takes {times[-1] / times[0]:.1f}x the time of "
+              f"T = {lengths[0]}")
         cpu_lengths, cpu_times = lengths, times
 
     sizes = ([("small", 8, 32, 32, 2), ("larger", 16, 64, 64, 4)] if L.fast else
@@ -103,8 +104,10 @@ def main(argv=None):
         for label, B, T, d, h in sizes:
             enc_cpu[label] = timed(encoder_step(B, T, d, h), repeats)
             print(f"  {label:<7} (B={B}, T={T}, d={d}, heads={h}) on {cpu}: {enc_cpu[label]}")
-        L.check("the larger encoder step takes longer", enc_cpu[sizes[1][0]].median
-                > enc_cpu[sizes[0][0]].median)
+        (_, B0, T0, d0, _), (_, B1, T1, d1, _) = sizes
+        print(f"  observed: the larger step takes "
+              f"{enc_cpu[sizes[1][0]].median / enc_cpu[sizes[0][0]].median:.1f}x the time of the "
+              f"small one, for {B1 * T1 * d1 ** 2 / (B0 * T0 * d0 ** 2):.0f}x the B T d^2 work")
 
     with L.step("The same steps on the GPU (CuPy)"):
         gpu = {}
@@ -121,7 +124,8 @@ def main(argv=None):
                 ratio = enc_cpu[label].median / gpu[label].median
                 print(f"  encoder {label:<7} on cupy: {gpu[label]}   speed-up {ratio:.1f}x")
             for T, s_cpu, s_gpu in zip(cpu_lengths, cpu_times, gpu_times):
-                print(f"  tiny LSTM T = {T:4d}: cpu {s_cpu * 1e3:.3f} ms, gpu {s_gpu * 1e3:.3f} ms")
+                print(f"  tiny LSTM T = {T:4d}: cpu {s_cpu * 1e3:.3f} ms, "
+                      f"gpu {s_gpu * 1e3:.3f} ms")
 
     with L.step("Same numbers on every backend",
                 formula="y and dL/dWq of one encoder step: CPU == other backend (float32 rounding)"):
