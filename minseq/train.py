@@ -117,6 +117,9 @@ class Trainer:
                 raise KeyError(f"Trainer.fit: monitor {monitor!r} is not among the validation "
                                f"metrics {sorted(metrics)}")
             value = metrics[monitor]
+            if not math.isfinite(value):     # NaN never compares better: it would stop silently
+                raise FloatingPointError(f"Trainer.fit: monitor {monitor!r} is {value} at "
+                                         f"epoch {epoch}")
             if best is None or (value > best if mode == "max" else value < best):
                 best, waited = value, 0
                 best_state = self.model.state_dict()

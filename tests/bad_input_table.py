@@ -14,6 +14,12 @@ from typing import Callable, Optional
 
 from minseq import backend, nn
 from minseq.backend import xp
+from minseq.models.gru4rec import GRU4Rec
+from minseq.models.lstm_attention import LSTMAttentionClassifier
+from minseq.models.lstm_classifier import LSTMClassifier
+from minseq.models.mlp_counts import MLPCounts
+from minseq.models.sasrec import SASRec
+from minseq.models.transformer_classifier import TransformerClassifier
 
 
 def randn(*shape, seed=0):
@@ -40,9 +46,12 @@ class Entry:
     non-finite and other-backend cases change. rank_free: the main input may have any number of
     leading axes (else a different rank is an error). features: its last axis has a fixed size.
     param_dtype: the layer has parameters, so an input of another float dtype is an error.
-    mask(args) -> the shape of a valid boolean mask passed as ``mask_name``. limits: elementwise,
+    mask(args) -> the shape of a valid boolean mask passed as ``mask_name`` (or, with
+    ``mask_arg``, as that positional input: a model's required mask). limits: elementwise,
     so +-inf input gives the function's limit (else non-finite input propagates).
     loss: forward returns the mean over examples, backward takes no upstream gradient.
+    integer_main: the main input holds ids, valid in [0, n_ids) (None: the module's
+    ``num_embeddings``).
     na: {case: reason} for cases that do not apply.
     """
 
@@ -60,9 +69,11 @@ class Entry:
     param_dtype: bool = True
     mask_name: str = "mask"
     mask: Optional[Callable] = None
+    mask_arg: Optional[int] = None
     limits: bool = False
     loss: bool = False
     integer_main: bool = False
+    n_ids: Optional[int] = None
     na: dict = field(default_factory=dict)
 
     def __str__(self):
@@ -112,6 +123,46 @@ def _graph_inputs(B, T):
 
 def _ce_inputs(B, T):
     return (randn(B, T, 5), randint(5, B, T, seed=1)), {}
+
+
+# -- models: integer ids, and the classifiers' required mask ----------------------------------
+K, N_CAT, N_ITEMS = 3, 2, 6
+
+
+def _left_padded(B, T, high, seed=0, width=None):
+    """ids (B, T [, width]) in 1..high-1 and mask (B, T): odd rows start with one padding
+    step (id 0, mask False), so every row keeps a real event (T >= 2)."""
+    shape = (B, T) if width is None else (B, T, width)
+    ids = backend.to_numpy(randint(high - 1, *shape, seed=seed)) + 1
+    mask = backend.to_numpy(xp.ones((B, T), dtype=bool)).copy()
+    if T > 1:
+        mask[1::2, 0] = False
+        ids[1::2, 0] = 0
+    return backend.asarray(ids), backend.asarray(mask)
+
+
+def _classifier(label, make, n_categories=0):
+    """A next-behaviour classifier: forward(inputs (B, T) or (B, T, 2), mask (B, T)) ->
+    logits (B, C). Categories: the main input is (B, T, 2) [behaviour, category] (both id
+    ranges must hold: the valid ids are those of the smaller table)."""
+    def inputs(B, T):
+        ids, mask = _left_padded(B, T, 1 + min(K, n_categories or K),
+                                 width=2 if n_categories else None)
+        return (ids, mask), {}
+    return Entry(label, lambda: make().astype(xp.float64), inputs, batch=(0, 0),
+                 time=(1, 1), features=False, mask=lambda args: args[0].shape[:2], mask_arg=1,
+                 integer_main=True, n_ids=1 + min(K, n_categories or K))
+
+
+def _recommender(label, make):
+    """A next-item recommender: forward(seq (B, T), candidates (B, T, C)) -> scores
+    (B, T, C); causal (position t reads items <= t)."""
+    def inputs(B, T):
+        seq, _ = _left_padded(B, T, N_ITEMS + 1)
+        return (seq, randint(N_ITEMS + 1, B, T, 2, seed=1)), {}
+    return Entry(label, lambda: make().astype(xp.float64), inputs, batch=(0, 0), time=(1, 1),
+                 out_time=(1,), causal=lambda T: {}, features=False, integer_main=True,
+                 n_ids=N_ITEMS + 1)
 
 
 ENTRIES = [
@@ -199,6 +250,20 @@ ENTRIES = [
     Entry("GraphConv", lambda: nn.GraphConv(3, 2, "tanh", "sym").astype(xp.float64),
           _graph_inputs, batch=(0, 0)),
     # models (minseq.models): one Entry each, below this line
+    _classifier("MLPCounts", lambda: MLPCounts(K, 3, hidden=5, dropout=0.0)),
+    _classifier("LSTMClassifier", lambda: LSTMClassifier(K, 3, hidden=H, embed_dim=D, layers=2,
+                                                         dropout=0.0)),
+    _classifier("LSTMAttentionClassifier",
+                lambda: LSTMAttentionClassifier(K, 1, hidden=H, embed_dim=D, dropout=0.0)),
+    _classifier("TransformerClassifier",
+                lambda: TransformerClassifier(K, 3, hidden=D, heads=2, layers=1, maxlen=8,
+                                              dropout=0.0)),
+    _classifier("TransformerClassifier categories",
+                lambda: TransformerClassifier(K, 3, hidden=D, heads=2, layers=1, maxlen=8,
+                                              dropout=0.0, n_categories=N_CAT), N_CAT),
+    _recommender("GRU4Rec", lambda: GRU4Rec(N_ITEMS, d=D, dropout=0.0)),
+    _recommender("SASRec", lambda: SASRec(N_ITEMS, maxlen=8, d=D, num_blocks=1, num_heads=2,
+                                          dropout=0.0)),
 ]
 
 ENTRIES_BY_LABEL = {e.label: e for e in ENTRIES}

@@ -124,6 +124,13 @@ def replace(args, k, new):
     return args[:k] + (new,) + args[k + 1:]
 
 
+def with_mask(entry, args, kwargs, mask):
+    """(args, kwargs) with ``mask`` in the entry's mask slot (keyword or positional)."""
+    if entry.mask_arg is not None:
+        return replace(args, entry.mask_arg, mask), kwargs
+    return args, {**kwargs, entry.mask_name: mask}
+
+
 def other_backend(a):
     """The same values as an array of the other backend: NumPy under strict / CuPy, a strict
     array (standing in for a device array) under NumPy."""
@@ -212,7 +219,7 @@ def test_indices(xp, entry):
     module = entry.build()
     x = args[entry.main]
     clear_error(module, lambda: module(*replace(args, entry.main, x.astype(xp.float64))))
-    for value in (-1, module.num_embeddings):
+    for value in (-1, module.num_embeddings if entry.n_ids is None else entry.n_ids):
         bad = x.copy()
         bad[0, 0] = value
         msg = clear_error(module, lambda: module(*replace(args, entry.main, bad), **kwargs))
@@ -375,16 +382,30 @@ def test_bad_mask(xp, entry, bad):
         mask = mask.astype(bad == "int" and xp.int64 or xp.float64)
     else:
         mask = other_backend(mask)
-    clear_error(module, lambda: module(*args, **{**kwargs, entry.mask_name: mask}))
+    margs, mkwargs = with_mask(entry, args, kwargs, mask)
+    clear_error(module, lambda: module(*margs, **mkwargs))
 
 
-@pytest.mark.parametrize("entry", params("mask", lambda e: e.mask is not None))
+@pytest.mark.parametrize("entry", params("mask", lambda e: e.mask is not None
+                                         and e.mask_arg is None))
 def test_all_true_mask_is_no_mask(xp, entry):
     args, kwargs = valid(entry)
     module = entry.build()
     ref = run(entry, module, args, kwargs)
     ones = xp.ones(entry.mask(args), dtype=bool)
-    same_result(run(entry, module, args, {**kwargs, entry.mask_name: ones}, ref.dys), ref)
+    same_result(run(entry, module, *with_mask(entry, args, kwargs, ones), ref.dys), ref)
+
+
+@pytest.mark.parametrize("entry", params("mask", lambda e: e.mask_arg is not None))
+def test_ids_at_padded_steps_change_nothing(xp, entry):
+    """A model's required mask: what sits at a padded step (mask False) is never read."""
+    args, kwargs = valid(entry)
+    module = entry.build()
+    ref = run(entry, module, args, kwargs)
+    x, mask = args[entry.main], args[entry.mask_arg]
+    assert not host(mask).all(), "the valid input must hold padding"
+    other = xp.where(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)), x, 1)
+    same_result(run(entry, module, replace(args, entry.main, other), kwargs, ref.dys), ref)
 
 
 # -- the backward contract ----------------------------------------------------------------------

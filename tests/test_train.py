@@ -113,6 +113,26 @@ def test_unknown_monitor_is_a_clear_error(xp):
             Batches(x, y), epochs=1, validate=lambda m: {"mse": 1.0}, monitor="auc")
 
 
+@pytest.mark.parametrize("kwargs, error", [
+    ({"mode": "best"}, "Trainer.fit: mode must be 'max' or 'min', got 'best'"),
+    ({"monitor": "mse"}, "Trainer.fit: monitor needs a validate function"),
+], ids=["bad mode", "monitor without validate"])
+def test_bad_fit_settings_are_clear_errors(xp, kwargs, error):
+    model = Regressor()
+    x, y = data()
+    with pytest.raises(ValueError, match=error):
+        Trainer(model, optim.SGD(model, lr=0.1), progress=False).fit(Batches(x, y), epochs=1,
+                                                                     **kwargs)
+
+
+def test_nan_monitor_is_a_clear_error(xp):
+    model = Regressor()
+    x, y = data()
+    with pytest.raises(FloatingPointError, match="monitor 'mse' is nan at epoch 1"):
+        Trainer(model, optim.SGD(model, lr=0.1), progress=False).fit(
+            Batches(x, y), epochs=3, validate=lambda m: {"mse": float("nan")}, monitor="mse")
+
+
 def test_training_curves_figure(xp, tmp_path):
     history = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "seconds": [0.1, 0.1], "hr@10": [0.2, 0.3],
                "best": 0.3}

@@ -12,17 +12,18 @@ checkpoints save their counts, but they learn nothing by gradient (``fit`` count
 
 from .. import backend
 from ..backend import xp
-from ..nn.checks import check_array
 from ..nn.module import Module
+from .recommender import check_ids, check_last_candidates
 
 
-def _flatten(sequences):
+def _flatten(model, sequences):
     """Every item id of the histories, and every (previous, next) pair, as backend arrays."""
     seqs = [backend.asarray(s) for s in sequences if len(s)]
     if not seqs:
-        raise ValueError("baseline fit: no training histories")
+        raise ValueError(f"{model.name()}: baseline fit: no training histories")
     cat = xp.concatenate
-    return (cat(seqs), cat([s[:-1] for s in seqs]), cat([s[1:] for s in seqs]))
+    items = check_ids(model, "item", cat(seqs), model.n_items)
+    return (items, cat([s[:-1] for s in seqs]), cat([s[1:] for s in seqs]))
 
 
 def _as_scores(table, candidates):
@@ -42,7 +43,7 @@ class Pop(Module):
 
     def fit(self, sequences):
         """sequences: a list of 1-D arrays of item ids (training histories)."""
-        items, _, _ = _flatten(sequences)
+        items, _, _ = _flatten(self, sequences)
         c = self.params["counts"]
         c[...] = xp.bincount(items, minlength=self.n_items + 1)
         c[0] = 0
@@ -50,7 +51,8 @@ class Pop(Module):
 
     def score_last(self, seq, candidates=None):
         """seq (B, T) histories (ignored), candidates (B, C) or None -> (B, C) or (B, n_items)."""
-        check_array(self, "seq", seq, ndim=2, floating=False)
+        check_ids(self, "seq", seq, self.n_items, ndim=2)
+        check_last_candidates(self, candidates, seq.shape[0], self.n_items)
         table = xp.broadcast_to(self.params["counts"], (seq.shape[0], self.n_items + 1))
         return _as_scores(table, candidates)
 
@@ -67,7 +69,7 @@ class Markov(Module):
 
     def fit(self, sequences):
         """sequences: a list of 1-D arrays of item ids (training histories)."""
-        items, prev, nxt = _flatten(sequences)
+        items, prev, nxt = _flatten(self, sequences)
         n, c = self.params["transitions"], self.params["counts"]
         c[...] = xp.bincount(items, minlength=self.n_items + 1)
         c[0] = 0
@@ -78,7 +80,8 @@ class Markov(Module):
     def score_last(self, seq, candidates=None):
         """seq (B, T) left-padded histories (the last column is the last item),
         candidates (B, C) or None -> (B, C) or (B, n_items)."""
-        check_array(self, "seq", seq, ndim=2, floating=False)
+        check_ids(self, "seq", seq, self.n_items, ndim=2)
+        check_last_candidates(self, candidates, seq.shape[0], self.n_items)
         c = self.params["counts"]
         table = self.params["transitions"][seq[:, -1]] + c / (c.max() + 1)
         return _as_scores(table, candidates)

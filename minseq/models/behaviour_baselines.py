@@ -29,8 +29,15 @@ class _CountingBaseline(SequenceClassifier):
         return xp.zeros(inputs.shape[0], dtype=xp.int64)
 
     def fit(self, inputs, targets, mask):
-        rows = self.row(inputs, mask)
+        self.check_inputs(inputs, mask)
         n_rows, C = self.params["P"].shape
+        n_targets = max(C, 2)                                          # 0/1 when C = 1
+        if targets.size:
+            low, high = targets.min().item(), targets.max().item()
+            if low < 0 or high >= n_targets:
+                raise IndexError(f"{self.name()}: targets must lie in [0, {n_targets}), "
+                                 f"got values in [{low}, {high}]")
+        rows = self.row(inputs, mask)
         if self.n_classes == 1:
             positive = xp.zeros(n_rows)
             xp.add.at(positive, rows, targets.astype(xp.float64))

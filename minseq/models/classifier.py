@@ -87,8 +87,9 @@ class SequenceClassifier(Module):
         self.kwargs = {}
 
     def check_inputs(self, inputs, mask):
-        """Integer inputs (B, T) [or (B, T, 2) with categories], mask (B, T) bool, and at
-        least one real event per row (one explicit host read)."""
+        """Integer inputs (B, T) [or (B, T, 2) with categories] with behaviour ids in [0, K]
+        and category ids in [0, n_categories], mask (B, T) bool, and at least one real event
+        per row (explicit host reads)."""
         check_array(self, "inputs", inputs, floating=False)
         if inputs.dtype.kind not in "iu":
             raise TypeError(f"{self.name()}: inputs must hold integer ids, got {inputs.dtype.name}")
@@ -103,6 +104,19 @@ class SequenceClassifier(Module):
         check_same_shape(self, "mask (batch, time)", mask, inputs.shape[:2])
         if not mask.any(axis=1).all().item():
             raise ValueError(f"{self.name()}: every row needs at least one real event")
+        behavior, category = split_inputs(inputs)
+        self._check_ids("behaviour", behavior, self.n_behaviors)
+        if category is not None:
+            self._check_ids("category", category, self.n_categories)
+
+    def _check_ids(self, what, ids, n):
+        """ids must lie in [0, n] (0 = padding): a count or a table row never wraps or drops
+        an unknown id silently (one explicit host read each for min and max)."""
+        if ids.size:
+            low, high = ids.min().item(), ids.max().item()
+            if low < 0 or high > n:
+                raise IndexError(f"{self.name()}: {what} ids must lie in [0, {n}], got values "
+                                 f"in [{low}, {high}]")
 
     # -- the trainer protocol ---------------------------------------------------------------
     def loss(self, batch):

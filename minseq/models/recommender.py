@@ -54,6 +54,34 @@ def item_scores_backward(dscores, h, E, dE, candidates=None):
     return (ds2 @ E[candidates]).reshape(h.shape)
 
 
+def check_ids(module, name, ids, n_items, ndim=None):
+    """Raise unless ``ids`` is an integer array of the active backend (of rank ``ndim``) with
+    every id in [0, n_items] (0 = padding): an id out of range would wrap (-1) or fail deep
+    inside an indexing with no name. One explicit host read each for min and max."""
+    check_array(module, name, ids, ndim=ndim, floating=False)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{module.name()}: {name} must hold integer item ids, "
+                        f"got {ids.dtype.name}")
+    if ids.size:
+        low, high = ids.min().item(), ids.max().item()
+        if low < 0 or high > n_items:
+            raise IndexError(f"{module.name()}: {name} ids must lie in [0, {n_items}], "
+                             f"got values in [{low}, {high}]")
+    return ids
+
+
+def check_last_candidates(module, candidates, B, n_items):
+    """``score_last``'s candidates: None, or (B, C) item ids, one row per history (a single
+    row would broadcast silently over the batch)."""
+    if candidates is None:
+        return None
+    check_ids(module, "candidates", candidates, n_items)
+    if candidates.ndim != 2 or candidates.shape[0] != B:
+        raise ValueError(f"{module.name()}: candidates must have shape ({B}, C), one row per "
+                         f"history, got {candidates.shape}")
+    return candidates
+
+
 class ItemRecommender(Module):
     """Base of GRU4Rec and SASRec: forward(seq (B, T), candidates=None) -> scores.
 
@@ -79,15 +107,17 @@ class ItemRecommender(Module):
         raise NotImplementedError
 
     def check_seq(self, seq):
-        check_array(self, "seq", seq, ndim=2, floating=False)
-        return seq
+        return check_ids(self, "seq", seq, self.n_items, ndim=2)
 
     def forward(self, seq, candidates=None):
         self.check_seq(seq)
         if candidates is not None:
-            check_array(self, "candidates", candidates, floating=False)
-            if candidates.ndim != 1:
-                check_same_shape(self, "candidates", candidates[..., 0], seq.shape)
+            check_ids(self, "candidates", candidates, self.n_items)
+            if candidates.ndim != 1 and (candidates.ndim != 3
+                                         or candidates.shape[:2] != seq.shape):
+                raise ValueError(f"{self.name()}: candidates must have shape (C,) or "
+                                 f"{seq.shape + ('C',)} (batch, time, C), "
+                                 f"got {candidates.shape}")
         h = self.encode(seq)                                       # (B, T, d)
         self._save(h, candidates)
         return item_scores(h, self.item_emb.params["W"], candidates)
@@ -110,5 +140,6 @@ class ItemRecommender(Module):
         seq (B, T) left-padded; candidates (B, C) or None -> (B, C) or (B, n_items).
         Call in eval mode; nothing is kept for a backward."""
         self.check_seq(seq)
+        check_last_candidates(self, candidates, seq.shape[0], self.n_items)
         h = self.encode(seq)[:, -1]                                # (B, d)
         return item_scores(h, self.item_emb.params["W"], candidates)
