@@ -1,2 +1,20 @@
 """The behaviour models, each a Module with a hand-written backward composed from the layers,
-trainable with minseq.train.Trainer (``loss(batch)`` / ``backward_loss()``)."""
+trainable with minseq.train.Trainer (``loss(batch)`` / ``backward_loss()``).
+
+Next-behaviour classifiers (minseq.models.next_behaviour runs them): MLPCounts, LSTMClassifier,
+LSTMAttentionClassifier, TransformerClassifier, and the counting baselines PopularClass and
+MarkovBehaviour. Next-item recommenders (minseq.models.next_item, minseq.models.evaluation):
+GRU4Rec, SASRec, and the baselines Pop and Markov.
+"""
+
+from .baselines import Markov, Pop
+from .behaviour_baselines import MarkovBehaviour, PopularClass
+from .gru4rec import GRU4Rec
+from .lstm_attention import LSTMAttentionClassifier
+from .lstm_classifier import LSTMClassifier
+from .mlp_counts import MLPCounts
+from .sasrec import SASRec
+from .transformer_classifier import TransformerClassifier
+
+__all__ = ["MLPCounts", "LSTMClassifier", "LSTMAttentionClassifier", "TransformerClassifier",
+           "PopularClass", "MarkovBehaviour", "GRU4Rec", "SASRec", "Pop", "Markov"]
