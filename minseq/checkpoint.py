@@ -12,12 +12,12 @@ Host arrays make a checkpoint saved on the GPU load on the CPU and the reverse.
 """
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .files import atomic_write
 
 
 class CheckpointError(ValueError):
@@ -31,17 +31,8 @@ def save(path, model, optimizer=None, config=None):
     if optimizer is not None:
         arrays.update({f"optim/{k}": np.asarray(v) for k, v in optimizer.state_dict().items()})
     arrays["config"] = np.array(json.dumps(config or {}))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
     return path
 
 

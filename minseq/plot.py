@@ -1,7 +1,5 @@
 """Figures: atomic saving and the training-curve plot (host-side, headless)."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -10,19 +8,17 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .files import atomic_write  # noqa: E402
+
 
 def save_figure(fig, path, dpi=110):
     """Save ``fig`` as PNG at ``path`` atomically (temporary file, then rename), and close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
         fig.tight_layout()
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
+        with atomic_write(path) as f:
+            fig.savefig(f, dpi=dpi, format="png")
     finally:
-        Path(tmp).unlink(missing_ok=True)
         plt.close(fig)
     return path
 

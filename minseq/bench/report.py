@@ -1,10 +1,9 @@
 """Writers for a benchmark result: JSON, a markdown table, and two figures."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..files import atomic_write
 from ..plot import plt, save_figure
 
 BACKEND_OF = {("cpu", "minseq"): "minseq NumPy", ("cpu", "torch"): "PyTorch CPU",
@@ -14,15 +13,10 @@ PEAK_OF = {"cpu": "numpy", "gpu": "cupy"}
 
 def write_json(result, path):
     """The whole result as indented JSON, written atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
+    with atomic_write(path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
-    os.chmod(tmp, 0o644)   # mkstemp makes it private; a result is for everyone to read
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def _ms(t):
@@ -153,8 +147,8 @@ def write_report(result, out):
     out = Path(out)
     paths = [write_json(result, out / "results.json")]
     md = out / "results.md"
-    md.parent.mkdir(parents=True, exist_ok=True)
-    md.write_text(markdown_report(result))
+    with atomic_write(md, "w") as f:
+        f.write(markdown_report(result))
     paths += [md, time_figure(result, out / "time_vs_size.png")]
     speedup = speedup_figure(result, out / "gpu_speedup.png")
     if speedup:

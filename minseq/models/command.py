@@ -15,14 +15,12 @@ prints the metrics table and writes ``--metrics-out``.
 """
 
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from .. import backend
 from ..cli import command
 from ..data import FORMATS, DataFormatError, generate, load
+from ..files import atomic_write
 
 RECOMMENDERS = ("gru4rec", "sasrec")
 CLASSIFIERS = ("mlp", "lstm", "lstm-attn", "transformer")
@@ -116,15 +114,8 @@ def print_metrics(metrics, stream=None):
 
 def write_json(path, payload):
     """Write ``payload`` as JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(path, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=True)
 
 
 def _run(args, action):

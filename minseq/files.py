@@ -1,0 +1,31 @@
+"""Atomic file writes: a crash mid-write never leaves a half-written file at the target path.
+
+    with atomic_write("out/model.npz") as f:     # binary; atomic_write(path, "w") for text
+        numpy.savez(f, **arrays)
+
+The content goes to a temporary file in the target's folder, is flushed to disk, and is renamed
+over the target only when the block ends without an error; on an error the temporary file is
+removed and the previous file, if any, is left as it was.
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """Yield a file object (``mode`` "wb" or "w") whose content replaces ``path`` on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; results are for everyone
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
