@@ -7,7 +7,6 @@ leave-one-out with sampled (1 + 100 candidates) and full-ranking metrics.
 """
 
 import argparse
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np

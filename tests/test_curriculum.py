@@ -7,8 +7,6 @@ is absent, the IDs below (its contents when this test was written) stand in for 
 
 import ast
 import re
-from pathlib import Path
-
 import pytest
 
 from minseq.lesson import LESSONS_DIR, REPO_ROOT, lesson_files

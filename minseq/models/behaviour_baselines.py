@@ -9,6 +9,7 @@ treats every model alike. The fitted table is a parameter, so a checkpoint store
 """
 
 from ..backend import xp
+from ..nn.checks import check_range
 from .classifier import SequenceClassifier, last_index, split_inputs
 
 
@@ -32,11 +33,7 @@ class _CountingBaseline(SequenceClassifier):
         self.check_inputs(inputs, mask)
         n_rows, C = self.params["P"].shape
         n_targets = max(C, 2)                                          # 0/1 when C = 1
-        if targets.size:
-            low, high = targets.min().item(), targets.max().item()
-            if low < 0 or high >= n_targets:
-                raise IndexError(f"{self.name()}: targets must lie in [0, {n_targets}), "
-                                 f"got values in [{low}, {high}]")
+        check_range(self, "targets", targets, n_targets)
         rows = self.row(inputs, mask)
         if self.n_classes == 1:
             positive = xp.zeros(n_rows)

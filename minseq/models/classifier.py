@@ -15,7 +15,7 @@ loss, and ``predict_proba`` / ``predict`` serve evaluation.
 
 from ..backend import xp
 from ..nn import functional as F
-from ..nn.checks import check_array, check_same_shape
+from ..nn.checks import check_array, check_range, check_same_shape
 from ..nn.embedding import Embedding
 from ..nn.losses import BCEWithLogitsLoss, CrossEntropyLoss
 from ..nn.module import Module
@@ -105,18 +105,11 @@ class SequenceClassifier(Module):
         if not mask.any(axis=1).all().item():
             raise ValueError(f"{self.name()}: every row needs at least one real event")
         behavior, category = split_inputs(inputs)
-        self._check_ids("behaviour", behavior, self.n_behaviors)
+        # ids lie in [0, n] (0 = padding): a count or a table row never wraps or drops an
+        # unknown id silently
+        check_range(self, "behaviour ids", behavior, self.n_behaviors, closed=True)
         if category is not None:
-            self._check_ids("category", category, self.n_categories)
-
-    def _check_ids(self, what, ids, n):
-        """ids must lie in [0, n] (0 = padding): a count or a table row never wraps or drops
-        an unknown id silently (one explicit host read each for min and max)."""
-        if ids.size:
-            low, high = ids.min().item(), ids.max().item()
-            if low < 0 or high > n:
-                raise IndexError(f"{self.name()}: {what} ids must lie in [0, {n}], got values "
-                                 f"in [{low}, {high}]")
+            check_range(self, "category ids", category, self.n_categories, closed=True)
 
     # -- the trainer protocol ---------------------------------------------------------------
     def loss(self, batch):

@@ -21,11 +21,10 @@ with early stopping) so a run on the synthetic log or on short histories finishe
 a CPU; long histories want the larger maxlen. On wikipedia.txt SASRec stopped after 48 epochs.
 """
 
-import math
 import time
 from pathlib import Path
 
-from .. import backend, checkpoint
+from .. import checkpoint
 from ..data import Batches, pad_sequences
 from ..optim import Adam
 from ..plot import training_curves

@@ -23,7 +23,7 @@ items" are (..., n_items) with column j for item j + 1.
 
 from ..backend import xp
 from ..nn import Embedding
-from ..nn.checks import check_array, check_same_shape
+from ..nn.checks import check_array, check_range, check_same_shape
 from ..nn.module import Module
 
 
@@ -62,12 +62,7 @@ def check_ids(module, name, ids, n_items, ndim=None):
     if ids.dtype.kind not in "iu":
         raise TypeError(f"{module.name()}: {name} must hold integer item ids, "
                         f"got {ids.dtype.name}")
-    if ids.size:
-        low, high = ids.min().item(), ids.max().item()
-        if low < 0 or high > n_items:
-            raise IndexError(f"{module.name()}: {name} ids must lie in [0, {n_items}], "
-                             f"got values in [{low}, {high}]")
-    return ids
+    return check_range(module, f"{name} ids", ids, n_items, closed=True)
 
 
 def check_last_candidates(module, candidates, B, n_items):

@@ -43,3 +43,16 @@ def check_same_shape(layer, name, a, shape):
     if tuple(a.shape) != tuple(shape):
         raise ValueError(f"{who}: {name} must have shape {tuple(shape)}, got {tuple(a.shape)}")
     return a
+
+
+def check_range(layer, what, ids, high, closed=False):
+    """Raise IndexError unless every entry of the integer array ``ids`` lies in [0, high), or in
+    [0, high] with ``closed``: an id out of range would wrap (-1) or fail deep inside an
+    indexing with no name. One deliberate host read each for the min and the max."""
+    if ids.size:
+        low, top = ids.min().item(), ids.max().item()
+        if low < 0 or top > high or (top == high and not closed):
+            who = layer if isinstance(layer, str) else layer.name()
+            raise IndexError(f"{who}: {what} must lie in [0, {high}{']' if closed else ')'}, "
+                             f"got values in [{low}, {top}]")
+    return ids

@@ -2,7 +2,7 @@
 
 from ..backend import xp
 from . import init
-from .checks import check_array, check_same_shape
+from .checks import check_array, check_range, check_same_shape
 from .module import Module
 
 
@@ -34,11 +34,7 @@ class Embedding(Module):
         check_array(self, "idx", idx, floating=False)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding: idx must be an integer array, got {idx.dtype.name}")
-        if idx.size:
-            low, high = idx.min().item(), idx.max().item()    # one deliberate host read
-            if low < 0 or high >= self.num_embeddings:
-                raise IndexError(f"Embedding: indices must lie in [0, {self.num_embeddings}), "
-                                 f"got values in [{low}, {high}]")
+        check_range(self, "indices", idx, self.num_embeddings)
         self._save(idx)
         return self.params["W"][idx]
 
