@@ -15,6 +15,7 @@ Arrays move between host and device only through the helpers here: ``to_numpy`` 
 for printing, plotting, metrics and saving) and ``asarray`` (to the active backend).
 """
 
+import contextlib
 import math
 import os
 
@@ -94,23 +95,12 @@ def use_backend(name):
     xp._name = name
 
 
-class _NoSection:
-    def __enter__(self):
-        pass
-
-    def __exit__(self, *exc):
-        pass
-
-
-_NO_SECTION = _NoSection()
-
-
 def compute_section():
     """Context of a forward or backward pass: under "strict", implicit host conversions fail."""
     if xp._name == "strict":
         from .strict import compute_section as section
         return section()
-    return _NO_SECTION
+    return contextlib.nullcontext()
 
 
 def get_backend():
