@@ -60,6 +60,31 @@ def _grads_tuple(returned):
     return returned if isinstance(returned, tuple) else (returned,)
 
 
+def flatten(out):
+    """The arrays of a (possibly nested) tuple of outputs, in order: ``(hs, (h_n, c_n))`` gives
+    [hs, h_n, c_n]."""
+    if isinstance(out, tuple):
+        return [leaf for part in out for leaf in flatten(part)]
+    return [out]
+
+
+def unflatten(leaves, like):
+    """``leaves`` (a list, consumed from the front) arranged as the nested tuple ``like``."""
+    if isinstance(like, tuple):
+        return tuple(unflatten(leaves, part) for part in like)
+    return leaves.pop(0)
+
+
+def upstream(module, out, seed=0):
+    """Random upstream gradients R shaped like ``out`` and the call ``backward(*R)`` (or
+    ``backward(R)`` for a single output) hands them to ``module``; returns (R leaves, grads)."""
+    rng = backend.host_rng(seed)
+    R = [backend.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in flatten(out)]
+    structured = unflatten(list(R), out)
+    returned = module.backward(*structured) if isinstance(out, tuple) else module.backward(structured)
+    return R, _grads_tuple(returned)
+
+
 def check_module(module, *inputs, tol=1e-6, eps=1e-5, tiny=1e-7, seed=0, raise_on_fail=True,
                  **kwargs):
     """Check every parameter and float input gradient of ``module`` at ``inputs``.
@@ -68,6 +93,10 @@ def check_module(module, *inputs, tol=1e-6, eps=1e-5, tiny=1e-7, seed=0, raise_o
     runs on a float64 deep copy, with dropout streams restarted before every forward so each
     evaluation sees the same masks. Returns {tensor name: worst relative error}; inputs are
     named ``input0``, ``input1``, ... and parameters by their dotted names.
+
+    A forward that returns several arrays (a recurrent layer's ``hs, h_n``, nested tuples
+    allowed) is weighted array by array, L = sum_k sum(R_k (.) out_k), and ``backward`` gets
+    the R_k in the same structure: ``backward(dhs, dh_n)``, ``backward(dhs, (dh_n, dc_n))``.
     """
     m = module.copy().astype(xp.float64)
     xs = [_as_float64(x) for x in inputs]
@@ -79,17 +108,17 @@ def check_module(module, *inputs, tol=1e-6, eps=1e-5, tiny=1e-7, seed=0, raise_o
         return m.forward(*xs, **kw)
 
     out = run()
-    R = backend.asarray(backend.host_rng(seed).standard_normal(out.shape),
-                        dtype=xp.float64)
+    R, returned = upstream(m, out, seed)
 
-    noise = float(xp.finfo(xp.float64).eps) * float(xp.abs(R * out).sum()) / eps
+    def weighted(outputs):
+        return sum((r * o).sum() for r, o in zip(R, flatten(outputs)))
+
+    noise = float(xp.finfo(xp.float64).eps) * sum(
+        float(xp.abs(r * o).sum()) for r, o in zip(R, flatten(out))) / eps
     tiny = max(tiny, noise / tol)
 
     def loss():
-        return float((R * run()).sum())
-
-    run()
-    returned = _grads_tuple(m.backward(R))
+        return float(weighted(run()))
     wanted = m.grad_inputs
     if wanted is None:
         wanted = [i for i, x in enumerate(xs)

@@ -1,0 +1,12 @@
+"""The optimisation chapter: drop-in fast twins of the reference layers of ``minseq.nn``.
+
+Each twin subclasses its reference layer (same constructor, parameters, state dict, outputs
+and gradients, tested equal in ``tests/test_fast.py``) and carries the measured speed tricks
+the reference leaves out so that it can be read beside its formulas: fused gate products,
+in-place work, reused buffers. ``accelerate(model)`` swaps every layer that has a twin.
+Lessons teach ``minseq.nn``; ``minseq train`` accelerates by default (``--reference`` not).
+"""
+
+from .accelerate import TWINS, accelerate, twin, twin_of
+
+__all__ = ["TWINS", "accelerate", "twin", "twin_of"]
