@@ -39,6 +39,26 @@ def xp(request):
 
 
 @pytest.fixture
+def torch():
+    """PyTorch, for the parity tests (every test that takes this fixture is marked ``parity``).
+    Without it they skip, so ``make test`` stays light; ``make parity`` installs it and sets
+    MINSEQ_PARITY=1, under which a missing PyTorch is a failure, never a skip."""
+    try:
+        import torch as module
+    except ImportError:
+        if os.environ.get("MINSEQ_PARITY"):
+            pytest.fail("MINSEQ_PARITY is set but PyTorch is not installed")
+        pytest.skip("PyTorch not installed (make parity installs it)")
+    return module
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "torch" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.parity)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(1234)
 
