@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from minseq import backend, fast, nn
 from minseq.fast import TWINS, accelerate, twin_of
 from minseq.gradcheck import flatten, upstream
+from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
 TWIN_CASES = {}
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
@@ -126,3 +127,53 @@ def test_a_twin_must_subclass_its_reference():
 def test_accelerate_refuses_what_is_not_a_module():
     with pytest.raises(TypeError, match="minseq.nn.Module"):
         accelerate("LSTM")
+
+
+# -- a training step of a whole model -----------------------------------------------------------
+
+def _ids(xp, high, shape, seed):
+    return backend.asarray(backend.host_rng(seed).integers(1, high, size=shape))
+
+
+def _classifier(xp):
+    mask = xp.ones((4, 6), dtype=bool)
+    mask[1, :3] = False
+    inputs = _ids(xp, 6, (4, 6), 1) * mask
+    targets = backend.asarray([0, 3, 1, 4])
+    return LSTMClassifier(5, 5, hidden=6, embed_dim=4, layers=2, dropout=0.2), (inputs, targets, mask)
+
+
+def _recommender(make):
+    def build(xp):
+        inputs = _ids(xp, 9, (3, 6), 2)
+        inputs[0, :2] = 0                                          # left padding
+        targets = _ids(xp, 9, (3, 6), 3) * (inputs > 0)
+        return make(), (inputs, targets, inputs > 0)
+    return build
+
+
+MODEL_STEPS = {
+    "LSTMClassifier": _classifier,
+    "GRU4Rec": _recommender(lambda: GRU4Rec(8, d=6, dropout=0.2)),
+    "SASRec": _recommender(lambda: SASRec(8, maxlen=6, d=6, num_blocks=2, num_heads=2,
+                                          dropout=0.2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_STEPS))
+def test_a_training_step_of_an_accelerated_model_equals_the_reference(xp, name):
+    """Same loss and the same gradient for every parameter, in float64 (dropout masks and
+    sampled negatives come from generators the copy carries in the same state)."""
+    model, batch = MODEL_STEPS[name](xp)
+    model.astype(xp.float64)
+    twin = accelerate(model.copy())
+    assert any(type(m) in TWINS.values() for m in twin.modules()), f"{name}: nothing accelerated"
+    losses = []
+    for m in (model, twin):
+        losses.append(float(m.loss(batch)))
+        m.backward_loss()
+    assert abs(losses[1] - losses[0]) <= 1e-12 * abs(losses[0])
+    grads, fast_grads = dict(model.named_grads()), dict(twin.named_grads())
+    assert list(fast_grads) == list(grads)
+    for k in grads:
+        _same(f"{name} d{k}", fast_grads[k], grads[k], 1e-12)

@@ -198,7 +198,7 @@ def test_baselines_count(xp):
 def run_args(model, tmp_path, **kw):
     base = dict(model=model, task="next-behaviour", epochs=3, batch_size=64, lr=None,
                 maxlen=8, hidden=16, heads=2, layers=1, dropout=0.0, patience=None, clip=None,
-                out=str(tmp_path / model), seed=0, quiet=True)
+                out=str(tmp_path / model), seed=0, quiet=True, reference=False)
     return SimpleNamespace(**dict(base, **kw))
 
 

@@ -15,7 +15,7 @@ from minseq.models import next_item
 def args(model, out, **kw):
     a = dict(model=model, epochs=None, batch_size=None, lr=None, maxlen=None, hidden=None,
              heads=None, layers=None, dropout=None, patience=None, clip=None, out=str(out),
-             seed=0, quiet=True)
+             seed=0, quiet=True, reference=False)
     return argparse.Namespace(**dict(a, **kw))
 
 

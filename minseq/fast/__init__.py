@@ -7,6 +7,6 @@ in-place work, reused buffers. ``accelerate(model)`` swaps every layer that has 
 Lessons teach ``minseq.nn``; ``minseq train`` accelerates by default (``--reference`` not).
 """
 
-from .accelerate import TWINS, accelerate, twin, twin_of
+from .accelerate import TWINS, accelerate, tier, twin, twin_of
 
-__all__ = ["TWINS", "accelerate", "twin", "twin_of"]
+__all__ = ["TWINS", "accelerate", "tier", "twin", "twin_of"]

@@ -44,6 +44,9 @@ def _data_args(p):
     p.add_argument("--metrics-out", default=None, metavar="FILE.json",
                    help="also write the final metrics and training time as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--reference", action="store_true",
+                   help="run the plain reference layers of minseq.nn instead of their fast "
+                        "twins (minseq.fast; the same function, tested equal)")
 
 
 def _train_args(p):
@@ -137,7 +140,8 @@ def _run(args, action):
             print(f"minseq evaluate: {exc}", file=sys.stderr)
             return 1
         result = task_module(task).evaluate(args, table, args.checkpoint)
-    result = dict(result, task=task, data=args.data, seed=args.seed, backend=backend.get_backend())
+    result = dict(result, task=task, data=args.data, seed=args.seed, backend=backend.get_backend(),
+                  layers="reference" if args.reference else "fast")
     print()
     print_metrics(result["metrics"])
     if args.metrics_out:

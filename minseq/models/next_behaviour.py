@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .. import backend, checkpoint, metrics, optim
+from ..fast import tier
 from ..backend import xp
 from ..data import Batches, split_by_user
 from ..data.windows import behaviour_windows
@@ -117,6 +118,7 @@ def train(args, table):
         history = {"epoch": [], "train_loss": [], "seconds": []}
     else:
         monitor = "auc" if task == "will-purchase" else "accuracy"
+        model = tier(model, args.reference)
         trainer = Trainer(model, optim.Adam(model, lr=s["lr"]), clip_norm=s["clip"],
                           progress=not args.quiet)
         history = trainer.fit(Batches(*parts[0], batch_size=s["batch_size"], seed=args.seed),
@@ -139,6 +141,7 @@ def evaluate(args, table, path):
         raise ValueError(f"evaluate: the checkpoint's model knows {model.n_behaviors} "
                          f"behaviours, the data has {table.n_behaviors}")
     checkpoint.load(path, model)
+    model = tier(model, args.reference)
     test = split(table, config["seed"])[2]
     data = windows(test, config["task"], config["maxlen"])
     return {"metrics": score(model, data, config["task"]), "model": config["model"],

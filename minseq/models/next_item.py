@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from .. import checkpoint
+from ..fast import tier
 from ..data import Batches, pad_sequences
 from ..optim import Adam
 from ..plot import training_curves
@@ -99,6 +100,7 @@ def train(args, table):
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"],
                                    args.seed)
+        model = tier(model, args.reference)
         trainer = Trainer(model, Adam(model, lr=s["lr"], betas=BETAS), clip_norm=s["clip"],
                           progress=not args.quiet)
         history = trainer.fit(batches, s["epochs"],
@@ -128,6 +130,7 @@ def evaluate(args, table, checkpoint_path):
             f"the data has {table.n_items}")
     model = MODELS[config["model"]](**config["kwargs"])
     checkpoint.load(checkpoint_path, model)
+    model = tier(model, args.reference)
     protocol = Protocol(table, config["maxlen"], seed=args.seed)
     return {"metrics": evaluate_protocol(model, protocol.test), "model": config["model"],
             "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}
