@@ -85,3 +85,14 @@ def test_evaluate_on_another_catalogue_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(ValueError, match="trained on 100 items, the data has 120"):
         main(["evaluate", str(out / "model.npz"), "--data", "synthetic", "--users", "50",
               "--items", "120"])
+
+
+def test_reference_and_fast_layers_train_to_the_same_model(small_log, tmp_path):
+    """``--reference`` trains the plain layers of minseq.nn, the default their fast twins: the
+    same function, so the same metrics up to float32 rounding."""
+    settings = dict(epochs=1, batch_size=32, lr=0.005, maxlen=20, hidden=16)
+    fast = next_item.train(args("sasrec", tmp_path / "fast", **settings), small_log)["metrics"]
+    ref = next_item.train(args("sasrec", tmp_path / "ref", reference=True, **settings),
+                          small_log)["metrics"]
+    for protocol in ("sampled", "full"):
+        assert ref[protocol] == pytest.approx(fast[protocol], abs=2e-3)
