@@ -120,7 +120,11 @@ def _check_result(result, torch_present):
     for r in result["rows"]:
         if r["device"] != "cpu" or "training step" in r["layer"]:
             continue
-        assert r["minseq"]["min"] <= r["minseq"]["median"] <= r["minseq"]["max"]
+        assert r["fast"]["min"] <= r["fast"]["median"] <= r["fast"]["max"]
+        if r["layer"] == "MLP":                 # Linear and ReLU have no fast twin
+            assert r["reference"] is None and r["reference_note"] == harness.NO_TWIN
+        else:                                   # the reference tier is timed beside the fast one
+            assert r["reference"]["median"] > 0 and r["reference_to_fast"] > 0
         if torch_present:
             assert r["torch"] and r["ratio_to_torch"] > 0 and r["agreement_error"] < 1e-3
         else:
@@ -182,6 +186,7 @@ def test_a_model_following_the_trainer_protocol_is_timed(monkeypatch):
     rows = harness.bench_models(True, {"repeats": 2, "warmup": 1, "gap": 0.0}, [],
                                 log=lambda *a: None)
     assert [r["layer"] for r in rows] == ["Tiny training step"]
+    assert rows[0]["fast"]["median"] > 0 and rows[0]["reference"]["median"] > 0
     assert rows[0]["torch_note"] == "no PyTorch twin" and rows[0]["peak_memory_mb"] >= 0
 
 
@@ -211,5 +216,6 @@ def test_gpu_rows_table_and_speedup_figure(tmp_path):
               "settings": {"repeats": 2, "warmup": 1, "gap": 0.0}, "rows": cpu + gpu,
               "notes": []}
     text = report.markdown_report(result)
-    assert "minseq CuPy ms" in text and "No GPU rows" not in text
+    assert "minseq fast CuPy ms" in text and "minseq reference CuPy ms" in text
+    assert "No GPU rows" not in text
     assert report.speedup_figure(result, tmp_path / "speedup.png").stat().st_size > 0

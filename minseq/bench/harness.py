@@ -3,16 +3,19 @@
     >>> from minseq.bench import run_benchmark
     >>> result = run_benchmark(quick=True)          # a dict, as written to results.json
 
-For each case, on the CPU: build the minseq layer and its PyTorch twin with the same weights,
-check that forward outputs and input gradients agree, then time forward and forward+backward
-with minseq and PyTorch interleaved in one run (``compare``), and measure minseq's peak host
-memory for one forward+backward. On a GPU (CuPy and a CUDA device present): the same with
-minseq on CuPy against PyTorch on CUDA, every sample synchronised with the device.
+For each case, on the CPU: build the minseq layer (the reference tier, ``minseq.nn``), its
+accelerated copy (``minseq.fast.accelerate``) and its PyTorch twin, all with the same weights;
+check that the three agree on forward outputs and input gradients, then time forward and
+forward+backward of all three interleaved in one run (``compare``), and measure the fast tier's
+peak host memory for one forward+backward. A layer with no fast twin (the MLP's Linear and
+ReLU) is its own fast path: it is timed once, as "fast". On a GPU (CuPy and a CUDA device
+present): the same on CuPy against PyTorch on CUDA, every sample synchronised with the device.
 """
 
 import time
 
 from .. import backend
+from ..fast import TWINS, accelerate
 from . import models
 from .cases import (AgreementError, Case, agreement, build_module, layer_cases, minseq_side,
                     torch_side)
@@ -28,71 +31,94 @@ def _settings(quick, repeats, warmup, gap):
     return {"repeats": repeats or 5, "warmup": warmup or 1, "gap": 0.2 if gap is None else gap}
 
 
-def _row(case, mode, device, timings, flops, peak, err, torch_note):
-    ours, theirs = timings.get("minseq"), timings.get("torch")
+def _ratio(a, b):
+    return a.median / b.median if a and b else None
+
+
+def _row(case, mode, device, timings, flops, peak, err, torch_note, reference_note=None):
+    fast, reference, theirs = (timings.get(k) for k in ("fast", "reference", "torch"))
     return {
         "layer": case.layer, "size": list(case.size), "label": case.label, "dims": case.dims,
         "mode": mode, "device": device,
         "flops": flops or None,
-        "minseq": ours and ours.as_dict(),
+        "fast": fast and fast.as_dict(),
+        "reference": reference and reference.as_dict(),
+        "reference_note": reference_note,
         "torch": theirs and theirs.as_dict(),
         "torch_note": torch_note,
-        "ratio_to_torch": ours.median / theirs.median if ours and theirs else None,
-        "gflops_minseq": flops / ours.median / 1e9 if flops else None,
+        "ratio_to_torch": _ratio(fast, theirs),
+        "reference_ratio_to_torch": _ratio(reference, theirs),
+        "reference_to_fast": _ratio(reference, fast),
+        "gflops_fast": flops / fast.median / 1e9 if flops else None,
         "gflops_torch": flops / theirs.median / 1e9 if theirs and flops else None,
         "agreement_error": err,
         "peak_memory_mb": peak,
     }
 
 
+NO_TWIN = "no fast twin: the layer is its own fast path"
+
+
 def bench_case(case, torch, device, settings, log=print):
     """Rows (forward, forward+backward) of one case on "cpu" or "gpu"; the active backend
-    must match (numpy / cupy). Raises AgreementError if minseq and PyTorch disagree."""
+    must match (numpy / cupy). Raises AgreementError if the tiers or PyTorch disagree."""
     module = build_module(case)
-    ours = minseq_side(case, module)
-    sides, err, note = {"minseq": ours}, None, None
+    fast_module = accelerate(module.copy())
+    fast = minseq_side(case, fast_module)
+    sides, err, note, reference_note = {"fast": fast}, 0.0, None, NO_TWIN
+    if any(type(m) in TWINS.values() for m in fast_module.modules()):
+        sides["reference"] = minseq_side(case, module)
+        err = agreement(sides["reference"].step(), fast.step(), name=case.name + " reference")
+        reference_note = None
     if torch is None:
         note = "not installed"
     elif device == "gpu" and not torch.cuda.is_available():
         note = "no CUDA device for PyTorch"
     else:
         theirs = torch_side(case, torch, module, "cuda" if device == "gpu" else "cpu")
-        err = agreement(ours.step(), theirs.step(), name=case.name)
+        err = max(err, agreement(fast.step(), theirs.step(), name=case.name))
         sides["torch"] = theirs
-    syncs = {"minseq": backend.synchronize,
-             "torch": torch.cuda.synchronize if device == "gpu" and "torch" in sides else None}
-    peak = None
-    if device == "cpu":
-        peak = models.peak_memory_mb(ours.step)
+    syncs = {name: backend.synchronize for name in sides}
+    if "torch" in sides:
+        syncs["torch"] = torch.cuda.synchronize if device == "gpu" else None
+    peak = models.peak_memory_mb(fast.step) if device == "cpu" else None
     rows = []
     for mode in MODES:
         fns = {name: (s.forward if mode == "forward" else s.step) for name, s in sides.items()}
         timings = compare(fns, sync=syncs, **settings)
         flops = case.flops * (1 if mode == "forward" else 3)
-        rows.append(_row(case, mode, device, timings, flops, peak, err, note))
-        t = timings["minseq"]
-        ratio = rows[-1]["ratio_to_torch"]
-        log(f"  {device} {case.name:<44} {mode:<17} minseq {t.median * 1e3:9.2f} ms"
-            + (f"  ratio to PyTorch {ratio:5.2f}" if ratio else f"  (PyTorch {note})"))
+        rows.append(_row(case, mode, device, timings, flops, peak, err, note, reference_note))
+        r = rows[-1]
+        ref = f"reference {r['reference']['median'] * 1e3:9.2f} ms" if r["reference"] else ""
+        log(f"  {device} {case.name:<44} {mode:<17} fast {timings['fast'].median * 1e3:9.2f} ms"
+            f"  {ref:<24}"
+            + (f"  fast/PyTorch {r['ratio_to_torch']:5.2f}" if r["ratio_to_torch"]
+               else f"  (PyTorch {note})"))
     return rows
 
 
 def bench_models(quick, settings, notes, log=print, names=None):
     """Rows for one training step of each next-item model (``names``: these only) that is
-    available; a note for each that is not."""
+    available, reference and accelerated interleaved; a note for each that is not."""
     rows = []
     for name in names or models.MODELS:
         for size in models.model_sizes(name, quick):
-            side, note = models.model_step_side(name, size)
-            if side is None:
+            sides = {}
+            for tier in ("reference", "fast"):
+                sides[tier], note = models.model_step_side(name, size, fast=tier == "fast")
+                if note:
+                    break
+            if note:
                 notes.append(note)
                 log(f"  skipped: {note}")
                 break
-            timing = compare({"minseq": side.step}, **settings)["minseq"]
+            timings = compare({tier: side.step for tier, side in sides.items()}, **settings)
             case = Case(f"{name} training step", size, "B, T, n_items, d", 0, None, ())
-            rows.append(_row(case, "training step", "cpu", {"minseq": timing}, None,
-                             models.peak_memory_mb(side.step), None, "no PyTorch twin"))
-            log(f"  cpu {name} {case.label:<30} training step {timing.median * 1e3:9.2f} ms")
+            rows.append(_row(case, "training step", "cpu", timings, None,
+                             models.peak_memory_mb(sides["fast"].step), None, "no PyTorch twin"))
+            log(f"  cpu {name} {case.label:<30} training step fast "
+                f"{timings['fast'].median * 1e3:9.2f} ms  reference "
+                f"{timings['reference'].median * 1e3:9.2f} ms")
     return rows
 
 

@@ -17,6 +17,7 @@ import tracemalloc
 import numpy
 
 from .. import backend, optim
+from ..fast import accelerate
 from .cases import SEED, Side
 
 # (module, class, sizes): each size (B, T, n_items, d); the second is ML-1M-like (3,416 items,
@@ -45,8 +46,9 @@ def _batch(B, T, n_items):
     return tuple(backend.asarray(a) for a in (inputs, targets, mask))
 
 
-def model_step_side(name, size):
-    """(Side, None) for one training step of model ``name`` at ``size``, or (None, note)."""
+def model_step_side(name, size, fast=True):
+    """(Side, None) for one training step of model ``name`` at ``size`` (its reference layers,
+    or with ``fast`` accelerated), or (None, note)."""
     module_name, class_name, _ = MODELS[name]
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
@@ -56,6 +58,8 @@ def model_step_side(name, size):
     try:
         backend.manual_seed(SEED)
         model = cls(**_keywords(cls, B, T, n_items, d))
+        if fast:
+            model = accelerate(model)
         opt = optim.Adam(model, lr=1e-3)
         batch = _batch(B, T, n_items)
 

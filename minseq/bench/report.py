@@ -6,8 +6,9 @@ from pathlib import Path
 from ..files import atomic_write
 from ..plot import plt, save_figure
 
-BACKEND_OF = {("cpu", "minseq"): "minseq NumPy", ("cpu", "torch"): "PyTorch CPU",
-              ("gpu", "minseq"): "minseq CuPy", ("gpu", "torch"): "PyTorch CUDA"}
+BACKEND_OF = {("cpu", "reference"): "minseq reference NumPy", ("cpu", "fast"): "minseq fast NumPy",
+              ("cpu", "torch"): "PyTorch CPU", ("gpu", "reference"): "minseq reference CuPy",
+              ("gpu", "fast"): "minseq fast CuPy", ("gpu", "torch"): "PyTorch CUDA"}
 PEAK_OF = {"cpu": "numpy", "gpu": "cupy"}
 
 
@@ -46,22 +47,25 @@ def machine_line(result):
 
 
 def markdown_table(result, device="cpu"):
-    """One markdown table of the ``device`` rows: times in ms as median (min-max)."""
+    """One markdown table of the ``device`` rows: times in ms as median (min-max), the two
+    minseq tiers and PyTorch side by side."""
     rows = [r for r in result["rows"] if r["device"] == device]
     if not rows:
         return ""
     peak = result["gemm_gflops"].get(PEAK_OF[device])
-    ours, theirs = BACKEND_OF[(device, "minseq")], BACKEND_OF[(device, "torch")]
-    lines = [f"| layer | size | pass | {ours} ms | {theirs} ms | ratio | GFLOP/s | "
-             f"of GEMM peak | peak MB |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    ref, fast, theirs = (BACKEND_OF[(device, side)] for side in ("reference", "fast", "torch"))
+    lines = [f"| layer | size | pass | {ref} ms | {fast} ms | {theirs} ms | fast / PyTorch | "
+             f"reference / fast | GFLOP/s (fast) | of GEMM peak | peak MB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        frac = r["gflops_minseq"] / peak if r["gflops_minseq"] and peak else None
+        frac = r["gflops_fast"] / peak if r["gflops_fast"] and peak else None
         lines.append(
-            f"| {r['layer']} | {r['label']} | {r['mode']} | {_ms(r['minseq'])} | "
+            f"| {r['layer']} | {r['label']} | {r['mode']} | "
+            f"{_ms(r['reference']) if r['reference'] else 'no fast twin'} | {_ms(r['fast'])} | "
             f"{_ms(r['torch']) if r['torch'] else r['torch_note']} | "
-            f"{_cell(r['ratio_to_torch'], '.2f')} | {_cell(r['gflops_minseq'], '.0f')} | "
-            f"{'' if frac is None else f'{frac:.0%}'} | {_cell(r['peak_memory_mb'], '.1f')} |")
+            f"{_cell(r['ratio_to_torch'], '.2f')} | {_cell(r['reference_to_fast'], '.2f')} | "
+            f"{_cell(r['gflops_fast'], '.0f')} | {'' if frac is None else f'{frac:.0%}'} | "
+            f"{_cell(r['peak_memory_mb'], '.1f')} |")
     return "\n".join(lines)
 
 
@@ -70,9 +74,11 @@ def markdown_report(result):
     parts = [f"Taken on: {machine_line(result)}",
              f"Settings: median of {result['settings']['repeats']} interleaved samples after "
              f"{result['settings']['warmup']} warm-up, {result['settings']['gap']} s idle gap "
-             f"between samples; float32; ratio = minseq / PyTorch (below 1: minseq faster); "
-             f"GFLOP/s counts matrix products only; peak MB = peak host memory of one "
-             f"forward+backward (or training step) of minseq, by tracemalloc.",
+             f"between samples; float32; reference = the plain layers of minseq.nn, fast = "
+             f"the same model accelerated with minseq.fast (tested equal); fast / PyTorch "
+             f"below 1: minseq faster; GFLOP/s counts matrix products only; peak MB = peak "
+             f"host memory of one forward+backward (or training step) of the fast tier, by "
+             f"tracemalloc.",
              "### CPU", markdown_table(result, "cpu")]
     gpu = markdown_table(result, "gpu")
     parts += ["### GPU", gpu or "No GPU rows in this run (see the notes)."]
@@ -114,7 +120,8 @@ def time_figure(result, path):
         ax.set_ylabel("ms per forward+backward")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle("minseq and PyTorch, float32, forward+backward (lower is faster)")
+    fig.suptitle("minseq (reference and fast) and PyTorch, float32, forward+backward "
+                 "(lower is faster)")
     return save_figure(fig, path)
 
 
@@ -128,8 +135,8 @@ def speedup_figure(result, path):
         return None
     fig, ax = plt.subplots(figsize=(10, 4))
     x = range(len(pairs))
-    ours = [c["minseq"]["median"] / g["minseq"]["median"] for _, c, g in pairs]
-    ax.bar([i - 0.2 for i in x], ours, 0.4, label="minseq: NumPy / CuPy")
+    ours = [c["fast"]["median"] / g["fast"]["median"] for _, c, g in pairs]
+    ax.bar([i - 0.2 for i in x], ours, 0.4, label="minseq fast: NumPy / CuPy")
     if all(c["torch"] and g["torch"] for _, c, g in pairs):
         theirs = [c["torch"]["median"] / g["torch"]["median"] for _, c, g in pairs]
         ax.bar([i + 0.2 for i in x], theirs, 0.4, label="PyTorch: CPU / CUDA")
