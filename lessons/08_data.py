@@ -69,6 +69,8 @@ def main(argv=None):
         L.show("train min", lo)
         L.show("train max", hi)
         L.show("first rows scaled", scaled[:3])
+        L.check("the scaler's min and max come from the training rows alone",
+                np.array_equal(scaler.min_, lo) and np.array_equal(scaler.max_, hi))
         L.check_close("MinMaxScaler equals the formula", scaled, by_hand)
         L.check_close("inverse_transform gives the data back", scaler.inverse_transform(scaled),
                       filled)

@@ -94,6 +94,13 @@ def behaviour_log(days, rng):
     return timestamps[order], behaviour[order], purchases
 
 
+def scale_on_training_days(y, split):
+    """C2: min-max scale the whole series with the min and max of the training days y[:split]
+    alone, so no held-out day shapes the inputs. Returns (scaler, z)."""
+    scaler = MinMaxScaler().fit(y[:split, None])
+    return scaler, scaler.transform(y[:, None])[:, 0]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Lesson 10 - Time series: AR, MA, ARMA and an LSTM regressor",
                ids=["F1", "F2", "F3", "F4"],
@@ -254,8 +261,14 @@ def main(argv=None):
                          "training days (C2)\n"
                          "yhat = W h_w + b,  h = LSTM(X_i);  loss = MSE;  Adam, lr 0.001")):
         w = 7
-        scaler = MinMaxScaler().fit(y[:split, None])
-        z = scaler.transform(y[:, None])[:, 0]
+        scaler, z = scale_on_training_days(y, split)
+        # Here the held-out days stay inside the training range, so fitting on every day would
+        # give the same numbers; a spike on the held-out days shows whether the scaler sees them.
+        spiked = np.where(np.arange(days) < split, y, 10 * y.max())
+        L.check("the scaler's min and max come from the training days alone (a held-out "
+                "spike changes no training input)",
+                scaler.min_[0] == y[:split].min() and scaler.max_[0] == y[:split].max()
+                and np.array_equal(scale_on_training_days(spiked, split)[1][:split], z[:split]))
         X, target = sliding_windows(z, w)                       # X[i] = z[i:i+w], target z[i+w]
         train_rows = np.arange(len(X)) + w < split              # windows whose target is a training day
         test_rows = np.arange(len(X)) + w >= split

@@ -110,9 +110,11 @@ def main(argv=None):
         mixed = (win_users != win_users[:, :1]).any(axis=1).mean()
         L.show("windows mixing users after the row shuffle", mixed)
         L.erratum("H4", literal="y_i = data[i + time_steps] (a feature row); rows shuffled by "
-                  "train_test_split before windowing",
+                  "train_test_split before windowing; MinMax fitted on every row, the "
+                  "held-out ones included",
                   standard="y = next action of the window's last event (here: a purchase among "
-                  "the next 5 events); windows cut per user after a split by user",
+                  "the next 5 events); windows cut per user after a split by user; any "
+                  "scaler fitted on the training users alone",
                   demo=f"the literal label is a vector of {yl.shape[1]} numbers, not a 0/1 "
                   f"label a sigmoid can fit; after shuffling, {mixed:.0%} of the windows mix "
                   "several users, so no window is a stretch of anyone's time.")

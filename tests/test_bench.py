@@ -85,15 +85,13 @@ def test_matrix_product_flops_by_hand():
 
 
 @pytest.mark.parametrize("case", cases.layer_cases(quick=True), ids=lambda c: c.layer)
-def test_minseq_and_pytorch_sides_agree(case):
-    torch = pytest.importorskip("torch")
+def test_minseq_and_pytorch_sides_agree(case, torch):
     module = cases.build_module(case)
     ours, theirs = cases.minseq_side(case, module), cases.torch_side(case, torch, module)
     assert cases.agreement(ours.step(), theirs.step(), name=case.name) < 1e-4
 
 
-def test_the_agreement_check_catches_a_wrong_implementation():
-    torch = pytest.importorskip("torch")
+def test_the_agreement_check_catches_a_wrong_implementation(torch):
     case = cases.recurrent_case("LSTM", 3, 4, 2, 5)
     module = cases.build_module(case)
     theirs = cases.torch_side(case, torch, module)
@@ -132,8 +130,7 @@ def _check_result(result, torch_present):
     json.loads(json.dumps(result))          # plain JSON all through
 
 
-def test_quick_run_end_to_end_with_pytorch(tmp_path):
-    pytest.importorskip("torch")
+def test_quick_run_end_to_end_with_pytorch(torch, tmp_path):
     result = harness.run_benchmark(quick=True, gpu=False, log=lambda *a: None)
     _check_result(result, torch_present=True)
     paths = report.write_report(result, tmp_path)

@@ -68,6 +68,12 @@ def test_mrr_at_k_counts_only_the_top_k():
     assert mrr_at_k(np.array([0, 1, 9, 10, 50])) == pytest.approx((1 + 1 / 2 + 1 / 10) / 5)
 
 
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_mrr_at_k_boundary_rank_k_minus_1_hits_rank_k_misses(k):
+    assert mrr_at_k(np.array([k - 1]), k) == pytest.approx(1 / k)
+    assert mrr_at_k(np.array([k]), k) == 0.0
+
+
 def test_negatives_are_fixed_by_the_seed():
     a = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=3)
     b = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=3)

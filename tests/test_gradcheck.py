@@ -3,7 +3,7 @@
 import pytest
 
 from minseq import nn
-from minseq.gradcheck import GradientCheckError, check_module, numerical_gradient
+from minseq.gradcheck import GradientCheckError, check_module, numerical_gradient, relative_error
 from minseq.gradcheck_cases import CASES, TOLERANCES, run_case
 
 
@@ -35,6 +35,45 @@ class _WrongTanh(nn.Tanh):
 
     def _df(self, y):
         return 1.0 - y
+
+
+class _ScaledLinear(nn.Linear):
+    """dW rows ``rows`` multiplied by ``factor``: a backward that is nearly, or partly, right."""
+
+    def __init__(self, factor, rows=slice(None)):
+        super().__init__(3, 2)
+        self.factor, self.rows = factor, rows
+
+    def backward(self, dy):
+        dx = super().backward(dy)
+        self.grads["W"][self.rows] *= self.factor
+        return dx
+
+
+def test_default_tolerance_catches_a_gradient_off_by_a_thousandth(xp):
+    """Pins the defaults: dW off by a factor 1.001 (relative error 1e-3) fails at tol 1e-6."""
+    x = xp.linspace(-1, 1, 6).reshape(2, 3)
+    check_module(_ScaledLinear(1.0), x)
+    with pytest.raises(GradientCheckError, match="W"):
+        check_module(_ScaledLinear(1.001), x)
+
+
+def test_catches_one_small_gradient_entry_alone_wrong(xp):
+    """Input feature 0 is 100 times smaller than the others, so dW[0] = x[:, 0]^T dy is about
+    1 % of the largest entry; doubling that row alone must still fail."""
+    x = xp.asarray([[0.01, 1.0, -0.5], [-0.02, 0.5, 1.0]])
+    check_module(_ScaledLinear(1.0), x)
+    with pytest.raises(GradientCheckError, match="W"):
+        check_module(_ScaledLinear(2.0, rows=0), x)
+
+
+def test_relative_error_compares_small_entries_to_their_own_size(xp):
+    """An entry at 1 % of the largest, off by a factor of two, shows an error of 1/2; entries
+    below the floor (0.1 % of the largest) are compared absolutely to it."""
+    n = xp.asarray([1.0, -0.01, 1e-5])
+    assert relative_error(n, n) == 0.0
+    assert relative_error(xp.asarray([1.0, -0.02, 1e-5]), n) == pytest.approx(0.5)
+    assert relative_error(xp.asarray([1.0, -0.01, 2e-5]), n) == pytest.approx(1e-2)
 
 
 def test_catches_a_wrong_parameter_gradient(xp):

@@ -103,6 +103,16 @@ def test_hr_ndcg_mrr_by_hand():
     assert M.mrr(ranks) == pytest.approx((1 + 1 / 2 + 1 / 5 + 1 / 21) / 4)
 
 
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_top_k_boundary_rank_k_minus_1_hits_rank_k_misses(k):
+    """Ranks are 0-based: the target at rank k - 1 is the k-th item shown (a hit), at rank k
+    the (k+1)-th (a miss)."""
+    assert M.hit_rate_at_k([k - 1], k) == 1.0
+    assert M.hit_rate_at_k([k], k) == 0.0
+    assert M.ndcg_at_k([k - 1], k) == pytest.approx(1 / math.log2(k + 1))
+    assert M.ndcg_at_k([k], k) == 0.0
+
+
 def test_sampled_ranks_match_a_full_ranking_of_the_candidates():
     rng = np.random.default_rng(0)
     target, neg = rng.normal(size=6), rng.normal(size=(6, 100))

@@ -48,16 +48,26 @@ def test_adam_first_steps_by_hand(xp):
         assert W(m)[k] == pytest.approx(p1 - 0.01 * mo / (math.sqrt(v) + eps))
 
 
+# With a zero gradient the two decay rules agree (both give 1.9 below); a non-zero gradient
+# tells them apart. First Adam step: theta moves by lr * sign(its gradient).
 def test_adamw_decays_decoupled(xp):
+    m = one_param_module(xp, [2.0, 2.0], [1.0, -0.5])
+    optim.AdamW(m, lr=0.1, weight_decay=0.5).step()
+    # theta (1 - lr lambda) = 1.9, then - lr sign(g); coupled would give 2 - 0.1 sign(g + 1)
+    assert np.allclose(W(m), [1.9 - 0.1, 1.9 + 0.1])         # [1.8, 2.0], coupled [1.9, 1.9]
+
+
+def test_adamw_zero_gradient_only_decays(xp):
     m = one_param_module(xp, [2.0, 2.0], [0.0, 0.0])
     optim.AdamW(m, lr=0.1, weight_decay=0.5).step()
     assert np.allclose(W(m), [2.0 * (1 - 0.05)] * 2)
 
 
 def test_adam_weight_decay_is_coupled(xp):
-    m = one_param_module(xp, [2.0, 2.0], [0.0, 0.0])
+    m = one_param_module(xp, [2.0, 2.0], [1.0, -0.5])
     optim.Adam(m, lr=0.1, weight_decay=0.5).step()
-    assert np.allclose(W(m), [1.9, 1.9])           # the L2 gradient goes through Adam
+    # the L2 gradient goes through Adam: g + lambda theta = [2.0, 0.5], both positive
+    assert np.allclose(W(m), [1.9, 1.9])                      # decoupled would give [1.8, 2.0]
 
 
 def test_float32_parameters_stay_float32(xp):

@@ -13,10 +13,12 @@ from minseq.train import Trainer
 
 
 class Regressor(nn.Sequential):
-    """y = MLP(x), trained with MSE: the smallest model following the trainer protocol."""
+    """y = MLP(x), trained with MSE: the smallest model following the trainer protocol
+    (with ``dropout`` > 0, a Dropout layer after the hidden one)."""
 
-    def __init__(self):
-        super().__init__(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    def __init__(self, dropout=0.0):
+        hidden = [nn.Linear(3, 8), nn.Tanh()] + ([nn.Dropout(dropout)] if dropout else [])
+        super().__init__(*hidden, nn.Linear(8, 1))
         self.criterion = nn.MSELoss()
 
     def loss(self, batch):
@@ -88,6 +90,25 @@ def test_early_stopping_restores_the_best_epoch(xp, tmp_path):
         assert np.array_equal(value, snapshots[1][name])
     config = checkpoint.load(tmp_path / "best.npz", Regressor())
     assert config["epoch"] == 2 and config["kind"] == "regressor"
+
+
+def test_validation_runs_in_eval_mode(xp):
+    """Dropout is on while training; validation must see every layer with training == False,
+    so two validations of the same weights give the same metrics."""
+    minseq.manual_seed(0)
+    model = Regressor(dropout=0.5)
+    x, y = data()
+    xv, yv = data(32, seed=1)
+    modes = []
+
+    def validate(m):
+        modes.extend(sub.training for sub in m.modules())
+        return {"mse": mse_on(m, xv, yv), "mse again": mse_on(m, xv, yv)}
+
+    history = Trainer(model, optim.SGD(model, lr=0.05), progress=False).fit(
+        Batches(x, y, batch_size=16, seed=0), epochs=2, validate=validate)
+    assert modes and not any(modes)
+    assert history["mse"] == history["mse again"]
 
 
 def test_clipping_bounds_the_update(xp):

@@ -1,0 +1,79 @@
+"""The test suite itself: every test on the xp fixture runs on "strict", and ``make parity``
+fails on a skipped parity test."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+# Collects the suite in a child pytest and prints, for every test that uses the xp fixture,
+# its node id without parameters and the backend it runs on (None when no xp parameter is set,
+# i.e. the module replaced the fixture by one of its own).
+_COLLECT = """
+import json, sys
+import pytest
+
+class Recorder:
+    rows = []
+
+    def pytest_collection_finish(self, session):
+        for item in session.items:
+            if "xp" in getattr(item, "fixturenames", ()):
+                params = getattr(getattr(item, "callspec", None), "params", {})
+                self.rows.append((item.nodeid.split("[")[0], params.get("xp")))
+
+recorder = Recorder()
+code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", sys.argv[1]],
+                   plugins=[recorder])
+print("ROWS " + json.dumps(recorder.rows))
+sys.exit(code)
+"""
+
+
+def backends_per_test():
+    proc = subprocess.run([sys.executable, "-c", _COLLECT, str(TESTS)], capture_output=True,
+                          text=True, timeout=300, cwd=TESTS.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = json.loads(proc.stdout.rsplit("ROWS ", 1)[1])
+    backends = {}
+    for test, backend in rows:
+        backends.setdefault(test, set()).add(backend)
+    return backends
+
+
+def test_every_test_on_the_xp_fixture_runs_on_strict():
+    """No module overrides xp or parametrises it without "strict", so no layer is covered on
+    NumPy alone."""
+    backends = backends_per_test()
+    modules = {test.split("::")[0] for test in backends}
+    assert len(modules) >= 20, f"only {len(modules)} modules use the xp fixture: {modules}"
+    missing = sorted(test for test, names in backends.items() if "strict" not in names)
+    assert not missing, (f"{len(missing)} tests using xp never run on strict, e.g. "
+                         f"{missing[:10]}")
+
+
+def _run_parity(tmp_path, parity_env):
+    shutil.copy(TESTS / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_skipping.py").write_text(
+        "import pytest\n\n\n@pytest.mark.parity\ndef test_skips():\n    pytest.skip('no way')\n")
+    env = {k: v for k, v in os.environ.items() if k != "MINSEQ_PARITY"}
+    if parity_env:
+        env["MINSEQ_PARITY"] = "1"
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-m", "parity", str(tmp_path)], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=tmp_path)
+
+
+def test_a_skipped_parity_test_fails_under_minseq_parity(tmp_path):
+    proc = _run_parity(tmp_path, parity_env=True)
+    assert proc.returncode == 1, proc.stdout
+    assert "parity test skipped under MINSEQ_PARITY: Skipped: no way" in proc.stdout
+
+
+def test_a_skipped_parity_test_only_skips_in_make_test(tmp_path):
+    proc = _run_parity(tmp_path, parity_env=False)
+    assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout
