@@ -19,6 +19,7 @@ from typing import Callable
 import numpy
 
 from .. import backend, nn
+from ..fast import accelerate
 from .twins import torch_twin
 
 SEED = 0
@@ -54,9 +55,10 @@ def _host(shape, seed):
 
 
 def build_module(case):
-    """The case's minseq module with weights from a fixed seed, on the active backend."""
+    """The case's minseq module with weights from a fixed seed, on the active backend, with
+    its fast twins swapped in (``minseq.fast.accelerate``): the benchmark times the fast tier."""
     backend.manual_seed(SEED)
-    return case.build().to_backend()
+    return accelerate(case.build().to_backend())
 
 
 def minseq_side(case, module):
