@@ -11,17 +11,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
-from minseq import backend, nn, optim
+from minseq import backend, fast, nn, optim
 from minseq.bench import time_call
 from minseq.lesson import Lesson
 
 
 class Step:
     """One training step of ``layer`` on fixed inputs: forward, a squared-output loss, backward,
-    Adam. Built on the active backend; ``run()`` returns nothing (the point is the time)."""
+    Adam. Built on the active backend, with the layer's fast twins swapped in
+    (``minseq.fast.accelerate``: this lesson times the optimised tier); ``run()`` returns
+    nothing (the point is the time)."""
 
     def __init__(self, layer, x):
-        self.layer, self.x = layer, x
+        self.layer, self.x = fast.accelerate(layer), x
         self.opt = optim.Adam(layer, lr=1e-3)
 
     def forward_backward(self):

@@ -217,6 +217,27 @@ def _encoder():
     return nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(6)), (randn(2, 3, 6),), {}
 
 
+# the same settings through the fast twins (minseq.fast): the Transformer blocks with their
+# MultiHeadAttention and LayerNorm sub-modules swapped
+_FAST_ATTENTION = ["ScaledDotProductAttention", "ScaledDotProductAttention mask",
+                   "MultiHeadAttention", "MultiHeadAttention causal", "MultiHeadAttention cross",
+                   "LayerNorm", "TransformerEncoderLayer", "TransformerEncoderLayer pre-LN",
+                   "TransformerDecoderLayer", "TransformerDecoderLayer pre-LN",
+                   "TransformerEncoder"]
+
+
+def _fast(name):
+    def build():
+        from .fast import accelerate  # fast imports nn: loaded lazily
+        module, inputs, kwargs = CASES[name]()
+        return accelerate(module), inputs, kwargs
+    return build
+
+
+for _name in _FAST_ATTENTION:
+    case("fast " + _name, TOLERANCES[_name])(_fast(_name))
+
+
 # -- recurrent layers (RNN, LSTM, GRU and their cells) -------------------------------------
 
 class AllOutputs(nn.Module):

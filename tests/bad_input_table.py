@@ -9,11 +9,12 @@ a model is one ``Entry`` in ``ENTRIES``.
 Everything is float64 and small: the references are compared to 1e-10.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from minseq import backend, nn
 from minseq.backend import xp
+from minseq.fast import accelerate
 from minseq.models.gru4rec import GRU4Rec
 from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
@@ -265,5 +266,16 @@ ENTRIES = [
     _recommender("SASRec", lambda: SASRec(N_ITEMS, maxlen=8, d=D, num_blocks=1, num_heads=2,
                                           dropout=0.0)),
 ]
+
+
+def _fast(entry):
+    """The same entry through the fast twins (``minseq.fast.accelerate``): the same checks and
+    messages, the same results."""
+    return replace(entry, label="fast " + entry.label, build=lambda: accelerate(entry.build()))
+
+
+ENTRIES += [_fast(e) for e in ENTRIES if e.label in (
+    "ScaledDotProductAttention", "MultiHeadAttention", "MultiHeadAttention cross", "LayerNorm",
+    "TransformerEncoderLayer", "TransformerDecoderLayer")]
 
 ENTRIES_BY_LABEL = {e.label: e for e in ENTRIES}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minseq import backend, nn
+from minseq import backend, fast, nn
 from minseq.gradcheck import check_module
 
 
@@ -158,10 +158,12 @@ def test_bad_input_is_a_clear_error(xp):
         mha.backward(q)
 
 
-def test_parity_with_pytorch_multihead_attention(rng):
-    torch = pytest.importorskip("torch")
+@pytest.mark.parametrize("tier", ["reference", "fast"])
+def test_parity_with_pytorch_multihead_attention(torch, rng, tier):
     d, h = 8, 2
     mha = nn.MultiHeadAttention(d, h).astype("float64")
+    if tier == "fast":
+        mha = fast.accelerate(mha)
     for k in ("bq", "bk", "bv", "bo"):
         mha.params[k][...] = rng.normal(size=d)
     ref = torch.nn.MultiheadAttention(d, h, batch_first=True).double()

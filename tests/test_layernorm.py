@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minseq import backend, nn
+from minseq import backend, fast, nn
 from minseq.gradcheck import check_module
 
 
@@ -41,11 +41,22 @@ def test_initialised_as_pytorch_and_checks_input(xp):
         norm(xp.ones((2, 4), dtype=xp.float32))
 
 
-def test_parity_with_pytorch(rng):
-    torch = pytest.importorskip("torch")
+@pytest.mark.parametrize("tier", ["reference", "fast"])
+def test_parity_with_pytorch(torch, rng, tier):
     x = rng.normal(size=(2, 3, 6))
     ours, ref = nn.LayerNorm(6).astype("float64"), torch.nn.LayerNorm(6).double()
+    if tier == "fast":
+        ours = fast.accelerate(ours)
     with torch.no_grad():
         ref.weight.copy_(torch.tensor(rng.normal(size=6)))
+        ref.bias.copy_(torch.tensor(rng.normal(size=6)))
     ours.params["gamma"][...] = ref.weight.detach().numpy()
-    assert np.allclose(ours(x), ref(torch.tensor(x)).detach().numpy(), atol=1e-12)
+    ours.params["beta"][...] = ref.bias.detach().numpy()
+    tx = torch.tensor(x, requires_grad=True)
+    ty = ref(tx)
+    R = rng.normal(size=x.shape)
+    (ty * torch.tensor(R)).sum().backward()
+    assert np.allclose(ours(x), ty.detach().numpy(), atol=1e-12)
+    assert np.allclose(ours.backward(R), tx.grad.numpy(), atol=1e-12)
+    assert np.allclose(ours.grads["gamma"], ref.weight.grad.numpy(), atol=1e-12)
+    assert np.allclose(ours.grads["beta"], ref.bias.grad.numpy(), atol=1e-12)

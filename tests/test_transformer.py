@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minseq import backend, nn
+from minseq import backend, fast, nn
 from minseq.gradcheck import check_module
 
 
@@ -91,9 +91,10 @@ def _copy_block(torch, ours, ref, rng):
                 getattr(ref, name).bias.copy_(torch.tensor(getattr(ours, name).params["beta"]))
 
 
+@pytest.mark.parametrize("tier", ["reference", "fast"])
 @pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu")])
-def test_parity_with_pytorch_layers(rng, norm_first, activation):
-    torch = pytest.importorskip("torch")
+def test_parity_with_pytorch_layers(torch, rng, norm_first, activation, tier):
+    tiered = fast.accelerate if tier == "fast" else (lambda layer: layer)
     d, h, ff = 8, 2, 12
     kw = dict(dropout=0.0, activation=activation, norm_first=norm_first)
     x, mem = rng.normal(size=(2, 5, d)), rng.normal(size=(2, 4, d))
@@ -103,6 +104,7 @@ def test_parity_with_pytorch_layers(rng, norm_first, activation):
     enc = nn.TransformerEncoderLayer(d, h, d_ff=ff, **kw).astype("float64")
     ref = torch.nn.TransformerEncoderLayer(d, h, ff, batch_first=True, **kw).double()
     _copy_block(torch, enc, ref, rng)
+    enc = tiered(enc)
     y = enc(x, mask=mask)
     tx = torch.tensor(x, requires_grad=True)
     ty = ref(tx, src_mask=torch.tensor(~mask))
@@ -117,6 +119,7 @@ def test_parity_with_pytorch_layers(rng, norm_first, activation):
     dec = nn.TransformerDecoderLayer(d, h, d_ff=ff, **kw).astype("float64")
     ref = torch.nn.TransformerDecoderLayer(d, h, ff, batch_first=True, **kw).double()
     _copy_block(torch, dec, ref, rng)
+    dec = tiered(dec)
     y = dec(x, mem)
     tx, tm = torch.tensor(x, requires_grad=True), torch.tensor(mem, requires_grad=True)
     causal = torch.tensor(~np.tril(np.ones((5, 5), dtype=bool)))

@@ -54,7 +54,8 @@ def _host(shape, seed):
 
 
 def build_module(case):
-    """The case's minseq module with weights from a fixed seed, on the active backend."""
+    """The case's minseq module (the reference tier) with weights from a fixed seed, on the
+    active backend."""
     backend.manual_seed(SEED)
     return case.build().to_backend()
 

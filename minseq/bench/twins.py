@@ -76,8 +76,9 @@ _ACTIVATIONS = {nn.ReLU: "ReLU", nn.Tanh: "Tanh", nn.Sigmoid: "Sigmoid"}
 
 
 def torch_twin(torch, module, device="cpu"):
-    """The PyTorch module computing the same function as ``module``, with its weights."""
-    kind = type(module)
+    """The PyTorch module computing the same function as ``module``, with its weights (a fast
+    twin of minseq.fast maps as the reference layer it subclasses)."""
+    kind = next(c for c in type(module).__mro__ if c.__module__.startswith("minseq.nn"))
     if kind in _ACTIVATIONS:
         ref = getattr(torch.nn, _ACTIVATIONS[kind])()
     elif kind is nn.Linear:

@@ -8,5 +8,8 @@ Lessons teach ``minseq.nn``; ``minseq train`` accelerates by default (``--refere
 """
 
 from .accelerate import TWINS, accelerate, tier, twin, twin_of
+from .attention import MultiHeadAttention, ScaledDotProductAttention
+from .layernorm import LayerNorm
 
-__all__ = ["TWINS", "accelerate", "tier", "twin", "twin_of"]
+__all__ = ["TWINS", "accelerate", "tier", "twin", "twin_of",
+           "ScaledDotProductAttention", "MultiHeadAttention", "LayerNorm"]

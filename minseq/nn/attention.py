@@ -1,4 +1,4 @@
-"""Scaled dot-product attention (catalogue E1), its masks, and the two functions that compute it.
+"""Scaled dot-product attention (catalogue E1) and its masks.
 
     Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V
 
@@ -7,22 +7,17 @@ minseq's padding masks (True = real data). PyTorch's boolean ``attn_mask`` means
 (True = NOT allowed): pass ``~mask`` to PyTorch, and ``~attn_mask`` to minseq.
 
 A query row whose every key is masked (or that has no key at all, Tk = 0) gets zero weights and
-a zero output (PyTorch gives NaN),
-and its gradient is zero too. The masked softmax uses no -inf and no -1e6 fill: masked scores are
-replaced by the row minimum (so the row maximum is taken over allowed keys only), and after the
-exponential they are multiplied by the mask, which makes their weight exactly zero.
+a zero output (PyTorch gives NaN), and its gradient is zero too.
 
-``attention`` and ``attention_backward`` serve both ``ScaledDotProductAttention`` and
-``MultiHeadAttention`` (which calls them once on all heads, batched). They work in place on the
-one large (..., Tq, Tk) array so that no second array of that size is ever made, and they write
-it into reused buffers: a fresh array of that size (134 MB at B=16, h=8, T=512) costs more in
-page faults than the arithmetic done on it.
+``minseq.fast.ScaledDotProductAttention`` computes the same with fewer passes over the
+(..., Tq, Tk) array (an unnormalised softmax, in-place work, reused buffers).
 """
 
 import math
 
 from ..backend import xp
 from .checks import check_array, check_same_shape
+from .functional import softmax
 from .module import Module
 
 
@@ -47,71 +42,24 @@ def check_mask(layer, mask, shape):
     return mask
 
 
-def reuse(buffer, shape, dtype):
-    """``buffer`` if it is an array of the active backend with this shape and dtype, else a new
-    uninitialised one: the caller overwrites every entry."""
-    if isinstance(buffer, xp.ndarray) and buffer.shape == tuple(shape) and buffer.dtype == dtype:
-        return buffer
-    return xp.empty(shape, dtype=dtype)
+def masked_softmax(scores, mask=None):
+    """Softmax over the last axis, over the allowed keys only (mask True = may attend):
 
+        m_i = max_{j allowed} S_ij,   E_ij = e^(S_ij - m_i) if j is allowed else 0,
+        P_ij = E_ij / sum_j E_ij      (a row with no allowed key, or no key at all: P_i = 0)
 
-_backward_scores = None  # the dS buffer: needed only inside one backward, so all layers share it
-
-
-def attention(q_scaled, k, v, mask=None, scores=None):
-    """softmax(q_scaled k^T) v over the last two axes, batched over every leading axis.
-
-    q_scaled (..., Tq, d) already multiplied by 1/sqrt(d) (scaling q costs Tq d multiplications,
-    scaling the scores Tq Tk); k (..., Tk, d); v (..., Tk, dv); mask broadcastable to
-    (..., Tq, Tk), True = may attend; ``scores``: a buffer for E, reused when its shape fits.
-
-    The softmax is left unnormalised, P = E / rowsum(E) with E = e^(S - rowmax S), and the
-    division is applied to the small product instead: out = (E V) (.) r, r = 1 / rowsum(E).
-    That saves a pass over the (..., Tq, Tk) array; ``attention_backward`` works with E and r.
-    Returns (out (..., Tq, dv), E (..., Tq, Tk), written into ``scores`` if it fit, r (..., Tq, 1)).
+    Subtracting the maximum over the allowed keys keeps every e^ <= 1 (no overflow) even when a
+    masked score is far larger; masked weights are exactly 0, and no -inf or NaN appears.
     """
-    shape = q_scaled.shape[:-1] + (k.shape[-2],)
-    E = reuse(scores, shape, q_scaled.dtype)
-    if k.shape[-2] == 0:          # no keys at all: like a fully masked row, output 0
-        out = xp.zeros(shape[:-1] + (v.shape[-1],), dtype=E.dtype)
-        return out, E, xp.ones(shape[:-1] + (1,), dtype=E.dtype)
-    xp.matmul(q_scaled, k.swapaxes(-1, -2), out=E)    # scores S (..., Tq, Tk), then E in place
-    if mask is not None:
-        xp.copyto(E, E.min(axis=-1, keepdims=True), where=~mask)  # masked: row min, not -inf
-    E -= E.max(axis=-1, keepdims=True)                # max over allowed keys: e^ stays <= 1
-    xp.exp(E, out=E)
-    if mask is not None:
-        E *= mask                                     # masked weights exactly 0
-    total = E.sum(axis=-1, keepdims=True)             # (..., Tq, 1); 0 only for a fully masked row
-    if mask is not None:
-        total[total == 0] = 1                         # that row stays 0: no 0/0
-    r = xp.reciprocal(total, out=total)               # (..., Tq, 1)
-    out = E @ v                                       # (..., Tq, dv)
-    out *= r
-    return out, E, r
-
-
-def attention_backward(dout, q_scaled, k, v, E, r, out):
-    """Gradients of ``attention`` from its cached inputs and outputs: (dq_scaled, dk, dv).
-
-    With S = q_scaled k^T, P = softmax(S) = E (.) r, O = P V:
-        dV = P^T dO,   dP = dO V^T,   dS = P (.) (dP - rowsum(dP (.) P)),
-        dq_scaled = dS K,   dK = dS^T q_scaled.
-    rowsum(dP (.) P)_i = sum_j P_ij (dO_i . V_j) = dO_i . O_i, so the (Tq, dv) product
-    rowsum(dO (.) O) replaces the (Tq, Tk) one. With G = r (.) dO (row i of dO times r_i):
-    dV = E^T G and dS = E (.) (G V^T - rowsum(G (.) O)), so P itself is never formed.
-    Masked entries have E = 0, hence dS = 0.
-    """
-    global _backward_scores
-    G = dout * r                                      # (..., Tq, dv)
-    dv = E.swapaxes(-1, -2) @ G                       # (..., Tk, dv)
-    dS = _backward_scores = reuse(_backward_scores, E.shape, E.dtype)
-    xp.matmul(G, v.swapaxes(-1, -2), out=dS)          # r (.) dP (..., Tq, Tk), then dS in place
-    dS -= (G * out).sum(axis=-1, keepdims=True)       # (..., Tq, 1)
-    dS *= E
-    dq_scaled = dS @ k                                # (..., Tq, d)
-    dk = dS.swapaxes(-1, -2) @ q_scaled               # (..., Tk, d)
-    return dq_scaled, dk, dv
+    if scores.shape[-1] == 0:                                         # no keys: nothing to weigh
+        return xp.zeros_like(scores)
+    if mask is None:
+        return softmax(scores)
+    # masked scores stand in as the row's lowest score, so the max is over the allowed keys
+    row_max = xp.where(mask, scores, scores.min(axis=-1, keepdims=True)).max(axis=-1, keepdims=True)
+    E = xp.exp(xp.where(mask, scores - row_max, 0)) * mask           # (..., Tq, Tk)
+    total = E.sum(axis=-1, keepdims=True)                             # 0 only for a row with no allowed key
+    return E / xp.where(total > 0, total, 1)                         # that row stays 0: no 0/0
 
 
 class ScaledDotProductAttention(Module):
@@ -122,20 +70,18 @@ class ScaledDotProductAttention(Module):
     (..., Tq, Tk)): True = may attend (PyTorch's boolean attn_mask means the opposite). A query
     whose keys are all masked gets zero weights and a zero output.
 
-    ``weights`` gives the attention weights P (..., Tq, Tk) of the last forward, for plots.
-    ``backward(dout)`` returns (dq, dk, dv).
+    ``weights`` is the attention weights P (..., Tq, Tk) of the last forward, for plots.
+
+    Backward, with S = q k^T / sqrt(d), P = softmax(S), out = P v:
+        dv = P^T dout,   dP = dout v^T,   dS = P (.) (dP - rowsum(dP (.) P)),
+        dq = dS k / sqrt(d),   dk = dS^T q / sqrt(d).
+    ``backward(dout)`` returns (dq, dk, dv). Masked keys have P = 0, hence dS = 0 there.
     """
 
-    def __init__(self):
-        super().__init__()
-        self._E = self._r = None
+    weights = None  # P of the last forward (None before the first)
 
-    @property
-    def weights(self):
-        """P = softmax(q k^T / sqrt(d)) (..., Tq, Tk) of the last forward (a new array)."""
-        return None if self._E is None else self._E * self._r
-
-    def forward(self, q, k, v, mask=None):
+    def check_inputs(self, q, k, v, mask):
+        """Raise unless q, k, v and mask fit together (shapes in the class docstring)."""
         check_array(self, "q", q, min_ndim=2)
         check_array(self, "k", k, ndim=q.ndim, last_dim=q.shape[-1], dtype=q.dtype)
         check_array(self, "v", v, ndim=q.ndim, dtype=q.dtype)
@@ -145,14 +91,22 @@ class ScaledDotProductAttention(Module):
                              f"k {k.shape}, v {v.shape}")
         if mask is not None:
             check_mask(self, mask, q.shape[:-1] + (k.shape[-2],))
-        q_scaled = q * q.dtype.type(1.0 / math.sqrt(q.shape[-1]))
-        out, self._E, self._r = attention(q_scaled, k, v, mask, scores=self._E)
-        self._save(q_scaled, k, v, self._E, self._r, out)
+
+    def forward(self, q, k, v, mask=None):
+        self.check_inputs(q, k, v, mask)
+        scores = q @ k.swapaxes(-1, -2) / math.sqrt(q.shape[-1])    # (..., Tq, Tk)
+        weights = masked_softmax(scores, mask)                        # (..., Tq, Tk)
+        out = weights @ v                                             # (..., Tq, dv)
+        self._save(q, k, v, weights)
+        self.weights = weights
         return out
 
     def backward(self, dout):
-        q_scaled, k, v, E, r, out = self._take()
-        check_same_shape(self, "dout", dout, out.shape)
-        dq_scaled, dk, dv = attention_backward(dout, q_scaled, k, v, E, r, out)
-        dq_scaled *= dq_scaled.dtype.type(1.0 / math.sqrt(q_scaled.shape[-1]))
-        return dq_scaled, dk, dv
+        q, k, v, weights = self._take()
+        check_same_shape(self, "dout", dout, q.shape[:-1] + v.shape[-1:])
+        dv = weights.swapaxes(-1, -2) @ dout                          # (..., Tk, dv)
+        dweights = dout @ v.swapaxes(-1, -2)                          # (..., Tq, Tk)
+        dscores = weights * (dweights - (dweights * weights).sum(axis=-1, keepdims=True))
+        dq = dscores @ k / math.sqrt(q.shape[-1])                     # (..., Tq, d)
+        dk = dscores.swapaxes(-1, -2) @ q / math.sqrt(q.shape[-1])    # (..., Tk, d)
+        return dq, dk, dv

@@ -4,7 +4,7 @@ import math
 
 from ..backend import xp
 from . import init
-from .attention import attention, attention_backward, check_mask
+from .attention import ScaledDotProductAttention, check_mask
 from .checks import check_array, check_same_shape
 from .module import Module
 
@@ -14,8 +14,15 @@ class MultiHeadAttention(Module):
     head_i = Attention(x W_Q^i + b_Q^i, c W_K^i + b_K^i, c W_V^i + b_V^i)   (catalogue E6, E1)
 
     where W_Q^i is columns i*d_k .. (i+1)*d_k of W_Q (d_k = d_model / h), and c = x for
-    self-attention. All heads are computed at once by batched matrix products over a
-    (B, h, T, d_k) layout, never by a loop over heads.
+    self-attention. All heads are computed at once by one ``ScaledDotProductAttention``
+    (``self.attention``) over a (B, h, T, d_k) layout, never by a loop over heads:
+
+        q = split(x W_Q + b_Q)  (B, h, T, d_k);   k, v = split(c W_K + b_K), split(c W_V + b_V)
+        heads = Attention(q, k, v, mask)  (B, h, T, d_k);   out = merge(heads) W_O + b_O
+
+    Backward runs the same lines in reverse: dW_O = concat^T dout, dheads = split(dout W_O^T),
+    (dq, dk, dv) = Attention.backward(dheads), dW_Q = x^T merge(dq), dx = merge(dq) W_Q^T (+ the
+    key and value paths for self-attention).
 
     Shapes: x (B, T, d_model); context (B, S, d_model) or None (self-attention, S = T);
     mask boolean, broadcastable to (B, T, S), True = query t may attend to key s (PyTorch's
@@ -50,31 +57,26 @@ class MultiHeadAttention(Module):
         if bias:
             for name in ("bq", "bk", "bv", "bo"):
                 self.add_param(name, init.zeros((d_model,)))
-        self._E = self._r = None
+        self.attention = ScaledDotProductAttention()
 
     @property
     def weights(self):
-        """P (B, h, T, S): the attention weights of the last forward (a new array), for plots."""
-        return None if self._E is None else self._E * self._r
+        """P (B, h, T, S): the attention weights of the last forward, for plots."""
+        return self.attention.weights
 
     # (B, T, d_model) <-> (B, h, T, d_k): a view, and its inverse (one copy)
-    def _split(self, a):
+    def split(self, a):
         B, T, _ = a.shape
         return a.reshape(B, T, self.num_heads, self.d_k).swapaxes(1, 2)  # (B, h, T, d_k)
 
-    def _merge(self, a):
+    def merge(self, a):
         B, _, T, _ = a.shape
         return a.swapaxes(1, 2).reshape(B, T, self.d_model)              # (B, T, d_model)
 
-    def _project(self, a, name):
-        y = a @ self.params["W" + name]                                   # (B, T, d_model)
-        if "b" + name in self.params:
-            y += self.params["b" + name]
-        return y
-
-    def forward(self, x, context=None, mask=None):
-        p = self.params
-        check_array(self, "x", x, ndim=3, last_dim=self.d_model, dtype=p["Wq"].dtype)
+    def check_inputs(self, x, context, mask):
+        """Raise unless x, context and mask fit together (shapes in the class docstring);
+        returns the mask with a heads axis, (B, 1, T, S), when it had a batch axis."""
+        check_array(self, "x", x, ndim=3, last_dim=self.d_model, dtype=self.params["Wq"].dtype)
         c = x if context is None else context
         if context is not None:
             check_array(self, "context", context, ndim=3, last_dim=self.d_model, dtype=x.dtype)
@@ -85,28 +87,40 @@ class MultiHeadAttention(Module):
             check_mask(self, mask, (x.shape[0], x.shape[1], c.shape[1]))
             if mask.ndim == 3:
                 mask = mask[:, None]                                      # (B, 1, T, S)
-        scale = x.dtype.type(1.0 / math.sqrt(self.d_k))
-        q = self._split(self._project(x, "q") * scale)                    # (B, h, T, d_k)
-        k = self._split(self._project(c, "k"))                            # (B, h, S, d_k)
-        v = self._split(self._project(c, "v"))                            # (B, h, S, d_k)
-        heads, self._E, self._r = attention(q, k, v, mask, scores=self._E)  # (B, h, T, d_k)
-        concat = self._merge(heads)                                       # (B, T, d_model)
-        self._save(x, context, q, k, v, self._E, self._r, heads, concat)
-        return self._project(concat, "o")
+        return mask
+
+    def linear(self, a, name):
+        """a W_name + b_name (no bias when built with ``bias=False``)."""
+        y = a @ self.params["W" + name]
+        return y + self.params["b" + name] if "b" + name in self.params else y
+
+    def forward(self, x, context=None, mask=None):
+        mask = self.check_inputs(x, context, mask)
+        c = x if context is None else context                             # self-attention: c = x
+        q = self.split(self.linear(x, "q"))                               # (B, h, T, d_k)
+        k = self.split(self.linear(c, "k"))                               # (B, h, S, d_k)
+        v = self.split(self.linear(c, "v"))                               # (B, h, S, d_k)
+        heads = self.attention(q, k, v, mask)                             # (B, h, T, d_k)
+        concat = self.merge(heads)                                        # (B, T, d_model)
+        out = self.linear(concat, "o")                                    # (B, T, d_model)
+        self._save(x, context, concat)
+        return out
 
     def backward(self, dout):
-        x, context, q, k, v, E, r, heads, concat = self._take()
+        x, context, concat = self._take()
         check_same_shape(self, "dout", dout, x.shape)
-        p, g = self.params, self.grads
-        d = self.d_model
+        c = x if context is None else context
+        p, g, d = self.params, self.grads, self.d_model
+        # weight gradients sum over every (b, t): products of the (B*T, d_model) 2-D views
         dout2 = dout.reshape(-1, d)                                       # (B*T, d_model)
         g["Wo"][...] = concat.reshape(-1, d).T @ dout2                    # (d_model, d_model)
         # on the 2-D view: NumPy's stacked (B, T, d) @ Wo^T leaves BLAS and runs ~5x slower
-        dheads = self._split((dout2 @ p["Wo"].T).reshape(dout.shape))     # (B, h, T, d_k)
-        dq, dk, dv = attention_backward(dheads, q, k, v, E, r, heads)
-        dq *= dq.dtype.type(1.0 / math.sqrt(self.d_k))
-        dq, dk, dv = (self._merge(a).reshape(-1, d) for a in (dq, dk, dv))  # (B*T|S, d_model)
-        c = x if context is None else context
+        dconcat = (dout2 @ p["Wo"].T).reshape(dout.shape)                 # (B, T, d_model)
+        dheads = self.split(dconcat)                                      # (B, h, T, d_k)
+        dq, dk, dv = self.attention.backward(dheads)                      # (B, h, T|S, d_k)
+        dq = self.merge(dq).reshape(-1, d)                                # (B*T, d_model)
+        dk = self.merge(dk).reshape(-1, d)                                # (B*S, d_model)
+        dv = self.merge(dv).reshape(-1, d)                                # (B*S, d_model)
         x2, c2 = x.reshape(-1, d), c.reshape(-1, d)                       # (B*T|S, d_model)
         g["Wq"][...] = x2.T @ dq
         g["Wk"][...] = c2.T @ dk
@@ -117,12 +131,9 @@ class MultiHeadAttention(Module):
             g["bk"][...] = 0  # see frozen_entries
             g["bv"][...] = dv.sum(axis=0)
         dx = (dq @ p["Wq"].T).reshape(x.shape)                            # (B, T, d_model)
-        dc = dk @ p["Wk"].T
-        dc += dv @ p["Wv"].T
-        dc = dc.reshape(c.shape)                                          # (B, S, d_model)
+        dc = (dk @ p["Wk"].T + dv @ p["Wv"].T).reshape(c.shape)           # (B, S, d_model)
         if context is None:
-            dx += dc
-            return dx
+            return dx + dc                                                # x served as c too
         return dx, dc
 
     def frozen_entries(self, name):

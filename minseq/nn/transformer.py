@@ -5,6 +5,12 @@ Each sub-layer (attention or feed-forward) sits inside a residual connection wit
     post-LN (the original Transformer; PyTorch's default):  y = LayerNorm(x + Dropout(Sublayer(x)))
     pre-LN  (``norm_first=True``):                           y = x + Dropout(Sublayer(LayerNorm(x)))
 
+Backward of either form: the gradient reaches x through the skip path and through the
+sub-layer, and the two add up:
+
+    post-LN:  dz = LayerNorm.backward(dy);  dx = dz + Sublayer.backward(Dropout.backward(dz))
+    pre-LN:   dx = dy + LayerNorm.backward(Sublayer.backward(Dropout.backward(dy)))
+
 Masks are boolean with True = may attend (PyTorch's boolean masks mean the opposite).
 """
 
@@ -17,69 +23,15 @@ from .module import Module
 from .multihead import MultiHeadAttention
 
 
-def residual(norm, dropout, x, sublayer, norm_first):
-    """One residual sub-layer: post-LN norm(x + dropout(sublayer(x))), or pre-LN
-    x + dropout(sublayer(norm(x)))."""
-    if norm_first:
-        return x + dropout(sublayer(norm(x)))
-    return norm(x + dropout(sublayer(x)))
-
-
-def residual_backward(norm, dropout, dy, sublayer_backward, norm_first):
-    """The backward of ``residual``: the gradient reaches x through the skip path and through
-    the sub-layer, and the two add up."""
-    if norm_first:
-        return dy + norm.backward(sublayer_backward(dropout.backward(dy)))
-    dz = norm.backward(dy)
-    return dz + sublayer_backward(dropout.backward(dz))
-
-
-class _Block(Module):
-    """What encoder and decoder layers share: the feed-forward parts, norms and dropouts.
-
-    ``attentions`` maps each attention sub-layer's name to its number of heads; with n of them
-    the block has n + 1 residual sub-layers, hence ``norm1 .. norm{n+1}`` and
-    ``dropout1 .. dropout{n+1}`` (``dropout`` alone is the one inside the feed-forward network).
-    """
-
-    def __init__(self, attentions, d_model, d_ff, dropout, activation, norm_first,
-                 layer_norm_eps):
-        super().__init__()
-        self.d_model, self.norm_first = d_model, norm_first
-        for name in attentions:  # first, so parameters list in PyTorch's order
-            setattr(self, name, MultiHeadAttention(d_model, attentions[name]))
-        n_sub = len(attentions) + 1
-        self.linear1, self.activation, self.dropout, self.linear2 = feedforward_parts(
-            d_model, d_ff, activation, dropout)
-        for i in range(1, n_sub + 1):
-            setattr(self, f"norm{i}", LayerNorm(d_model, layer_norm_eps))
-        for i in range(1, n_sub + 1):
-            setattr(self, f"dropout{i}", Dropout(dropout))
-
-    def _sub(self, i, x, sublayer):
-        return residual(getattr(self, f"norm{i}"), getattr(self, f"dropout{i}"), x, sublayer,
-                        self.norm_first)
-
-    def _sub_backward(self, i, dy, sublayer_backward):
-        return residual_backward(getattr(self, f"norm{i}"), getattr(self, f"dropout{i}"), dy,
-                                 sublayer_backward, self.norm_first)
-
-    def _ff(self, x):
-        return feedforward(self, x)
-
-    def _ff_backward(self, dy):
-        return feedforward_backward(self, dy)
-
-    def extra_repr(self):
-        return f"{self.d_model}, norm_first={self.norm_first}"
-
-
-class TransformerEncoderLayer(_Block):
+class TransformerEncoderLayer(Module):
     """Encoder layer (catalogue E8): self-attention, then a feed-forward network, each a
     residual sub-layer (post-LN by default, pre-LN with ``norm_first=True``):
 
-        a = self_attn(x, mask);  h = norm1(x + dropout1(a))
-        f = linear2(dropout(act(linear1(h))));  y = norm2(h + dropout2(f))      (post-LN)
+        post-LN:  h = norm1(x + dropout1(self_attn(x, mask)))
+                  y = norm2(h + dropout2(ff(h)))
+        pre-LN:   h = x + dropout1(self_attn(norm1(x), mask))
+                  y = h + dropout2(ff(norm2(h)))
+        with ff(h) = linear2(dropout(act(linear1(h))))
 
     Shapes: x (B, T, d_model) -> y (B, T, d_model); mask boolean, broadcastable to (B, T, T),
     True = may attend. Sub-modules ``self_attn``, ``linear1``, ``dropout``, ``linear2``,
@@ -90,29 +42,51 @@ class TransformerEncoderLayer(_Block):
 
     def __init__(self, d_model, num_heads, d_ff=2048, dropout=0.1, activation="relu",
                  norm_first=False, layer_norm_eps=1e-5):
-        super().__init__({"self_attn": num_heads}, d_model, d_ff, dropout, activation,
-                         norm_first, layer_norm_eps)
+        super().__init__()
+        self.d_model, self.norm_first = d_model, norm_first
+        self.self_attn = MultiHeadAttention(d_model, num_heads)
+        self.linear1, self.activation, self.dropout, self.linear2 = feedforward_parts(
+            d_model, d_ff, activation, dropout)
+        self.norm1 = LayerNorm(d_model, layer_norm_eps)
+        self.norm2 = LayerNorm(d_model, layer_norm_eps)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
 
     def forward(self, x, mask=None):
         check_array(self, "x", x, ndim=3, last_dim=self.d_model)
         self._save(x.shape)
-        h = self._sub(1, x, lambda a: self.self_attn(a, mask=mask))
-        return self._sub(2, h, self._ff)
+        if self.norm_first:
+            h = x + self.dropout1(self.self_attn(self.norm1(x), mask=mask))
+            return h + self.dropout2(feedforward(self, self.norm2(h)))
+        h = self.norm1(x + self.dropout1(self.self_attn(x, mask=mask)))
+        return self.norm2(h + self.dropout2(feedforward(self, h)))
 
     def backward(self, dy):
         (shape,) = self._take()
         check_same_shape(self, "dy", dy, shape)
-        dh = self._sub_backward(2, dy, self._ff_backward)
-        return self._sub_backward(1, dh, self.self_attn.backward)
+        if self.norm_first:
+            dh = dy + self.norm2.backward(feedforward_backward(self, self.dropout2.backward(dy)))
+            return dh + self.norm1.backward(self.self_attn.backward(self.dropout1.backward(dh)))
+        dz2 = self.norm2.backward(dy)                                  # z2 = h + dropout2(ff(h))
+        dh = dz2 + feedforward_backward(self, self.dropout2.backward(dz2))
+        dz1 = self.norm1.backward(dh)                                  # z1 = x + dropout1(attn(x))
+        return dz1 + self.self_attn.backward(self.dropout1.backward(dz1))
+
+    def extra_repr(self):
+        return f"{self.d_model}, norm_first={self.norm_first}"
 
 
-class TransformerDecoderLayer(_Block):
+class TransformerDecoderLayer(Module):
     """Decoder layer (catalogue E8): masked self-attention, cross-attention over the encoder
     output ``memory``, then a feed-forward network, each a residual sub-layer:
 
-        h1 = norm1(x + dropout1(self_attn(x, causal & tgt_mask)))
-        h2 = norm2(h1 + dropout2(cross_attn(h1, memory, memory_mask)))
-        y  = norm3(h2 + dropout3(linear2(dropout(act(linear1(h2))))))          (post-LN)
+        post-LN:  h1 = norm1(x + dropout1(self_attn(x, causal & tgt_mask)))
+                  h2 = norm2(h1 + dropout2(cross_attn(h1, memory, memory_mask)))
+                  y  = norm3(h2 + dropout3(ff(h2)))
+        pre-LN:   h1 = x + dropout1(self_attn(norm1(x), causal & tgt_mask))
+                  h2 = h1 + dropout2(cross_attn(norm2(h1), memory, memory_mask))
+                  y  = h2 + dropout3(ff(norm3(h2)))
+        with ff(h) = linear2(dropout(act(linear1(h))))
 
     Shapes: x (B, T, d_model), memory (B, S, d_model) -> y (B, T, d_model). ``causal=True``
     (default) lets position t attend to positions <= t only; ``tgt_mask`` (broadcastable to
@@ -123,8 +97,18 @@ class TransformerDecoderLayer(_Block):
 
     def __init__(self, d_model, num_heads, d_ff=2048, dropout=0.1, activation="relu",
                  norm_first=False, layer_norm_eps=1e-5):
-        super().__init__({"self_attn": num_heads, "cross_attn": num_heads}, d_model, d_ff,
-                         dropout, activation, norm_first, layer_norm_eps)
+        super().__init__()
+        self.d_model, self.norm_first = d_model, norm_first
+        self.self_attn = MultiHeadAttention(d_model, num_heads)
+        self.cross_attn = MultiHeadAttention(d_model, num_heads)
+        self.linear1, self.activation, self.dropout, self.linear2 = feedforward_parts(
+            d_model, d_ff, activation, dropout)
+        self.norm1 = LayerNorm(d_model, layer_norm_eps)
+        self.norm2 = LayerNorm(d_model, layer_norm_eps)
+        self.norm3 = LayerNorm(d_model, layer_norm_eps)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
 
     def forward(self, x, memory, tgt_mask=None, memory_mask=None, causal=True):
         check_array(self, "x", x, ndim=3, last_dim=self.d_model)
@@ -133,25 +117,34 @@ class TransformerDecoderLayer(_Block):
         if tgt_mask is not None:
             self_mask = tgt_mask if self_mask is None else self_mask & tgt_mask
         self._save(x.shape)
-        h1 = self._sub(1, x, lambda a: self.self_attn(a, mask=self_mask))
-        h2 = self._sub(2, h1, lambda a: self.cross_attn(a, memory, mask=memory_mask))
-        return self._sub(3, h2, self._ff)
+        if self.norm_first:
+            h1 = x + self.dropout1(self.self_attn(self.norm1(x), mask=self_mask))
+            h2 = h1 + self.dropout2(self.cross_attn(self.norm2(h1), memory, mask=memory_mask))
+            return h2 + self.dropout3(feedforward(self, self.norm3(h2)))
+        h1 = self.norm1(x + self.dropout1(self.self_attn(x, mask=self_mask)))
+        h2 = self.norm2(h1 + self.dropout2(self.cross_attn(h1, memory, mask=memory_mask)))
+        return self.norm3(h2 + self.dropout3(feedforward(self, h2)))
 
     def backward(self, dy):
         (shape,) = self._take()
         check_same_shape(self, "dy", dy, shape)
-        dmemory = []
+        if self.norm_first:
+            dh2 = dy + self.norm3.backward(feedforward_backward(self, self.dropout3.backward(dy)))
+            da2, dmemory = self.cross_attn.backward(self.dropout2.backward(dh2))
+            dh1 = dh2 + self.norm2.backward(da2)
+            dx = dh1 + self.norm1.backward(self.self_attn.backward(self.dropout1.backward(dh1)))
+            return dx, dmemory
+        dz3 = self.norm3.backward(dy)                                  # z3 = h2 + dropout3(ff(h2))
+        dh2 = dz3 + feedforward_backward(self, self.dropout3.backward(dz3))
+        dz2 = self.norm2.backward(dh2)                                 # z2 = h1 + dropout2(cross(h1))
+        da2, dmemory = self.cross_attn.backward(self.dropout2.backward(dz2))
+        dh1 = dz2 + da2
+        dz1 = self.norm1.backward(dh1)                                 # z1 = x + dropout1(attn(x))
+        dx = dz1 + self.self_attn.backward(self.dropout1.backward(dz1))
+        return dx, dmemory
 
-        def cross_backward(d):
-            dh, dm = self.cross_attn.backward(d)
-            dmemory.append(dm)
-            return dh
-
-        dh2 = self._sub_backward(3, dy, self._ff_backward)
-        dh1 = self._sub_backward(2, dh2, cross_backward)
-        return self._sub_backward(1, dh1, self.self_attn.backward), dmemory[0]
-
-
+    def extra_repr(self):
+        return f"{self.d_model}, norm_first={self.norm_first}"
 class TransformerEncoder(Module):
     """``num_layers`` encoder layers in sequence, each made by ``layer_factory()``, and an
     optional final ``norm`` (as ``torch.nn.TransformerEncoder``; PyTorch deep-copies one layer,
