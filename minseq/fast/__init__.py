@@ -8,5 +8,9 @@ Lessons teach ``minseq.nn``; ``minseq train`` accelerates by default (``--refere
 """
 
 from .accelerate import TWINS, accelerate, twin, twin_of
+from .gru import GRU, GRUCell
+from .lstm import LSTM, LSTMCell
+from .rnn import RNN, RNNCell
 
-__all__ = ["TWINS", "accelerate", "twin", "twin_of"]
+__all__ = ["TWINS", "accelerate", "twin", "twin_of",
+           "RNNCell", "RNN", "LSTMCell", "LSTM", "GRUCell", "GRU"]
