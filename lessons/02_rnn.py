@@ -58,7 +58,7 @@ def main(argv=None):
             h = xp.tanh(a)
             by_hand.append(h)
             L.show(f"t={t + 1} {name:>8}: h_t", h)
-        hs, h_n = rnn(x)
+        hs, _ = rnn(x)
         L.check_close("by hand equals minseq.nn.RNN, every step", hs[0], xp.stack(by_hand),
                       rtol=1e-12, atol=1e-12)
         L.say("W_x x_t with a one-hot x_t just picks one column of W_x: the event's embedding.")

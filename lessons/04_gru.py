@@ -77,7 +77,7 @@ def main(argv=None):
                 formula="hs = GRU(x),   L = sum_t R_t . h_t,   dL/dh_0 and dL/dbh by BPTT"):
         gru = nn.GRU(D, H).astype(xp.float64)
         gru.load_state_dict(cell.state_dict())
-        hs, h_n = gru(x)
+        hs, _ = gru(x)
         h, steps = None, []
         for t in range(len(names)):
             h = cell(x[:, t], h)
