@@ -58,7 +58,7 @@ def main(argv=None):
             h = xp.tanh(a)
             by_hand.append(h)
             L.show(f"t={t + 1} {name:>8}: h_t", h)
-        hs = rnn(x)
+        hs, _ = rnn(x)
         L.check_close("by hand equals minseq.nn.RNN, every step", hs[0], xp.stack(by_hand),
                       rtol=1e-12, atol=1e-12)
         L.say("W_x x_t with a one-hot x_t just picks one column of W_x: the event's embedding.")
@@ -87,11 +87,11 @@ def main(argv=None):
         h0 = xp.zeros((1, H))
 
         def loss():
-            return float((R * rnn(x, h0)).sum())
+            return float((R * rnn(x, h0)[0]).sum())
 
         rnn(x, h0)
-        rnn.backward(R)
-        dWh, dh0 = rnn.grads["Wh"].copy(), rnn.dh0.copy()
+        _, dh0 = rnn.backward(R)
+        dWh = rnn.grads["Wh"].copy()
         L.show("dL/dWh (BPTT)", dWh)
         L.check_close("dL/dWh equals central differences", dWh,
                       numerical_gradient(loss, rnn.params["Wh"]), rtol=1e-6, atol=1e-9)
@@ -126,9 +126,9 @@ def main(argv=None):
         dhs = xp.zeros((8, T, H))
         dhs[:, -1] = 1.0                                     # L = sum(h_T) through the layer
         layer(xs)
-        layer.backward(dhs)
+        _, dh0_layer = layer.backward(dhs)
         _, dh0_cells = state_gradient_norms(rnn_cell, xs)
-        L.check_close("one cell per step gives the layer's dL/dh_0", dh0_cells, layer.dh0,
+        L.check_close("one cell per step gives the layer's dL/dh_0", dh0_cells, dh0_layer,
                       rtol=1e-9, atol=1e-14)
         rnn_far, lstm_far = curves["RNN (PyTorch init)"][20], curves[
             "LSTM, forget bias +3 (f ~ 0.95)"][20]

@@ -84,6 +84,22 @@ def d8_step(w, x, h, c):
     return gates["o"] * xp.tanh(c), c, gates
 
 
+class Tagger(nn.Module):
+    """A number per step: z_t = h_t W + b with hs = LSTM(x) (the final state is not used)."""
+
+    def __init__(self, lstm, head):
+        super().__init__()
+        self.lstm, self.head = lstm, head
+
+    def forward(self, x):
+        hs, _ = self.lstm(x)
+        return self.head(hs)
+
+    def backward(self, dz):
+        dx, _, _ = self.lstm.backward(self.head.backward(dz))
+        return dx
+
+
 def main(argv=None):
     L = Lesson(__file__, "The LSTM cell, gate by gate", ids=["D3", "D4", "D5", "D6", "D7", "D8"],
                argv=argv, goals=[
@@ -127,7 +143,7 @@ def main(argv=None):
             L.show(f"           {'':>8}  h_t", hs[t])
         layer = nn.LSTM(D, H).astype(xp.float64)
         layer.load_state_dict(cell.state_dict())
-        L.check_close("by hand equals minseq.nn.LSTM, every step", layer(x)[0], hs,
+        L.check_close("by hand equals minseq.nn.LSTM, every step", layer(x)[0][0], hs,
                       rtol=1e-12, atol=1e-12)
         W_f = xp.concatenate([w.W_fh, w.W_fx], axis=1)
         hx = xp.concatenate([hs[0], x[0, 1]])
@@ -148,11 +164,11 @@ def main(argv=None):
         h0b, c0b = xp.zeros((1, H)), backend.asarray(backend.host_rng(2).standard_normal((1, H)))
 
         def loss():
-            return float((R * layer(x, h0b, c0b)).sum())
+            return float((R * layer(x, h0b, c0b)[0]).sum())
 
         layer(x, h0b, c0b)
-        layer.backward(R)
-        dc0, dWh = layer.dc0.copy(), layer.grads["Wh"].copy()
+        _, _, dc0 = layer.backward(R)
+        dWh = layer.grads["Wh"].copy()
         L.show("dL/dc_0 (BPTT)", dc0)
         L.check_close("dL/dc_0 equals central differences", dc0,
                       numerical_gradient(loss, c0b), rtol=1e-6, atol=1e-9)
@@ -235,7 +251,7 @@ def main(argv=None):
                         "LSTM(..., record_gates=True).gates[name] is (B, T, H)"):
         minseq.manual_seed(7)
         lstm = nn.LSTM(D, 8, record_gates=True)
-        model = nn.Sequential(lstm, nn.Linear(8, 1))
+        model = Tagger(lstm, nn.Linear(8, 1))
         opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
         rng = backend.host_rng(11)
         for step in range(steps + 1):

@@ -77,7 +77,7 @@ def main(argv=None):
                 formula="hs = GRU(x),   L = sum_t R_t . h_t,   dL/dh_0 and dL/dbh by BPTT"):
         gru = nn.GRU(D, H).astype(xp.float64)
         gru.load_state_dict(cell.state_dict())
-        hs = gru(x)
+        hs, _ = gru(x)
         h, steps = None, []
         for t in range(len(names)):
             h = cell(x[:, t], h)
@@ -89,11 +89,11 @@ def main(argv=None):
         h0 = backend.asarray(backend.host_rng(3).uniform(-0.5, 0.5, (1, H)))
 
         def loss():
-            return float((R * gru(x, h0)).sum())
+            return float((R * gru(x, h0)[0]).sum())
 
         gru(x, h0)
-        gru.backward(R)
-        dh0, dbh = gru.dh0.copy(), gru.grads["bh"].copy()
+        _, dh0 = gru.backward(R)
+        dbh = gru.grads["bh"].copy()
         L.show("dL/dh_0 (BPTT)", dh0)
         L.check_close("dL/dh_0 equals central differences", dh0, numerical_gradient(loss, h0),
                       rtol=1e-6, atol=1e-9)
@@ -117,7 +117,7 @@ def main(argv=None):
     seq = one_hot([EVENTS[int(e)] for e in events])
     minseq.manual_seed(7)
     big = nn.GRU(D, 8, record_gates=True).astype(xp.float64)
-    hs = big(seq)
+    hs, _ = big(seq)
     change = xp.linalg.norm(hs[0, 1:] - hs[0, :-1], axis=1)
     fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
     for ax, gate in zip(axes[:2], "rz"):

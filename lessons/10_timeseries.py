@@ -30,14 +30,14 @@ class LSTMRegressor(nn.Module):
 
     def forward(self, x):
         self._T = x.shape[1]
-        return self.head(self.lstm(x)[:, -1])          # (B, H) -> (B, 1)
+        _, (h_n, _) = self.lstm(x)                     # h_n = hs[:, -1]: no padding here
+        return self.head(h_n)                           # (B, H) -> (B, 1)
 
     def backward(self, dy):
-        dh_last = self.head.backward(dy)                # (B, H)
-        dhs = backend.xp.zeros(dh_last.shape[:1] + (self._T,) + dh_last.shape[1:],
-                               dtype=dh_last.dtype)
-        dhs[:, -1] = dh_last                            # only the last state feeds the head
-        return self.lstm.backward(dhs)
+        dh_n = self.head.backward(dy)                   # (B, H)
+        dhs = backend.xp.zeros(dh_n.shape[:1] + (self._T,) + dh_n.shape[1:], dtype=dh_n.dtype)
+        dx, _, _ = self.lstm.backward(dhs, (dh_n, None))   # only the final state feeds the head
+        return dx
 
     def loss(self, batch):
         x, y, _ = batch

@@ -40,14 +40,15 @@ class H3Regressor(nn.Module):
         self.criterion = nn.MSELoss()
 
     def forward(self, inputs, mask):
-        hs = self.lstm(self.embed(inputs), mask=mask)                   # (B, T, H)
+        hs, (h_n, _) = self.lstm(self.embed(inputs), mask=mask)         # (B, T, H), (B, H)
         self._save(hs.shape)
-        return self.dense(self.lstm.h_n)                                 # (B, 1)
+        return self.dense(h_n)                                           # (B, 1)
 
     def backward(self, dy):
         (shape,) = self._take()
         dh_n = self.dense.backward(dy)
-        self.embed.backward(self.lstm.backward(backend.xp.zeros(shape, dy.dtype), dh_n=dh_n))
+        dx, _, _ = self.lstm.backward(backend.xp.zeros(shape, dy.dtype), (dh_n, None))
+        self.embed.backward(dx)
 
     def loss(self, batch):
         inputs, y, mask = batch
@@ -170,7 +171,7 @@ def main(argv=None):
         ids = xp.asarray([[0, 0, 1, 2, 3]])
         mask = ids != 0
         h2(ids, mask)
-        hs = backend.to_numpy(h2.lstm(h2.embed(ids[:, 2:])))[0]
+        hs = backend.to_numpy(h2.lstm(h2.embed(ids[:, 2:]))[0])[0]
         sc = hs @ hs[-1] / 2.0
         alpha = np.exp(sc - sc.max()) / np.exp(sc - sc.max()).sum()
         L.show("alpha by hand (3 real steps)", alpha)

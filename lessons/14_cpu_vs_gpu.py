@@ -28,7 +28,8 @@ class Step:
 
     def forward_backward(self):
         """loss = mean(y^2) of the layer's output; backward writes every gradient. Returns y."""
-        y = self.layer(self.x)
+        out = self.layer(self.x)
+        y = out[0] if isinstance(out, tuple) else out   # a recurrent layer returns (hs, state)
         self.layer.backward(2 * y / y.size)            # d mean(y^2) / dy
         return y
 

@@ -5,7 +5,9 @@ every available backend. A later layer adds itself with ``@case("Name")``: the f
 the module and its inputs on the active backend and returns ``(module, inputs, kwargs)``.
 """
 
-from . import backend, nn
+from functools import partial
+
+from . import backend, fast, nn
 from .backend import xp
 
 CASES = {}
@@ -238,46 +240,9 @@ for _name in _FAST_ATTENTION:
     case("fast " + _name, TOLERANCES[_name])(_fast(_name))
 
 
-# -- recurrent layers (RNN, LSTM, GRU and their cells) -------------------------------------
-
-class AllOutputs(nn.Module):
-    """Gradient-check harness for a recurrent layer or cell: every output, and every input.
-
-    forward(x, h0[, c0], mask=...) runs the wrapped module and returns all it outputs (a
-    layer's hs, h_n[, c_n]; a cell's h[, c]) flattened and joined, so the check's loss reaches
-    each of them. backward splits the upstream gradient among them and returns the gradient of
-    every float input: (dx, dh0[, dc0]) (a layer keeps dh0 / dc0 as attributes).
-    """
-
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-        self.shapes = None
-
-    def forward(self, *inputs, **kwargs):
-        out = self.inner(*inputs, **kwargs)
-        outs = out if isinstance(out, tuple) else (out,)
-        if isinstance(self.inner, nn.recurrent.Recurrent):
-            outs += self.inner.final_states()
-        self.shapes = [o.shape for o in outs]
-        return xp.concatenate([o.reshape(-1) for o in outs])
-
-    def backward(self, dout):
-        parts, start = [], 0
-        for shape in self.shapes:
-            size = 1
-            for n in shape:
-                size *= n
-            parts.append(dout[start:start + size].reshape(shape))
-            start += size
-        grads = self.inner.backward(*parts)
-        if isinstance(self.inner, nn.recurrent.Recurrent):
-            grads = (grads,) + self.inner.state_grads()
-        return grads if isinstance(grads, tuple) else (grads,)
-
-    def name(self):
-        return f"AllOutputs({self.inner.name()})"
-
+# -- recurrent layers (RNN, LSTM, GRU and their cells), in both tiers -------------------------
+# A layer returns (hs, h_n) or (hs, (h_n, c_n)) and a cell h or (h, c): the checker weights every
+# output and checks the gradient of x and of every initial state.
 
 def sequence_mask():
     """(3, 5): a full row, a row padded after 2 steps, and a row with no real step at all."""
@@ -295,30 +260,39 @@ def _fixed_weights(module):
     return module
 
 
-def _recurrent_case(layer, masked):
-    _fixed_weights(layer)
+def _n_states(module):
+    return 2 if isinstance(module, (nn.LSTM, nn.LSTMCell)) else 1
+
+
+def _tier(module, tier):
+    return fast.twin_of(module) if tier == "fast" else module
+
+
+def _sequence_case(make, masked, tier):
+    layer = _fixed_weights(make())
     B, T, D, H = 3, 5, layer.input_size, layer.hidden_size
-    states = tuple(randn(B, H, seed=2 + k) for k in range(len(layer.state_names)))
+    states = tuple(randn(B, H, seed=2 + k) for k in range(_n_states(layer)))
     kwargs = {"mask": sequence_mask()} if masked else {}
-    return AllOutputs(layer), (randn(B, T, D, seed=1),) + states, kwargs
+    return _tier(layer, tier), (randn(B, T, D, seed=1),) + states, kwargs
 
 
-def _cell_case(cell, n_states):
-    _fixed_weights(cell)
-    states = tuple(randn(3, cell.hidden_size, seed=2 + k) for k in range(n_states))
-    return AllOutputs(cell), (randn(3, cell.input_size, seed=1),) + states, {}
+def _cell_case(make, tier):
+    cell = _fixed_weights(make())
+    states = tuple(randn(3, cell.hidden_size, seed=2 + k) for k in range(_n_states(cell)))
+    return _tier(cell, tier), (randn(3, cell.input_size, seed=1),) + states, {}
 
 
-for _masked in (False, True):
-    _tag = " masked" if _masked else ""
-    case("RNN tanh" + _tag)(lambda m=_masked: _recurrent_case(nn.RNN(4, 3), m))
-    case("RNN relu" + _tag)(lambda m=_masked: _recurrent_case(nn.RNN(4, 3, "relu"), m))
-    case("LSTM" + _tag)(lambda m=_masked: _recurrent_case(nn.LSTM(4, 3), m))
-    case("GRU" + _tag)(lambda m=_masked: _recurrent_case(nn.GRU(4, 3), m))
-case("RNNCell tanh")(lambda: _cell_case(nn.RNNCell(4, 3), 1))
-case("RNNCell relu")(lambda: _cell_case(nn.RNNCell(4, 3, "relu"), 1))
-case("LSTMCell")(lambda: _cell_case(nn.LSTMCell(4, 3), 2))
-case("GRUCell")(lambda: _cell_case(nn.GRUCell(4, 3), 1))
+RECURRENT_LAYERS = {"RNN tanh": partial(nn.RNN, 4, 3), "RNN relu": partial(nn.RNN, 4, 3, "relu"),
+                    "LSTM": partial(nn.LSTM, 4, 3), "GRU": partial(nn.GRU, 4, 3)}
+RECURRENT_CELLS = {"RNNCell tanh": partial(nn.RNNCell, 4, 3),
+                   "RNNCell relu": partial(nn.RNNCell, 4, 3, "relu"),
+                   "LSTMCell": partial(nn.LSTMCell, 4, 3), "GRUCell": partial(nn.GRUCell, 4, 3)}
+for _tier_name, _prefix in (("reference", ""), ("fast", "fast ")):
+    for _name, _make in RECURRENT_LAYERS.items():
+        case(_prefix + _name)(partial(_sequence_case, _make, False, _tier_name))
+        case(_prefix + _name + " masked")(partial(_sequence_case, _make, True, _tier_name))
+    for _name, _make in RECURRENT_CELLS.items():
+        case(_prefix + _name)(partial(_cell_case, _make, _tier_name))
 
 
 # -- next-behaviour classifiers (catalogue H1-H4) ---------------------------------------------

@@ -105,7 +105,9 @@ def _recurrent(label, make, cell=False, n_states=1):
                                                           for k in range(n_states)), {}),
                      batch=(0,) * (1 + n_states), time=(None,) * (1 + n_states),
                      out_batch=(0,) * n_states, out_time=(None,) * n_states)
-    return Entry(label, make, lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,),
+    # outputs: hs (B, T, H) and the final state(s) (B, H): (hs, h_n) or (hs, (h_n, c_n))
+    return Entry(label, make, lambda B, T: ((_x(B, T),), {}), time=(1,),
+                 out_batch=(0,) * (1 + n_states), out_time=(1,) + (None,) * n_states,
                  causal=lambda T: {}, mask=lambda args: args[0].shape[:2])
 
 
@@ -204,7 +206,7 @@ ENTRIES = [
                n_states=2),
     _recurrent("GRUCell", lambda: nn.GRUCell(D, H).astype(xp.float64), cell=True),
     _recurrent("RNN", lambda: nn.RNN(D, H).astype(xp.float64)),
-    _recurrent("LSTM", lambda: nn.LSTM(D, H).astype(xp.float64)),
+    _recurrent("LSTM", lambda: nn.LSTM(D, H).astype(xp.float64), n_states=2),
     _recurrent("GRU", lambda: nn.GRU(D, H).astype(xp.float64)),
     Entry("ScaledDotProductAttention", nn.ScaledDotProductAttention, _attention_inputs,
           batch=(0, 0, 0), time=(1, 1, 1), out_time=(1,),

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from minseq import backend, nn
+from minseq.gradcheck import flatten, unflatten
 from minseq.strict import StrictArray
 
 from bad_input_table import ENTRIES
@@ -49,9 +50,16 @@ def upstream(outs, seed=5):
                                  dtype=o.dtype) for k, o in enumerate(outs))
 
 
+def backward_args(out, dys):
+    """The upstream gradients ``dys`` (one per output array) as ``backward`` takes them: in the
+    structure of ``out``, so an LSTM's (hs, (h_n, c_n)) gets backward(dhs, (dh_n, dc_n))."""
+    return unflatten(list(dys), out) if isinstance(out, tuple) else tuple(dys)
+
+
 class Result:
-    def __init__(self, outs, grads, params, dys):
+    def __init__(self, outs, grads, params, dys, out):
         self.outs, self.grads, self.params, self.dys = outs, grads, params, dys
+        self.upstream = () if dys is None else backward_args(out, dys)
 
 
 def run(entry, module, args, kwargs, dys=None):
@@ -59,14 +67,14 @@ def run(entry, module, args, kwargs, dys=None):
     for m in module.modules():
         m.reset_rng()
     out = module(*args, **kwargs)
-    outs = out if isinstance(out, tuple) else (out,)
+    outs = tuple(flatten(out))                     # (hs, (h_n, c_n)) -> (hs, h_n, c_n)
     if entry.loss:
         grads = module.backward()
     else:
         dys = upstream(outs) if dys is None else dys
-        grads = module.backward(*dys)
+        grads = module.backward(*backward_args(out, dys))
     grads = grads if isinstance(grads, tuple) else (grads,)
-    return Result(outs, grads, {k: g.copy() for k, g in module.named_grads()}, dys)
+    return Result(outs, grads, {k: g.copy() for k, g in module.named_grads()}, dys, out)
 
 
 def host(a):
@@ -287,14 +295,14 @@ def test_sequence_of_length_one_is_the_first_step(xp, entry):
     """T = 1 gives what step 0 gets in a longer causal run, with finite gradients."""
     args, kwargs = valid(entry)
     module = entry.build()
-    out_full = module(*args, **entry.causal(T))
-    out_full = out_full if isinstance(out_full, tuple) else (out_full,)
+    out_full = flatten(module(*args, **entry.causal(T)))
     short = tuple(a if ax is None else take(a, ax, slice(0, 1)) for a, ax in zip(args,
                                                                                  entry.time))
     r = run(entry, module, short, entry.causal(1))
     finite(r)
     for o, full, ax in zip(r.outs, out_full, entry.out_time):
-        close(o, full if ax is None else take(full, ax, slice(0, 1)), what="output")
+        if ax is not None:   # an output without a time axis (a final state) sums up all steps
+            close(o, take(full, ax, slice(0, 1)), what="output")
 
 
 @pytest.mark.parametrize("entry", params("empty batch"))
@@ -416,8 +424,7 @@ def test_backward_needs_its_own_forward(xp, entry, when):
     module = entry.build()
     r = run(entry, module, args, kwargs)
     fresh = entry.build() if when == "before forward" else module
-    grads = () if entry.loss else r.dys
-    clear_error(fresh, lambda: fresh.backward(*grads), words=("without a forward",))
+    clear_error(fresh, lambda: fresh.backward(*r.upstream), words=("without a forward",))
 
 
 @pytest.mark.parametrize("entry", params("dy shape", lambda e: not e.loss))
@@ -425,10 +432,9 @@ def test_upstream_gradient_of_the_wrong_shape(xp, entry):
     args, kwargs = valid(entry)
     module = entry.build()
     out = module(*args, **kwargs)
-    outs = out if isinstance(out, tuple) else (out,)
-    dys = upstream(outs)
+    dys = upstream(flatten(out))
     bad = replace(dys, 0, xp.concatenate([dys[0], dys[0][..., :1]], axis=-1))
-    clear_error(module, lambda: module.backward(*bad))
+    clear_error(module, lambda: module.backward(*backward_args(out, bad)))
 
 
 # -- arrays of the other backend -------------------------------------------------------------
@@ -446,8 +452,9 @@ def test_upstream_gradient_of_the_other_backend(xp, entry):
     args, kwargs = valid(entry)
     module = entry.build()
     out = module(*args, **kwargs)
-    dys = upstream(out if isinstance(out, tuple) else (out,))
-    clear_error(module, lambda: module.backward(*replace(dys, 0, other_backend(dys[0]))))
+    dys = upstream(flatten(out))
+    clear_error(module, lambda: module.backward(*backward_args(out, replace(dys, 0,
+                                                                           other_backend(dys[0])))))
 
 
 # -- the public functions of minseq.nn ------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_forward_is_embedding_gru_and_dot_products(xp):
     gru = nn.GRU(4, 4).astype(xp.float64)
     gru.load_state_dict({k: backend.to_numpy(v) for k, v in m.gru.params.items()})
     seq = ids(SEQ)
-    h = gru(E[seq], mask=seq != 0)
+    h, _ = gru(E[seq], mask=seq != 0)
     expected = backend.to_numpy(h) @ backend.to_numpy(E)[1:].T
     np.testing.assert_allclose(backend.to_numpy(m(seq)), expected, atol=1e-12)
     np.testing.assert_allclose(backend.to_numpy(m.score_last(seq)), expected[:, -1], atol=1e-12)

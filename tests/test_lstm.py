@@ -1,8 +1,10 @@
 """LSTMCell against the formulas as the catalogue writes them (D3, D5, D8)."""
 
 import numpy as np
+import pytest
 
-from minseq import backend, nn
+from minseq import backend, fast, nn
+from minseq.gradcheck import numerical_gradient
 
 
 def randn(*shape, seed=0):
@@ -35,8 +37,6 @@ def test_cell_is_d3_with_separate_matrices(xp):
     np.testing.assert_allclose(backend.to_numpy(c)[0], c_t, atol=1e-12)
 
 
-
-
 def test_concatenated_form_is_the_split_form(xp):
     """D5/D8: W_f [h_{t-1}, x_t] + b_f with W_f = [W_fh W_fx] equals the fused product's f block."""
     D, H = 3, 4
@@ -60,12 +60,20 @@ def test_forget_gate_applies_once(xp):
     assert not xp.allclose(c, g["f"] * g["f"] * c_prev + g["i"] * g["g"])
 
 
-def test_cell_backward_with_and_without_dc(xp):
+@pytest.mark.parametrize("tier", ["reference", "fast"])
+@pytest.mark.parametrize("with_dc", [False, True])
+def test_cell_backward_with_and_without_dc(xp, tier, with_dc):
+    """backward(dh, dc) is the gradient of L = sum(dh h) + sum(dc c), central differences; dc
+    omitted means L = sum(dh h), the cell state reaching no loss."""
     cell = nn.LSTMCell(2, 3).astype(xp.float64)
+    cell = fast.twin_of(cell) if tier == "fast" else cell
     args = (randn(4, 2), randn(4, 3, seed=1), randn(4, 3, seed=2))
-    h, c = cell(*args)
-    without = cell.backward(xp.ones_like(h))
+    dh, dc = randn(4, 3, seed=3), randn(4, 3, seed=4)
+
+    def loss():
+        h, c = cell(*args)
+        return (dh * h).sum() + ((dc * c).sum() if with_dc else 0.0)
     cell(*args)
-    with_zero = cell.backward(xp.ones_like(h), xp.zeros_like(c))
-    for a, b in zip(without, with_zero):
-        assert xp.allclose(a, b)
+    grads = cell.backward(dh, dc) if with_dc else cell.backward(dh)
+    for k, a in enumerate(args):
+        assert xp.allclose(grads[k], numerical_gradient(loss, a), atol=1e-8), f"input {k}"

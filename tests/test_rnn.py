@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minseq import backend, nn
+from minseq import backend, fast, nn
 
 
 def randn(*shape, seed=0):
@@ -32,13 +32,24 @@ def test_concatenated_form_is_the_split_form(xp):
     assert xp.allclose(cell(x[None], h_prev[None])[0], h_t, atol=1e-12)
 
 
-def test_relu_rnn_derivative_is_zero_where_the_unit_is_off(xp):
+@pytest.mark.parametrize("tier", ["reference", "fast"])
+def test_relu_rnn_derivative_is_zero_where_the_unit_is_off(xp, tier):
+    """relu'(a) = [a > 0]: a gradient reaching a unit that is off (h = 0) stops there, one
+    that reaches a unit that is on passes to x and h_prev. Checked unit by unit."""
     cell = nn.RNNCell(2, 3, nonlinearity="relu").astype(xp.float64)
-    x = randn(4, 2)
-    h = cell(x)
-    dx, dh_prev = cell.backward(xp.ones_like(h))
-    off = (h == 0).all(axis=1)
-    assert xp.allclose(dx[off], 0) and xp.allclose(dh_prev[off], 0)
+    cell = fast.twin_of(cell) if tier == "fast" else cell
+    x, h_prev = randn(4, 2), randn(4, 3, seed=1)
+    h = cell(x, h_prev)
+    cell.backward(xp.zeros_like(h))
+    off = backend.to_numpy(h == 0)
+    assert off.any() and not off.all(), "the case needs units both off and on"
+    for n, j in np.ndindex(*off.shape):
+        dh = xp.zeros_like(h)
+        dh[n, j] = 1.0
+        cell(x, h_prev)
+        dx, dh_prev = cell.backward(dh)
+        reaches = bool(abs(dx).max() > 0) or bool(abs(dh_prev).max() > 0)
+        assert reaches != off[n, j], f"unit ({n}, {j}) is {'off' if off[n, j] else 'on'}"
 
 
 def test_unknown_nonlinearity_is_refused():

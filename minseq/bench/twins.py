@@ -83,7 +83,7 @@ def torch_twin(torch, module, device="cpu"):
         ref = getattr(torch.nn, _ACTIVATIONS[kind])()
     elif kind is nn.Linear:
         ref = _linear(torch, module, device)
-    elif kind in (nn.RNN, nn.LSTM, nn.GRU):
+    elif issubclass(kind, (nn.RNN, nn.LSTM, nn.GRU)):      # either tier
         ref = _recurrent(torch, module, device)
     elif kind is nn.MultiHeadAttention:
         ref = _multihead(torch, module, device)

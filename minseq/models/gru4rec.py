@@ -39,10 +39,11 @@ class GRU4Rec(ItemRecommender):
 
     def encode(self, seq):
         x = self.emb_dropout(self.item_emb(seq))                        # (B, T, d)
-        return self.out_dropout(self.gru(x, mask=seq != 0))            # (B, T, d)
+        hs, _ = self.gru(x, mask=seq != 0)                              # (B, T, d)
+        return self.out_dropout(hs)
 
     def encode_backward(self, dh):
-        dx = self.gru.backward(self.out_dropout.backward(dh))
+        dx, _ = self.gru.backward(self.out_dropout.backward(dh))
         self.item_emb.backward(self.emb_dropout.backward(dx))
 
     def sampled_items(self, targets):

@@ -49,8 +49,8 @@ class LSTMAttentionClassifier(SequenceClassifier):
 
     def forward(self, inputs, mask):
         self.check_inputs(inputs, mask)
-        hs = self.lstm(self.embed(inputs), mask=mask)                 # (B, T, H)
-        q = self.lstm.h_n[:, None, :]                                  # (B, 1, H)
+        hs, (h_n, _) = self.lstm(self.embed(inputs), mask=mask)       # (B, T, H), (B, H)
+        q = h_n[:, None, :]                                            # (B, 1, H)
         context = self.pool(q, hs, hs, mask=mask[:, None, :])          # (B, 1, H)
         pooled = xp.concatenate([context[:, 0], q[:, 0]], axis=1)     # (B, 2H)
         self._save(q.shape[-1])
@@ -61,5 +61,5 @@ class LSTMAttentionClassifier(SequenceClassifier):
         dpooled = self.dropout.backward(self.head.backward(dlogits))   # (B, 2H)
         dq, dk, dv = self.pool.backward(dpooled[:, None, :H])          # (B,1,H), (B,T,H) x 2
         dh_n = dq[:, 0] + dpooled[:, H:]                               # query and head both
-        dx = self.lstm.backward(dk + dv, dh_n=dh_n)                    # (B, T, E)
+        dx, _, _ = self.lstm.backward(dk + dv, (dh_n, None))           # (B, T, E)
         self.embed.backward(dx)

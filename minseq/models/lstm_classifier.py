@@ -41,16 +41,16 @@ class LSTMClassifier(SequenceClassifier):
         self.check_inputs(inputs, mask)
         x = self.embed(inputs)                                   # (B, T, E)
         for lstm, drop in zip(self.lstms[:-1], self.dropouts[:-1]):
-            x = drop(lstm(x, mask=mask))                         # (B, T, H)
-        hs = self.lstms[-1](x, mask=mask)                        # (B, T, H)
+            x = drop(lstm(x, mask=mask)[0])                      # (B, T, H)
+        hs, (h_n, _) = self.lstms[-1](x, mask=mask)              # (B, T, H), (B, H)
         self._save(hs.shape)
-        return self.head(self.dropouts[-1](self.lstms[-1].h_n))  # (B, C)
+        return self.head(self.dropouts[-1](h_n))                 # (B, C)
 
     def backward(self, dlogits):
         (shape,) = self._take()
         dh_n = self.dropouts[-1].backward(self.head.backward(dlogits))       # (B, H)
         # only the final state feeds the head: no gradient reaches the top layer's outputs
-        dx = self.lstms[-1].backward(xp.zeros(shape, dtype=dh_n.dtype), dh_n=dh_n)
+        dx = self.lstms[-1].backward(xp.zeros(shape, dtype=dh_n.dtype), (dh_n, None))[0]
         for lstm, drop in zip(reversed(self.lstms[:-1]), reversed(self.dropouts[:-1])):
-            dx = lstm.backward(drop.backward(dx))
+            dx = lstm.backward(drop.backward(dx))[0]
         self.embed.backward(dx)

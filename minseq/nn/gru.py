@@ -1,60 +1,62 @@
 """GRU (PyTorch's formula, catalogue D9): one step (GRUCell) and a sequence (GRU).
 
-    ax = x Wx + bx,  ah = h_prev Wh + bh            (B, 3H) each, blocks r, z, n
-    r = sigma(ax_r + ah_r),  z = sigma(ax_z + ah_z)
-    n = tanh(ax_n + r (.) ah_n)                      the reset gate scales h_prev W_hn + b_hn
-    h = (1 - z) (.) n + z (.) h_prev
+    forward                                   backward, from dh = dL/dh
+    ax = x Wx + bx       (B, 3H), blocks r, z, n    dn = dh (.) (1 - z)
+    ah = h_prev Wh + bh  (B, 3H)                    dz = dh (.) (h_prev - n)
+    r = sigma(ax_r + ah_r)                          da_n = dn (.) (1 - n^2)
+    z = sigma(ax_z + ah_z)                          dr = da_n (.) ah_n
+    n = tanh(ax_n + r (.) ah_n)                     da_r = dr (.) r (.) (1 - r)
+    h = (1 - z) (.) n + z (.) h_prev                da_z = dz (.) z (.) (1 - z)
+                                                    dax = [da_r, da_z, da_n]
+                                                    dah = [da_r, da_z, da_n (.) r]
+                      dWx = x^T dax, dWh = h_prev^T dah, dbx, dbh = their batch sums
+                      dx = dax Wx^T, dh_prev = dh (.) z + dah Wh^T
 
 Because r multiplies the hidden part of n only, the GRU keeps two biases (bx, bh) and the two
-projections ax, ah apart; their gradients differ only in the n block (dah_n = dax_n (.) r).
+projections ax, ah apart; their gradients differ only in the n block.
 """
+
+from collections import namedtuple
 
 from ..backend import xp
 from .checks import check_same_shape
+from .functional import sigmoid
 from .module import Module
-from .recurrent import (Recurrent, check_step_inputs, recurrent_params, sigmoid_,
-                        sigmoid_backward_, split_gates, weight_grads)
+from .recurrent import Recurrent, check_step_inputs, recurrent_params, split_gates, write_grads
 
 GATES = ("r", "z", "n")
 BIASES = {"bx": 1, "bh": 1}      # PyTorch's bias_ih and bias_hh, one draw each
 
-
-def gru_step(gates, ah, h_prev, h):
-    """One step, in place: ``gates`` holds ax on entry and [r, z, n] on return; writes h."""
-    H = h.shape[-1]
-    rz = gates[..., :2 * H]
-    rz += ah[..., :2 * H]
-    sigmoid_(rz)
-    r, z, n = split_gates(gates, 3)
-    n += r * ah[..., 2 * H:]
-    xp.tanh(n, out=n)
-    xp.subtract(h_prev, n, out=h)          # h = n + z (.) (h_prev - n) = (1 - z) n + z h_prev
-    h *= z
-    h += n
+GRUCache = namedtuple("GRUCache", "x h_prev ah_n r z n")
 
 
-def gru_step_backward(gates, ah, h_prev, dh, dh_prev):
-    """Backward through one step from dh = dL/dh (B, H), in place:
+def gru_step(params, x, h_prev):
+    """One step: (h, cache) from x (B, D) and h_prev (B, H)."""
+    ax = x @ params["Wx"] + params["bx"]
+    ah = h_prev @ params["Wh"] + params["bh"]
+    ax_r, ax_z, ax_n = split_gates(ax, 3)
+    ah_r, ah_z, ah_n = split_gates(ah, 3)
+    r = sigmoid(ax_r + ah_r)
+    z = sigmoid(ax_z + ah_z)
+    n = xp.tanh(ax_n + r * ah_n)
+    h = (1 - z) * n + z * h_prev
+    return h, GRUCache(x, h_prev, ah_n, r, z, n)
 
-    dn = dh (1 - z),  dz = dh (h_prev - n),  dax_n = dn (1 - n^2),  dr = dax_n (.) ah_n,
-    dax_r = dr r(1 - r),  dax_z = dz z(1 - z),  dah = [dax_r, dax_z, dax_n (.) r].
-    ``gates`` becomes dax, ``ah`` becomes dah (both (B, 3H)); ``dh_prev`` gets the direct
-    path dh (.) z, to which the caller adds dah Wh^T.
-    """
-    H = dh.shape[-1]
-    r, z, n = split_gates(gates, 3)
-    dah_r, dah_z, ah_n = split_gates(ah, 3)
-    dn, dz = dh * (1 - z), dh * (h_prev - n)
-    xp.multiply(dh, z, out=dh_prev)
-    xp.multiply(n, n, out=n)               # dax_n = dn (.) (1 - n^2)
-    xp.subtract(1, n, out=n)
-    n *= dn
-    dr = n * ah_n
-    xp.multiply(n, r, out=ah_n)            # dah_n = dax_n (.) r, read before r is overwritten
-    sigmoid_backward_(r, dr)
-    sigmoid_backward_(z, dz)
-    ah[..., :2 * H] = gates[..., :2 * H]   # r and z see ax + ah alike
-    return gates, ah
+
+def gru_step_backward(params, dh, cache):
+    """From dh = dL/dh: (dx, dh_prev, {"Wx": dWx, "Wh": dWh, "bx": dbx, "bh": dbh})."""
+    x, h_prev, ah_n, r, z, n = cache
+    dn = dh * (1 - z)
+    dz = dh * (h_prev - n)
+    da_n = dn * (1 - n ** 2)
+    dr = da_n * ah_n
+    da_r = dr * r * (1 - r)
+    da_z = dz * z * (1 - z)
+    dax = xp.concatenate([da_r, da_z, da_n], axis=-1)
+    dah = xp.concatenate([da_r, da_z, da_n * r], axis=-1)
+    dparams = {"Wx": x.T @ dax, "Wh": h_prev.T @ dah,
+               "bx": dax.sum(axis=0), "bh": dah.sum(axis=0)}
+    return dax @ params["Wx"].T, dh * z + dah @ params["Wh"].T, dparams
 
 
 class GRUCell(Module):
@@ -62,10 +64,8 @@ class GRUCell(Module):
 
     Params Wx (D, 3H), Wh (H, 3H), bx (3H), bh (3H), blocks r, z, n. PyTorch ``torch.nn.GRUCell``:
     Wx = weight_ih.T, Wh = weight_hh.T, bx = bias_ih, bh = bias_hh. With ``record_gates`` the
-    step's gates are kept in ``gates`` ({"r": (B, H), ...}).
-
-    backward(dh) -> (dx, dh_prev): dax, dah from ``gru_step_backward``; dWx = x^T dax,
-    dWh = h_prev^T dah, dbx, dbh their batch sums; dx = dax Wx^T, dh_prev = dh z + dah Wh^T.
+    step's gates are kept in ``gates`` ({"r": (B, H), ...}). backward(dh) -> (dx, dh_prev), by
+    ``gru_step_backward``.
     """
 
     def __init__(self, input_size, hidden_size, record_gates=False):
@@ -75,23 +75,17 @@ class GRUCell(Module):
 
     def forward(self, x, h_prev=None):
         (h_prev,) = check_step_inputs(self, x, {"h_prev": h_prev})
-        p = self.params
-        gates = x @ p["Wx"] + p["bx"]                      # ax, (B, 3H)
-        ah = h_prev @ p["Wh"] + p["bh"]                    # (B, 3H)
-        h = xp.empty_like(h_prev)
-        gru_step(gates, ah, h_prev, h)
+        h, cache = gru_step(self.params, x, h_prev)
         if self.record_gates:
-            self.gates = dict(zip(GATES, (s.copy() for s in split_gates(gates, 3))))
-        self._save(x, h_prev, gates, ah)
+            self.gates = {name: getattr(cache, name) for name in GATES}
+        self._save(cache)
         return h
 
     def backward(self, dh):
-        x, h_prev, gates, ah = self._take()
-        check_same_shape(self, "dh", dh, h_prev.shape)
-        dh_prev = xp.empty_like(h_prev)
-        dax, dah = gru_step_backward(gates, ah, h_prev, dh, dh_prev)
-        dx = weight_grads(self, x, h_prev, dax, dah, "bx", "bh")
-        dh_prev += dah @ self.params["Wh"].T
+        (cache,) = self._take()
+        check_same_shape(self, "dh", dh, cache.h_prev.shape)
+        dx, dh_prev, dparams = gru_step_backward(self.params, dh, cache)
+        write_grads(self, dparams)
         return dx, dh_prev
 
     def extra_repr(self):
@@ -99,34 +93,33 @@ class GRUCell(Module):
 
 
 class GRU(Recurrent):
-    """GRUCell over a sequence: forward(x (B, T, D), h0=None, mask=None) -> hs (B, T, H).
+    """GRUCell over a sequence, batch first.
 
-    Final state ``h_n`` (B, H) at each sequence's last real step; ``mask`` (B, T) is True at
-    real steps (PyTorch packs sequences instead). Same function as
+    forward(x (B, T, D), h0=None, mask=None) -> (hs (B, T, H), h_n (B, H)), h_n the state at
+    each sequence's last real step; ``mask`` (B, T) is True at real steps (PyTorch packs
+    sequences instead). backward(dhs, dh_n=None) -> (dx, dh0). Same function as
     ``torch.nn.GRU(batch_first=True)`` with Wx = weight_ih_l0.T, Wh = weight_hh_l0.T,
-    bx = bias_ih_l0, bh = bias_hh_l0. backward(dhs, dh_n=None) returns dx and keeps dh0.
-    With ``record_gates`` the gates of every step are kept: ``gates["z"]`` (B, T, H).
+    bx = bias_ih_l0, bh = bias_hh_l0. With ``record_gates`` the gates of every step are kept:
+    ``gates["z"]`` (B, T, H).
     """
 
     gate_names = GATES
-    x_bias, h_bias = "bx", "bh"
 
     def __init__(self, input_size, hidden_size, record_gates=False):
-        super().__init__(input_size, hidden_size, BIASES, record_gates)
+        super().__init__(input_size, hidden_size, 3, BIASES, record_gates)
 
     def forward(self, x, h0=None, mask=None):
-        return self._forward(x, (h0,), mask)
+        hs, (h_n,) = self._run(x, (h0,), mask)
+        return hs, h_n
 
-    def _buffers(self, T, B, dtype):
-        H = self.hidden_size
-        return {"AH": xp.empty((T, B, 3 * H), dtype=dtype),  # h_{t-1} Wh + bh, every step
-                "dh": xp.empty((B, H), dtype=dtype)}          # scratch for dah_t Wh^T
+    def backward(self, dhs, dh_n=None):
+        dx, (dh0,) = self._run_backward(dhs, (dh_n,))
+        return dx, dh0
 
-    def _step(self, t, A, Z, buf):
-        ah = xp.matmul(Z[0, t], self.params["Wh"], out=buf["AH"][t])
-        ah += self.params["bh"]
-        gru_step(A[t], ah, Z[0, t], Z[0, t + 1])
+    def _step(self, x_t, states):
+        h, cache = gru_step(self.params, x_t, states[0])
+        return (h,), cache
 
-    def _step_backward(self, t, dnew, dprev, A, Z, buf):
-        _, dah = gru_step_backward(A[t], buf["AH"][t], Z[0, t], dnew[0], dprev[0])
-        dprev[0] += xp.matmul(dah, buf["WhT"], out=buf["dh"])
+    def _step_backward(self, dstates, cache):
+        dx_t, dh_prev, dparams = gru_step_backward(self.params, dstates[0], cache)
+        return dx_t, (dh_prev,), dparams

@@ -1,78 +1,68 @@
 """LSTM: gates i, f, g, o from one fused product; one step (LSTMCell) and a sequence (LSTM).
 
-    a = x Wx + h_prev Wh + b                      (B, 4H), blocks in PyTorch's order i, f, g, o
-    i = sigma(a_i), f = sigma(a_f), g = tanh(a_g), o = sigma(a_o)
-    c = f (.) c_prev + i (.) g                     (.) is the elementwise product
-    h = o (.) tanh(c)
+    forward                                   backward, from dh = dL/dh and dc_next = dL/dc
+    a = x Wx + h_prev Wh + b   (B, 4H)        dc = dc_next + dh (.) o (.) (1 - tanh_c^2)
+    i = sigma(a_i)                            do = dh (.) tanh_c
+    f = sigma(a_f)                            di = dc (.) g
+    g = tanh(a_g)                             df = dc (.) c_prev
+    o = sigma(a_o)                            dg = dc (.) i
+    c = f (.) c_prev + i (.) g                dc_prev = dc (.) f
+    tanh_c = tanh(c)                          da_i = di (.) i (.) (1 - i), da_f, da_o alike
+    h = o (.) tanh_c                          da_g = dg (.) (1 - g^2)
+                                              dWx = x^T da, dWh = h_prev^T da, db = sum_batch da
+                                              dx = da Wx^T, dh_prev = da Wh^T
 
-This is the standard LSTM of the catalogue (D3 in separate-matrix form, D5 and D8 concatenated):
+The blocks of a are in PyTorch's order i, f, g, o; (.) is the elementwise product. This is the
+standard LSTM of the catalogue (D3 in separate-matrix form, D5 and D8 concatenated):
 W_i [h, x] = h W_hi + x W_xi, and the four W_* stacked side by side give Wh and Wx.
 """
 
+from collections import namedtuple
+
 from ..backend import xp
 from .checks import check_same_shape
+from .functional import sigmoid
 from .module import Module
-from .recurrent import Recurrent, check_step_inputs, recurrent_params, split_gates, weight_grads
+from .recurrent import Recurrent, check_step_inputs, recurrent_params, split_gates, write_grads
 
 GATES = ("i", "f", "g", "o")
 # b stands for PyTorch's bias_ih + bias_hh: the sum of two U(-1/sqrt(H), 1/sqrt(H)) draws
 BIASES = {"b": 2}
 
-
-def gate_affine(H, dtype):
-    """Per-column (scale, shift), each (4H,), that turn one tanh into all four activations:
-
-        act(a) = scale (.) tanh(scale (.) a) + shift
-    with (1/2, 1/2) on i, f, o: sigma(a) = 0.5 tanh(a / 2) + 0.5 (exact, never overflows),
-    and (1, 0) on g: tanh(a). Four whole-array passes instead of one per gate block."""
-    scale = xp.full(4 * H, 0.5, dtype=dtype)
-    shift = xp.full(4 * H, 0.5, dtype=dtype)
-    scale[2 * H:3 * H], shift[2 * H:3 * H] = 1, 0
-    return scale, shift
+LSTMCache = namedtuple("LSTMCache", "x h_prev c_prev i f g o tanh_c")
 
 
-def lstm_gates(a, scale, shift):
-    """In place: a (B, 4H) pre-activations -> the gates [i, f, g, o]
-    = [sigma, sigma, tanh, sigma](a), with (scale, shift) from ``gate_affine``."""
-    a *= scale
-    xp.tanh(a, out=a)
-    a *= scale
-    a += shift
-    return a
+def lstm_step(params, x, h_prev, c_prev):
+    """One step: (h, c, cache) from x (B, D), h_prev and c_prev (B, H)."""
+    a = x @ params["Wx"] + h_prev @ params["Wh"] + params["b"]
+    a_i, a_f, a_g, a_o = split_gates(a, 4)
+    i = sigmoid(a_i)
+    f = sigmoid(a_f)
+    g = xp.tanh(a_g)
+    o = sigmoid(a_o)
+    c = f * c_prev + i * g
+    tanh_c = xp.tanh(c)
+    h = o * tanh_c
+    return h, c, LSTMCache(x, h_prev, c_prev, i, f, g, o, tanh_c)
 
 
-def lstm_state(gates, c_prev, c, tanh_c, h):
-    """Write c = f (.) c_prev + i (.) g, tanh(c) (kept for backward) and h = o (.) tanh(c)."""
-    i, f, g, o = split_gates(gates, 4)
-    xp.multiply(f, c_prev, out=c)
-    c += i * g
-    xp.tanh(c, out=tanh_c)
-    xp.multiply(o, tanh_c, out=h)
-
-
-def lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev, scale, shift, dgates):
-    """Backward through one step, from dh = dL/dh_t and dc = dL/dc_t from later steps.
-
-    dc_t    = dc + dh (.) o (.) (1 - tanh^2 c_t)      (dc is overwritten with this total)
-    dc_prev = dc_t (.) f                              (written into ``dc_prev``)
-    dL/d[i, f, g, o] = [dc_t g, dc_t c_prev, dc_t i, dh tanh(c_t)]     (into ``dgates``)
-    dL/da = dL/d[i, f, g, o] (.) act'(a), and for act(a) = scale tanh(scale a) + shift
-    (``gate_affine``) act'(a) = scale^2 - (act - shift)^2: s (1 - s) on i, f, o, 1 - g^2 on g.
-    Each gate is read for the last time here, so dL/da (B, 4H) overwrites ``gates``; returned.
-    """
-    i, f, g, o = split_gates(gates, 4)
-    dc += dh * o * (1 - tanh_c * tanh_c)
-    xp.multiply(dc, f, out=dc_prev)
-    di, df, dg, do = split_gates(dgates, 4)
-    xp.multiply(dc, g, out=di)
-    xp.multiply(dc, c_prev, out=df)
-    xp.multiply(dc, i, out=dg)
-    xp.multiply(dh, tanh_c, out=do)
-    gates -= shift                      # act'(a) = scale^2 - (act - shift)^2, in place
-    gates *= gates
-    xp.subtract(scale * scale, gates, out=gates)
-    gates *= dgates
-    return gates
+def lstm_step_backward(params, dh, dc_next, cache):
+    """From dh = dL/dh and dc_next = dL/dc (from later steps):
+    (dx, dh_prev, dc_prev, {"Wx": dWx, "Wh": dWh, "b": db})."""
+    x, h_prev, c_prev, i, f, g, o, tanh_c = cache
+    dc = dc_next + dh * o * (1 - tanh_c ** 2)
+    do = dh * tanh_c
+    di = dc * g
+    df = dc * c_prev
+    dg = dc * i
+    dc_prev = dc * f
+    da_i = di * i * (1 - i)
+    da_f = df * f * (1 - f)
+    da_g = dg * (1 - g ** 2)
+    da_o = do * o * (1 - o)
+    da = xp.concatenate([da_i, da_f, da_g, da_o], axis=-1)
+    dparams = {"Wx": x.T @ da, "Wh": h_prev.T @ da, "b": da.sum(axis=0)}
+    return da @ params["Wx"].T, da @ params["Wh"].T, dc_prev, dparams
 
 
 class LSTMCell(Module):
@@ -81,9 +71,7 @@ class LSTMCell(Module):
     Params Wx (D, 4H), Wh (H, 4H), b (4H), blocks i, f, g, o. PyTorch ``torch.nn.LSTMCell``:
     Wx = weight_ih.T, Wh = weight_hh.T, b = bias_ih + bias_hh. h_prev / c_prev None = zeros.
     With ``record_gates`` the step's gates are kept in ``gates`` ({"i": (B, H), ...}).
-
-    backward(dh, dc=None) -> (dx, dh_prev, dc_prev): da from ``lstm_state_backward``, then
-    dWx = x^T da, dWh = h_prev^T da, db = sum_batch da, dx = da Wx^T, dh_prev = da Wh^T.
+    backward(dh, dc=None) -> (dx, dh_prev, dc_prev), by ``lstm_step_backward``.
     """
 
     def __init__(self, input_size, hidden_size, record_gates=False):
@@ -93,64 +81,55 @@ class LSTMCell(Module):
 
     def forward(self, x, h_prev=None, c_prev=None):
         h_prev, c_prev = check_step_inputs(self, x, {"h_prev": h_prev, "c_prev": c_prev})
-        p = self.params
-        a = x @ p["Wx"] + h_prev @ p["Wh"] + p["b"]                      # (B, 4H)
-        gates = lstm_gates(a, *gate_affine(self.hidden_size, a.dtype))
+        h, c, cache = lstm_step(self.params, x, h_prev, c_prev)
         if self.record_gates:
-            self.gates = dict(zip(GATES, (s.copy() for s in split_gates(gates, 4))))
-        c, tanh_c, h = (xp.empty_like(c_prev) for _ in range(3))
-        lstm_state(gates, c_prev, c, tanh_c, h)
-        self._save(x, h_prev, c_prev, gates, tanh_c)
+            self.gates = {name: getattr(cache, name) for name in GATES}
+        self._save(cache)
         return h, c
 
     def backward(self, dh, dc=None):
-        x, h_prev, c_prev, gates, tanh_c = self._take()
-        check_same_shape(self, "dh", dh, h_prev.shape)
-        dc = xp.zeros_like(c_prev) if dc is None else check_same_shape(
-            self, "dc", dc, c_prev.shape).copy()          # copied: it is overwritten below
-        dc_prev = xp.empty_like(c_prev)
-        da = lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev,
-                                 *gate_affine(self.hidden_size, gates.dtype), xp.empty_like(gates))
-        dx = weight_grads(self, x, h_prev, da, da, "b")
-        return dx, da @ self.params["Wh"].T, dc_prev
+        (cache,) = self._take()
+        check_same_shape(self, "dh", dh, cache.c_prev.shape)
+        dc_next = xp.zeros_like(dh) if dc is None else check_same_shape(
+            self, "dc", dc, cache.c_prev.shape)
+        dx, dh_prev, dc_prev, dparams = lstm_step_backward(self.params, dh, dc_next, cache)
+        write_grads(self, dparams)
+        return dx, dh_prev, dc_prev
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}"
 
 
 class LSTM(Recurrent):
-    """LSTMCell over a sequence: forward(x (B, T, D), h0=None, c0=None, mask=None) -> hs (B, T, H).
+    """LSTMCell over a sequence, batch first.
 
-    Final states ``h_n``, ``c_n`` (B, H) at each sequence's last real step; ``mask`` (B, T) is
-    True at real steps (PyTorch packs sequences instead). Same function as
+    forward(x (B, T, D), h0=None, c0=None, mask=None) -> (hs (B, T, H), (h_n, c_n)), the final
+    states (B, H) at each sequence's last real step; ``mask`` (B, T) is True at real steps
+    (PyTorch packs sequences instead). backward(dhs, dstate=None) -> (dx, dh0, dc0), dstate
+    = (dh_n, dc_n) (either may be None) or None. Same function as
     ``torch.nn.LSTM(batch_first=True)`` with Wx = weight_ih_l0.T, Wh = weight_hh_l0.T,
-    b = bias_ih_l0 + bias_hh_l0. backward(dhs, dh_n=None, dc_n=None) returns dx and keeps
-    dh0, dc0. With ``record_gates`` the gates of every step are kept: ``gates["f"]`` (B, T, H).
+    b = bias_ih_l0 + bias_hh_l0. With ``record_gates`` the gates of every step are kept:
+    ``gates["f"]`` (B, T, H).
     """
 
     state_names = ("h", "c")
     gate_names = GATES
 
     def __init__(self, input_size, hidden_size, record_gates=False):
-        super().__init__(input_size, hidden_size, BIASES, record_gates)
+        super().__init__(input_size, hidden_size, 4, BIASES, record_gates)
 
     def forward(self, x, h0=None, c0=None, mask=None):
-        return self._forward(x, (h0, c0), mask)
+        hs, (h_n, c_n) = self._run(x, (h0, c0), mask)
+        return hs, (h_n, c_n)
 
-    def _buffers(self, T, B, dtype):
-        H = self.hidden_size
-        return {"tanh_c": xp.empty((T, B, H), dtype=dtype),
-                "ah": xp.empty((B, 4 * H), dtype=dtype),     # scratch for h_{t-1} Wh
-                "dgates": xp.empty((B, 4 * H), dtype=dtype),  # scratch for dL/d[i, f, g, o]
-                "affine": gate_affine(H, dtype)}
+    def backward(self, dhs, dstate=None):
+        dx, (dh0, dc0) = self._run_backward(dhs, dstate or (None, None))
+        return dx, dh0, dc0
 
-    def _step(self, t, A, Z, buf):
-        a = A[t]                                            # x_t Wx + b, (B, 4H)
-        a += xp.matmul(Z[0, t], self.params["Wh"], out=buf["ah"])
-        lstm_gates(a, *buf["affine"])                       # a now holds the gates
-        lstm_state(a, Z[1, t], Z[1, t + 1], buf["tanh_c"][t], Z[0, t + 1])
+    def _step(self, x_t, states):
+        h, c, cache = lstm_step(self.params, x_t, *states)
+        return (h, c), cache
 
-    def _step_backward(self, t, dnew, dprev, A, Z, buf):
-        da = lstm_state_backward(A[t], Z[1, t], buf["tanh_c"][t], dnew[0], dnew[1], dprev[1],
-                                 *buf["affine"], buf["dgates"])
-        xp.matmul(da, buf["WhT"], out=dprev[0])    # dh_{t-1} = da_t Wh^T
+    def _step_backward(self, dstates, cache):
+        dx_t, dh_prev, dc_prev, dparams = lstm_step_backward(self.params, *dstates, cache)
+        return dx_t, (dh_prev, dc_prev), dparams

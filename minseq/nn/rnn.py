@@ -2,30 +2,41 @@
 
 Catalogue D1 prints h_t = sigma(W_h h_{t-1} + W_x x_t + b_h) with column vectors; minseq keeps
 rows of a batch, so the same product reads x_t Wx + h_{t-1} Wh (Wx = W_x^T, Wh = W_h^T).
+
+    forward                                   backward, from dh = dL/dh
+    a = x Wx + h_prev Wh + b                  da = dh (.) act'(a)
+    h = act(a)                                tanh' = 1 - h^2,  relu' = [a > 0]
+                                              dWx = x^T da, dWh = h_prev^T da, db = sum_batch da
+                                              dx = da Wx^T, dh_prev = da Wh^T
 """
+
+from collections import namedtuple
 
 from ..backend import xp
 from .checks import check_same_shape
 from .module import Module
-from .recurrent import Recurrent, check_step_inputs, recurrent_params, weight_grads
+from .recurrent import Recurrent, check_step_inputs, recurrent_params, write_grads
 
 NONLINEARITIES = ("tanh", "relu")
+# b stands for PyTorch's bias_ih + bias_hh: the sum of two U(-1/sqrt(H), 1/sqrt(H)) draws
+BIASES = {"b": 2}
+
+RNNCache = namedtuple("RNNCache", "x h_prev a h")
 
 
-def rnn_activate(a, nonlinearity):
-    """In place: the pre-activation a (B, H) becomes h = tanh(a) or max(a, 0)."""
-    if nonlinearity == "tanh":
-        return xp.tanh(a, out=a)
-    return xp.maximum(a, 0, out=a)
+def rnn_step(params, x, h_prev, nonlinearity):
+    """One step: h = act(x Wx + h_prev Wh + b); returns (h, cache)."""
+    a = x @ params["Wx"] + h_prev @ params["Wh"] + params["b"]
+    h = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
+    return h, RNNCache(x, h_prev, a, h)
 
 
-def rnn_activate_backward(h, dh, nonlinearity, out):
-    """da = dh (.) act'(a), read from h = act(a): tanh' = 1 - h^2, relu' = [h > 0]."""
-    if nonlinearity == "tanh":
-        xp.multiply(h, h, out=out)
-        xp.subtract(1, out, out=out)
-        return xp.multiply(out, dh, out=out)
-    return xp.multiply(dh, h > 0, out=out)
+def rnn_step_backward(params, dh, cache, nonlinearity):
+    """From dh = dL/dh: (dx, dh_prev, {"Wx": dWx, "Wh": dWh, "b": db})."""
+    x, h_prev, a, h = cache
+    da = dh * (1 - h ** 2) if nonlinearity == "tanh" else dh * (a > 0)
+    dparams = {"Wx": x.T @ da, "Wh": h_prev.T @ da, "b": da.sum(axis=0)}
+    return da @ params["Wx"].T, da @ params["Wh"].T, dparams
 
 
 def _check_nonlinearity(module, nonlinearity):
@@ -35,18 +46,12 @@ def _check_nonlinearity(module, nonlinearity):
     module.nonlinearity = nonlinearity
 
 
-# b stands for PyTorch's bias_ih + bias_hh: the sum of two U(-1/sqrt(H), 1/sqrt(H)) draws
-BIASES = {"b": 2}
-
-
 class RNNCell(Module):
     """One step: h = act(x Wx + h_prev Wh + b), act = tanh or relu.
 
     Shapes: x (B, D), h_prev (B, H) or None (zeros) -> h (B, H); Wx (D, H), Wh (H, H), b (H).
     PyTorch ``torch.nn.RNNCell``: Wx = weight_ih.T, Wh = weight_hh.T, b = bias_ih + bias_hh.
-
-    Backward(dh): da = dh (.) act'(a); dWx = x^T da, dWh = h_prev^T da, db = sum_batch da;
-    returns (dx, dh_prev) = (da Wx^T, da Wh^T).
+    backward(dh) -> (dx, dh_prev), by ``rnn_step_backward``.
     """
 
     def __init__(self, input_size, hidden_size, nonlinearity="tanh"):
@@ -56,18 +61,16 @@ class RNNCell(Module):
 
     def forward(self, x, h_prev=None):
         (h_prev,) = check_step_inputs(self, x, {"h_prev": h_prev})
-        p = self.params
-        h = x @ p["Wx"] + h_prev @ p["Wh"] + p["b"]       # the pre-activation a, (B, H)
-        rnn_activate(h, self.nonlinearity)
-        self._save(x, h_prev, h)
+        h, cache = rnn_step(self.params, x, h_prev, self.nonlinearity)
+        self._save(cache)
         return h
 
     def backward(self, dh):
-        x, h_prev, h = self._take()
-        check_same_shape(self, "dh", dh, h.shape)
-        da = rnn_activate_backward(h, dh, self.nonlinearity, out=xp.empty_like(h))
-        dx = weight_grads(self, x, h_prev, da, da, "b")
-        return dx, da @ self.params["Wh"].T
+        (cache,) = self._take()
+        check_same_shape(self, "dh", dh, cache.h.shape)
+        dx, dh_prev, dparams = rnn_step_backward(self.params, dh, cache, self.nonlinearity)
+        write_grads(self, dparams)
+        return dx, dh_prev
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
@@ -76,28 +79,33 @@ class RNNCell(Module):
 class RNN(Recurrent):
     """RNNCell over a sequence: h_t = act(x_t Wx + h_{t-1} Wh + b), t = 1..T.
 
-    forward(x (B, T, D), h0 (B, H) or None, mask (B, T) bool or None) -> hs (B, T, H); the final
-    state is ``h_n``. ``mask`` is True at real steps (PyTorch has no mask; it packs sequences).
+    forward(x (B, T, D), h0 (B, H) or None, mask (B, T) bool or None) -> (hs (B, T, H), h_n
+    (B, H)), h_n the state after each sequence's last real step. ``mask`` is True at real steps
+    (PyTorch has no mask; it packs sequences). backward(dhs, dh_n=None) -> (dx, dh0).
     Same function as ``torch.nn.RNN(batch_first=True)`` with Wx = weight_ih_l0.T,
-    Wh = weight_hh_l0.T, b = bias_ih_l0 + bias_hh_l0. backward(dhs) returns dx; dh0 is kept.
+    Wh = weight_hh_l0.T, b = bias_ih_l0 + bias_hh_l0.
     """
 
     def __init__(self, input_size, hidden_size, nonlinearity="tanh"):
         _check_nonlinearity(self, nonlinearity)
-        super().__init__(input_size, hidden_size, BIASES)
+        super().__init__(input_size, hidden_size, 1, BIASES)
 
     def forward(self, x, h0=None, mask=None):
-        return self._forward(x, (h0,), mask)
+        hs, (h_n,) = self._run(x, (h0,), mask)
+        return hs, h_n
 
-    def _step(self, t, A, Z, buf):
-        h_prev, h = Z[0, t], Z[0, t + 1]
-        xp.matmul(h_prev, self.params["Wh"], out=h)
-        h += A[t]                                           # a_t = x_t Wx + b + h_{t-1} Wh
-        rnn_activate(h, self.nonlinearity)
+    def backward(self, dhs, dh_n=None):
+        dx, (dh0,) = self._run_backward(dhs, (dh_n,))
+        return dx, dh0
 
-    def _step_backward(self, t, dnew, dprev, A, Z, buf):
-        da = rnn_activate_backward(Z[0, t + 1], dnew[0], self.nonlinearity, out=A[t])
-        xp.matmul(da, buf["WhT"], out=dprev[0])   # dh_{t-1} = da_t Wh^T
+    def _step(self, x_t, states):
+        h, cache = rnn_step(self.params, x_t, states[0], self.nonlinearity)
+        return (h,), cache
+
+    def _step_backward(self, dstates, cache):
+        dx_t, dh_prev, dparams = rnn_step_backward(self.params, dstates[0], cache,
+                                                   self.nonlinearity)
+        return dx_t, (dh_prev,), dparams
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
