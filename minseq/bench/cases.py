@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy
 
-from .. import backend, fast, nn
+from .. import backend, nn
 from .twins import torch_twin
 
 SEED = 0
@@ -132,8 +132,7 @@ def mlp_case(B, d_in, d_hidden, d_out):
                                       nn.Linear(d_hidden, d_out)), (B, d_in))
 
 
-# the recurrent layers are timed in their fast tier (minseq.fast), the one training uses
-RECURRENT = {"RNN": (fast.RNN, 1), "LSTM": (fast.LSTM, 4), "GRU": (fast.GRU, 3)}
+RECURRENT = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
 
 
 def recurrent_case(kind, B, T, D, H):
