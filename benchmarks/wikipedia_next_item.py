@@ -38,7 +38,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 def run(model, table, epochs, seed, out):
     args = argparse.Namespace(model=model, epochs=epochs, batch_size=None, lr=None, maxlen=None,
                               hidden=None, heads=None, layers=None, dropout=None, patience=None,
-                              clip=None, out=str(out / model), seed=seed, quiet=True)
+                              clip=None, out=str(out / model), seed=seed, quiet=True,
+                              reference=False)
     t0 = time.perf_counter()
     result = next_item.train(args, table)
     result["wall_seconds"] = time.perf_counter() - t0

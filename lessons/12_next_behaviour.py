@@ -223,7 +223,7 @@ def main(argv=None):
                                    batch_size=64, lr=None, maxlen=size["maxlen"],
                                    hidden=size["hidden"], heads=2, layers=1, dropout=0.0,
                                    patience=None, clip=None, out=str(L.out / model), seed=0,
-                                   quiet=True)
+                                   quiet=True, reference=True)   # lessons run the plain layers
             results[model] = next_behaviour.train(args, log)
         print(f"    {'model':<12}{'accuracy':>10}{'macro F1':>10}{'seconds':>10}")
         for model, r in results.items():

@@ -24,7 +24,7 @@ from minseq.models.sasrec import SASRec
 def run_args(model, out, seed, **settings):
     a = dict(model=model, epochs=None, batch_size=None, lr=None, maxlen=None, hidden=None,
              heads=None, layers=None, dropout=None, patience=None, clip=None, out=str(out),
-             seed=seed, quiet=True)
+             seed=seed, quiet=True, reference=True)   # lessons run the plain layers
     return argparse.Namespace(**dict(a, **settings))
 
 
