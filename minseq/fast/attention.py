@@ -34,7 +34,28 @@ def reuse(buffer, shape, dtype):
     return xp.empty(shape, dtype=dtype)
 
 
-_backward_scores = None  # the dS buffer: needed only inside one backward, so all layers share it
+# Blocks of about 1 MB of scores stay in a core's 2 MB L2 cache through all the softmax passes.
+BLOCK_BYTES = 1 << 20
+
+
+def blocks(lead, slice_bytes, target=BLOCK_BYTES):
+    """Index tuples that cut the leading axes ``lead`` of a (..., Tq, Tk) array into blocks of
+    about ``target`` bytes (``slice_bytes`` per (Tq, Tk) slice): runs of axis 0 while whole rows
+    fit, else runs along axis 1 within each row (a block is never smaller than one slice)."""
+    if not lead:
+        yield ()
+        return
+    per = max(1, target // max(slice_bytes, 1))                  # slices per block
+    inner = max(1, math.prod(lead[1:]))
+    if per >= inner or len(lead) == 1:
+        step = max(1, per // inner)
+        for i in range(0, lead[0], step):
+            yield (slice(i, i + step),)
+        return
+    step = max(1, per // max(1, math.prod(lead[2:])))
+    for i in range(lead[0]):
+        for j in range(0, lead[1], step):
+            yield (i, slice(j, j + step))
 
 
 def attention(q_scaled, k, v, mask=None, scores=None):
@@ -46,28 +67,37 @@ def attention(q_scaled, k, v, mask=None, scores=None):
 
     The softmax is left unnormalised, P = E / rowsum(E) with E = e^(S - rowmax S), and the
     division is applied to the small product instead: out = (E V) (.) r, r = 1 / rowsum(E).
-    That saves a pass over the (..., Tq, Tk) array; ``attention_backward`` works with E and r.
+    The work runs block by block (``blocks``), so each block's scores stay in cache from the
+    product that makes them to the product that uses them. rowsum(E) >= 1 wherever a key is
+    allowed (the row maximum contributes e^0 = 1), and 0 only for a fully masked row: r =
+    1 / max(rowsum, 1) keeps that row 0 without a 0/0 and without a look at the data.
     Returns (out (..., Tq, dv), E (..., Tq, Tk), written into ``scores`` if it fit, r (..., Tq, 1)).
     """
     shape = q_scaled.shape[:-1] + (k.shape[-2],)
-    E = reuse(scores, shape, q_scaled.dtype)
+    dtype = q_scaled.dtype
+    E = reuse(scores, shape, dtype)
+    out = xp.zeros(shape[:-1] + (v.shape[-1],), dtype=dtype)
+    r = xp.ones(shape[:-1] + (1,), dtype=dtype)
     if k.shape[-2] == 0:          # no keys at all: like a fully masked row, output 0
-        out = xp.zeros(shape[:-1] + (v.shape[-1],), dtype=E.dtype)
-        return out, E, xp.ones(shape[:-1] + (1,), dtype=E.dtype)
-    # S = q_scaled k^T into the kept buffer, then E = e^(S - rowmax S) in place: no fresh array
-    xp.matmul(q_scaled, k.swapaxes(-1, -2), out=E)    # scores S (..., Tq, Tk), then E in place
+        return out, E, r
+    kT = k.swapaxes(-1, -2)
     if mask is not None:
-        xp.copyto(E, E.min(axis=-1, keepdims=True), where=~mask)  # masked: row min, not -inf
-    E -= E.max(axis=-1, keepdims=True)                # max over allowed keys: e^ stays <= 1
-    xp.exp(E, out=E)
-    if mask is not None:
-        E *= mask                                     # masked weights exactly 0
-    total = E.sum(axis=-1, keepdims=True)             # (..., Tq, 1); 0 only for a fully masked row
-    if mask is not None:
-        total[total == 0] = 1                         # that row stays 0: no 0/0
-    r = xp.reciprocal(total, out=total)               # (..., Tq, 1)
-    out = E @ v                                       # (..., Tq, dv)
-    out *= r                                          # P V = (E V) (.) r: Tq dv divisions, not Tq Tk
+        mask = xp.broadcast_to(mask, shape)
+    for idx in blocks(shape[:-2], shape[-2] * shape[-1] * E.itemsize):
+        Eb, rb, ob = E[idx], r[idx], out[idx]
+        xp.matmul(q_scaled[idx], kT[idx], out=Eb)       # scores S, then E in place
+        if mask is not None:
+            m = mask[idx]
+            xp.copyto(Eb, Eb.min(axis=-1, keepdims=True), where=~m)  # masked: row min, not -inf
+        Eb -= Eb.max(axis=-1, keepdims=True)            # max over allowed keys: e^ stays <= 1
+        xp.exp(Eb, out=Eb)
+        if mask is not None:
+            Eb *= m                                     # masked weights exactly 0
+        xp.sum(Eb, axis=-1, keepdims=True, out=rb)
+        xp.maximum(rb, 1, out=rb)                       # a fully masked row: 0 stays 0
+        xp.reciprocal(rb, out=rb)
+        xp.matmul(Eb, v[idx], out=ob)
+        ob *= rb                                        # P V = (E V) (.) r: Tq dv divisions
     return out, E, r
 
 
@@ -79,18 +109,24 @@ def attention_backward(dout, q_scaled, k, v, E, r, out):
         dq_scaled = dS K,   dK = dS^T q_scaled.
     rowsum(dP (.) P)_i = sum_j P_ij (dO_i . V_j) = dO_i . O_i, so the (Tq, dv) product
     rowsum(dO (.) O) replaces the (Tq, Tk) one. With G = r (.) dO (row i of dO times r_i):
-    dV = E^T G and dS = E (.) (G V^T - rowsum(G (.) O)), so P itself is never formed.
-    Masked entries have E = 0, hence dS = 0.
+    dV = E^T G and dS = E (.) (G V^T - rowsum(G (.) O)), so P itself is never formed. dS is
+    made block by block in one block-sized scratch array, never at full size. Masked entries
+    have E = 0, hence dS = 0.
     """
-    global _backward_scores
     G = dout * r                                      # (..., Tq, dv)
-    dv = E.swapaxes(-1, -2) @ G                       # (..., Tk, dv)
-    dS = _backward_scores = reuse(_backward_scores, E.shape, E.dtype)
-    xp.matmul(G, v.swapaxes(-1, -2), out=dS)          # r (.) dP (..., Tq, Tk), then dS in place
-    dS -= (G * out).sum(axis=-1, keepdims=True)       # (..., Tq, 1)
-    dS *= E
-    dq_scaled = dS @ k                                # (..., Tq, d)
-    dk = dS.swapaxes(-1, -2) @ q_scaled               # (..., Tk, d)
+    rowdot = (G * out).sum(axis=-1, keepdims=True)    # rowsum(G (.) O), (..., Tq, 1)
+    dq_scaled, dk, dv = (xp.empty(a.shape, dtype=E.dtype) for a in (q_scaled, k, v))
+    vT = v.swapaxes(-1, -2)
+    dS = None
+    for idx in blocks(E.shape[:-2], E.shape[-2] * E.shape[-1] * E.itemsize):
+        Eb = E[idx]
+        xp.matmul(Eb.swapaxes(-1, -2), G[idx], out=dv[idx])
+        dS = reuse(dS, Eb.shape, Eb.dtype)
+        xp.matmul(G[idx], vT[idx], out=dS)            # r (.) dP, then dS in place
+        dS -= rowdot[idx]
+        dS *= Eb
+        xp.matmul(dS, k[idx], out=dq_scaled[idx])
+        xp.matmul(dS.swapaxes(-1, -2), q_scaled[idx], out=dk[idx])
     return dq_scaled, dk, dv
 
 
