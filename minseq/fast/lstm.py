@@ -10,7 +10,8 @@ from .recurrent import FastRecurrent, weight_grads
 
 
 def gate_affine(H, dtype):
-    """Per-column (scale, shift), each (4H,), that turn one tanh into all four activations:
+    """Per-column (scale, shift), each (4H,), that turn one tanh into all four activations
+    (measured: 1.02x at (64, 100, 128, 256), within noise at (32, 50, 64, 128); lesson 15):
 
         act(a) = scale (.) tanh(scale (.) a) + shift
     with (1/2, 1/2) on i, f, o: sigma(a) = 0.5 tanh(a / 2) + 0.5 (exact, never overflows),
@@ -100,6 +101,7 @@ class LSTM(FastRecurrent, nn.LSTM):
 
     Measured (float32, one thread, forward+backward at (B, T, D, H) = (64, 100, 128, 256)):
     269 ms against the reference's 435 ms, 1.6x; the same time as the LSTM before the split.
+    Trick by trick: ``minseq.fast.recurrent``'s docstring and lesson 15.
     """
 
     def _buffers(self, T, B, dtype):

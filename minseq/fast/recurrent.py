@@ -15,6 +15,13 @@ axis, so every step reads and writes contiguous (B, .) blocks.
 Backward walks the loop in reverse; each step writes its dL/dA_t over the forward cache it no
 longer needs. The weight gradients are then one product over all steps: dWx = sum_t x_t^T dA_t,
 dWh = sum_t h_{t-1}^T dA^h_t, and dx = dA Wx^T.
+
+Each trick's measured gain on the LSTM, forward+backward, float32, one thread, interleaved
+(lesson 15 takes them one at a time; at (B, T, D, H) = (64, 100, 128, 256), then (32, 50, 64, 128)):
+
+- one input projection for all steps, A = X Wx + b:         1.08x, 1.11x
+- dWh = H_prev^T dA as one product after the loop:           1.01x, 1.09x
+- in-place step work in reused time-major buffers (out=):    1.25x, 1.44x
 """
 
 from ..backend import xp
