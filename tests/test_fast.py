@@ -114,7 +114,7 @@ def _layernorm(draw, xp):
     return norm, [randn(xp, draw, *shape)], {}
 
 
-@twin_case("TransformerEncoderLayer (MultiHeadAttention, LayerNorm)")
+@twin_case("TransformerEncoderLayer (attention, LayerNorm)")
 def _encoder_layer(draw, xp):
     # d_model >= 3: LayerNorm of 2 features gives +-1 and dx = 0 up to rounding
     B, T, h, d_k = (draw(st.integers(m, n)) for m, n in ((1, 3), (2, 5), (1, 2), (3, 4)))
@@ -124,7 +124,7 @@ def _encoder_layer(draw, xp):
     return layer, [randn(xp, draw, B, T, h * d_k)], {"mask": _key_padding(xp, draw, B, T, T)}
 
 
-@twin_case("TransformerDecoderLayer (MultiHeadAttention, LayerNorm)")
+@twin_case("TransformerDecoderLayer (attention, LayerNorm)")
 def _decoder_layer(draw, xp):
     B, T, S, h, d_k = (draw(st.integers(m, n)) for m, n in ((1, 3), (2, 4), (2, 5), (1, 2), (3, 4)))
     layer = nn.TransformerDecoderLayer(h * d_k, h, d_ff=draw(st.integers(1, 6)), dropout=0.0,

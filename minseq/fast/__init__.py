@@ -8,7 +8,7 @@ Lessons teach ``minseq.nn``; ``minseq train`` accelerates by default (``--refere
 """
 
 from .accelerate import TWINS, accelerate, tier, twin, twin_of
-from .attention import MultiHeadAttention, ScaledDotProductAttention
+from .attention import ScaledDotProductAttention
 from .gru import GRU, GRUCell
 from .layernorm import LayerNorm
 from .lstm import LSTM, LSTMCell
@@ -16,4 +16,4 @@ from .rnn import RNN, RNNCell
 
 __all__ = ["TWINS", "accelerate", "tier", "twin", "twin_of",
            "RNNCell", "RNN", "LSTMCell", "LSTM", "GRUCell", "GRU",
-           "ScaledDotProductAttention", "MultiHeadAttention", "LayerNorm"]
+           "ScaledDotProductAttention", "LayerNorm"]

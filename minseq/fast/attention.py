@@ -1,10 +1,9 @@
-"""Fast twins of ScaledDotProductAttention and MultiHeadAttention: one pass fewer over the
-(..., Tq, Tk) scores, no second array of that size, and the work done in cache-sized blocks.
+"""Fast twin of ScaledDotProductAttention: one pass fewer over the (..., Tq, Tk) scores, no
+second array of that size, and the work done in cache-sized blocks.
 
-The reference forms (``minseq.nn.attention``, ``minseq.nn.multihead``) compute
-P = masked_softmax(S) and then P V. The twins share ``attention`` and ``attention_backward``,
-which differ from the reference in these ways (gains measured forward+backward, float32, one
-thread, interleaved):
+The reference (``minseq.nn.attention``) computes P = masked_softmax(S) and then P V. The twin
+runs ``attention`` and ``attention_backward``, which differ from it in these ways (gains
+measured forward+backward, float32, one thread, interleaved):
 
 - the softmax is left unnormalised, E = e^(S - rowmax S), and 1 / rowsum(E) scales the small
   (Tq, dv) product instead of the (Tq, Tk) array: out = (E V) (.) r, r = 1 / rowsum(E); the
@@ -20,6 +19,11 @@ thread, interleaved):
   them to the product that uses them, so every softmax pass reads cache, and the backward's dS
   is one block-sized scratch array: attention's forward+backward 95 -> 80 ms (1.19x) at
   (64, 200, 128, 4), 304 -> 212 ms (1.43x) at (16, 512, 256, 8).
+
+MultiHeadAttention has no twin of its own: ``accelerate`` swaps its ``attention`` sub-module,
+where the time goes. A twin that also fused its bias additions and input-gradient sums in place
+measured the same within noise (180 against 191 ms at (64, 200, 128, 4), 389 against 367 ms at
+(16, 512, 256, 8)), so it was removed.
 """
 
 import math
@@ -134,20 +138,17 @@ def attention_backward(dout, q_scaled, k, v, E, r, out):
     return dq_scaled, dk, dv
 
 
-class _KeepsScores:
-    """``weights`` from the kept E and r (P = E (.) r, a new array), for plots."""
-
-    @property
-    def weights(self):
-        E = getattr(self, "_E", None)
-        return None if E is None else E * self._r
-
-
 @twin(nn.ScaledDotProductAttention)
-class ScaledDotProductAttention(_KeepsScores, nn.ScaledDotProductAttention):
+class ScaledDotProductAttention(nn.ScaledDotProductAttention):
     """``nn.ScaledDotProductAttention`` through ``attention`` / ``attention_backward``: q is
     scaled before the product (Tq d multiplications instead of Tq Tk), and E is kept in a
     buffer reused from call to call."""
+
+    @property
+    def weights(self):
+        """P = E (.) r of the last forward (a new array), for plots."""
+        E = getattr(self, "_E", None)
+        return None if E is None else E * self._r
 
     def forward(self, q, k, v, mask=None):
         self.check_inputs(q, k, v, mask)
@@ -162,59 +163,3 @@ class ScaledDotProductAttention(_KeepsScores, nn.ScaledDotProductAttention):
         dq_scaled, dk, dv = attention_backward(dout, q_scaled, k, v, E, r, out)
         dq_scaled *= dq_scaled.dtype.type(1.0 / math.sqrt(q_scaled.shape[-1]))
         return dq_scaled, dk, dv
-
-
-@twin(nn.MultiHeadAttention)
-class MultiHeadAttention(_KeepsScores, nn.MultiHeadAttention):
-    """``nn.MultiHeadAttention`` through ``attention`` / ``attention_backward`` on all heads at
-    once: q scaled before the scores, the scores' buffer E reused from call to call (and the
-    backward's dS buffer shared by every layer), biases added in place, and ``attention``'s
-    own (..., Tq, Tk) arrays never copied."""
-
-    def _project(self, a, name):
-        y = a @ self.params["W" + name]                                   # (B, T, d_model)
-        if "b" + name in self.params:
-            y += self.params["b" + name]                                  # in place: no second (B, T, d) array
-        return y
-
-    def forward(self, x, context=None, mask=None):
-        mask = self.check_inputs(x, context, mask)
-        c = x if context is None else context
-        scale = x.dtype.type(1.0 / math.sqrt(self.d_k))
-        q = self.split(self._project(x, "q") * scale)                     # (B, h, T, d_k)
-        k = self.split(self._project(c, "k"))                             # (B, h, S, d_k)
-        v = self.split(self._project(c, "v"))                             # (B, h, S, d_k)
-        heads, self._E, self._r = attention(q, k, v, mask, scores=getattr(self, "_E", None))
-        concat = self.merge(heads)                                        # (B, T, d_model)
-        self._save(x, context, q, k, v, self._E, self._r, heads, concat)
-        return self._project(concat, "o")
-
-    def backward(self, dout):
-        x, context, q, k, v, E, r, heads, concat = self._take()
-        check_same_shape(self, "dout", dout, x.shape)
-        p, g = self.params, self.grads
-        d = self.d_model
-        dout2 = dout.reshape(-1, d)                                       # (B*T, d_model)
-        g["Wo"][...] = concat.reshape(-1, d).T @ dout2                    # (d_model, d_model)
-        dheads = self.split((dout2 @ p["Wo"].T).reshape(dout.shape))      # (B, h, T, d_k)
-        dq, dk, dv = attention_backward(dheads, q, k, v, E, r, heads)
-        dq *= dq.dtype.type(1.0 / math.sqrt(self.d_k))
-        dq, dk, dv = (self.merge(a).reshape(-1, d) for a in (dq, dk, dv))  # (B*T|S, d_model)
-        c = x if context is None else context
-        x2, c2 = x.reshape(-1, d), c.reshape(-1, d)                       # (B*T|S, d_model)
-        g["Wq"][...] = x2.T @ dq
-        g["Wk"][...] = c2.T @ dk
-        g["Wv"][...] = c2.T @ dv
-        if "bo" in p:
-            g["bo"][...] = dout2.sum(axis=0)
-            g["bq"][...] = dq.sum(axis=0)
-            g["bk"][...] = 0  # see frozen_entries
-            g["bv"][...] = dv.sum(axis=0)
-        dx = (dq @ p["Wq"].T).reshape(x.shape)                            # (B, T, d_model)
-        dc = dk @ p["Wk"].T
-        dc += dv @ p["Wv"].T                                              # in place: one (B*S, d) array
-        dc = dc.reshape(c.shape)                                          # (B, S, d_model)
-        if context is None:
-            dx += dc
-            return dx
-        return dx, dc
