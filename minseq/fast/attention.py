@@ -168,7 +168,7 @@ class MultiHeadAttention(_KeepsScores, nn.MultiHeadAttention):
         if "bo" in p:
             g["bo"][...] = dout2.sum(axis=0)
             g["bq"][...] = dq.sum(axis=0)
-            g["bk"][...] = 0  # see frozen_entries
+            g["bk"][...] = 0  # q_t . bk shifts a whole softmax row: no effect, no gradient
             g["bv"][...] = dv.sum(axis=0)
         dx = (dq @ p["Wq"].T).reshape(x.shape)                            # (B, T, d_model)
         dc = dk @ p["Wk"].T
