@@ -61,5 +61,5 @@ def string_constants(path):
 
 
 def test_unknown_model_lists_the_known_ones():
-    with pytest.raises(ValueError, match="unknown model 'bert'; known: sasrec, gru4rec"):
+    with pytest.raises(ValueError, match="unknown model 'bert'; known: gru4rec, sasrec"):
         registry.spec_of("bert")

@@ -59,12 +59,12 @@ _RECOMMENDER_TRAINING = dict(batch_size=128, maxlen=50, dropout=0.2, patience=5)
 
 MODELS = {
     # next-item recommenders: leave-one-out, sampled and full-ranking metrics
-    "sasrec": ModelSpec(SASRec, NEXT_ITEM, dict(
-        _RECOMMENDER_TRAINING, epochs=50, lr=1e-3, d_model=50, num_heads=1, num_layers=2,
-        clip=None), ("maxlen", "d_model", "num_layers", "num_heads", "dropout", "seed")),
     "gru4rec": ModelSpec(GRU4Rec, NEXT_ITEM, dict(
         _RECOMMENDER_TRAINING, epochs=30, lr=2e-3, d_model=64, clip=5.0, n_sampled=None),
         ("d_model", "dropout", "n_sampled", "seed")),
+    "sasrec": ModelSpec(SASRec, NEXT_ITEM, dict(
+        _RECOMMENDER_TRAINING, epochs=50, lr=1e-3, d_model=50, num_heads=1, num_layers=2,
+        clip=None), ("maxlen", "d_model", "num_layers", "num_heads", "dropout", "seed")),
     "pop": ModelSpec(Pop, NEXT_ITEM, dict(maxlen=50), fitted=True),
     "markov": ModelSpec(Markov, NEXT_ITEM, dict(maxlen=50), fitted=True),
     # next-behaviour classifiers: windows per user, accuracy, macro F1 (and AUC)
