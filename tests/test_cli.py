@@ -2,6 +2,7 @@
 nothing below the command line importing it."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,7 @@ def test_importing_minseq_leaves_numpy_and_matplotlib_alone():
             "print(np.get_printoptions() == before, "
             "dict.__getitem__(matplotlib.rcParams, 'backend') is backend, "
             "'matplotlib.pyplot' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}   # nobody chose one
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+                         env=env, check=True).stdout.split()
     assert out == ["True", "True", "False"]

@@ -25,3 +25,14 @@ def test_without_a_display_figures_are_drawn_with_agg():
 
 def test_a_chosen_backend_is_kept():
     assert backend_after_pyplot(MPLBACKEND="pdf") == "pdf"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="display detection is X11 / Wayland")
+def test_a_display_is_an_x11_or_wayland_one(monkeypatch):
+    from minseq.plot import has_display
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not has_display()
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert has_display()
