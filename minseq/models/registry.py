@@ -15,7 +15,7 @@ constructor takes). ``build`` passes those, plus the sizes the data decides (``n
 keyword arguments ``kwargs(...)`` returned.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .baselines import Markov, Pop
 from .behaviour_baselines import MarkovBehaviour, PopularClass
@@ -40,10 +40,11 @@ class ModelSpec:
     settings: dict
     model_args: tuple = ()
     fitted: bool = False
-    tasks: tuple = field(init=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "tasks", TASKS[self.task])
+    @property
+    def tasks(self):
+        """The tasks the model can be trained for, its own first."""
+        return TASKS[self.task]
 
     def kwargs(self, settings, **sizes):
         """The constructor's keyword arguments: ``sizes`` and the settings it names."""
