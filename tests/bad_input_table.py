@@ -96,24 +96,25 @@ def _one_x(B, T):
     return (_x(B, T),), {}
 
 
-def _kind(label, make, inputs, defaults, kw):
-    """An Entry of ``make`` (built in float64) with the kind's ``defaults``, then ``kw``."""
+def entry_point(label, make, inputs, defaults, kw):
+    """An Entry of ``make`` (built in float64) with the kind's ``defaults``, then ``kw``; an
+    entry point of no kind below (GraphConv) states its axes itself."""
     return Entry(label, lambda: make().astype(xp.float64), inputs, **dict(defaults, **kw))
 
 
 # -- the kinds of entry point: each sets every field it implies; an entry states the rest ------
 def elementwise(label, make, **kw):
     """y = f(x) entry by entry, any shape: +-inf gives f's limit."""
-    return _kind(label, make, _one_x, dict(time=(1,), out_time=(1,), causal=lambda T: {},
-                                           rank_free=True, features=False, param_dtype=False,
-                                           limits=True), kw)
+    return entry_point(label, make, _one_x, dict(time=(1,), out_time=(1,), causal=lambda T: {},
+                                                 rank_free=True, features=False, param_dtype=False,
+                                                 limits=True), kw)
 
 
 def per_position(label, make, inputs=_one_x, **kw):
     """x (..., T, D) -> y (..., T, D'), each position on its own (so causal), any leading
     axes unless ``rank_free=False``."""
-    return _kind(label, make, inputs, dict(time=(1,), out_time=(1,), causal=lambda T: {},
-                                           rank_free=True), kw)
+    return entry_point(label, make, inputs, dict(time=(1,), out_time=(1,), causal=lambda T: {},
+                                                 rank_free=True), kw)
 
 
 def _mask_shape(args):
@@ -129,32 +130,32 @@ def attention(label, make, inputs=_one_x, memory=False, **kw):
         defaults = dict(batch=(0, 0), time=(1, None), causal=lambda T: {})
     else:
         defaults = dict(time=(1,), causal=lambda T: {"mask": nn.causal_mask(T)})
-    return _kind(label, make, inputs, dict(defaults, out_time=(1,), mask=_mask_shape), kw)
+    return entry_point(label, make, inputs, dict(defaults, out_time=(1,), mask=_mask_shape), kw)
 
 
 def loss(label, make, inputs, **kw):
     """loss(pred, target) -> the mean over examples; backward takes no upstream gradient."""
-    return _kind(label, make, lambda B, T: (inputs(B, T), {}),
-                 dict(batch=(0, 0), time=(1, 1), out_batch=(None,), out_time=(None,),
-                      param_dtype=False, loss=True), kw)
+    return entry_point(label, make, lambda B, T: (inputs(B, T), {}),
+                       dict(batch=(0, 0), time=(1, 1), out_batch=(None,), out_time=(None,),
+                            param_dtype=False, loss=True), kw)
 
 
 def cell(label, make, n_states=1):
     """One recurrent step: (x (B, D), state(s) (B, H)) -> new state(s)."""
     def inputs(B, T):
         return (randn(B, D),) + tuple(randn(B, H, seed=1 + k) for k in range(n_states)), {}
-    return _kind(label, make, inputs, dict(batch=(0,) * (1 + n_states),
-                                           time=(None,) * (1 + n_states),
-                                           out_batch=(0,) * n_states,
-                                           out_time=(None,) * n_states), {})
+    return entry_point(label, make, inputs, dict(batch=(0,) * (1 + n_states),
+                                                 time=(None,) * (1 + n_states),
+                                                 out_batch=(0,) * n_states,
+                                                 out_time=(None,) * n_states), {})
 
 
 def recurrent(label, make, n_states=1):
     """x (B, T, D) [, mask (B, T)] -> (hs, h_n) or (hs, (h_n, c_n))."""
-    return _kind(label, make, _one_x, dict(time=(1,), out_batch=(0,) * (1 + n_states),
-                                           out_time=(1,) + (None,) * n_states,
-                                           causal=lambda T: {},
-                                           mask=lambda args: args[0].shape[:2]), {})
+    return entry_point(label, make, _one_x, dict(time=(1,), out_batch=(0,) * (1 + n_states),
+                                                 out_time=(1,) + (None,) * n_states,
+                                                 causal=lambda T: {},
+                                                 mask=lambda args: args[0].shape[:2]), {})
 
 
 def _left_padded(B, T, high, seed=0, width=None):
@@ -177,9 +178,9 @@ def classifier(label, make, n_categories=0):
 
     def inputs(B, T):
         return _left_padded(B, T, n_ids, width=2 if n_categories else None), {}
-    return _kind(label, make, inputs, dict(batch=(0, 0), time=(1, 1), features=False,
-                                           mask=lambda args: args[0].shape[:2], mask_arg=1,
-                                           integer_main=True, n_ids=n_ids), {})
+    return entry_point(label, make, inputs, dict(batch=(0, 0), time=(1, 1), features=False,
+                                                 mask=lambda args: args[0].shape[:2], mask_arg=1,
+                                                 integer_main=True, n_ids=n_ids), {})
 
 
 def recommender(label, make):
@@ -188,9 +189,9 @@ def recommender(label, make):
     def inputs(B, T):
         seq, _ = _left_padded(B, T, N_ITEMS + 1)
         return (seq, randint(N_ITEMS + 1, B, T, 2, seed=1)), {}
-    return _kind(label, make, inputs, dict(batch=(0, 0), time=(1, 1), out_time=(1,),
-                                           causal=lambda T: {}, features=False,
-                                           integer_main=True, n_ids=N_ITEMS + 1), {})
+    return entry_point(label, make, inputs, dict(batch=(0, 0), time=(1, 1), out_time=(1,),
+                                                 causal=lambda T: {}, features=False,
+                                                 integer_main=True, n_ids=N_ITEMS + 1), {})
 
 
 def _qkv(B, T):
@@ -256,7 +257,7 @@ ENTRIES = [
               _with_memory(6), memory=True, mask_name="memory_mask"),
     attention("TransformerEncoder", lambda: nn.TransformerEncoder(
         lambda: nn.TransformerEncoderLayer(D, 2, 6, **_NO_DROPOUT), 2, norm=nn.LayerNorm(D))),
-    _kind("GraphConv", lambda: nn.GraphConv(3, 2, "tanh", "sym"), _graph_inputs,
+    entry_point("GraphConv", lambda: nn.GraphConv(3, 2, "tanh", "sym"), _graph_inputs,
           dict(batch=(0, 0)), {}),
     # models (minseq.models): one entry each, below this line
     classifier("MLPCounts", lambda: MLPCounts(K, 3, d_model=5, dropout=0.0)),
