@@ -3,8 +3,8 @@
     python benchmarks/wikipedia_next_item.py [--data ../shared/data/wikipedia.txt]
         [--epochs-sasrec 40] [--epochs-gru4rec 20] [--seed 0] [--threads 1]
 
-Each model is trained by ``minseq.models.next_item.train`` (what ``minseq train`` runs) under
-the evaluation protocol of ``minseq.models.evaluation``: leave-one-out in time order, sampled
+Each model is trained by ``minseq.tasks.train`` (what ``minseq train`` runs) under
+the evaluation protocol of ``minseq.tasks.evaluation``: leave-one-out in time order, sampled
 HR@10 / NDCG@10 against 100 unseen negatives, and full-ranking HR@10 / NDCG@10 / MRR@10 (items
 already seen are not excluded). Early stopping on validation NDCG@10 (sampled). Seconds per
 epoch are wall time on this machine's CPUs, the validation pass included. Writes
@@ -29,19 +29,16 @@ if __name__ == "__main__":  # before NumPy loads: the BLAS thread count is read 
 
 import minseq  # noqa: E402
 from minseq.data import load  # noqa: E402
-from minseq.models import next_item  # noqa: E402
+from minseq import tasks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
 def run(model, table, epochs, seed, out):
-    args = argparse.Namespace(model=model, epochs=epochs, batch_size=None, lr=None, maxlen=None,
-                              hidden=None, heads=None, layers=None, dropout=None, patience=None,
-                              clip=None, out=str(out / model), seed=seed, quiet=True,
-                              reference=False)
     t0 = time.perf_counter()
-    result = next_item.train(args, table)
+    result = tasks.train(table, model, settings={"epochs": epochs}, seed=seed, out=out / model,
+                         quiet=True)
     result["wall_seconds"] = time.perf_counter() - t0
     return result
 

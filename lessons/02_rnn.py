@@ -9,7 +9,9 @@ import minseq
 from minseq import backend, nn
 from minseq.backend import xp
 from minseq.gradcheck import numerical_gradient
-from minseq.lesson import EVENTS, Lesson, one_hot
+from minseq.lesson import Lesson
+
+from helpers import EVENTS, one_hot
 
 
 def state_gradient_norms(cell, x):

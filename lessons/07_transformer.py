@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, nn
-from minseq.gradcheck_cases import run_case
+from minseq.gradcheck.cases import run_case
 from minseq.lesson import Lesson
 
 EVENTS = ["browse", "click", "cart", "purchase"]

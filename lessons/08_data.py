@@ -28,8 +28,8 @@ def main(argv=None):
     with L.step("A small generated behaviour log"):
         L.say("Each row is one event. Users, items and behaviours are dense ids starting at 1; "
               "0 is kept for padding. User 1's first events:")
-        names = np.array(log.behavior_names)
-        for item, b, t in list(zip(log.item[u1], log.behavior[u1], log.timestamp[u1]))[:6]:
+        names = np.array(log.behaviour_names)
+        for item, b, t in list(zip(log.item[u1], log.behaviour[u1], log.timestamp[u1]))[:6]:
             print(f"    t={t}  item {item:>2}  {names[b]}")
         L.show("events per user", log.lengths())
         L.check("events are sorted by user, then time",
@@ -117,10 +117,10 @@ def main(argv=None):
                 all(backend.is_device_array(a) for a in batch))
 
     steps = 5
-    purchase = log.behavior_names.index("purchase")
+    purchase = log.behaviour_names.index("purchase")
     with L.step("C6: sliding windows", formula="X_i = data[i : i + time_steps],  "
                 "y_i = data[i + time_steps]"):
-        buyer = int(np.argmax(np.bincount(log.user[log.behavior == purchase])))
+        buyer = int(np.argmax(np.bincount(log.user[log.behaviour == purchase])))
         rows = log.user_events(buyer)
         L.say(f"User {buyer} (the most purchases), features scaled in C2:")
         user_X = scaled[rows]
@@ -128,7 +128,7 @@ def main(argv=None):
         L.show("window 0", Xw[0])
         L.show("y_0 as printed", yw[0])
         L.check("window i is rows i..i+4", np.array_equal(Xw[2], user_X[2:7]))
-        next_action = np.r_[log.behavior[rows][1:] == purchase, False].astype(int)
+        next_action = np.r_[log.behaviour[rows][1:] == purchase, False].astype(int)
         Xs, ys = sliding_windows(user_X, steps, targets=next_action)
         L.show("labels: is the next event a purchase?", ys)
         L.check("with a label per row, y_i = next_action[i + time_steps - 1]",

@@ -241,7 +241,7 @@ def main(argv=None):
         rng = np.random.default_rng(5)
         days = 300 if L.fast else 400
         t, b, purchases = behaviour_log(days, rng)
-        counts = ts.daily_counts(t, b, behavior_code=3)
+        counts = ts.daily_counts(t, b, behaviour_code=3)
         print(f"  {t.size} events over {days} days; purchases on the first days: {counts[:8]}")
         L.check("daily_counts recovers the purchases of every day", np.array_equal(counts,
                                                                                      purchases))

@@ -6,19 +6,16 @@ classifier (H2 with E3 done right), the LSTM regressor (H3), the LSTM project of
 (H4, its errata shown literally and fixed), then every classifier against the baselines.
 """
 
-from types import SimpleNamespace
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 import minseq
-from minseq import backend, metrics, nn, optim
+from minseq import backend, metrics, nn, optim, tasks
 from minseq.data import Batches, MinMaxScaler, generate, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
 from minseq.lesson import Lesson
-from minseq.models import next_behaviour
 from minseq.models.classifier import TokenEmbedding
 from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
@@ -32,9 +29,9 @@ class H3Regressor(nn.Module):
     inputs (B, T) behaviour ids, mask (B, T) -> y (B, 1): the LSTM's last real state feeds the
     two dense layers; backward runs them in reverse and hands dh_n to the LSTM."""
 
-    def __init__(self, n_behaviors, hidden, embed_dim=8):
+    def __init__(self, n_behaviours, hidden, embed_dim=8):
         super().__init__()
-        self.embed = TokenEmbedding(n_behaviors, embed_dim)
+        self.embed = TokenEmbedding(n_behaviours, embed_dim)
         self.lstm = nn.LSTM(embed_dim, hidden)
         self.dense = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
         self.criterion = nn.MSELoss()
@@ -71,12 +68,12 @@ def main(argv=None):
                    "pool LSTM states with ONE softmax over time and a weighted sum (H2, E3)",
                    "train the LSTM regressor of H3 and the LSTM project of H4, errata fixed",
                    "compare order-aware classifiers with counts, popularity and Markov"])
-    size = (dict(users=200, epochs=2, maxlen=8, hidden=16) if L.fast else
-            dict(users=1000, epochs=10, maxlen=20, hidden=32) if L.full else
-            dict(users=400, epochs=4, maxlen=12, hidden=16))
+    size = (dict(users=200, epochs=2, maxlen=8, d_model=16) if L.fast else
+            dict(users=1000, epochs=10, maxlen=20, d_model=32) if L.full else
+            dict(users=400, epochs=4, maxlen=12, d_model=16))
     xp = backend.xp
     log = generate(n_users=size["users"], seed=0)
-    names = log.behavior_names
+    names = log.behaviour_names
     train_log, valid_log = split_by_user(log, 0.2, seed=0)
 
     with L.step("Windows inside each user's time line",
@@ -84,7 +81,7 @@ def main(argv=None):
                         "next-behaviour target: behaviour[e+1] - 1;  will-purchase: a "
                         "purchase among e+1 .. e+k"):
         X, y, M = behaviour_windows(log, 4)
-        first = log.behavior[log.user_events(1)][:6]
+        first = log.behaviour[log.user_events(1)][:6]
         print("    user 1 begins: " + " -> ".join(names[b] for b in first))
         for i in range(3):
             seen = " ".join(f"{names[b] if b else '.':>6}" for b in X[i])
@@ -95,14 +92,14 @@ def main(argv=None):
                 (y[:3] + 1 == first[1:4]).all())
         L.show("windows (one per event with a next event)", len(X))
         L.check("user 2's first window starts afresh: no event of user 1 in it",
-                M[n1].sum() == 1 and X[n1, -1] == log.behavior[log.user_events(2)][0])
+                M[n1].sum() == 1 and X[n1, -1] == log.behaviour[log.user_events(2)][0])
 
     # -- H4: the LSTM project of document 004, literally, then fixed --------------------------
     with L.step("H4 as printed: windows of feature rows, the next ROW as the label",
                 formula="MinMax -> sliding_windows(5): X_i = data[i:i+5], y_i = data[i+5]\n"
                         "-> LSTM(50) -> Dropout(0.2) -> LSTM(50) -> Dropout(0.2) -> Dense(1, "
                         "sigmoid), BCE"):
-        feats = np.stack([log.behavior, np.diff(log.timestamp, prepend=log.timestamp[0])], 1)
+        feats = np.stack([log.behaviour, np.diff(log.timestamp, prepend=log.timestamp[0])], 1)
         data = MinMaxScaler().fit_transform(feats.astype(float))
         Xl, yl = sliding_windows(data, 5)
         L.show("literal y_0 (a scaled feature row)", yl[0])
@@ -125,7 +122,8 @@ def main(argv=None):
         minseq.manual_seed(0)
         tr = behaviour_windows(train_log, 5, "will-purchase")
         va = behaviour_windows(valid_log, 5, "will-purchase")
-        h4 = LSTMClassifier(log.n_behaviors, 1, hidden=size["hidden"], layers=2, dropout=0.2)
+        h4 = LSTMClassifier(log.n_behaviours, 1, d_model=size["d_model"], num_layers=2,
+                            dropout=0.2)
         print(f"    {h4}".replace("\n", "\n    "))
         Trainer(h4, optim.Adam(h4, lr=5e-3), progress=False).fit(
             Batches(*tr, batch_size=64, seed=0), size["epochs"])
@@ -138,10 +136,10 @@ def main(argv=None):
     with L.step("H1: the 'Transformer-based' model of document 000",
                 formula="Embedding -> LSTM (encoder) -> LSTM (decoder) -> Dense softmax, "
                         "categorical CE, Adam"):
-        h1 = LSTMClassifier(log.n_behaviors, log.n_behaviors, hidden=8, embed_dim=4, layers=2,
-                            dropout=0.0)
+        h1 = LSTMClassifier(log.n_behaviours, log.n_behaviours, d_model=8, embed_dim=4,
+                            num_layers=2, dropout=0.0)
         print(f"    {h1}".replace("\n", "\n    "))
-        tf = TransformerClassifier(log.n_behaviors, log.n_behaviors, hidden=8, layers=1,
+        tf = TransformerClassifier(log.n_behaviours, log.n_behaviours, d_model=8, num_layers=1,
                                    maxlen=size["maxlen"])
         L.say("Its layers are an embedding, two stacked LSTMs and a dense softmax: it is a "
               "recurrent classifier. No layer compares positions with a softmax of dot "
@@ -166,7 +164,7 @@ def main(argv=None):
                   f"{twice.max():.2f}), and alpha (.) V keeps a (T, H) array instead of one "
                   "context vector.")
         minseq.manual_seed(0)
-        h2 = LSTMAttentionClassifier(log.n_behaviors, log.n_behaviors, hidden=4, embed_dim=3)
+        h2 = LSTMAttentionClassifier(log.n_behaviours, log.n_behaviours, d_model=4, embed_dim=3)
         h2.eval()
         ids = xp.asarray([[0, 0, 1, 2, 3]])
         mask = ids != 0
@@ -191,16 +189,16 @@ def main(argv=None):
         def purchases_ahead(table):
             X, _, M = behaviour_windows(table, size["maxlen"], "will-purchase", horizon=5)
             ends = np.flatnonzero(table.position() + 5 < table.lengths()[table.user - 1])
-            seen = np.concatenate([[0], np.cumsum(table.behavior == purchase)])
+            seen = np.concatenate([[0], np.cumsum(table.behaviour == purchase)])
             y = (seen[ends + 6] - seen[ends + 1]).astype(np.float32)
             return X, y[:, None], M
         tr, va = purchases_ahead(train_log), purchases_ahead(valid_log)
         L.say("The printed settings are LSTM(128) and Adam lr 0.001; this run uses a smaller "
               "LSTM and lr 0.01 so it trains in seconds (--full uses the printed ones).")
-        hidden = 128 if L.full else size["hidden"]
+        hidden = 128 if L.full else size["d_model"]
         minseq.manual_seed(0)
-        h3 = H3Regressor(log.n_behaviors, hidden)
-        errors = check_module(H3Regressor(log.n_behaviors, 3, embed_dim=2),
+        h3 = H3Regressor(log.n_behaviours, hidden)
+        errors = check_module(H3Regressor(log.n_behaviours, 3, embed_dim=2),
                               xp.asarray(tr[0][:3, -4:]), mask=xp.asarray(tr[2][:3, -4:]),
                               raise_on_fail=False)
         L.check("H3's backward matches central differences", max(errors.values()) < 1e-6,
@@ -218,19 +216,18 @@ def main(argv=None):
     # -- the comparison ----------------------------------------------------------------------------
     with L.step("Every classifier on the next behaviour (test users)"):
         results = {}
-        for model in ("pop", "markov", "mlp", "lstm", "lstm-attn", "transformer"):
-            args = SimpleNamespace(model=model, task="next-behaviour", epochs=size["epochs"],
-                                   batch_size=64, lr=None, maxlen=size["maxlen"],
-                                   hidden=size["hidden"], heads=2, layers=1, dropout=0.0,
-                                   patience=None, clip=None, out=str(L.out / model), seed=0,
-                                   quiet=True, reference=True)   # lessons run the plain layers
-            results[model] = next_behaviour.train(args, log)
-        print(f"    {'model':<12}{'accuracy':>10}{'macro F1':>10}{'seconds':>10}")
+        small = dict(epochs=size["epochs"], batch_size=64, maxlen=size["maxlen"],
+                     d_model=size["d_model"], num_heads=2, num_layers=1, dropout=0.0)
+        for model in ("popular-class", "markov-behaviour", "mlp", "lstm", "lstm-attn",
+                      "transformer"):
+            results[model] = tasks.train(log, model, "next-behaviour", small, out=L.out / model,
+                                         quiet=True, reference=True)  # the plain layers
+        print(f"    {'model':<18}{'accuracy':>10}{'macro F1':>10}{'seconds':>10}")
         for model, r in results.items():
-            print(f"    {model:<12}{r['metrics']['accuracy']:>10.3f}"
+            print(f"    {model:<18}{r['metrics']['accuracy']:>10.3f}"
                   f"{r['metrics']['macro_f1']:>10.3f}{r['train_seconds']:>10.2f}")
         acc = {m: r["metrics"]["accuracy"] for m, r in results.items()}
-        floor = max(acc["pop"], acc["mlp"])
+        floor = max(acc["popular-class"], acc["mlp"])
         L.check("every order-aware model beats counts and popularity",
                 all(acc[m] > floor for m in ("lstm", "lstm-attn", "transformer")),
                 f"best of pop / mlp {floor:.3f}")
@@ -243,7 +240,7 @@ def main(argv=None):
             h = results[model]["history"]
             axes[0].plot(h["epoch"], h["train_loss"], marker="o", color=f"C{k}", label=model)
             axes[1].plot(h["epoch"], h["accuracy"], marker="o", color=f"C{k}", label=model)
-        for model, style in (("pop", ":"), ("markov", "--")):
+        for model, style in (("popular-class", ":"), ("markov-behaviour", "--")):
             axes[1].axhline(acc[model], color="gray", ls=style, label=f"{model} (test)")
         axes[0].set_title("training cross-entropy")
         axes[0].set_xlabel("epoch")

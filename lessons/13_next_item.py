@@ -6,26 +6,22 @@ loss is a binary cross-entropy with one sampled negative, and the models are com
 leave-one-out with sampled (1 + 100 candidates) and full-ranking metrics.
 """
 
-import argparse
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
-from minseq import backend, checkpoint
+from minseq import backend, checkpoint, tasks
 from minseq.data import generate
 from minseq.gradcheck import check_module
 from minseq.lesson import Lesson
-from minseq.models import evaluation, next_item
 from minseq.models.gru4rec import GRU4Rec
 from minseq.models.sasrec import SASRec
+from minseq.tasks import evaluation
 
 
-def run_args(model, out, seed, **settings):
-    a = dict(model=model, epochs=None, batch_size=None, lr=None, maxlen=None, hidden=None,
-             heads=None, layers=None, dropout=None, patience=None, clip=None, out=str(out),
-             seed=seed, quiet=True, reference=True)   # lessons run the plain layers
-    return argparse.Namespace(**dict(a, **settings))
+def run(table, model, out, **settings):
+    """``minseq train`` as a function, on the plain layers (lessons run the reference tier)."""
+    return tasks.train(table, model, settings=settings, out=out, quiet=True, reference=True)
 
 
 def main(argv=None):
@@ -47,7 +43,7 @@ def main(argv=None):
                 "L = mean over real t of "
                 "[ -log sigma(r(t, pos_t)) - log(1 - sigma(r(t, neg_t))) ]"):
         minseq.manual_seed(0)
-        m = SASRec(6, maxlen=4, d=4, num_blocks=1, num_heads=1, dropout=0.0).astype(xp.float64)
+        m = SASRec(6, maxlen=4, d_model=4, num_layers=1, num_heads=1, dropout=0.0).astype(xp.float64)
         m.eval()
         seq = backend.asarray(np.array([[0, 2, 5, 3]]))          # left-padded history
         pos = backend.asarray(np.array([[0, 5, 3, 1]]))          # the next item at each step
@@ -76,7 +72,7 @@ def main(argv=None):
     with L.step("A tiny GRU4Rec, by hand", formula="h_t = GRU(E[s_1..s_t]);  "
                 "score(t, i) = h_t . E[i];  L = mean_t -log softmax(score(t, .))[target_t]"):
         minseq.manual_seed(0)
-        g = GRU4Rec(6, d=4, dropout=0.0).astype(xp.float64).eval()
+        g = GRU4Rec(6, d_model=4, dropout=0.0).astype(xp.float64).eval()
         scores = backend.to_numpy(g(seq))[0]                      # (T, 6 items)
         L.show("scores of items 1..6 at each step", scores)
         logp = scores - np.log(np.exp(scores).sum(-1, keepdims=True))
@@ -95,12 +91,11 @@ def main(argv=None):
               f"validation target {p.valid.targets[u]}, test target {p.test.targets[u]}, "
               f"first 5 of its 100 negatives {p.test.negatives[u][:5]}")
         settings = dict(epochs=epochs, batch_size=32, maxlen=20)
-        runs = {"pop": run_args("pop", L.out / "pop", 0, maxlen=20),
-                "markov": run_args("markov", L.out / "markov", 0, maxlen=20),
-                "gru4rec": run_args("gru4rec", L.out / "gru4rec", 0, lr=0.01, **settings),
-                "sasrec": run_args("sasrec", L.out / "sasrec", 0, lr=0.005, hidden=32,
-                                   **settings)}
-        results = {k: next_item.train(a, table) for k, a in runs.items()}
+        results = {"pop": run(table, "pop", L.out / "pop", maxlen=20),
+                   "markov": run(table, "markov", L.out / "markov", maxlen=20),
+                   "gru4rec": run(table, "gru4rec", L.out / "gru4rec", lr=0.01, **settings),
+                   "sasrec": run(table, "sasrec", L.out / "sasrec", lr=0.005, d_model=32,
+                                 **settings)}
         print(f"  {'model':<9}{'HR@10 s':>9}{'NDCG@10 s':>11}{'HR@10 f':>9}{'NDCG@10 f':>11}"
               f"{'MRR@10 f':>10}{'s/epoch':>9}")
         for k, r in results.items():
@@ -187,7 +182,7 @@ def main(argv=None):
         "full ranks before you run it.",
         "Exclude the items a user has already seen from the full ranking. Which models gain, "
         "and why does Markov lose on this log (the funnel repeats the same item)?",
-        "Train SASRec with num_blocks=1 and with maxlen=5: what does the attention map of the "
+        "Train SASRec with num_layers=1 and with maxlen=5: what does the attention map of the "
         "last block look at?"])
 
 

@@ -1,6 +1,7 @@
 """The frame every lesson script shares: flags, steps, printed numbers, checks and figures.
 
-A lesson is a plain script under ``lessons/`` that runs from any directory:
+A lesson is a plain script in a checkout's ``lessons/`` folder that runs from any directory
+(the folder is not installed with the package: ``find_lessons`` looks for it):
 
     L = Lesson(__file__, "Dense layers and backpropagation", ids=["A1", "A2"],
                goals=["compute a dense layer by index and by matrix", ...])
@@ -27,19 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
-from .plot import save_figure  # also selects the headless Agg backend
+from .plot import save_figure
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LESSONS_DIR = REPO_ROOT / "lessons"
-
-#: The behaviour vocabulary the recurrent lessons encode one-hot.
-EVENTS = ("browse", "click", "cart", "purchase")
+#: where a checkout keeps its lessons, when minseq runs from that checkout (an editable install)
+CHECKOUT_LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 
 
-def one_hot(names, vocab=EVENTS):
-    """A behaviour sequence as one-hot rows on the active backend: (1, T, len(vocab))."""
-    ids = np.array([vocab.index(name) for name in names])
-    return backend.asarray(np.eye(len(vocab))[ids][None])
+class LessonsNotFound(LookupError):
+    """No lesson scripts where the runner looked; the message names every place."""
 
 
 def parse_args(argv=None, extra=None):
@@ -66,6 +62,7 @@ class Lesson:
         self.out.mkdir(parents=True, exist_ok=True)
         self.passed, self.failed, self.figures = [], [], []
         self._n = 0
+        # a lesson is its own process: its print options are the lesson's
         np.set_printoptions(precision=4, suppress=True, linewidth=100)
         bar = "=" * 78
         print(f"{bar}\n{self.title}   [{', '.join(self.ids)}]   backend: {backend.get_backend()}"
@@ -159,9 +156,22 @@ class Lesson:
         return 1 if self.failed or n == 0 else 0
 
 
-def lesson_files():
-    """The lesson scripts, in order (``NN_name.py``)."""
-    return sorted(p for p in LESSONS_DIR.glob("[0-9][0-9]_*.py"))
+def lesson_files(folder):
+    """The lesson scripts in ``folder``, in order (``NN_name.py``)."""
+    return sorted(Path(folder).glob("[0-9][0-9]_*.py"))
+
+
+def find_lessons(folder=None):
+    """The lesson scripts of ``folder``, or else of the checkout minseq runs from, or else of
+    ``lessons/`` in the current folder. Raises LessonsNotFound naming where it looked."""
+    places = [Path(folder)] if folder else [CHECKOUT_LESSONS, Path.cwd() / "lessons"]
+    for place in places:
+        files = lesson_files(place)
+        if files:
+            return files
+    looked = " and ".join(str(p.resolve()) for p in dict.fromkeys(places))
+    hint = "" if folder else "; give the lessons folder of a checkout with --dir"
+    raise LessonsNotFound(f"no lessons (NN_name.py files) in {looked}{hint}")
 
 
 def describe(path):

@@ -1,19 +1,38 @@
-"""Figures: atomic saving and the training-curve plot (host-side, headless)."""
+"""Figures: atomic saving and the training-curve plot (host-side).
 
+Importing this module leaves matplotlib alone: a notebook or desktop session keeps its plotting
+backend. ``pyplot()`` chooses the headless Agg backend only where there is no display to show a
+figure on and nobody chose a backend (no MPLBACKEND, pyplot not imported yet).
+"""
+
+import os
+import sys
 from pathlib import Path
 
-import matplotlib
+from .files import atomic_write
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+def has_display():
+    """False on a Linux or BSD machine with neither an X11 nor a Wayland display."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
-from .files import atomic_write  # noqa: E402
+
+def pyplot():
+    """``matplotlib.pyplot``, on Agg where figures can only be saved (see the module doc)."""
+    import matplotlib
+    chosen = "MPLBACKEND" in os.environ or "matplotlib.pyplot" in sys.modules
+    if not chosen and not has_display():
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
 
 
 def save_figure(fig, path, dpi=110):
     """Save ``fig`` as PNG at ``path`` atomically (temporary file, then rename), and close it."""
     path = Path(path)
+    plt = pyplot()
     try:
         fig.tight_layout()
         with atomic_write(path) as f:
@@ -26,7 +45,7 @@ def save_figure(fig, path, dpi=110):
 def training_curves(history, path, title="Training"):
     """Training loss and every validation metric per epoch, from ``Trainer.fit``'s history."""
     metrics = [k for k in history if k not in ("epoch", "train_loss", "seconds", "best")]
-    fig, axes = plt.subplots(1, 2 if metrics else 1, figsize=(10 if metrics else 5.5, 3.8),
+    fig, axes = pyplot().subplots(1, 2 if metrics else 1, figsize=(10 if metrics else 5.5, 3.8),
                              squeeze=False)
     ax = axes[0, 0]
     ax.plot(history["epoch"], history["train_loss"], marker="o")

@@ -1,10 +1,12 @@
 """The table of public entry points the bad-input suite (test_bad_input.py) runs every case on.
 
-One ``Entry`` per layer, loss or model: how to build it and a valid input for a batch of B
-examples of T steps, and which axes of each input are the batch and the time axis. The suite
-derives every bad input (wrong rank, feature size, dtype, ...) and every reference (the
-contiguous copy, the batch run row by row, the causal prefix) from this description, so adding
-a model is one ``Entry`` in ``ENTRIES``.
+One line per layer, loss or model, through the kind of entry point it is (``elementwise``,
+``per_position``, ``attention``, ``loss``, ``cell``, ``recurrent``, ``classifier``,
+``recommender``): how to build it, and where it differs from its kind. The kind fills in the
+``Entry`` the suite reads: a valid input for a batch of B examples of T steps, which axes of
+each input are the batch and the time axis, the mask. The suite derives every bad input (wrong
+rank, feature size, dtype, ...) and every reference (the contiguous copy, the batch run row by
+row, the causal prefix) from it, so adding a layer or a model is one short line.
 
 Everything is float64 and small: the references are compared to 1e-10.
 """
@@ -37,7 +39,8 @@ def uniform(*shape, seed=0):
 
 @dataclass
 class Entry:
-    """A public entry point and a valid input for it.
+    """A public entry point and a valid input for it (made by the kinds below, which fill in
+    what each kind implies).
 
     build() -> the module (float64); inputs(B, T) -> (args, kwargs) on the active backend.
     batch / time: for each positional input, its batch / time axis (None: it has none);
@@ -82,54 +85,77 @@ class Entry:
 
 
 D, H = 4, 3
+K, N_CAT, N_ITEMS = 3, 2, 6   # the models' behaviour ids, categories and items
 
 
 def _x(B, T, d=D, seed=0):
     return randn(B, T, d, seed=seed)
 
 
-def _elementwise(label, make):
-    return Entry(label, make, lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,),
-                 causal=lambda T: {}, rank_free=True, features=False, param_dtype=False,
-                 limits=True)
+def _one_x(B, T):
+    return (_x(B, T),), {}
 
 
-_RANDOM_MASK = "the dropout mask is drawn for the whole batch: a row alone draws another"
-_NO_DROPOUT = dict(dropout=0.0)
+def entry_point(label, make, inputs, defaults, kw):
+    """An Entry of ``make`` (built in float64) with the kind's ``defaults``, then ``kw``; an
+    entry point of no kind below (GraphConv) states its axes itself."""
+    return Entry(label, lambda: make().astype(xp.float64), inputs, **dict(defaults, **kw))
 
 
-def _recurrent(label, make, cell=False, n_states=1):
-    if cell:
-        return Entry(label, make,
-                     lambda B, T: ((randn(B, D),) + tuple(randn(B, H, seed=1 + k)
-                                                          for k in range(n_states)), {}),
-                     batch=(0,) * (1 + n_states), time=(None,) * (1 + n_states),
-                     out_batch=(0,) * n_states, out_time=(None,) * n_states)
-    # outputs: hs (B, T, H) and the final state(s) (B, H): (hs, h_n) or (hs, (h_n, c_n))
-    return Entry(label, make, lambda B, T: ((_x(B, T),), {}), time=(1,),
-                 out_batch=(0,) * (1 + n_states), out_time=(1,) + (None,) * n_states,
-                 causal=lambda T: {}, mask=lambda args: args[0].shape[:2])
+# -- the kinds of entry point: each sets every field it implies; an entry states the rest ------
+def elementwise(label, make, **kw):
+    """y = f(x) entry by entry, any shape: +-inf gives f's limit."""
+    return entry_point(label, make, _one_x, dict(time=(1,), out_time=(1,), causal=lambda T: {},
+                                                 rank_free=True, features=False, param_dtype=False,
+                                                 limits=True), kw)
 
 
-def _attention_inputs(B, T):
-    return (randn(B, T, D), randn(B, T, D, seed=1), randn(B, T, 2, seed=2)), {}
+def per_position(label, make, inputs=_one_x, **kw):
+    """x (..., T, D) -> y (..., T, D'), each position on its own (so causal), any leading
+    axes unless ``rank_free=False``."""
+    return entry_point(label, make, inputs, dict(time=(1,), out_time=(1,), causal=lambda T: {},
+                                                 rank_free=True), kw)
 
 
-def _decoder_inputs(B, T):
-    return (randn(B, T, 6), randn(B, 5, 6, seed=1)), {}
+def _mask_shape(args):
+    """(B, T, S): queries args[0], keys the second input if there is one, else args[0]."""
+    return args[0].shape[:2] + (args[min(1, len(args) - 1)].shape[1],)
 
 
-def _graph_inputs(B, T):
-    A = (uniform(B, 5, 5, seed=1) > 0.5).astype(xp.float64)
-    return (randn(B, 5, 3), A), {}
+def attention(label, make, inputs=_one_x, memory=False, **kw):
+    """A layer attending over a sequence under a boolean mask (B, T, S), True = may attend:
+    self-attention (causal under a causal mask), or, with ``memory``, queries x (B, T, d)
+    attending to a second input of S steps (causal by itself)."""
+    if memory:
+        defaults = dict(batch=(0, 0), time=(1, None), causal=lambda T: {})
+    else:
+        defaults = dict(time=(1,), causal=lambda T: {"mask": nn.causal_mask(T)})
+    return entry_point(label, make, inputs, dict(defaults, out_time=(1,), mask=_mask_shape), kw)
 
 
-def _ce_inputs(B, T):
-    return (randn(B, T, 5), randint(5, B, T, seed=1)), {}
+def loss(label, make, inputs, **kw):
+    """loss(pred, target) -> the mean over examples; backward takes no upstream gradient."""
+    return entry_point(label, make, lambda B, T: (inputs(B, T), {}),
+                       dict(batch=(0, 0), time=(1, 1), out_batch=(None,), out_time=(None,),
+                            param_dtype=False, loss=True), kw)
 
 
-# -- models: integer ids, and the classifiers' required mask ----------------------------------
-K, N_CAT, N_ITEMS = 3, 2, 6
+def cell(label, make, n_states=1):
+    """One recurrent step: (x (B, D), state(s) (B, H)) -> new state(s)."""
+    def inputs(B, T):
+        return (randn(B, D),) + tuple(randn(B, H, seed=1 + k) for k in range(n_states)), {}
+    return entry_point(label, make, inputs, dict(batch=(0,) * (1 + n_states),
+                                                 time=(None,) * (1 + n_states),
+                                                 out_batch=(0,) * n_states,
+                                                 out_time=(None,) * n_states), {})
+
+
+def recurrent(label, make, n_states=1):
+    """x (B, T, D) [, mask (B, T)] -> (hs, h_n) or (hs, (h_n, c_n))."""
+    return entry_point(label, make, _one_x, dict(time=(1,), out_batch=(0,) * (1 + n_states),
+                                                 out_time=(1,) + (None,) * n_states,
+                                                 causal=lambda T: {},
+                                                 mask=lambda args: args[0].shape[:2]), {})
 
 
 def _left_padded(B, T, high, seed=0, width=None):
@@ -144,129 +170,110 @@ def _left_padded(B, T, high, seed=0, width=None):
     return backend.asarray(ids), backend.asarray(mask)
 
 
-def _classifier(label, make, n_categories=0):
+def classifier(label, make, n_categories=0):
     """A next-behaviour classifier: forward(inputs (B, T) or (B, T, 2), mask (B, T)) ->
-    logits (B, C). Categories: the main input is (B, T, 2) [behaviour, category] (both id
-    ranges must hold: the valid ids are those of the smaller table)."""
+    logits (B, C), its mask a required input. Categories: the main input is (B, T, 2)
+    [behaviour, category] (both id ranges must hold: the valid ids are the smaller table's)."""
+    n_ids = 1 + min(K, n_categories or K)
+
     def inputs(B, T):
-        ids, mask = _left_padded(B, T, 1 + min(K, n_categories or K),
-                                 width=2 if n_categories else None)
-        return (ids, mask), {}
-    return Entry(label, lambda: make().astype(xp.float64), inputs, batch=(0, 0),
-                 time=(1, 1), features=False, mask=lambda args: args[0].shape[:2], mask_arg=1,
-                 integer_main=True, n_ids=1 + min(K, n_categories or K))
+        return _left_padded(B, T, n_ids, width=2 if n_categories else None), {}
+    return entry_point(label, make, inputs, dict(batch=(0, 0), time=(1, 1), features=False,
+                                                 mask=lambda args: args[0].shape[:2], mask_arg=1,
+                                                 integer_main=True, n_ids=n_ids), {})
 
 
-def _recommender(label, make):
+def recommender(label, make):
     """A next-item recommender: forward(seq (B, T), candidates (B, T, C)) -> scores
     (B, T, C); causal (position t reads items <= t)."""
     def inputs(B, T):
         seq, _ = _left_padded(B, T, N_ITEMS + 1)
         return (seq, randint(N_ITEMS + 1, B, T, 2, seed=1)), {}
-    return Entry(label, lambda: make().astype(xp.float64), inputs, batch=(0, 0), time=(1, 1),
-                 out_time=(1,), causal=lambda T: {}, features=False, integer_main=True,
-                 n_ids=N_ITEMS + 1)
+    return entry_point(label, make, inputs, dict(batch=(0, 0), time=(1, 1), out_time=(1,),
+                                                 causal=lambda T: {}, features=False,
+                                                 integer_main=True, n_ids=N_ITEMS + 1), {})
 
+
+def _qkv(B, T):
+    return (randn(B, T, D), randn(B, T, D, seed=1), randn(B, T, 2, seed=2)), {}
+
+
+def _with_memory(d, S=5):
+    return lambda B, T: ((randn(B, T, d), randn(B, S, d, seed=1)), {})
+
+
+def _ids(B, T):
+    return (randint(7, B, T),), {}
+
+
+def _graph_inputs(B, T):
+    A = (uniform(B, 5, 5, seed=1) > 0.5).astype(xp.float64)
+    return (randn(B, 5, 3), A), {}
+
+
+_RANDOM_MASK = "the dropout mask is drawn for the whole batch: a row alone draws another"
+_NO_DROPOUT = dict(dropout=0.0)
 
 ENTRIES = [
-    Entry("Linear", lambda: nn.Linear(D, 3).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,), causal=lambda T: {},
-          rank_free=True),
-    _elementwise("ReLU", nn.ReLU),
-    _elementwise("Sigmoid", nn.Sigmoid),
-    _elementwise("Tanh", nn.Tanh),
-    _elementwise("GELU", nn.GELU),
-    Entry("GELU tanh", lambda: nn.GELU("tanh"), lambda B, T: ((_x(B, T),), {}), time=(1,),
-          out_time=(1,), causal=lambda T: {}, rank_free=True, features=False,
-          param_dtype=False, limits=True),
-    Entry("Softmax", nn.Softmax, lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,),
-          causal=lambda T: {}, rank_free=True, features=False, param_dtype=False),
-    Entry("Dropout", lambda: nn.Dropout(0.4, seed=3), lambda B, T: ((_x(B, T),), {}),
-          time=(1,), out_time=(1,), rank_free=True, features=False, param_dtype=False,
-          na={"rows": _RANDOM_MASK, "prefix": _RANDOM_MASK,
-              "float32": "a float32 mask is drawn from another stream of random numbers"}),
-    Entry("Embedding", lambda: nn.Embedding(7, D, padding_idx=0).astype(xp.float64),
-          lambda B, T: ((randint(7, B, T),), {}), time=(1,), out_time=(1,),
-          causal=lambda T: {}, rank_free=True, features=False, integer_main=True),
-    Entry("Sequential", lambda: nn.Sequential(nn.Linear(D, 5), nn.Tanh(),
-                                              nn.Linear(5, 2)).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,), causal=lambda T: {},
-          rank_free=True),
-    Entry("MSELoss", nn.MSELoss, lambda B, T: ((_x(B, T), _x(B, T, seed=1)), {}),
-          batch=(0, 0), time=(1, 1), out_batch=(None,), out_time=(None,), rank_free=False,
-          param_dtype=False, loss=True),
-    Entry("CrossEntropyLoss", lambda: nn.CrossEntropyLoss(ignore_index=-1), _ce_inputs,
-          batch=(0, 0), time=(1, 1), out_batch=(None,), out_time=(None,), features=False,
-          param_dtype=False, loss=True),
-    Entry("BCEWithLogitsLoss", nn.BCEWithLogitsLoss,
-          lambda B, T: ((_x(B, T), uniform(B, T, D, seed=1)), {}), batch=(0, 0), time=(1, 1),
-          out_batch=(None,), out_time=(None,), param_dtype=False, loss=True),
-    _recurrent("RNNCell", lambda: nn.RNNCell(D, H).astype(xp.float64), cell=True),
-    _recurrent("LSTMCell", lambda: nn.LSTMCell(D, H).astype(xp.float64), cell=True,
-               n_states=2),
-    _recurrent("GRUCell", lambda: nn.GRUCell(D, H).astype(xp.float64), cell=True),
-    _recurrent("RNN", lambda: nn.RNN(D, H).astype(xp.float64)),
-    _recurrent("LSTM", lambda: nn.LSTM(D, H).astype(xp.float64), n_states=2),
-    _recurrent("GRU", lambda: nn.GRU(D, H).astype(xp.float64)),
-    Entry("ScaledDotProductAttention", nn.ScaledDotProductAttention, _attention_inputs,
-          batch=(0, 0, 0), time=(1, 1, 1), out_time=(1,),
-          causal=lambda T: {"mask": nn.causal_mask(T)}, param_dtype=False,
-          mask=lambda args: args[0].shape[:2] + (args[1].shape[1],)),
-    Entry("MultiHeadAttention", lambda: nn.MultiHeadAttention(D, 2).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,),
-          causal=lambda T: {"mask": nn.causal_mask(T)},
-          mask=lambda args: args[0].shape[:2] + (args[0].shape[1],)),
-    Entry("MultiHeadAttention cross", lambda: nn.MultiHeadAttention(D, 2).astype(xp.float64),
-          lambda B, T: ((_x(B, T), randn(B, 5, D, seed=1)), {}), batch=(0, 0),
-          time=(1, None), out_time=(1,), causal=lambda T: {},
-          mask=lambda args: args[0].shape[:2] + (args[1].shape[1],)),
-    Entry("LayerNorm", lambda: nn.LayerNorm(D).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,), causal=lambda T: {},
-          rank_free=True),
-    Entry("SinusoidalPositionalEncoding", lambda: nn.SinusoidalPositionalEncoding(D, 16),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,), causal=lambda T: {},
-          param_dtype=False),
-    Entry("LearnedPositionalEmbedding",
-          lambda: nn.LearnedPositionalEmbedding(16, D).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,), causal=lambda T: {}),
-    Entry("FeedForward", lambda: nn.FeedForward(D, 6, "gelu", 0.0).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,), causal=lambda T: {},
-          rank_free=True),
-    Entry("TransformerEncoderLayer",
-          lambda: nn.TransformerEncoderLayer(D, 2, 6, **_NO_DROPOUT).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,),
-          causal=lambda T: {"mask": nn.causal_mask(T)},
-          mask=lambda args: args[0].shape[:2] + (args[0].shape[1],)),
-    Entry("TransformerDecoderLayer",
-          lambda: nn.TransformerDecoderLayer(6, 2, 8, norm_first=True,
-                                             **_NO_DROPOUT).astype(xp.float64),
-          _decoder_inputs, batch=(0, 0), time=(1, None), out_time=(1,), causal=lambda T: {},
-          mask_name="memory_mask",
-          mask=lambda args: args[0].shape[:2] + (args[1].shape[1],)),
-    Entry("TransformerEncoder",
-          lambda: nn.TransformerEncoder(
-              lambda: nn.TransformerEncoderLayer(D, 2, 6, **_NO_DROPOUT), 2,
-              norm=nn.LayerNorm(D)).astype(xp.float64),
-          lambda B, T: ((_x(B, T),), {}), time=(1,), out_time=(1,),
-          causal=lambda T: {"mask": nn.causal_mask(T)},
-          mask=lambda args: args[0].shape[:2] + (args[0].shape[1],)),
-    Entry("GraphConv", lambda: nn.GraphConv(3, 2, "tanh", "sym").astype(xp.float64),
-          _graph_inputs, batch=(0, 0)),
-    # models (minseq.models): one Entry each, below this line
-    _classifier("MLPCounts", lambda: MLPCounts(K, 3, hidden=5, dropout=0.0)),
-    _classifier("LSTMClassifier", lambda: LSTMClassifier(K, 3, hidden=H, embed_dim=D, layers=2,
-                                                         dropout=0.0)),
-    _classifier("LSTMAttentionClassifier",
-                lambda: LSTMAttentionClassifier(K, 1, hidden=H, embed_dim=D, dropout=0.0)),
-    _classifier("TransformerClassifier",
-                lambda: TransformerClassifier(K, 3, hidden=D, heads=2, layers=1, maxlen=8,
-                                              dropout=0.0)),
-    _classifier("TransformerClassifier categories",
-                lambda: TransformerClassifier(K, 3, hidden=D, heads=2, layers=1, maxlen=8,
-                                              dropout=0.0, n_categories=N_CAT), N_CAT),
-    _recommender("GRU4Rec", lambda: GRU4Rec(N_ITEMS, d=D, dropout=0.0)),
-    _recommender("SASRec", lambda: SASRec(N_ITEMS, maxlen=8, d=D, num_blocks=1, num_heads=2,
-                                          dropout=0.0)),
+    per_position("Linear", lambda: nn.Linear(D, 3)),
+    elementwise("ReLU", nn.ReLU),
+    elementwise("Sigmoid", nn.Sigmoid),
+    elementwise("Tanh", nn.Tanh),
+    elementwise("GELU", nn.GELU),
+    elementwise("GELU tanh", lambda: nn.GELU("tanh")),
+    elementwise("Softmax", nn.Softmax, limits=False),
+    elementwise("Dropout", lambda: nn.Dropout(0.4, seed=3), limits=False, causal=None,
+                na={"rows": _RANDOM_MASK, "prefix": _RANDOM_MASK,
+                    "float32": "a float32 mask is drawn from another stream of random numbers"}),
+    per_position("Embedding", lambda: nn.Embedding(7, D, padding_idx=0), inputs=_ids,
+                 features=False, integer_main=True),
+    per_position("Sequential", lambda: nn.Sequential(nn.Linear(D, 5), nn.Tanh(), nn.Linear(5, 2))),
+    loss("MSELoss", nn.MSELoss, lambda B, T: (_x(B, T), _x(B, T, seed=1))),
+    loss("CrossEntropyLoss", lambda: nn.CrossEntropyLoss(ignore_index=-1),
+         lambda B, T: (randn(B, T, 5), randint(5, B, T, seed=1)), features=False),
+    loss("BCEWithLogitsLoss", nn.BCEWithLogitsLoss,
+         lambda B, T: (_x(B, T), uniform(B, T, D, seed=1))),
+    cell("RNNCell", lambda: nn.RNNCell(D, H)),
+    cell("LSTMCell", lambda: nn.LSTMCell(D, H), n_states=2),
+    cell("GRUCell", lambda: nn.GRUCell(D, H)),
+    recurrent("RNN", lambda: nn.RNN(D, H)),
+    recurrent("LSTM", lambda: nn.LSTM(D, H), n_states=2),
+    recurrent("GRU", lambda: nn.GRU(D, H)),
+    attention("ScaledDotProductAttention", nn.ScaledDotProductAttention, _qkv,
+              batch=(0, 0, 0), time=(1, 1, 1), param_dtype=False),
+    attention("MultiHeadAttention", lambda: nn.MultiHeadAttention(D, 2)),
+    attention("MultiHeadAttention cross", lambda: nn.MultiHeadAttention(D, 2), _with_memory(D),
+              memory=True),
+    per_position("LayerNorm", lambda: nn.LayerNorm(D)),
+    per_position("SinusoidalPositionalEncoding", lambda: nn.SinusoidalPositionalEncoding(D, 16),
+                 rank_free=False, param_dtype=False),
+    per_position("LearnedPositionalEmbedding", lambda: nn.LearnedPositionalEmbedding(16, D),
+                 rank_free=False),
+    per_position("FeedForward", lambda: nn.FeedForward(D, 6, "gelu", 0.0)),
+    attention("TransformerEncoderLayer",
+              lambda: nn.TransformerEncoderLayer(D, 2, 6, **_NO_DROPOUT)),
+    attention("TransformerDecoderLayer",
+              lambda: nn.TransformerDecoderLayer(6, 2, 8, norm_first=True, **_NO_DROPOUT),
+              _with_memory(6), memory=True, mask_name="memory_mask"),
+    attention("TransformerEncoder", lambda: nn.TransformerEncoder(
+        lambda: nn.TransformerEncoderLayer(D, 2, 6, **_NO_DROPOUT), 2, norm=nn.LayerNorm(D))),
+    entry_point("GraphConv", lambda: nn.GraphConv(3, 2, "tanh", "sym"), _graph_inputs,
+          dict(batch=(0, 0)), {}),
+    # models (minseq.models): one entry each, below this line
+    classifier("MLPCounts", lambda: MLPCounts(K, 3, d_model=5, dropout=0.0)),
+    classifier("LSTMClassifier", lambda: LSTMClassifier(K, 3, d_model=H, embed_dim=D,
+                                                        num_layers=2, dropout=0.0)),
+    classifier("LSTMAttentionClassifier",
+               lambda: LSTMAttentionClassifier(K, 1, d_model=H, embed_dim=D, dropout=0.0)),
+    classifier("TransformerClassifier",
+               lambda: TransformerClassifier(K, 3, d_model=D, num_heads=2, num_layers=1,
+                                             maxlen=8, dropout=0.0)),
+    classifier("TransformerClassifier categories",
+               lambda: TransformerClassifier(K, 3, d_model=D, num_heads=2, num_layers=1,
+                                             maxlen=8, dropout=0.0, n_categories=N_CAT), N_CAT),
+    recommender("GRU4Rec", lambda: GRU4Rec(N_ITEMS, d_model=D, dropout=0.0)),
+    recommender("SASRec", lambda: SASRec(N_ITEMS, maxlen=8, d_model=D, num_layers=1,
+                                         num_heads=2, dropout=0.0)),
 ]
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from minseq import backend
 from minseq.gradcheck import numerical_gradient, relative_error
+from minseq.gradcheck.checker import frozen_entries
 
 # Two left-padded histories over items 1..5 and their next items; item 3 appears both as an
 # input and as a target, so the shared table's gradient has both uses in one entry.
@@ -29,12 +30,11 @@ def check_loss_gradient(model, batch, tol=1e-6):
     loss()
     m.backward_loss()
     grads = {k: g.copy() for k, g in m.named_grads()}
-    frozen = {prefix + k: sub.frozen_entries(k) for prefix, sub in m.named_modules()
-              for k in sub.params}
+    frozen = frozen_entries(m)
     errors = {}
     for name, p in m.named_parameters():
         n = numerical_gradient(loss, p)
-        if frozen[name] is not None:
+        if name in frozen:
             n[frozen[name]] = 0
         errors[name] = relative_error(grads[name], n)
     bad = {k: v for k, v in errors.items() if v > tol}

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from minseq import backend, nn
-from minseq.gradcheck import flatten, unflatten
+from minseq.gradcheck.checker import flatten, unflatten
 from minseq.strict import StrictArray
 
 from bad_input_table import ENTRIES

@@ -17,8 +17,8 @@ import numpy as np
 
 N_ITEMS, K = 6, 3
 RECOMMENDERS = {
-    "GRU4Rec": lambda: GRU4Rec(N_ITEMS, d=4, dropout=0.0),
-    "SASRec": lambda: SASRec(N_ITEMS, maxlen=8, d=4, num_blocks=1, num_heads=2, dropout=0.0),
+    "GRU4Rec": lambda: GRU4Rec(N_ITEMS, d_model=4, dropout=0.0),
+    "SASRec": lambda: SASRec(N_ITEMS, maxlen=8, d_model=4, num_layers=1, num_heads=2, dropout=0.0),
 }
 ITEM_BASELINES = {"Pop": Pop, "Markov": Markov}
 BEHAVIOUR_BASELINES = {"PopularClass": PopularClass, "MarkovBehaviour": MarkovBehaviour}
@@ -112,7 +112,7 @@ def test_sequence_longer_than_the_positions(xp, record_property):
     with pytest.raises((ValueError, IndexError), match="LearnedPositionalEmbedding"):
         RECOMMENDERS["SASRec"]()(ids([[1] * 9]))
     record_property("entry_point", "TransformerClassifier")
-    model = TransformerClassifier(K, K, hidden=4, heads=2, layers=1, maxlen=8)
+    model = TransformerClassifier(K, K, d_model=4, num_heads=2, num_layers=1, maxlen=8)
     with pytest.raises((ValueError, IndexError), match="LearnedPositionalEmbedding"):
         model(ids([[1] * 9]), backend.asarray(np.ones((1, 9), dtype=bool)))
 

@@ -13,6 +13,7 @@ from minseq import backend, nn
 from minseq.bench import Timing, compare, time_call
 from minseq.bench import cases, harness, machine, models, report
 from minseq.cli import main
+from minseq.models import registry
 
 
 @pytest.fixture(autouse=True)
@@ -153,18 +154,19 @@ def test_quick_run_without_pytorch(no_torch, tmp_path):
     assert "| not installed |" in table and "PyTorch not installed" in table
 
 
-def test_missing_models_are_skipped_with_a_note(monkeypatch):
-    monkeypatch.setitem(models.MODELS, "Nope", ("minseq.models.nope", "Nope", [(2, 3, 5, 4)]))
-    side, note = models.model_step_side("Nope", (2, 3, 5, 4))
-    assert side is None and "minseq.models.nope.Nope is not available" in note
+def test_benchmarked_models_come_from_the_registry():
+    """Each row label names a registry model; a quick training step of each builds and runs."""
+    assert set(models.MODELS.values()) <= set(registry.MODELS)
+    for label in models.MODELS:
+        assert models.model_step_side(label, models.QUICK_SIZES[0]).step() > 0
 
 
 def test_a_model_following_the_trainer_protocol_is_timed(monkeypatch):
     """A stand-in model with the ``loss(batch)`` / ``backward_loss()`` protocol gets a row."""
     class Tiny(nn.Module):
-        def __init__(self, n_items, d):
+        def __init__(self, n_items, d_model):
             super().__init__()
-            self.emb = nn.Embedding(n_items + 1, d)
+            self.emb = nn.Embedding(n_items + 1, d_model)
 
         def loss(self, batch):
             inputs, _, _ = batch
@@ -174,12 +176,9 @@ def test_a_model_following_the_trainer_protocol_is_timed(monkeypatch):
         def backward_loss(self):
             self.emb.backward(2 * self.out / self.out.size)
 
-    import sys
-    import types
-    fake = types.ModuleType("minseq_fake_models")
-    fake.Tiny = Tiny
-    monkeypatch.setitem(sys.modules, "minseq_fake_models", fake)
-    monkeypatch.setattr(models, "MODELS", {"Tiny": ("minseq_fake_models", "Tiny", [])})
+    spec = registry.ModelSpec(Tiny, registry.NEXT_ITEM, {"maxlen": 5, "d_model": 4}, ("d_model",))
+    monkeypatch.setitem(models.REGISTRY, "tiny", spec)
+    monkeypatch.setattr(models, "MODELS", {"Tiny": "tiny"})
     rows = harness.bench_models(True, {"repeats": 2, "warmup": 1, "gap": 0.0}, [],
                                 log=lambda *a: None)
     assert [r["layer"] for r in rows] == ["Tiny training step"]

@@ -7,10 +7,14 @@ is absent, the IDs below (its contents when this test was written) stand in for 
 
 import ast
 import re
+from pathlib import Path
+
 import pytest
 
-from minseq.lesson import LESSONS_DIR, REPO_ROOT, lesson_files
+from minseq.lesson import lesson_files
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LESSONS_DIR = REPO_ROOT / "lessons"
 CATALOGUE = REPO_ROOT.parent / "shared" / "FORMULAS.md"
 KNOWN_IDS = ([f"A{i}" for i in range(1, 6)] + [f"B{i}" for i in range(1, 8)]
              + [f"C{i}" for i in range(1, 8)] + [f"D{i}" for i in range(1, 11)]
@@ -53,7 +57,7 @@ def declared_ids(path):
     return ids, named
 
 
-LESSONS = {p.name: p for p in lesson_files()}
+LESSONS = {p.name: p for p in lesson_files(LESSONS_DIR)}
 
 
 def test_catalogue_matches_the_known_ids():

@@ -10,8 +10,8 @@ from minseq.data import EventTable, from_columns
 def table():
     # users 30 and 10, items 7/5/9, given out of order
     return from_columns(user=[30, 10, 30, 10, 30], item=[7, 5, 9, 7, 7],
-                        behavior=[1, 1, 2, 3, 1], timestamp=[5, 2, 3, 1, 9],
-                        behavior_names=("<pad>", "browse", "click", "cart"),
+                        behaviour=[1, 1, 2, 3, 1], timestamp=[5, 2, 3, 1, 9],
+                        behaviour_names=("<pad>", "browse", "click", "cart"),
                         category=[100, 200, 100, 100, 100])
 
 
@@ -26,7 +26,7 @@ def test_events_are_sorted_by_user_then_time(table):
     assert table.user.tolist() == [1, 1, 2, 2, 2]
     assert table.timestamp.tolist() == [1, 2, 3, 5, 9]
     assert table.item_vocab[table.item].tolist() == [7, 5, 9, 7, 7]
-    assert table.behavior.tolist() == [3, 1, 2, 1, 1]
+    assert table.behaviour.tolist() == [3, 1, 2, 1, 1]
 
 
 def test_sequences_offsets_and_positions(table):
@@ -39,7 +39,7 @@ def test_sequences_offsets_and_positions(table):
 def test_counts_report_what_is_present(table):
     c = table.counts()
     assert c == {"events": 5, "users": 2, "items": 3, "categories": 2,
-                 "behaviors": {"browse": 3, "click": 1, "cart": 1}}
+                 "behaviours": {"browse": 3, "click": 1, "cart": 1}}
     assert "events      5" in table.summary()
 
 
@@ -54,6 +54,6 @@ def test_select_keeps_ids_and_reindexed_renumbers(table):
 def test_columns_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="column 'item' has 1 entries, expected 2"):
         EventTable(user=np.array([1, 1]), item=np.array([1]), category=None,
-                   behavior=np.array([1, 1]), timestamp=np.array([0, 1]),
+                   behaviour=np.array([1, 1]), timestamp=np.array([0, 1]),
                    user_vocab=np.arange(2), item_vocab=np.arange(2), category_vocab=None,
-                   behavior_names=("<pad>", "x"))
+                   behaviour_names=("<pad>", "x"))

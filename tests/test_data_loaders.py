@@ -20,7 +20,7 @@ TAOBAO = "1,100,7,pv,1511544070\n1,100,7,cart,1511544090\n2,200,8,pv,1511544000\
 def test_taobao_csv(tmp_path):
     t = load(write(tmp_path, "UserBehavior.csv", TAOBAO), "taobao")
     assert (t.n_users, t.n_items, t.n_categories, len(t)) == (2, 3, 2, 5)
-    names = [t.behavior_names[b] for b in t.behavior]
+    names = [t.behaviour_names[b] for b in t.behaviour]
     assert names == ["browse", "cart", "purchase", "browse", "favourite"]
     assert t.item_vocab[t.item].tolist() == [100, 100, 100, 200, 300]
     assert t.category_vocab[t.category].tolist() == [7, 7, 7, 8, 7]
@@ -41,14 +41,14 @@ def test_retailrocket_finds_columns_by_header_name(tmp_path):
             "1433221999827,111016,transaction,248676,4000\n")
     t = load(write(tmp_path, "events.csv", text), "retailrocket")
     assert t.user_vocab[1:].tolist() == [111016, 257597]
-    assert [t.behavior_names[b] for b in t.behavior] == ["purchase", "browse", "cart"]
+    assert [t.behaviour_names[b] for b in t.behaviour] == ["purchase", "browse", "cart"]
     assert t.meta["time_unit"] == "ms"
 
 
 def test_movielens_ratings(tmp_path):
     t = load(write(tmp_path, "ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n"
                    "2::1193::4::978298413\n"), "movielens")
-    assert t.value.tolist() == [5.0, 3.0, 4.0] and t.behavior_names == ("<pad>", "rate")
+    assert t.value.tolist() == [5.0, 3.0, 4.0] and t.behaviour_names == ("<pad>", "rate")
     assert t.category is None and t.n_categories == 0
 
 

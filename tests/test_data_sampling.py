@@ -19,8 +19,8 @@ def test_negatives_are_unseen_distinct_and_seeded():
 
 
 def test_a_user_who_saw_almost_everything_gets_the_exact_rest():
-    t = from_columns(user=[1] * 8 + [2], item=list(range(1, 9)) + [1], behavior=[1] * 9,
-                     timestamp=range(9), behavior_names=("<pad>", "x"))
+    t = from_columns(user=[1] * 8 + [2], item=list(range(1, 9)) + [1], behaviour=[1] * 9,
+                     timestamp=range(9), behaviour_names=("<pad>", "x"))
     items = np.concatenate([[0], t.item_vocab[1:]])
     neg = sample_negatives(t, 0, users=[1])
     assert neg.shape == (1, 0)

@@ -34,8 +34,8 @@ def test_bad_fraction():
 
 
 def test_leave_one_out_by_hand():
-    t = from_columns(user=[1, 1, 1, 1, 2, 2], item=[1, 2, 3, 4, 5, 6], behavior=[1] * 6,
-                     timestamp=[1, 2, 3, 4, 1, 2], behavior_names=("<pad>", "x"))
+    t = from_columns(user=[1, 1, 1, 1, 2, 2], item=[1, 2, 3, 4, 5, 6], behaviour=[1] * 6,
+                     timestamp=[1, 2, 3, 4, 1, 2], behaviour_names=("<pad>", "x"))
     split = leave_one_out(t)
     assert split.train.item.tolist() == [1, 2, 5, 6]  # user 2 is too short: all in train
     assert split.valid.item.tolist() == [3] and split.test.item.tolist() == [4]
@@ -45,8 +45,8 @@ def test_leave_one_out_by_hand():
 def test_k_core_leaves_only_users_and_items_above_k():
     rng = np.random.default_rng(0)
     t = from_columns(user=rng.integers(0, 40, 600), item=rng.zipf(1.6, 600) % 200,
-                     behavior=np.ones(600, int), timestamp=np.arange(600),
-                     behavior_names=("<pad>", "x"))
+                     behaviour=np.ones(600, int), timestamp=np.arange(600),
+                     behaviour_names=("<pad>", "x"))
     core = k_core(t, 5, 4)
     assert 0 < len(core) < len(t)
     assert np.bincount(core.user)[1:].min() >= 5 and np.bincount(core.item)[1:].min() >= 4

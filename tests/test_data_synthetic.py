@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minseq.data import BEHAVIORS, generate
+from minseq.data import BEHAVIOURS, generate
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,8 @@ def test_the_table_is_sorted_dense_and_consistent(log):
     same = log.user[1:] == log.user[:-1]
     assert (np.diff(log.timestamp)[same] > 0).all()
     assert log.item.min() >= 1 and log.item.max() <= log.n_items
-    assert log.behavior.min() >= 1 and log.behavior.max() <= len(BEHAVIORS)
-    assert log.behavior_names[1:] == BEHAVIORS and log.behavior_names[0] == "<pad>"
+    assert log.behaviour.min() >= 1 and log.behaviour.max() <= len(BEHAVIOURS)
+    assert log.behaviour_names[1:] == BEHAVIOURS and log.behaviour_names[0] == "<pad>"
     assert log.lengths().min() >= 5
     # every item keeps one category
     first = np.zeros(log.n_items + 1, np.int64)
@@ -29,19 +29,19 @@ def test_the_table_is_sorted_dense_and_consistent(log):
 def test_a_seed_gives_the_same_log_and_another_seed_a_different_one():
     a, b, c = (generate(50, 60, 5, 20, seed=s) for s in (3, 3, 4))
     assert all((getattr(a, k) == getattr(b, k)).all()
-               for k in ("user", "item", "behavior", "timestamp"))
+               for k in ("user", "item", "behaviour", "timestamp"))
     assert len(a) != len(c) or (a.item != c.item).any()
 
 
 def test_every_behaviour_occurs_and_the_funnel_links_them(log):
-    counts = log.counts()["behaviors"]
-    assert all(counts[b] > 0 for b in BEHAVIORS)
+    counts = log.counts()["behaviours"]
+    assert all(counts[b] > 0 for b in BEHAVIOURS)
     same = log.user[1:] == log.user[:-1]
-    cart = (log.behavior[1:] == 3) & same
-    after_view = np.isin(log.behavior[:-1], (2, 4)) & (log.item[:-1] == log.item[1:])
+    cart = (log.behaviour[1:] == 3) & same
+    after_view = np.isin(log.behaviour[:-1], (2, 4)) & (log.item[:-1] == log.item[1:])
     assert (cart & after_view).sum() > 0.8 * cart.sum()  # a click or favourite, same item
-    purchase = (log.behavior[1:] == 5) & same
-    after_cart = (log.behavior[:-1] == 3) & (log.item[:-1] == log.item[1:])
+    purchase = (log.behaviour[1:] == 5) & same
+    after_cart = (log.behaviour[:-1] == 3) & (log.item[:-1] == log.item[1:])
     assert (purchase & after_cart).sum() > 0.8 * purchase.sum()
 
 
@@ -49,7 +49,7 @@ def _pairs(log):
     same = log.user[1:] == log.user[:-1]
     train = log.user[1:][same] % 5 != 0  # users split 80/20
     col = lambda a: (a[:-1][same], a[1:][same])  # noqa: E731
-    return train, col(log.behavior), col(log.item)
+    return train, col(log.behaviour), col(log.item)
 
 
 def test_next_behaviour_needs_order(log):
@@ -59,7 +59,7 @@ def test_next_behaviour_needs_order(log):
     np.add.at(counts, (prev[train], nxt[train]), 1)
     transition = (counts.argmax(axis=1)[prev[~train]] == nxt[~train]).mean()
     frequency = (np.bincount(nxt[train]).argmax() == nxt[~train]).mean()
-    chance = 1 / len(BEHAVIORS)
+    chance = 1 / len(BEHAVIOURS)
     assert frequency > chance + 0.1
     assert transition > frequency + 0.07
 
@@ -82,7 +82,7 @@ def test_next_item_needs_order(log):
 
 def test_will_purchase_depends_on_the_last_behaviour(log):
     """P(purchase within the next 3 events) is far higher right after a cart than a browse."""
-    seqs = log.sequences("behavior")
+    seqs = log.sequences("behaviour")
     after = {3: [], 1: []}
     for s in seqs:
         for t in range(len(s) - 3):

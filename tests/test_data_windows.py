@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from minseq.data import BEHAVIORS, from_columns, generate
-from minseq.data.events import behavior_vocab
+from minseq.data import BEHAVIOURS, from_columns, generate
+from minseq.data.events import behaviour_vocab
 from minseq.data.windows import behaviour_windows
 
 BROWSE, CLICK, CART, FAV, BUY = range(1, 6)
@@ -13,8 +13,8 @@ BROWSE, CLICK, CART, FAV, BUY = range(1, 6)
 def table():
     """User a: browse, click, cart, purchase; user b: click, browse (t = 0, 1, 2 ...)."""
     return from_columns(user=["a"] * 4 + ["b"] * 2, item=[1, 1, 1, 1, 2, 3],
-                        behavior=[BROWSE, CLICK, CART, BUY, CLICK, BROWSE],
-                        timestamp=[0, 1, 2, 3, 0, 1], behavior_names=behavior_vocab(BEHAVIORS),
+                        behaviour=[BROWSE, CLICK, CART, BUY, CLICK, BROWSE],
+                        timestamp=[0, 1, 2, 3, 0, 1], behaviour_names=behaviour_vocab(BEHAVIOURS),
                         category=[7, 7, 7, 7, 8, 9])
 
 
@@ -43,7 +43,7 @@ def test_windows_end_at_every_event_with_a_future():
     X, y, M = behaviour_windows(log, maxlen=6)
     assert len(X) == (log.lengths() - 1).sum()
     assert M[:, -1].all() and (X[~M] == 0).all() and (X[M] > 0).all()
-    assert y.min() >= 0 and y.max() < log.n_behaviors
+    assert y.min() >= 0 and y.max() < log.n_behaviours
 
 
 def test_bad_arguments():
@@ -51,7 +51,7 @@ def test_bad_arguments():
         behaviour_windows(table(), 3, task="next-item")
     with pytest.raises(ValueError, match="maxlen and horizon must be at least 1"):
         behaviour_windows(table(), 0)
-    no_purchase = from_columns([1, 1], [1, 2], [1, 2], [0, 1], behavior_vocab(("view", "like")))
+    no_purchase = from_columns([1, 1], [1, 2], [1, 2], [0, 1], behaviour_vocab(("view", "like")))
     with pytest.raises(ValueError, match="needs a 'purchase' behaviour"):
         behaviour_windows(no_purchase, 3, task="will-purchase", horizon=1)
     with pytest.raises(ValueError, match="no item categories"):

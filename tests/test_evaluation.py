@@ -7,8 +7,8 @@ import pytest
 
 from minseq import backend
 from minseq.data import from_columns
-from minseq.models import evaluation
-from minseq.models.evaluation import Protocol, mrr_at_k
+from minseq.tasks import evaluation
+from minseq.tasks.evaluation import Protocol, mrr_at_k
 
 # user 1: 1 2 3 4 -> train [1, 2], valid 3, test 4
 # user 2: 2 5     -> fewer than 3 events: training only

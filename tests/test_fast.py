@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from minseq import backend, fast, nn
 from minseq.fast import TWINS, accelerate, twin_of
-from minseq.gradcheck import flatten, upstream
+from minseq.gradcheck.checker import flatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
 TWIN_CASES = {}
@@ -273,7 +273,7 @@ def _classifier(xp):
     mask[1, :3] = False
     inputs = _ids(xp, 6, (4, 6), 1) * mask
     targets = backend.asarray([0, 3, 1, 4])
-    return LSTMClassifier(5, 5, hidden=6, embed_dim=4, layers=2, dropout=0.2), (inputs, targets, mask)
+    return LSTMClassifier(5, 5, d_model=6, embed_dim=4, num_layers=2, dropout=0.2), (inputs, targets, mask)
 
 
 def _recommender(make):
@@ -287,8 +287,8 @@ def _recommender(make):
 
 MODEL_STEPS = {
     "LSTMClassifier": _classifier,
-    "GRU4Rec": _recommender(lambda: GRU4Rec(8, d=6, dropout=0.2)),
-    "SASRec": _recommender(lambda: SASRec(8, maxlen=6, d=6, num_blocks=2, num_heads=2,
+    "GRU4Rec": _recommender(lambda: GRU4Rec(8, d_model=6, dropout=0.2)),
+    "SASRec": _recommender(lambda: SASRec(8, maxlen=6, d_model=6, num_layers=2, num_heads=2,
                                           dropout=0.2)),
 }
 

@@ -15,7 +15,7 @@ from next_item_helpers import SEQ, TARGETS, check_loss_gradient, ids
 
 def model(xp, dropout=0.0, **kw):
     minseq.manual_seed(0)
-    return GRU4Rec(5, d=4, dropout=dropout, **kw).astype(xp.float64)
+    return GRU4Rec(5, d_model=4, dropout=dropout, **kw).astype(xp.float64)
 
 
 def test_scores_gradient_every_parameter(xp):
@@ -80,7 +80,7 @@ def test_sampled_softmax_is_cross_entropy_over_the_candidate_set(xp):
 @given(st.integers(1, 3), st.integers(1, 6))
 def test_score_shapes(B, T):
     minseq.manual_seed(0)
-    m = GRU4Rec(7, d=3).eval()
+    m = GRU4Rec(7, d_model=3).eval()
     seq = backend.asarray(np.random.default_rng(T).integers(0, 8, (B, T)))
     assert m(seq).shape == (B, T, 7)
     assert m.score_last(seq).shape == (B, 7)
@@ -88,7 +88,7 @@ def test_score_shapes(B, T):
 
 
 def test_bad_input_is_a_clear_error():
-    m = GRU4Rec(5, d=4)
+    m = GRU4Rec(5, d_model=4)
     with pytest.raises(ValueError, match="GRU4Rec"):
         m(backend.asarray(np.zeros(3, np.int64)))
     with pytest.raises(IndexError, match=r"GRU4Rec: seq ids must lie in \[0, 5\]"):

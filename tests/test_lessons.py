@@ -1,13 +1,22 @@
-"""Every lesson runs non-interactively in its fast mode and passes its own checks."""
+"""Every lesson runs non-interactively in its fast mode and passes its own checks; the runner
+(``minseq lessons``) finds the lessons in a checkout or under --dir, and says where it looked
+when it finds none."""
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import minseq
+from minseq import lesson
+from minseq.cli import main
 from minseq.lesson import describe, lesson_files
 
-LESSONS = lesson_files()
+CHECKOUT_LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+LESSONS = lesson_files(CHECKOUT_LESSONS)
 
 
 def test_there_are_lessons():
@@ -37,3 +46,47 @@ def test_step_mode_survives_no_terminal(tmp_path):
                            str(tmp_path)], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# -- the runner -------------------------------------------------------------------------------
+def _installed(monkeypatch, tmp_path):
+    """minseq as a non-editable install sees it: no lessons beside the package, and the
+    current folder outside any checkout."""
+    monkeypatch.setattr(lesson, "CHECKOUT_LESSONS", tmp_path / "site-packages" / "lessons")
+    monkeypatch.chdir(tmp_path)
+
+
+def test_runner_lists_every_lesson_of_dir_from_outside_a_checkout(monkeypatch, tmp_path,
+                                                                  capsys):
+    _installed(monkeypatch, tmp_path)
+    assert main(["lessons", "--dir", str(CHECKOUT_LESSONS)]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"  {p.stem[:2]}  {p.stem[3:]}" in listed for p in LESSONS)
+
+
+def test_runner_without_lessons_says_where_it_looked_and_fails(monkeypatch, tmp_path, capsys):
+    _installed(monkeypatch, tmp_path)
+    assert main(["lessons"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minseq lessons: no lessons") and err.count("\n") == 1
+    assert str(tmp_path / "site-packages" / "lessons") in err and "--dir" in err
+    assert str(tmp_path / "lessons") in err
+    assert main(["lessons", "--dir", str(tmp_path)]) == 2
+    assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_a_lesson_copied_out_of_the_checkout_runs_with_its_helpers(tmp_path):
+    """The runner as a user of an installed minseq calls it: lessons in a folder of their own
+    (with the helpers they import), from another working folder."""
+    copy = tmp_path / "my lessons"
+    shutil.copytree(CHECKOUT_LESSONS, copy)
+    work = tmp_path / "work"
+    work.mkdir()
+    package_root = str(Path(minseq.__file__).resolve().parents[1])   # minseq importable there
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [package_root] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    proc = subprocess.run([sys.executable, "-m", "minseq", "lessons", "02", "--fast",
+                           "--dir", str(copy), "--out", str(work / "out")], cwd=work, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert list((work / "out" / "02_rnn").glob("*.png"))

@@ -3,7 +3,6 @@ changes a prediction, the loss path's gradient is the numerical one, and on a sy
 order-aware models beat the MLP over counts and the popularity baseline."""
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minseq
-from minseq import backend
+from minseq import backend, tasks
 from minseq.cli import main
 from minseq.data import generate
 from minseq.gradcheck import check_module, numerical_gradient
-from minseq.models import next_behaviour
+from minseq.models import registry
 from minseq.models.behaviour_baselines import MarkovBehaviour, PopularClass
 from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
@@ -26,10 +25,10 @@ K = 5  # behaviours 1..5
 
 
 def models(C, n_categories=0):
-    return [MLPCounts(K, C, hidden=6, n_categories=n_categories),
-            LSTMClassifier(K, C, hidden=4, embed_dim=3, layers=2, n_categories=n_categories),
-            LSTMAttentionClassifier(K, C, hidden=4, embed_dim=3, n_categories=n_categories),
-            TransformerClassifier(K, C, hidden=4, heads=2, layers=2, maxlen=8,
+    return [MLPCounts(K, C, d_model=6, n_categories=n_categories),
+            LSTMClassifier(K, C, d_model=4, embed_dim=3, num_layers=2, n_categories=n_categories),
+            LSTMAttentionClassifier(K, C, d_model=4, embed_dim=3, n_categories=n_categories),
+            TransformerClassifier(K, C, d_model=4, num_heads=2, num_layers=2, maxlen=8,
                                   n_categories=n_categories)]
 
 
@@ -47,7 +46,7 @@ def window(xp, ids, T, front=True):
 # -- forward = the layers composed by hand -----------------------------------------------------
 
 def test_mlp_counts_forward_by_hand(xp):
-    model = MLPCounts(K, 3, hidden=6).eval()
+    model = MLPCounts(K, 3, d_model=6).eval()
     x, m = window(xp, [1, 1, 3, 5], 6)
     counts = np.array([[2, 0, 1, 0, 1]])                           # per behaviour
     W1, b1, W2, b2 = (host(model.net[i].params[k]) for i in (0, 3) for k in ("W", "b"))
@@ -59,7 +58,7 @@ def test_mlp_counts_forward_by_hand(xp):
 
 
 def test_lstm_forward_by_hand(xp):
-    model = LSTMClassifier(K, K, hidden=4, embed_dim=3, layers=2).eval()
+    model = LSTMClassifier(K, K, d_model=4, embed_dim=3, num_layers=2).eval()
     ids = [2, 1, 4]
     x, m = window(xp, ids, 6)
     h = model.embed(xp.asarray([ids]))
@@ -70,7 +69,7 @@ def test_lstm_forward_by_hand(xp):
 
 
 def test_lstm_attention_forward_by_hand(xp):
-    model = LSTMAttentionClassifier(K, K, hidden=4, embed_dim=3).eval()
+    model = LSTMAttentionClassifier(K, K, d_model=4, embed_dim=3).eval()
     ids = [2, 1, 4, 4]
     x, m = window(xp, ids, 7, front=False)
     logits = host(model(x, m))
@@ -89,7 +88,7 @@ def test_lstm_attention_forward_by_hand(xp):
 
 
 def test_transformer_forward_by_hand(xp):
-    model = TransformerClassifier(K, K, hidden=4, heads=2, layers=2, maxlen=8).eval()
+    model = TransformerClassifier(K, K, d_model=4, num_heads=2, num_layers=2, maxlen=8).eval()
     x, m = window(xp, [3, 1, 2], 5)                              # padding in front
     z = model.positions(model.embed(x))
     z = model.encoder(z, mask=m[:, None, :])
@@ -125,10 +124,11 @@ def test_padding_is_masked_everywhere(xp, index, categories):
        index=st.integers(0, 3), seed=st.integers(0, 1000))
 def test_gradcheck_random_shapes(xp, B, T, C, index, seed):
     minseq.manual_seed(seed)
-    model = [MLPCounts(3, C, hidden=5),
-             LSTMClassifier(3, C, hidden=3, embed_dim=2),
-             LSTMAttentionClassifier(3, C, hidden=3, embed_dim=2),
-             TransformerClassifier(3, C, hidden=4, heads=2, layers=1, maxlen=5, dropout=0.0)
+    model = [MLPCounts(3, C, d_model=5),
+             LSTMClassifier(3, C, d_model=3, embed_dim=2),
+             LSTMAttentionClassifier(3, C, d_model=3, embed_dim=2),
+             TransformerClassifier(3, C, d_model=4, num_heads=2, num_layers=1, maxlen=5,
+                                   dropout=0.0)
              ][index]
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1, T + 1, B)
@@ -160,7 +160,7 @@ def test_backward_loss_is_the_gradient_of_the_loss(xp, index):
 # -- bad input -----------------------------------------------------------------------------------
 
 def test_bad_inputs_name_the_model(xp):
-    model = LSTMClassifier(K, K, hidden=4, embed_dim=3)
+    model = LSTMClassifier(K, K, d_model=4, embed_dim=3)
     ok = xp.asarray([[1, 2, 3]])
     full = xp.ones((1, 3), dtype=bool)
     with pytest.raises(TypeError, match="LSTMClassifier: inputs must hold integer ids"):
@@ -195,26 +195,26 @@ def test_baselines_count(xp):
 
 # -- training on a synthetic log --------------------------------------------------------------
 
-def run_args(model, tmp_path, **kw):
-    base = dict(model=model, task="next-behaviour", epochs=3, batch_size=64, lr=None,
-                maxlen=8, hidden=16, heads=2, layers=1, dropout=0.0, patience=None, clip=None,
-                out=str(tmp_path / model), seed=0, quiet=True, reference=False)
-    return SimpleNamespace(**dict(base, **kw))
+def train(table, model, tmp_path, task="next-behaviour", **settings):
+    """``tasks.train`` with small settings (a model ignores those it does not have)."""
+    small = dict(epochs=3, batch_size=64, maxlen=8, d_model=16, dropout=0.0)
+    return tasks.train(table, model, task, dict(small, **settings), out=tmp_path / model,
+                       quiet=True)
 
 
 def test_order_aware_models_beat_counts_and_popularity(tmp_path):
     table = generate(n_users=200, seed=0)
-    acc = {m: next_behaviour.train(run_args(m, tmp_path), table)["metrics"]["accuracy"]
-           for m in ("pop", "mlp", "lstm", "lstm-attn", "transformer")}
-    floor = max(acc["pop"], acc["mlp"])
+    acc = {m: train(table, m, tmp_path)["metrics"]["accuracy"]
+           for m in ("popular-class", "mlp", "lstm", "lstm-attn", "transformer")}
+    floor = max(acc["popular-class"], acc["mlp"])
     for m in ("lstm", "lstm-attn", "transformer"):
         assert acc[m] > floor + 0.03, acc
 
 
 def test_same_seed_same_loss_history(tmp_path):
     table = generate(n_users=60, seed=1)
-    runs = [next_behaviour.train(run_args("transformer", tmp_path, epochs=2, dropout=0.1),
-                                 table)["history"]["train_loss"] for _ in range(2)]
+    runs = [train(table, "transformer", tmp_path, epochs=2, dropout=0.1)["history"]["train_loss"]
+            for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) == 2
 
 
@@ -222,7 +222,7 @@ def test_cli_train_then_evaluate(tmp_path, capsys):
     metrics = tmp_path / "m.json"
     out = tmp_path / "run"
     assert main(["train", "--model", "lstm", "--task", "next-behaviour", "--data", "synthetic",
-                 "--users", "80", "--epochs", "2", "--maxlen", "6", "--hidden", "8",
+                 "--users", "80", "--epochs", "2", "--maxlen", "6", "--d-model", "8",
                  "--out", str(out), "--metrics-out", str(metrics), "--quiet"]) == 0
     result = json.loads(metrics.read_text())
     assert set(result["metrics"]) == {"accuracy", "macro_f1"} and result["epochs"] == 2
@@ -233,19 +233,33 @@ def test_cli_train_then_evaluate(tmp_path, capsys):
     assert json.loads(again.read_text())["metrics"] == result["metrics"]
 
 
-@pytest.mark.parametrize("model", ["pop", "markov", "mlp"])
+@pytest.mark.parametrize("model", ["popular-class", "markov-behaviour", "mlp"])
 def test_will_purchase_reports_auc_and_baselines_reload(tmp_path, model):
     table = generate(n_users=80, seed=2)
-    args = run_args(model, tmp_path, task="will-purchase", epochs=1)
-    result = next_behaviour.train(args, table)
+    result = train(table, model, tmp_path, task="will-purchase")
     assert set(result["metrics"]) == {"accuracy", "macro_f1", "auc"}
-    again = next_behaviour.evaluate(args, table, result["checkpoint"])
+    again = tasks.evaluate(table, result["checkpoint"])
     assert again["metrics"] == pytest.approx(result["metrics"])
 
 
 def test_cli_baselines_take_the_behaviour_tasks(tmp_path, capsys):
-    for model in ("pop", "markov"):
+    for model in ("popular-class", "markov-behaviour"):
         assert main(["train", "--model", model, "--task", "next-behaviour", "--users", "40",
                      "--out", str(tmp_path / model), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.count("accuracy") == 2 and out.count("macro_f1") == 2
+
+
+def test_settings_come_from_the_registry_and_a_foreign_task_is_a_clear_error(tmp_path):
+    assert tasks.settings_for("lstm", {"num_layers": 3, "num_heads": 2, "lr": None}) == dict(
+        registry.MODELS["lstm"].settings, num_layers=3)
+    table = generate(n_users=20, seed=0)
+    with pytest.raises(ValueError, match="lstm is a next-behaviour model.*not next-item"):
+        tasks.train(table, "lstm", task="next-item", out=tmp_path)
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["train", "--model", "sasrec", "--task", "will-purchase", "--users", "20",
+                 "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("minseq train: sasrec is a next-item model") and err.count("\n") == 1

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from minseq import backend, fast, nn, optim
-from minseq.gradcheck import flatten
-from minseq.gradcheck_cases import CASES
+from minseq.gradcheck.checker import flatten
+from minseq.gradcheck.cases import CASES
 from minseq.nn import functional as F
 
 DTYPES = ["float32", "float64"]
@@ -243,7 +243,7 @@ def test_clipping_bounds_the_update(xp, scale, max_norm):
 def test_float32_forward_agrees_with_float64(xp, name):
     """Every registered gradient-check case (in eval mode): the float32 forward is within 1e-4
     of the float64 one, relative to the output's size (|y32 - y64| <= 1e-4 max(1, max|y64|))."""
-    module, inputs, kwargs = CASES[name]()
+    module, inputs, kwargs = CASES[name].build()
     m64 = module.copy().astype(xp.float64).eval()   # a dropout mask is drawn per dtype
     m32 = module.copy().astype(xp.float32).eval()
 

@@ -119,7 +119,7 @@ def test_gradients_through_time_over_shapes(kind, tier, B, T, D, H, masked, seed
     if masked:
         kwargs["mask"] = np.random.default_rng(seed).random((B, T)) < 0.7
     errors = check_module(layer, x, *initial_states(layer, B, seed), tol=1e-5, **kwargs)
-    assert {"input0", "input1", "Wx", "Wh"} <= set(errors)
+    assert {"x", "h_0", "Wx", "Wh"} <= set(errors)     # inputs named as forward names them
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -161,7 +161,7 @@ def test_bad_input_names_the_layer_and_the_expected_shape(xp, kind, tier):
         layer(randn(2, 5, 4, dtype="float32"))
     with pytest.raises(TypeError, match=rf"{name}: x .* float64 .* float32"):
         layer(x.astype(xp.float64))
-    with pytest.raises(ValueError, match=rf"{name}: h0 \(batch, hidden_size\) must have shape "
+    with pytest.raises(ValueError, match=rf"{name}: h_0 \(batch, hidden_size\) must have shape "
                                          r"\(2, 4\)"):
         layer(x, randn(2, 5, dtype="float32"))
     with pytest.raises(ValueError, match=rf"{name}: mask \(batch, time\) must have shape "
@@ -184,7 +184,7 @@ def test_cell_checks_its_input(xp, kind):
 
 
 def test_lstm_c0_is_checked(xp):
-    with pytest.raises(ValueError, match=r"LSTM: c0 \(batch, hidden_size\) must have shape"):
+    with pytest.raises(ValueError, match=r"LSTM: c_0 \(batch, hidden_size\) must have shape"):
         nn.LSTM(3, 4)(randn(2, 5, 3, dtype="float32"), None, randn(2, 3, dtype="float32"))
 
 
@@ -268,7 +268,7 @@ def test_a_fully_masked_batch_keeps_h0_and_passes_no_gradient(xp, kind, tier):
     dx, dstates = run_backward(layer, randn(2, 5, 4, seed=1), [xp.ones_like(s) for s in states])
     assert (dx == 0).all()
     for d in dstates:
-        assert (d == 1).all(), "dL/dh_n passes straight back to h0"
+        assert (d == 1).all(), "dL/dh_n passes straight back to h_0"
     for g in layer.grads.values():
         assert (g == 0).all()
 

@@ -18,7 +18,7 @@ NEGATIVES = [[1, 5, 4, 1, 2], [3, 4, 5, 2, 1]]   # fixed: never the positive
 
 def model(xp, dropout=0.0, heads=2):
     minseq.manual_seed(0)
-    return SASRec(5, maxlen=6, d=4, num_blocks=2, num_heads=heads, dropout=dropout).astype(
+    return SASRec(5, maxlen=6, d_model=4, num_layers=2, num_heads=heads, dropout=dropout).astype(
         xp.float64)
 
 
@@ -102,7 +102,7 @@ def test_loss_is_bce_with_one_negative_per_real_position(xp):
 
 
 def test_negatives_are_uniform_and_never_the_positive(xp):
-    m = SASRec(5, maxlen=4, d=4)
+    m = SASRec(5, maxlen=4, d_model=4)
     targets = backend.asarray(np.tile(np.array([1, 2, 3, 5]), (2000, 1)))
     neg = backend.to_numpy(m.negatives(targets))
     assert (neg != backend.to_numpy(targets)).all() and neg.min() >= 1 and neg.max() <= 5
@@ -113,13 +113,13 @@ def test_negatives_are_uniform_and_never_the_positive(xp):
 def test_paper_settings():
     assert BETAS == (0.9, 0.98)
     m = SASRec(100)
-    assert (m.d, m.num_blocks, m.num_heads, m.dropout_p) == (50, 2, 1, 0.2)
+    assert (m.d_model, m.num_layers, m.num_heads, m.dropout_p) == (50, 2, 1, 0.2)
 
 
 @given(st.integers(1, 3), st.integers(1, 6))
 def test_score_shapes(B, T):
     minseq.manual_seed(0)
-    m = SASRec(7, maxlen=6, d=4).eval()
+    m = SASRec(7, maxlen=6, d_model=4).eval()
     seq = backend.asarray(np.random.default_rng(T).integers(0, 8, (B, T)))
     assert m(seq).shape == (B, T, 7)
     assert m.score_last(seq).shape == (B, 7)
@@ -127,7 +127,7 @@ def test_score_shapes(B, T):
 
 
 def test_bad_input_is_a_clear_error():
-    m = SASRec(5, maxlen=4, d=4)
+    m = SASRec(5, maxlen=4, d_model=4)
     with pytest.raises(ValueError, match="max_len"):
         m(backend.asarray(np.ones((1, 5), np.int64)))
     with pytest.raises(RuntimeError, match="without a loss"):

@@ -1,40 +1,40 @@
 """One training step of the next-item models (GRU4Rec-style, SASRec-style), when present.
 
 A step is what ``minseq.train.Trainer`` does per batch: ``model.loss(batch)``,
-``model.backward_loss()``, ``optimizer.step()``. The models live in ``minseq.models.gru4rec``
-and ``minseq.models.sasrec``; a model that cannot be imported or built is skipped with the
-reason as a note, never an error. There is no PyTorch twin of a whole model here, so these
-rows carry minseq's time and peak memory only.
+``model.backward_loss()``, ``optimizer.step()``. Every trained next-item model of the
+registry (``minseq.models.registry``) is timed, built from its default settings at the sizes
+below; a row is labelled by the model's class. There is no PyTorch twin of a whole model here, so these rows
+carry minseq's time and peak memory only.
 
 The batch is ``(inputs, targets, mask)`` as ``minseq.data.Batches`` yields it: item ids
 (B, T) in 1..n_items (0 is padding), the next items (B, T), and mask (B, T) True at real steps.
 """
 
-import importlib
-import inspect
 import tracemalloc
 
 import numpy
 
 from .. import backend, optim
 from ..fast import accelerate
+from ..models.registry import MODELS as REGISTRY, NEXT_ITEM
 from .cases import SEED, Side
 
-# (module, class, sizes): each size (B, T, n_items, d); the second is ML-1M-like (3,416 items,
-# histories up to 200), the first the size of the project's public `user item` file
-MODELS = {
-    "GRU4Rec": ("minseq.models.gru4rec", "GRU4Rec", [(128, 50, 1000, 64), (128, 200, 3416, 64)]),
-    "SASRec": ("minseq.models.sasrec", "SASRec", [(128, 50, 1000, 50), (128, 200, 3416, 50)]),
-}
+# (B, T, n_items): the size of the project's public `user item` file, and an ML-1M-like one
+# (3,416 items, histories up to 200); d_model is each model's default
+SIZES = [(128, 50, 1000), (128, 200, 3416)]
 QUICK_SIZES = [(4, 6, 20, 8)]
+#: the row label of each benchmarked model (``--only`` takes it), its class name -> its name
+MODELS = {spec.cls.__name__: name for name, spec in REGISTRY.items()
+          if spec.task == NEXT_ITEM and not spec.fitted}
 
 
-def _keywords(cls, B, T, n_items, d):
-    """The size arguments the model's constructor names (everything else keeps its default)."""
-    values = {"n_items": n_items, "num_items": n_items, "d": d, "d_model": d,
-              "embedding_dim": d, "hidden_size": d, "maxlen": T, "max_len": T}
-    names = inspect.signature(cls).parameters
-    return {k: v for k, v in values.items() if k in names}
+def build(name, size):
+    """Model ``name`` of the registry at ``size`` (B, T, n_items, d_model), its other settings
+    the registry's defaults."""
+    _, T, n_items, d_model = size
+    spec = REGISTRY[name]
+    settings = dict(spec.settings, maxlen=T, d_model=d_model, seed=SEED)
+    return spec.build(settings, n_items=n_items)
 
 
 def _batch(B, T, n_items):
@@ -46,37 +46,31 @@ def _batch(B, T, n_items):
     return tuple(backend.asarray(a) for a in (inputs, targets, mask))
 
 
-def model_step_side(name, size, fast=True):
-    """(Side, None) for one training step of model ``name`` at ``size`` (its reference layers,
-    or with ``fast`` accelerated), or (None, note)."""
-    module_name, class_name, _ = MODELS[name]
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        return None, f"{name}: {module_name}.{class_name} is not available ({exc})"
-    B, T, n_items, d = size
-    try:
-        backend.manual_seed(SEED)
-        model = cls(**_keywords(cls, B, T, n_items, d))
-        if fast:
-            model = accelerate(model)
-        opt = optim.Adam(model, lr=1e-3)
-        batch = _batch(B, T, n_items)
+def model_step_side(label, size, fast=True):
+    """The Side of one training step of the model labelled ``label`` at ``size``: its
+    reference layers, or with ``fast`` accelerated."""
+    B, T, n_items, _ = size
+    backend.manual_seed(SEED)
+    model = build(MODELS[label], size)
+    if fast:
+        model = accelerate(model)
+    opt = optim.Adam(model, lr=1e-3)
+    batch = _batch(B, T, n_items)
 
-        def step():
-            loss = model.loss(batch)
-            model.backward_loss()
-            opt.step()
-            return loss
-        step()
-    except Exception as exc:  # an unforeseen constructor or batch format: say so and go on
-        return None, (f"{name}: one training step failed ({type(exc).__name__}: {exc}); "
-                      "adapt minseq/bench/models.py to the model's constructor")
-    return Side(step, step), None
+    def step():
+        loss = model.loss(batch)
+        model.backward_loss()
+        opt.step()
+        return loss
+    step()
+    return Side(step, step)
 
 
-def model_sizes(name, quick=False):
-    return QUICK_SIZES if quick else MODELS[name][2]
+def model_sizes(label, quick=False):
+    """(B, T, n_items, d_model) of each size the model labelled ``label`` is timed at."""
+    if quick:
+        return QUICK_SIZES
+    return [size + (REGISTRY[MODELS[label]].settings["d_model"],) for size in SIZES]
 
 
 def peak_memory_mb(fn):

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from ..files import atomic_write
-from ..plot import plt, save_figure
+from ..plot import pyplot, save_figure
 
 BACKEND_OF = {("cpu", "reference"): "minseq reference NumPy", ("cpu", "fast"): "minseq fast NumPy",
               ("cpu", "torch"): "PyTorch CPU", ("gpu", "reference"): "minseq reference CuPy",
@@ -102,7 +102,7 @@ def time_figure(result, path):
     """Forward+backward time against size, one panel per layer, one line per backend."""
     layers = list(dict.fromkeys(r["layer"] for r in result["rows"] if r["mode"] != "forward"))
     cols = 3
-    fig, axes = plt.subplots((len(layers) + cols - 1) // cols, cols,
+    fig, axes = pyplot().subplots((len(layers) + cols - 1) // cols, cols,
                              figsize=(4.3 * cols, 3.3 * ((len(layers) + cols - 1) // cols)),
                              squeeze=False)
     for ax in axes.flat[len(layers):]:
@@ -133,7 +133,7 @@ def speedup_figure(result, path):
              and r["mode"] == "forward+backward" for k in [(r["layer"], r["label"])] if k in cpu]
     if not pairs:
         return None
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = pyplot().subplots(figsize=(10, 4))
     x = range(len(pairs))
     ours = [c["fast"]["median"] / g["fast"]["median"] for _, c, g in pairs]
     ax.bar([i - 0.2 for i in x], ours, 0.4, label="minseq fast: NumPy / CuPy")

@@ -6,15 +6,15 @@ An ``EventTable`` is parallel NumPy arrays, one entry per event, sorted by user 
     user       (E,) int64   dense user id, 1..n_users
     item       (E,) int64   dense item id, 1..n_items
     category   (E,) int64   dense category id, 1..n_categories, or None when the source has none
-    behavior   (E,) int64   dense behaviour id, 1..n_behaviors (names in ``behavior_names``)
+    behaviour   (E,) int64   dense behaviour id, 1..n_behaviours (names in ``behaviour_names``)
     timestamp  (E,) int64   time in the source's unit (``meta["time_unit"]``)
     value      (E,) float64 a number attached to each event (MovieLens rating), or None
 
 Id 0 is reserved for padding in every id column, so the ids feed an embedding table directly.
 The vocabularies map back: ``user_vocab[u]`` is the original id of dense user ``u``
 (``user_vocab[0]`` is a placeholder), likewise ``item_vocab``, ``category_vocab``;
-``behavior_names[b]`` names behaviour ``b`` (``behavior_names[0] == "<pad>"``). A classifier
-over behaviours uses ``behavior - 1`` as its class id (0..n_behaviors-1).
+``behaviour_names[b]`` names behaviour ``b`` (``behaviour_names[0] == "<pad>"``). A classifier
+over behaviours uses ``behaviour - 1`` as its class id (0..n_behaviours-1).
 
 Per-user sequences: ``offsets`` (n_users + 1,) so that user ``u``'s events are
 ``offsets[u-1]:offsets[u]``; ``sequences("item")`` returns the list of per-user arrays.
@@ -26,10 +26,10 @@ from typing import Optional
 import numpy as np
 
 PAD = 0
-BEHAVIORS = ("browse", "click", "cart", "favourite", "purchase")
+BEHAVIOURS = ("browse", "click", "cart", "favourite", "purchase")
 
 
-def behavior_vocab(names):
+def behaviour_vocab(names):
     """The behaviour vocabulary of a table: ("<pad>", *names)."""
     return ("<pad>",) + tuple(names)
 
@@ -39,18 +39,18 @@ class EventTable:
     user: np.ndarray
     item: np.ndarray
     category: Optional[np.ndarray]
-    behavior: np.ndarray
+    behaviour: np.ndarray
     timestamp: np.ndarray
     user_vocab: np.ndarray
     item_vocab: np.ndarray
     category_vocab: Optional[np.ndarray]
-    behavior_names: tuple
+    behaviour_names: tuple
     value: Optional[np.ndarray] = None
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
         n = len(self.user)
-        for name in ("item", "category", "behavior", "timestamp", "value"):
+        for name in ("item", "category", "behaviour", "timestamp", "value"):
             col = getattr(self, name)
             if col is not None and len(col) != n:
                 raise ValueError(f"EventTable: column {name!r} has {len(col)} entries, "
@@ -76,8 +76,8 @@ class EventTable:
         return 0 if self.category_vocab is None else len(self.category_vocab) - 1
 
     @property
-    def n_behaviors(self):
-        return len(self.behavior_names) - 1
+    def n_behaviours(self):
+        return len(self.behaviour_names) - 1
 
     def lengths(self):
         """(n_users,) number of events of each user 1..n_users (0 for a user split away)."""
@@ -85,14 +85,14 @@ class EventTable:
 
     def counts(self):
         """Counts of what is present: events, users, items, categories and each behaviour."""
-        present = np.bincount(self.behavior, minlength=self.n_behaviors + 1)
+        present = np.bincount(self.behaviour, minlength=self.n_behaviours + 1)
         return {
             "events": len(self),
             "users": int(np.count_nonzero(self.lengths())),
             "items": len(np.unique(self.item)),
             "categories": 0 if self.category is None else len(np.unique(self.category)),
-            "behaviors": {name: int(present[b])
-                          for b, name in enumerate(self.behavior_names) if b},
+            "behaviours": {name: int(present[b])
+                          for b, name in enumerate(self.behaviour_names) if b},
         }
 
     # -- per-user views -------------------------------------------------------------------
@@ -111,7 +111,7 @@ class EventTable:
     def select(self, mask):
         """The events where ``mask`` is True, with the same ids and vocabularies."""
         cols = {name: None if getattr(self, name) is None else getattr(self, name)[mask]
-                for name in ("user", "item", "category", "behavior", "timestamp", "value")}
+                for name in ("user", "item", "category", "behaviour", "timestamp", "value")}
         return replace(self, **cols, meta=dict(self.meta))
 
     def reindexed(self):
@@ -129,7 +129,7 @@ class EventTable:
         c = self.counts()
         lengths = self.lengths()[self.lengths() > 0]
         mix = ", ".join(f"{k} {v} ({v / max(len(self), 1):.1%})"
-                        for k, v in c["behaviors"].items())
+                        for k, v in c["behaviours"].items())
         lines = [f"events      {c['events']}",
                  f"users       {c['users']}   items {c['items']}   categories {c['categories']}",
                  f"behaviours  {mix}"]
@@ -147,7 +147,7 @@ def _densify(ids, vocab):
     return np.searchsorted(present, ids) + 1, np.concatenate([vocab[:1], vocab[present]])
 
 
-def from_columns(user, item, behavior, timestamp, behavior_names, category=None, value=None,
+def from_columns(user, item, behaviour, timestamp, behaviour_names, category=None, value=None,
                  meta=None):
     """Build a table from raw columns: original ids (any sortable dtype), behaviour ids 1..K.
 
@@ -160,12 +160,12 @@ def from_columns(user, item, behavior, timestamp, behavior_names, category=None,
     order = np.lexsort((timestamp, user))
     pad_of = lambda v: np.concatenate([np.zeros(1, v.dtype), v])  # noqa: E731
     cols = dict(user=user[order] + 1, item=item[order] + 1,
-                behavior=np.asarray(behavior, dtype=np.int64)[order], timestamp=timestamp[order],
+                behaviour=np.asarray(behaviour, dtype=np.int64)[order], timestamp=timestamp[order],
                 user_vocab=pad_of(user_vocab), item_vocab=pad_of(item_vocab),
                 category=None, category_vocab=None)
     if category is not None:
         category_vocab, category = np.unique(np.asarray(category), return_inverse=True)
         cols.update(category=category[order] + 1, category_vocab=pad_of(category_vocab))
-    return EventTable(**cols, behavior_names=tuple(behavior_names),
+    return EventTable(**cols, behaviour_names=tuple(behaviour_names),
                       value=None if value is None else np.asarray(value, np.float64)[order],
                       meta=dict(meta or {}))

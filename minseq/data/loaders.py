@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .events import BEHAVIORS, behavior_vocab, from_columns
+from .events import BEHAVIOURS, behaviour_vocab, from_columns
 
 
 class DataFormatError(ValueError):
@@ -41,11 +41,11 @@ class Format:
     sep: object               # field separator (None: any whitespace)
     columns: tuple            # column names, in file order when there is no header
     header: str               # "required", "optional" or "none"
-    behaviors: dict           # raw behaviour value -> behaviour name
+    behaviours: dict           # raw behaviour value -> behaviour name
     time_unit: str
     user: str = "user_id"     # which columns hold what
     item: str = "item_id"
-    behavior: str = None
+    behaviour: str = None
     timestamp: str = None
     category: str = None
     value: str = None
@@ -53,17 +53,17 @@ class Format:
     @property
     def names(self):
         """The table's behaviour vocabulary: the shared one when every raw value maps into it."""
-        return BEHAVIORS if set(self.behaviors.values()) <= set(BEHAVIORS) else \
-            tuple(dict.fromkeys(self.behaviors.values()))
+        return BEHAVIOURS if set(self.behaviours.values()) <= set(BEHAVIOURS) else \
+            tuple(dict.fromkeys(self.behaviours.values()))
 
 
 FORMATS = {f.name: f for f in (
     Format("taobao", ",", ("user_id", "item_id", "category_id", "behavior_type", "timestamp"),
            "optional", {"pv": "browse", "buy": "purchase", "cart": "cart", "fav": "favourite"},
-           "s", behavior="behavior_type", timestamp="timestamp", category="category_id"),
+           "s", behaviour="behavior_type", timestamp="timestamp", category="category_id"),
     Format("retailrocket", ",", ("timestamp", "visitorid", "event", "itemid", "transactionid"),
            "required", {"view": "browse", "addtocart": "cart", "transaction": "purchase"},
-           "ms", user="visitorid", item="itemid", behavior="event", timestamp="timestamp"),
+           "ms", user="visitorid", item="itemid", behaviour="event", timestamp="timestamp"),
     Format("movielens", "::", ("UserID", "MovieID", "Rating", "Timestamp"), "none",
            {None: "rate"}, "s", user="UserID", item="MovieID", timestamp="Timestamp",
            value="Rating"),
@@ -115,8 +115,8 @@ def _lines(path):
 
 def _load(path, fmt, skip_bad_rows):
     names = fmt.names
-    code = {raw: names.index(name) + 1 for raw, name in fmt.behaviors.items()}
-    cols = {k: array("q") for k in ("user", "item", "behavior", "timestamp", "category")}
+    code = {raw: names.index(name) + 1 for raw, name in fmt.behaviours.items()}
+    cols = {k: array("q") for k in ("user", "item", "behaviour", "timestamp", "category")}
     values = array("d")
     rows = skipped = 0
     index = None  # column name -> field position, from the header or from fmt.columns
@@ -138,7 +138,7 @@ def _load(path, fmt, skip_bad_rows):
                                       f"(pass skip_bad_rows=True to skip such rows)") from None
             skipped += 1
             continue
-        for k, v in zip(("user", "item", "behavior", "category"), rec):
+        for k, v in zip(("user", "item", "behaviour", "category"), rec):
             cols[k].append(v)
         cols["timestamp"].append(lineno if fmt.timestamp is None else rec[4])
         if fmt.value:
@@ -147,8 +147,8 @@ def _load(path, fmt, skip_bad_rows):
         why = f"{skipped} bad rows skipped" if skipped else "empty file"
         raise DataFormatError(f"{path}: no events ({why})")
     col = {k: np.frombuffer(v, dtype=np.int64) for k, v in cols.items()}
-    return from_columns(col["user"], col["item"], col["behavior"], col["timestamp"],
-                        behavior_vocab(names), category=col["category"] if fmt.category else None,
+    return from_columns(col["user"], col["item"], col["behaviour"], col["timestamp"],
+                        behaviour_vocab(names), category=col["category"] if fmt.category else None,
                         value=np.frombuffer(values, np.float64) if fmt.value else None,
                         meta={"source": str(path), "format": fmt.name, "rows": rows,
                               "skipped": skipped, "time_unit": fmt.time_unit})
@@ -160,7 +160,7 @@ def _header(path, fmt, first):
     is_header = fmt.header == "required" or (fmt.header == "optional" and not first[0].isdigit())
     if not is_header:
         return None
-    needed = [c for c in (fmt.user, fmt.item, fmt.behavior, fmt.timestamp, fmt.category,
+    needed = [c for c in (fmt.user, fmt.item, fmt.behaviour, fmt.timestamp, fmt.category,
                           fmt.value) if c]
     missing = [c for c in needed if c not in first]
     if missing:
@@ -175,7 +175,7 @@ def _parse(fmt, index, fields, code):
     if len(fields) != n:
         raise ValueError(f"expected {n} fields, found {len(fields)}")
     get = lambda col: fields[index[col]].strip() if col else None  # noqa: E731
-    raw = get(fmt.behavior)
+    raw = get(fmt.behaviour)
     if raw not in code:
         raise ValueError(f"unknown behaviour type {raw!r}; the {fmt.name} format knows "
                          f"{', '.join(code)}")

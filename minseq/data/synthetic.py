@@ -22,7 +22,7 @@ step index, never over events, and memory proportional to the output.
 
 import numpy as np
 
-from .events import BEHAVIORS, EventTable, behavior_vocab
+from .events import BEHAVIOURS, EventTable, behaviour_vocab
 
 BROWSE, CLICK, CART, FAVOURITE, PURCHASE = range(1, 6)
 START_TIME = 1511539200  # 2017-11-25 00:00 UTC, the first day of the Taobao log
@@ -83,9 +83,9 @@ def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min
     vocab = np.arange(n_users + 1)
     return EventTable(
         user=np.repeat(np.arange(1, n_users + 1), lengths), item=out_item,
-        category=world.category[out_item], behavior=out_beh, timestamp=out_time,
+        category=world.category[out_item], behaviour=out_beh, timestamp=out_time,
         user_vocab=vocab, item_vocab=np.arange(n_items + 1),
-        category_vocab=np.arange(n_categories + 1), behavior_names=behavior_vocab(BEHAVIORS),
+        category_vocab=np.arange(n_categories + 1), behaviour_names=behaviour_vocab(BEHAVIOURS),
         meta={"source": f"synthetic(seed={seed})", "time_unit": "s"})
 
 

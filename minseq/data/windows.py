@@ -38,15 +38,15 @@ def behaviour_windows(table, maxlen, task="next-behaviour", horizon=5, categorie
     idx = ends[:, None] + np.arange(1 - maxlen, 1)           # (N, maxlen) event numbers
     mask = idx >= (ends - pos[ends])[:, None]                # at or after the user's first event
     idx = np.where(mask, idx, 0)
-    inputs = np.where(mask, table.behavior[idx], 0)
+    inputs = np.where(mask, table.behaviour[idx], 0)
     if categories:
         inputs = np.stack([inputs, np.where(mask, table.category[idx], 0)], axis=-1)
     if task == "next-behaviour":
-        return inputs, table.behavior[ends + 1] - 1, mask
-    if "purchase" not in table.behavior_names:
+        return inputs, table.behaviour[ends + 1] - 1, mask
+    if "purchase" not in table.behaviour_names:
         raise ValueError("behaviour_windows: will-purchase needs a 'purchase' behaviour, the "
-                         f"table has {table.behavior_names[1:]}")
-    bought = table.behavior == table.behavior_names.index("purchase")
+                         f"table has {table.behaviour_names[1:]}")
+    bought = table.behaviour == table.behaviour_names.index("purchase")
     seen = np.concatenate([[0], np.cumsum(bought)])          # seen[i] = purchases before i
     targets = (seen[ends + 1 + horizon] - seen[ends + 1] > 0).astype(np.float64)
     return inputs, targets, mask

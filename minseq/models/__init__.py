@@ -1,10 +1,11 @@
 """The behaviour models, each a Module with a hand-written backward composed from the layers,
-trainable with minseq.train.Trainer (``loss(batch)`` / ``backward_loss()``).
+trainable with minseq.train.Trainer (``loss(batch)`` / ``backward_loss()``). Models are trained
+by the pipelines of minseq.tasks; they do not train themselves.
 
-Next-behaviour classifiers (minseq.models.next_behaviour runs them): MLPCounts, LSTMClassifier,
-LSTMAttentionClassifier, TransformerClassifier, and the counting baselines PopularClass and
-MarkovBehaviour. Next-item recommenders (minseq.models.next_item, minseq.models.evaluation):
-GRU4Rec, SASRec, and the baselines Pop and Markov.
+Next-behaviour classifiers: MLPCounts, LSTMClassifier, LSTMAttentionClassifier,
+TransformerClassifier, and the counting baselines PopularClass and MarkovBehaviour. Next-item
+recommenders: GRU4Rec, SASRec, and the baselines Pop and Markov. ``registry.MODELS`` names each
+one for the command line, its task and its default settings.
 """
 
 from .baselines import Markov, Pop

@@ -17,13 +17,12 @@ class _CountingBaseline(SequenceClassifier):
     """Shared: ``fit(inputs, targets, mask)`` fills ``params["P"]`` (rows, C) of
     probabilities; ``forward`` reads one row per window and returns logits (B, C)."""
 
-    def __init__(self, n_behaviors, n_classes):
-        super().__init__(n_behaviors, n_classes)
-        self.kwargs = dict(n_behaviors=n_behaviors, n_classes=n_classes)
-        self.add_param("P", xp.full((self.n_rows_for(n_behaviors), n_classes),
+    def __init__(self, n_behaviours, n_classes):
+        super().__init__(n_behaviours, n_classes)
+        self.add_param("P", xp.full((self.n_rows_for(n_behaviours), n_classes),
                                     1.0 / max(n_classes, 2)))
 
-    def n_rows_for(self, n_behaviors):
+    def n_rows_for(self, n_behaviours):
         return 1
 
     def row(self, inputs, mask):
@@ -61,9 +60,9 @@ class PopularClass(_CountingBaseline):
 class MarkovBehaviour(_CountingBaseline):
     """P(next | last behaviour): one row of probabilities per behaviour 1..K (row 0 unused)."""
 
-    def n_rows_for(self, n_behaviors):
-        return n_behaviors + 1
+    def n_rows_for(self, n_behaviours):
+        return n_behaviours + 1
 
     def row(self, inputs, mask):
-        behavior, _ = split_inputs(inputs)
-        return behavior[xp.arange(behavior.shape[0]), last_index(mask)]
+        behaviour, _ = split_inputs(inputs)
+        return behaviour[xp.arange(behaviour.shape[0]), last_index(mask)]

@@ -42,16 +42,14 @@ class TokenEmbedding(Module):
     returns None.
     """
 
-    grad_inputs = ()
-
-    def __init__(self, n_behaviors, dim, n_categories=0):
+    def __init__(self, n_behaviours, dim, n_categories=0):
         super().__init__()
-        self.behavior = Embedding(n_behaviors + 1, dim, padding_idx=0)
+        self.behaviour = Embedding(n_behaviours + 1, dim, padding_idx=0)
         self.category = Embedding(n_categories + 1, dim, padding_idx=0) if n_categories else None
 
     def forward(self, inputs):
-        behavior, category = split_inputs(inputs)
-        x = self.behavior(behavior)
+        behaviour, category = split_inputs(inputs)
+        x = self.behaviour(behaviour)
         if self.category is not None:
             if category is None:
                 raise ValueError(f"{self.name()}: built with categories, so inputs must be "
@@ -60,7 +58,7 @@ class TokenEmbedding(Module):
         return x
 
     def backward(self, dx):
-        self.behavior.backward(dx)
+        self.behaviour.backward(dx)
         if self.category is not None:
             self.category.backward(dx)
 
@@ -68,23 +66,19 @@ class TokenEmbedding(Module):
 class SequenceClassifier(Module):
     """Base of the classifiers: input checks, loss, trainer protocol and predictions.
 
-    n_behaviors K (ids 1..K), n_classes C (K for the next behaviour, 1 for a binary target),
+    n_behaviours K (ids 1..K), n_classes C (K for the next behaviour, 1 for a binary target),
     n_categories (0: behaviours only). A subclass writes ``forward(inputs, mask)`` and
-    ``backward(dlogits)`` and sets ``self.kwargs`` (its constructor arguments, so a checkpoint's
-    config can rebuild it).
+    ``backward(dlogits)``.
     """
 
-    grad_inputs = ()
-
-    def __init__(self, n_behaviors, n_classes, n_categories=0):
+    def __init__(self, n_behaviours, n_classes, n_categories=0):
         super().__init__()
-        if n_behaviors < 1 or n_classes < 1 or n_categories < 0:
-            raise ValueError(f"{self.name()}: need n_behaviors >= 1, n_classes >= 1 and "
-                             f"n_categories >= 0, got {n_behaviors}, {n_classes}, "
+        if n_behaviours < 1 or n_classes < 1 or n_categories < 0:
+            raise ValueError(f"{self.name()}: need n_behaviours >= 1, n_classes >= 1 and "
+                             f"n_categories >= 0, got {n_behaviours}, {n_classes}, "
                              f"{n_categories}")
-        self.n_behaviors, self.n_classes, self.n_categories = n_behaviors, n_classes, n_categories
+        self.n_behaviours, self.n_classes, self.n_categories = n_behaviours, n_classes, n_categories
         self.criterion = CrossEntropyLoss() if n_classes > 1 else BCEWithLogitsLoss()
-        self.kwargs = {}
 
     def check_inputs(self, inputs, mask):
         """Integer inputs (B, T) [or (B, T, 2) with categories] with behaviour ids in [0, K]
@@ -104,10 +98,10 @@ class SequenceClassifier(Module):
         check_same_shape(self, "mask (batch, time)", mask, inputs.shape[:2])
         if not mask.any(axis=1).all().item():
             raise ValueError(f"{self.name()}: every row needs at least one real event")
-        behavior, category = split_inputs(inputs)
+        behaviour, category = split_inputs(inputs)
         # ids lie in [0, n] (0 = padding): a count or a table row never wraps or drops an
         # unknown id silently
-        check_range(self, "behaviour ids", behavior, self.n_behaviors, closed=True)
+        check_range(self, "behaviour ids", behaviour, self.n_behaviours, closed=True)
         if category is not None:
             check_range(self, "category ids", category, self.n_categories, closed=True)
 
@@ -139,4 +133,5 @@ class SequenceClassifier(Module):
         return xp.argmax(p, axis=1)
 
     def extra_repr(self):
-        return ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        return (f"n_behaviours={self.n_behaviours}, n_classes={self.n_classes}, "
+                f"n_categories={self.n_categories}")

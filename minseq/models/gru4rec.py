@@ -22,13 +22,14 @@ class GRU4Rec(ItemRecommender):
     """forward(seq (B, T), candidates=None) -> scores (B, T, n_items), or (B, T, C) for
     candidates (C,) or (B, T, C) (see ItemRecommender).
 
-    Sub-modules: ``item_emb`` (Embedding, padding 0), ``emb_dropout``, ``gru`` (GRU d -> d),
-    ``out_dropout``. Training: ``loss((inputs, targets, mask))`` with inputs and targets (B, T)
-    item ids (0 = padding), then ``backward_loss()``.
+    Sub-modules: ``item_emb`` (Embedding, padding 0), ``emb_dropout``, ``gru`` (GRU d_model ->
+    d_model), ``out_dropout``. Training: ``loss((inputs, targets, mask))`` with inputs and
+    targets (B, T) item ids (0 = padding), then ``backward_loss()``.
     """
 
-    def __init__(self, n_items, d=64, dropout=0.2, n_sampled=None, seed=0):
-        super().__init__(n_items, d)
+    def __init__(self, n_items, d_model=64, dropout=0.2, n_sampled=None, seed=0):
+        super().__init__(n_items, d_model)
+        d = d_model
         self.item_emb.params["W"][1:] = init.normal((n_items, d), std=d ** -0.5)  # rows of norm ~1
         self.emb_dropout = Dropout(dropout)
         self.gru = GRU(d, d)
@@ -70,4 +71,4 @@ class GRU4Rec(ItemRecommender):
         self.backward(self.criterion.backward())
 
     def extra_repr(self):
-        return f"n_items={self.n_items}, d={self.d}, n_sampled={self.n_sampled}"
+        return f"n_items={self.n_items}, d_model={self.d_model}, n_sampled={self.n_sampled}"

@@ -25,21 +25,19 @@ from .classifier import SequenceClassifier, TokenEmbedding
 class LSTMAttentionClassifier(SequenceClassifier):
     """inputs (B, T) or (B, T, 2) int, mask (B, T) -> logits (B, n_classes).
 
-    Sub-modules: ``embed``, ``lstm`` (width ``hidden``), ``pool`` (ScaledDotProductAttention),
-    ``dropout``, ``head`` Linear(2 hidden, n_classes). ``attention_weights`` gives alpha (B, T) of
+    Sub-modules: ``embed``, ``lstm`` (width ``d_model``), ``pool`` (ScaledDotProductAttention),
+    ``dropout``, ``head`` Linear(2 d_model, n_classes). ``attention_weights`` gives alpha (B, T) of
     the last forward (0 at padding), for plots.
     """
 
-    def __init__(self, n_behaviors, n_classes, hidden=32, embed_dim=16, dropout=0.1,
+    def __init__(self, n_behaviours, n_classes, d_model=32, embed_dim=16, dropout=0.1,
                  n_categories=0):
-        super().__init__(n_behaviors, n_classes, n_categories)
-        self.kwargs = dict(n_behaviors=n_behaviors, n_classes=n_classes, hidden=hidden,
-                           embed_dim=embed_dim, dropout=dropout, n_categories=n_categories)
-        self.embed = TokenEmbedding(n_behaviors, embed_dim, n_categories)
-        self.lstm = LSTM(embed_dim, hidden)
+        super().__init__(n_behaviours, n_classes, n_categories)
+        self.embed = TokenEmbedding(n_behaviours, embed_dim, n_categories)
+        self.lstm = LSTM(embed_dim, d_model)
         self.pool = ScaledDotProductAttention()
         self.dropout = Dropout(dropout)
-        self.head = Linear(2 * hidden, n_classes)
+        self.head = Linear(2 * d_model, n_classes)
 
     @property
     def attention_weights(self):

@@ -5,7 +5,7 @@ window is a stretch of ONE user's time line (cut per user, after splitting, neve
 time) and the target is the next action, not the next feature row:
 
     x_t = E[behaviour_t] (+ E_cat[category_t])
-    hs^(1) = LSTM_1(x, mask);  hs^(l) = LSTM_l(Dropout(hs^(l-1)), mask)     l = 2 .. layers
+    hs^(1) = LSTM_1(x, mask);  hs^(l) = LSTM_l(Dropout(hs^(l-1)), mask)     l = 2 .. num_layers
     logits = Dropout(h_n^(L)) W + b          h_n: the state after the last REAL event
 
 Padding is masked: the state is carried through padded steps, so h_n is the same whether the
@@ -22,20 +22,18 @@ from .classifier import SequenceClassifier, TokenEmbedding
 class LSTMClassifier(SequenceClassifier):
     """inputs (B, T) or (B, T, 2) int, mask (B, T) -> logits (B, n_classes).
 
-    Sub-modules: ``embed`` (TokenEmbedding, dim ``embed_dim``), ``lstms`` (``layers`` LSTMs of
-    width ``hidden``), ``dropouts`` (one after each LSTM), ``head`` Linear(hidden, n_classes).
+    Sub-modules: ``embed`` (TokenEmbedding, dim ``embed_dim``), ``lstms`` (``num_layers`` LSTMs
+    of width ``d_model``), ``dropouts`` (one after each LSTM), ``head`` Linear(d_model,
+    n_classes).
     """
 
-    def __init__(self, n_behaviors, n_classes, hidden=32, embed_dim=16, layers=1, dropout=0.1,
-                 n_categories=0):
-        super().__init__(n_behaviors, n_classes, n_categories)
-        self.kwargs = dict(n_behaviors=n_behaviors, n_classes=n_classes, hidden=hidden,
-                           embed_dim=embed_dim, layers=layers, dropout=dropout,
-                           n_categories=n_categories)
-        self.embed = TokenEmbedding(n_behaviors, embed_dim, n_categories)
-        self.lstms = [LSTM(embed_dim if k == 0 else hidden, hidden) for k in range(layers)]
-        self.dropouts = [Dropout(dropout) for _ in range(layers)]
-        self.head = Linear(hidden, n_classes)
+    def __init__(self, n_behaviours, n_classes, d_model=32, embed_dim=16, num_layers=1,
+                 dropout=0.1, n_categories=0):
+        super().__init__(n_behaviours, n_classes, n_categories)
+        self.embed = TokenEmbedding(n_behaviours, embed_dim, n_categories)
+        self.lstms = [LSTM(embed_dim if k == 0 else d_model, d_model) for k in range(num_layers)]
+        self.dropouts = [Dropout(dropout) for _ in range(num_layers)]
+        self.head = Linear(d_model, n_classes)
 
     def forward(self, inputs, mask):
         self.check_inputs(inputs, mask)

@@ -26,23 +26,21 @@ def counts(ids, mask, n, dtype):
 class MLPCounts(SequenceClassifier):
     """inputs (B, T) or (B, T, 2) int, mask (B, T) -> logits (B, n_classes).
 
-    Sub-modules: ``net`` = Sequential(Linear(K [+ n_categories], hidden), ReLU, Dropout,
-    Linear(hidden, n_classes)). The counts are computed from integer ids, so backward only
+    Sub-modules: ``net`` = Sequential(Linear(K [+ n_categories], d_model), ReLU, Dropout,
+    Linear(d_model, n_classes)). The counts are computed from integer ids, so backward only
     writes the MLP's gradients (and returns None).
     """
 
-    def __init__(self, n_behaviors, n_classes, hidden=32, dropout=0.1, n_categories=0):
-        super().__init__(n_behaviors, n_classes, n_categories)
-        self.kwargs = dict(n_behaviors=n_behaviors, n_classes=n_classes, hidden=hidden,
-                           dropout=dropout, n_categories=n_categories)
-        self.net = Sequential(Linear(n_behaviors + n_categories, hidden), ReLU(),
-                              Dropout(dropout), Linear(hidden, n_classes))
+    def __init__(self, n_behaviours, n_classes, d_model=32, dropout=0.1, n_categories=0):
+        super().__init__(n_behaviours, n_classes, n_categories)
+        self.net = Sequential(Linear(n_behaviours + n_categories, d_model), ReLU(),
+                              Dropout(dropout), Linear(d_model, n_classes))
 
     def features(self, inputs, mask):
         """(B, K [+ n_categories]) the counts the MLP reads."""
-        behavior, category = split_inputs(inputs)
+        behaviour, category = split_inputs(inputs)
         dtype = self.net[0].params["W"].dtype
-        n = counts(behavior, mask, self.n_behaviors, dtype)
+        n = counts(behaviour, mask, self.n_behaviours, dtype)
         if self.n_categories:
             n = xp.concatenate([n, counts(category, mask, self.n_categories, dtype)], axis=1)
         return n

@@ -86,14 +86,13 @@ class ItemRecommender(Module):
     the shared table's as the sum of both uses.
     """
 
-    grad_inputs = ()
-
-    def __init__(self, n_items, d):
+    def __init__(self, n_items, d_model):
         super().__init__()
-        if n_items < 1 or d < 1:
-            raise ValueError(f"{self.name()}: n_items and d must be positive, got {n_items}, {d}")
-        self.n_items, self.d = n_items, d
-        self.item_emb = Embedding(n_items + 1, d, padding_idx=0)
+        if n_items < 1 or d_model < 1:
+            raise ValueError(f"{self.name()}: n_items and d_model must be positive, "
+                             f"got {n_items}, {d_model}")
+        self.n_items, self.d_model = n_items, d_model
+        self.item_emb = Embedding(n_items + 1, d_model, padding_idx=0)
 
     def encode(self, seq):
         raise NotImplementedError

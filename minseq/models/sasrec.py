@@ -34,16 +34,18 @@ class SASRec(ItemRecommender):
     candidates (C,) or (B, T, C) (see ItemRecommender); T <= maxlen.
 
     Sub-modules: ``item_emb`` (Embedding, padding 0), ``pos_emb`` (LearnedPositionalEmbedding
-    (maxlen, d)), ``emb_dropout``, ``encoder`` (TransformerEncoder of ``num_blocks`` pre-LN
+    (maxlen, d_model)), ``emb_dropout``, ``encoder`` (TransformerEncoder of ``num_layers`` pre-LN
     layers and a final LayerNorm ``encoder.norm``). Training: ``loss((inputs, targets, mask))``
     or ``loss((inputs, targets, mask, negatives))`` with (B, T) item ids (0 = padding); without
     negatives, one per position is drawn from the model's own seeded stream.
     """
 
-    def __init__(self, n_items, maxlen=50, d=50, num_blocks=2, num_heads=1, dropout=0.2, seed=0):
-        super().__init__(n_items, d)
-        self.maxlen, self.num_blocks, self.num_heads, self.dropout_p = (maxlen, num_blocks,
+    def __init__(self, n_items, maxlen=50, d_model=50, num_layers=2, num_heads=1, dropout=0.2,
+                 seed=0):
+        super().__init__(n_items, d_model)
+        self.maxlen, self.num_layers, self.num_heads, self.dropout_p = (maxlen, num_layers,
                                                                          num_heads, dropout)
+        d = d_model
         xavier_std = math.sqrt(2.0 / (n_items + 1 + d))
         self.item_emb.params["W"][1:] = init.normal((n_items, d), xavier_std)
         self.pos_emb = LearnedPositionalEmbedding(maxlen, d)
@@ -51,11 +53,11 @@ class SASRec(ItemRecommender):
         self.emb_dropout = Dropout(dropout)
         self.encoder = TransformerEncoder(
             lambda: TransformerEncoderLayer(d, num_heads, d_ff=d, dropout=dropout,
-                                            norm_first=True), num_blocks, norm=LayerNorm(d, 1e-8))
+                                            norm_first=True), num_layers, norm=LayerNorm(d, 1e-8))
         self.seed, self._rng, self._loss_cache = seed, None, None
 
     def encode(self, seq):
-        scale = math.sqrt(self.d)
+        scale = math.sqrt(self.d_model)
         x = self.item_emb(seq) * scale                                  # (B, T, d)
         x = self.emb_dropout(self.pos_emb(x))
         real = seq != 0                                                 # (B, T)
@@ -101,5 +103,5 @@ class SASRec(ItemRecommender):
         self.backward(dscores)
 
     def extra_repr(self):
-        return (f"n_items={self.n_items}, maxlen={self.maxlen}, d={self.d}, "
-                f"num_blocks={self.num_blocks}, num_heads={self.num_heads}")
+        return (f"n_items={self.n_items}, maxlen={self.maxlen}, d_model={self.d_model}, "
+                f"num_layers={self.num_layers}, num_heads={self.num_heads}")

@@ -21,25 +21,22 @@ from .classifier import SequenceClassifier, TokenEmbedding, last_index
 class TransformerClassifier(SequenceClassifier):
     """inputs (B, T) or (B, T, 2) int with T <= maxlen, mask (B, T) -> logits (B, n_classes).
 
-    Sub-modules: ``embed`` (width ``hidden``), ``positions``, ``dropout``, ``encoder``
-    (``layers`` pre-LN TransformerEncoderLayers with ``heads`` heads, d_ff = 2 hidden, ReLU,
-    and a final LayerNorm), ``head`` Linear(hidden, n_classes).
+    Sub-modules: ``embed`` (width ``d_model``), ``positions``, ``dropout``, ``encoder``
+    (``num_layers`` pre-LN TransformerEncoderLayers with ``num_heads`` heads, d_ff = 2 d_model,
+    ReLU, and a final LayerNorm), ``head`` Linear(d_model, n_classes).
     """
 
-    def __init__(self, n_behaviors, n_classes, hidden=32, heads=2, layers=2, maxlen=50,
+    def __init__(self, n_behaviours, n_classes, d_model=32, num_heads=2, num_layers=2, maxlen=50,
                  dropout=0.1, n_categories=0):
-        super().__init__(n_behaviors, n_classes, n_categories)
-        self.kwargs = dict(n_behaviors=n_behaviors, n_classes=n_classes, hidden=hidden,
-                           heads=heads, layers=layers, maxlen=maxlen, dropout=dropout,
-                           n_categories=n_categories)
-        self.embed = TokenEmbedding(n_behaviors, hidden, n_categories)
-        self.positions = LearnedPositionalEmbedding(maxlen, hidden)
+        super().__init__(n_behaviours, n_classes, n_categories)
+        self.embed = TokenEmbedding(n_behaviours, d_model, n_categories)
+        self.positions = LearnedPositionalEmbedding(maxlen, d_model)
         self.dropout = Dropout(dropout)
         self.encoder = TransformerEncoder(
-            lambda: TransformerEncoderLayer(hidden, heads, d_ff=2 * hidden, dropout=dropout,
+            lambda: TransformerEncoderLayer(d_model, num_heads, d_ff=2 * d_model, dropout=dropout,
                                             activation="relu", norm_first=True),
-            layers, norm=LayerNorm(hidden))
-        self.head = Linear(hidden, n_classes)
+            num_layers, norm=LayerNorm(d_model))
+        self.head = Linear(d_model, n_classes)
 
     def forward(self, inputs, mask):
         self.check_inputs(inputs, mask)

@@ -17,8 +17,6 @@ class Embedding(Module):
     The indices have no gradient; backward returns None.
     """
 
-    grad_inputs = ()
-
     def __init__(self, num_embeddings, dim, padding_idx=None):
         super().__init__()
         if padding_idx is not None and not 0 <= padding_idx < num_embeddings:
@@ -47,9 +45,6 @@ class Embedding(Module):
         if self.padding_idx is not None:
             dW[self.padding_idx] = 0
         return None
-
-    def frozen_entries(self, name):
-        return self.padding_idx
 
     def extra_repr(self):
         return f"{self.num_embeddings}, {self.dim}, padding_idx={self.padding_idx}"

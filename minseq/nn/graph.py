@@ -148,8 +148,6 @@ class GraphConv(Module):
         dW = (A_hat H)^T dZ,   db = sum over nodes of dZ,   dH = A_hat^T (dZ W^T).
     """
 
-    grad_inputs = (0,)
-
     def __init__(self, in_features, out_features, activation, normalize="none", bias=True):
         super().__init__()
         if normalize not in NORMALIZATIONS:

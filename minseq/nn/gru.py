@@ -95,9 +95,9 @@ class GRUCell(Module):
 class GRU(Recurrent):
     """GRUCell over a sequence, batch first.
 
-    forward(x (B, T, D), h0=None, mask=None) -> (hs (B, T, H), h_n (B, H)), h_n the state at
+    forward(x (B, T, D), h_0=None, mask=None) -> (hs (B, T, H), h_n (B, H)), h_n the state at
     each sequence's last real step; ``mask`` (B, T) is True at real steps (PyTorch packs
-    sequences instead). backward(dhs, dh_n=None) -> (dx, dh0). Same function as
+    sequences instead). backward(dhs, dh_n=None) -> (dx, dh_0). Same function as
     ``torch.nn.GRU(batch_first=True)`` with Wx = weight_ih_l0.T, Wh = weight_hh_l0.T,
     bx = bias_ih_l0, bh = bias_hh_l0. With ``record_gates`` the gates of every step are kept:
     ``gates["z"]`` (B, T, H).
@@ -108,13 +108,13 @@ class GRU(Recurrent):
     def __init__(self, input_size, hidden_size, record_gates=False):
         super().__init__(input_size, hidden_size, 3, BIASES, record_gates)
 
-    def forward(self, x, h0=None, mask=None):
-        hs, (h_n,) = self._run(x, (h0,), mask)
+    def forward(self, x, h_0=None, mask=None):
+        hs, (h_n,) = self._run(x, (h_0,), mask)
         return hs, h_n
 
     def backward(self, dhs, dh_n=None):
-        dx, (dh0,) = self._run_backward(dhs, (dh_n,))
-        return dx, dh0
+        dx, (dh_0,) = self._run_backward(dhs, (dh_n,))
+        return dx, dh_0
 
     def _step(self, x_t, states):
         h, cache = gru_step(self.params, x_t, states[0])

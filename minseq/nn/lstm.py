@@ -103,9 +103,9 @@ class LSTMCell(Module):
 class LSTM(Recurrent):
     """LSTMCell over a sequence, batch first.
 
-    forward(x (B, T, D), h0=None, c0=None, mask=None) -> (hs (B, T, H), (h_n, c_n)), the final
+    forward(x (B, T, D), h_0=None, c_0=None, mask=None) -> (hs (B, T, H), (h_n, c_n)), the final
     states (B, H) at each sequence's last real step; ``mask`` (B, T) is True at real steps
-    (PyTorch packs sequences instead). backward(dhs, dstate=None) -> (dx, dh0, dc0), dstate
+    (PyTorch packs sequences instead). backward(dhs, dstate=None) -> (dx, dh_0, dc_0), dstate
     = (dh_n, dc_n) (either may be None) or None. Same function as
     ``torch.nn.LSTM(batch_first=True)`` with Wx = weight_ih_l0.T, Wh = weight_hh_l0.T,
     b = bias_ih_l0 + bias_hh_l0. With ``record_gates`` the gates of every step are kept:
@@ -118,13 +118,13 @@ class LSTM(Recurrent):
     def __init__(self, input_size, hidden_size, record_gates=False):
         super().__init__(input_size, hidden_size, 4, BIASES, record_gates)
 
-    def forward(self, x, h0=None, c0=None, mask=None):
-        hs, (h_n, c_n) = self._run(x, (h0, c0), mask)
+    def forward(self, x, h_0=None, c_0=None, mask=None):
+        hs, (h_n, c_n) = self._run(x, (h_0, c_0), mask)
         return hs, (h_n, c_n)
 
     def backward(self, dhs, dstate=None):
-        dx, (dh0, dc0) = self._run_backward(dhs, dstate or (None, None))
-        return dx, dh0, dc0
+        dx, (dh_0, dc_0) = self._run_backward(dhs, dstate or (None, None))
+        return dx, dh_0, dc_0
 
     def _step(self, x_t, states):
         h, c, cache = lstm_step(self.params, x_t, *states)

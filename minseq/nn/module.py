@@ -30,9 +30,6 @@ def _compute_path(method):
 class Module:
     """Base class: parameters, gradients, sub-modules, modes and (de)serialisation."""
 
-    #: positions of the inputs ``backward`` returns gradients for; None means every float input.
-    grad_inputs = None
-
     def __init_subclass__(cls, **kwargs):
         # Every forward and backward is the compute path: under the "strict" backend an implicit
         # host conversion there (float(x), if x:, print(x)) fails as a hidden GPU stall.
@@ -142,11 +139,6 @@ class Module:
                 m.grads[k] = backend.asarray(m.grads[k])
             m._cache = None
         return self
-
-    def frozen_entries(self, name):
-        """Index of entries of parameter ``name`` held constant by design (no gradient), or None.
-        Embedding's padding row is one; the gradient checker expects zero there."""
-        return None
 
     def reset_rng(self):
         """Restart any random stream from its seed (dropout overrides; used by gradcheck)."""

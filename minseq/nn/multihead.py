@@ -128,18 +128,13 @@ class MultiHeadAttention(Module):
         if "bo" in p:
             g["bo"][...] = dout2.sum(axis=0)
             g["bq"][...] = dq.sum(axis=0)
-            g["bk"][...] = 0  # see frozen_entries
+            g["bk"][...] = 0  # q_t . bk shifts a whole softmax row: no effect, no gradient
             g["bv"][...] = dv.sum(axis=0)
         dx = (dq @ p["Wq"].T).reshape(x.shape)                            # (B, T, d_model)
         dc = (dk @ p["Wk"].T + dv @ p["Wv"].T).reshape(c.shape)           # (B, S, d_model)
         if context is None:
             return dx + dc                                                # x served as c too
         return dx, dc
-
-    def frozen_entries(self, name):
-        """bk has no effect: it adds q_t . bk to every score of query t, and a softmax ignores a
-        shift of its whole row. Its gradient is exactly 0 (PyTorch returns rounding noise)."""
-        return slice(None) if name == "bk" else None
 
     def extra_repr(self):
         return f"{self.d_model}, num_heads={self.num_heads}, bias={'bo' in self.params}"

@@ -81,7 +81,7 @@ def check_sequence_inputs(layer, x, initial, mask):
     check_array(layer, "x (batch, time, input_size)", x, ndim=3, last_dim=layer.input_size,
                 dtype=layer.params["Wx"].dtype)
     B, T = x.shape[:2]
-    states = [check_state(layer, name + "0", s, B)
+    states = [check_state(layer, name + "_0", s, B)
               for name, s in zip(layer.state_names, initial)]
     if mask is not None:
         check_array(layer, "mask", mask, floating=False)

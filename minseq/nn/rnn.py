@@ -79,9 +79,9 @@ class RNNCell(Module):
 class RNN(Recurrent):
     """RNNCell over a sequence: h_t = act(x_t Wx + h_{t-1} Wh + b), t = 1..T.
 
-    forward(x (B, T, D), h0 (B, H) or None, mask (B, T) bool or None) -> (hs (B, T, H), h_n
+    forward(x (B, T, D), h_0 (B, H) or None, mask (B, T) bool or None) -> (hs (B, T, H), h_n
     (B, H)), h_n the state after each sequence's last real step. ``mask`` is True at real steps
-    (PyTorch has no mask; it packs sequences). backward(dhs, dh_n=None) -> (dx, dh0).
+    (PyTorch has no mask; it packs sequences). backward(dhs, dh_n=None) -> (dx, dh_0).
     Same function as ``torch.nn.RNN(batch_first=True)`` with Wx = weight_ih_l0.T,
     Wh = weight_hh_l0.T, b = bias_ih_l0 + bias_hh_l0.
     """
@@ -90,13 +90,13 @@ class RNN(Recurrent):
         _check_nonlinearity(self, nonlinearity)
         super().__init__(input_size, hidden_size, 1, BIASES)
 
-    def forward(self, x, h0=None, mask=None):
-        hs, (h_n,) = self._run(x, (h0,), mask)
+    def forward(self, x, h_0=None, mask=None):
+        hs, (h_n,) = self._run(x, (h_0,), mask)
         return hs, h_n
 
     def backward(self, dhs, dh_n=None):
-        dx, (dh0,) = self._run_backward(dhs, (dh_n,))
-        return dx, dh0
+        dx, (dh_0,) = self._run_backward(dhs, (dh_n,))
+        return dx, dh_0
 
     def _step(self, x_t, states):
         h, cache = rnn_step(self.params, x_t, states[0], self.nonlinearity)

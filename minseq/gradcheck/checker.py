@@ -15,10 +15,16 @@ divides by eps), so a gradient entry smaller than noise / tol cannot be resolved
 relatively; the floor compares such entries, and entries that are exactly zero, absolutely to
 the noise. A wrong backward still shows errors near 1. The worst error per tensor is returned;
 an error above ``tol`` raises GradientCheckError naming the tensor.
+
+Inputs are named as the forward names them (``x``, ``h_0``, ``c_0``, ``pred`` ...). Entries
+that are constant by design (an Embedding's padding row, MultiHeadAttention's key bias, see
+``frozen_entries``) have gradient 0, and so must the analytic one.
 """
 
-from . import backend
-from .backend import xp
+import inspect
+
+from .. import backend, nn
+from ..backend import xp
 
 
 class GradientCheckError(AssertionError):
@@ -48,6 +54,30 @@ def relative_error(a, n, tiny=1e-7, scale=1e-3):
     tiny = max(tiny, scale * float(xp.abs(n).max()))
     denom = xp.maximum(xp.maximum(xp.abs(a), xp.abs(n)), tiny)
     return float((xp.abs(a - n) / denom).max())
+
+
+def frozen_entries(module):
+    """{dotted parameter name: index of its entries held constant by design}: an Embedding's
+    padding row (never learned), and MultiHeadAttention's key bias bk, which adds q_t . bk to
+    every score of query t, a shift the softmax ignores (its gradient is exactly 0)."""
+    frozen = {}
+    for prefix, sub in module.named_modules():
+        if isinstance(sub, nn.Embedding) and sub.padding_idx is not None:
+            frozen[prefix + "W"] = sub.padding_idx
+        if isinstance(sub, nn.MultiHeadAttention) and "bk" in sub.params:
+            frozen[prefix + "bk"] = slice(None)
+    return frozen
+
+
+def input_names(module, n):
+    """The names of ``module.forward``'s first ``n`` positional parameters (``input<i>`` past
+    a ``*inputs``)."""
+    names = []
+    for p in inspect.signature(module.forward).parameters.values():
+        if p.kind == p.VAR_POSITIONAL or len(names) == n:
+            break
+        names.append(p.name)
+    return names + [f"input{i}" for i in range(len(names), n)]
 
 
 def _as_float64(value):
@@ -86,13 +116,15 @@ def upstream(module, out, seed=0):
 
 
 def check_module(module, *inputs, tol=1e-6, eps=1e-5, tiny=1e-7, seed=0, raise_on_fail=True,
-                 **kwargs):
+                 grad_inputs=None, **kwargs):
     """Check every parameter and float input gradient of ``module`` at ``inputs``.
 
     kwargs (masks and the like) pass to forward unchanged. The module is not modified: the check
     runs on a float64 deep copy, with dropout streams restarted before every forward so each
     evaluation sees the same masks. Returns {tensor name: worst relative error}; inputs are
-    named ``input0``, ``input1``, ... and parameters by their dotted names.
+    named as forward names them and parameters by their dotted names. ``grad_inputs``: the
+    names of the inputs ``backward`` returns gradients for, in order (default: every float
+    input; a loss returns none for its target, GraphConv none for its adjacency).
 
     A forward that returns several arrays (a recurrent layer's ``hs, h_n``, nested tuples
     allowed) is weighted array by array, L = sum_k sum(R_k (.) out_k), and ``backward`` gets
@@ -119,20 +151,17 @@ def check_module(module, *inputs, tol=1e-6, eps=1e-5, tiny=1e-7, seed=0, raise_o
 
     def loss():
         return float(weighted(run()))
-    wanted = m.grad_inputs
-    if wanted is None:
-        wanted = [i for i, x in enumerate(xs)
-                  if isinstance(x, xp.ndarray) and x.dtype.kind == "f"]
-    if len(returned) < len(wanted):
+    names = input_names(m, len(xs))
+    if grad_inputs is None:
+        grad_inputs = [n for n, x in zip(names, xs)
+                       if isinstance(x, xp.ndarray) and x.dtype.kind == "f"]
+    if len(returned) < len(grad_inputs):
         raise GradientCheckError(f"{m.name()}.backward returned {len(returned)} gradient(s) "
-                                 f"for {len(wanted)} float input(s)")
-    analytic = {f"input{i}": returned[k] for k, i in enumerate(wanted)}
-    numeric_of = {f"input{i}": xs[i] for i in wanted}
+                                 f"for {len(grad_inputs)} float input(s)")
+    analytic = dict(zip(grad_inputs, returned))
+    numeric_of = {n: xs[names.index(n)] for n in grad_inputs}
     grads = dict(m.named_grads())
-    frozen = {}
-    for prefix, sub in m.named_modules():
-        for key in sub.params:
-            frozen[prefix + key] = sub.frozen_entries(key)
+    frozen = frozen_entries(m)
     for name, p in m.named_parameters():
         analytic[name] = grads[name].copy()
         numeric_of[name] = p

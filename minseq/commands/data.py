@@ -6,13 +6,11 @@
 
 import sys
 
-from ..cli import command
-from .loaders import FORMATS, DataFormatError, load
-from .splits import k_core
-from .synthetic import generate
+from ..data import FORMATS, DataFormatError, generate, load
+from ..data.splits import k_core
 
 
-def _args(p):
+def add_arguments(p):
     p.add_argument("path", nargs="?", help="a behaviour log to load (or use --synthetic)")
     p.add_argument("--format", choices=list(FORMATS), default="user-item",
                    help="file format (default user-item)")
@@ -27,7 +25,6 @@ def _args(p):
                    help="keep only users and items with at least K events")
 
 
-@command("data", "summarise a generated behaviour log or a data file")(_args)
 def run(args):
     if args.synthetic == bool(args.path):
         print("minseq data: give a PATH or --synthetic (one of the two)", file=sys.stderr)
@@ -49,7 +46,7 @@ def run(args):
     if len(table):
         u = int(table.user[0])
         rows = table.user_events(u)
-        names = [table.behavior_names[b] for b in table.behavior[rows][:8]]
+        names = [table.behaviour_names[b] for b in table.behaviour[rows][:8]]
         items = table.item_vocab[table.item[rows][:8]].tolist()
         print(f"user {table.user_vocab[u]} starts: " +
               ", ".join(f"{n} {i}" for n, i in zip(names, items)))

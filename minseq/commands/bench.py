@@ -1,9 +1,10 @@
 """``python -m minseq bench``: run the benchmark and write its report."""
 
-from ..cli import command
+from ..bench.harness import run_benchmark
+from ..bench.report import markdown_report, write_report
 
 
-def _args(p):
+def add_arguments(p):
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes, 2 samples, no idle gap: checks the harness in seconds")
     p.add_argument("--repeats", type=int, default=None, help="timed samples per function")
@@ -18,11 +19,7 @@ def _args(p):
                    help="folder for results.json, results.md and figures")
 
 
-@command("bench", "time every layer against PyTorch (and on the GPU); write table and figures")(
-    _args)
-def bench(args):
-    from .harness import run_benchmark
-    from .report import markdown_report, write_report
+def run(args):
     result = run_benchmark(quick=args.quick, repeats=args.repeats, warmup=args.warmup,
                            gap=args.gap, only=args.only, gpu=not args.no_gpu)
     paths = write_report(result, args.out)

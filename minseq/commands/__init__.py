@@ -1,0 +1,3 @@
+"""The subcommands of ``python -m minseq``, one module each: ``add_arguments(parser)`` and
+``run(args) -> exit status``. minseq.cli lists them in one table and imports a module only
+when its command runs; nothing else imports them."""

@@ -1,0 +1,46 @@
+"""``python -m minseq lessons [N | all] [--dir DIR]``: list the lessons, run one or run all.
+
+The lessons are scripts in a checkout's ``lessons/`` folder (or ``--dir``); an installed minseq
+does not carry them, so without a checkout the command says where it looked and fails.
+"""
+
+import sys
+
+from .. import backend
+from ..lesson import LessonsNotFound, describe, find_lessons, run_lessons
+
+
+def add_arguments(p):
+    p.add_argument("which", nargs="?", default=None,
+                   help="lesson number or name to run, or 'all'; omit to list the lessons")
+    p.add_argument("--dir", default=None,
+                   help="the lessons folder (default: lessons/ of the checkout minseq runs "
+                        "from, or of the current folder)")
+    p.add_argument("--step", action="store_true", help="pause after each step")
+    p.add_argument("--backend", choices=backend.BACKENDS, default=None)
+    p.add_argument("--fast", action="store_true", help="smallest settings")
+    p.add_argument("--full", action="store_true", help="train longer where a lesson trains")
+    p.add_argument("--out", default="out/lessons", help="figures folder (default out/lessons)")
+
+
+def run(args):
+    try:
+        files = find_lessons(args.dir)
+    except LessonsNotFound as exc:
+        print(f"minseq lessons: {exc}", file=sys.stderr)
+        return 2
+    if args.which is None:
+        for path in files:
+            print(f"  {path.stem[:2]}  {path.stem[3:]:<28} {describe(path)}")
+        print("\nRun one: python -m minseq lessons 01 [--step]; all: python -m minseq lessons all")
+        return 0
+    if args.which != "all":
+        files = [p for p in files if p.stem[:2] == args.which.zfill(2) or args.which in p.stem]
+        if len(files) != 1:
+            print(f"minseq lessons: no single lesson matches {args.which!r}", file=sys.stderr)
+            return 2
+    flags = [f for f, on in (("--step", args.step), ("--fast", args.fast),
+                             ("--full", args.full)) if on]
+    if args.backend:
+        flags += ["--backend", args.backend]
+    return 1 if run_lessons(files, flags, args.out, quiet=args.which == "all") else 0

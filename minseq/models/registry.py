@@ -1,0 +1,91 @@
+"""Every trainable model by name: its class, its task and its default settings.
+
+The command line (``--model`` choices), the task pipelines (minseq.tasks), ``evaluate``, the
+checkpoints (their config names the model) and the benchmark all read ``MODELS``; a model is
+added here and nowhere else.
+
+    spec = MODELS["sasrec"]
+    spec.cls, spec.task                      # SASRec, "next-item"
+    spec.build(settings, n_items=1000)       # SASRec(n_items=1000, maxlen=..., d_model=...)
+
+A spec's ``settings`` hold every hyper-parameter of a run with its default: the training ones
+(epochs, batch_size, lr, patience, clip) and the constructor's (``model_args`` names those the
+constructor takes). ``build`` passes those, plus the sizes the data decides (``n_items``, or
+``n_behaviours`` and ``n_classes``), so a checkpoint's config can rebuild the model from the
+keyword arguments ``kwargs(...)`` returned.
+"""
+
+from dataclasses import dataclass
+
+from .baselines import Markov, Pop
+from .behaviour_baselines import MarkovBehaviour, PopularClass
+from .gru4rec import GRU4Rec
+from .lstm_attention import LSTMAttentionClassifier
+from .lstm_classifier import LSTMClassifier
+from .mlp_counts import MLPCounts
+from .sasrec import SASRec
+from .transformer_classifier import TransformerClassifier
+
+NEXT_ITEM, NEXT_BEHAVIOUR = "next-item", "next-behaviour"
+#: the tasks each pipeline trains for: the classifiers also predict a purchase soon
+TASKS = {NEXT_ITEM: (NEXT_ITEM,), NEXT_BEHAVIOUR: (NEXT_BEHAVIOUR, "will-purchase")}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model's class, the pipeline that trains it, its default settings, and which of them
+    its constructor takes. ``fitted``: counted from the data (a baseline), not trained."""
+    cls: type
+    task: str
+    settings: dict
+    model_args: tuple = ()
+    fitted: bool = False
+
+    @property
+    def tasks(self):
+        """The tasks the model can be trained for, its own first."""
+        return TASKS[self.task]
+
+    def kwargs(self, settings, **sizes):
+        """The constructor's keyword arguments: ``sizes`` and the settings it names."""
+        return dict(sizes, **{k: settings[k] for k in self.model_args})
+
+    def build(self, settings, **sizes):
+        return self.cls(**self.kwargs(settings, **sizes))
+
+
+_BEHAVIOUR_TRAINING = dict(epochs=10, batch_size=128, lr=5e-3, maxlen=20, d_model=32,
+                           dropout=0.1, patience=3, clip=5.0)
+_RECOMMENDER_TRAINING = dict(batch_size=128, maxlen=50, dropout=0.2, patience=5)
+
+MODELS = {
+    # next-item recommenders: leave-one-out, sampled and full-ranking metrics
+    "gru4rec": ModelSpec(GRU4Rec, NEXT_ITEM, dict(
+        _RECOMMENDER_TRAINING, epochs=30, lr=2e-3, d_model=64, clip=5.0, n_sampled=None),
+        ("d_model", "dropout", "n_sampled", "seed")),
+    "sasrec": ModelSpec(SASRec, NEXT_ITEM, dict(
+        _RECOMMENDER_TRAINING, epochs=50, lr=1e-3, d_model=50, num_heads=1, num_layers=2,
+        clip=None), ("maxlen", "d_model", "num_layers", "num_heads", "dropout", "seed")),
+    "pop": ModelSpec(Pop, NEXT_ITEM, dict(maxlen=50), fitted=True),
+    "markov": ModelSpec(Markov, NEXT_ITEM, dict(maxlen=50), fitted=True),
+    # next-behaviour classifiers: windows per user, accuracy, macro F1 (and AUC)
+    "mlp": ModelSpec(MLPCounts, NEXT_BEHAVIOUR, dict(_BEHAVIOUR_TRAINING),
+                     ("d_model", "dropout")),
+    "lstm": ModelSpec(LSTMClassifier, NEXT_BEHAVIOUR, dict(_BEHAVIOUR_TRAINING, num_layers=1),
+                      ("d_model", "num_layers", "dropout")),
+    "lstm-attn": ModelSpec(LSTMAttentionClassifier, NEXT_BEHAVIOUR, dict(_BEHAVIOUR_TRAINING),
+                           ("d_model", "dropout")),
+    "transformer": ModelSpec(TransformerClassifier, NEXT_BEHAVIOUR, dict(
+        _BEHAVIOUR_TRAINING, lr=1e-3, num_heads=2, num_layers=2),
+        ("d_model", "num_heads", "num_layers", "maxlen", "dropout")),
+    "popular-class": ModelSpec(PopularClass, NEXT_BEHAVIOUR, dict(maxlen=20), fitted=True),
+    "markov-behaviour": ModelSpec(MarkovBehaviour, NEXT_BEHAVIOUR, dict(maxlen=20),
+                                  fitted=True),
+}
+
+
+def spec_of(name):
+    """The spec of model ``name``; a ValueError lists the known names."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    return MODELS[name]

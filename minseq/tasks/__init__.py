@@ -1,0 +1,68 @@
+"""The training pipelines: what ``minseq train`` and ``minseq evaluate`` run.
+
+Models are trained; they do not train. Each pipeline takes an event table, a model name of
+minseq.models.registry and plain settings (a dict), and returns a result dict with
+``metrics`` (a flat dict, or one dict per evaluation protocol) and whatever else the run
+reports:
+
+    from minseq import tasks
+    result = tasks.train(table, "sasrec", settings={"epochs": 5}, seed=0, out="out/sasrec")
+    again = tasks.evaluate(table, result["checkpoint"])
+
+Tasks: ``next-item`` (minseq.tasks.next_item: leave-one-out, sampled and full ranking) and
+``next-behaviour`` / ``will-purchase`` (minseq.tasks.next_behaviour: windows per user). A model's
+task is the registry's; a classifier may also be trained for ``will-purchase``.
+"""
+
+from pathlib import Path
+
+from .. import checkpoint
+from ..models.registry import MODELS, NEXT_BEHAVIOUR, NEXT_ITEM, spec_of
+from . import next_behaviour, next_item
+
+PIPELINES = {NEXT_ITEM: next_item, NEXT_BEHAVIOUR: next_behaviour}
+TASKS = (NEXT_ITEM, NEXT_BEHAVIOUR, "will-purchase")
+
+
+def settings_for(model, settings=None):
+    """The model's default settings, with each of ``settings`` that is not None in place of
+    the default. Settings the model does not have are left out (``epochs`` means nothing to a
+    counting baseline), so one set of settings serves every model of a comparison."""
+    spec = spec_of(model)
+    given = {k: v for k, v in (settings or {}).items() if v is not None and k in spec.settings}
+    return dict(spec.settings, **given)
+
+
+def task_for(model, task=None):
+    """``task``, or the model's own when None; a task the model is not made for is an error."""
+    spec = spec_of(model)
+    if task is None:
+        return spec.tasks[0]
+    if task not in spec.tasks:
+        raise ValueError(f"{model} is a {spec.task} model: its task(s) {', '.join(spec.tasks)}, "
+                         f"not {task}")
+    return task
+
+
+def train(table, model, task=None, settings=None, seed=0, out=None, reference=False,
+          quiet=False):
+    """Train ``model`` (a registry name) on ``table`` and score it on the held-out part.
+
+    settings: overrides of the model's defaults (None values keep the default); seed: data
+    split, weights and batches; out: folder of the checkpoint and curves (default
+    out/train/MODEL); reference: the plain layers of minseq.nn instead of the fast twins."""
+    task = task_for(model, task)
+    s = settings_for(model, settings)
+    out = Path(out or Path("out") / "train" / model)
+    pipeline = PIPELINES[MODELS[model].task]
+    return dict(pipeline.train(table, model, task, s, seed, out, reference, quiet), task=task)
+
+
+def evaluate(table, path, seed=0, reference=False):
+    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``."""
+    config = checkpoint.read(path)[2]
+    if config.get("model") not in MODELS:
+        raise checkpoint.CheckpointError(f"checkpoint {path}: unknown model "
+                                         f"{config.get('model')!r}; known: {', '.join(MODELS)}")
+    pipeline = PIPELINES[MODELS[config["model"]].task]
+    return dict(pipeline.evaluate(table, path, config, seed, reference), task=config["task"])

@@ -1,0 +1,39 @@
+"""The README's package-layout table matches the tree: every module and package of minseq is
+named in it, and everything it names exists."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def layout_rows():
+    """The first cell of each row of the table under "## Package layout", as lists of paths:
+    the row's first path is full, the others are relative to its folder."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("## Package layout", 1)[1]
+    for line in text.splitlines():
+        if line.startswith("| `"):
+            names = re.findall(r"`([^`]+)`", line.split("|")[1])
+            folder = names[0] if names[0].endswith("/") else names[0].rsplit("/", 1)[0] + "/"
+            yield [names[0]] + [folder + n for n in names[1:]]
+
+
+def named():
+    return {p.rstrip("/") for row in layout_rows() for p in row}
+
+
+def test_everything_the_table_names_exists():
+    missing = [p for p in named() if not (ROOT / p).exists()]
+    assert not missing
+
+
+def test_every_module_and_package_is_in_the_table():
+    """Top-level modules and packages of minseq, and each module of minseq/nn (the table
+    lists the layers one by one)."""
+    package = ROOT / "minseq"
+    entries = [p for p in package.iterdir() if p.suffix == ".py" and p.name != "__init__.py"
+               or p.is_dir() and (p / "__init__.py").exists() and p.name != "nn"]
+    entries += [p for p in (package / "nn").glob("*.py") if p.name != "__init__.py"]
+    absent = [str(p.relative_to(ROOT)) for p in entries
+              if str(p.relative_to(ROOT)) not in named()]
+    assert not absent
