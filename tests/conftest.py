@@ -18,6 +18,10 @@ settings.register_profile("minseq", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.load_profile("minseq")
 
+# MINSEQ_BACKEND names the suite's own backend (make test-gpu sets "cupy"): every test that
+# does not choose one runs on it, and the xp fixture returns to it after each test. Under
+# MINSEQ_BACKEND=cupy the cupy cases fail, never skip, when CuPy cannot run.
+SUITE_BACKEND = os.environ.get("MINSEQ_BACKEND", "").strip().lower() or "numpy"
 _CUPY_OK, _CUPY_WHY = backend.cupy_available()
 # "strict" is NumPy that refuses what CuPy refuses (minseq.strict): it runs everywhere, so CI
 # without a GPU still catches device mistakes.
@@ -25,7 +29,8 @@ BACKEND_PARAMS = [
     pytest.param("numpy", id="numpy"),
     pytest.param("strict", id="strict"),
     pytest.param("cupy", id="cupy", marks=pytest.mark.skipif(
-        not _CUPY_OK, reason=f"CuPy backend unavailable: {_CUPY_WHY}")),
+        not _CUPY_OK and SUITE_BACKEND != "cupy",
+        reason=f"CuPy backend unavailable: {_CUPY_WHY}")),
 ]
 
 
@@ -34,8 +39,14 @@ def xp(request):
     """The array module of each available backend, made active for the test."""
     minseq.use_backend(request.param)
     minseq.manual_seed(0)
-    yield backend.xp
-    minseq.use_backend("numpy")
+    return backend.xp
+
+
+@pytest.fixture(autouse=True)
+def _suite_backend():
+    """Whatever a test switched to, the next one starts on the suite's backend."""
+    yield
+    minseq.use_backend(SUITE_BACKEND)
 
 
 @pytest.fixture

@@ -216,3 +216,14 @@ def test_gpu_rows_table_and_speedup_figure(tmp_path):
     assert "minseq fast CuPy ms" in text and "minseq reference CuPy ms" in text
     assert "No GPU rows" not in text
     assert report.speedup_figure(result, tmp_path / "speedup.png").stat().st_size > 0
+
+
+def test_a_disagreement_is_reported_in_its_rows_and_the_case_still_timed(monkeypatch):
+    def disagree(ours, theirs, tol=1e-3, name="case"):
+        raise cases.AgreementError(f"{name}: output differs from PyTorch's by 1.00e+00")
+    monkeypatch.setattr(harness, "agreement", disagree)
+    case = cases.recurrent_case("GRU", 2, 3, 4, 5)
+    rows = harness.bench_case(case, None, "cpu", {"repeats": 1, "warmup": 0, "gap": 0.0},
+                              log=lambda *a: None)
+    assert [r["mode"] for r in rows] == list(harness.MODES)
+    assert all("differs from PyTorch's" in r["agreement_failure"] and r["fast"] for r in rows)

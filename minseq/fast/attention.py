@@ -64,7 +64,8 @@ def attention(q_scaled, k, v, mask=None, scores=None):
         E *= mask                                     # masked weights exactly 0
     total = E.sum(axis=-1, keepdims=True)             # (..., Tq, 1); 0 only for a fully masked row
     if mask is not None:
-        total[total == 0] = 1                         # that row stays 0: no 0/0
+        xp.maximum(total, 1, out=total)               # only a row with no key has total < 1:
+                                                      # it stays 0, no 0/0 (and no mask read)
     r = xp.reciprocal(total, out=total)               # (..., Tq, 1)
     out = E @ v                                       # (..., Tq, dv)
     out *= r                                          # P V = (E V) (.) r: Tq dv divisions, not Tq Tk
