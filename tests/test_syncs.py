@@ -19,10 +19,21 @@ from minseq.gradcheck_cases import CASES
 from minseq.strict import count_syncs
 from minseq.train import Trainer
 
-#: deliberate reads of input checks in one forward + backward, by gradient-check case (others 0)
-CHECK_READS = {}
-#: deliberate reads of input checks in one training step, by model
-STEP_CHECK_READS = {}
+#: deliberate reads of input checks in one forward + backward, by gradient-check case (others 0):
+#: one per array of ids (or edges, or class targets) whose range is checked, one for a mask
+#: that must have a real event per row, one for a weighted graph's non-negative weights.
+CHECK_READS = {
+    "Embedding": 1, "CrossEntropyLoss": 1,
+    "GraphConv dense sym": 1, "GraphConv edges mean": 2, "GraphConv batched edges": 2,
+    "MLPCounts": 3, "LSTMClassifier 2 layers": 3, "LSTMClassifier categories binary": 5,
+    "LSTMAttentionClassifier": 3, "TransformerClassifier": 5,
+    "GRU4Rec": 3, "SASRec": 3,                  # seq ids, candidates, the embedding's lookup
+}
+#: ... in one training step, by model: those of its forward plus the loss's targets
+STEP_CHECK_READS = {
+    "SASRec": 3, "GRU4Rec": 3, "GRU4Rec sampled": 4, "MLPCounts": 3, "LSTMClassifier": 4,
+    "LSTMAttentionClassifier": 4, "TransformerClassifier": 4,
+}
 
 
 @pytest.fixture
