@@ -227,3 +227,12 @@ def test_a_disagreement_is_reported_in_its_rows_and_the_case_still_timed(monkeyp
                               log=lambda *a: None)
     assert [r["mode"] for r in rows] == list(harness.MODES)
     assert all("differs from PyTorch's" in r["agreement_failure"] and r["fast"] for r in rows)
+
+
+def test_pytorch_cuda_runs_without_tf32():
+    """TF32 rounds float32 products to 10-bit mantissas: PyTorch's side would fail the 1e-3
+    agreement check for reasons that are not minseq's."""
+    from types import SimpleNamespace as NS
+    torch = NS(backends=NS(cuda=NS(matmul=NS(allow_tf32=True)), cudnn=NS(allow_tf32=True)))
+    harness.no_tf32(torch)
+    assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
