@@ -53,7 +53,8 @@ class GRU4Rec(ItemRecommender):
         it by ``searchsorted``, which finds the first of equal ids. The size is fixed, so no
         value is read on the host (``unique`` would be a sync every step); ``loss`` masks out
         the padding and the repeats instead."""
-        drawn = (self._rng.generator.random(self.n_sampled) * self.n_items).astype(targets.dtype) + 1
+        uniform = self._rng.generator.random(self.n_sampled)
+        drawn = (uniform * self.n_items).astype(targets.dtype) + 1
         return xp.sort(xp.concatenate([targets.reshape(-1), drawn]))
 
     def loss(self, batch):

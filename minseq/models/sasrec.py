@@ -76,7 +76,8 @@ class SASRec(ItemRecommender):
     def negatives(self, targets):
         """One item per position, uniform over the catalogue minus the positive (B, T):
         draw k from 1..n_items-1 and shift k >= target up by one, which skips the target."""
-        k = (self._rng.generator.random(targets.shape) * (self.n_items - 1)).astype(targets.dtype) + 1
+        uniform = self._rng.generator.random(targets.shape)
+        k = (uniform * (self.n_items - 1)).astype(targets.dtype) + 1
         return k + (k >= targets)
 
     def loss(self, batch):
