@@ -52,7 +52,8 @@ cupy-api: $(VENV)/.installed-gpu
 	MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(PY) -m pytest -q tests/test_cupy_api.py
 
 # On a GPU machine: stops at once, in one line, when CuPy sees no device; then the whole suite
-# with CuPy as the suite's backend, every gradient check, every lesson and the benchmark on it.
+# with CuPy as the backend of every backend-parametrised test (MINSEQ_BACKEND, see
+# tests/conftest.py), every gradient check, every lesson and the benchmark on CuPy.
 test-gpu: $(VENV)/.installed-gpu
 	@$(PY) -c "import sys; from minseq.backend import cupy_available; ok, why = cupy_available(); sys.exit(0 if ok else 'make test-gpu: no usable GPU: ' + why)"
 	MINSEQ_BACKEND=cupy MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(PY) -m pytest -q
