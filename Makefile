@@ -1,13 +1,16 @@
 # Two commands do all set-up on a fresh machine with only python3 (with venv):
 #   make lessons   every lesson, non-interactive, figures under out/lessons/
 #   make test      the test suite (light: no PyTorch)
-# and one more for CI:
+# and two more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
+#   make cupy-api  installs CuPy's package (no GPU needed), checks minseq's use of its API
+# and one for a machine with an NVIDIA GPU:
+#   make test-gpu  everything again on CuPy: suite, gradient checks, lessons, benchmark
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: lessons test parity gradcheck bench clean
+.PHONY: lessons test parity cupy-api test-gpu gradcheck bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +40,26 @@ test: $(VENV)/.installed-test
 # either fails the target.
 parity: $(VENV)/.installed-parity
 	MINSEQ_PARITY=1 MPLBACKEND=Agg $(PY) -m pytest -q -m parity
+
+$(VENV)/.installed-gpu: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,gpu]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+# CuPy's wheel installs and imports without a GPU: CI checks every name, Generator method,
+# ufunc method and keyword minseq's compute code uses against it. MINSEQ_CUPY_API=1 makes a
+# missing cupy a failure (plain make test skips that test).
+cupy-api: $(VENV)/.installed-gpu
+	MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(PY) -m pytest -q tests/test_cupy_api.py
+
+# On a GPU machine: stops at once, in one line, when CuPy sees no device; then the whole suite
+# with CuPy as the backend of every backend-parametrised test (MINSEQ_BACKEND, see
+# tests/conftest.py), every gradient check, every lesson and the benchmark on CuPy.
+test-gpu: $(VENV)/.installed-gpu
+	@$(PY) -c "import sys; from minseq.backend import cupy_available; ok, why = cupy_available(); sys.exit(0 if ok else 'make test-gpu: no usable GPU: ' + why)"
+	MINSEQ_BACKEND=cupy MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(PY) -m pytest -q
+	$(PY) -m minseq gradcheck --backend cupy
+	MPLBACKEND=Agg $(PY) -m minseq lessons all --backend cupy --out out/lessons-gpu
+	$(MAKE) bench
 
 gradcheck: $(VENV)/.installed
 	$(PY) -m minseq gradcheck

@@ -183,8 +183,23 @@ def host_rng(seed=None):
 
 
 def device_rng(seed):
-    """A generator of the active backend, for random numbers drawn during computation."""
+    """A generator of the active backend, for random numbers drawn during computation.
+
+    On CuPy it is Philox: cuRAND's default, XORWOW, sets up a large per-thread state with an
+    expensive skip-ahead on every construction; Philox's set-up is a counter. The same seed
+    draws different numbers on NumPy and on CuPy."""
+    if xp.name == "cupy":
+        return xp.random.default_rng(xp.random.Philox4x3210(seed))
     return xp.random.default_rng(seed)
+
+
+def read_for_check(a):
+    """A host copy of the small array ``a`` for an input check: one deliberate device-to-host
+    read (counted apart from hidden syncs by the strict backend's ``count_syncs``)."""
+    if xp._name == "strict":
+        from .strict import checked_read
+        return checked_read(a)
+    return to_numpy(a)
 
 
 def erf(x):

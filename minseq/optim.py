@@ -139,11 +139,12 @@ class AdamW(Adam):
 def l1_penalty(module, lam):
     """Add the L1 penalty lambda * sum|theta| to a module: returns the penalty's value and adds
     its gradient lambda * sign(theta) to every parameter's gradient (catalogue A5).
-    Call after ``backward`` and before the optimiser step."""
-    total = 0.0
+    Call after ``backward`` and before the optimiser step. The value is a 0-d float64 array,
+    summed on the device (no host read per parameter)."""
+    total = xp.zeros((), dtype=xp.float64)
     grads = dict(module.named_grads())
     for name, p in module.named_parameters():
-        total += float(xp.abs(p).sum())
+        total += xp.abs(p).sum(dtype=xp.float64)
         grads[name] += p.dtype.type(lam) * xp.sign(p)
     return lam * total
 
@@ -151,15 +152,20 @@ def l1_penalty(module, lam):
 def clip_grad_norm(params, max_norm):
     """Scale every gradient of the module by max_norm / ||g|| when the global L2 norm
     ||g|| = sqrt(sum of every squared gradient entry) exceeds max_norm; return ||g||
-    (before clipping), as ``torch.nn.utils.clip_grad_norm_``. A NaN or infinite norm is
-    returned with the gradients left as they are (PyTorch would scale finite ones to 0 and turn
-    inf into NaN), for the caller to stop or skip the step."""
+    (before clipping) as a 0-d float64 array, as ``torch.nn.utils.clip_grad_norm_`` returns a
+    tensor. A NaN or infinite norm is returned with the gradients left as they are (PyTorch
+    would scale finite ones to 0 and turn inf into NaN), for the caller to stop or skip the step.
+    The norm never leaves the device: every gradient is multiplied by max_norm / (||g|| + 1e-6)
+    where ||g|| is finite and above max_norm, else by 1 (no host read, no branch on the value)."""
     if not (max_norm > 0 and math.isfinite(max_norm)):
         raise ValueError(f"clip_grad_norm: max_norm must be positive and finite, got {max_norm}")
     grads = [g for _, g in params.named_grads()]
-    total = math.sqrt(sum(float((g.astype(xp.float64) ** 2).sum()) for g in grads))
-    if math.isfinite(total) and total > max_norm:
-        scale = max_norm / (total + 1e-6)
-        for g in grads:
-            g *= g.dtype.type(scale)
+    total = xp.zeros((), dtype=xp.float64)
+    for g in grads:
+        total += (g.astype(xp.float64) ** 2).sum()
+    total = xp.sqrt(total)
+    clip = xp.isfinite(total) & (total > max_norm)
+    scale = xp.where(clip, max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= scale.astype(g.dtype)
     return total

@@ -12,7 +12,15 @@ minseq on NumPy arrays hidden inside ``StrictArray``, which
   ``repr``, ``tolist``. On CuPy each is a hidden device-to-host copy that stalls the GPU; a
   layer that really needs a host number says so with ``x.item()``. Outside the compute path
   (tests, the trainer, lessons) they work, as on CuPy;
-- exposes through ``xp`` only the NumPy functions CuPy also has (``DENIED`` lists those it lacks).
+- exposes through ``xp`` only the NumPy functions CuPy also has (``DENIED`` lists those it lacks)
+  and only the Generator methods CuPy's has, from the list in ``minseq.cupy_api`` that
+  tests/test_cupy_api.py checks against the real ``cupy`` package;
+- refuses, anywhere, what CuPy refuses (``CupyMismatchError``): a NumPy array mixed with device
+  arrays in an operator, a ufunc or an ``xp`` function (``xp.asarray`` excepted), assigned into
+  one (``a[i] = numpy_array``), ``operator.index(device_array)``, copying or pickling a device
+  generator, and ``ufunc.at`` on a dtype CuPy's ``ufunc.at`` refuses;
+- counts host reads (``count_syncs``): boolean-mask indexing, ``unique``, ``nonzero``,
+  ``bincount``, ``.item()``, ``float()``, ``get()``... each one a device-to-host sync on CuPy.
 
 Arithmetic, indexing, methods and ``xp`` functions behave exactly as on NumPy, so a layer that
 passes its tests on "strict" computes the same numbers and will not trip over these on CuPy.
@@ -23,23 +31,86 @@ import operator
 
 import numpy
 
-#: NumPy names CuPy does not provide (or removed); reaching them through xp is an error.
-DENIED = {
-    "scatter_add": "CuPy removed scatter_add: use xp.add.at(target, index, values)",
-    "frompyfunc": "CuPy has no frompyfunc (it would run Python per element on the host)",
-    "vectorize": "xp.vectorize runs Python per element; CuPy's version compiles only a subset",
-    "asmatrix": "CuPy has no matrix class",
-    "matrix": "CuPy has no matrix class",
-    "object_": "CuPy has no object arrays",
-    "savez": "save host arrays: backend.to_numpy first, then numpy.savez",
-    "save": "save host arrays: backend.to_numpy first, then numpy.save",
-    "loadtxt": "read files on the host with numpy, then backend.asarray",
-    "genfromtxt": "read files on the host with numpy, then backend.asarray",
-}
+from .cupy_api import DENIED, GENERATOR_METHODS, HOST_INPUTS, UFUNC_AT_DTYPES, UFUNC_KEYWORDS
 
 
 class HostConversionError(TypeError):
     """An implicit device-to-host conversion that CuPy would refuse or that would stall a GPU."""
+
+
+class CupyMismatchError(TypeError):
+    """Something NumPy allows and CuPy refuses (a NumPy array among device arrays, a copied
+    generator, ``ufunc.at`` on a dtype CuPy cannot scatter)."""
+
+
+def _mismatch(what, fix):
+    raise CupyMismatchError(f"strict backend: {what} (CuPy refuses it); {fix}")
+
+
+def _refuse_host_arrays(values, where):
+    """CuPy takes no NumPy array in ``where``: move it with backend.asarray first."""
+    if _holds_host_array(values):
+        _mismatch(f"a NumPy array mixed with device arrays in {where}",
+                  "move it to the device with backend.asarray first")
+
+
+def _holds_host_array(value):
+    if isinstance(value, numpy.ndarray):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_host_array(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_host_array(v) for v in value.values())
+    return False
+
+
+# -- the sync counter ---------------------------------------------------------------------------
+_counters = []
+
+
+class SyncCount:
+    """The host reads seen while counting, in order: ``reads`` (kinds such as "item", "float",
+    "boolean mask", "unique") and ``checks`` (deliberate reads of input checks, see
+    ``checked_read``)."""
+
+    def __init__(self):
+        self.reads, self.checks = [], 0
+
+    def __repr__(self):
+        return f"SyncCount(reads={self.reads}, checks={self.checks})"
+
+
+class count_syncs:
+    """``with count_syncs() as n: ...`` records every host read of a strict array in ``n``."""
+
+    def __enter__(self):
+        self.count = SyncCount()
+        _counters.append(self.count)
+        return self.count
+
+    def __exit__(self, *exc):
+        _counters.remove(self.count)
+
+
+def _record(kind):
+    for count in _counters:
+        count.reads.append(kind)
+
+
+def checked_read(a):
+    """The host copy of ``a`` for an input check (one deliberate read, counted as a check)."""
+    for count in _counters:
+        count.checks += 1
+    return a._data.copy()
+
+
+def _is_mask(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, StrictArray) and p.dtype == bool for p in parts)
+
+
+#: xp functions whose output size depends on the data: CuPy must read it on the host first.
+SYNCING = frozenset({"unique", "nonzero", "bincount", "argwhere", "flatnonzero", "extract"})
 
 
 _compute_depth = 0
@@ -87,7 +158,7 @@ def wrap(value):
     if isinstance(value, numpy.generic):
         return StrictArray(numpy.asarray(value))
     if isinstance(value, numpy.random.Generator):
-        return _Callable(value, "Generator")
+        return _Generator(value)
     if isinstance(value, tuple):
         return tuple(wrap(v) for v in value)
     if isinstance(value, list):
@@ -111,19 +182,22 @@ class StrictArray:
 
     def __float__(self):
         _in_compute("float()", "use x.item() where a host number is really needed")
+        _record("float")
         return float(self._data)
 
     def __int__(self):
         _in_compute("int()", "use x.item() where a host number is really needed")
+        _record("int")
         return int(self._data)
 
     def __index__(self):
-        _in_compute("use as a Python index", "use x.item() where a host number is needed")
-        return operator.index(self._data)
+        _mismatch("operator.index() of a device array (as a Python index, a range bound, a "
+                  "list position)", "use x.item() where a host number is really needed")
 
     def __bool__(self):
         _in_compute("truth testing (if / and / or / bool())",
                     "reduce explicitly and call .item(), e.g. xp.any(m).item()")
+        _record("bool")
         return bool(self._data)
 
     def __iter__(self):
@@ -142,18 +216,22 @@ class StrictArray:
 
     def tolist(self):
         _in_compute("tolist()", "move it with backend.to_numpy(x) outside the layer")
+        _record("tolist")
         return self._data.tolist()
 
     # -- explicit transfers --------------------------------------------------------------
     def get(self):
         """The host copy, like cupy.ndarray.get()."""
+        _record("get")
         return self._data.copy()
 
     def item(self, *args):
+        _record("item")
         return self._data.item(*args)
 
     # -- NumPy protocol: ufuncs and array functions on strict arrays stay strict ----------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _refuse_host_arrays((inputs, kwargs), f"numpy.{ufunc.__name__}")
         if "out" in kwargs:
             kwargs["out"] = tuple(unwrap(o) for o in kwargs["out"])
         return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
@@ -161,6 +239,8 @@ class StrictArray:
     def __array_function__(self, func, types, args, kwargs):
         if func.__name__ in DENIED:
             _refuse(f"numpy.{func.__name__}()", DENIED[func.__name__])
+        if func.__name__ not in HOST_INPUTS:
+            _refuse_host_arrays((args, kwargs), f"numpy.{func.__name__}()")
         return wrap(func(*unwrap(args), **unwrap(kwargs)))
 
     # -- attributes and methods ---------------------------------------------------------
@@ -187,13 +267,20 @@ class StrictArray:
             return wrap(method)
 
         def call(*args, **kwargs):
+            if name in SYNCING:
+                _record(name)
             return wrap(method(*unwrap(args), **unwrap(kwargs)))
         return call
 
     def __getitem__(self, index):
+        if _is_mask(index):
+            _record("boolean mask")
         return wrap(self._data[unwrap(index)])
 
     def __setitem__(self, index, value):
+        _refuse_host_arrays(value, "an assignment a[index] = value")
+        if _is_mask(index):
+            _record("boolean mask")
         self._data[unwrap(index)] = unwrap(value)
 
     def __copy__(self):
@@ -211,9 +298,11 @@ class StrictArray:
 
 def _binary(op):
     def forward(self, other):
+        _refuse_host_arrays(other, f"the operator {op.__name__}")
         return wrap(op(self._data, unwrap(other)))
 
     def reflected(self, other):
+        _refuse_host_arrays(other, f"the operator {op.__name__}")
         return wrap(op(unwrap(other), self._data))
     return forward, reflected
 
@@ -230,6 +319,7 @@ for _name, _op in [("add", operator.add), ("sub", operator.sub), ("mul", operato
 
 def _inplace(op):
     def apply(self, other):
+        _refuse_host_arrays(other, f"the operator {op.__name__}")
         self._data = op(self._data, unwrap(other))
         return self
     return apply
@@ -260,13 +350,54 @@ class _Callable:
         self._target, self._name = target, name
 
     def __call__(self, *args, **kwargs):
+        name = self._name.rsplit(".", 1)[-1]
+        if name not in HOST_INPUTS:
+            _refuse_host_arrays((args, kwargs), self._name + "()")
+        if name in SYNCING:
+            _record(name)
+        if isinstance(self._target, numpy.ufunc) and not UFUNC_KEYWORDS.issuperset(kwargs):
+            _mismatch(f"{self._name}() with keywords {sorted(set(kwargs) - UFUNC_KEYWORDS)}",
+                      f"a CuPy ufunc takes only {sorted(UFUNC_KEYWORDS)}")
         return wrap(self._target(*unwrap(args), **unwrap(kwargs)))
 
     def __getattr__(self, attr):
         if attr.startswith("__") or attr == "_target":   # copying builds the object bare
             raise AttributeError(attr)
         value = getattr(self._target, attr)
+        if isinstance(self._target, numpy.ufunc) and attr == "at":
+            return _UfuncAt(self._target, f"{self._name}.at")
         return _Callable(value, f"{self._name}.{attr}") if callable(value) else value
+
+
+class _UfuncAt(_Callable):
+    """``ufunc.at(a, indices, values)`` where CuPy has it: only the dtypes of ``a`` it scatters."""
+
+    def __call__(self, a, *args, **kwargs):
+        allowed = UFUNC_AT_DTYPES.get(self._target.__name__, ())
+        if unwrap(a).dtype.name not in allowed:
+            _mismatch(f"{self._name} on a {unwrap(a).dtype.name} array",
+                      f"CuPy's takes {sorted(allowed) or 'no dtype: it has no such .at'}")
+        return wrap(self._target.at(unwrap(a), *unwrap(args), **unwrap(kwargs)))
+
+
+class _Generator(_Callable):
+    """A NumPy Generator limited to CuPy's Generator: its methods only, and never copied or
+    pickled (CuPy's holds a lock; a module recreates its generator from a seed instead)."""
+
+    def __init__(self, target):
+        super().__init__(target, "Generator")
+
+    def __getattr__(self, attr):
+        if not attr.startswith("_") and attr not in GENERATOR_METHODS:
+            raise AttributeError(f"strict backend: cupy.random.Generator has no {attr!r} (it "
+                                 f"has {', '.join(sorted(GENERATOR_METHODS))})")
+        return super().__getattr__(attr)
+
+    def _no_copy(self, *args):
+        _mismatch("copying or pickling a device generator",
+                  "keep the seed and make a new generator (minseq.nn.random.RandomStream)")
+
+    __copy__ = __deepcopy__ = __reduce__ = __reduce_ex__ = __getstate__ = _no_copy
 
 
 class _Namespace:

@@ -27,6 +27,13 @@ BACKEND_PARAMS = [
     pytest.param("cupy", id="cupy", marks=pytest.mark.skipif(
         not _CUPY_OK, reason=f"CuPy backend unavailable: {_CUPY_WHY}")),
 ]
+# MINSEQ_BACKEND (make test-gpu sets "cupy") makes that backend the one every
+# backend-parametrised test runs on; chosen, it never skips: a CuPy that cannot run fails each
+# test. Tests written for host arrays (no xp fixture) run on NumPy either way.
+CHOSEN = os.environ.get("MINSEQ_BACKEND", "").strip().lower()
+if CHOSEN:
+    BACKEND_PARAMS = [pytest.param(CHOSEN, id=CHOSEN)]
+minseq.use_backend("numpy")
 
 
 @pytest.fixture(params=BACKEND_PARAMS)
@@ -34,7 +41,13 @@ def xp(request):
     """The array module of each available backend, made active for the test."""
     minseq.use_backend(request.param)
     minseq.manual_seed(0)
-    yield backend.xp
+    return backend.xp
+
+
+@pytest.fixture(autouse=True)
+def _host_backend():
+    """Whatever a test switched to, the next one starts on NumPy."""
+    yield
     minseq.use_backend("numpy")
 
 

@@ -215,3 +215,23 @@ def test_gpu_rows_table_and_speedup_figure(tmp_path):
     assert "minseq fast CuPy ms" in text and "minseq reference CuPy ms" in text
     assert "No GPU rows" not in text
     assert report.speedup_figure(result, tmp_path / "speedup.png").stat().st_size > 0
+
+
+def test_a_disagreement_is_reported_in_its_rows_and_the_case_still_timed(monkeypatch):
+    def disagree(ours, theirs, tol=1e-3, name="case"):
+        raise cases.AgreementError(f"{name}: output differs from PyTorch's by 1.00e+00")
+    monkeypatch.setattr(harness, "agreement", disagree)
+    case = cases.recurrent_case("GRU", 2, 3, 4, 5)
+    rows = harness.bench_case(case, None, "cpu", {"repeats": 1, "warmup": 0, "gap": 0.0},
+                              log=lambda *a: None)
+    assert [r["mode"] for r in rows] == list(harness.MODES)
+    assert all("differs from PyTorch's" in r["agreement_failure"] and r["fast"] for r in rows)
+
+
+def test_pytorch_cuda_runs_without_tf32():
+    """TF32 rounds float32 products to 10-bit mantissas: PyTorch's side would fail the 1e-3
+    agreement check for reasons that are not minseq's."""
+    from types import SimpleNamespace as NS
+    torch = NS(backends=NS(cuda=NS(matmul=NS(allow_tf32=True)), cudnn=NS(allow_tf32=True)))
+    harness.no_tf32(torch)
+    assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32

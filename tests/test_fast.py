@@ -296,7 +296,8 @@ MODEL_STEPS = {
 @pytest.mark.parametrize("name", sorted(MODEL_STEPS))
 def test_a_training_step_of_an_accelerated_model_equals_the_reference(xp, name):
     """Same loss and the same gradient for every parameter, in float64 (dropout masks and
-    sampled negatives come from generators the copy carries in the same state)."""
+    sampled negatives: the copy restarts each random stream from the same seed, on the same
+    backend)."""
     model, batch = MODEL_STEPS[name](xp)
     model.astype(xp.float64)
     twin = accelerate(model.copy())

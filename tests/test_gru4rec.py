@@ -56,10 +56,26 @@ def test_loss_is_cross_entropy_over_real_positions(xp):
 
 
 def test_sampled_candidates_contain_every_target(xp):
+    """A fixed size (no host read): every target, padding included, and n_sampled draws."""
     m = model(xp, n_sampled=2)
     items = backend.to_numpy(m.sampled_items(ids(TARGETS)))
     assert set(np.array(TARGETS).ravel()) - {0} <= set(items)
-    assert items.min() >= 1 and items.max() <= 5 and len(set(items)) == len(items)
+    assert items.min() >= 0 and items.max() <= 5 and list(items) == sorted(items)
+    assert len(items) == np.size(TARGETS) + 2
+
+
+def test_repeated_candidates_count_once(xp):
+    """Padding and repeats in the candidate set change neither the loss nor its gradient."""
+    batch = (ids(SEQ), ids([[0, 3, 1, 2, 4], [2, 2, 1, 3, 4]]), None)
+    losses = []
+    for items in ([1, 2, 3, 4], [0, 0, 1, 2, 2, 2, 3, 4, 4]):
+        m = model(xp, n_sampled=2).eval()
+        m.sampled_items = lambda t, items=items: ids(items)
+        losses.append(float(m.loss(batch)))
+        m.backward_loss()
+        losses.append(backend.to_numpy(m.item_emb.grads["W"]))
+    assert math.isclose(losses[0], losses[2], rel_tol=1e-12)
+    np.testing.assert_allclose(losses[1], losses[3], rtol=1e-12, atol=1e-15)
 
 
 def test_sampled_softmax_is_cross_entropy_over_the_candidate_set(xp):

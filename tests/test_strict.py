@@ -4,13 +4,17 @@ Each broken layer below is a mistake that passes on plain NumPy; under "strict" 
 with a message that says what to do instead.
 """
 
+import copy
+import operator
+import pickle
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import minseq
 from minseq import backend, nn
-from minseq.strict import HostConversionError, StrictArray
+from minseq.strict import CupyMismatchError, HostConversionError, StrictArray, count_syncs
 
 
 @pytest.fixture
@@ -166,3 +170,123 @@ def test_a_numpy_array_is_the_wrong_backend(strict):
 def test_a_strict_array_is_the_wrong_backend_under_numpy():
     with pytest.raises(TypeError, match="Linear: x must be a numpy array .*StrictArray"):
         nn.Linear(3, 2)(StrictArray(np.ones((1, 3), dtype=np.float32)))
+
+
+# -- what CuPy refuses outright: NumPy arrays among device arrays, index(), generators, .at ------
+class HostMaskInForward(nn.Module):
+    def forward(self, x):
+        keep = np.random.default_rng(0).random(x.shape) > 0.5   # a NumPy mask: a host array
+        return x * keep
+
+
+@pytest.mark.parametrize("mix", [
+    lambda xp, host: xp.ones(3) + host,                      # an operator
+    lambda xp, host: host * xp.ones(3),                      # reflected: NumPy on the left
+    lambda xp, host: xp.add(xp.ones(3), host),               # a ufunc
+    lambda xp, host: xp.where(xp.ones(3) > 0, host, 0.0),    # an xp function
+    lambda xp, host: xp.concatenate([xp.ones(3), host]),     # ... with a list of arrays
+], ids=["operator", "reflected", "ufunc", "where", "concatenate"])
+def test_numpy_arrays_mixed_with_device_arrays_are_caught(strict, mix):
+    with pytest.raises(CupyMismatchError, match="a NumPy array mixed with device arrays"):
+        mix(strict, np.ones(3))
+
+
+def test_a_numpy_mask_in_a_layer_is_caught(strict):
+    with pytest.raises(CupyMismatchError, match="backend.asarray"):
+        HostMaskInForward()(strict.ones(3))
+
+
+def test_assigning_a_numpy_array_into_a_device_array_is_caught(strict):
+    x = strict.zeros(4)
+    with pytest.raises(CupyMismatchError, match=r"a\[index\] = value"):
+        x[1:3] = np.ones(2)
+    x[1:3] = strict.ones(2)                    # device values, and scalars, are fine
+    x[0] = 2.0
+
+
+def test_operator_index_of_a_device_array_is_caught(strict):
+    n = strict.asarray(2)
+    with pytest.raises(CupyMismatchError, match=r"operator.index\(\)"):
+        operator.index(n)
+    with pytest.raises(CupyMismatchError):
+        list(range(5))[n]
+    assert strict.arange(5)[n].item() == 2     # indexing a device array with one is fine
+
+
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy, pickle.dumps])
+def test_copying_a_device_generator_is_caught(strict, how):
+    with pytest.raises(CupyMismatchError, match="copying or pickling a device generator"):
+        how(strict.random.default_rng(0))
+
+
+def test_generator_methods_cupy_lacks_are_caught(strict):
+    rng = strict.random.default_rng(0)
+    for name in ("normal", "permutation", "choice", "shuffle"):
+        with pytest.raises(AttributeError, match=f"cupy.random.Generator has no '{name}'"):
+            getattr(rng, name)
+    assert rng.standard_normal(3).shape == (3,)
+
+
+def test_ufunc_at_on_a_dtype_cupy_refuses_is_caught(strict):
+    with pytest.raises(CupyMismatchError, match="xp.add.at on a int64 array"):
+        strict.add.at(strict.zeros(3, dtype=strict.int64), strict.asarray([1, 1]), 1)
+    with pytest.raises(CupyMismatchError, match="xp.multiply.at"):
+        strict.multiply.at(strict.ones(3), strict.asarray([1]), 2.0)
+    out = strict.zeros(3, dtype=strict.int32)
+    strict.add.at(out, strict.asarray([1, 1]), 1)
+    assert backend.to_numpy(out).tolist() == [0, 2, 0]
+
+
+# -- modules carry seeds, not generators ---------------------------------------------------------
+def test_a_module_with_dropout_copies_and_restarts_its_stream(strict):
+    drop = nn.Dropout(0.5, seed=3)
+    x = strict.ones((4, 5))
+    first = backend.to_numpy(drop(x))
+    twin = drop.copy()                         # CuPy's generator cannot be deep-copied
+    assert np.array_equal(backend.to_numpy(twin(x)), first)   # the copy starts from the seed
+    drop.reset_rng()
+    assert np.array_equal(backend.to_numpy(drop(x)), first)
+
+
+def test_to_backend_moves_the_random_stream():
+    minseq.use_backend("numpy")
+    drop = nn.Dropout(0.5, seed=3)
+    drop(np.ones((2, 3), dtype=np.float32))    # the generator now exists, on NumPy
+    minseq.use_backend("strict")
+    try:
+        with pytest.raises(CupyMismatchError):
+            drop(backend.xp.ones((2, 3)))      # its NumPy mask meets a device array
+        drop.to_backend()
+        assert isinstance(drop(backend.xp.ones((2, 3))), StrictArray)
+    finally:
+        minseq.use_backend("numpy")
+
+
+# -- the sync counter ------------------------------------------------------------------------------
+class MaskAssignInForward(nn.Module):
+    def forward(self, total):
+        total[total == 0] = 1                  # boolean-mask assignment: CuPy reads the mask
+        return total
+
+
+@pytest.mark.parametrize("reads, kind", [
+    (lambda xp, x: MaskAssignInForward()(x), "boolean mask"),
+    (lambda xp, x: x[x > 0], "boolean mask"),
+    (lambda xp, x: xp.unique(x), "unique"),
+    (lambda xp, x: x.nonzero(), "nonzero"),
+    (lambda xp, x: xp.bincount(x.astype(xp.int64)), "bincount"),
+    (lambda xp, x: x.sum().item(), "item"),
+    (lambda xp, x: float(x.sum()), "float"),
+], ids=["mask assignment", "mask index", "unique", "nonzero", "bincount", "item", "float"])
+def test_host_reads_are_counted(strict, reads, kind):
+    with count_syncs() as n:
+        reads(strict, strict.asarray([0.0, 1.0, 2.0]))
+    assert n.reads == [kind]
+
+
+def test_arithmetic_on_the_device_is_not_counted(strict):
+    x = strict.asarray([0.0, 1.0, 2.0])
+    with count_syncs() as n:
+        strict.maximum(x, 1, out=x)
+        strict.where(x > 1, x, 0.0).sum()
+    assert n.reads == [] and n.checks == 0

@@ -34,9 +34,14 @@ sys.exit(code)
 """
 
 
-def backends_per_test():
+def backends_per_test(chosen=None):
+    """{test: backends of its xp parameter}, collected with MINSEQ_BACKEND=``chosen`` (unset
+    for None)."""
+    env = {k: v for k, v in os.environ.items() if k != "MINSEQ_BACKEND"}
+    if chosen:
+        env["MINSEQ_BACKEND"] = chosen
     proc = subprocess.run([sys.executable, "-c", _COLLECT, str(TESTS)], capture_output=True,
-                          text=True, timeout=300, cwd=TESTS.parent)
+                          text=True, timeout=300, cwd=TESTS.parent, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = json.loads(proc.stdout.rsplit("ROWS ", 1)[1])
     backends = {}
@@ -54,6 +59,13 @@ def test_every_test_on_the_xp_fixture_runs_on_strict():
     missing = sorted(test for test, names in backends.items() if "strict" not in names)
     assert not missing, (f"{len(missing)} tests using xp never run on strict, e.g. "
                          f"{missing[:10]}")
+
+
+def test_minseq_backend_chooses_the_backend_of_every_xp_test():
+    """make test-gpu sets MINSEQ_BACKEND=cupy: every backend-parametrised test then runs on
+    CuPy, and only on it (strict stands in here)."""
+    backends = backends_per_test("strict")
+    assert set().union(*backends.values()) == {"strict"}
 
 
 def _run_parity(tmp_path, parity_env):

@@ -13,6 +13,7 @@ no gradient); the trainer protocol ``loss(batch)`` / ``backward_loss()`` wraps t
 loss, and ``predict_proba`` / ``predict`` serve evaluation.
 """
 
+from .. import backend
 from ..backend import xp
 from ..nn import functional as F
 from ..nn.checks import check_array, check_range, check_same_shape
@@ -96,7 +97,7 @@ class SequenceClassifier(Module):
             raise TypeError(f"{self.name()}: mask must be boolean (True = real event), "
                             f"got {mask.dtype.name}")
         check_same_shape(self, "mask (batch, time)", mask, inputs.shape[:2])
-        if not mask.any(axis=1).all().item():
+        if not backend.read_for_check(mask.any(axis=1).all()):
             raise ValueError(f"{self.name()}: every row needs at least one real event")
         behaviour, category = split_inputs(inputs)
         # ids lie in [0, n] (0 = padding): a count or a table row never wraps or drops an

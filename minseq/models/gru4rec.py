@@ -15,6 +15,7 @@ session-parallel batches, and tied input/output embeddings (hidden size = embedd
 
 from ..backend import xp
 from ..nn import GRU, CrossEntropyLoss, Dropout, init
+from ..nn.random import RandomStream
 from .recommender import ItemRecommender
 
 
@@ -36,7 +37,7 @@ class GRU4Rec(ItemRecommender):
         self.out_dropout = Dropout(dropout)
         self.criterion = CrossEntropyLoss(ignore_index=-1)
         self.n_sampled, self.seed = n_sampled, seed
-        self._rng = None
+        self._rng = RandomStream(seed)
 
     def encode(self, seq):
         x = self.emb_dropout(self.item_emb(seq))                        # (B, T, d)
@@ -48,12 +49,14 @@ class GRU4Rec(ItemRecommender):
         self.item_emb.backward(self.emb_dropout.backward(dx))
 
     def sampled_items(self, targets):
-        """The candidate set of a sampled softmax: the batch's targets and ``n_sampled`` uniform
-        items, sorted and unique (C,); ``targets`` then index it by ``searchsorted``."""
-        if self._rng is None:
-            self._rng = xp.random.default_rng(self.seed)
-        drawn = (self._rng.random(self.n_sampled) * self.n_items).astype(targets.dtype) + 1
-        return xp.unique(xp.concatenate([targets[targets > 0], drawn]))
+        """The candidate set of a sampled softmax: the batch's targets (padding 0 included) and
+        ``n_sampled`` uniform items, sorted (C = targets.size + n_sampled,); ``targets`` index
+        it by ``searchsorted``, which finds the first of equal ids. The size is fixed, so no
+        value is read on the host (``unique`` would be a sync every step); ``loss`` masks out
+        the padding and the repeats instead."""
+        uniform = self._rng.generator.random(self.n_sampled)
+        drawn = (uniform * self.n_items).astype(targets.dtype) + 1
+        return xp.sort(xp.concatenate([targets.reshape(-1), drawn]))
 
     def loss(self, batch):
         """Mean cross-entropy of the next item over the real positions of ``batch``."""
@@ -62,9 +65,13 @@ class GRU4Rec(ItemRecommender):
             classes = targets - 1                                       # padding -> -1, ignored
             scores = self.forward(inputs)
         else:
-            items = self.sampled_items(targets)                         # (C,)
+            items = self.sampled_items(targets)                         # (C,) sorted
             classes = xp.where(targets > 0, xp.searchsorted(items, targets), -1)
-            scores = self.forward(inputs, items)
+            # each item once: a padding id or a repeat of its left neighbour scores -1e30, so
+            # it has softmax weight exactly 0 and gets no gradient (-inf would turn the 0
+            # weight of an ignored position into 0 * -inf = NaN)
+            dropped = xp.concatenate([items[:1] == 0, items[1:] == items[:-1]])
+            scores = xp.where(dropped, -1e30, self.forward(inputs, items))
         return self.criterion(scores, classes)
 
     def backward_loss(self):

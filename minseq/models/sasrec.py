@@ -24,6 +24,7 @@ from ..backend import xp
 from ..nn import (Dropout, LayerNorm, LearnedPositionalEmbedding, TransformerEncoder,
                   TransformerEncoderLayer, causal_mask, init)
 from ..nn import functional as F
+from ..nn.random import RandomStream
 from .recommender import ItemRecommender
 
 BETAS = (0.9, 0.98)
@@ -54,7 +55,7 @@ class SASRec(ItemRecommender):
         self.encoder = TransformerEncoder(
             lambda: TransformerEncoderLayer(d, num_heads, d_ff=d, dropout=dropout,
                                             norm_first=True), num_layers, norm=LayerNorm(d, 1e-8))
-        self.seed, self._rng, self._loss_cache = seed, None, None
+        self.seed, self._rng, self._loss_cache = seed, RandomStream(seed), None
 
     def encode(self, seq):
         scale = math.sqrt(self.d_model)
@@ -77,9 +78,8 @@ class SASRec(ItemRecommender):
     def negatives(self, targets):
         """One item per position, uniform over the catalogue minus the positive (B, T):
         draw k from 1..n_items-1 and shift k >= target up by one, which skips the target."""
-        if self._rng is None:
-            self._rng = xp.random.default_rng(self.seed)
-        k = (self._rng.random(targets.shape) * (self.n_items - 1)).astype(targets.dtype) + 1
+        uniform = self._rng.generator.random(targets.shape)
+        k = (uniform * (self.n_items - 1)).astype(targets.dtype) + 1
         return k + (k >= targets)
 
     def loss(self, batch):

@@ -1,5 +1,6 @@
 """Input checks that turn a bad argument into an error naming the layer and what it expected."""
 
+from .. import backend
 from ..backend import xp
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -48,9 +49,9 @@ def check_same_shape(layer, name, a, shape):
 def check_range(layer, what, ids, high, closed=False):
     """Raise IndexError unless every entry of the integer array ``ids`` lies in [0, high), or in
     [0, high] with ``closed``: an id out of range would wrap (-1) or fail deep inside an
-    indexing with no name. One deliberate host read each for the min and the max."""
+    indexing with no name. One deliberate host read for the min and the max together."""
     if ids.size:
-        low, top = ids.min().item(), ids.max().item()
+        low, top = backend.read_for_check(xp.stack([ids.min(), ids.max()])).tolist()
         if low < 0 or top > high or (top == high and not closed):
             who = layer if isinstance(layer, str) else layer.name()
             raise IndexError(f"{who}: {what} must lie in [0, {high}{']' if closed else ')'}, "

@@ -3,6 +3,7 @@
 from .. import backend
 from .checks import check_array, check_same_shape
 from .module import Module
+from .random import RandomStream
 
 
 class Dropout(Module):
@@ -19,17 +20,14 @@ class Dropout(Module):
             raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
         self.p = p
         self.seed = int(backend.host_rng().integers(2**31)) if seed is None else seed
-        self.reset_rng()
-
-    def reset_rng(self):
-        self._rng = backend.device_rng(self.seed)
+        self._rng = RandomStream(self.seed)
 
     def forward(self, x):
         check_array(self, "x", x)
         if not self.training or self.p == 0.0:
             self._save(None)
             return x
-        keep = self._rng.random(x.shape, dtype=x.dtype) >= self.p
+        keep = self._rng.generator.random(x.shape, dtype=x.dtype) >= self.p
         scaled_mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
         self._save(scaled_mask)
         return x * scaled_mask

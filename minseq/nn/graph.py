@@ -95,8 +95,7 @@ def check_edges(who, edges, bounds):
     """Raise unless column c of the integer edge list lies in [0, bounds[c]): a negative id
     would index from the end and silently connect the wrong nodes."""
     if edges.shape[0]:
-        lo = backend.to_numpy(edges.min(axis=0))    # one deliberate host read
-        hi = backend.to_numpy(edges.max(axis=0))
+        lo, hi = backend.read_for_check(xp.stack([edges.min(axis=0), edges.max(axis=0)]))
         for c, bound in enumerate(bounds):
             if lo[c] < 0 or hi[c] >= bound:
                 raise IndexError(f"{who}: edge list column {c} must lie in [0, {bound}), "
@@ -113,7 +112,7 @@ def adjacency_from_edges(edges, num_nodes, weight=None, batch=None, dtype=None):
         raise ValueError(f"{who}: edges must be integer rows (u, v) or (b, u, v), got "
                          f"{edges.dtype.name} of shape {tuple(edges.shape)}")
     if batch is None and edges.shape[1] == 3:
-        batch = edges[:, 0].max().item() + 1 if edges.shape[0] else 1
+        batch = backend.read_for_check(edges[:, 0].max()).item() + 1 if edges.shape[0] else 1
     check_edges(who, edges, [batch] * (edges.shape[1] - 2) + [num_nodes, num_nodes])
     if dtype is None:
         dtype = backend.default_dtype if weight is None else weight.dtype
@@ -176,7 +175,7 @@ class GraphConv(Module):
         if tuple(A.shape) != H.shape[:-2] + (N, N):
             raise ValueError(f"GraphConv: A must have shape {H.shape[:-2] + (N, N)} to match H "
                              f"{tuple(H.shape)} (A[v, u]: u sends to v), got {tuple(A.shape)}")
-        if self.normalize != "none" and A.size and A.min().item() < 0:
+        if self.normalize != "none" and A.size and backend.read_for_check(A.min()) < 0:
             raise ValueError(f"GraphConv: normalize={self.normalize!r} needs non-negative "
                              "edge weights in A")
         return ("dense", dense_operator(A, self.normalize))
@@ -194,7 +193,8 @@ class GraphConv(Module):
             edge_weight = xp.ones(edges.shape[0], dtype=H.dtype)
         check_array(self, "edge_weight", edge_weight, ndim=1, dtype=H.dtype)
         check_same_shape(self, "edge_weight", edge_weight, (edges.shape[0],))
-        if self.normalize != "none" and edge_weight.size and edge_weight.min().item() < 0:
+        if (self.normalize != "none" and edge_weight.size
+                and backend.read_for_check(edge_weight.min()) < 0):
             raise ValueError(f"GraphConv: normalize={self.normalize!r} needs non-negative "
                              "edge weights")
         offset = edges[:, 0] * N if cols == 3 else 0              # flatten (b, u) to b*N + u

@@ -6,6 +6,7 @@ zero gradient (PyTorch returns NaN). ``backward(grad_out=1.0)`` scales by an ups
 when the loss is part of a larger objective. Targets get no gradient.
 """
 
+from .. import backend
 from ..backend import xp
 from . import functional as F
 from .checks import check_array, check_same_shape
@@ -70,21 +71,22 @@ class CrossEntropyLoss(_Loss):
         t = target.reshape(-1)                   # (N,)
         keep = t != self.ignore_index if self.ignore_index is not None else xp.ones(t.shape, bool)
         t_safe = xp.where(keep, t, 0)
-        if t.size and (t_safe.min().item() < 0 or t_safe.max().item() >= C):
-            raise IndexError(f"{self.name()}: targets must lie in [0, {C}) "
-                             f"(or equal ignore_index={self.ignore_index})")
+        if t.size:                               # one deliberate host read for both bounds
+            low, top = backend.read_for_check(xp.stack([t_safe.min(), t_safe.max()])).tolist()
+            if low < 0 or top >= C:
+                raise IndexError(f"{self.name()}: targets must lie in [0, {C}) "
+                                 f"(or equal ignore_index={self.ignore_index})")
         logp = F.log_softmax(z)                  # (N, C)
         rows = xp.arange(t.size)
-        n = keep.sum().item()
+        # n stays on the device; max(n, 1) makes the mean over no positions 0 / 1 = 0
+        n = xp.maximum(keep.sum(), 1).astype(pred.dtype)
         self._save(logp, rows, t_safe, keep, n, pred.shape)
-        if n == 0:
-            return xp.zeros((), dtype=pred.dtype)
-        return -(logp[rows, t_safe] * keep).sum() / pred.dtype.type(n)
+        return -(logp[rows, t_safe] * keep).sum() / n
 
     def _gradient(self, logp, rows, t_safe, keep, n, shape):
         dz = xp.exp(logp)                        # softmax(z)
         dz[rows, t_safe] -= 1.0
-        dz *= (keep / max(n, 1)).astype(dz.dtype)[:, None]
+        dz *= (keep.astype(dz.dtype) / n.astype(dz.dtype))[:, None]
         return dz.reshape(shape)
 
 

@@ -16,6 +16,7 @@ import functools
 
 from .. import backend
 from ..backend import xp
+from .random import RandomStream
 
 
 def _compute_path(method):
@@ -132,16 +133,22 @@ class Module:
         return self
 
     def to_backend(self):
-        """Move every parameter to the active backend (after ``use_backend``)."""
+        """Move every parameter to the active backend (after ``use_backend``); random streams
+        restart from their seeds there (a generator cannot move between backends)."""
         for m in self.modules():
             for k in m.params:
                 m.params[k] = backend.asarray(m.params[k])
                 m.grads[k] = backend.asarray(m.grads[k])
             m._cache = None
+            m.reset_rng()
         return self
 
     def reset_rng(self):
-        """Restart any random stream from its seed (dropout overrides; used by gradcheck)."""
+        """Restart this module's random stream (``self._rng``, if it draws) from ``self.seed``:
+        a new, still empty RandomStream, so a restart makes no generator (gradcheck restarts
+        before every evaluation)."""
+        if getattr(self, "_rng", None) is not None:
+            self._rng = RandomStream(self.seed)
 
     # -- state ----------------------------------------------------------------------------
     def state_dict(self):
@@ -166,6 +173,7 @@ class Module:
         return self
 
     def copy(self):
+        """A deep copy; random streams in it restart from their seeds (see nn.random)."""
         return copy.deepcopy(self)
 
     def name(self):

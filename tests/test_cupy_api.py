@@ -1,0 +1,152 @@
+"""minseq's compute code against CuPy's own package, the referee (no GPU needed).
+
+CuPy's wheel imports without a device, so everything minseq's compute code names is looked up
+in the installed ``cupy``: every attribute reached through ``xp`` (``xp.add.at`` included),
+every keyword argument of those calls, every method called on a random generator, and the
+lists the strict backend enforces (minseq.cupy_api). ``make cupy-api`` installs cupy and sets
+MINSEQ_CUPY_API=1, under which a missing cupy fails; plain ``make test`` skips these tests.
+"""
+
+import ast
+import inspect
+import os
+import pathlib
+import re
+import zlib
+
+import pytest
+
+import minseq
+from minseq import cupy_api
+
+PACKAGE = pathlib.Path(minseq.__file__).parent
+#: the backend switch itself and the strict stand-in are not compute code
+NOT_COMPUTE = {"backend.py", "strict.py"}
+
+
+@pytest.fixture(scope="module")
+def cupy():
+    try:
+        import cupy as module
+    except ImportError as exc:
+        if os.environ.get("MINSEQ_CUPY_API"):
+            pytest.fail(f"MINSEQ_CUPY_API is set but cupy does not import: {exc}")
+        pytest.skip("cupy is not installed (make cupy-api installs it)")
+    return module
+
+
+def compute_files():
+    """Every module of the package but the two above (host-side modules name no ``xp``)."""
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.name not in NOT_COMPUTE)
+
+
+def _chain(node):
+    """["add", "at"] for the expression xp.add.at, else None."""
+    names = []
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    return names[::-1] if isinstance(node, ast.Name) and node.id == "xp" and names else None
+
+
+def uses():
+    """(where, kind, names, keywords): kind "xp" for xp.a.b (keywords of a call to it, or
+    None), "generator" for rng.generator.method(...)."""
+    found = []
+    for path in compute_files():
+        tree = ast.parse(path.read_text())
+        inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        called = {id(n.func): [k.arg for k in n.keywords if k.arg]
+                  for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(PACKAGE.parent)}:{getattr(node, 'lineno', '?')}"
+            if not isinstance(node, ast.Attribute) or id(node) in inner:
+                continue
+            chain = _chain(node)
+            if chain and chain != ["name"]:                  # xp.name is minseq's own
+                found.append((where, "xp", chain, called.get(id(node))))
+            elif isinstance(node.value, ast.Attribute) and node.value.attr == "generator":
+                found.append((where, "generator", [node.attr], called.get(id(node))))
+    return found
+
+
+def _keywords_missing(obj, keywords, cupy):
+    if isinstance(obj, cupy.ufunc):
+        return [k for k in keywords if k not in cupy_api.UFUNC_KEYWORDS]
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return [k for k in keywords if not re.search(rf"\b{k}\b", obj.__doc__ or "")]
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return []
+    return [k for k in keywords if k not in params]
+
+
+def test_the_scan_sees_the_compute_code():
+    files = {p.relative_to(PACKAGE).as_posix() for p in compute_files()}
+    assert {"nn/dropout.py", "fast/attention.py", "models/sasrec.py", "optim.py"} <= files
+    kinds = {kind for _, kind, _, _ in uses()}
+    assert kinds == {"xp", "generator"}
+
+
+def test_every_name_and_keyword_exists_in_cupy(cupy):
+    problems = []
+    for where, kind, names, keywords in uses():
+        obj = cupy.random.Generator if kind == "generator" else cupy
+        for i, name in enumerate(names):
+            if not hasattr(obj, name):
+                problems.append(f"{where}: {'.'.join(['xp'] + names[:i + 1])} is not in cupy "
+                                f"{cupy.__version__}" if kind == "xp" else
+                                f"{where}: cupy.random.Generator has no {name}")
+                break
+            obj = getattr(obj, name)
+        else:
+            missing = _keywords_missing(obj, keywords or [], cupy)
+            if missing:
+                problems.append(f"{where}: {'.'.join(names)} takes no keyword {missing} on CuPy")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_generator_methods_strict_allows_are_cupys(cupy):
+    public = {n for n in dir(cupy.random.Generator) if not n.startswith("_")
+              and callable(getattr(cupy.random.Generator, n))}
+    assert set(cupy_api.GENERATOR_METHODS) == public
+
+
+def test_the_names_strict_denies_are_missing_from_cupy(cupy):
+    missing = [n for n, why in cupy_api.DENIED.items() if why.startswith("CuPy has no")
+               or why.startswith("CuPy removed")]
+    assert missing and not [n for n in missing if hasattr(cupy, n)]
+
+
+def _compiled_strings(path):
+    """The bytes of a compiled module and of every zlib stream in it (Cython may compress its
+    string constants)."""
+    data = path.read_bytes()
+    chunks = [data]
+    for m in re.finditer(rb"\x78[\x01\x5e\x9c\xda]", data):
+        try:
+            chunks.append(zlib.decompressobj().decompress(data[m.start():]))
+        except zlib.error:
+            continue
+    return b"\n".join(chunks)
+
+
+def test_the_ufunc_at_dtypes_strict_allows_are_cupys(cupy):
+    """CuPy states them in its TypeError ("cupy.add.at only supports int32, ... as data type"),
+    compiled into its indexing routines: read them from there. minseq allows a subset: the gpu
+    extra admits CuPy 12 and 13 too, whose add.at refuses int64 (CuPy 14.2 takes it)."""
+    text = b"".join(_compiled_strings(p) for p in pathlib.Path(cupy.__file__).parent.glob(
+        "_core/_routines_indexing*"))
+    for name, dtypes in cupy_api.UFUNC_AT_DTYPES.items():
+        said = re.search(rb"cupy\." + name.encode() + rb"\.at only supports ([\w, ]+?),? as data",
+                         text)
+        assert said, f"cupy.{name}.at states no dtypes in cupy {cupy.__version__}"
+        stated = {d.strip().decode() for d in said.group(1).split(b",")}
+        assert set(dtypes) <= stated, (name, sorted(set(dtypes) - stated))
+
+
+def test_the_device_generator_minseq_makes_is_cupys(cupy):
+    """backend.device_rng builds default_rng(Philox4x3210(seed)) on CuPy (cheap to set up)."""
+    assert callable(cupy.random.Philox4x3210) and callable(cupy.random.default_rng)
+    assert issubclass(cupy.random.Philox4x3210, cupy.random.BitGenerator)
