@@ -193,6 +193,28 @@ def device_rng(seed):
     return xp.random.default_rng(seed)
 
 
+_inputs_checked = False
+
+
+@contextlib.contextmanager
+def inputs_checked():
+    """Inside: the data was checked on an earlier pass over it, so the input checks that must
+    read device data (ids in range, a real event in every row) are skipped; the checks of
+    shapes, dtypes and backends still run. The Trainer enters it from its second epoch on (the
+    same rows again), which leaves one host read per training step: the loss."""
+    global _inputs_checked
+    previous, _inputs_checked = _inputs_checked, True
+    try:
+        yield
+    finally:
+        _inputs_checked = previous
+
+
+def checks_read_data():
+    """False inside ``inputs_checked``: data-reading input checks may be skipped."""
+    return not _inputs_checked
+
+
 def read_for_check(a):
     """A host copy of the small array ``a`` for an input check: one deliberate device-to-host
     read (counted apart from hidden syncs by the strict backend's ``count_syncs``)."""

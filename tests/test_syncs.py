@@ -7,15 +7,17 @@ get()) waits until the GPU has finished everything queued. So:
   deliberate ones (ids in range, one read for the min and the max), counted apart and stated
   per case in CHECK_READS;
 - a training step (Trainer, clipping and Adam included) reads the loss once, for the progress
-  line and the stop on a non-finite loss, plus its model's input checks (STEP_CHECK_READS).
+  line and the stop on a non-finite loss, plus, in the first epoch only, its model's input
+  checks (STEP_CHECK_READS): later epochs see the same rows again (backend.inputs_checked).
 """
 
 import numpy as np
 import pytest
 
 import minseq
-from minseq import backend, gradcheck, nn, optim
-from minseq.gradcheck_cases import CASES
+from minseq import backend, nn, optim
+from minseq.gradcheck.cases import CASES
+from minseq.gradcheck.checker import upstream
 from minseq.strict import count_syncs
 from minseq.train import Trainer
 
@@ -45,11 +47,11 @@ def strict():
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_forward_and_backward_read_nothing_on_the_host(strict, name):
-    module, inputs, kwargs = CASES[name]()
+    module, inputs, kwargs = CASES[name].build()
     module.astype(strict.float64)                        # the cases' inputs are float64
     with count_syncs() as n:
         out = module.forward(*inputs, **kwargs)
-        gradcheck.upstream(module, out)
+        upstream(module, out)
     assert n.reads == [], f"{name}: hidden host reads {n.reads}"
     assert n.checks == CHECK_READS.get(name, 0)
 
@@ -84,15 +86,15 @@ def _models():
     from minseq.models.sasrec import SASRec
     from minseq.models.transformer_classifier import TransformerClassifier
     return {
-        "SASRec": _next_item(lambda: SASRec(9, maxlen=5, d=8, num_blocks=2, num_heads=2)),
-        "GRU4Rec": _next_item(lambda: GRU4Rec(9, d=8)),
-        "GRU4Rec sampled": _next_item(lambda: GRU4Rec(9, d=8, n_sampled=3)),
-        "MLPCounts": _classifier(lambda: MLPCounts(5, 5, hidden=6, dropout=0.2)),
-        "LSTMClassifier": _classifier(lambda: LSTMClassifier(5, 5, hidden=4, embed_dim=3)),
+        "SASRec": _next_item(lambda: SASRec(9, maxlen=5, d_model=8, num_layers=2, num_heads=2)),
+        "GRU4Rec": _next_item(lambda: GRU4Rec(9, d_model=8)),
+        "GRU4Rec sampled": _next_item(lambda: GRU4Rec(9, d_model=8, n_sampled=3)),
+        "MLPCounts": _classifier(lambda: MLPCounts(5, 5, d_model=6, dropout=0.2)),
+        "LSTMClassifier": _classifier(lambda: LSTMClassifier(5, 5, d_model=4, embed_dim=3)),
         "LSTMAttentionClassifier": _classifier(
-            lambda: LSTMAttentionClassifier(5, 5, hidden=4, embed_dim=3, dropout=0.2)),
+            lambda: LSTMAttentionClassifier(5, 5, d_model=4, embed_dim=3, dropout=0.2)),
         "TransformerClassifier": _classifier(
-            lambda: TransformerClassifier(5, 5, hidden=4, heads=2, layers=2, maxlen=6)),
+            lambda: TransformerClassifier(5, 5, d_model=4, num_heads=2, num_layers=2, maxlen=6)),
     }
 
 
@@ -119,3 +121,38 @@ def test_clipping_reads_nothing(strict):
         total = optim.clip_grad_norm(model, 1.0)
         optim.l1_penalty(model, 0.1)
     assert n.reads == [] and float(total) > 1.0
+
+
+@pytest.mark.parametrize("name", ["SASRec", "LSTMClassifier"])
+def test_from_the_second_epoch_a_training_step_reads_the_loss_only(strict, name):
+    """The Trainer's first epoch checks every row; later epochs skip the checks that read
+    device data, so each step reads the loss and nothing else."""
+    model, batch = _models()[name](strict)
+    trainer = Trainer(model, optim.Adam(model), clip_norm=1.0, progress=False)
+    epochs = []
+    original = trainer.train_epoch
+
+    def counted(*args, **kwargs):
+        with count_syncs() as n:
+            result = original(*args, **kwargs)
+        epochs.append((n.reads, n.checks))
+        return result
+
+    trainer.train_epoch = counted
+    trainer.fit([batch, batch], epochs=3)
+    assert epochs[0] == (["float", "float"], 2 * STEP_CHECK_READS[name])
+    assert epochs[1] == epochs[2] == (["float", "float"], 0)
+
+
+def test_inputs_checked_skips_only_the_data_reads(strict):
+    """Inside backend.inputs_checked an id out of range is no longer read (the caller vouches
+    for the data), but a wrong dtype is still refused."""
+    emb = nn.Embedding(4, 2)
+    ids = backend.asarray(np.array([[1, 7]]))
+    with pytest.raises(IndexError, match="Embedding"):
+        emb(ids)
+    with backend.inputs_checked(), count_syncs() as n:
+        with pytest.raises(TypeError, match="Embedding"):
+            emb(backend.asarray(np.array([[1.0, 2.0]])))
+    assert n.checks == 0
+    assert backend.checks_read_data()
