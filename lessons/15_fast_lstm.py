@@ -142,12 +142,14 @@ def main(argv=None):
                 L.check_close(f"stage {name}: d{k}", grads[k], ref_grads[k], rtol=1e-12,
                               atol=1e-14)
 
-    size = (32, 50, 64, 128) if L.fast else (64, 100, 128, 256)
+    # --full: the benchmark's size (about a minute); the default runs in seconds
+    size = (16, 30, 32, 64) if L.fast else (64, 100, 128, 256) if L.full else (32, 50, 64, 128)
     with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",
                 formula=("median of interleaved samples: stage A, B, C, ... A, B, C, ...\n"
                          "so a machine that slows down for a while slows every stage alike")):
         layer, x, dhs = inputs(*size, xp.float32)
-        timings = compare(stages(layer, x, dhs), repeats=3 if L.fast else 5, warmup=1,
+        # no idle gap: one library (NumPy) throughout, so no other thread pool to wait out
+        timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
                           sync=backend.synchronize)
         base = timings["0 reference"].median
         previous = base
