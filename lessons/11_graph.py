@@ -29,11 +29,11 @@ class NextItemScorer(nn.Module):
 
     def forward(self, H, A, current):
         Hp = self.conv(H, A)                                     # (N, hidden)
-        self._save(Hp.shape, current)
+        self.save_for_backward(Hp.shape, current)
         return self.out(Hp[current])                             # (P, num_items)
 
     def backward(self, dlogits):
-        shape, current = self._take()
+        shape, current = self.saved()
         dHp = backend.xp.zeros(shape, dtype=dlogits.dtype)
         # An item that is the current one of several pairs collects every pair's gradient.
         backend.xp.add.at(dHp, current, self.out.backward(dlogits))

@@ -38,11 +38,11 @@ class H3Regressor(nn.Module):
 
     def forward(self, inputs, mask):
         hs, (h_n, _) = self.lstm(self.embed(inputs), mask=mask)         # (B, T, H), (B, H)
-        self._save(hs.shape)
+        self.save_for_backward(hs.shape)
         return self.dense(h_n)                                           # (B, 1)
 
     def backward(self, dy):
-        (shape,) = self._take()
+        (shape,) = self.saved()
         dh_n = self.dense.backward(dy)
         dx, _, _ = self.lstm.backward(backend.xp.zeros(shape, dy.dtype), (dh_n, None))
         self.embed.backward(dx)

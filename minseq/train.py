@@ -116,7 +116,7 @@ class Trainer:
             bar.close("".join(f"  {k} {v:.4f}" for k, v in metrics.items()))
             if monitor is None:
                 if checkpoint_path:
-                    self._save(checkpoint_path, config, epoch, metrics)
+                    self._save_checkpoint(checkpoint_path, config, epoch, metrics)
                 continue
             if monitor not in metrics:
                 raise KeyError(f"Trainer.fit: monitor {monitor!r} is not among the validation "
@@ -129,7 +129,7 @@ class Trainer:
                 best, waited = value, 0
                 best_state = self.model.state_dict()
                 if checkpoint_path:
-                    self._save(checkpoint_path, config, epoch, metrics)
+                    self._save_checkpoint(checkpoint_path, config, epoch, metrics)
             else:
                 waited += 1
                 if patience is not None and waited >= patience:
@@ -139,7 +139,7 @@ class Trainer:
         history["best"] = best
         return history
 
-    def _save(self, path, config, epoch, metrics):
+    def _save_checkpoint(self, path, config, epoch, metrics):
         from . import checkpoint
         checkpoint.save(path, self.model, self.optimizer,
                         dict(config or {}, epoch=epoch, metrics=metrics))

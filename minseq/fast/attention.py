@@ -154,11 +154,11 @@ class ScaledDotProductAttention(nn.ScaledDotProductAttention):
         self.check_inputs(q, k, v, mask)
         q_scaled = q * q.dtype.type(1.0 / math.sqrt(q.shape[-1]))
         out, self._E, self._r = attention(q_scaled, k, v, mask, scores=getattr(self, "_E", None))
-        self._save(q_scaled, k, v, self._E, self._r, out)
+        self.save_for_backward(q_scaled, k, v, self._E, self._r, out)
         return out
 
     def backward(self, dout):
-        q_scaled, k, v, E, r, out = self._take()
+        q_scaled, k, v, E, r, out = self.saved()
         check_same_shape(self, "dout", dout, out.shape)
         dq_scaled, dk, dv = attention_backward(dout, q_scaled, k, v, E, r, out)
         dq_scaled *= dq_scaled.dtype.type(1.0 / math.sqrt(q_scaled.shape[-1]))

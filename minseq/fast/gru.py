@@ -60,11 +60,11 @@ class GRUCell(nn.GRUCell):
         gru_step_(gates, ah, h_prev, h)
         if self.record_gates:
             self.gates = dict(zip(GATES, (s.copy() for s in split_gates(gates, 3))))
-        self._save(x, h_prev, gates, ah)
+        self.save_for_backward(x, h_prev, gates, ah)
         return h
 
     def backward(self, dh):
-        x, h_prev, gates, ah = self._take()
+        x, h_prev, gates, ah = self.saved()
         check_same_shape(self, "dh", dh, h_prev.shape)
         dh_prev = xp.empty_like(h_prev)
         dax, dah = gru_step_backward_(gates, ah, h_prev, dh, dh_prev)

@@ -59,11 +59,11 @@ class LayerNorm(nn.LayerNorm):
             s *= r                                                        # xhat
             xp.multiply(s, gamma, out=yb)
             yb += beta
-        self._save(xhat, rstd, x.shape)
+        self.save_for_backward(xhat, rstd, x.shape)
         return y.reshape(x.shape)
 
     def backward(self, dy):
-        xhat, rstd, shape = self._take()
+        xhat, rstd, shape = self.saved()
         check_same_shape(self, "dy", dy, shape)
         gamma, d = self.params["gamma"], self.d
         mean_of = xp.full((d, 1), 1.0 / d, dtype=xhat.dtype)

@@ -79,11 +79,11 @@ class LSTMCell(nn.LSTMCell):
             self.gates = dict(zip(GATES, (s.copy() for s in split_gates(gates, 4))))
         c, tanh_c, h = (xp.empty_like(c_prev) for _ in range(3))
         lstm_state(gates, c_prev, c, tanh_c, h)
-        self._save(x, h_prev, c_prev, gates, tanh_c)
+        self.save_for_backward(x, h_prev, c_prev, gates, tanh_c)
         return h, c
 
     def backward(self, dh, dc=None):
-        x, h_prev, c_prev, gates, tanh_c = self._take()
+        x, h_prev, c_prev, gates, tanh_c = self.saved()
         check_same_shape(self, "dh", dh, h_prev.shape)
         dc = xp.zeros_like(c_prev) if dc is None else check_same_shape(
             self, "dc", dc, c_prev.shape).copy()          # copied: it is overwritten below

@@ -110,11 +110,11 @@ class FastRecurrent:
         hs = Z[0, 1:].transpose(1, 0, 2).copy()                     # (B, T, H)
         if mask is not None:
             hs *= mask[:, :, None]                                  # zero output at padding
-        self._save(xs, A, Z, buf, pad)
+        self.save_for_backward(xs, A, Z, buf, pad)
         return hs, finals
 
     def _run_backward(self, dhs, dfinal):
-        xs, A, Z, buf, pad = self._take()
+        xs, A, Z, buf, pad = self.saved()
         T, B, D = xs.shape
         H = self.hidden_size
         check_same_shape(self, "dhs", dhs, (B, T, H))

@@ -34,11 +34,11 @@ class RNNCell(nn.RNNCell):
         p = self.params
         h = x @ p["Wx"] + h_prev @ p["Wh"] + p["b"]       # the pre-activation a, (B, H)
         rnn_activate(h, self.nonlinearity)
-        self._save(x, h_prev, h)
+        self.save_for_backward(x, h_prev, h)
         return h
 
     def backward(self, dh):
-        x, h_prev, h = self._take()
+        x, h_prev, h = self.saved()
         check_same_shape(self, "dh", dh, h.shape)
         da = rnn_activate_backward(h, dh, self.nonlinearity, out=xp.empty_like(h))
         dx = weight_grads(self, x, h_prev, da, da, "b")

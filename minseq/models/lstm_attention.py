@@ -51,11 +51,11 @@ class LSTMAttentionClassifier(SequenceClassifier):
         q = h_n[:, None, :]                                            # (B, 1, H)
         context = self.pool(q, hs, hs, mask=mask[:, None, :])          # (B, 1, H)
         pooled = xp.concatenate([context[:, 0], q[:, 0]], axis=1)     # (B, 2H)
-        self._save(q.shape[-1])
+        self.save_for_backward(q.shape[-1])
         return self.head(self.dropout(pooled))                         # (B, C)
 
     def backward(self, dlogits):
-        (H,) = self._take()
+        (H,) = self.saved()
         dpooled = self.dropout.backward(self.head.backward(dlogits))   # (B, 2H)
         dq, dk, dv = self.pool.backward(dpooled[:, None, :H])          # (B,1,H), (B,T,H) x 2
         dh_n = dq[:, 0] + dpooled[:, H:]                               # query and head both

@@ -41,11 +41,11 @@ class LSTMClassifier(SequenceClassifier):
         for lstm, drop in zip(self.lstms[:-1], self.dropouts[:-1]):
             x = drop(lstm(x, mask=mask)[0])                      # (B, T, H)
         hs, (h_n, _) = self.lstms[-1](x, mask=mask)              # (B, T, H), (B, H)
-        self._save(hs.shape)
+        self.save_for_backward(hs.shape)
         return self.head(self.dropouts[-1](h_n))                 # (B, C)
 
     def backward(self, dlogits):
-        (shape,) = self._take()
+        (shape,) = self.saved()
         dh_n = self.dropouts[-1].backward(self.head.backward(dlogits))       # (B, H)
         # only the final state feeds the head: no gradient reaches the top layer's outputs
         dx = self.lstms[-1].backward(xp.zeros(shape, dtype=dh_n.dtype), (dh_n, None))[0]

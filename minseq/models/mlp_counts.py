@@ -47,9 +47,9 @@ class MLPCounts(SequenceClassifier):
 
     def forward(self, inputs, mask):
         self.check_inputs(inputs, mask)
-        self._save(True)
+        self.save_for_backward(True)
         return self.net(self.features(inputs, mask))
 
     def backward(self, dlogits):
-        self._take()
+        self.saved()
         self.net.backward(dlogits)

@@ -113,11 +113,11 @@ class ItemRecommender(Module):
                                  f"{seq.shape + ('C',)} (batch, time, C), "
                                  f"got {candidates.shape}")
         h = self.encode(seq)                                       # (B, T, d)
-        self._save(h, candidates)
+        self.save_for_backward(h, candidates)
         return item_scores(h, self.item_emb.params["W"], candidates)
 
     def backward(self, dscores):
-        h, candidates = self._take()
+        h, candidates = self.saved()
         check_same_shape(self, "dscores", dscores, h.shape[:-1] + (
             self.n_items if candidates is None else candidates.shape[-1],))
         E = self.item_emb.params["W"]

@@ -43,11 +43,11 @@ class TransformerClassifier(SequenceClassifier):
         x = self.dropout(self.positions(self.embed(inputs)))          # (B, T, d)
         z = self.encoder(x, mask=mask[:, None, :])                     # (B, T, d)
         rows, last = xp.arange(z.shape[0]), last_index(mask)           # (B,), (B,)
-        self._save(z.shape, rows, last)
+        self.save_for_backward(z.shape, rows, last)
         return self.head(z[rows, last])                                # (B, C)
 
     def backward(self, dlogits):
-        shape, rows, last = self._take()
+        shape, rows, last = self.saved()
         dz = xp.zeros(shape, dtype=dlogits.dtype)                      # (B, T, d)
         dz[rows, last] = self.head.backward(dlogits)                   # one position per row
         dx = self.dropout.backward(self.encoder.backward(dz))

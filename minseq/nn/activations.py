@@ -12,11 +12,11 @@ class _Activation(Module):
     def forward(self, x):
         check_array(self, "x", x)
         y = self._f(x)
-        self._save(self._backward_input(x, y))
+        self.save_for_backward(self._backward_input(x, y))
         return y
 
     def backward(self, dy):
-        (saved,) = self._take()
+        (saved,) = self.saved()
         check_same_shape(self, "dy", dy, saved.shape)
         return dy * self._df(saved)
 
@@ -92,10 +92,10 @@ class Softmax(Module):
     def forward(self, z):
         check_array(self, "z", z, min_ndim=1)
         y = F.softmax(z)
-        self._save(y)
+        self.save_for_backward(y)
         return y
 
     def backward(self, dy):
-        (y,) = self._take()
+        (y,) = self.saved()
         check_same_shape(self, "dy", dy, y.shape)
         return F.softmax_backward(y, dy)

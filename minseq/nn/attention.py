@@ -97,12 +97,12 @@ class ScaledDotProductAttention(Module):
         scores = q @ k.swapaxes(-1, -2) / math.sqrt(q.shape[-1])    # (..., Tq, Tk)
         weights = masked_softmax(scores, mask)                        # (..., Tq, Tk)
         out = weights @ v                                             # (..., Tq, dv)
-        self._save(q, k, v, weights)
+        self.save_for_backward(q, k, v, weights)
         self.weights = weights
         return out
 
     def backward(self, dout):
-        q, k, v, weights = self._take()
+        q, k, v, weights = self.saved()
         check_same_shape(self, "dout", dout, q.shape[:-1] + v.shape[-1:])
         dv = weights.swapaxes(-1, -2) @ dout                          # (..., Tk, dv)
         dweights = dout @ v.swapaxes(-1, -2)                          # (..., Tq, Tk)

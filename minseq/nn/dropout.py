@@ -25,15 +25,15 @@ class Dropout(Module):
     def forward(self, x):
         check_array(self, "x", x)
         if not self.training or self.p == 0.0:
-            self._save(None)
+            self.save_for_backward(None)
             return x
         keep = self._rng.generator.random(x.shape, dtype=x.dtype) >= self.p
         scaled_mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
-        self._save(scaled_mask)
+        self.save_for_backward(scaled_mask)
         return x * scaled_mask
 
     def backward(self, dy):
-        (scaled_mask,) = self._take()
+        (scaled_mask,) = self.saved()
         if scaled_mask is None:
             return dy
         check_same_shape(self, "dy", dy, scaled_mask.shape)

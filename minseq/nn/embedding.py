@@ -33,11 +33,11 @@ class Embedding(Module):
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding: idx must be an integer array, got {idx.dtype.name}")
         check_range(self, "indices", idx, self.num_embeddings)
-        self._save(idx)
+        self.save_for_backward(idx)
         return self.params["W"][idx]
 
     def backward(self, dy):
-        (idx,) = self._take()
+        (idx,) = self.saved()
         check_same_shape(self, "dy", dy, idx.shape + (self.dim,))
         dW = self.grads["W"]
         dW[...] = 0

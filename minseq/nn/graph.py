@@ -212,11 +212,11 @@ class GraphConv(Module):
         Z = AH @ W
         if "b" in self.params:
             Z += self.params["b"]
-        self._save(graph, AH)
+        self.save_for_backward(graph, AH)
         return self.act(Z) if self.act else Z
 
     def backward(self, dout):
-        graph, AH = self._take()
+        graph, AH = self.saved()
         check_same_shape(self, "dout", dout, AH.shape[:-1] + (self.out_features,))
         dZ = self.act.backward(dout) if self.act else dout
         dZ2 = dZ.reshape(-1, self.out_features)                   # (B*N, out)

@@ -78,11 +78,11 @@ class GRUCell(Module):
         h, cache = gru_step(self.params, x, h_prev)
         if self.record_gates:
             self.gates = {name: getattr(cache, name) for name in GATES}
-        self._save(cache)
+        self.save_for_backward(cache)
         return h
 
     def backward(self, dh):
-        (cache,) = self._take()
+        (cache,) = self.saved()
         check_same_shape(self, "dh", dh, cache.h_prev.shape)
         dx, dh_prev, dparams = gru_step_backward(self.params, dh, cache)
         write_grads(self, dparams)

@@ -35,11 +35,11 @@ class LayerNorm(Module):
         std = xp.sqrt(var + x.dtype.type(self.eps))                      # (..., 1)
         xhat = (x - mean) / std                                          # (..., d)
         y = self.params["gamma"] * xhat + self.params["beta"]            # (..., d)
-        self._save(xhat, std)
+        self.save_for_backward(xhat, std)
         return y
 
     def backward(self, dy):
-        xhat, std = self._take()
+        xhat, std = self.saved()
         check_same_shape(self, "dy", dy, xhat.shape)
         self.grads["gamma"][...] = (dy * xhat).reshape(-1, self.d).sum(axis=0)  # (d,)
         self.grads["beta"][...] = dy.reshape(-1, self.d).sum(axis=0)            # (d,)

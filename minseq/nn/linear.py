@@ -30,14 +30,14 @@ class Linear(Module):
     def forward(self, x):
         W = self.params["W"]
         check_array(self, "x", x, min_ndim=1, last_dim=self.in_features, dtype=W.dtype)
-        self._save(x)
+        self.save_for_backward(x)
         y = x @ W
         if "b" in self.params:
             y += self.params["b"]
         return y
 
     def backward(self, dy):
-        (x,) = self._take()
+        (x,) = self.saved()
         check_same_shape(self, "dy", dy, x.shape[:-1] + (self.out_features,))
         x2 = x.reshape(-1, self.in_features)     # (N, in), N = every leading position
         dy2 = dy.reshape(-1, self.out_features)  # (N, out)

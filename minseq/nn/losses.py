@@ -23,7 +23,7 @@ class _Loss(Module):
         return self.forward(pred, target)
 
     def backward(self, grad_out=1.0):
-        dpred = self._gradient(*self._take())
+        dpred = self._gradient(*self.saved())
         if isinstance(grad_out, xp.ndarray):             # a 0-d upstream gradient stays on device
             return dpred * grad_out.astype(dpred.dtype)
         return dpred * dpred.dtype.type(grad_out)
@@ -37,7 +37,7 @@ class MSELoss(_Loss):
         check_array(self, "target", target, dtype=pred.dtype)
         check_same_shape(self, "target", target, pred.shape)
         diff = pred - target
-        self._save(diff)
+        self.save_for_backward(diff)
         return _mean(diff * diff)
 
     def _gradient(self, diff):
@@ -80,7 +80,7 @@ class CrossEntropyLoss(_Loss):
         rows = xp.arange(t.size)
         # n stays on the device; max(n, 1) makes the mean over no positions 0 / 1 = 0
         n = xp.maximum(keep.sum(), 1).astype(pred.dtype)
-        self._save(logp, rows, t_safe, keep, n, pred.shape)
+        self.save_for_backward(logp, rows, t_safe, keep, n, pred.shape)
         return -(logp[rows, t_safe] * keep).sum() / n
 
     def _gradient(self, logp, rows, t_safe, keep, n, shape):
@@ -101,7 +101,7 @@ class BCEWithLogitsLoss(_Loss):
         check_array(self, "pred", pred)
         check_array(self, "target", target, dtype=pred.dtype)
         check_same_shape(self, "target", target, pred.shape)
-        self._save(pred, target)
+        self.save_for_backward(pred, target)
         return _mean(F.softplus(pred) - pred * target)
 
     def _gradient(self, pred, target):

@@ -84,11 +84,11 @@ class LSTMCell(Module):
         h, c, cache = lstm_step(self.params, x, h_prev, c_prev)
         if self.record_gates:
             self.gates = {name: getattr(cache, name) for name in GATES}
-        self._save(cache)
+        self.save_for_backward(cache)
         return h, c
 
     def backward(self, dh, dc=None):
-        (cache,) = self._take()
+        (cache,) = self.saved()
         check_same_shape(self, "dh", dh, cache.c_prev.shape)
         dc_next = xp.zeros_like(dh) if dc is None else check_same_shape(
             self, "dc", dc, cache.c_prev.shape)

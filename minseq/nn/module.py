@@ -2,8 +2,9 @@
 
 A Module owns two dicts keyed by the names its formula uses: ``params`` (the arrays it learns)
 and ``grads`` (same keys, same shapes). ``forward(*inputs)`` computes the output and caches
-exactly what ``backward`` needs; ``backward(grad_out)`` returns the gradient of the loss with
-respect to each input (a tuple when there are several) and writes the parameter gradients.
+exactly what ``backward`` needs with ``save_for_backward(...)``; ``backward(grad_out)`` takes
+it back with ``saved()``, returns the gradient of the loss with respect to each input (a tuple
+when there are several) and writes the parameter gradients.
 
 Gradient contract: each ``backward`` *overwrites* ``grads`` (in place, ``grads[k][...] = dk``,
 so an optimiser holding the arrays sees the new values). Gradients are never accumulated across
@@ -55,11 +56,11 @@ class Module:
     def __call__(self, *inputs, **kwargs):
         return self.forward(*inputs, **kwargs)
 
-    def _save(self, *tensors):
+    def save_for_backward(self, *tensors):
         """Cache what backward reads; one cache per forward."""
         self._cache = tensors
 
-    def _take(self):
+    def saved(self):
         """Hand the cache to backward once: a second backward, or one with no forward, fails."""
         if self._cache is None:
             raise RuntimeError(

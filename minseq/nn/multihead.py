@@ -103,11 +103,11 @@ class MultiHeadAttention(Module):
         heads = self.attention(q, k, v, mask)                             # (B, h, T, d_k)
         concat = self.merge(heads)                                        # (B, T, d_model)
         out = self.linear(concat, "o")                                    # (B, T, d_model)
-        self._save(x, context, concat)
+        self.save_for_backward(x, context, concat)
         return out
 
     def backward(self, dout):
-        x, context, concat = self._take()
+        x, context, concat = self.saved()
         check_same_shape(self, "dout", dout, x.shape)
         c = x if context is None else context
         p, g, d = self.params, self.grads, self.d_model

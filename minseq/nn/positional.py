@@ -48,11 +48,11 @@ class SinusoidalPositionalEncoding(Module):
 
     def forward(self, x):
         _check_length(self, x, self.d_model, self.max_len)
-        self._save(x.shape)
+        self.save_for_backward(x.shape)
         return x + backend.asarray(self.pe[:x.shape[1]], dtype=x.dtype)
 
     def backward(self, dy):
-        (shape,) = self._take()
+        (shape,) = self.saved()
         check_same_shape(self, "dy", dy, shape)
         return dy
 
@@ -76,11 +76,11 @@ class LearnedPositionalEmbedding(Module):
     def forward(self, x):
         W = self.params["W"]
         _check_length(self, x, self.d_model, self.max_len, dtype=W.dtype)
-        self._save(x.shape)
+        self.save_for_backward(x.shape)
         return x + W[:x.shape[1]]
 
     def backward(self, dy):
-        (shape,) = self._take()
+        (shape,) = self.saved()
         check_same_shape(self, "dy", dy, shape)
         dW = self.grads["W"]
         dW[...] = 0

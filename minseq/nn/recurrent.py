@@ -142,13 +142,13 @@ class Recurrent(Module):
         if self.record_gates:
             self.gates = {name: xp.stack([getattr(c, name) for c in caches], axis=1)
                           for name in self.gate_names}
-        self._save(caches, mask)
+        self.save_for_backward(caches, mask)
         return hs, states
 
     def _run_backward(self, dhs, dfinal):
         """dx (B, T, D) and the tuple of initial-state gradients, from dhs and the gradients of
         the final states (each None or (B, H)); writes the parameter gradients."""
-        caches, mask = self._take()
+        caches, mask = self.saved()
         B, T = mask.shape
         check_same_shape(self, "dhs", dhs, (B, T, self.hidden_size))
         dstates = check_final_grads(self, dfinal, B)

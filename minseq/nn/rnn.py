@@ -62,11 +62,11 @@ class RNNCell(Module):
     def forward(self, x, h_prev=None):
         (h_prev,) = check_step_inputs(self, x, {"h_prev": h_prev})
         h, cache = rnn_step(self.params, x, h_prev, self.nonlinearity)
-        self._save(cache)
+        self.save_for_backward(cache)
         return h
 
     def backward(self, dh):
-        (cache,) = self._take()
+        (cache,) = self.saved()
         check_same_shape(self, "dh", dh, cache.h.shape)
         dx, dh_prev, dparams = rnn_step_backward(self.params, dh, cache, self.nonlinearity)
         write_grads(self, dparams)

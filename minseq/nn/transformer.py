@@ -54,7 +54,7 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, x, mask=None):
         check_array(self, "x", x, ndim=3, last_dim=self.d_model)
-        self._save(x.shape)
+        self.save_for_backward(x.shape)
         if self.norm_first:
             h = x + self.dropout1(self.self_attn(self.norm1(x), mask=mask))
             return h + self.dropout2(feedforward(self, self.norm2(h)))
@@ -62,7 +62,7 @@ class TransformerEncoderLayer(Module):
         return self.norm2(h + self.dropout2(feedforward(self, h)))
 
     def backward(self, dy):
-        (shape,) = self._take()
+        (shape,) = self.saved()
         check_same_shape(self, "dy", dy, shape)
         if self.norm_first:
             dh = dy + self.norm2.backward(feedforward_backward(self, self.dropout2.backward(dy)))
@@ -116,7 +116,7 @@ class TransformerDecoderLayer(Module):
         self_mask = causal_mask(x.shape[1]) if causal else None
         if tgt_mask is not None:
             self_mask = tgt_mask if self_mask is None else self_mask & tgt_mask
-        self._save(x.shape)
+        self.save_for_backward(x.shape)
         if self.norm_first:
             h1 = x + self.dropout1(self.self_attn(self.norm1(x), mask=self_mask))
             h2 = h1 + self.dropout2(self.cross_attn(self.norm2(h1), memory, mask=memory_mask))
@@ -126,7 +126,7 @@ class TransformerDecoderLayer(Module):
         return self.norm3(h2 + self.dropout3(feedforward(self, h2)))
 
     def backward(self, dy):
-        (shape,) = self._take()
+        (shape,) = self.saved()
         check_same_shape(self, "dy", dy, shape)
         if self.norm_first:
             dh2 = dy + self.norm3.backward(feedforward_backward(self, self.dropout3.backward(dy)))
