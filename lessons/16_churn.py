@@ -66,7 +66,7 @@ def probabilities(path, test, table):
 
 def main(argv=None):
     L = Lesson(__file__, "Churn prediction: labels, an LSTM against recency, ROC and a leak",
-               ids=["5.2 (doc 000)"], argv=argv, goals=[
+               ids=["B6"], argv=argv, goals=[
                    "build churn labels by hand: cut times, active users, D silent days",
                    "keep every feature before its cut (and test that it is so)",
                    "train an LSTM over [behaviour, age] events against days-since-last-event",
