@@ -20,6 +20,10 @@ from minseq.models.registry import MODELS
 from minseq.tasks import next_behaviour
 
 DAY = 86400
+#: the generated log and the LSTM per mode (--fast runs in seconds)
+SIZES = {"fast": dict(users=600, epochs=4, maxlen=12, d_model=16),
+         "default": dict(users=1000, epochs=5, maxlen=16, d_model=32),
+         "full": dict(users=2000, epochs=10, maxlen=20, d_model=32)}
 
 
 def tiny_log():
@@ -71,9 +75,7 @@ def main(argv=None):
                    "keep every feature before its cut (and test that it is so)",
                    "train an LSTM over [behaviour, age] events against days-since-last-event",
                    "read a ROC curve, and see why a leaking cut time inflates the AUC"])
-    size = (dict(users=600, epochs=4, maxlen=12, d_model=16) if L.fast else
-            dict(users=2000, epochs=10, maxlen=20, d_model=32) if L.full else
-            dict(users=1000, epochs=5, maxlen=16, d_model=32))
+    size = SIZES["fast" if L.fast else "full" if L.full else "default"]
     D = 2
 
     with L.step("Churn labels by hand on a tiny log", formula=f"""
@@ -83,7 +85,8 @@ label:        1 (churn) if the user has NO event in [c, c + D), else 0
 features:     the user's events with time < c, nothing later"""):
         log = tiny_log()
         for u, name in enumerate(log.user_vocab[1:], 1):
-            print(f"    {name}: events on days {np.round(log.timestamp[log.user_events(u)] / DAY, 1)}")
+            days = np.round(log.timestamp[log.user_events(u)] / DAY, 1)
+            print(f"    {name}: events on days {days}")
         rows = by_hand(log, D)
         print(f"    {'user':<6}{'cut day':>8}{'churn':>7}")
         for u, day, y in rows:

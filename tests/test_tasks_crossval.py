@@ -3,8 +3,6 @@ fold reports, the best mean wins, and --folds 1 is the single split of today."""
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from minseq import tasks
 from minseq.cli import main
@@ -18,20 +16,6 @@ SMALL = dict(epochs=1, batch_size=64, maxlen=6, d_model=8, dropout=0.0)
 @pytest.fixture(scope="module")
 def table():
     return generate(n_users=90, seed=6)
-
-
-@given(k=st.integers(2, 9), seed=st.integers(0, 1000))
-def test_folds_never_split_a_user_and_cover_every_event(table, k, seed):
-    folds = crossval.user_folds(table, k, seed)
-    users = [set(f.user.tolist()) for f in folds]
-    assert all(a.isdisjoint(b) for i, a in enumerate(users) for b in users[i + 1:])
-    assert sum(len(f) for f in folds) == len(table)
-    assert max(map(len, users)) - min(map(len, users)) <= 1
-
-
-def test_too_many_folds_is_a_clear_error(table):
-    with pytest.raises(ValueError, match="--folds must lie between 2 and the number of users"):
-        crossval.user_folds(table, table.n_users + 1)
 
 
 def test_grid_parses_names_aliases_and_types():

@@ -9,10 +9,11 @@ added here and nowhere else.
     spec.build(settings, n_items=1000)       # SASRec(n_items=1000, maxlen=..., d_model=...)
 
 A spec's ``settings`` hold every hyper-parameter of a run with its default: the training ones
-(epochs, batch_size, lr, patience, clip), the task's (churn_days) and the constructor's (``model_args`` names those the
-constructor takes). ``build`` passes those, plus the sizes the data decides (``n_items``, or
-``n_behaviours`` and ``n_classes``), so a checkpoint's config can rebuild the model from the
-keyword arguments ``kwargs(...)`` returned.
+(epochs, batch_size, lr, patience, clip), the task's (churn_days) and the constructor's
+(``model_args`` names those the constructor takes). ``build`` passes those, plus the sizes the
+data decides (``n_items``, or ``n_behaviours`` and ``n_classes``, and churn's age buckets as
+``n_categories``), so a checkpoint's config can rebuild the model from the keyword arguments
+``kwargs(...)`` returned.
 """
 
 from dataclasses import dataclass

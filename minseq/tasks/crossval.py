@@ -18,27 +18,13 @@ without a grid.
 """
 
 import itertools
+import statistics
 
-import numpy as np
-
+from ..data import user_folds, without_users
 from ..models.registry import CHURN
 from . import churn
 from .next_behaviour import (clock_of, finish, fit, monitor_of, probabilities, score, sizes,
                              split, train, windows)
-
-
-def user_folds(table, k, seed=0):
-    """``k`` tables, disjoint in users, together all of ``table``: a seeded shuffle of the
-    present users dealt into k near-equal parts."""
-    users = np.flatnonzero(table.lengths()) + 1
-    if not 2 <= k <= len(users):
-        raise ValueError(f"cross-validation: --folds must lie between 2 and the number of "
-                         f"users ({len(users)}), got {k}")
-    parts = np.array_split(np.random.default_rng(seed).permutation(users), k)
-    fold = np.zeros(table.n_users + 1, np.int64)
-    for i, part in enumerate(parts):
-        fold[part] = i
-    return [table.select(fold[table.user] == i) for i in range(k)]
 
 
 def parse_grid(text, defaults, aliases=None):
@@ -72,7 +58,7 @@ def candidates(grid):
 
 def mean_std(runs):
     """{metric: (mean, standard deviation)} over a list of metric dicts (population std)."""
-    return {k: (float(np.mean([r[k] for r in runs])), float(np.std([r[k] for r in runs])))
+    return {k: (statistics.fmean(r[k] for r in runs), statistics.pstdev(r[k] for r in runs))
             for k in runs[0]}
 
 
@@ -96,9 +82,9 @@ def cross_validate(table, model, task, s, seed, out, reference, quiet, folds, gr
     it on the test users; the result's ``cross_validation`` holds every fold's metrics."""
     clock = clock_of(table, task)
     train_users, valid_users, test_users = split(table, seed)
-    pool = table.select(~np.isin(table.user, test_users.user))
+    pool = without_users(table, test_users)
     pairs = [(train_users, valid_users)] if folds == 1 else \
-        [(pool.select(~np.isin(pool.user, p.user)), p) for p in user_folds(pool, folds, seed)]
+        [(without_users(pool, p), p) for p in user_folds(pool, folds, seed)]
     monitor, size = monitor_of(task), sizes(table, task)
     runs = []
     for candidate in candidates(grid or {}):
@@ -109,7 +95,8 @@ def cross_validate(table, model, task, s, seed, out, reference, quiet, folds, gr
             net, history, _ = fit(model, task, c, size, windows(train_part, task, c, clock),
                                   valid, seed, None, reference, quiet)
             scores.append(score(net, valid, task))
-            epochs.append(1 + int(np.argmax(history[monitor])) if history["epoch"] else 0)
+            curve = history.get(monitor, [])                # a fitted baseline has none
+            epochs.append(1 + curve.index(max(curve)) if curve else 0)
             if task == CHURN:
                 thresholds.append(churn.threshold(valid[1], probabilities(net, valid)))
         runs.append(dict(settings=candidate, folds=scores, summary=mean_std(scores),
@@ -120,10 +107,10 @@ def cross_validate(table, model, task, s, seed, out, reference, quiet, folds, gr
         result, final = (train(table, model, task, c, seed, out, reference, quiet),
                          "trained on the training users, as without --grid")
     else:
-        n = max(1, round(float(np.mean(best["epochs"]))))
+        n = max(1, round(statistics.fmean(best["epochs"])))
         net, history, seconds = fit(model, task, c, size, windows(pool, task, c, clock), None,
                                     seed, out, reference, quiet, epochs=n)
-        t = float(np.mean(best["thresholds"])) if task == CHURN else None
+        t = statistics.fmean(best["thresholds"]) if task == CHURN else None
         result = finish(net, model, task, windows(test_users, task, c, clock),
                         out / "model.npz", t, seconds, history)
         final = f"refitted on all {folds} folds for {n} epochs; test metrics of the refit model"
