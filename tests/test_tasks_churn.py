@@ -52,6 +52,19 @@ def test_cli_runs_churn_end_to_end_with_progress_metrics_and_a_checkpoint(tmp_pa
     assert (out / "model.npz").exists() and (out / "curves.png").exists()
 
 
+def test_cli_churn_reads_a_taobao_file(tmp_path, capsys):
+    """The Done-when command: a Taobao UserBehavior CSV (the generated log written in it)."""
+    log = generate(n_users=60, seed=2)
+    raw = {"browse": "pv", "click": "pv", "cart": "cart", "favourite": "fav", "purchase": "buy"}
+    names = [raw[n] for n in log.behaviour_names[1:]]
+    data = tmp_path / "UserBehavior.csv"
+    data.write_text("".join(f"{u},{i},{c},{names[b - 1]},{t}\n" for u, i, c, b, t in zip(
+        log.user, log.item, log.category, log.behaviour, log.timestamp)))
+    assert main(["train", "--task", "churn", "--model", "lstm", "--data", str(data), "--format",
+                 "taobao", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    assert "pr_auc" in capsys.readouterr().out and (tmp_path / "run" / "model.npz").exists()
+
+
 def test_days_change_the_labels(table, tmp_path):
     short, long = (next_behaviour.windows(table, "churn", dict(maxlen=4, churn_days=d),
                                           (table.timestamp.min(), table.timestamp.max()))
