@@ -2,7 +2,8 @@
 arrays of the active backend (moved to the host first) and returns Python floats or NumPy arrays.
 
 Classification (B5, B7): ``accuracy``, ``precision_recall_f1``, ``confusion_matrix``,
-``threshold``. Ranking of scores (B6): ``roc_curve``, ``roc_auc``. Regression (B1): ``mse``,
+``threshold``. Ranking of scores (B6): ``roc_curve``, ``roc_auc``, and for rare positives
+``average_precision`` (PR-AUC) and ``best_f1_threshold``. Regression (B1): ``mse``,
 ``rmse``, ``mae``. Recommendation: ``rank_of_target`` (full ranking) and ``sampled_ranks``
 (target against sampled negatives) give 0-based ranks; ``hit_rate_at_k``, ``ndcg_at_k`` and
 ``mrr`` average over those ranks.
@@ -87,18 +88,44 @@ def _binary_scores(y_true, scores, where):
     return y.astype(np.int64), s.astype(np.float64)
 
 
+def _tie_groups(y_true, scores, where):
+    """Scores in descending order, one entry per distinct score: (tp, fp, score), the true and
+    false positives of predicting positive where score >= that score."""
+    y, s = _binary_scores(y_true, scores, where)
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    last = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]  # end of each tie group
+    tp = np.cumsum(y)[last]
+    return tp, (last + 1) - tp, s[last]
+
+
 def roc_curve(y_true, scores):
     """B6: (fpr, tpr, thresholds), one point per distinct score, from (0, 0) to (1, 1).
 
     Point j predicts positive where score >= thresholds[j] (thresholds descending; the first is
     +inf, nothing predicted positive). Tied scores move together, a diagonal step."""
-    y, s = _binary_scores(y_true, scores, "roc_curve")
-    order = np.argsort(-s, kind="stable")
-    s, y = s[order], y[order]
-    last = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]  # end of each tie group
-    tp = np.cumsum(y)[last]
-    fp = (last + 1) - tp
-    return (np.r_[0.0, fp / fp[-1]], np.r_[0.0, tp / tp[-1]], np.r_[np.inf, s[last]])
+    tp, fp, s = _tie_groups(y_true, scores, "roc_curve")
+    return (np.r_[0.0, fp / fp[-1]], np.r_[0.0, tp / tp[-1]], np.r_[np.inf, s])
+
+
+def average_precision(y_true, scores):
+    """PR-AUC as average precision: sum over the distinct scores of (R_j - R_{j-1}) P_j, with
+    precision P_j and recall R_j of predicting positive where score >= the j-th highest score.
+    A random scorer gets about the positive rate; a perfect one 1."""
+    tp, fp, _ = _tie_groups(y_true, scores, "average_precision")
+    recall = tp / tp[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * tp / (tp + fp)))
+
+
+def best_f1_threshold(y_true, scores):
+    """(t, F1): the threshold whose labels ``threshold(scores, t)`` (score > t) have the highest
+    F1, and that F1; t lies halfway between two distinct scores (below the lowest, when every
+    example is best called positive). Choose it on validation data, apply it to the test."""
+    tp, fp, s = _tie_groups(y_true, scores, "best_f1_threshold")
+    f1 = 2 * tp / (2 * tp + fp + (tp[-1] - tp))
+    j = int(np.argmax(f1))
+    t = (s[j] + s[j + 1]) / 2 if j + 1 < len(s) else np.nextafter(s[j], -np.inf)
+    return float(t), float(f1[j])
 
 
 def roc_auc(y_true, scores):

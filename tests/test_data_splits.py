@@ -1,10 +1,12 @@
-"""Splits that never leak the future, leave-one-out, and k-core filtering."""
+"""Splits that never leak the future, leave-one-out, folds by user, and k-core filtering."""
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minseq.data import (from_columns, generate, k_core, leave_one_out, split_by_time,
-                         split_by_user)
+                         split_by_user, user_folds, without_users)
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +54,24 @@ def test_k_core_leaves_only_users_and_items_above_k():
     assert np.bincount(core.user)[1:].min() >= 5 and np.bincount(core.item)[1:].min() >= 4
     assert core.n_users == core.counts()["users"] and core.n_items == core.counts()["items"]
     assert set(core.user_vocab[1:]) <= set(t.user_vocab[1:])
+
+
+@given(k=st.integers(2, 9), seed=st.integers(0, 1000))
+def test_folds_never_split_a_user_and_cover_every_event(log, k, seed):
+    folds = user_folds(log, k, seed)
+    users = [set(f.user.tolist()) for f in folds]
+    assert all(a.isdisjoint(b) for i, a in enumerate(users) for b in users[i + 1:])
+    assert sum(len(f) for f in folds) == len(log)
+    assert max(map(len, users)) - min(map(len, users)) <= 1
+
+
+def test_too_many_folds_is_a_clear_error():
+    with pytest.raises(ValueError, match="--folds must lie between 2 and the number of users"):
+        user_folds(generate(n_users=5, seed=0), 6)
+
+
+def test_without_users_drops_every_event_of_the_other_tables_users(log):
+    folds = user_folds(log, 3, seed=1)
+    rest = without_users(log, folds[0])
+    assert len(rest) == len(folds[1]) + len(folds[2])
+    assert not set(rest.user.tolist()) & set(folds[0].user.tolist())

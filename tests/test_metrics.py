@@ -67,6 +67,25 @@ def test_roc_curve_and_auc_by_hand_with_a_tie():
     assert M.roc_auc(y, s) == pytest.approx(area)
 
 
+def test_average_precision_by_hand_with_a_tie():
+    y = [1, 0, 1, 0]
+    s = [0.9, 0.8, 0.8, 0.1]
+    # score >= 0.9: P 1, R 1/2; >= 0.8: P 2/3, R 1; >= 0.1: P 1/2, R 1 (no recall gained)
+    assert M.average_precision(y, s) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    assert M.average_precision([0, 1, 1], [0.1, 0.5, 0.9]) == 1.0
+
+
+def test_best_f1_threshold_separates_as_well_as_it_can():
+    y = np.array([0, 0, 1, 0, 1, 1])
+    s = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7])
+    t, f1 = M.best_f1_threshold(y, s)
+    # the top 2 called positive: TP 2, FN 1 -> F1 4/5; the top 4: TP 3, FP 1 -> F1 6/7, best
+    assert f1 == pytest.approx(6 / 7) and 0.2 < t < 0.3
+    assert M.precision_recall_f1(y, M.threshold(s, t))[2] == pytest.approx(f1)
+    t, f1 = M.best_f1_threshold([1, 1, 0], [0.2, 0.2, 0.2])      # one tie: all positive
+    assert f1 == pytest.approx(0.8) and M.threshold([0.2], t)[0] == 1
+
+
 def test_auc_needs_both_classes():
     with pytest.raises(ValueError, match="both positive and negative"):
         M.roc_auc([1, 1], [0.2, 0.3])

@@ -19,6 +19,8 @@ def test_each_model_builds_from_its_defaults(xp, name):
     assert set(spec.model_args) <= set(spec.settings) | {"seed"}
     sizes = {"n_items": 7} if spec.task == registry.NEXT_ITEM else {"n_behaviours": 3,
                                                                     "n_classes": 3}
+    if spec.task == registry.CHURN:
+        sizes.update(n_classes=1, n_categories=4)
     model = spec.build(dict(spec.settings, seed=0), **sizes)
     assert type(model) is spec.cls
     assert spec.task in spec.tasks
@@ -28,7 +30,7 @@ def test_every_class_has_one_name_and_the_baselines_one_per_task():
     classes = [spec.cls for spec in registry.MODELS.values()]
     assert len(set(classes)) == len(classes)
     assert {n for n, s in registry.MODELS.items() if s.fitted} == {
-        "pop", "markov", "popular-class", "markov-behaviour"}
+        "pop", "markov", "popular-class", "markov-behaviour", "recency"}
 
 
 def test_the_command_line_offers_exactly_the_registry():

@@ -13,7 +13,7 @@ from .. import backend
 from ..checkpoint import CheckpointError
 from ..data import FORMATS, DataFormatError, generate, load
 from ..files import atomic_write
-from ..tasks import TASKS
+from ..tasks import TASKS, crossval
 
 
 def add_data_arguments(p):
@@ -26,7 +26,7 @@ def add_data_arguments(p):
     p.add_argument("--items", type=int, default=500, help="synthetic log: number of items")
     p.add_argument("--task", choices=TASKS, default=None,
                    help="next-item (the recommenders' task) or next-behaviour / will-purchase "
-                        "(the classifiers'; default next-behaviour)")
+                        "/ churn (the classifiers'; default next-behaviour; recency: churn)")
     p.add_argument("--seed", type=int, default=0, help="seed of data, weights and batches")
     p.add_argument("--backend", choices=backend.BACKENDS, default=None)
     p.add_argument("--metrics-out", default=None, metavar="FILE.json",
@@ -80,6 +80,8 @@ def run_task(args, action, work):
     result = dict(result, data=args.data, seed=args.seed, backend=backend.get_backend(),
                   layers="reference" if args.reference else "fast")
     print()
+    for line in crossval.lines(result["cross_validation"]) if "cross_validation" in result else ():
+        print(line)
     print_metrics(result["metrics"])
     if args.metrics_out:
         write_json(args.metrics_out, result)

@@ -1,4 +1,5 @@
-"""Splits of an event table that never leak the future (C7), and k-core filtering.
+"""Splits of an event table that never leak the future (C7), folds by user for
+cross-validation, and k-core filtering.
 
 Splits keep the dense ids and vocabularies of the whole table, so one embedding table serves
 every split; ``k_core`` renumbers, since it defines a new, smaller catalogue.
@@ -22,6 +23,25 @@ def split_by_user(table, valid_fraction=0.2, seed=0):
     in_valid[valid_users] = True
     mask = in_valid[table.user]
     return table.select(~mask), table.select(mask)
+
+
+def user_folds(table, k, seed=0):
+    """``k`` tables, disjoint in users, together all of ``table`` (for K-fold cross-validation
+    by user): a seeded shuffle of the present users dealt into k near-equal parts."""
+    users = np.flatnonzero(table.lengths()) + 1
+    if not 2 <= k <= len(users):
+        raise ValueError(f"cross-validation: --folds must lie between 2 and the number of "
+                         f"users ({len(users)}), got {k}")
+    parts = np.array_split(np.random.default_rng(seed).permutation(users), k)
+    fold = np.zeros(table.n_users + 1, np.int64)
+    for i, part in enumerate(parts):
+        fold[part] = i
+    return [table.select(fold[table.user] == i) for i in range(k)]
+
+
+def without_users(table, other):
+    """The events of ``table`` whose users have no event in ``other``."""
+    return table.select(~np.isin(table.user, other.user))
 
 
 def split_by_time(table, valid_fraction=0.2):

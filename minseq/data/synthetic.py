@@ -18,6 +18,15 @@ Each event follows from the previous one (a first-order process, so order carrie
 Time gaps: about 20 s within the funnel, about 60 s to a new item, and a new session (about
 half a day) with probability 0.02. Generation is vectorised across users: one loop over the
 step index, never over events, and memory proportional to the output.
+
+Visits over days, and churn: on top of those gaps, each gap becomes a break of days with
+probability ``p_break`` (0.15), exponential with a per-user mean (log-normal around
+``break_days``, 2 days). A share ``fading`` (0.3) of the users fade away: their breaks grow
+along their sequence, ``exp(3 * k / n)`` times longer at event k of n (the last breaks about
+20 times the first), as a user whose activity fades before leaving; the others keep one pace
+until their last event. These times come from a second random stream (seeded by ``seed``), so
+the items and behaviours of a seed do not depend on them. ``meta["fading"]`` lists the fading
+users (dense ids).
 """
 
 import numpy as np
@@ -37,7 +46,8 @@ FUNNEL[CART, FAVOURITE] = 0.1  # CART -> PURCHASE is set per user from ``buyer``
 
 
 def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min_events=5,
-             noise=0.05, drift=0.02, p_related=0.4, p_transition=0.3, seed=0):
+             noise=0.05, drift=0.02, p_related=0.4, p_transition=0.3, p_break=0.15,
+             break_days=2.0, fading=0.3, seed=0):
     """An EventTable of about ``n_users * events_per_user`` events (see the module docstring).
 
     Sequence lengths are log-normal with mean ``events_per_user``, clipped to
@@ -80,13 +90,32 @@ def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min
         pos = base[:n] + t
         out_item[pos], out_beh[pos], out_time[pos] = item, beh, time
 
+    user = np.repeat(np.arange(1, n_users + 1), lengths)
+    out_time, fading_users = _visits(np.random.default_rng([seed, 1]), user, lengths, out_time,
+                                     p_break, break_days, fading)
     vocab = np.arange(n_users + 1)
     return EventTable(
-        user=np.repeat(np.arange(1, n_users + 1), lengths), item=out_item,
+        user=user, item=out_item,
         category=world.category[out_item], behaviour=out_beh, timestamp=out_time,
         user_vocab=vocab, item_vocab=np.arange(n_items + 1),
         category_vocab=np.arange(n_categories + 1), behaviour_names=behaviour_vocab(BEHAVIOURS),
-        meta={"source": f"synthetic(seed={seed})", "time_unit": "s"})
+        meta={"source": f"synthetic(seed={seed})", "time_unit": "s",
+              "fading": fading_users.tolist()})
+
+
+def _visits(rng, user, lengths, time, p_break, break_days, fading):
+    """(times with breaks of days added, the fading users): see the module docstring."""
+    n_users = len(lengths)
+    start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    k = np.arange(len(user)) - start[user - 1]                        # event k of its user
+    fades = rng.random(n_users) < fading
+    mean = rng.lognormal(np.log(break_days) - 0.125, 0.5, n_users) * 86400.0
+    growth = np.where(fades[user - 1], np.exp(3.0 * k / lengths[user - 1]), 1.0)
+    breaks = (rng.random(len(user)) < p_break) & (k > 0)
+    extra = np.where(breaks, rng.exponential(1.0, len(user)) * mean[user - 1] * growth, 0.0)
+    total = np.cumsum(extra.astype(np.int64))
+    total -= np.repeat(total[start] - extra[start].astype(np.int64), lengths)  # per user
+    return time + total, np.flatnonzero(fades) + 1
 
 
 def _step(rng, world, item, beh, favourites, buyer, noise):

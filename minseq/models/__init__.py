@@ -3,13 +3,14 @@ trainable with minseq.train.Trainer (``loss(batch)`` / ``backward_loss()``). Mod
 by the pipelines of minseq.tasks; they do not train themselves.
 
 Next-behaviour classifiers: MLPCounts, LSTMClassifier, LSTMAttentionClassifier,
-TransformerClassifier, and the counting baselines PopularClass and MarkovBehaviour. Next-item
+TransformerClassifier, and the counting baselines PopularClass and MarkovBehaviour (and
+Recency, the churn baseline). Next-item
 recommenders: GRU4Rec, SASRec, and the baselines Pop and Markov. ``registry.MODELS`` names each
 one for the command line, its task and its default settings.
 """
 
 from .baselines import Markov, Pop
-from .behaviour_baselines import MarkovBehaviour, PopularClass
+from .behaviour_baselines import MarkovBehaviour, PopularClass, Recency
 from .gru4rec import GRU4Rec
 from .lstm_attention import LSTMAttentionClassifier
 from .lstm_classifier import LSTMClassifier
@@ -18,4 +19,4 @@ from .sasrec import SASRec
 from .transformer_classifier import TransformerClassifier
 
 __all__ = ["MLPCounts", "LSTMClassifier", "LSTMAttentionClassifier", "TransformerClassifier",
-           "PopularClass", "MarkovBehaviour", "GRU4Rec", "SASRec", "Pop", "Markov"]
+           "PopularClass", "MarkovBehaviour", "Recency", "GRU4Rec", "SASRec", "Pop", "Markov"]

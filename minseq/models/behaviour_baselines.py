@@ -2,6 +2,7 @@
 
     most popular:       P(y) = n(y) / N                           the class prior of training
     first-order Markov: P(y | b) = (n(b, y) + 1) / (n(b) + C)     b = the window's LAST behaviour
+    recency (churn):    P(y | a) = (n(a, y) + 1) / (n(a) + C)     a = the LAST event's age bucket
 
 (add-one smoothing; for the binary target C = 2 and the model keeps P(y = 1 | b)). Both return
 logits like the trained classifiers (log-probabilities, or log-odds for C = 1), so evaluation
@@ -17,12 +18,11 @@ class _CountingBaseline(SequenceClassifier):
     """Shared: ``fit(inputs, targets, mask)`` fills ``params["P"]`` (rows, C) of
     probabilities; ``forward`` reads one row per window and returns logits (B, C)."""
 
-    def __init__(self, n_behaviours, n_classes):
-        super().__init__(n_behaviours, n_classes)
-        self.add_param("P", xp.full((self.n_rows_for(n_behaviours), n_classes),
-                                    1.0 / max(n_classes, 2)))
+    def __init__(self, n_behaviours, n_classes, n_categories=0):
+        super().__init__(n_behaviours, n_classes, n_categories)
+        self.add_param("P", xp.full((self.n_rows(), n_classes), 1.0 / max(n_classes, 2)))
 
-    def n_rows_for(self, n_behaviours):
+    def n_rows(self):
         return 1
 
     def row(self, inputs, mask):
@@ -60,9 +60,28 @@ class PopularClass(_CountingBaseline):
 class MarkovBehaviour(_CountingBaseline):
     """P(next | last behaviour): one row of probabilities per behaviour 1..K (row 0 unused)."""
 
-    def n_rows_for(self, n_behaviours):
-        return n_behaviours + 1
+    def n_rows(self):
+        return self.n_behaviours + 1
 
     def row(self, inputs, mask):
         behaviour, _ = split_inputs(inputs)
         return behaviour[xp.arange(behaviour.shape[0]), last_index(mask)]
+
+
+class Recency(_CountingBaseline):
+    """The churn baseline, days since the last event: P(churn | the last event's age bucket),
+    one row per bucket 1..n_categories (row 0 unused). Inputs are churn windows, (B, T, 2)
+    [behaviour, age bucket] (minseq.data.churn); only the last real event's age is read."""
+
+    def __init__(self, n_behaviours, n_classes, n_categories):
+        if n_categories < 1:
+            raise ValueError(f"Recency: needs the age buckets as n_categories >= 1, got "
+                             f"{n_categories}")
+        super().__init__(n_behaviours, n_classes, n_categories)
+
+    def n_rows(self):
+        return self.n_categories + 1
+
+    def row(self, inputs, mask):
+        _, age = split_inputs(inputs)
+        return age[xp.arange(age.shape[0]), last_index(mask)]

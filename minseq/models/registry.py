@@ -9,16 +9,17 @@ added here and nowhere else.
     spec.build(settings, n_items=1000)       # SASRec(n_items=1000, maxlen=..., d_model=...)
 
 A spec's ``settings`` hold every hyper-parameter of a run with its default: the training ones
-(epochs, batch_size, lr, patience, clip) and the constructor's (``model_args`` names those the
-constructor takes). ``build`` passes those, plus the sizes the data decides (``n_items``, or
-``n_behaviours`` and ``n_classes``), so a checkpoint's config can rebuild the model from the
-keyword arguments ``kwargs(...)`` returned.
+(epochs, batch_size, lr, patience, clip), the task's (churn_days) and the constructor's
+(``model_args`` names those the constructor takes). ``build`` passes those, plus the sizes the
+data decides (``n_items``, or ``n_behaviours`` and ``n_classes``, and churn's age buckets as
+``n_categories``), so a checkpoint's config can rebuild the model from the keyword arguments
+``kwargs(...)`` returned.
 """
 
 from dataclasses import dataclass
 
 from .baselines import Markov, Pop
-from .behaviour_baselines import MarkovBehaviour, PopularClass
+from .behaviour_baselines import MarkovBehaviour, PopularClass, Recency
 from .gru4rec import GRU4Rec
 from .lstm_attention import LSTMAttentionClassifier
 from .lstm_classifier import LSTMClassifier
@@ -26,9 +27,11 @@ from .mlp_counts import MLPCounts
 from .sasrec import SASRec
 from .transformer_classifier import TransformerClassifier
 
-NEXT_ITEM, NEXT_BEHAVIOUR = "next-item", "next-behaviour"
-#: the tasks each pipeline trains for: the classifiers also predict a purchase soon
-TASKS = {NEXT_ITEM: (NEXT_ITEM,), NEXT_BEHAVIOUR: (NEXT_BEHAVIOUR, "will-purchase")}
+NEXT_ITEM, NEXT_BEHAVIOUR, CHURN = "next-item", "next-behaviour", "churn"
+#: the tasks each kind of model trains for: the classifiers also predict a purchase soon and
+#: churn; the recency baseline only churn (minseq.tasks.next_behaviour trains both kinds)
+TASKS = {NEXT_ITEM: (NEXT_ITEM,), NEXT_BEHAVIOUR: (NEXT_BEHAVIOUR, "will-purchase", CHURN),
+         CHURN: (CHURN,)}
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class ModelSpec:
 
 
 _BEHAVIOUR_TRAINING = dict(epochs=10, batch_size=128, lr=5e-3, maxlen=20, d_model=32,
-                           dropout=0.1, patience=3, clip=5.0)
+                           dropout=0.1, patience=3, clip=5.0, churn_days=7.0)
 _RECOMMENDER_TRAINING = dict(batch_size=128, maxlen=50, dropout=0.2, patience=5)
 
 MODELS = {
@@ -81,6 +84,8 @@ MODELS = {
     "popular-class": ModelSpec(PopularClass, NEXT_BEHAVIOUR, dict(maxlen=20), fitted=True),
     "markov-behaviour": ModelSpec(MarkovBehaviour, NEXT_BEHAVIOUR, dict(maxlen=20),
                                   fitted=True),
+    # churn: will an active user go silent for churn_days? (classifiers above, and recency)
+    "recency": ModelSpec(Recency, CHURN, dict(maxlen=20, churn_days=7.0), fitted=True),
 }
 
 

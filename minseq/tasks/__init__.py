@@ -10,18 +10,21 @@ reports:
     again = tasks.evaluate(table, result["checkpoint"])
 
 Tasks: ``next-item`` (minseq.tasks.next_item: leave-one-out, sampled and full ranking) and
-``next-behaviour`` / ``will-purchase`` (minseq.tasks.next_behaviour: windows per user). A model's
-task is the registry's; a classifier may also be trained for ``will-purchase``.
+``next-behaviour`` / ``will-purchase`` / ``churn`` (minseq.tasks.next_behaviour: windows per
+user; churn's labels and metrics in minseq.tasks.churn). A model's task is the registry's; a
+classifier may also be trained for ``will-purchase`` and ``churn``, the ``recency`` baseline for
+churn only. The classifier tasks also take ``folds`` (K-fold cross-validation by user) and a
+``grid`` of settings to select from (minseq.tasks.crossval).
 """
 
 from pathlib import Path
 
 from .. import checkpoint
-from ..models.registry import MODELS, NEXT_BEHAVIOUR, NEXT_ITEM, spec_of
-from . import next_behaviour, next_item
+from ..models.registry import CHURN, MODELS, NEXT_BEHAVIOUR, NEXT_ITEM, spec_of
+from . import crossval, next_behaviour, next_item
 
-PIPELINES = {NEXT_ITEM: next_item, NEXT_BEHAVIOUR: next_behaviour}
-TASKS = (NEXT_ITEM, NEXT_BEHAVIOUR, "will-purchase")
+PIPELINES = {NEXT_ITEM: next_item, NEXT_BEHAVIOUR: next_behaviour, CHURN: next_behaviour}
+TASKS = (NEXT_ITEM, NEXT_BEHAVIOUR, "will-purchase", CHURN)
 
 
 def settings_for(model, settings=None):
@@ -45,17 +48,27 @@ def task_for(model, task=None):
 
 
 def train(table, model, task=None, settings=None, seed=0, out=None, reference=False,
-          quiet=False):
+          quiet=False, folds=1, grid=None):
     """Train ``model`` (a registry name) on ``table`` and score it on the held-out part.
 
     settings: overrides of the model's defaults (None values keep the default); seed: data
     split, weights and batches; out: folder of the checkpoint and curves (default
-    out/train/MODEL); reference: the plain layers of minseq.nn instead of the fast twins."""
+    out/train/MODEL); reference: the plain layers of minseq.nn instead of the fast twins;
+    folds, grid: cross-validation by user and model selection ({setting: [values]}), for the
+    classifier tasks (minseq.tasks.crossval)."""
     task = task_for(model, task)
     s = settings_for(model, settings)
     out = Path(out or Path("out") / "train" / model)
     pipeline = PIPELINES[MODELS[model].task]
-    return dict(pipeline.train(table, model, task, s, seed, out, reference, quiet), task=task)
+    if folds != 1 or grid:
+        if pipeline is not next_behaviour or folds < 1:
+            raise ValueError(f"folds must be a whole number >= 1 and, with a grid, serve the "
+                             f"classifier tasks, not {model} ({task}) with folds {folds}")
+        result = crossval.cross_validate(table, model, task, s, seed, out, reference, quiet,
+                                         folds, grid)
+    else:
+        result = pipeline.train(table, model, task, s, seed, out, reference, quiet)
+    return dict(result, task=task)
 
 
 def evaluate(table, path, seed=0, reference=False):

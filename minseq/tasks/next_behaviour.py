@@ -1,12 +1,14 @@
 """Train and evaluate the next-behaviour classifiers and their baselines (tasks
-``next-behaviour`` and ``will-purchase``).
+``next-behaviour``, ``will-purchase`` and ``churn``).
 
 Data: the users are split 70 / 15 / 15 into train, validation and test (by user, seeded), and
-windows are cut inside each split (``minseq.data.windows``), so no window sees another user or
-the future. Models train with ``minseq.train.Trainer`` (Adam, early stopping on the validation
-accuracy, or AUC for will-purchase) and are scored on the test users: accuracy and macro F1
-(and AUC for will-purchase). The checkpoint's config holds the model's name, task, constructor
-arguments, window length, horizon and split seed, so ``evaluate`` rebuilds everything from it.
+windows are cut inside each split (``minseq.data.windows``; ``minseq.data.churn`` for churn,
+on one calendar grid of the whole log), so no window sees another user or the future. Models
+train with ``minseq.train.Trainer`` (Adam, early stopping on the validation accuracy, or AUC
+for the binary tasks) and are scored on the test users: accuracy and macro F1 (and AUC for
+will-purchase; churn: see minseq.tasks.churn). The checkpoint's config holds the model's name,
+task, constructor arguments, settings and split seed, so ``evaluate`` rebuilds everything.
+Cross-validation and model selection over a grid: minseq.tasks.crossval, on top of ``fit``.
 """
 
 import time
@@ -16,9 +18,10 @@ from ..backend import xp
 from ..data import Batches, split_by_user
 from ..data.windows import behaviour_windows
 from ..fast import tier
-from ..models.registry import MODELS
+from ..models.registry import CHURN, MODELS, NEXT_BEHAVIOUR
 from ..plot import training_curves
 from ..train import Trainer
+from . import churn
 
 HORIZON = 5  # will-purchase: a purchase among the next HORIZON events
 
@@ -30,21 +33,43 @@ def split(table, seed):
     return train, valid, test
 
 
-def windows(table, task, maxlen):
-    inputs, targets, mask = behaviour_windows(table, maxlen, task, HORIZON)
-    if len(inputs) == 0:
-        raise ValueError(f"next_behaviour: no {task} examples (users too short for maxlen "
-                         f"{maxlen} and horizon {HORIZON})")
-    return inputs, targets, mask
+def windows(table, task, s, clock=None):
+    """(inputs, targets, mask) of ``table`` for ``task`` with settings ``s``."""
+    if task == CHURN:
+        data = churn.windows(table, s, clock)
+    else:
+        data = behaviour_windows(table, s["maxlen"], task, HORIZON)
+    if len(data[0]) == 0:
+        raise ValueError(f"next_behaviour: no {task} examples (users too short or too few for "
+                         f"maxlen {s['maxlen']}"
+                         + (f" and {s['churn_days']} churn days)" if task == CHURN else
+                            f" and horizon {HORIZON})"))
+    return data
 
 
-def score(model, data, task, batch_size=512):
-    """Metrics of ``model`` on ``data`` (inputs, targets, mask), in eval mode."""
+def sizes(table, task):
+    """The constructor sizes the data decides: behaviours, classes (and churn's age buckets)."""
+    n_classes = table.n_behaviours if task == NEXT_BEHAVIOUR else 1
+    extra = {"n_categories": churn.N_AGE_BUCKETS} if task == CHURN else {}
+    return dict(n_behaviours=table.n_behaviours, n_classes=n_classes, **extra)
+
+
+def monitor_of(task):
+    return "accuracy" if task == NEXT_BEHAVIOUR else "auc"
+
+
+def probabilities(model, data, batch_size=512):
     model.eval()
-    probs = [model.predict_proba(x, m)
-             for x, _, m in Batches(*data, batch_size=batch_size, shuffle=False)]
-    p = xp.concatenate(probs)
-    y = data[1]
+    return xp.concatenate([model.predict_proba(x, m) for x, _, m in
+                           Batches(*data, batch_size=batch_size, shuffle=False)])
+
+
+def score(model, data, task, threshold=None):
+    """Metrics of ``model`` on ``data`` (inputs, targets, mask), in eval mode; ``threshold``:
+    churn's validation threshold."""
+    p, y = probabilities(model, data), data[1]
+    if task == CHURN:
+        return churn.score(y, p, threshold)
     if task == "will-purchase":
         pred = metrics.threshold(p)
         out = {"accuracy": metrics.accuracy(y, pred),
@@ -60,42 +85,67 @@ def score(model, data, task, batch_size=512):
                                                     n_classes=model.n_classes)[2]}
 
 
-def train(table, model, task, s, seed, out, reference, quiet):
-    """Train ``model`` for ``task`` with settings ``s`` on ``table``; see
-    ``minseq.tasks.train``."""
+def fit(model, task, s, size, train, valid, seed, out, reference, quiet, epochs=None):
+    """(model, history, seconds): a fresh ``model`` fitted on the ``train`` windows, early
+    stopping on ``valid`` (None: ``epochs`` epochs, no validation); with ``out``, its
+    checkpoint and curves are written there."""
     spec = MODELS[model]
     backend.manual_seed(seed)
-    parts = [windows(t, task, s["maxlen"]) for t in split(table, seed)]
-    kwargs = spec.kwargs(s, n_behaviours=table.n_behaviours,
-                         n_classes=1 if task == "will-purchase" else table.n_behaviours)
+    kwargs = spec.kwargs(s, **size)
     net = spec.cls(**kwargs)
-    path = out / "model.npz"
+    path = out and out / "model.npz"
     config = dict(model=model, task=task, kwargs=kwargs, maxlen=s["maxlen"], horizon=HORIZON,
                   seed=seed, settings=s)
     t0 = time.perf_counter()
     if spec.fitted:
-        net.fit(*(backend.asarray(a) for a in parts[0]))
-        checkpoint.save(path, net, None, config)
-        history = {"epoch": [], "train_loss": [], "seconds": []}
-    else:
-        monitor = "auc" if task == "will-purchase" else "accuracy"
-        net = tier(net, reference)
-        trainer = Trainer(net, optim.Adam(net, lr=s["lr"]), clip_norm=s["clip"],
-                          progress=not quiet)
-        history = trainer.fit(Batches(*parts[0], batch_size=s["batch_size"], seed=seed),
-                              s["epochs"], validate=lambda m: score(m, parts[1], task),
-                              monitor=monitor, patience=s["patience"], checkpoint_path=path,
-                              config=config)
+        net.fit(*(backend.asarray(a) for a in train))
+        if path:
+            checkpoint.save(path, net, None, config)
+        return net, {"epoch": [], "train_loss": [], "seconds": []}, time.perf_counter() - t0
+    monitor = monitor_of(task) if valid is not None else None
+    net = tier(net, reference)
+    trainer = Trainer(net, optim.Adam(net, lr=s["lr"]), clip_norm=s["clip"], progress=not quiet)
+    history = trainer.fit(Batches(*train, batch_size=s["batch_size"], seed=seed),
+                          epochs or s["epochs"], monitor=monitor, patience=s["patience"],
+                          validate=None if valid is None else lambda m: score(m, valid, task),
+                          checkpoint_path=path, config=config)
+    if out:
         training_curves(history, out / "curves.png", title=f"{model} ({task})")
-    seconds = time.perf_counter() - t0
-    return {"metrics": score(net, parts[2], task), "train_seconds": seconds,
+    return net, {k: v for k, v in history.items() if k != "best"}, time.perf_counter() - t0
+
+
+def clock_of(table, task):
+    """Churn's clock of the whole log (None for the other tasks); a table without times is an
+    error here, right after loading, before any work."""
+    return churn.check(table) if task == CHURN else None
+
+
+def train(table, model, task, s, seed, out, reference, quiet):
+    """Train ``model`` for ``task`` with settings ``s`` on ``table``; see
+    ``minseq.tasks.train``."""
+    clock = clock_of(table, task)
+    parts = [windows(t, task, s, clock) for t in split(table, seed)]
+    net, history, seconds = fit(model, task, s, sizes(table, task), parts[0], parts[1], seed,
+                                out, reference, quiet)
+    t = churn.threshold(parts[1][1], probabilities(net, parts[1])) if task == CHURN else None
+    return finish(net, model, task, parts[2], out / "model.npz", t, seconds, history)
+
+
+def finish(net, model, task, test, path, t, seconds, history):
+    """The run's result: ``net``'s metrics on the ``test`` windows; churn's threshold ``t``
+    is written into the checkpoint's config first, so ``evaluate`` applies the same one."""
+    if t is not None:
+        checkpoint.save(path, net, None, dict(checkpoint.read(path)[2], threshold=t))
+    return {"metrics": score(net, test, task, t), "train_seconds": seconds,
             "epochs": len(history["epoch"]), "model": model, "checkpoint": str(path),
-            "history": {k: v for k, v in history.items() if k != "best"}}
+            "history": history}
 
 
 def evaluate(table, path, config, seed, reference):
     """Re-score the checkpoint at ``path`` on the test users of ``table`` (split as in
     training, with the seed saved in the checkpoint; ``seed`` is not used)."""
+    task = config["task"]
+    clock = clock_of(table, task)
     net = MODELS[config["model"]].cls(**config["kwargs"])
     if net.n_behaviours != table.n_behaviours:
         raise ValueError(f"evaluate: the checkpoint's model knows {net.n_behaviours} "
@@ -103,6 +153,6 @@ def evaluate(table, path, config, seed, reference):
     checkpoint.load(path, net)
     net = tier(net, reference)
     test = split(table, config["seed"])[2]
-    data = windows(test, config["task"], config["maxlen"])
-    return {"metrics": score(net, data, config["task"]), "model": config["model"],
-            "checkpoint": str(path)}
+    data = windows(test, task, dict(config["settings"], maxlen=config["maxlen"]), clock)
+    return {"metrics": score(net, data, task, config.get("threshold")),
+            "model": config["model"], "checkpoint": str(path)}
