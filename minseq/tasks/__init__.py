@@ -16,7 +16,10 @@ task is the registry's; a classifier may also be trained for ``will-purchase``.
 
 from pathlib import Path
 
+import numpy as np
+
 from .. import checkpoint
+from ..files import next_run_folder, write_csv
 from ..models.registry import MODELS, NEXT_BEHAVIOUR, NEXT_ITEM, spec_of
 from . import next_behaviour, next_item
 
@@ -45,24 +48,48 @@ def task_for(model, task=None):
 
 
 def train(table, model, task=None, settings=None, seed=0, out=None, reference=False,
-          quiet=False):
+          quiet=False, resume=None):
     """Train ``model`` (a registry name) on ``table`` and score it on the held-out part.
 
     settings: overrides of the model's defaults (None values keep the default); seed: data
-    split, weights and batches; out: folder of the checkpoint and curves (default
-    out/train/MODEL); reference: the plain layers of minseq.nn instead of the fast twins."""
+    split, weights and batches; out: folder of the checkpoint, the curves and history.csv
+    (default a new out/train/MODEL/run-N); reference: the plain layers of minseq.nn instead of
+    the fast twins; resume: a checkpoint of the same model to continue training from. The test
+    metrics are added to the checkpoint's config (``test_metrics``)."""
     task = task_for(model, task)
     s = settings_for(model, settings)
-    out = Path(out or Path("out") / "train" / model)
+    out = Path(out or next_run_folder(Path("out") / "train" / model))
     pipeline = PIPELINES[MODELS[model].task]
-    return dict(pipeline.train(table, model, task, s, seed, out, reference, quiet), task=task)
+    result = dict(pipeline.train(table, model, task, s, seed, out, reference, quiet, resume),
+                  task=task)
+    checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
+    if result.get("history", {}).get("epoch"):
+        write_csv(out / "history.csv", result["history"])
+        result.update(history_csv=str(out / "history.csv"), curves=str(out / "curves.png"))
+    return result
 
 
-def evaluate(table, path, seed=0, reference=False):
-    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``."""
+def evaluate(table, path, seed=0, reference=False, settings=None):
+    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with its seed and
+    evaluation settings, each of ``settings`` that is not None in place of the saved one."""
     config = checkpoint.read(path)[2]
     if config.get("model") not in MODELS:
         raise checkpoint.CheckpointError(f"checkpoint {path}: unknown model "
                                          f"{config.get('model')!r}; known: {', '.join(MODELS)}")
+    config["settings"] = dict(config.get("settings", {}), **{
+        k: v for k, v in (settings or {}).items() if v is not None})
+    check_vocabulary(table, path, checkpoint.vocabularies(path))
     pipeline = PIPELINES[MODELS[config["model"]].task]
     return dict(pipeline.evaluate(table, path, config, seed, reference), task=config["task"])
+
+
+def check_vocabulary(table, path, vocab):
+    """A CheckpointError when the data's items or behaviours are not the checkpoint's: the
+    dense ids would mean other things."""
+    for name, mine in (("item", table.item_vocab), ("behaviour", table.behaviour_names)):
+        saved = vocab.get(name)
+        if saved is not None and (len(saved) != len(mine) or
+                                  (saved[1:].astype(str) != np.asarray(mine)[1:].astype(str)).any()):
+            raise checkpoint.CheckpointError(
+                f"checkpoint {path} was trained on another {name} vocabulary "
+                f"({len(saved) - 1} {name}s) than the data's ({len(mine) - 1})")

@@ -19,6 +19,7 @@ from ..fast import tier
 from ..models.registry import MODELS
 from ..plot import training_curves
 from ..train import Trainer
+from .provenance import data_of, vocab_arrays
 
 HORIZON = 5  # will-purchase: a purchase among the next HORIZON events
 
@@ -60,9 +61,9 @@ def score(model, data, task, batch_size=512):
                                                     n_classes=model.n_classes)[2]}
 
 
-def train(table, model, task, s, seed, out, reference, quiet):
+def train(table, model, task, s, seed, out, reference, quiet, resume=None):
     """Train ``model`` for ``task`` with settings ``s`` on ``table``; see
-    ``minseq.tasks.train``."""
+    ``minseq.tasks.train`` (``resume``: a checkpoint to continue from)."""
     spec = MODELS[model]
     backend.manual_seed(seed)
     parts = [windows(t, task, s["maxlen"]) for t in split(table, seed)]
@@ -71,21 +72,23 @@ def train(table, model, task, s, seed, out, reference, quiet):
     net = spec.cls(**kwargs)
     path = out / "model.npz"
     config = dict(model=model, task=task, kwargs=kwargs, maxlen=s["maxlen"], horizon=HORIZON,
-                  seed=seed, settings=s)
+                  seed=seed, settings=s, data=data_of(table))
+    vocab = vocab_arrays(table)
     t0 = time.perf_counter()
     if spec.fitted:
         net.fit(*(backend.asarray(a) for a in parts[0]))
-        checkpoint.save(path, net, None, config)
+        checkpoint.save(path, net, None, dict(config, epoch=0), vocab)
         history = {"epoch": [], "train_loss": [], "seconds": []}
     else:
         monitor = "auc" if task == "will-purchase" else "accuracy"
+        optimizer = optim.Adam(net, lr=s["lr"])
+        start, best = checkpoint.resume(resume, net, optimizer, monitor)
         net = tier(net, reference)
-        trainer = Trainer(net, optim.Adam(net, lr=s["lr"]), clip_norm=s["clip"],
-                          progress=not quiet)
+        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not quiet)
         history = trainer.fit(Batches(*parts[0], batch_size=s["batch_size"], seed=seed),
                               s["epochs"], validate=lambda m: score(m, parts[1], task),
                               monitor=monitor, patience=s["patience"], checkpoint_path=path,
-                              config=config)
+                              config=config, vocab=vocab, start_epoch=start, best=best)
         training_curves(history, out / "curves.png", title=f"{model} ({task})")
     seconds = time.perf_counter() - t0
     return {"metrics": score(net, parts[2], task), "train_seconds": seconds,
