@@ -2,23 +2,32 @@
 
     python -m minseq train --model sasrec --data synthetic --epochs 20 --metrics-out m.json
     python -m minseq train --model lstm --task next-behaviour --data synthetic
+    python -m minseq train --resume out/train/sasrec/run-1/model.npz --epochs 40
 
-Every run prints progress and a metrics table, saves the checkpoint and the curves under
-``--out`` (default out/train/MODEL); minseq.tasks runs the pipeline.
+Every setting is checked before any data is read; every run prints progress and a metrics
+table, and saves the checkpoint, the curves and history.csv in a folder of its own (``--out``,
+default out/train/MODEL/run-N); minseq.tasks runs the pipeline. ``--resume`` continues a run
+from its checkpoint, with its model, data and settings (flags given override them).
 """
 
-from .. import tasks
+from .. import checkpoint, tasks
 from ..models.registry import MODELS
-from .runs import add_data_arguments, run_task
+from ..tasks.checks import check_fits, check_settings
+from .runs import (add_data_arguments, add_output_arguments, add_ranking_arguments,
+                   data_settings, fail, run_task, start)
 
 #: the settings flags; a flag left out keeps the model's default (minseq.models.registry)
 SETTINGS = ("epochs", "batch_size", "lr", "maxlen", "d_model", "num_heads", "num_layers",
-            "dropout", "patience", "clip")
+            "dropout", "patience", "clip", "k", "negatives", "exclude_seen")
 
 
 def add_arguments(p):
-    p.add_argument("--model", required=True, choices=list(MODELS))
+    p.add_argument("--model", choices=list(MODELS), default=None,
+                   help="the model to train (required unless --resume)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue training from this checkpoint (its model, data, settings)")
     add_data_arguments(p)
+    add_output_arguments(p)
     p.add_argument("--epochs", type=int, default=None, help="training epochs (model default)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
@@ -33,12 +42,39 @@ def add_arguments(p):
     p.add_argument("--patience", type=int, default=None,
                    help="early stopping: epochs without validation improvement")
     p.add_argument("--clip", type=float, default=None, help="clip gradients to this global norm")
+    add_ranking_arguments(p)
     p.add_argument("--out", default=None,
-                   help="folder for the checkpoint and curves (default out/train/MODEL)")
+                   help="folder for the checkpoint, curves and history.csv (default a new "
+                        "out/train/MODEL/run-N)")
 
 
 def run(args):
     settings = {k: getattr(args, k) for k in SETTINGS}
-    return run_task(args, "train", lambda table: tasks.train(
-        table, args.model, args.task, settings, seed=args.seed, out=args.out,
-        reference=args.reference, quiet=args.quiet))
+    saved = {}
+    if args.resume:
+        try:
+            saved = checkpoint.read(args.resume)[2]
+        except checkpoint.CheckpointError as exc:
+            return fail("train", exc, 1)
+        settings = dict(saved.get("settings", {}), **{k: v for k, v in settings.items()
+                                                       if v is not None})
+    model = args.model or saved.get("model")
+    if model is None:
+        return fail("train", "--model is required (or --resume CHECKPOINT)", 2)
+    try:
+        task = tasks.task_for(model, args.task or saved.get("task"))
+        check_settings(settings, model)
+    except ValueError as exc:
+        return fail("train", exc, 2)
+    seed = args.seed if args.seed is not None else saved.get("seed", 0)
+    status = start(args, "train", dict(settings, users=args.users, items=args.items),
+                   [(args.out, "--out", True), (args.metrics_out, "--metrics-out", False)])
+    if status is not None:
+        return status
+
+    def work(table):
+        check_fits(table, task)
+        return tasks.train(table, model, task, settings, seed=seed, out=args.out,
+                           reference=args.reference, quiet=args.quiet, resume=args.resume)
+
+    return run_task(args, "train", work, data_settings(args, saved.get("data")), seed)

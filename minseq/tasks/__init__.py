@@ -69,10 +69,12 @@ def train(table, model, task=None, settings=None, seed=0, out=None, reference=Fa
     return result
 
 
-def evaluate(table, path, seed=0, reference=False, settings=None):
-    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with its seed and
-    evaluation settings, each of ``settings`` that is not None in place of the saved one."""
+def evaluate(table, path, seed=None, reference=False, settings=None):
+    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with its seed
+    (unless ``seed`` is given) and evaluation settings, each of ``settings`` that is not None in
+    place of the saved one."""
     config = checkpoint.read(path)[2]
+    seed = config.get("seed", 0) if seed is None else seed
     if config.get("model") not in MODELS:
         raise checkpoint.CheckpointError(f"checkpoint {path}: unknown model "
                                          f"{config.get('model')!r}; known: {', '.join(MODELS)}")

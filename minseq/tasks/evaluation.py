@@ -158,18 +158,19 @@ def monitored(ks, n_negatives):
     return f"{'sampled' if n_negatives else 'full'} ndcg@{K if K in ks else max(ks)}"
 
 
-def validation_metrics(model, split, ks=(K,), n_negatives=100, exclude_seen=False):
+def validation_metrics(model, split, ks=(K,), exclude_seen=False):
     """The validation metrics after an epoch, named "sampled ndcg@10" or "full ndcg@10": the
-    sampled protocol, or the full ranking when there are no negatives."""
-    metrics = sampled_metrics(model, split, ks) if n_negatives else \
+    sampled protocol, or the full ranking when the split has no negatives."""
+    sampled = split.negatives.shape[1] > 0
+    metrics = sampled_metrics(model, split, ks) if sampled else \
         full_metrics(model, split, ks, exclude_seen)
-    return {f"{'sampled' if n_negatives else 'full'} {k}": v for k, v in metrics.items()}
+    return {f"{'sampled' if sampled else 'full'} {k}": v for k, v in metrics.items()}
 
 
-def evaluate(model, split, ks=(K,), n_negatives=100, exclude_seen=False):
-    """Both protocols, {"sampled": {...}, "full": {...}} ("full" only without negatives), in
-    eval mode."""
+def evaluate(model, split, ks=(K,), exclude_seen=False):
+    """Both protocols, {"sampled": {...}, "full": {...}} ("full" only when the split has no
+    negatives), in eval mode."""
     if hasattr(model, "eval"):
         model.eval()
-    out = {"sampled": sampled_metrics(model, split, ks)} if n_negatives else {}
+    out = {"sampled": sampled_metrics(model, split, ks)} if split.negatives.shape[1] else {}
     return dict(out, full=full_metrics(model, split, ks, exclude_seen))

@@ -47,8 +47,9 @@ def training_batches(sequences, maxlen, batch_size, seed):
 
 
 def ranking_options(s):
-    """The evaluation options among settings ``s``: cutoffs, negatives, exclude_seen."""
-    return dict(ks=tuple(s["k"]), n_negatives=s["negatives"], exclude_seen=s["exclude_seen"])
+    """The evaluation options among settings ``s`` (the number of negatives aside): the
+    cutoffs and whether the full ranking drops seen items."""
+    return dict(ks=tuple(s["k"]), exclude_seen=s["exclude_seen"])
 
 
 def train(table, model, task, s, seed, out, reference, quiet, resume=None):
@@ -61,7 +62,7 @@ def train(table, model, task, s, seed, out, reference, quiet, resume=None):
         s["n_sampled"] = N_SAMPLED
     backend.manual_seed(seed)
     options = ranking_options(s)
-    protocol = Protocol(table, s["maxlen"], n_negatives=options["n_negatives"], seed=seed)
+    protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=seed)
     kwargs = spec.kwargs(s, n_items=table.n_items)
     net = spec.cls(**kwargs)
     config = {"model": model, "task": task, "kwargs": kwargs, "maxlen": s["maxlen"],
@@ -78,7 +79,7 @@ def train(table, model, task, s, seed, out, reference, quiet, resume=None):
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
         optimizer = Adam(net, lr=s["lr"], betas=BETAS)
-        monitor = monitored(options["ks"], options["n_negatives"])
+        monitor = monitored(options["ks"], s["negatives"])
         start, best = checkpoint.resume(resume, net, optimizer, monitor)
         net = tier(net, reference)
         trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not quiet)
@@ -101,7 +102,7 @@ def train(table, model, task, s, seed, out, reference, quiet, resume=None):
 
 def evaluate(table, path, config, seed, reference):
     """Rebuild the model from the checkpoint alone and evaluate it on ``table``'s test events,
-    with the checkpoint's seed and evaluation options (``config["settings"]``)."""
+    with the negatives drawn by ``seed`` and the evaluation options of ``config["settings"]``."""
     if config["kwargs"]["n_items"] != table.n_items:
         raise checkpoint.CheckpointError(
             f"checkpoint {path} was trained on {config['kwargs']['n_items']} items, "
@@ -109,8 +110,9 @@ def evaluate(table, path, config, seed, reference):
     net = MODELS[config["model"]].cls(**config["kwargs"])
     checkpoint.load(path, net)
     net = tier(net, reference)
-    options = ranking_options(dict(MODELS[config["model"]].settings, **config["settings"]))
-    protocol = Protocol(table, config["maxlen"], n_negatives=options["n_negatives"],
-                        seed=config.get("seed", seed))
+    s = dict(MODELS[config["model"]].settings, **config["settings"])
+    protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"],
+                        seed=seed)
+    options = ranking_options(s)
     return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": config["model"],
             "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}
