@@ -58,7 +58,7 @@ def table_markdown(results, meta):
         s, f = r["metrics"]["sampled"], r["metrics"]["full"]
         per_epoch = f"{r['seconds_per_epoch']:.1f}" if r["epochs"] else "-"
         settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items() if v is not None)
-        lines.append(f"| {name} | {s['hr@10']:.4f} | {s['ndcg@10']:.4f} | {f['hr@10']:.4f} | "
+        lines.append(f"| {name} | {s['hit@10']:.4f} | {s['ndcg@10']:.4f} | {f['hit@10']:.4f} | "
                      f"{f['ndcg@10']:.4f} | {f['mrr@10']:.4f} | {r['epochs']} | {per_epoch} | "
                      f"{settings} |")
     return "\n".join(lines) + "\n"

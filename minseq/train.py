@@ -152,30 +152,24 @@ class Trainer:
                 for key, value in (("epoch", epoch), ("train_loss", loss), ("seconds", seconds),
                                    *metrics.items()):
                     history.setdefault(key, []).append(value)
-                bar.close("".join(f"  valid {k} {v:.4f}" for k, v in metrics.items()))
-                if monitor is None:
-                    if checkpoint_path:
-                        self._save(checkpoint_path, config, vocab, epoch, metrics)
-                    continue
-                if monitor not in metrics:
-                    raise KeyError(f"Trainer.fit: monitor {monitor!r} is not among the "
-                                   f"validation metrics {sorted(metrics)}")
-                value = metrics[monitor]
-                if not math.isfinite(value):  # NaN never compares better: it would stop silently
-                    raise FloatingPointError(f"Trainer.fit: monitor {monitor!r} is {value} at "
-                                             f"epoch {epoch}")
-                if best is None or (value > best if mode == "max" else value < best):
-                    best, best_epoch, waited = value, epoch, 0
-                    best_state = self.model.state_dict()
+                self._check_monitor(monitor, metrics, epoch)
+                improved = monitor is None or best is None or (
+                    metrics[monitor] > best if mode == "max" else metrics[monitor] < best)
+                if improved:
+                    if monitor is not None:
+                        best, best_epoch, waited = metrics[monitor], epoch, 0
+                        best_state = self.model.state_dict()
                     if checkpoint_path:
                         self._save(checkpoint_path, config, vocab, epoch, metrics)
                 else:
                     waited += 1
-                    if patience is not None and waited >= patience:
-                        bar.note(f"early stopping at epoch {epoch}: valid {monitor} has not "
-                                 f"improved for {patience} epochs; best epoch "
-                                 f"{best_epoch or 'before this run'} ({monitor} {best:.4f})")
-                        break
+                # the epoch's line after its checkpoint is saved: Ctrl-C once it shows keeps it
+                bar.close("".join(f"  valid {k} {v:.4f}" for k, v in metrics.items()))
+                if patience is not None and waited >= patience:
+                    bar.note(f"early stopping at epoch {epoch}: valid {monitor} has not "
+                             f"improved for {patience} epochs; best epoch "
+                             f"{best_epoch or 'before this run'} ({monitor} {best:.4f})")
+                    break
         except KeyboardInterrupt:
             raise TrainingInterrupted(epoch, self.saved) from None
         if restore_best and best_state is not None:
@@ -183,6 +177,19 @@ class Trainer:
         history["best"] = best
         self.best_epoch = best_epoch
         return history
+
+    @staticmethod
+    def _check_monitor(monitor, metrics, epoch):
+        """Raise unless the monitored metric is there and finite (NaN never compares better:
+        it would stop training silently)."""
+        if monitor is None:
+            return
+        if monitor not in metrics:
+            raise KeyError(f"Trainer.fit: monitor {monitor!r} is not among the validation "
+                           f"metrics {sorted(metrics)}")
+        if not math.isfinite(metrics[monitor]):
+            raise FloatingPointError(f"Trainer.fit: monitor {monitor!r} is {metrics[monitor]} "
+                                     f"at epoch {epoch}")
 
     def _save(self, path, config, vocab, epoch, metrics):
         from . import checkpoint

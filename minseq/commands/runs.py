@@ -93,7 +93,7 @@ def check_writable(path, what, folder=False):
     if path.exists() and path.is_dir() != folder:
         raise SettingError(f"{what} {path} is a {'file' if folder else 'folder'}, "
                            f"expected a {'folder' if folder else 'file'}")
-    parent = path if path.exists() else path.parent
+    parent = path if folder and path.exists() else path.parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):

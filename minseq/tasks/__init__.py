@@ -90,8 +90,11 @@ def check_vocabulary(table, path, vocab):
     dense ids would mean other things."""
     for name, mine in (("item", table.item_vocab), ("behaviour", table.behaviour_names)):
         saved = vocab.get(name)
-        if saved is not None and (len(saved) != len(mine) or
-                                  (saved[1:].astype(str) != np.asarray(mine)[1:].astype(str)).any()):
-            raise checkpoint.CheckpointError(
-                f"checkpoint {path} was trained on another {name} vocabulary "
-                f"({len(saved) - 1} {name}s) than the data's ({len(mine) - 1})")
+        if saved is None:
+            continue
+        if len(saved) != len(mine):
+            raise checkpoint.CheckpointError(f"checkpoint {path} was trained on {len(saved) - 1} "
+                                             f"{name}s, the data has {len(mine) - 1}")
+        if (saved[1:].astype(str) != np.asarray(mine)[1:].astype(str)).any():
+            raise checkpoint.CheckpointError(f"checkpoint {path} was trained on other {name}s "
+                                             f"than the data's (the same number, other ids)")

@@ -66,10 +66,12 @@ def check_fits(table, task):
         if not (table.lengths() >= 3).any():
             raise SettingError(f"--task {task} needs users with at least 3 events (train, "
                                f"validation, test); {source} has none")
-    elif table.n_behaviours < 2:
+        return
+    present = [name for name, n in table.counts()["behaviours"].items() if n]
+    if len(present) < 2:
         raise SettingError(f"--task {task} needs at least 2 behaviour types; {source} has only "
-                           f"{', '.join(map(repr, table.behaviour_names[1:]))} (a user-item "
-                           f"log: use --model sasrec or gru4rec)")
-    elif task == "will-purchase" and "purchase" not in table.behaviour_names:
+                           f"{', '.join(map(repr, present))} (for a log of one behaviour use "
+                           f"--model sasrec or gru4rec)")
+    if task == "will-purchase" and "purchase" not in present:
         raise SettingError(f"--task will-purchase needs a 'purchase' behaviour; {source} has "
-                           f"{', '.join(map(repr, table.behaviour_names[1:]))}")
+                           f"{', '.join(map(repr, present))}")
