@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TAOBAO_VIEWS = "".join(f"{u},{100 + i},7,{'pv' if i % 2 else 'cart'},{10 + i}\n" for u in (1, 2, 3) for i in range(4))
+TAOBAO_VIEWS = "".join(f"{u},{100 + i},7,{'pv' if i % 2 else 'cart'},{10 + i}\n"
+                       for u in (1, 2, 3) for i in range(4))
 USER_ITEM = "".join(f"{u} {i}\n" for u in (1, 2, 3) for i in range(1, 5))
 
 
@@ -23,41 +24,43 @@ def minseq(*args, cwd, env=None):
 
 
 def files(tmp_path):
-    (tmp_path / "views.csv").write_text(TAOBAO_VIEWS)
+    (tmp_path / "v.csv").write_text(TAOBAO_VIEWS)
     (tmp_path / "log.txt").write_text(USER_ITEM)
     (tmp_path / "a_file").write_text("")
     return tmp_path
 
 
-CASES = {
-    "epochs 0, next item": (["--model", "sasrec", "--epochs", "0"], "--epochs must be an integer >= 1, got 0"),
-    "epochs 0, classifier": (["--model", "lstm", "--epochs", "0"], "--epochs must be an integer >= 1, got 0"),
-    "maxlen 0": (["--model", "sasrec", "--maxlen", "0"], "--maxlen must be an integer >= 1"),
-    "batch size 0": (["--model", "gru4rec", "--batch-size", "0"], "--batch-size must be an integer >= 1"),
-    "negative lr": (["--model", "lstm", "--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),
-    "hidden 0": (["--model", "lstm", "--hidden", "0"], "--d-model must be an integer >= 1, got 0"),
-    "dropout 1.5": (["--model", "sasrec", "--dropout", "1.5"], "--dropout must be a number in [0, 1), got 1.5"),
-    "heads not dividing": (["--model", "sasrec", "--heads", "3"], "--num-heads 3 must divide --d-model 50"),
-    "heads not dividing a given width": (["--model", "transformer", "--d-model", "10", "--heads", "4"], "--num-heads 4 must divide --d-model 10"),
-    "cutoff 0": (["--model", "sasrec", "--k", "5", "0"], "--k must be one or more integers >= 1, got 5 0"),
-    "negatives -1": (["--model", "sasrec", "--negatives", "-1"], "--negatives must be an integer >= 0"),
-    "threads 0": (["--model", "pop", "--threads", "0"], "--threads must be an integer >= 1, got 0"),
-    "task of another model": (["--model", "sasrec", "--task", "will-purchase"], "sasrec is a next-item model"),
-    "classifier on a user-item file": (["--model", "lstm", "--data", "log.txt"], "--task next-behaviour needs at least 2 behaviour types"),
-    "will-purchase without purchases": (["--model", "lstm", "--task", "will-purchase", "--data", "views.csv"], "--task will-purchase needs a 'purchase' behaviour"),
-    "unwritable --out": (["--model", "pop", "--out", "a_file/run"], "--out a_file/run: cannot write there"),
-    "--out a file": (["--model", "pop", "--out", "a_file"], "--out a_file is a file, expected a folder"),
-    "unwritable --metrics-out": (["--model", "pop", "--metrics-out", "a_file/m.json"], "--metrics-out a_file/m.json: cannot write there"),
-    "--metrics-out a folder": (["--model", "pop", "--metrics-out", "."], "--metrics-out . is a folder"),
-    "a folder as --data": (["--model", "pop", "--data", "."], "--data . is a folder, not a data file"),
-    "a missing --data": (["--model", "pop", "--data", "nothing.txt"], "--data nothing.txt: no such file"),
-    "no model": ([], "--model is required"),
-}
+# train's flags | what the one line says
+CASES = """
+--model sasrec --epochs 0                       | --epochs must be an integer >= 1, got 0
+--model lstm --epochs 0                         | --epochs must be an integer >= 1, got 0
+--model sasrec --maxlen 0                       | --maxlen must be an integer >= 1
+--model gru4rec --batch-size 0                  | --batch-size must be an integer >= 1
+--model lstm --lr -1                            | --lr must be a finite number > 0, got -1.0
+--model lstm --hidden 0                         | --d-model must be an integer >= 1, got 0
+--model sasrec --dropout 1.5                    | --dropout must be a number in [0, 1), got 1.5
+--model sasrec --heads 3                        | --num-heads 3 must divide --d-model 50
+--model transformer --d-model 10 --heads 4      | --num-heads 4 must divide --d-model 10
+--model sasrec --k 5 0                          | --k must be one or more integers >= 1, got 5 0
+--model sasrec --negatives -1                   | --negatives must be an integer >= 0
+--model pop --threads 0                         | --threads must be an integer >= 1, got 0
+--model sasrec --task will-purchase             | sasrec is a next-item model
+--model lstm --data log.txt                     | --task next-behaviour needs at least 2 behav
+--model lstm --task will-purchase --data v.csv  | --task will-purchase needs a 'purchase' beh
+--model pop --out a_file/run                    | --out a_file/run: cannot write there
+--model pop --out a_file                        | --out a_file is a file, expected a folder
+--model pop --metrics-out a_file/m.json         | --metrics-out a_file/m.json: cannot write th
+--model pop --metrics-out .                     | --metrics-out . is a folder
+--model pop --data .                            | --data . is a folder, not a data file
+--model pop --data nothing.txt                  | --data nothing.txt: no such file
+--epochs 3                                      | --model is required
+"""
+CASES = dict(line.split("|") for line in CASES.strip().splitlines())
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_bad_train_setting_is_one_line_before_work(tmp_path, case):
-    args, message = CASES[case]
+    args, message = case.split(), CASES[case].strip()
     status, out, err = minseq("train", *args, cwd=files(tmp_path))
     assert (status, err.count("\n")) == (2, 1), err
     assert err.startswith("minseq train: ") and message in err, err

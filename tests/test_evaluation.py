@@ -103,3 +103,13 @@ def test_exclude_seen_drops_the_history_but_not_the_target(xp):
     np.testing.assert_array_equal(backend.to_numpy(r), [0, 1])
     again = evaluation.ranks(FixedScores(), p.test, full=True, batch_size=1, exclude_seen=True)
     np.testing.assert_array_equal(backend.to_numpy(again), [0, 1])
+
+
+def test_exclude_seen_keeps_a_repeated_target(xp):
+    """User 1 (history 3, 4, 2; target 4, seen before): item 4 scores highest, so rank 0;
+    dropping the target with the history would rank it last. User 2 makes the catalogue 1..5."""
+    user, item = np.array([(1, 3), (1, 4), (1, 2), (1, 4), (2, 1), (2, 5)]).T
+    table = from_columns(user, item, np.ones(6, np.int64), np.arange(6), ("view",))
+    p = Protocol(table, maxlen=4, n_negatives=0, seed=0)
+    r = evaluation.ranks(FixedScores(), p.test, full=True, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(r), [0])
