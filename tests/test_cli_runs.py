@@ -97,3 +97,24 @@ def test_ctrl_c_is_one_line_exit_130_and_no_partial_file(tmp_path):
     assert tail.endswith("; best checkpoint at run/model.npz")
     assert "Traceback" not in "".join(lines) + rest
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["model.npz"]
+
+
+def test_string_ids_in_and_out_and_bad_rows_counted(tmp_path):
+    """A user-item file with string ids, a header and a bad row: the header is noted, the bad
+    row counted, and recommend takes and gives raw string ids."""
+    walk = [f"B{i:03d}" for i in range(12)]
+    rows = [f"u{u} {walk[(u + t) % 12]}" for u in range(20) for t in range(5)]
+    (tmp_path / "log.txt").write_text("user item\n" + "\n".join(rows) + "\nu1 B001 extra\n")
+    status, _, err = minseq("train", "--model", "markov", "--data", "log.txt",
+                            "--skip-bad-rows", "--out", "m", cwd=tmp_path)
+    assert status == 0, err
+    assert "skipped the header line of log.txt: 'user item'" in err
+    assert "skipped 1 bad row(s) of 101 in log.txt" in err
+    status, out, err = minseq("recommend", "m/model.npz", "--history", "B003 B004", "-k", "2",
+                              cwd=tmp_path)
+    assert status == 0, err
+    assert out.splitlines()[1].split()[:2] == ["1", "B005"]     # Markov: what follows B004
+    status, _, err = minseq("recommend", "m/model.npz", "--history", "B003 nope", cwd=tmp_path)
+    assert status == 1 and "item(s) nope not in the checkpoint's vocabulary" in err
+    status, _, err = minseq("recommend", "m/model.npz", "--user", "nobody", cwd=tmp_path)
+    assert status == 1 and "user nobody is not in" in err and err.count("\n") == 1

@@ -48,7 +48,7 @@ def run(args):
             args.skip_bad_rows = args.users = args.items = None
             d = data_settings(args, rec.config.get("data"))
             check_data_path(d["data"])
-            history = rec.history_of(load_table(d, rec.config.get("seed", 0)), args.user)
+            history = rec.history_of(load_table(d, rec.config.get("seed", 0), quiet=True), args.user)
         top = rec.top_k(history, args.top, args.include_seen)
     except SettingError as exc:
         return fail("recommend", exc, 2)

@@ -113,7 +113,8 @@ def check_data_path(data):
 
 def load_table(d, seed, quiet=False):
     """The event table of data settings ``d`` (a generated log for 'synthetic'), its
-    provenance in ``meta["data"]``; says how many bad rows were skipped and which header."""
+    provenance in ``meta["data"]``; unless ``quiet``, says how many bad rows were skipped and
+    which header line."""
     if d["data"] == SYNTHETIC:
         table = generate(n_users=d["users"], n_items=d["items"], seed=seed)
         table.meta["data"] = {"source": SYNTHETIC, "users": d["users"], "items": d["items"]}
@@ -123,6 +124,8 @@ def load_table(d, seed, quiet=False):
                           "path": str(Path(d["data"]).resolve()),
                           "format": table.meta["format"], "skip_bad_rows": d["skip_bad_rows"],
                           "sha256": sha256(d["data"])}
+    if quiet:
+        return table
     if table.meta.get("header"):
         print(f"note: skipped the header line of {d['data']}: {table.meta['header']!r}",
               file=sys.stderr)

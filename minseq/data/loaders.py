@@ -129,7 +129,8 @@ def _guess(path):
     fields = [f.strip().lower() for f in first.split(",")]
     if "::" in first:
         return "movielens"
-    if "visitorid" in fields or len(fields) == 5 and fields[2] in FORMATS["retailrocket"].behaviours:
+    if "visitorid" in fields or \
+            len(fields) == 5 and fields[2] in FORMATS["retailrocket"].behaviours:
         return "retailrocket"
     if "behavior_type" in fields or len(fields) == 5 and fields[3] in FORMATS["taobao"].behaviours:
         return "taobao"

@@ -24,9 +24,10 @@ class Recommender:
         self.config = checkpoint.read(path)[2]
         spec = MODELS.get(self.config.get("model"))
         if spec is None or spec.task != NEXT_ITEM:
+            known = ", ".join(m for m, s in MODELS.items() if s.task == NEXT_ITEM)
             raise checkpoint.CheckpointError(
                 f"checkpoint {path} holds a {self.config.get('model')!r} model; recommend "
-                f"needs a next-item model ({', '.join(m for m, s in MODELS.items() if s.task == NEXT_ITEM)})")
+                f"needs a next-item model ({known})")
         self.vocab = checkpoint.vocabularies(path)
         if "item" not in self.vocab:
             raise checkpoint.CheckpointError(f"checkpoint {path} holds no item vocabulary "
