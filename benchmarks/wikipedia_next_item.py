@@ -1,18 +1,22 @@
 """Next-item quality and speed on the Wikipedia `user item` file: SASRec, GRU4Rec, pop, Markov.
 
-    python benchmarks/wikipedia_next_item.py [--data ../shared/data/wikipedia.txt]
-        [--epochs-sasrec 40] [--epochs-gru4rec 20] [--seed 0] [--threads 1]
+    python benchmarks/wikipedia_next_item.py --data PATH/wikipedia.txt
+        [--epochs-sasrec 80] [--epochs-gru4rec 30] [--seed 0] [--threads 1]
 
 Each model is trained by ``minseq.tasks.train`` (what ``minseq train`` runs) under
 the evaluation protocol of ``minseq.tasks.evaluation``: leave-one-out in time order, sampled
-HR@10 / NDCG@10 against 100 unseen negatives, and full-ranking HR@10 / NDCG@10 / MRR@10 (items
-already seen are not excluded). Early stopping on validation NDCG@10 (sampled). Seconds per
-epoch are wall time on this machine's CPUs, the validation pass included. Writes
-``benchmarks/results/wikipedia_next_item.md`` and ``.json``. The data file is not part of the
-project (default path relative to the repository root).
+hit@10 / NDCG@10 against 100 unseen negatives, and full-ranking hit@10 / NDCG@10 / MRR@10
+(items already seen are not excluded). Early stopping on validation NDCG@10 (sampled). Seconds
+per epoch are wall time on this machine's CPUs, the validation pass included. Writes
+``benchmarks/results/wikipedia_next_item.md`` and ``.json``. The defaults are the settings of
+the README's table.
 
-``--threads`` sets OPENBLAS_NUM_THREADS before NumPy loads (default 1): on a shared, busy
-machine two spinning OpenBLAS threads made every small product 10-15x slower.
+The data file is not part of the project: ``--data`` names it (default
+``../shared/data/wikipedia.txt``, beside the checkout, where it was when the table was taken); a
+missing file is one line on stderr, exit status 2.
+
+``--threads`` sets the BLAS threads (minseq.threads, default 1): on a shared, busy machine two
+spinning OpenBLAS threads made every small product 10-15x slower.
 """
 
 import argparse
@@ -23,16 +27,15 @@ import sys
 import time
 from pathlib import Path
 
-if __name__ == "__main__":  # before NumPy loads: the BLAS thread count is read once
-    _t = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "1"
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _t
-
-import minseq  # noqa: E402
-from minseq.data import load  # noqa: E402
-from minseq import tasks  # noqa: E402
+import minseq
+from minseq import tasks
+from minseq.data import load
+from minseq.threads import set_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+DATA = ROOT.parent / "shared" / "data" / "wikipedia.txt"
+NOT_SHOWN = ("seed", "k", "negatives", "exclude_seen")  # the same for every row
 
 
 def run(model, table, epochs, seed, out):
@@ -51,32 +54,44 @@ def table_markdown(results, meta):
              f"Backend {meta['backend']}, {meta['cpus']} CPUs "
              f"({meta['blas_threads']} BLAS thread), "
              f"seed {meta['seed']}; seconds per epoch include the validation pass.", "",
-             "| model | HR@10 sampled | NDCG@10 sampled | HR@10 full | NDCG@10 full | "
+             "| model | hit@10 sampled | NDCG@10 sampled | hit@10 full | NDCG@10 full | "
              "MRR@10 full | epochs | s / epoch | settings |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         s, f = r["metrics"]["sampled"], r["metrics"]["full"]
         per_epoch = f"{r['seconds_per_epoch']:.1f}" if r["epochs"] else "-"
-        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items() if v is not None)
-        lines.append(f"| {name} | {s['hr@10']:.4f} | {s['ndcg@10']:.4f} | {f['hr@10']:.4f} | "
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()
+                             if v is not None and k not in NOT_SHOWN)
+        lines.append(f"| {name} | {s['hit@10']:.4f} | {s['ndcg@10']:.4f} | {f['hit@10']:.4f} | "
                      f"{f['ndcg@10']:.4f} | {f['mrr@10']:.4f} | {r['epochs']} | {per_epoch} | "
                      f"{settings} |")
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
+def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "wikipedia.txt"))
-    p.add_argument("--epochs-sasrec", type=int, default=40)
-    p.add_argument("--epochs-gru4rec", type=int, default=20)
+    p.add_argument("--data", default=str(DATA),
+                   help="the wikipedia.txt user-item file (default ../shared/data/wikipedia.txt "
+                        "beside the checkout)")
+    p.add_argument("--epochs-sasrec", type=int, default=80)
+    p.add_argument("--epochs-gru4rec", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(ROOT / "out" / "bench_wikipedia"))
-    p.add_argument("--threads", default="1", help="OpenBLAS threads (set before NumPy loads)")
-    a = p.parse_args(argv)
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    return p
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    if not Path(a.data).is_file():
+        print(f"wikipedia_next_item: no data file at {a.data}; pass --data PATH/wikipedia.txt "
+              f"(see README, Next-item recommendation)", file=sys.stderr)
+        return 2
+    set_threads(a.threads)
     table = load(a.data, "user-item")
     meta = {"users": table.n_users, "items": table.n_items, "events": len(table),
             "backend": minseq.get_backend(), "cpus": os.cpu_count(), "seed": a.seed,
-            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "blas_threads": a.threads,
             "machine": platform.machine(), "python": platform.python_version()}
     epochs = {"pop": None, "markov": None, "gru4rec": a.epochs_gru4rec, "sasrec": a.epochs_sasrec}
     results = {}

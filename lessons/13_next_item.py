@@ -100,7 +100,7 @@ def main(argv=None):
               f"{'MRR@10 f':>10}{'s/epoch':>9}")
         for k, r in results.items():
             s, f = r["metrics"]["sampled"], r["metrics"]["full"]
-            print(f"  {k:<9}{s['hr@10']:9.3f}{s['ndcg@10']:11.3f}{f['hr@10']:9.3f}"
+            print(f"  {k:<9}{s['hit@10']:9.3f}{s['ndcg@10']:11.3f}{f['hit@10']:9.3f}"
                   f"{f['ndcg@10']:11.3f}{f['mrr@10']:10.3f}{r['seconds_per_epoch']:9.2f}")
         pop = results["pop"]["metrics"]["sampled"]["ndcg@10"]
         for k in ("gru4rec", "sasrec"):
@@ -131,7 +131,7 @@ def main(argv=None):
         L.check("the ratio is near 100 / (N - 1)", abs(ratio - 100 / (N - 1)) < 0.15,
                 f"{ratio:.3f} vs {100 / (N - 1):.3f}")
         for k, r in results.items():
-            s, f = r["metrics"]["sampled"]["hr@10"], r["metrics"]["full"]["hr@10"]
+            s, f = r["metrics"]["sampled"]["hit@10"], r["metrics"]["full"]["hit@10"]
             L.check(f"{k}: sampled HR@10 {s:.3f} >= full HR@10 {f:.3f}", s >= f)
         fig, ax = plt.subplots(figsize=(6.4, 3.8))
         names = list(results)

@@ -3,6 +3,7 @@
 Layout of the archive (every entry a plain array, so loading never needs pickle):
 - ``param/<dotted name>``: each parameter, as a host array;
 - ``optim/<name>/<slot>`` and ``optim/steps``: the optimiser state, when one is given;
+- ``vocab/<name>``: the data's vocabularies (raw id of each dense id), when given;
 - ``config``: a JSON string (a 0-d unicode array) with whatever the caller needs to rebuild the
   model (its class name and constructor arguments, the epoch, the metrics ...).
 
@@ -24,10 +25,12 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, corrupted, or does not fit the model."""
 
 
-def save(path, model, optimizer=None, config=None):
-    """Write ``model`` (and ``optimizer`` state, and a JSON-serialisable ``config``) to ``path``."""
+def save(path, model, optimizer=None, config=None, vocab=None):
+    """Write ``model`` (and ``optimizer`` state, a JSON-serialisable ``config`` and the
+    ``vocab`` arrays {"vocab/user": ..., ...}) to ``path``."""
     path = Path(path)
     arrays = {f"param/{name}": value for name, value in model.state_dict().items()}
+    arrays.update(vocab or {})
     if optimizer is not None:
         arrays.update({f"optim/{k}": np.asarray(v) for k, v in optimizer.state_dict().items()})
     arrays["config"] = np.array(json.dumps(config or {}))
@@ -58,6 +61,13 @@ def read(path):
     return params, optim, config
 
 
+def vocabularies(path):
+    """{"user": ..., "item": ..., ...}: the vocabulary arrays saved with the checkpoint."""
+    read(path)  # the checks and their errors
+    with np.load(Path(path), allow_pickle=False) as archive:
+        return {k[len("vocab/"):]: archive[k] for k in archive.files if k.startswith("vocab/")}
+
+
 def load(path, model, optimizer=None):
     """Load parameters (and optimiser state) from ``path`` into ``model``; return the config.
 
@@ -73,3 +83,22 @@ def load(path, model, optimizer=None):
             raise CheckpointError(f"checkpoint {path} holds no optimiser state")
         optimizer.load_state_dict(optim)
     return config
+
+
+def resume(path, model, optimizer, monitor):
+    """Load a checkpoint to continue training from: (first epoch to run, the monitored value
+    to beat). ``path`` None: a fresh start, (1, None)."""
+    if path is None:
+        return 1, None
+    config = load(path, model, optimizer)
+    return config.get("epoch", 0) + 1, config.get("metrics", {}).get(monitor)
+
+
+def annotate(path, **entries):
+    """Add ``entries`` to the config of the checkpoint at ``path`` (rewritten atomically)."""
+    read(path)  # the checks and their errors
+    with np.load(Path(path), allow_pickle=False) as archive:
+        data = {k: archive[k] for k in archive.files}
+    data["config"] = np.array(json.dumps(dict(json.loads(str(data["config"])), **entries)))
+    with atomic_write(path) as f:
+        np.savez(f, **data)

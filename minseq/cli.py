@@ -15,6 +15,7 @@ from . import backend
 COMMANDS = {
     "train": "train a model on a behaviour log and report its metrics",
     "evaluate": "re-evaluate a saved checkpoint on a behaviour log",
+    "recommend": "the top-k items for a user from a next-item checkpoint, in raw ids",
     "data": "summarise a generated behaviour log or a data file",
     "gradcheck": "check every registered backward against numerical gradients",
     "bench": "time every layer against PyTorch (and on the GPU); write table and figures",
@@ -46,3 +47,6 @@ def main(argv=None):
     except backend.BackendError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"minseq {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -3,12 +3,15 @@
     with atomic_write("out/model.npz") as f:     # binary; atomic_write(path, "w") for text
         numpy.savez(f, **arrays)
 
+``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns.
+
 The content goes to a temporary file in the target's folder, is flushed to disk, and is renamed
 over the target only when the block ends without an error; on an error the temporary file is
 removed and the previous file, if any, is left as it was.
 """
 
 import contextlib
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -29,3 +32,20 @@ def atomic_write(path, mode="wb"):
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def next_run_folder(base):
+    """``base/run-N`` for the first N = 1, 2, ... not yet taken, so runs never overwrite."""
+    base = Path(base)
+    n = 1
+    while (base / f"run-{n}").exists():
+        n += 1
+    return base / f"run-{n}"
+
+
+def write_csv(path, columns):
+    """Write {name: list of values} as a CSV file (a header, one row per index), atomically."""
+    with atomic_write(path, "w") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(list(columns))
+        writer.writerows(zip(*columns.values()))

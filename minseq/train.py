@@ -12,40 +12,73 @@ stopping watches one of its metrics. Training stops with FloatingPointError nami
 step as soon as a loss is NaN or infinite.
 """
 
-import contextlib
+from contextlib import nullcontext
 import math
 import sys
 import time
+
+from tqdm import tqdm
 
 from . import backend
 from .optim import clip_grad_norm
 
 
-class Progress:
-    """One line per epoch: batches done, mean loss, examples per second (redrawn on a terminal)."""
+class TrainingInterrupted(Exception):
+    """Ctrl-C during ``Trainer.fit``: the epoch it stopped in and the best checkpoint saved so
+    far (None when none was), in one line."""
 
-    def __init__(self, total, epoch, epochs, stream=None, enabled=True):
-        self.total, self.epoch, self.epochs = total, epoch, epochs
+    def __init__(self, epoch, checkpoint_path):
+        self.epoch, self.checkpoint_path = epoch, checkpoint_path
+        where = f"best checkpoint at {checkpoint_path}" if checkpoint_path else \
+            "no checkpoint saved yet"
+        super().__init__(f"interrupted at epoch {epoch}; {where}")
+
+
+def _clock(seconds):
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
+
+
+class Progress:
+    """Progress of one epoch: a tqdm bar with elapsed time, ETA, loss and examples/s on a
+    terminal; then (on a terminal or not) one line for the epoch, with the run's elapsed time
+    and an ETA for the remaining epochs."""
+
+    def __init__(self, total, epoch, epochs, run, stream=None, enabled=True):
+        """run: (first epoch of this run, its start time by time.perf_counter)."""
+        self.epoch, self.epochs, self.run = epoch, epochs, run
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.live = enabled and self.stream.isatty()
         self.t0 = time.perf_counter()
-        self.done, self.loss, self.examples = 0, float("nan"), 0
-
-    def line(self):
-        rate = self.examples / max(time.perf_counter() - self.t0, 1e-9)
-        filled = 20 * self.done // max(self.total, 1)
-        return (f"epoch {self.epoch}/{self.epochs} [{'#' * filled}{'.' * (20 - filled)}] "
-                f"{self.done}/{self.total}  loss {self.loss:.4f}  {rate:,.0f} examples/s")
+        self.loss, self.examples = float("nan"), 0
+        self.bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch",
+                        file=self.stream, leave=False, dynamic_ncols=True,
+                        disable=not (enabled and self.stream.isatty()))
 
     def update(self, done, loss, examples):
-        self.done, self.loss, self.examples = done, loss, examples
-        if self.live:
-            print("\r" + self.line(), end="", file=self.stream, flush=True)
+        self.bar.update(done - self.bar.n)
+        self.loss, self.examples = loss, examples
+        rate = examples / max(time.perf_counter() - self.t0, 1e-9)
+        self.bar.set_postfix_str(f"loss {loss:.4f}, {rate:,.0f} examples/s", refresh=False)
 
     def close(self, extra=""):
+        """Close the bar and print the epoch's line (``extra``: its validation metrics); the
+        ETA assumes the remaining epochs take the mean time of those done."""
+        self.bar.close()
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        first, t_run = self.run
+        elapsed = now - t_run
+        eta = elapsed / (self.epoch - first + 1) * (self.epochs - self.epoch)
+        rate = self.examples / max(now - self.t0, 1e-9)
+        print(f"epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  {rate:,.0f} examples/s"
+              f"  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
+              file=self.stream, flush=True)
+
+    def note(self, text):
         if self.enabled:
-            print(("\r" if self.live else "") + self.line() + extra, file=self.stream, flush=True)
+            print(text, file=self.stream, flush=True)
 
 
 class Trainer:
@@ -83,63 +116,89 @@ class Trainer:
         return total / max(count, 1)
 
     def fit(self, train_batches, epochs, validate=None, monitor=None, mode="max", patience=None,
-            restore_best=True, checkpoint_path=None, config=None):
+            restore_best=True, checkpoint_path=None, config=None, vocab=None, start_epoch=1,
+            best=None):
         """Train for up to ``epochs`` epochs; return the history.
 
         history: {"epoch": [...], "train_loss": [...], "seconds": [...], and one list per
         validation metric}. With ``monitor`` (a metric name) and ``patience``, training stops
-        after ``patience`` epochs without improvement (``mode`` "max" or "min"); with
-        ``restore_best`` the best epoch's parameters are put back at the end. With
-        ``checkpoint_path`` the best model (or the last, without a monitor) is saved there.
+        after ``patience`` epochs without improvement (``mode`` "max" or "min"), with a line
+        naming the best epoch; with ``restore_best`` the best epoch's parameters are put back at
+        the end. With ``checkpoint_path`` the best model (or the last, without a monitor) is
+        saved there, with ``config`` and the ``vocab`` arrays. A resumed run starts at
+        ``start_epoch`` with the monitored value ``best`` to beat. Ctrl-C raises
+        TrainingInterrupted (the checkpoint saved so far is whole: saves are atomic).
         """
         if mode not in ("max", "min"):
             raise ValueError(f"Trainer.fit: mode must be 'max' or 'min', got {mode!r}")
         if monitor is not None and validate is None:
             raise ValueError("Trainer.fit: monitor needs a validate function")
         history = {"epoch": [], "train_loss": [], "seconds": []}
-        best, best_state, waited = None, None, 0
-        for epoch in range(1, epochs + 1):
-            t0 = time.perf_counter()
-            bar = Progress(len(train_batches), epoch, epochs, enabled=self.progress)
-            # the first epoch checked every row (ids in range, ...): later epochs see the same
-            # rows, so their steps skip the checks that read device data
-            with backend.inputs_checked() if epoch > 1 else contextlib.nullcontext():
-                loss = self.train_epoch(train_batches, epoch, bar)
-                metrics = {}
-                if validate is not None:
-                    self.model.eval()
-                    metrics = dict(validate(self.model))
-            seconds = time.perf_counter() - t0
-            for key, value in (("epoch", epoch), ("train_loss", loss), ("seconds", seconds),
-                               *metrics.items()):
-                history.setdefault(key, []).append(value)
-            bar.close("".join(f"  {k} {v:.4f}" for k, v in metrics.items()))
-            if monitor is None:
-                if checkpoint_path:
-                    self._save_checkpoint(checkpoint_path, config, epoch, metrics)
-                continue
-            if monitor not in metrics:
-                raise KeyError(f"Trainer.fit: monitor {monitor!r} is not among the validation "
-                               f"metrics {sorted(metrics)}")
-            value = metrics[monitor]
-            if not math.isfinite(value):     # NaN never compares better: it would stop silently
-                raise FloatingPointError(f"Trainer.fit: monitor {monitor!r} is {value} at "
-                                         f"epoch {epoch}")
-            if best is None or (value > best if mode == "max" else value < best):
-                best, waited = value, 0
-                best_state = self.model.state_dict()
-                if checkpoint_path:
-                    self._save_checkpoint(checkpoint_path, config, epoch, metrics)
-            else:
-                waited += 1
+        self.saved, self.best_epoch, best_epoch = None, None, None
+        best_state, waited = None, 0
+        run = (start_epoch, time.perf_counter())
+        epoch = start_epoch
+        try:
+            for epoch in range(start_epoch, epochs + 1):
+                t0 = time.perf_counter()
+                bar = Progress(len(train_batches), epoch, epochs, run, enabled=self.progress)
+                # the first epoch checked every row (ids in range, ...): later epochs see the
+                # same rows, so their steps skip the checks that read device data
+                checked = backend.inputs_checked() if epoch > start_epoch else nullcontext()
+                try:
+                    with checked:
+                        loss = self.train_epoch(train_batches, epoch, bar)
+                        metrics = {}
+                        if validate is not None:
+                            self.model.eval()
+                            metrics = dict(validate(self.model))
+                finally:
+                    bar.bar.close()
+                seconds = time.perf_counter() - t0
+                for key, value in (("epoch", epoch), ("train_loss", loss), ("seconds", seconds),
+                                   *metrics.items()):
+                    history.setdefault(key, []).append(value)
+                self._check_monitor(monitor, metrics, epoch)
+                improved = monitor is None or best is None or (
+                    metrics[monitor] > best if mode == "max" else metrics[monitor] < best)
+                if improved:
+                    if monitor is not None:
+                        best, best_epoch, waited = metrics[monitor], epoch, 0
+                        best_state = self.model.state_dict()
+                    if checkpoint_path:
+                        self._save_checkpoint(checkpoint_path, config, vocab, epoch, metrics)
+                else:
+                    waited += 1
+                # the epoch's line after its checkpoint is saved: Ctrl-C once it shows keeps it
+                bar.close("".join(f"  valid {k} {v:.4f}" for k, v in metrics.items()))
                 if patience is not None and waited >= patience:
+                    bar.note(f"early stopping at epoch {epoch}: valid {monitor} has not "
+                             f"improved for {patience} epochs; best epoch "
+                             f"{best_epoch or 'before this run'} ({monitor} {best:.4f})")
                     break
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(epoch, self.saved) from None
         if restore_best and best_state is not None:
             self.model.load_state_dict(best_state)
         history["best"] = best
+        self.best_epoch = best_epoch
         return history
 
-    def _save_checkpoint(self, path, config, epoch, metrics):
+    @staticmethod
+    def _check_monitor(monitor, metrics, epoch):
+        """Raise unless the monitored metric is there and finite (NaN never compares better:
+        it would stop training silently)."""
+        if monitor is None:
+            return
+        if monitor not in metrics:
+            raise KeyError(f"Trainer.fit: monitor {monitor!r} is not among the validation "
+                           f"metrics {sorted(metrics)}")
+        if not math.isfinite(metrics[monitor]):
+            raise FloatingPointError(f"Trainer.fit: monitor {monitor!r} is {metrics[monitor]} "
+                                     f"at epoch {epoch}")
+
+    def _save_checkpoint(self, path, config, vocab, epoch, metrics):
         from . import checkpoint
         checkpoint.save(path, self.model, self.optimizer,
-                        dict(config or {}, epoch=epoch, metrics=metrics))
+                        dict(config or {}, epoch=epoch, metrics=metrics), vocab)
+        self.saved = path

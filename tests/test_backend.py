@@ -14,8 +14,8 @@ from minseq import backend
 PACKAGE = Path(minseq.__file__).parent
 # Host-side modules may use numpy; everything else computes through minseq.backend.
 HOST_SIDE = {"backend.py", "lesson.py", "cli.py", "__main__.py", "metrics.py", "plot.py",
-             "checkpoint.py", "strict.py"}
-HOST_SIDE_DIRS = {"data", "bench", "timeseries"}
+             "checkpoint.py", "strict.py", "interop.py", "threads.py"}
+HOST_SIDE_DIRS = {"data", "bench", "timeseries", "tasks"}
 
 
 def compute_modules():

@@ -19,7 +19,7 @@ FORMATS = {
                      lambda u, i, t: f"{1433221332117 + t},{u},view,{i},",
                      "1433221332117,someone,view,355908,"),
     "movielens": ("", lambda u, i, t: f"{u}::{i}::5::{978300760 + t}", "1::1193::five::978300760"),
-    "user-item": ("", lambda u, i, t: f"{u} {i}", "1 x"),
+    "user-item": ("", lambda u, i, t: f"{u} {i}", "1 x y"),
 }
 GOOD = [(1, 10), (2, 20), (1, 11), (3, 30), (2, 21), (1, 12)]
 
@@ -100,7 +100,7 @@ def test_no_rows(tmp_path, fmt):
 
 
 def test_a_folder_is_not_a_file(tmp_path, fmt):
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(DataFormatError, match="is a folder, not a data file"):
         load(tmp_path, fmt)
 
 

@@ -4,7 +4,11 @@ No assertion here is about speed: timings on a shared machine are not a specific
 """
 
 import builtins
+import os
+import subprocess
+import sys
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,3 +239,22 @@ def test_pytorch_cuda_runs_without_tf32():
     torch = NS(backends=NS(cuda=NS(matmul=NS(allow_tf32=True)), cudnn=NS(allow_tf32=True)))
     harness.no_tf32(torch)
     assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+
+
+def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
+    """Its default epochs are those of the README's table, and a missing data file is one
+    line (exit 2) in a fresh clone, where ../shared/data is not there."""
+    import re
+    import runpy
+    root = Path(__file__).resolve().parents[1]
+    script = runpy.run_path(str(root / "benchmarks" / "wikipedia_next_item.py"))
+    defaults = vars(script["parser"]().parse_args([]))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for model in ("sasrec", "gru4rec"):
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {model} |"))
+        assert f"epochs={defaults[f'epochs_{model}']}," in row
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "wikipedia_next_item.py"),
+                           "--data", str(tmp_path / "wikipedia.txt")], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(root)))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "no data file at" in done.stderr

@@ -11,7 +11,7 @@ def test_synthetic_summary(capsys):
 
 def test_file_summary_with_k_core(tmp_path, capsys):
     path = tmp_path / "log.txt"
-    path.write_text("".join(f"{u} {i}\n" for u in range(1, 4) for i in range(1, 6)) + "9 x\n")
+    path.write_text("".join(f"{u} {i}\n" for u in range(1, 4) for i in range(1, 6)) + "9 x y\n")
     assert main(["data", str(path), "--format", "user-item", "--skip-bad-rows",
                  "--k-core", "2"]) == 0
     out = capsys.readouterr().out

@@ -1,6 +1,7 @@
 """Loaders: each public format into one event table; bad rows named by file and line."""
 
 import gzip
+import os
 
 import pytest
 
@@ -59,8 +60,8 @@ def test_user_item_lines_keep_file_order_per_user(tmp_path):
 
 
 def test_a_malformed_row_names_the_file_and_line(tmp_path):
-    path = write(tmp_path, "log.txt", "1 5\n2 x\n3 4\n")
-    with pytest.raises(DataFormatError, match=r"log\.txt, line 2: item 'x' is not an integer"):
+    path = write(tmp_path, "log.txt", "1 5\n2 x y\n3 4\n")
+    with pytest.raises(DataFormatError, match=r"log\.txt, line 2: expected 2 fields, found 3"):
         load(path, "user-item")
 
 
@@ -90,7 +91,7 @@ def test_empty_file_and_no_valid_rows(tmp_path):
     with pytest.raises(DataFormatError, match="empty file"):
         load(write(tmp_path, "empty.txt", ""), "user-item")
     with pytest.raises(DataFormatError, match=r"no events \(1 bad rows skipped\)"):
-        load(write(tmp_path, "bad.txt", "a b\n"), "user-item", skip_bad_rows=True)
+        load(write(tmp_path, "bad.txt", "a b c\n"), "user-item", skip_bad_rows=True)
 
 
 def test_unknown_format_and_missing_file(tmp_path):
@@ -98,3 +99,47 @@ def test_unknown_format_and_missing_file(tmp_path):
         load(tmp_path / "x", "csv")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load(tmp_path / "missing.txt", "user-item")
+
+
+def test_string_ids_map_to_dense_ids_and_stay_in_the_vocabulary(tmp_path):
+    t = load(write(tmp_path, "log.txt", "alice B2\nbob 7\nalice B1\n"), "user-item")
+    assert t.user_vocab[1:].tolist() == ["alice", "bob"]
+    assert [t.item_vocab[s].tolist() for s in t.sequences()] == [["B2", "B1"], ["7"]]
+
+
+def test_integer_ids_stay_integers(tmp_path):
+    t = load(write(tmp_path, "log.txt", "10 5\n2 9\n"), "user-item")
+    assert t.user_vocab.dtype.kind == "i" and t.user_vocab[1:].tolist() == [2, 10]
+
+
+@pytest.mark.parametrize("header", ["user item", "user_id item_id", "UserId\tItemId"])
+def test_a_user_item_header_is_skipped_with_a_note(tmp_path, header):
+    t = load(write(tmp_path, "log.txt", header + "\n1 5\n1 6\n"), "user-item")
+    assert len(t) == 2 and t.meta["header"] == header
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("taobao", TAOBAO), ("movielens", "1::2::5::978300760\n"), ("user-item", "u1 i1\n"),
+    ("retailrocket", "timestamp,visitorid,event,itemid,transactionid\n1,2,view,3,\n")])
+def test_auto_sniffs_each_format(tmp_path, fmt, text):
+    assert load(write(tmp_path, "data", text), "auto").meta["format"] == fmt
+
+
+def test_a_format_mismatch_suggests_the_format_the_file_looks_like(tmp_path):
+    with pytest.raises(DataFormatError, match="did you mean --format taobao"):
+        load(write(tmp_path, "ub.csv", TAOBAO), "user-item")
+    with pytest.raises(DataFormatError, match="cannot tell its format"):
+        load(write(tmp_path, "odd.txt", "1;2;3\n"), "auto")
+
+
+def test_a_folder_and_an_unreadable_file_have_their_own_messages(tmp_path):
+    with pytest.raises(DataFormatError, match="is a folder, not a data file"):
+        load(tmp_path, "user-item")
+    path = write(tmp_path, "secret.txt", "1 2\n")
+    path.chmod(0)
+    try:
+        if not os.access(path, os.R_OK):     # root reads anything: nothing to check then
+            with pytest.raises(DataFormatError, match="cannot be read"):
+                load(path, "user-item")
+    finally:
+        path.chmod(0o644)

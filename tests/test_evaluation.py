@@ -50,9 +50,10 @@ def test_metrics_by_hand(xp):
     MRR@10 = (1 + 1/3) / 2."""
     p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
     m = evaluation.evaluate(FixedScores(), p.test)
-    assert m["full"] == pytest.approx({"hr@10": 1.0, "ndcg@10": 0.75, "mrr@10": 2 / 3})
+    assert m["full"] == pytest.approx({"hit@10": 1.0, "recall@10": 1.0, "ndcg@10": 0.75,
+                                       "mrr@10": 2 / 3})
     rank3 = 1 if p.test.negatives[1, 0] == 4 else 0          # item 4 outscores the target
-    assert m["sampled"]["hr@10"] == 1.0
+    assert m["sampled"]["hit@10"] == 1.0
     assert m["sampled"]["ndcg@10"] == pytest.approx((1 + 1 / math.log2(rank3 + 2)) / 2)
 
 
@@ -78,3 +79,37 @@ def test_negatives_are_fixed_by_the_seed():
     a = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=3)
     b = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=3)
     np.testing.assert_array_equal(a.test.negatives, b.test.negatives)
+
+
+def test_several_cutoffs(xp):
+    """Ranks 0 and 2: at K = 1 one hit of two, at K = 2 still one, at K = 3 both."""
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    full = evaluation.evaluate(FixedScores(), p.test, ks=(1, 2, 3))["full"]
+    assert [full[f"hit@{k}"] for k in (1, 2, 3)] == [0.5, 0.5, 1.0]
+    assert full["recall@3"] == full["hit@3"]
+    assert full["mrr@3"] == pytest.approx((1 + 1 / 3) / 2)
+
+
+def test_no_negatives_means_full_ranking_only(xp):
+    p = Protocol(toy_table(), maxlen=4, n_negatives=0, seed=0)
+    assert list(evaluation.evaluate(FixedScores(), p.test)) == ["full"]
+
+
+def test_exclude_seen_drops_the_history_but_not_the_target(xp):
+    """User 3 (history 3, 1; target 2): item 3 ties the target and item 4 outscores it. Without
+    item 3 the pessimistic rank is 1, not 2; user 1's target (item 4) stays at rank 0."""
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    r = evaluation.ranks(FixedScores(), p.test, full=True, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(r), [0, 1])
+    again = evaluation.ranks(FixedScores(), p.test, full=True, batch_size=1, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(again), [0, 1])
+
+
+def test_exclude_seen_keeps_a_repeated_target(xp):
+    """User 1 (history 3, 4, 2; target 4, seen before): item 4 scores highest, so rank 0;
+    dropping the target with the history would rank it last. User 2 makes the catalogue 1..5."""
+    user, item = np.array([(1, 3), (1, 4), (1, 2), (1, 4), (2, 1), (2, 5)]).T
+    table = from_columns(user, item, np.ones(6, np.int64), np.arange(6), ("view",))
+    p = Protocol(table, maxlen=4, n_negatives=0, seed=0)
+    r = evaluation.ranks(FixedScores(), p.test, full=True, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(r), [0])

@@ -260,6 +260,6 @@ def test_settings_come_from_the_registry_and_a_foreign_task_is_a_clear_error(tmp
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["train", "--model", "sasrec", "--task", "will-purchase", "--users", "20",
-                 "--out", str(tmp_path)]) == 1
+                 "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("minseq train: sasrec is a next-item model") and err.count("\n") == 1

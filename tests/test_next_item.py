@@ -30,7 +30,7 @@ def test_order_aware_models_beat_popularity(small_log, tmp_path, model, settings
     got = tasks.train(small_log, model, settings=settings, out=tmp_path / model,
                       quiet=True)["metrics"]
     assert got["sampled"]["ndcg@10"] > pop["sampled"]["ndcg@10"] + 0.05
-    assert got["full"]["hr@10"] > pop["full"]["hr@10"]
+    assert got["full"]["hit@10"] > pop["full"]["hit@10"]
 
 
 def test_cli_trains_writes_metrics_and_evaluate_rereads_the_checkpoint(tmp_path, capsys):
@@ -39,8 +39,8 @@ def test_cli_trains_writes_metrics_and_evaluate_rereads_the_checkpoint(tmp_path,
                  "--epochs", "1", "--maxlen", "20", "--quiet", "--out", str(out),
                  "--metrics-out", str(metrics)]) == 0
     result = json.loads(metrics.read_text())
-    for protocol, names in (("sampled", ("hr@10", "ndcg@10")),
-                            ("full", ("hr@10", "ndcg@10", "mrr@10"))):
+    for protocol, names in (("sampled", ("hit@10", "recall@10", "ndcg@10", "mrr@10")),
+                            ("full", ("hit@10", "recall@10", "ndcg@10", "mrr@10"))):
         assert set(result["metrics"][protocol]) == set(names)
     assert result["task"] == "next-item" and result["epochs"] == 1
     assert result["train_seconds"] > 0 and result["seconds_per_epoch"] > 0
@@ -67,9 +67,9 @@ def test_user_item_file_trains_end_to_end(tmp_path):
         assert main(["train", "--model", model, "--data", str(path), "--format", "user-item",
                      "--epochs", "2", "--quiet", "--out", str(tmp_path / model),
                      "--metrics-out", str(metrics)]) == 0
-        assert 0 <= json.loads(metrics.read_text())["metrics"]["full"]["hr@10"] <= 1
+        assert 0 <= json.loads(metrics.read_text())["metrics"]["full"]["hit@10"] <= 1
     # a deterministic walk: Markov finds every next item
-    assert json.loads((tmp_path / "markov.json").read_text())["metrics"]["full"]["hr@10"] == 1
+    assert json.loads((tmp_path / "markov.json").read_text())["metrics"]["full"]["hit@10"] == 1
 
 
 def test_evaluate_on_another_catalogue_is_a_clear_error(tmp_path, capsys):

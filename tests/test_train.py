@@ -159,3 +159,19 @@ def test_training_curves_figure(xp, tmp_path):
                "best": 0.3}
     path = training_curves(history, tmp_path / "curves.png", "toy")
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_progress_lines_and_the_early_stopping_line(xp, capsys):
+    """Off a terminal: one line per epoch (loss, examples/s, elapsed, ETA, the validation
+    metrics), and one line when early stopping fires, naming the best epoch and its value."""
+    model = Regressor()
+    scores = iter([0.5, 0.9, 0.4, 0.3])
+    Trainer(model, optim.Adam(model, lr=0.01)).fit(
+        Batches(*data(), batch_size=16), epochs=6, validate=lambda m: {"score": next(scores)},
+        monitor="score", patience=2)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 5 and lines[0].startswith("epoch 1/6  loss ")
+    assert "examples/s  elapsed 0:0" in lines[0] and "ETA " in lines[0]
+    assert lines[0].endswith("valid score 0.5000")
+    assert lines[4] == ("early stopping at epoch 4: valid score has not improved for 2 epochs; "
+                        "best epoch 2 (score 0.9000)")

@@ -7,13 +7,14 @@
 import sys
 
 from ..data import FORMATS, DataFormatError, generate, load
+from ..data.loaders import AUTO
 from ..data.splits import k_core
 
 
 def add_arguments(p):
     p.add_argument("path", nargs="?", help="a behaviour log to load (or use --synthetic)")
-    p.add_argument("--format", choices=list(FORMATS), default="user-item",
-                   help="file format (default user-item)")
+    p.add_argument("--format", choices=[AUTO, *FORMATS], default=AUTO,
+                   help="file format (default auto: sniffed from the first line)")
     p.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows, count them")
     p.add_argument("--synthetic", action="store_true", help="generate a log instead of loading")
     p.add_argument("--users", type=int, default=1000)
@@ -37,6 +38,10 @@ def run(args):
         print(f"minseq data: {exc}", file=sys.stderr)
         return 1
     print(f"source      {table.meta['source']}")
+    if "format" in table.meta:
+        print(f"format      {table.meta['format']}")
+    if table.meta.get("header"):
+        print(f"header      skipped: {table.meta['header']!r}")
     if "skipped" in table.meta:
         print(f"rows        {table.meta['rows']} read, {table.meta['skipped']} skipped")
     if args.k_core:

@@ -3,28 +3,35 @@
     python -m minseq train --model sasrec --data synthetic --epochs 20 --metrics-out m.json
     python -m minseq train --model lstm --task next-behaviour --data synthetic
     python -m minseq train --model lstm --task churn --folds 5 --grid "d_model=16,32 lr=1e-3,5e-3"
+    python -m minseq train --resume out/train/sasrec/run-1/model.npz --epochs 40
 
-Every run prints progress and a metrics table, saves the checkpoint and the curves under
-``--out`` (default out/train/MODEL); minseq.tasks runs the pipeline.
+Every setting is checked before any data is read; every run prints progress and a metrics
+table, and saves the checkpoint, the curves and history.csv in a folder of its own (``--out``,
+default out/train/MODEL/run-N); minseq.tasks runs the pipeline. ``--resume`` continues a run
+from its checkpoint, with its model, data and settings (flags given override them).
 """
 
-import sys
-
-from .. import tasks
+from .. import checkpoint, tasks
 from ..models.registry import MODELS
+from ..tasks.checks import check_fits, check_settings
 from ..tasks.crossval import parse_grid
-from .runs import add_data_arguments, run_task
+from .runs import (add_data_arguments, add_output_arguments, add_ranking_arguments,
+                   data_settings, fail, run_task, start)
 
 #: the settings flags; a flag left out keeps the model's default (minseq.models.registry)
 SETTINGS = ("epochs", "batch_size", "lr", "maxlen", "d_model", "num_heads", "num_layers",
-            "dropout", "patience", "clip", "churn_days")
+            "dropout", "patience", "clip", "churn_days", "k", "negatives", "exclude_seen")
 #: --grid takes the settings' names, and these aliases of the flags
 GRID_ALIASES = {"hidden": "d_model", "heads": "num_heads", "layers": "num_layers"}
 
 
 def add_arguments(p):
-    p.add_argument("--model", required=True, choices=list(MODELS))
+    p.add_argument("--model", choices=list(MODELS), default=None,
+                   help="the model to train (required unless --resume)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue training from this checkpoint (its model, data, settings)")
     add_data_arguments(p)
+    add_output_arguments(p)
     p.add_argument("--epochs", type=int, default=None, help="training epochs (model default)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
@@ -47,19 +54,43 @@ def add_arguments(p):
     p.add_argument("--grid", default=None, metavar='"NAME=V1,V2 ..."',
                    help="classifier tasks: select the settings by mean validation metric, "
                         'e.g. "d_model=32,64 lr=1e-3,3e-3"; the best is refitted and tested')
+    add_ranking_arguments(p)
     p.add_argument("--out", default=None,
-                   help="folder for the checkpoint and curves (default out/train/MODEL)")
+                   help="folder for the checkpoint, curves and history.csv (default a new "
+                        "out/train/MODEL/run-N)")
 
 
 def run(args):
     settings = {k: getattr(args, k) for k in SETTINGS}
+    saved = {}
+    if args.resume:
+        try:
+            saved = checkpoint.read(args.resume)[2]
+        except checkpoint.CheckpointError as exc:
+            return fail("train", exc, 1)
+        settings = dict(saved.get("settings", {}), **{k: v for k, v in settings.items()
+                                                       if v is not None})
+    model = args.model or saved.get("model")
+    if model is None:
+        return fail("train", "--model is required (or --resume CHECKPOINT)", 2)
     try:
+        task = tasks.task_for(model, args.task or saved.get("task"))
+        check_settings(settings, model)
         if args.folds < 1:
             raise ValueError(f"--folds must be at least 1, got {args.folds}")
-        grid = parse_grid(args.grid or "", MODELS[args.model].settings, GRID_ALIASES)
+        grid = parse_grid(args.grid or "", MODELS[model].settings, GRID_ALIASES)
     except ValueError as exc:
-        print(f"minseq train: {exc}", file=sys.stderr)
-        return 2
-    return run_task(args, "train", lambda table: tasks.train(
-        table, args.model, args.task, settings, seed=args.seed, out=args.out,
-        reference=args.reference, quiet=args.quiet, folds=args.folds, grid=grid))
+        return fail("train", exc, 2)
+    seed = args.seed if args.seed is not None else saved.get("seed", 0)
+    status = start(args, "train", dict(settings, users=args.users, items=args.items),
+                   [(args.out, "--out", True), (args.metrics_out, "--metrics-out", False)])
+    if status is not None:
+        return status
+
+    def work(table):
+        check_fits(table, task)
+        return tasks.train(table, model, task, settings, seed=seed, out=args.out,
+                           reference=args.reference, quiet=args.quiet, folds=args.folds,
+                           grid=grid, resume=args.resume)
+
+    return run_task(args, "train", work, data_settings(args, saved.get("data")), seed)

@@ -12,7 +12,13 @@ Formats (``FORMATS``; ``load(path, format)`` picks one by name):
   behaviour "rate", the rating in ``table.value``; Unix seconds.
 * ``user-item``: one ``user item`` pair per line, already in time order per user, as in public
   sequential-recommendation benchmarks; one behaviour "interact"; the timestamp is the line
-  number.
+  number. Ids may be integers or any strings without spaces (``alice B0001``): each column
+  whose ids are not all integers keeps them as strings in its vocabulary. A first line such as
+  ``user item`` or ``user_id item_id`` is a header: skipped, and noted in ``meta["header"]``.
+
+``load(path, "auto")`` sniffs the format from the first lines (``sniff``); with a named format
+that does not fit, the error adds "did you mean --format X?" when the file looks like another
+one. A folder or an unreadable file is a DataFormatError of its own (``check_readable``).
 
 Every loader streams the file line by line (``.gz`` too) into compact typed buffers, so a file
 larger than memory allows as text still loads; ids become dense (0 = padding). A malformed row is
@@ -21,6 +27,7 @@ dropped and counted in ``table.meta["skipped"]``. Blank lines are ignored.
 """
 
 import gzip
+import os
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -49,6 +56,7 @@ class Format:
     timestamp: str = None
     category: str = None
     value: str = None
+    string_ids: bool = False  # user and item ids may be strings
 
     @property
     def names(self):
@@ -67,16 +75,66 @@ FORMATS = {f.name: f for f in (
     Format("movielens", "::", ("UserID", "MovieID", "Rating", "Timestamp"), "none",
            {None: "rate"}, "s", user="UserID", item="MovieID", timestamp="Timestamp",
            value="Rating"),
-    Format("user-item", None, ("user", "item"), "none", {None: "interact"}, "line",
-           user="user", item="item"),
+    Format("user-item", None, ("user", "item"), "optional", {None: "interact"}, "line",
+           user="user", item="item", string_ids=True),
 )}
+AUTO = "auto"
+HEADER_WORDS = ("user", "item", "session")  # a user-item header names its columns
 
 
 def load(path, format, skip_bad_rows=False):
-    """Load ``path`` in the named format (a key of FORMATS) into an EventTable."""
-    if format not in FORMATS:
-        raise ValueError(f"load: unknown format {format!r}; known: {', '.join(FORMATS)}")
-    return _load(Path(path), FORMATS[format], skip_bad_rows)
+    """Load ``path`` in the named format (a key of FORMATS, or "auto") into an EventTable."""
+    if format != AUTO and format not in FORMATS:
+        raise ValueError(f"load: unknown format {format!r}; known: {AUTO}, {', '.join(FORMATS)}")
+    path = Path(path)
+    check_readable(path)
+    if format == AUTO:
+        format = sniff(path)
+    try:
+        return _load(path, FORMATS[format], skip_bad_rows)
+    except DataFormatError as exc:
+        guess = _guess(path)
+        if guess in (None, format):
+            raise
+        raise DataFormatError(f"{exc}; did you mean --format {guess}?") from None
+
+
+def check_readable(path):
+    """Raise unless ``path`` is a file this process can read: FileNotFoundError when there is
+    nothing there, a DataFormatError for a folder or an unreadable file."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataFormatError(f"{path} is a folder, not a data file")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise DataFormatError(f"{path}: cannot be read (permission denied)")
+
+
+def sniff(path):
+    """The format ``path`` looks like, from its first non-blank line; a DataFormatError
+    when it looks like none."""
+    guess = _guess(Path(path))
+    if guess is None:
+        raise DataFormatError(f"{path}: cannot tell its format from its first line; pass "
+                              f"--format ({', '.join(FORMATS)})")
+    return guess
+
+
+def _guess(path):
+    try:
+        first = next((line.strip() for line in _lines(path) if line.strip()), "")
+    except (DataFormatError, OSError):
+        return None
+    fields = [f.strip().lower() for f in first.split(",")]
+    if "::" in first:
+        return "movielens"
+    if "visitorid" in fields or \
+            len(fields) == 5 and fields[2] in FORMATS["retailrocket"].behaviours:
+        return "retailrocket"
+    if "behavior_type" in fields or len(fields) == 5 and fields[3] in FORMATS["taobao"].behaviours:
+        return "taobao"
+    return "user-item" if len(first.split()) == 2 and "," not in first else None
 
 
 def load_taobao(path, skip_bad_rows=False):
@@ -119,6 +177,8 @@ def _load(path, fmt, skip_bad_rows):
     cols = {k: array("q") for k in ("user", "item", "behaviour", "timestamp", "category")}
     values = array("d")
     rows = skipped = 0
+    header = None
+    ids = {"user": {}, "item": {}} if fmt.string_ids else None  # raw text -> code
     index = None  # column name -> field position, from the header or from fmt.columns
     for lineno, line in enumerate(_lines(path), 1):
         if not line.strip():
@@ -127,11 +187,12 @@ def _load(path, fmt, skip_bad_rows):
         if index is None:
             index = _header(path, fmt, [f.strip() for f in fields])
             if index is not None:
+                header = line.strip()
                 continue  # that line was the header
             index = {name: i for i, name in enumerate(fmt.columns)}
         rows += 1
         try:
-            rec = _parse(fmt, index, fields, code)
+            rec = _parse(fmt, index, fields, code, ids)
         except ValueError as exc:
             if not skip_bad_rows:
                 raise DataFormatError(f"{path}, line {lineno}: {exc} "
@@ -147,19 +208,35 @@ def _load(path, fmt, skip_bad_rows):
         why = f"{skipped} bad rows skipped" if skipped else "empty file"
         raise DataFormatError(f"{path}: no events ({why})")
     col = {k: np.frombuffer(v, dtype=np.int64) for k, v in cols.items()}
+    for k, seen in (ids or {}).items():
+        col[k] = _raw_ids(seen)[col[k]]
+    meta = {"header": header} if header else {}
     return from_columns(col["user"], col["item"], col["behaviour"], col["timestamp"],
                         behaviour_vocab(names), category=col["category"] if fmt.category else None,
                         value=np.frombuffer(values, np.float64) if fmt.value else None,
-                        meta={"source": str(path), "format": fmt.name, "rows": rows,
-                              "skipped": skipped, "time_unit": fmt.time_unit})
+                        meta=dict(meta, source=str(path), format=fmt.name, rows=rows,
+                                  skipped=skipped, time_unit=fmt.time_unit))
+
+
+def _raw_ids(seen):
+    """The raw ids in code order: integers when every one is, else strings."""
+    raw = list(seen)
+    try:
+        return np.array([int(r) for r in raw], dtype=np.int64)
+    except (ValueError, OverflowError):
+        return np.array(raw, dtype=str)
 
 
 def _header(path, fmt, first):
     """None when the first line is data; else check it as the header and return
     {column name: field position} (and the field count under "__n__")."""
-    is_header = fmt.header == "required" or (fmt.header == "optional" and not first[0].isdigit())
+    is_header = fmt.header == "required" or fmt.header == "optional" and (
+        all(any(w in f.lower() for w in HEADER_WORDS) for f in first) if fmt.string_ids
+        else not first[0].isdigit())
     if not is_header:
         return None
+    if fmt.string_ids:  # columns by position: the header only names them
+        return {name: i for i, name in enumerate(fmt.columns)}
     needed = [c for c in (fmt.user, fmt.item, fmt.behaviour, fmt.timestamp, fmt.category,
                           fmt.value) if c]
     missing = [c for c in needed if c not in first]
@@ -169,8 +246,9 @@ def _header(path, fmt, first):
     return {name: i for i, name in enumerate(first)} | {"__n__": len(first)}
 
 
-def _parse(fmt, index, fields, code):
-    """(user, item, behaviour id, category, timestamp, value) of one row; ValueError if bad."""
+def _parse(fmt, index, fields, code, ids=None):
+    """(user, item, behaviour id, category, timestamp, value) of one row; ValueError if bad.
+    With ``ids`` ({"user": {raw: code}, "item": ...}) user and item are raw text, coded."""
     n = index.get("__n__", len(fmt.columns))
     if len(fields) != n:
         raise ValueError(f"expected {n} fields, found {len(fields)}")
@@ -179,7 +257,12 @@ def _parse(fmt, index, fields, code):
     if raw not in code:
         raise ValueError(f"unknown behaviour type {raw!r}; the {fmt.name} format knows "
                          f"{', '.join(code)}")
-    return (_int(get(fmt.user), fmt.user), _int(get(fmt.item), fmt.item), code[raw],
+    if ids is not None:
+        user, item = (ids[k].setdefault(get(c), len(ids[k])) for k, c in
+                      (("user", fmt.user), ("item", fmt.item)))
+    else:
+        user, item = _int(get(fmt.user), fmt.user), _int(get(fmt.item), fmt.item)
+    return (user, item, code[raw],
             _int(get(fmt.category), fmt.category) if fmt.category else 0,
             _int(get(fmt.timestamp), fmt.timestamp) if fmt.timestamp else 0,
             _float(get(fmt.value), fmt.value) if fmt.value else 0.0)

@@ -59,7 +59,10 @@ class ModelSpec:
 
 _BEHAVIOUR_TRAINING = dict(epochs=10, batch_size=128, lr=5e-3, maxlen=20, d_model=32,
                            dropout=0.1, patience=3, clip=5.0, churn_days=7.0)
-_RECOMMENDER_TRAINING = dict(batch_size=128, maxlen=50, dropout=0.2, patience=5)
+#: the next-item evaluation options (minseq.tasks.evaluation): cutoffs, sampled negatives per
+#: user (0: full ranking only), and whether the full ranking drops the items a user has seen
+_RANKING = dict(k=(10,), negatives=100, exclude_seen=False)
+_RECOMMENDER_TRAINING = dict(_RANKING, batch_size=128, maxlen=50, dropout=0.2, patience=5)
 
 MODELS = {
     # next-item recommenders: leave-one-out, sampled and full-ranking metrics
@@ -69,8 +72,8 @@ MODELS = {
     "sasrec": ModelSpec(SASRec, NEXT_ITEM, dict(
         _RECOMMENDER_TRAINING, epochs=50, lr=1e-3, d_model=50, num_heads=1, num_layers=2,
         clip=None), ("maxlen", "d_model", "num_layers", "num_heads", "dropout", "seed")),
-    "pop": ModelSpec(Pop, NEXT_ITEM, dict(maxlen=50), fitted=True),
-    "markov": ModelSpec(Markov, NEXT_ITEM, dict(maxlen=50), fitted=True),
+    "pop": ModelSpec(Pop, NEXT_ITEM, dict(_RANKING, maxlen=50), fitted=True),
+    "markov": ModelSpec(Markov, NEXT_ITEM, dict(_RANKING, maxlen=50), fitted=True),
     # next-behaviour classifiers: windows per user, accuracy, macro F1 (and AUC)
     "mlp": ModelSpec(MLPCounts, NEXT_BEHAVIOUR, dict(_BEHAVIOUR_TRAINING),
                      ("d_model", "dropout")),

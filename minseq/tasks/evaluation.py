@@ -5,16 +5,23 @@ second last the validation target, the rest trains; users with fewer than 3 even
 The validation history is the training events; the test history adds the validation event.
 
 Two protocols, both over every user with a held-out event:
-(i)  sampled: the target against 100 items drawn uniformly from those the user NEVER interacted
-     with (``data.sample_negatives`` over the whole log, fixed seed): HR@10, NDCG@10;
-(ii) full ranking: the target against every item of the catalogue: HR@10, NDCG@10, MRR@10.
-     Items already in the user's history are NOT excluded (the SASRec code's convention, and
-     repeats are real next items in many logs): the model must rank them itself.
+(i)  sampled: the target against ``n_negatives`` (default 100) items drawn uniformly from those
+     the user NEVER interacted with (``data.sample_negatives`` over the whole log, fixed seed);
+     ``n_negatives=0`` leaves this protocol out;
+(ii) full ranking: the target against every item of the catalogue. By default items already in
+     the user's history are NOT excluded (the SASRec code's convention, and repeats are real next
+     items in many logs): the model must rank them itself. ``exclude_seen=True`` (RecBole's
+     default) drops every item of the user's history except the target from the ranking.
+
+Each protocol reports, for each cutoff K of ``ks`` (default 10), the names RecBole uses:
+``hit@K``, ``recall@K``, ``ndcg@K`` and ``mrr@K``. With one held-out item per user recall@K
+equals hit@K (the one relevant item is found or not); both are listed so a table read beside
+RecBole's has every column.
 
 Ranks are 0-based and pessimistic: the number of other candidates scoring at least as high as
 the target (``metrics.rank_of_target``), so a constant scorer ranks the target last.
 
-    HR@K = mean [rank < K],  NDCG@K = mean [rank < K] / log2(rank + 2),
+    hit@K = recall@K = mean [rank < K],  NDCG@K = mean [rank < K] / log2(rank + 2),
     MRR@K = mean [rank < K] / (rank + 1)
 
 Scoring is batched: ``model.score_last(histories (B, T), candidates (B, C) or None)``, one call
@@ -23,22 +30,27 @@ per batch of users, never a loop over items.
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import backend
 from ..backend import xp
 from ..data import leave_one_out, pad_sequences, sample_negatives
 from ..metrics import hit_rate_at_k, ndcg_at_k, rank_of_target, sampled_ranks
 
-K = 10
+K = 10  # the cutoff early stopping watches when it is among the cutoffs asked for
 
 
 @dataclass
 class Split:
     """One held-out event per user, as host arrays: left-padded histories (U, maxlen) int64,
-    targets (U,), negatives (U, n) for the sampled protocol, and the users (U,)."""
+    targets (U,), negatives (U, n) for the sampled protocol, the users (U,), and ``seen``: the
+    (row, item) pairs of each user's whole history before the target, sorted by row (what
+    ``exclude_seen`` drops from the full ranking)."""
     histories: object
     targets: object
     negatives: object
     users: object
+    seen: object = None
 
 
 def fewest_unseen(table, users):
@@ -73,14 +85,29 @@ class Protocol:
 
     def _split(self, held_out, full, drop, n_negatives, seed):
         users = held_out.user
-        hist, _ = pad_sequences([full[u - 1][:-drop] for u in users], self.maxlen, padding="pre")
+        before = [full[u - 1][:-drop] for u in users]
+        hist, _ = pad_sequences(before, self.maxlen, padding="pre")
         negatives = sample_negatives(self.table, n_negatives, seed, users=users)
-        return Split(hist, held_out.item, negatives, users)
+        rows = np.repeat(np.arange(len(users)), [len(b) for b in before])
+        items = np.concatenate(before) if before else np.zeros(0, np.int64)
+        return Split(hist, held_out.item, negatives, users, np.stack([rows, items]))
 
 
-def ranks(model, split, full, batch_size=512):
-    """0-based pessimistic ranks of each target: among all items (full) or among itself and
-    its sampled negatives. ``model.score_last`` scores a batch of histories at once."""
+def drop_seen(scores, split, lo, target):
+    """Set to -inf the full-ranking scores (B, n_items) of rows lo.. of every item their user
+    has seen, except the target itself."""
+    rows, items = split.seen
+    a, b = np.searchsorted(rows, [lo, lo + scores.shape[0]])
+    r, i = backend.asarray(rows[a:b] - lo), backend.asarray(items[a:b])
+    keep = i == target[r]
+    scores[r[~keep], i[~keep] - 1] = -xp.inf
+    return scores
+
+
+def ranks(model, split, full, batch_size=512, exclude_seen=False):
+    """0-based pessimistic ranks of each target: among all items (full; without the user's
+    other seen items with ``exclude_seen``) or among itself and its sampled negatives.
+    ``model.score_last`` scores a batch of histories at once."""
     out = []
     for lo in range(0, len(split.targets), batch_size):
         rows = slice(lo, lo + batch_size)
@@ -88,6 +115,8 @@ def ranks(model, split, full, batch_size=512):
         target = backend.asarray(split.targets[rows])
         if full:
             scores = model.score_last(seq)                              # (B, n_items)
+            if exclude_seen:
+                scores = drop_seen(xp.array(scores, dtype=xp.float64), split, lo, target)
             out.append(rank_of_target(scores, target - 1))
         else:
             cand = xp.concatenate([target[:, None], backend.asarray(split.negatives[rows])],
@@ -103,20 +132,45 @@ def mrr_at_k(r, k=K):
     return float(xp.where(r < k, 1.0 / (r + 1.0), 0.0).mean())
 
 
-def sampled_metrics(model, split):
-    """{"hr@10", "ndcg@10"} of the sampled protocol (i)."""
-    r = ranks(model, split, full=False)
-    return {f"hr@{K}": hit_rate_at_k(r, K), f"ndcg@{K}": ndcg_at_k(r, K)}
+def ranking_metrics(r, ks=(K,)):
+    """{"hit@K", "recall@K", "ndcg@K", "mrr@K"} for each K of ``ks``, from 0-based ranks."""
+    out = {}
+    for k in ks:
+        hit = hit_rate_at_k(r, k)
+        out.update({f"hit@{k}": hit, f"recall@{k}": hit, f"ndcg@{k}": ndcg_at_k(r, k),
+                    f"mrr@{k}": mrr_at_k(r, k)})
+    return out
 
 
-def full_metrics(model, split):
-    """{"hr@10", "ndcg@10", "mrr@10"} of the full-ranking protocol (ii)."""
-    r = ranks(model, split, full=True)
-    return {f"hr@{K}": hit_rate_at_k(r, K), f"ndcg@{K}": ndcg_at_k(r, K), f"mrr@{K}": mrr_at_k(r)}
+def sampled_metrics(model, split, ks=(K,)):
+    """The metrics of the sampled protocol (i)."""
+    return ranking_metrics(ranks(model, split, full=False), ks)
 
 
-def evaluate(model, split):
-    """Both protocols: {"sampled": {...}, "full": {...}}, in eval mode."""
+def full_metrics(model, split, ks=(K,), exclude_seen=False):
+    """The metrics of the full-ranking protocol (ii)."""
+    return ranking_metrics(ranks(model, split, full=True, exclude_seen=exclude_seen), ks)
+
+
+def monitored(ks, n_negatives):
+    """The validation metric early stopping watches: NDCG at cutoff 10 (or the largest one
+    asked for), sampled unless there are no negatives."""
+    return f"{'sampled' if n_negatives else 'full'} ndcg@{K if K in ks else max(ks)}"
+
+
+def validation_metrics(model, split, ks=(K,), exclude_seen=False):
+    """The validation metrics after an epoch, named "sampled ndcg@10" or "full ndcg@10": the
+    sampled protocol, or the full ranking when the split has no negatives."""
+    sampled = split.negatives.shape[1] > 0
+    metrics = sampled_metrics(model, split, ks) if sampled else \
+        full_metrics(model, split, ks, exclude_seen)
+    return {f"{'sampled' if sampled else 'full'} {k}": v for k, v in metrics.items()}
+
+
+def evaluate(model, split, ks=(K,), exclude_seen=False):
+    """Both protocols, {"sampled": {...}, "full": {...}} ("full" only when the split has no
+    negatives), in eval mode."""
     if hasattr(model, "eval"):
         model.eval()
-    return {"sampled": sampled_metrics(model, split), "full": full_metrics(model, split)}
+    out = {"sampled": sampled_metrics(model, split, ks)} if split.negatives.shape[1] else {}
+    return dict(out, full=full_metrics(model, split, ks, exclude_seen))

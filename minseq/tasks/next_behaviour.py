@@ -22,6 +22,7 @@ from ..models.registry import CHURN, MODELS, NEXT_BEHAVIOUR
 from ..plot import training_curves
 from ..train import Trainer
 from . import churn
+from .provenance import data_of, vocab_arrays
 
 HORIZON = 5  # will-purchase: a purchase among the next HORIZON events
 
@@ -85,30 +86,37 @@ def score(model, data, task, threshold=None):
                                                     n_classes=model.n_classes)[2]}
 
 
-def fit(model, task, s, size, train, valid, seed, out, reference, quiet, epochs=None):
+def fit(model, task, s, size, train, valid, seed, out, reference, quiet, epochs=None,
+        provenance=(None, None), resume=None):
     """(model, history, seconds): a fresh ``model`` fitted on the ``train`` windows, early
     stopping on ``valid`` (None: ``epochs`` epochs, no validation); with ``out``, its
-    checkpoint and curves are written there."""
+    checkpoint and curves are written there, the checkpoint with ``provenance`` (the data
+    record and the vocabularies of minseq.tasks.provenance). ``resume``: a checkpoint to
+    continue from."""
     spec = MODELS[model]
     backend.manual_seed(seed)
     kwargs = spec.kwargs(s, **size)
     net = spec.cls(**kwargs)
     path = out and out / "model.npz"
     config = dict(model=model, task=task, kwargs=kwargs, maxlen=s["maxlen"], horizon=HORIZON,
-                  seed=seed, settings=s)
+                  seed=seed, settings=s, data=provenance[0])
+    vocab = provenance[1]
     t0 = time.perf_counter()
     if spec.fitted:
         net.fit(*(backend.asarray(a) for a in train))
         if path:
-            checkpoint.save(path, net, None, config)
+            checkpoint.save(path, net, None, dict(config, epoch=0), vocab)
         return net, {"epoch": [], "train_loss": [], "seconds": []}, time.perf_counter() - t0
     monitor = monitor_of(task) if valid is not None else None
+    optimizer = optim.Adam(net, lr=s["lr"])
+    start, best = checkpoint.resume(resume, net, optimizer, monitor)
     net = tier(net, reference)
-    trainer = Trainer(net, optim.Adam(net, lr=s["lr"]), clip_norm=s["clip"], progress=not quiet)
+    trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not quiet)
     history = trainer.fit(Batches(*train, batch_size=s["batch_size"], seed=seed),
                           epochs or s["epochs"], monitor=monitor, patience=s["patience"],
                           validate=None if valid is None else lambda m: score(m, valid, task),
-                          checkpoint_path=path, config=config)
+                          checkpoint_path=path, config=config, vocab=vocab, start_epoch=start,
+                          best=best)
     if out:
         training_curves(history, out / "curves.png", title=f"{model} ({task})")
     return net, {k: v for k, v in history.items() if k != "best"}, time.perf_counter() - t0
@@ -120,13 +128,14 @@ def clock_of(table, task):
     return churn.check(table) if task == CHURN else None
 
 
-def train(table, model, task, s, seed, out, reference, quiet):
+def train(table, model, task, s, seed, out, reference, quiet, resume=None):
     """Train ``model`` for ``task`` with settings ``s`` on ``table``; see
-    ``minseq.tasks.train``."""
+    ``minseq.tasks.train`` (``resume``: a checkpoint to continue from)."""
     clock = clock_of(table, task)
     parts = [windows(t, task, s, clock) for t in split(table, seed)]
     net, history, seconds = fit(model, task, s, sizes(table, task), parts[0], parts[1], seed,
-                                out, reference, quiet)
+                                out, reference, quiet,
+                                provenance=(data_of(table), vocab_arrays(table)), resume=resume)
     t = churn.threshold(parts[1][1], probabilities(net, parts[1])) if task == CHURN else None
     return finish(net, model, task, parts[2], out / "model.npz", t, seconds, history)
 
@@ -135,7 +144,7 @@ def finish(net, model, task, test, path, t, seconds, history):
     """The run's result: ``net``'s metrics on the ``test`` windows; churn's threshold ``t``
     is written into the checkpoint's config first, so ``evaluate`` applies the same one."""
     if t is not None:
-        checkpoint.save(path, net, None, dict(checkpoint.read(path)[2], threshold=t))
+        checkpoint.annotate(path, threshold=t)
     return {"metrics": score(net, test, task, t), "train_seconds": seconds,
             "epochs": len(history["epoch"]), "model": model, "checkpoint": str(path),
             "history": history}

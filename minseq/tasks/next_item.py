@@ -31,7 +31,8 @@ from ..models.sasrec import BETAS
 from ..optim import Adam
 from ..plot import training_curves
 from ..train import Trainer
-from .evaluation import Protocol, evaluate as evaluate_protocol, sampled_metrics
+from .evaluation import Protocol, evaluate as evaluate_protocol, monitored, validation_metrics
+from .provenance import data_of, vocab_arrays
 
 FULL_SOFTMAX_UP_TO = 20000  # larger catalogues train GRU4Rec on a sampled softmax
 N_SAMPLED = 2048
@@ -45,48 +46,63 @@ def training_batches(sequences, maxlen, batch_size, seed):
     return Batches(inputs, targets, mask, batch_size=batch_size, seed=seed)
 
 
-def train(table, model, task, s, seed, out, reference, quiet):
+def ranking_options(s):
+    """The evaluation options among settings ``s`` (the number of negatives aside): the
+    cutoffs and whether the full ranking drops seen items."""
+    return dict(ks=tuple(s["k"]), exclude_seen=s["exclude_seen"])
+
+
+def train(table, model, task, s, seed, out, reference, quiet, resume=None):
     """Train ``model`` with settings ``s`` on ``table`` and evaluate it on the test events;
-    see the module docstring and ``minseq.tasks.train``."""
+    see the module docstring and ``minseq.tasks.train``. ``resume``: a checkpoint of this
+    model whose weights and optimiser state training continues from, after its epoch."""
     spec = MODELS[model]
     s = dict(s, seed=seed)
     if "n_sampled" in s and s["n_sampled"] is None and table.n_items > FULL_SOFTMAX_UP_TO:
         s["n_sampled"] = N_SAMPLED
     backend.manual_seed(seed)
-    protocol = Protocol(table, s["maxlen"], seed=seed)
+    options = ranking_options(s)
+    protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=seed)
     kwargs = spec.kwargs(s, n_items=table.n_items)
     net = spec.cls(**kwargs)
     config = {"model": model, "task": task, "kwargs": kwargs, "maxlen": s["maxlen"],
-              "settings": s}
+              "settings": s, "seed": seed, "data": data_of(table)}
+    vocab = vocab_arrays(table)
     path = out / "model.npz"
     t0 = time.perf_counter()
+    history = None
     if spec.fitted:
         net.fit(protocol.train_sequences)
         seconds = time.perf_counter() - t0
-        checkpoint.save(path, net, config=config)
+        checkpoint.save(path, net, config=dict(config, epoch=0), vocab=vocab)
         epochs, per_epoch = 0, seconds
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
+        optimizer = Adam(net, lr=s["lr"], betas=BETAS)
+        monitor = monitored(options["ks"], s["negatives"])
+        start, best = checkpoint.resume(resume, net, optimizer, monitor)
         net = tier(net, reference)
-        trainer = Trainer(net, Adam(net, lr=s["lr"], betas=BETAS), clip_norm=s["clip"],
-                          progress=not quiet)
+        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not quiet)
         history = trainer.fit(batches, s["epochs"],
-                              validate=lambda m: sampled_metrics(m, protocol.valid),
-                              monitor="ndcg@10", patience=s["patience"], checkpoint_path=path,
-                              config=config)
+                              validate=lambda m: validation_metrics(m, protocol.valid, **options),
+                              monitor=monitor, patience=s["patience"], checkpoint_path=path,
+                              config=config, vocab=vocab, start_epoch=start, best=best)
         seconds = time.perf_counter() - t0
         epochs = len(history["epoch"])
-        per_epoch = sum(history["seconds"]) / epochs
+        per_epoch = sum(history["seconds"]) / max(epochs, 1)
         training_curves(history, out / "curves.png", title=f"{model} (next item)")
-    metrics = evaluate_protocol(net, protocol.test)
+    metrics = evaluate_protocol(net, protocol.test, **options)
     return {"metrics": metrics, "train_seconds": seconds, "seconds_per_epoch": per_epoch,
             "epochs": epochs, "model": model, "checkpoint": str(path),
             "settings": s, "parameters": net.num_parameters(),
-            "sampled_negatives": protocol.n_negatives}
+            "sampled_negatives": protocol.n_negatives,
+            **({"history": {k: v for k, v in history.items() if k != "best"}}
+               if history else {})}
 
 
 def evaluate(table, path, config, seed, reference):
-    """Rebuild the model from the checkpoint alone and evaluate it on ``table``'s test events."""
+    """Rebuild the model from the checkpoint alone and evaluate it on ``table``'s test events,
+    with the negatives drawn by ``seed`` and the evaluation options of ``config["settings"]``."""
     if config["kwargs"]["n_items"] != table.n_items:
         raise checkpoint.CheckpointError(
             f"checkpoint {path} was trained on {config['kwargs']['n_items']} items, "
@@ -94,6 +110,9 @@ def evaluate(table, path, config, seed, reference):
     net = MODELS[config["model"]].cls(**config["kwargs"])
     checkpoint.load(path, net)
     net = tier(net, reference)
-    protocol = Protocol(table, config["maxlen"], seed=seed)
-    return {"metrics": evaluate_protocol(net, protocol.test), "model": config["model"],
+    s = dict(MODELS[config["model"]].settings, **config["settings"])
+    protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"],
+                        seed=seed)
+    options = ranking_options(s)
+    return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": config["model"],
             "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}

@@ -1,0 +1,89 @@
+"""Every bad setting is one line on stderr before any work starts: the real command line, run
+in a subprocess, names the option and what it accepts, exits 2 (1 for a checkpoint that does
+not fit the data), prints no traceback and writes nothing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TAOBAO_VIEWS = "".join(f"{u},{100 + i},7,{'pv' if i % 2 else 'cart'},{10 + i}\n"
+                       for u in (1, 2, 3) for i in range(4))
+USER_ITEM = "".join(f"{u} {i}\n" for u in (1, 2, 3) for i in range(1, 5))
+
+
+def minseq(*args, cwd, env=None):
+    """Run ``python -m minseq ARGS`` in ``cwd``: (exit status, stdout, stderr)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg", **(env or {}))
+    done = subprocess.run([sys.executable, "-m", "minseq", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+def files(tmp_path):
+    (tmp_path / "v.csv").write_text(TAOBAO_VIEWS)
+    (tmp_path / "log.txt").write_text(USER_ITEM)
+    (tmp_path / "a_file").write_text("")
+    return tmp_path
+
+
+# train's flags | what the one line says
+CASES = """
+--model sasrec --epochs 0                       | --epochs must be an integer >= 1, got 0
+--model lstm --epochs 0                         | --epochs must be an integer >= 1, got 0
+--model sasrec --maxlen 0                       | --maxlen must be an integer >= 1
+--model gru4rec --batch-size 0                  | --batch-size must be an integer >= 1
+--model lstm --lr -1                            | --lr must be a finite number > 0, got -1.0
+--model lstm --hidden 0                         | --d-model must be an integer >= 1, got 0
+--model sasrec --dropout 1.5                    | --dropout must be a number in [0, 1), got 1.5
+--model sasrec --heads 3                        | --num-heads 3 must divide --d-model 50
+--model transformer --d-model 10 --heads 4      | --num-heads 4 must divide --d-model 10
+--model sasrec --k 5 0                          | --k must be one or more integers >= 1, got 5 0
+--model sasrec --negatives -1                   | --negatives must be an integer >= 0
+--model pop --threads 0                         | --threads must be an integer >= 1, got 0
+--model sasrec --task will-purchase             | sasrec is a next-item model
+--model lstm --data log.txt                     | --task next-behaviour needs at least 2 behav
+--model lstm --task will-purchase --data v.csv  | --task will-purchase needs a 'purchase' beh
+--model pop --out a_file/run                    | --out a_file/run: cannot write there
+--model pop --out a_file                        | --out a_file is a file, expected a folder
+--model pop --metrics-out a_file/m.json         | --metrics-out a_file/m.json: cannot write th
+--model pop --metrics-out .                     | --metrics-out . is a folder
+--model pop --data .                            | --data . is a folder, not a data file
+--model pop --data nothing.txt                  | --data nothing.txt: no such file
+--epochs 3                                      | --model is required
+"""
+CASES = dict(line.split("|") for line in CASES.strip().splitlines())
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_train_setting_is_one_line_before_work(tmp_path, case):
+    args, message = case.split(), CASES[case].strip()
+    status, out, err = minseq("train", *args, cwd=files(tmp_path))
+    assert (status, err.count("\n")) == (2, 1), err
+    assert err.startswith("minseq train: ") and message in err, err
+    assert "Traceback" not in err and "epoch" not in out + err.replace("--epochs", "")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_minseq_threads_is_one_line(tmp_path):
+    status, _, err = minseq("train", "--model", "pop", cwd=tmp_path, env={"MINSEQ_THREADS": "x"})
+    assert (status, err) == (2, "minseq train: MINSEQ_THREADS must be an integer >= 1, got 'x'\n")
+
+
+def test_evaluate_with_a_checkpoint_that_does_not_fit_the_data(tmp_path):
+    files(tmp_path)
+    status, _, err = minseq("train", "--model", "pop", "--data", "synthetic", "--users", "30",
+                            "--items", "40", "--out", "pop", "--quiet", cwd=tmp_path)
+    assert status == 0, err
+    for args, message in ((["--items", "50"], "was trained on 40 items, the data has 50"),
+                          (["--data", "log.txt"], "was trained on 40 items, the data has 4"),
+                          (["--data", "."], "--data . is a folder")):
+        status, _, err = minseq("evaluate", "pop/model.npz", *args, cwd=tmp_path)
+        assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+        assert status == (2 if "folder" in message else 1)
+    status, _, err = minseq("evaluate", "a_file", cwd=tmp_path)
+    assert status == 1 and err.startswith("minseq evaluate: checkpoint a_file") \
+        and err.count("\n") == 1

@@ -1,0 +1,82 @@
+"""minseq.interop: a model's weights in PyTorch's names and layouts, through .safetensors."""
+
+import numpy as np
+import pytest
+
+from minseq import nn
+from minseq.bench.twins import torch_twin
+from minseq.interop import (from_torch_state_dict, load_safetensors, save_safetensors,
+                            torch_state_dict)
+from minseq.models.registry import MODELS
+
+
+def build(name, seed):
+    spec = MODELS[name]
+    settings = dict(spec.settings, seed=seed, d_model=8, num_heads=2)
+    if spec.task == "next-item":
+        return spec.build(settings, n_items=12)
+    return spec.build(settings, n_behaviours=4, n_classes=4)
+
+
+TRAINED = ["sasrec", "gru4rec", "lstm", "lstm-attn", "transformer", "mlp"]
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_safetensors_round_trip(tmp_path, name):
+    """Written from one model, read into another of other weights: the same state."""
+    a, b = build(name, 0), build(name, 1)
+    for k, v in b.state_dict().items():
+        v[...] = v + 1                      # b's weights differ from a's everywhere
+    save_safetensors(a, tmp_path / "m.safetensors")
+    load_safetensors(b, tmp_path / "m.safetensors")
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[k], v, err_msg=k)
+
+
+def test_names_and_layouts_are_pytorchs():
+    sd = torch_state_dict(build("sasrec", 0))
+    assert sd["encoder.layers.0.self_attn.in_proj_weight"].shape == (24, 8)
+    assert sd["encoder.layers.0.linear1.weight"].shape[1] == 8
+    assert {"item_emb.weight", "encoder.norm.weight", "encoder.norm.bias"} <= set(sd)
+    lstm = torch_state_dict(build("lstm", 0))
+    np.testing.assert_array_equal(lstm["lstms.0.bias_hh_l0"], 0)
+
+
+def test_a_missing_entry_is_named():
+    sd = torch_state_dict(build("gru4rec", 0))
+    del sd["gru.bias_hh_l0"]
+    with pytest.raises(KeyError, match="gru.bias_hh_l0"):
+        from_torch_state_dict(build("gru4rec", 1), sd)
+
+
+LAYERS = {
+    "Linear": lambda: nn.Linear(5, 3),
+    "LSTM": lambda: nn.LSTM(5, 4),
+    "GRU": lambda: nn.GRU(5, 4),
+    "MultiHeadAttention": lambda: nn.MultiHeadAttention(8, 2),
+    "TransformerEncoderLayer": lambda: nn.TransformerEncoderLayer(8, 2, d_ff=16,
+                                                                  dropout=0.0),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_pytorch_loads_the_state_dict_into_the_twin_and_computes_the_same(torch, name):
+    """The state_dict loaded (strictly) into a fresh PyTorch twin: the twin's own state_dict
+    equals it, and it computes the minseq layer's outputs."""
+    layer = LAYERS[name]().astype(np.float64)
+    layer.eval()
+    twin = torch_twin(torch, layer).double().eval()
+    sd = {k: torch.from_numpy(v) for k, v in torch_state_dict(layer).items()}
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.zero_()
+    twin.load_state_dict(sd, strict=True)
+    x = np.random.default_rng(0).standard_normal((2, 3, 5 if name in ("Linear", "LSTM", "GRU")
+                                                  else 8))
+    mine = layer(x)
+    mine = mine[0] if isinstance(mine, tuple) else mine
+    with torch.no_grad():
+        t = torch.from_numpy(x)
+        theirs = twin(t, t, t, need_weights=False) if name == "MultiHeadAttention" else twin(t)
+    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
+    np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)
