@@ -54,6 +54,9 @@ CASES = """
 --model pop --data .                            | --data . is a folder, not a data file
 --model pop --data nothing.txt                  | --data nothing.txt: no such file
 --epochs 3                                      | --model is required
+--model lstm --task churn --churn-days 0        | --churn-days must be a finite number > 0
+--model lstm --folds 0                          | --folds must be at least 1, got 0
+--model lstm --grid d_model                     | --grid: 'd_model' is not NAME=VALUE
 """
 CASES = dict(line.split("|") for line in CASES.strip().splitlines())
 

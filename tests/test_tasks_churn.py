@@ -80,6 +80,6 @@ def test_data_without_times_is_one_line_before_any_training(tmp_path, capsys, mo
     data = tmp_path / "log.txt"
     data.write_text("1 5\n1 6\n2 7\n2 5\n")
     assert main(["train", "--model", "lstm", "--task", "churn", "--data", str(data),
-                 "--format", "user-item", "--out", str(tmp_path)]) == 1
+                 "--format", "user-item", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("minseq train: churn needs event times") and err.count("\n") == 1

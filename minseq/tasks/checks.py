@@ -9,7 +9,8 @@ one line that names the option as the command line spells it and what it accepts
 
 import math
 
-from ..models.registry import MODELS, NEXT_ITEM
+from ..data.churn import units_per_day
+from ..models.registry import CHURN, MODELS, NEXT_ITEM
 
 
 class SettingError(ValueError):
@@ -29,7 +30,7 @@ RULES = {
     "epochs": _int(1), "batch_size": _int(1), "maxlen": _int(1), "d_model": _int(1),
     "num_heads": _int(1), "num_layers": _int(1), "patience": _int(1), "negatives": _int(0),
     "threads": _int(1), "users": _int(1), "items": _int(1), "top": _int(1),
-    "lr": _POSITIVE, "clip": _POSITIVE,
+    "lr": _POSITIVE, "clip": _POSITIVE, "churn_days": _POSITIVE,
     "dropout": (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
     "k": (lambda v: len(v) > 0 and all(_int(1)[0](x) for x in v),
           "one or more integers >= 1"),
@@ -62,6 +63,11 @@ def check_settings(settings, model=None):
 def check_fits(table, task):
     """Raise SettingError, naming what is missing, when ``table`` cannot serve ``task``."""
     source = table.meta.get("source", "the data")
+    if task == CHURN:
+        try:
+            units_per_day(table)
+        except ValueError as exc:
+            raise SettingError(str(exc)) from None
     if task == NEXT_ITEM:
         if not (table.lengths() >= 3).any():
             raise SettingError(f"--task {task} needs users with at least 3 events (train, "
