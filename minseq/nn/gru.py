@@ -108,14 +108,6 @@ class GRU(Recurrent):
     def __init__(self, input_size, hidden_size, record_gates=False):
         super().__init__(input_size, hidden_size, 3, BIASES, record_gates)
 
-    def forward(self, x, h_0=None, mask=None):
-        hs, (h_n,) = self._run(x, (h_0,), mask)
-        return hs, h_n
-
-    def backward(self, dhs, dh_n=None):
-        dx, (dh_0,) = self._run_backward(dhs, (dh_n,))
-        return dx, dh_0
-
     def _step(self, x_t, states):
         h, cache = gru_step(self.params, x_t, states[0])
         return (h,), cache

@@ -124,6 +124,17 @@ class Recurrent(Module):
         self.record_gates = record_gates
         self.gates = None
 
+    def forward(self, x, h_0=None, mask=None):
+        """(hs (B, T, H), h_n (B, H)) of a layer with one state, RNN and GRU (the LSTM, with
+        two, writes its own)."""
+        hs, (h_n,) = self._run(x, (h_0,), mask)
+        return hs, h_n
+
+    def backward(self, dhs, dh_n=None):
+        """(dx, dh_0) from dhs and the gradient reaching h_n from outside (None: zero)."""
+        dx, (dh_0,) = self._run_backward(dhs, (dh_n,))
+        return dx, dh_0
+
     def _run(self, x, initial, mask):
         """hs (B, T, H) and the tuple of final states, from x (B, T, D) and initial states."""
         states = tuple(check_sequence_inputs(self, x, initial, mask))

@@ -90,14 +90,6 @@ class RNN(Recurrent):
         _check_nonlinearity(self, nonlinearity)
         super().__init__(input_size, hidden_size, 1, BIASES)
 
-    def forward(self, x, h_0=None, mask=None):
-        hs, (h_n,) = self._run(x, (h_0,), mask)
-        return hs, h_n
-
-    def backward(self, dhs, dh_n=None):
-        dx, (dh_0,) = self._run_backward(dhs, (dh_n,))
-        return dx, dh_0
-
     def _step(self, x_t, states):
         h, cache = rnn_step(self.params, x_t, states[0], self.nonlinearity)
         return (h,), cache
