@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import minseq
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
 from helpers import EVENTS, one_hot
@@ -81,24 +80,39 @@ def main(argv=None):
         L.check_close("sigma(W_y h_t + b_y) equals Linear + Sigmoid", head(hs)[0], y_hand,
                       rtol=1e-12, atol=1e-12)
 
+    with L.step("D1 backward: one step by hand",
+                formula="a = x Wx + h_prev Wh + b,   h = tanh(a)      (rows: x (1, D), h (1, H))\n"
+                        "da = dh (.) (1 - h^2)\n"
+                        "dWx = x^T da,  dWh = h_prev^T da,  db = da,  dx = da Wx^T,  "
+                        "dh_prev = da Wh^T"):
+        cell = nn.RNNCell(D, H).astype(xp.float64)
+        cell.load_state_dict(rnn.state_dict())
+        x_t, h_prev = x[:, 3], hs[:, 2]                       # the 'cart' step, after h_3
+        dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
+        h_t = xp.tanh(x_t @ rnn.params["Wx"] + h_prev @ rnn.params["Wh"] + rnn.params["b"])
+        L.show("dh (upstream)", dh)
+        da = dh * (1 - h_t ** 2)
+        L.show("da = dh (.) (1 - h^2)", da)
+        hand = {"dx": da @ rnn.params["Wx"].T, "dh_prev": da @ rnn.params["Wh"].T,
+                "dWx": x_t.T @ da, "dWh": h_prev.T @ da, "db": da.sum(axis=0)}
+        for name, value in hand.items():
+            L.show(name, value)
+        cell(x_t, h_prev)
+        dx_cell, dh_prev_cell = cell.backward(dh)
+        L.compare([("dx", hand["dx"], dx_cell), ("dh_prev", hand["dh_prev"], dh_prev_cell)]
+                  + [(f"d{k}", hand[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "b")])
+        L.say("With a one-hot x_t, dWx = x^T da is zero except in the row of the event seen: "
+              "a step only teaches the embedding of its own event.")
+
     with L.step("Backpropagation through time, checked numerically",
-                formula="L = sum_t R_t . h_t    (R: fixed random weights)\n"
+                formula="L = sum_t R_t . h_t + R_n . h_n    (R: fixed random weights)\n"
                         "dL/dh_{t-1} = R_{t-1} + (dL/dh_t (.) (1 - h_t^2)) Wh^T"
-                        "    (rows, Wh = W_h^T)"):
-        R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
-        h0 = xp.zeros((1, H))
-
-        def loss():
-            return float((R * rnn(x, h0)[0]).sum())
-
-        rnn(x, h0)
-        _, dh0 = rnn.backward(R)
-        dWh = rnn.grads["Wh"].copy()
-        L.show("dL/dWh (BPTT)", dWh)
-        L.check_close("dL/dWh equals central differences", dWh,
-                      numerical_gradient(loss, rnn.params["Wh"]), rtol=1e-6, atol=1e-9)
-        L.check_close("dL/dh_0 equals central differences", dh0,
-                      numerical_gradient(loss, h0), rtol=1e-6, atol=1e-9)
+                        "    (rows, Wh = W_h^T)\n"
+                        "every parameter and input, for the layer, the cell and the head"):
+        h0 = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, (1, H)))
+        L.check_gradients(rnn, x, h0)
+        L.check_gradients(cell, x[:, 3], h0)
+        L.check_gradients(head, hs)
 
     T = 30 if L.fast else 60
     curves = {}
