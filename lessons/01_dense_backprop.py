@@ -128,17 +128,22 @@ def main(argv=None):
         net = nn.Sequential(hidden, nn.ReLU(), output)
         ce = nn.CrossEntropyLoss()
         ce(net(backend.asarray(x)), backend.asarray(t))
-        net.backward(ce.backward())
-        for name, mine in (("W", dW1), ("b", db1)):
-            L.check_close(f"hand dL/d{name}1 equals minseq's backward", net[0].grads[name], mine)
-        for name, mine in (("W", dW2), ("b", db2)):
-            L.check_close(f"hand dL/d{name}2 equals minseq's backward", net[2].grads[name], mine)
+        d_scores = ce.backward()
+        net.backward(d_scores)
+        L.compare([("dL/dx^o = y^o - t", d_xo, d_scores),
+                   ("dL/dW2", dW2, net[2].grads["W"]), ("dL/db2", db2, net[2].grads["b"]),
+                   ("dL/dW1", dW1, net[0].grads["W"]), ("dL/db1", db1, net[0].grads["b"])])
 
         def loss_now():
             return float(ce(net(backend.asarray(x)), backend.asarray(t)))
         for label, param, mine in (("W1", net[0].params["W"], dW1), ("W2", net[2].params["W"], dW2)):
             L.check_close(f"hand dL/d{label} equals the numerical gradient",
                           numerical_gradient(loss_now, param), mine, rtol=1e-6, atol=1e-9)
+        L.say("And every parameter and input of each layer met here, numerically (R-weighted "
+              "sum of the outputs, as minseq's gradient checker does):")
+        L.check_gradients(net, backend.asarray(x))
+        L.check_gradients(ce, backend.asarray(x_o), backend.asarray(t))
+        L.check_gradients(nn.Softmax(), backend.asarray(x_o))
 
         # The document's output-layer chain rule keeps only dy_k/dx_k (the diagonal of the
         # softmax Jacobian); softmax couples every output, so the sum over k' is needed.
@@ -189,6 +194,16 @@ def main(argv=None):
             acc = float((model(X[split:]).argmax(axis=1) == Y[split:]).mean())
             return np.array(history), acc, model
 
+        drop = nn.Dropout(0.2, seed=0)
+        a = backend.asarray(rng.uniform(1.0, 2.0, size=(200, 16)))     # no zeros of its own
+        y = drop(a)
+        kept = y != 0
+        L.show("fraction kept (expected 1 - p = 0.8)", kept.mean())
+        L.check_close("a kept unit is scaled by 1 / (1 - p)", y[kept], a[kept] / 0.8,
+                      rtol=1e-12)
+        L.check("about 1 - p of the units are kept", abs(float(kept.mean()) - 0.8) < 0.02)
+        L.check("in evaluation mode dropout is the identity", bool((drop.eval()(a) == a).all()))
+        L.check_gradients(drop.train(), a[:4])
         runs = {"plain SGD": train(), "L2 (1e-2)": train(weight_decay=1e-2),
                 "L1 (1e-2)": train(l1=1e-2), "dropout 0.2": train(p_drop=0.2)}
         chance = max(np.mean(actions[split:] == k) for k in range(3))

@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import minseq
 from minseq import backend, nn, optim
 from minseq.backend import xp
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
 from helpers import EVENTS, one_hot
@@ -159,23 +158,48 @@ def main(argv=None):
         L.show("f_2 (.) c_1 (elementwise)", f2 * cs[0])
         L.show("f_2 . c_1   (dot product)", f2 @ cs[0])
 
-    with L.step("Backward: checked against central differences",
-                formula="L = sum_t R_t . h_t;  dL/dc_0 by BPTT and by "
-                        "(L(c_0 + e) - L(c_0 - e)) / 2e"):
-        R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
-        h0b, c0b = xp.zeros((1, H)), backend.asarray(backend.host_rng(2).standard_normal((1, H)))
+    with L.step("D8 backward: one step by hand, every intermediate gradient",
+                formula="from dh = dL/dh_t and dc_next = dL/dc_t (from later steps):\n"
+                        "dc = dc_next + dh (.) o (.) (1 - tanh(c)^2)      do = dh (.) tanh(c)\n"
+                        "di = dc (.) g    df = dc (.) c_prev    dg = dc (.) i    "
+                        "dc_prev = dc (.) f\n"
+                        "da_i = di (.) i (.) (1 - i), da_f, da_o alike;  da_g = dg (.) (1 - g^2)\n"
+                        "da = [da_i da_f da_g da_o];  dWx = x^T da,  dWh = h_prev^T da,  db = da\n"
+                        "dx = da Wx^T,  dh_prev = da Wh^T"):
+        x_t, h_prev, c_prev = x[:, 2], hs[1][None], cs[1][None]     # the 'cart' step
+        rng = backend.host_rng(1)
+        dh, dc_next = (backend.asarray(rng.standard_normal((1, H))) for _ in range(2))
+        c_t = cell(x_t, h_prev, c_prev)[1]
+        i, f, g, o = (cell.gates[k] for k in ("i", "f", "g", "o"))
+        L.show("dh (upstream)", dh)
+        L.show("dc_next (upstream)", dc_next)
+        dc = dc_next + dh * o * (1 - xp.tanh(c_t) ** 2)
+        grads = {"dc_t": dc, "do": dh * xp.tanh(c_t), "di": dc * g, "df": dc * c_prev,
+                 "dg": dc * i, "dc_prev": dc * f}
+        grads.update(da_i=grads["di"] * i * (1 - i), da_f=grads["df"] * f * (1 - f),
+                     da_g=grads["dg"] * (1 - g ** 2), da_o=grads["do"] * o * (1 - o))
+        da = xp.concatenate([grads[k] for k in ("da_i", "da_f", "da_g", "da_o")], axis=1)
+        grads.update(dx=da @ cell.params["Wx"].T, dh_prev=da @ cell.params["Wh"].T,
+                     dWx=x_t.T @ da, dWh=h_prev.T @ da, db=da.sum(axis=0))
+        for name, value in grads.items():
+            L.show(name, value)
+        dx_cell, dh_prev_cell, dc_prev_cell = cell.backward(dh, dc_next)
+        db_cell = cell.grads["b"]
+        L.say("The cell returns dx, dh_prev, dc_prev and the weight gradients; its db is da "
+              "(one row), so its four blocks are da_i, da_f, da_g, da_o; dc_t is dc_prev / f.")
+        L.compare([("dc_t", dc, dc_prev_cell / f)]
+                  + [(k, grads[k], db_cell[None, n * H:(n + 1) * H])
+                     for n, k in enumerate(("da_i", "da_f", "da_g", "da_o"))]
+                  + [("dx", grads["dx"], dx_cell), ("dh_prev", grads["dh_prev"], dh_prev_cell),
+                     ("dc_prev", grads["dc_prev"], dc_prev_cell)]
+                  + [(f"d{k}", grads[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "b")])
 
-        def loss():
-            return float((R * layer(x, h0b, c0b)[0]).sum())
-
-        layer(x, h0b, c0b)
-        _, _, dc0 = layer.backward(R)
-        dWh = layer.grads["Wh"].copy()
-        L.show("dL/dc_0 (BPTT)", dc0)
-        L.check_close("dL/dc_0 equals central differences", dc0,
-                      numerical_gradient(loss, c0b), rtol=1e-6, atol=1e-9)
-        L.check_close("dL/dWh equals central differences", dWh,
-                      numerical_gradient(loss, layer.params["Wh"]), rtol=1e-6, atol=1e-9)
+    with L.step("Backward: every gradient against central differences",
+                formula="L = sum_t R_t . h_t + R_n . (h_n, c_n);   each tensor by BPTT and by "
+                        "(L(theta + e) - L(theta - e)) / 2e"):
+        h0b, c0b = backend.asarray(backend.host_rng(2).uniform(-0.5, 0.5, (2, 1, H)))
+        L.check_gradients(layer, x, h0b, c0b)
+        L.check_gradients(cell, x_t, h_prev, c_prev)
 
     with L.step("D4: the document's lstm_cell, with its sizes (input 10, hidden 20)",
                 formula="i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i)   (as printed)"):

@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import minseq
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
 from helpers import EVENTS, one_hot
@@ -76,7 +75,8 @@ def main(argv=None):
                           rtol=0, atol=1e-3)
 
     with L.step("The sequence layer, checked against the cell and numerically",
-                formula="hs = GRU(x),   L = sum_t R_t . h_t,   dL/dh_0 and dL/dbh by BPTT"):
+                formula="hs = GRU(x),   L = sum_t R_t . h_t + R_n . h_n,   every gradient "
+                        "by BPTT"):
         gru = nn.GRU(D, H).astype(xp.float64)
         gru.load_state_dict(cell.state_dict())
         hs, _ = gru(x)
@@ -87,20 +87,44 @@ def main(argv=None):
         L.show("hs", hs[0])
         L.check_close("GRU equals GRUCell run step by step", hs[0], xp.stack(steps),
                       rtol=1e-12, atol=1e-12)
-        R = backend.asarray(backend.host_rng(2).standard_normal((1, len(names), H)))
         h0 = backend.asarray(backend.host_rng(3).uniform(-0.5, 0.5, (1, H)))
+        L.check_gradients(gru, x, h0)
+        L.check_gradients(cell, x[:, 1], h_prev[None])
 
-        def loss():
-            return float((R * gru(x, h0)[0]).sum())
-
-        gru(x, h0)
-        _, dh0 = gru.backward(R)
-        dbh = gru.grads["bh"].copy()
-        L.show("dL/dh_0 (BPTT)", dh0)
-        L.check_close("dL/dh_0 equals central differences", dh0, numerical_gradient(loss, h0),
-                      rtol=1e-6, atol=1e-9)
-        L.check_close("dL/dbh equals central differences", dbh,
-                      numerical_gradient(loss, gru.params["bh"]), rtol=1e-6, atol=1e-9)
+    with L.step("D9 backward: one step by hand, every intermediate gradient",
+                formula="from dh = dL/dh':\n"
+                        "dn = dh (.) (1 - z)      dz = dh (.) (h - n)      "
+                        "da_n = dn (.) (1 - n^2)\n"
+                        "dr = da_n (.) ah_n   (ah_n = h W_hn + b_hn)\n"
+                        "da_r = dr (.) r (.) (1 - r)      da_z = dz (.) z (.) (1 - z)\n"
+                        "dax = [da_r da_z da_n],   dah = [da_r da_z da_n (.) r]\n"
+                        "dWx = x^T dax, dWh = h^T dah, dbx = dax, dbh = dah;  dx = dax Wx^T,  "
+                        "dh = dh' (.) z + dah Wh^T"):
+        x_t, h_t = x[:, 1], h_prev[None]
+        dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
+        cell(x_t, h_t)
+        r, z, n = (cell.gates[k] for k in ("r", "z", "n"))
+        ah_n = h_t @ cell.params["Wh"][:, 2 * H:] + cell.params["bh"][2 * H:]
+        L.show("dh' (upstream)", dh)
+        g = {"dn": dh * (1 - z), "dz": dh * (h_t - n)}
+        g["da_n"] = g["dn"] * (1 - n ** 2)
+        g["dr"] = g["da_n"] * ah_n
+        g["da_r"] = g["dr"] * r * (1 - r)
+        g["da_z"] = g["dz"] * z * (1 - z)
+        dax = xp.concatenate([g["da_r"], g["da_z"], g["da_n"]], axis=1)
+        dah = xp.concatenate([g["da_r"], g["da_z"], g["da_n"] * r], axis=1)
+        g.update(dx=dax @ cell.params["Wx"].T, dh_prev=dh * z + dah @ cell.params["Wh"].T,
+                 dWx=x_t.T @ dax, dWh=h_t.T @ dah, dbx=dax.sum(axis=0), dbh=dah.sum(axis=0))
+        for name, value in g.items():
+            L.show(name, value)
+        dx_cell, dh_prev_cell = cell.backward(dh)
+        dbx = cell.grads["bx"][None]
+        L.say("The cell returns dx, dh_prev and the weight gradients; its dbx is dax (one row), "
+              "whose blocks are da_r, da_z and da_n.")
+        L.compare([(k, g[k], dbx[:, n * H:(n + 1) * H])
+                   for n, k in enumerate(("da_r", "da_z", "da_n"))]
+                  + [("dx", g["dx"], dx_cell), ("dh_prev", g["dh_prev"], dh_prev_cell)]
+                  + [(f"d{k}", g[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "bx", "bh")])
 
     with L.step("Parameters: RNN, GRU, LSTM",
                 formula="RNN: D H + H H + H    GRU: 3 (D H + H H) + 2 (3H)    "

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, nn
-from minseq.gradcheck import numerical_gradient
+from minseq.backend import xp
 from minseq.lesson import Lesson
 
 EVENTS = ["browse", "click", "browse", "cart", "purchase"]
@@ -52,15 +52,33 @@ def main(argv=None):
         L.check_close("nn.ScaledDotProductAttention gives the same context", out[0], context)
         L.check_close("the weights sum to 1", weights.sum(), 1.0)
 
-        Q, K, V = (rng.normal(size=(3, d)) for _ in range(3))
-        q_dev, k_dev, v_dev = dev(Q), dev(K), dev(V)
-        R = rng.normal(size=(3, d))
-        attn(q_dev, k_dev, v_dev)
-        dq, dk, dv = attn.backward(dev(R))
-        num = numerical_gradient(
-            lambda: float((backend.to_numpy(attn(q_dev, k_dev, v_dev)) * R).sum()), q_dev)
-        L.check_close("hand-written backward dQ equals the numerical gradient", dq, num,
-                      rtol=1e-6, atol=1e-9)
+
+    with L.step("E1 backward by hand: dV, dP, dS, dQ, dK",
+                formula="S = Q K^T / sqrt(d_k),   P = softmax(S) (rows),   out = P V\n"
+                        "dV = P^T dout      dP = dout V^T\n"
+                        "dS = P (.) (dP - rowsum(dP (.) P))     (the softmax's Jacobian, row "
+                        "by row)\n"
+                        "dQ = dS K / sqrt(d_k)      dK = dS^T Q / sqrt(d_k)"):
+        Q, K, V, dout = (dev(rng.normal(size=(3, d))) for _ in range(4))
+        print(f"    Q, K, V, dout: (3, {d});  S, P, dP, dS: (3, 3)")
+        S = Q @ K.T / d ** 0.5
+        P = xp.exp(S - S.max(axis=1, keepdims=True))
+        P = P / P.sum(axis=1, keepdims=True)
+        L.show("P = softmax(S)", P)
+        L.show("dout (upstream)", dout)
+        hand = {"dV": P.T @ dout, "dP": dout @ V.T}
+        hand["dS"] = P * (hand["dP"] - (hand["dP"] * P).sum(axis=1, keepdims=True))
+        hand["dQ"] = hand["dS"] @ K / d ** 0.5
+        hand["dK"] = hand["dS"].T @ Q / d ** 0.5
+        for name, value in hand.items():
+            L.show(name, value)
+        L.check_close("each row of dS sums to 0 (the softmax ignores a shift of its row)",
+                      hand["dS"].sum(axis=1), xp.zeros(3), atol=1e-12)
+        attn = nn.ScaledDotProductAttention()
+        attn(Q, K, V)
+        dq, dk, dv = attn.backward(dout)
+        L.compare([("dQ", hand["dQ"], dq), ("dK", hand["dK"], dk), ("dV", hand["dV"], dv)])
+        L.check_gradients(attn, Q, K, V)
 
     with L.step("Why divide by sqrt(d_k)?",
                 formula="q, k ~ N(0, I_d):  Var(q . k) = d,  Var(q . k / sqrt(d)) = 1"):

@@ -7,7 +7,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, nn
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
 EVENTS = ["browse", "click", "cart", "browse", "purchase"]
@@ -64,13 +63,11 @@ def main(argv=None):
         print(f"    Q: {(T, d)} -> {Qall.shape}; scores: {(h, T, T)}; no loop over heads")
         L.check_close("head 2's queries are columns 2..3 of X W_Q",
                       Qall[1], X @ p["Wq"][:, 2:] + p["bq"][2:])
-        R = rng.normal(size=(1, T, d))
         x_dev = dev(X[None])
+        L.say("Every weight and bias (W_Q, W_K, W_V, W_O and their biases; bk's gradient is "
+              "0 by design: it shifts a whole row of scores) and the input, numerically:")
+        L.check_gradients(mha, x_dev)
         mha(x_dev)
-        dx = mha.backward(dev(R))
-        num = numerical_gradient(lambda: float((backend.to_numpy(mha(x_dev)) * R).sum()), x_dev)
-        L.check_close("hand-written backward dx equals the numerical gradient", dx, num,
-                      rtol=1e-6, atol=1e-9)
         fig, axes = plt.subplots(1, h, figsize=(4 * h, 3.6))
         W = backend.to_numpy(mha.weights)[0]
         for i, ax in enumerate(axes):
@@ -104,6 +101,7 @@ def main(argv=None):
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
                       pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)
+        L.check_gradients(pe_layer, dev(X[None]))
         a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
         b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
         L.check("with PE added, shuffling the events changes the outputs",

@@ -33,7 +33,7 @@ MUTATIONS = {
     "10_timeseries": ("minseq.timeseries.arma_filter", "result", "arma_filter"),
     "11_graph": ("minseq.nn.GraphConv.backward", "W", "dW"),
     "12_next_behaviour": ("minseq.nn.LSTM.backward", "Wx", "backward"),
-    "13_next_item": ("minseq.nn.Embedding.backward", "W", "gradient"),
+    "13_next_item": ("minseq.nn.Embedding.backward", "W", "item_emb.W"),
     "14_cpu_vs_gpu": ("minseq.nn.MultiHeadAttention.backward@numpy", "Wq", "gradients of Wq"),
     "15_fast_lstm": ("minseq.nn.LSTM.backward", "Wx", "dWx"),
 }
