@@ -160,6 +160,11 @@ def main(argv=None):
         L.check_close("the full chain rule collapses to y - t", full, d_xo)
         L.check("the literal rule differs from the true gradient",
                 not np.allclose(literal, d_xo), f"max difference {np.abs(literal - d_xo).max():.3f}")
+        dW2_literal = y_h.T @ literal
+        L.show("dL/dW2 from the literal rule, y^h^T (literal)", dW2_literal)
+        L.show("dL/dW2 from the full chain rule             ", dW2)
+        L.check("the literal rule's dW2 moves only the purchase column",
+                np.all(dW2_literal[:, [0, 1]] == 0) and np.any(dW2[:, [0, 1]] != 0))
 
     with L.step("A5: training with SGD, L2 / L1 penalties and dropout",
                 formula=("theta <- theta - lr * (grad + lambda * theta)     (L2, weight decay)\n"
@@ -175,11 +180,33 @@ def main(argv=None):
         print(f"  {n} users; next-action shares: "
               + ", ".join(f"{a} {np.mean(actions == k):.2f}" for k, a in enumerate(ACTIONS)))
 
-        def train(weight_decay=0.0, l1=0.0, p_drop=0.0):
+        lin = nn.Linear(3, 2).astype(xp.float64)
+        lin.grads["W"][...] = backend.asarray(rng.normal(size=(3, 2)))
+        lin.grads["b"][...] = backend.asarray(rng.normal(size=2))
+        lr, lam = 0.1, 0.5
+        L.say(f"One update by hand with lr = {lr}, lambda = {lam}, on a Linear(3, 2) whose "
+              "gradients are set to fixed numbers, against optim.SGD (momentum 0: the printed "
+              "rule) and optim.l1_penalty:")
+        W0, gW = lin.params["W"].copy(), lin.grads["W"].copy()
+        by_hand = {"SGD": W0 - lr * gW, "L2": W0 - lr * (gW + lam * W0),
+                   "L1": W0 - lr * (gW + lam * xp.sign(W0))}
+        L.show("W", W0)
+        L.show("dL/dW", gW)
+        for rule, value in by_hand.items():
+            step = lin.copy()
+            opt = optim.SGD(step, lr=lr, weight_decay=lam if rule == "L2" else 0.0)
+            if rule == "L1":
+                optim.l1_penalty(step, lam)
+            opt.step()
+            L.show(f"W after one {rule} step, by hand", value)
+            L.check_close(f"{rule}: the hand update equals optim.SGD's", step.params["W"], value,
+                          rtol=1e-12, atol=1e-15)
+
+        def train(weight_decay=0.0, l1=0.0, p_drop=0.0, momentum=0.9):
             minseq.manual_seed(1)
             model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(p_drop),
                                   nn.Linear(16, 3))
-            opt = optim.SGD(model, lr=0.5, momentum=0.9, weight_decay=weight_decay)
+            opt = optim.SGD(model, lr=0.5, momentum=momentum, weight_decay=weight_decay)
             loss_fn = nn.CrossEntropyLoss()
             history = []
             for _ in range(epochs):
@@ -204,13 +231,17 @@ def main(argv=None):
         L.check("about 1 - p of the units are kept", abs(float(kept.mean()) - 0.8) < 0.02)
         L.check("in evaluation mode dropout is the identity", bool((drop.eval()(a) == a).all()))
         L.check_gradients(drop.train(), a[:4])
-        runs = {"plain SGD": train(), "L2 (1e-2)": train(weight_decay=1e-2),
+        L.say("The printed rule is plain SGD. The runs below add momentum 0.9 (v <- 0.9 v + "
+              "grad, theta <- theta - lr v), which reaches a good fit in few epochs; the "
+              "printed rule is run too, for comparison.")
+        runs = {"SGD as printed": train(momentum=0.0), "SGD, momentum 0.9": train(),
+                "L2 (1e-2)": train(weight_decay=1e-2),
                 "L1 (1e-2)": train(l1=1e-2), "dropout 0.2": train(p_drop=0.2)}
         chance = max(np.mean(actions[split:] == k) for k in range(3))
         for name, (hist, acc, _) in runs.items():
-            print(f"  {name:<12} train loss {hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}   "
+            print(f"  {name:<17} train loss {hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}   "
                   f"validation loss {hist[-1, 1]:.3f}   validation accuracy {acc:.3f}")
-        hist, acc, model = runs["plain SGD"]
+        hist, acc, model = runs["SGD, momentum 0.9"]
         L.check("training loss falls", hist[-1, 0] < 0.8 * hist[0, 0],
                 f"{hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}")
         L.check("validation accuracy beats always guessing the majority action",
@@ -219,6 +250,20 @@ def main(argv=None):
         plain_norm = sum(float((w ** 2).sum()) for _, w in model.named_parameters())
         L.check("L2 shrinks the weights", l2_norm < plain_norm,
                 f"sum of squares {l2_norm:.2f} vs {plain_norm:.2f}")
+        l1_weights = xp.concatenate([w.reshape(-1) for _, w in
+                                     runs["L1 (1e-2)"][2].named_parameters()])
+        plain_weights = xp.concatenate([w.reshape(-1) for _, w in model.named_parameters()])
+        small = 0.5 * 1e-2 * 10                  # lr * lambda / (1 - momentum): one L1 stride
+        n_zero, n_small, n_small_plain = (int((xp.abs(l1_weights) == 0).sum()),
+                                          int((xp.abs(l1_weights) < small).sum()),
+                                          int((xp.abs(plain_weights) < small).sum()))
+        L.say(f"L1: {n_zero} of {l1_weights.size} weights are exactly 0; {n_small} lie within "
+              f"one L1 stride ({small}) of 0, against {n_small_plain} without L1. A sign step "
+              "of fixed size jumps over 0 and back: the weights hover around 0 instead of "
+              "landing on it (a proximal step, soft-thresholding, would set them to 0).")
+        L.check("sign-gradient L1 leaves no weight exactly 0", n_zero == 0)
+        L.check("L1 shrinks the sum of |weights|", float(xp.abs(l1_weights).sum())
+                < float(xp.abs(plain_weights).sum()))
 
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, (hist, _, _) in runs.items():
@@ -240,7 +285,8 @@ def main(argv=None):
                  "document's one-term chain rule misses the coupling between outputs.",
                  "Backpropagation is the chain rule applied layer by layer; each backward returns "
                  "the gradient for the layer below and writes its own parameter gradients.",
-                 "L2 pulls weights toward zero, L1 pushes small weights to exactly zero, dropout "
+                 "L2 pulls weights toward zero, L1 pulls every weight toward zero by a fixed step "
+                 "(with plain SGD they hover around zero, never exactly on it), dropout "
                  "trains on random sub-networks; all three fight over-fitting."],
         exercises=["Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
                    "Compute the softmax Jacobian for scores (0, 0, 0) by hand and check it "

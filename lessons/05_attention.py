@@ -52,7 +52,6 @@ def main(argv=None):
         L.check_close("nn.ScaledDotProductAttention gives the same context", out[0], context)
         L.check_close("the weights sum to 1", weights.sum(), 1.0)
 
-
     with L.step("E1 backward by hand: dV, dP, dS, dQ, dK",
                 formula="S = Q K^T / sqrt(d_k),   P = softmax(S) (rows),   out = P V\n"
                         "dV = P^T dout      dP = dout V^T\n"
@@ -136,10 +135,13 @@ def main(argv=None):
                 np.all(W[0] == 0) and np.all(backend.to_numpy(out)[0] == 0))
         L.say("Masked scores are replaced by the row minimum before the max is taken, and "
               "multiplied by 0 after the exponential: no -inf, no -1e6 fill, no 0/0.")
+        L.check_gradients(attn, dev(X), dev(X) * 0.5, dev(X) * 2, mask=backend.asarray(mask),
+                          label="masked attention")
         fig, ax = plt.subplots(figsize=(4.5, 4))
         im = ax.imshow(W, cmap="viridis", vmin=0, vmax=1)
         ax.set(xticks=range(T), yticks=range(T), xlabel="key (event)", ylabel="query (event)",
-               title="Masked attention weights")
+               title="Masked attention weights\n(row 0 is blank on purpose: that query may "
+                     "see no key)")
         ax.set_xticklabels(EVENTS, rotation=45)
         ax.set_yticklabels(EVENTS)
         fig.colorbar(im, ax=ax, label="weight")

@@ -132,14 +132,15 @@ class Lesson:
         return self.check(label, np.allclose(a, e, rtol=rtol, atol=atol),
                           f"max abs difference {err:.2e}")
 
-    def check_gradients(self, module, *inputs, tol=1e-6, **kwargs):
+    def check_gradients(self, module, *inputs, tol=1e-6, label=None, **kwargs):
         """Gradient-check every parameter and float input of ``module`` at ``inputs`` against
         central differences (``gradcheck.check_module``), one check per tensor, so a wrong
-        gradient of any of them fails the lesson. kwargs pass to ``check_module``."""
+        gradient of any of them fails the lesson. Checks are named ``label`` (default: the
+        module's class) and the tensor; kwargs pass to ``check_module``."""
         errors = check_module(module, *inputs, tol=tol, raise_on_fail=False, **kwargs)
         for name, err in errors.items():
-            self.check(f"{module.name()}: d{name} equals central differences", err <= tol,
-                       f"relative error {err:.1e}")
+            self.check(f"{label or module.name()}: d{name} equals central differences",
+                       err <= tol, f"relative error {err:.1e}")
         return errors
 
     def compare(self, rows, rtol=1e-9, atol=1e-12):
