@@ -49,6 +49,10 @@ def main(argv=None):
                         "(column vectors as the document writes them; minseq stores "
                         "Wx = W_x^T, Wh = W_h^T)"):
         L.say(f"Events: {names}, one-hot over {EVENTS}; hidden size H = {H}.")
+        L.say("A reading, not the text: the document writes a generic sigma. This lesson reads "
+              "it as tanh, the usual RNN choice and PyTorch's default (nn.RNN(..., "
+              "nonlinearity='relu') is the other); lesson 03 reads the gates' sigma as the "
+              "logistic sigmoid.")
         L.show("W_h", W_h)
         L.show("W_x", W_x)
         L.show("b_h", b_h)

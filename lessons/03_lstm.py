@@ -122,9 +122,10 @@ def main(argv=None):
                         "o_t = sigma(W_ox x_t + W_oh h_{t-1} + b_o)\n"
                         "g_t = tanh(W_gx x_t + W_gh h_{t-1} + b_g)     (the candidate, cbar_t)"):
         h0, c0 = xp.zeros(H), xp.zeros(H)
-        L.show("W_ix", w.W_ix)
-        L.show("W_ih", w.W_ih)
-        L.show("b_i", w.b_i)
+        for gate in ("i", "f", "o", "g"):
+            for part in ("x", "h"):
+                L.show(f"W_{gate}{part}", getattr(w, f"W_{gate}{part}"))
+            L.show(f"b_{gate}", getattr(w, f"b_{gate}"))
         h1, c1, gates = standard_step(w, x[0, 0], h0, c0)
         for gate, value in gates.items():
             L.show(f"{gate}_1", value)
@@ -243,6 +244,10 @@ def main(argv=None):
                         "+ i (.) sigma(W_xc x_t + W_hc h_{t-1} + b_c)\n"
                         "            h_t = o_t (.) sigma(W_hc C_t + b_h)\n"
                         "standard  : g_t = tanh(...),  h_t = o_t (.) tanh(C_t)"):
+        L.say("A reading, not the text: the document writes one generic sigma for every "
+              "nonlinearity. In D3 to D6 it is the gates' logistic sigmoid, so this lesson reads "
+              "D7's sigma as the sigmoid too; read as tanh, D7 would be the standard cell and "
+              "there would be no erratum.")
         _, cs_std = run(standard_step, w, long_x, H)
         _, cs_d7 = run(d7_step, w, long_x, H)
         L.show("c_t standard (unit 0), first 8", cs_std[:8, 0])

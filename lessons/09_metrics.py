@@ -91,6 +91,10 @@ def main(argv=None):
         y_pred = (scores > 0.5).astype(int)
         L.show("scores", scores)
         L.show("predicted", y_pred)
+        L.show("true labels", y_true)
+        outcome = {(1, 1): "TP", (1, 0): "FP", (0, 1): "FN", (0, 0): "TN"}
+        print("    " + "  ".join(outcome[int(p), int(t)] for p, t in zip(y_pred, y_true))
+              + "   (predicted, true): TP = 1 and 1, FP = 1 and 0, FN = 0 and 1, TN = 0 and 0")
         L.check("metrics.threshold agrees", np.array_equal(M.threshold(scores), y_pred))
 
     with L.step("B5: accuracy, precision, recall, F1", formula="P = TP/(TP+FP), R = TP/(TP+FN), "
