@@ -118,12 +118,11 @@ def main(argv=None):
                   "several users, so no window is a stretch of anyone's time.")
         L.check("the literal label is a feature row, not a label", yl.shape == (len(data) - 5, 2))
 
-    with L.step("H4 fixed: two LSTMs with dropout, BCE on 'purchase within 5 events'"):
+    with L.step("H4 fixed: two LSTM(50)s with dropout, BCE on 'purchase within 5 events'"):
         minseq.manual_seed(0)
         tr = behaviour_windows(train_log, 5, "will-purchase")
         va = behaviour_windows(valid_log, 5, "will-purchase")
-        h4 = LSTMClassifier(log.n_behaviours, 1, d_model=size["d_model"], num_layers=2,
-                            dropout=0.2)
+        h4 = LSTMClassifier(log.n_behaviours, 1, d_model=50, num_layers=2, dropout=0.2)
         print(f"    {h4}".replace("\n", "\n    "))
         Trainer(h4, optim.Adam(h4, lr=5e-3), progress=False).fit(
             Batches(*tr, batch_size=64, seed=0), size["epochs"])
@@ -147,6 +146,21 @@ def main(argv=None):
               "encoder (minseq's TransformerClassifier) has attention in every block.")
         L.check("H1 as printed contains no attention layer", not has_attention(h1))
         L.check("a Transformer-encoder classifier does", has_attention(tf))
+        minseq.manual_seed(0)
+        tr = behaviour_windows(train_log, size["maxlen"])
+        va = behaviour_windows(valid_log, size["maxlen"])
+        Trainer(h1, optim.Adam(h1, lr=1e-2), progress=False).fit(
+            Batches(*tr, batch_size=64, seed=0), size["epochs"])
+        accuracy = metrics.accuracy(va[1], backend.to_numpy(h1.eval().predict(
+            xp.asarray(va[0]), xp.asarray(va[2]))))
+        majority = np.mean(va[1] == np.bincount(tr[1]).argmax())
+        L.show("validation accuracy of H1 (next behaviour)", accuracy)
+        L.show("always the most common training behaviour", majority)
+        L.check("H1 trained beats the most common behaviour", accuracy > majority,
+                f"{accuracy:.3f} against {majority:.3f}")
+        L.check_gradients(LSTMClassifier(log.n_behaviours, log.n_behaviours, d_model=3,
+                                         embed_dim=2, num_layers=2, dropout=0.0),
+                          xp.asarray(tr[0][:2, -4:]), mask=xp.asarray(tr[2][:2, -4:]), label="H1")
 
     # -- H2: attention pooling done right --------------------------------------------------------
     with L.step("H2: LSTM + attention pooling (E3 done right)",

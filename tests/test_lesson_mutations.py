@@ -32,7 +32,7 @@ MUTATIONS = {
     "09_metrics": ("minseq.nn.BCEWithLogitsLoss.backward", 0, "BCEWithLogitsLoss: dpred"),
     "10_timeseries": ("minseq.timeseries.arma_filter", "result", "arma_filter"),
     "11_graph": ("minseq.nn.GraphConv.backward", "W", "dW"),
-    "12_next_behaviour": ("minseq.nn.LSTM.backward", "Wx", "backward"),
+    "12_next_behaviour": ("minseq.nn.LSTM.backward", "Wx", "H1: dlstms.0.Wx"),
     "13_next_item": ("minseq.nn.Embedding.backward", "W", "item_emb.W"),
     "14_cpu_vs_gpu": ("minseq.nn.MultiHeadAttention.backward@numpy", "Wq", "gradients of Wq"),
     "15_fast_lstm": ("minseq.nn.LSTM.backward", "Wx", "dWx"),
