@@ -47,8 +47,9 @@ class LSTMRegressor(nn.Module):
         self.backward(self.criterion.backward())
 
 
-def recursion_by_hand(L, name, c, ar, ma, eps):
-    """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term."""
+def recursion_by_hand(L, name, c, ar, ma, eps, current=True):
+    """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term
+    (without eps_t when ``current`` is False: the document's printed ARMA)."""
     x = []
     for t, e in enumerate(eps):
         terms = [f"{c:.1f}"]
@@ -57,8 +58,9 @@ def recursion_by_hand(L, name, c, ar, ma, eps):
             if t - i >= 0:
                 terms.append(f"({phi:+.1f})({x[t - i]:.3f})")
                 value += phi * x[t - i]
-        terms.append(f"eps_{t} ({e:+.3f})")
-        value += e
+        if current:
+            terms.append(f"eps_{t} ({e:+.3f})")
+            value += e
         for j, theta in enumerate(ma, 1):
             if t - j >= 0:
                 terms.append(f"({theta:+.1f})({eps[t - j]:+.3f})")
@@ -136,6 +138,14 @@ def main(argv=None):
         x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
                       ts.arma_filter(eps, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
+        L.say("The printed recursion on the same six shocks (no eps_t):")
+        printed = recursion_by_hand(L, "printed ARMA(1,1)", 0.0, [0.7], [0.4], eps,
+                                    current=False)
+        ar1 = ts.arma_filter(eps, 0.0, [0.7])
+        L.check_close("the printed ARMA(1,1) is 0.4 x the AR(1) of the same shocks, one step "
+                      "late", printed[1:], 0.4 * ar1[:-1], rtol=1e-12)
+        L.say("X_t = 0.7 X_{t-1} + 0.4 eps_{t-1} is an AR(1) delayed by one step and scaled "
+              "by theta: the printed ARMA(1,1) has no moving-average part left at all.")
         L.erratum("F3", "X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}",
                   "X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}",
                   "without eps_t the printed ARMA(p, 0) has no noise at all: it is not the AR(p) "
@@ -329,8 +339,8 @@ def main(argv=None):
                    "keep falling? Which PACF lags stand out?",
                    "Simulate MA(1) with theta = 0.9 and fit AR(p) for p = 1..8 by Yule-Walker: "
                    "why does an MA need many AR terms?",
-                   "Work out the first three values of the printed (erratum) ARMA(1,1) from the "
-                   "shocks of step 1 and compare with the standard ones."])
+                   "Simulate the printed ARMA(1,1) on 2000 shocks and plot its ACF and PACF "
+                   "beside the standard ARMA(1,1)'s: which model would you identify?"])
 
 
 if __name__ == "__main__":
