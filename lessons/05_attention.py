@@ -6,11 +6,13 @@ Run: python lessons/05_attention.py [--step] [--fast] [--backend cupy]
 import matplotlib.pyplot as plt
 import numpy as np
 
+import minseq
 from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-EVENTS = ["browse", "click", "browse", "cart", "purchase"]
+#: one user's events, from the shared vocabulary of lessons/helpers.py
+SEQUENCE = ["browse", "click", "browse", "cart", "purchase"]
 
 
 def softmax(z, axis=-1):
@@ -33,7 +35,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     d = 4
     # one behaviour sequence of 5 events, each already embedded as a 4-vector
-    X = np.round(rng.normal(size=(len(EVENTS), d)), 2)
+    X = np.round(rng.normal(size=(len(SEQUENCE), d)), 2)
 
     with L.step("E1 by hand: the last event asks which earlier events matter",
                 formula="Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V"):
@@ -41,10 +43,10 @@ def main(argv=None):
               "as the query. Each score is a dot product divided by sqrt(d_k) = 2.")
         L.show("X (events x d)", X)
         q = X[-1]
-        scores = np.array([q @ X[j] for j in range(len(EVENTS))]) / np.sqrt(d)
+        scores = np.array([q @ X[j] for j in range(len(SEQUENCE))]) / np.sqrt(d)
         weights = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
         context = weights @ X
-        for name, s, w in zip(EVENTS, scores, weights):
+        for name, s, w in zip(SEQUENCE, scores, weights):
             print(f"    {name:<9} score q.k/2 = {s:7.3f}   weight = {w:.3f}")
         L.show("context = sum_j w_j v_j", context)
         attn = nn.ScaledDotProductAttention()
@@ -120,7 +122,7 @@ def main(argv=None):
     with L.step("Masks: padding and the future",
                 formula="mask[i, j] = True  <=>  query i may attend to key j\n"
                         "(PyTorch's boolean attn_mask is the opposite: True = NOT allowed)"):
-        T = len(EVENTS)
+        T = len(SEQUENCE)
         causal = nn.causal_mask(T)
         padding = np.array([True, True, True, True, False])  # pretend the last step is padding
         mask = backend.to_numpy(causal) & padding
@@ -142,8 +144,8 @@ def main(argv=None):
         ax.set(xticks=range(T), yticks=range(T), xlabel="key (event)", ylabel="query (event)",
                title="Masked attention weights\n(row 0 is blank on purpose: that query may "
                      "see no key)")
-        ax.set_xticklabels(EVENTS, rotation=45)
-        ax.set_yticklabels(EVENTS)
+        ax.set_xticklabels(SEQUENCE, rotation=45)
+        ax.set_yticklabels(SEQUENCE)
         fig.colorbar(im, ax=ax, label="weight")
         L.savefig(fig, "masked_weights")
 
@@ -171,14 +173,13 @@ def main(argv=None):
     with L.step("E3 errata: attention pooling over recurrent states",
                 formula="s = h_T [h_1 .. h_T]^T / sqrt(d);  alpha = softmax(s);  "
                         "context = alpha V = sum_t alpha_t h_t"):
-        # stand-in recurrent states: a tiny tanh RNN over the events (the LSTM lesson builds the
-        # real one; model H2 pools LSTM states exactly like this)
-        Wx, Wh = rng.normal(size=(d, d)) * 0.8, rng.normal(size=(d, d)) * 0.5
-        H, h = [], np.zeros(d)
-        for x_t in X:
-            h = np.tanh(x_t @ Wx + h @ Wh)
-            H.append(h)
-        H = np.array(H) * 3
+        L.say("The states are those of an LSTM (lesson 03) run over the user's embedded events "
+              "X; model H2 (lesson 12) pools its LSTM states exactly like this. Its states lie "
+              "in (-1, 1), so with d = 4 every score is small and the weights stay near 1/T.")
+        minseq.manual_seed(5)
+        lstm = nn.LSTM(d, d).astype(xp.float64)
+        H = backend.to_numpy(lstm(dev(X[None]))[0][0])               # (T, d) = h_1 .. h_T
+        L.show("H = [h_1 .. h_T] (LSTM states)", H)
         s = H[-1] @ H.T / np.sqrt(d)
         alpha = softmax(s)
         alpha_twice = softmax(softmax(s))
