@@ -10,7 +10,7 @@ from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot
+from helpers import EVENTS, one_hot, sigma
 
 
 def behaviour_batch(rng, B, T):
@@ -22,10 +22,6 @@ def behaviour_batch(rng, B, T):
         pending = xp.where(events[:, t] == 2, 1, xp.where(events[:, t] == 3, 0, pending))
         y[:, t] = pending
     return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
-
-
-def sigma(z):
-    return 1 / (1 + xp.exp(-z))
 
 
 class Weights:

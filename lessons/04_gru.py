@@ -10,11 +10,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot
-
-
-def sigma(z):
-    return 1 / (1 + xp.exp(-z))
+from helpers import EVENTS, one_hot, sigma
 
 
 def gru_by_hand(cell, x, h):

@@ -10,7 +10,8 @@ from minseq import backend, nn
 from minseq.gradcheck.cases import CASES
 from minseq.lesson import Lesson
 
-EVENTS = ["browse", "click", "cart", "purchase"]
+from helpers import EVENTS
+
 
 
 def dev(a):
@@ -189,7 +190,7 @@ def main(argv=None):
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
         panels = [(enc_w[0], "encoder self-attention (head 1)", EVENTS, EVENTS),
                   (self_w[0], "decoder masked self-attention (head 1)", range(5), range(5)),
-                  (cross_w[0], "decoder cross-attention (head 1)", EVENTS[:-1] + ["(padding)"],
+                  (cross_w[0], "decoder cross-attention (head 1)", list(EVENTS[:-1]) + ["(padding)"],
                    range(5))]
         for ax, (W, title, keys, queries) in zip(axes, panels):
             im = ax.imshow(W, cmap="viridis", vmin=0, vmax=1)
