@@ -8,7 +8,7 @@ import pytest
 import minseq
 from minseq import backend, checkpoint, nn, optim
 from minseq.data import Batches
-from minseq.plot import training_curves
+from minseq.plot import best_epoch, training_curves
 from minseq.train import Trainer
 
 
@@ -159,3 +159,9 @@ def test_training_curves_figure(xp, tmp_path):
                "best": 0.3}
     path = training_curves(history, tmp_path / "curves.png", "toy")
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_best_epoch_is_where_the_monitored_metric_reached_its_best():
+    history = {"epoch": [1, 2, 3], "hr@10": [0.2, 0.4, 0.3], "best": 0.4}
+    assert best_epoch(history, ["hr@10"]) == 2
+    assert best_epoch(dict(history, best=None), ["hr@10"]) is None
