@@ -6,22 +6,11 @@ Run:  python lessons/03_lstm.py [--step] [--backend numpy|cupy] [--fast]
 import matplotlib.pyplot as plt
 
 import minseq
-from minseq import backend, nn, optim
+from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot, sigma
-
-
-def behaviour_batch(rng, B, T):
-    """Random sessions (B, T) of event ids (browse most often, purchase least), their one-hot
-    x (B, T, 4) in float32, and the target y_t = 1 while a cart waits for a purchase."""
-    events = backend.asarray(rng.choice(len(EVENTS), size=(B, T), p=[0.5, 0.25, 0.15, 0.1]))
-    y, pending = xp.zeros((B, T), dtype=xp.float32), xp.zeros(B, dtype=xp.float32)
-    for t in range(T):
-        pending = xp.where(events[:, t] == 2, 1, xp.where(events[:, t] == 3, 0, pending))
-        y[:, t] = pending
-    return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
+from helpers import EVENTS, behaviour_batch, one_hot, sigma, train_cart_pending
 
 
 class Weights:
@@ -79,22 +68,6 @@ def d8_step(w, x, h, c):
     c = gates["f"] * c                                       # the stray line
     c = gates["i"] * gates["g"] + gates["f"] * c
     return gates["o"] * xp.tanh(c), c, gates
-
-
-class Tagger(nn.Module):
-    """A number per step: z_t = h_t W + b with hs = LSTM(x) (the final state is not used)."""
-
-    def __init__(self, lstm, head):
-        super().__init__()
-        self.lstm, self.head = lstm, head
-
-    def forward(self, x):
-        hs, _ = self.lstm(x)
-        return self.head(hs)
-
-    def backward(self, dz):
-        dx, _, _ = self.lstm.backward(self.head.backward(dz))
-        return dx
 
 
 def main(argv=None):
@@ -278,17 +251,7 @@ def main(argv=None):
                         "LSTM(..., record_gates=True).gates[name] is (B, T, H)"):
         minseq.manual_seed(7)
         lstm = nn.LSTM(D, 8, record_gates=True)
-        model = Tagger(lstm, nn.Linear(8, 1))
-        opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
-        rng = backend.host_rng(11)
-        for step in range(steps + 1):
-            seq, y, _ = behaviour_batch(rng, 32, 30)
-            z = model(seq)[..., 0]
-            loss = loss_fn(z, y)
-            model.backward(loss_fn.backward()[..., None])
-            opt.step()
-            if step % (steps // 3) == 0:
-                L.say(f"step {step:3d}: loss {float(loss):.4f}")
+        model = train_cart_pending(lstm, 8, steps, L.say)
         seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
         pred = model(seq)[0, :, 0] > 0
         accuracy = float((pred == (y[0] > 0.5)).mean())

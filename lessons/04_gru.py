@@ -10,7 +10,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot, sigma
+from helpers import EVENTS, behaviour_batch, one_hot, sigma, train_cart_pending
 
 
 def gru_by_hand(cell, x, h):
@@ -135,23 +135,39 @@ def main(argv=None):
                            "LSTM": 4 * (D2 * H2 + H2 * H2) + 4 * H2})
 
     T = 12 if L.fast else 40
-    events = backend.host_rng(5).integers(0, len(EVENTS), size=T)
-    seq = one_hot([EVENTS[int(e)] for e in events])
-    minseq.manual_seed(7)
-    big = nn.GRU(D, 8, record_gates=True).astype(xp.float64)
-    hs, _ = big(seq)
-    change = xp.linalg.norm(hs[0, 1:] - hs[0, :-1], axis=1)
+    steps = 60 if L.fast else 150
+    with L.step("The gates of a trained GRU over a behaviour sequence",
+                formula="task: y_t = 1 while a cart waits for a purchase (lesson 03's task)\n"
+                        "GRU(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam"):
+        minseq.manual_seed(7)
+        gru = nn.GRU(D, 8, record_gates=True)
+        model = train_cart_pending(gru, 8, steps, L.say)
+        seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
+        pred = model(seq)[0, :, 0] > 0
+        accuracy = float((pred == (y[0] > 0.5)).mean())
+        L.check("the trained GRU tracks 'cart pending' on a new sequence", accuracy > 0.95,
+                f"accuracy {accuracy:.2f}")
+        z_mean = gru.gates["z"][0].mean(axis=1)                          # (T,)
+        changes = events[0] >= EVENTS.index("cart")                      # cart or purchase
+        z_change, z_other = float(z_mean[changes].mean()), float(z_mean[~changes].mean())
+        L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events: "
+              "a small z takes the candidate (the bit is rewritten), a large z keeps h.")
+
+    labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
     fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
     for ax, gate in zip(axes[:2], "rz"):
-        im = ax.imshow(backend.to_numpy(big.gates[gate][0]).T, aspect="auto", vmin=0, vmax=1)
+        im = ax.imshow(backend.to_numpy(gru.gates[gate][0]).T, aspect="auto", vmin=0, vmax=1)
         ax.set_ylabel(f"{gate}: unit")
         fig.colorbar(im, ax=ax, pad=0.01)
-    axes[2].plot(range(1, T), backend.to_numpy(change), marker="o")
-    axes[2].set_ylabel("||h_t - h_{t-1}||")
+    axes[2].step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
+    axes[2].plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
+    axes[2].set_ylabel("y_t")
+    axes[2].legend(fontsize=7, loc="upper right")
     axes[2].set_xticks(range(T))
-    axes[2].set_xticklabels([EVENTS[int(e)][:4] for e in events], rotation=90, fontsize=7)
+    axes[2].set_xticklabels(labels, rotation=90, fontsize=7)
     axes[2].set_xlabel("event (time step)")
-    axes[0].set_title("GRU reset and update gates over a behaviour sequence (untrained, H = 8)")
+    axes[0].set_title("Reset and update gates of a trained GRU (H = 8) over a behaviour "
+                      "sequence")
     L.savefig(fig, "gru_gates_over_sequence")
 
     return L.finish(summary=[

@@ -253,13 +253,17 @@ def main(argv=None):
         for k, model in enumerate(("mlp", "lstm", "lstm-attn", "transformer")):
             h = results[model]["history"]
             axes[0].plot(h["epoch"], h["train_loss"], marker="o", color=f"C{k}", label=model)
-            axes[1].plot(h["epoch"], h["accuracy"], marker="o", color=f"C{k}", label=model)
+            axes[1].plot(h["epoch"], h["accuracy"], marker="o", color=f"C{k}",
+                         label=f"{model} (validation)")
+            axes[1].plot(h["epoch"][-1], acc[model], marker="*", ms=14, color=f"C{k}", ls="",
+                         label=f"{model} (test)")
         for model, style in (("popular-class", ":"), ("markov-behaviour", "--")):
             axes[1].axhline(acc[model], color="gray", ls=style, label=f"{model} (test)")
         axes[0].set_title("training cross-entropy")
         axes[0].set_xlabel("epoch")
         axes[0].set_ylabel("mean loss per batch")
-        axes[1].set_title("validation accuracy of the next behaviour")
+        axes[1].set_title("accuracy of the next behaviour: validation per epoch,\n"
+                          "test (stars, lines) beside the test-set baselines")
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("accuracy")
         for ax in axes:
