@@ -144,6 +144,14 @@ def main(argv=None):
               "gradients tell the same story: post-LN's are level across layers (each layer "
               "sees a normalised input), while pre-LN's change with depth as each sub-layer "
               "becomes a smaller share of a growing stream.")
+        L.say("Xiong et al. (2020, 'On Layer Normalization in the Transformer Architecture') "
+              "show the opposite gradient picture: at initialisation post-LN's gradients are "
+              "largest near the output and pre-LN's are level across layers. Their set-up is "
+              "not this one: a loss through an output layer, a final LayerNorm after the "
+              "pre-LN stack, Xavier initialisation, and expectations over the data. Here a "
+              "random upstream gradient enters the last layer directly, with no final "
+              "LayerNorm, at PyTorch's initialisation: the right panel shows this set-up only "
+              "and is no replication of their result (exercise 1 adds the final LayerNorm).")
         L.check("post-LN keeps every layer's output at std 1",
                 np.allclose(stats[False][0], 1, atol=1e-3))
         L.check("pre-LN's residual stream grows with depth",
@@ -156,7 +164,8 @@ def main(argv=None):
         a1.set(xlabel="layer", ylabel="std of the layer's output",
                title="Activation scale through depth")
         a2.set(xlabel="layer", ylabel="|dL/dW_1| (Frobenius)",
-               title="Gradient of each layer's W_1 at initialisation")
+               title="W_1 gradient at initialisation\n(random upstream gradient, no final "
+                     "LayerNorm: not Xiong et al.'s set-up)")
         for ax in (a1, a2):
             ax.set_xticks(layers_axis)
             ax.legend()

@@ -145,8 +145,12 @@ def main(argv=None):
 
     with L.step("Attention weights of one user's history", formula="P = softmax(Q K^T / "
                 "sqrt(d_k)), causal and key-is-real mask: row t sums to 1 over positions <= t"):
-        users = np.flatnonzero((p.test.histories > 0).sum(1) >= 12)
-        row = p.test.histories[users[0] if len(users) else 0][None]
+        last = p.test.histories[:, -12:]
+        distinct = np.array([len(set(h[h > 0])) for h in last])
+        user = int(np.argmax(distinct * ((last > 0).sum(1) == 12)))   # the most varied full one
+        row = p.test.histories[user][None]
+        L.say(f"User {p.test.users[user]}: {distinct[user]} distinct items among the last 12 "
+              "(a user repeating one item would make every key look alike).")
         model.score_last(backend.asarray(row))
         weights = [backend.to_numpy(w)[0, 0] for w in model.attention_weights]  # (T, T) each
         W = weights[-1][-12:, -12:]
@@ -156,8 +160,9 @@ def main(argv=None):
                       np.ones(real.sum()))
         L.check("no weight on a later position (causal)", np.allclose(np.triu(weights[-1], 1), 0))
         fig, axes = plt.subplots(1, len(weights), figsize=(5.2 * len(weights), 4.6))
+        top = max(float(w[-12:, -12:].max()) for w in weights)      # one colour scale for all
         for b, (ax, w) in enumerate(zip(np.atleast_1d(axes), weights)):
-            im = ax.imshow(w[-12:, -12:], cmap="viridis", vmin=0)
+            im = ax.imshow(w[-12:, -12:], cmap="viridis", vmin=0, vmax=top)
             labels = [str(i) for i in row[0, -12:]]
             ax.set_xticks(range(12), labels, rotation=90)
             ax.set_yticks(range(12), labels)
