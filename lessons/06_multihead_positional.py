@@ -7,14 +7,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, nn
+from minseq.backend import xp
 from minseq.lesson import Lesson
 
-EVENTS = ["browse", "click", "cart", "browse", "purchase"]
+from helpers import softmax
 
-
-def softmax(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+#: one user's events, from the shared vocabulary of lessons/helpers.py
+SEQUENCE = ["browse", "click", "cart", "browse", "purchase"]
 
 
 def dev(a):
@@ -29,40 +28,47 @@ def main(argv=None):
                       "spot erratum E9: heads are concatenated, not time steps"],
                argv=argv)
     rng = np.random.default_rng(1)
-    T, d, h = len(EVENTS), 4, 2
+    T, d, h = len(SEQUENCE), 4, 2
     dk = d // h
     X = np.round(rng.normal(size=(T, d)), 2)
     mha = nn.MultiHeadAttention(d, h).astype("float64")
     for name in ("bq", "bv", "bo"):
         mha.params[name][...] = dev(np.round(rng.normal(size=d) * 0.1, 2))
-    p = {k: backend.to_numpy(v) for k, v in mha.params.items()}
+    p = mha.params
+    Xd = dev(X)
 
     with L.step("E6 head by head",
                 formula="head_i = Attention(x W_Q^i, x W_K^i, x W_V^i)   (W^i: columns "
                         "i*d_k .. (i+1)*d_k)\nMultiHead(x) = Concat(head_1, ..., head_h) W_O"):
-        L.show("X (events x d_model)", X)
+        L.show("X (events x d_model)", Xd)
         heads = []
         for i in range(h):
             cols = slice(i * dk, (i + 1) * dk)
-            Q = X @ p["Wq"][:, cols] + p["bq"][cols]
-            K = X @ p["Wk"][:, cols] + p["bk"][cols]
-            V = X @ p["Wv"][:, cols] + p["bv"][cols]
-            A = softmax(Q @ K.T / np.sqrt(dk))
+            Q = Xd @ p["Wq"][:, cols] + p["bq"][cols]
+            K = Xd @ p["Wk"][:, cols] + p["bk"][cols]
+            V = Xd @ p["Wv"][:, cols] + p["bv"][cols]
+            A = softmax(Q @ K.T / dk ** 0.5)
             heads.append(A @ V)
+            if i == 0:
+                print(f"    X {tuple(Xd.shape)} @ W_Q^i {tuple(p['Wq'][:, cols].shape)} -> Q, K, V "
+                      f"{tuple(Q.shape)};  Q K^T -> weights {tuple(A.shape)};  weights V -> "
+                      f"head {tuple(heads[0].shape)}")
             L.show(f"head {i + 1} weights", A)
-        concat = np.concatenate(heads, axis=1)
+        concat = xp.concatenate(heads, axis=1)
+        print(f"    Concat of {h} heads {tuple(heads[0].shape)} -> {tuple(concat.shape)};  "
+              f"@ W_O {tuple(p['Wo'].shape)} -> {tuple(concat.shape)}")
         L.show("Concat(head_1, head_2)  (T x d_model)", concat)
         y = concat @ p["Wo"] + p["bo"]
-        out = mha(dev(X[None]))
+        out = mha(Xd[None])
         L.check_close("nn.MultiHeadAttention gives the same output", out[0], y)
 
     with L.step("All heads in one batched product",
                 formula="(B, T, d_model) -> reshape (B, T, h, d_k) -> swap -> (B, h, T, d_k)\n"
                         "scores (B, h, T, T) = Q @ K^T: one matmul for every head and sequence"):
-        Qall = (X @ p["Wq"] + p["bq"]).reshape(T, h, dk).swapaxes(0, 1)  # (h, T, d_k)
-        print(f"    Q: {(T, d)} -> {Qall.shape}; scores: {(h, T, T)}; no loop over heads")
+        Qall = (Xd @ p["Wq"] + p["bq"]).reshape(T, h, dk).swapaxes(0, 1)  # (h, T, d_k)
+        print(f"    Q: {(T, d)} -> {tuple(Qall.shape)}; scores: {(h, T, T)}; no loop over heads")
         L.check_close("head 2's queries are columns 2..3 of X W_Q",
-                      Qall[1], X @ p["Wq"][:, 2:] + p["bq"][2:])
+                      Qall[1], Xd @ p["Wq"][:, 2:] + p["bq"][2:])
         x_dev = dev(X[None])
         L.say("Every weight and bias (W_Q, W_K, W_V, W_O and their biases; bk's gradient is "
               "0 by design: it shifts a whole row of scores) and the input, numerically:")
@@ -74,8 +80,8 @@ def main(argv=None):
             im = ax.imshow(W[i], cmap="viridis", vmin=0, vmax=1)
             ax.set(title=f"head {i + 1}", xlabel="key (event)", ylabel="query (event)",
                    xticks=range(T), yticks=range(T))
-            ax.set_xticklabels(EVENTS, rotation=45)
-            ax.set_yticklabels(EVENTS)
+            ax.set_xticklabels(SEQUENCE, rotation=45)
+            ax.set_yticklabels(SEQUENCE)
         fig.colorbar(im, ax=axes[-1], label="weight")
         fig.suptitle("Each head attends differently (untrained weights)")
         L.savefig(fig, "heads")
@@ -93,11 +99,9 @@ def main(argv=None):
                 formula="PE[pos, 2i] = sin(pos / 10000^(2i/d)),  PE[pos, 2i+1] = cos(pos / "
                         "10000^(2i/d))"):
         pe_layer = nn.SinusoidalPositionalEncoding(d, max_len=50)
-        by_hand = np.zeros((T, d))
-        for pos in range(T):
-            for i in range(d // 2):
-                angle = pos / 10000 ** (2 * i / d)
-                by_hand[pos, 2 * i], by_hand[pos, 2 * i + 1] = np.sin(angle), np.cos(angle)
+        angle = xp.arange(T)[:, None] / 10000 ** (xp.arange(0, d, 2) / d)   # (T, d/2)
+        by_hand = xp.stack([xp.sin(angle), xp.cos(angle)], axis=-1).reshape(T, d)
+        print(f"    angles {tuple(angle.shape)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
                       pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)

@@ -1,6 +1,6 @@
 """What several lessons share, kept beside them (it is lesson content, not framework):
-the behaviour vocabulary of the lessons, its one-hot encoding, the one sigma of the hand
-computations (the logistic sigmoid, on the active backend), and the 'cart pending' task on
+the behaviour vocabulary of the lessons, its one-hot encoding, the one sigma and the one
+softmax of the hand computations (on the active backend), and the 'cart pending' task on
 which lessons 03 and 04 train a recurrent layer to read its gates.
 
 A lesson runs as a script, so this folder is on its import path: ``from helpers import ...``.
@@ -26,6 +26,13 @@ def sigma(z):
     sigma of the documents (lessons 02 and 03 say where a document's generic sigma is read
     otherwise)."""
     return 1 / (1 + xp.exp(-z))
+
+
+def softmax(z, axis=-1):
+    """e^z / sum e^z along ``axis``, the largest entry subtracted first (lesson 01's stable
+    form), elementwise on the active backend."""
+    e = xp.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def behaviour_batch(rng, B, T):
