@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, nn
+from minseq.backend import xp
 from minseq.gradcheck.cases import CASES
 from minseq.lesson import Lesson
 
@@ -23,14 +24,18 @@ def host(a):
 
 
 def layer_norm(x, eps=1e-5):
-    """LayerNorm with gamma = 1, beta = 0 (their initial values)."""
+    """LayerNorm with gamma = 1, beta = 0 (their initial values), on the active backend."""
     mu = x.mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + eps)
+    return (x - mu) / (((x - mu) ** 2).mean(-1, keepdims=True) + eps) ** 0.5
 
 
 def feed_forward(layer, x):
-    p = {k: host(v) for k, v in layer.named_parameters()}
-    return np.maximum(x @ p["linear1.W"] + p["linear1.b"], 0) @ p["linear2.W"] + p["linear2.b"]
+    """W_2 ReLU(W_1 x + b_1) + b_2 with ``layer``'s weights, on the active backend."""
+    p = dict(layer.named_parameters())
+    hidden = xp.maximum(x @ p["linear1.W"] + p["linear1.b"], 0)
+    print(f"    FFN: {tuple(x.shape)} @ W_1 {tuple(p['linear1.W'].shape)} -> "
+          f"{tuple(hidden.shape)} @ W_2 {tuple(p['linear2.W'].shape)} -> {tuple(x.shape)}")
+    return hidden @ p["linear2.W"] + p["linear2.b"]
 
 
 def main(argv=None):
@@ -49,14 +54,16 @@ def main(argv=None):
                 formula="h = LayerNorm(x + MultiHeadAttention(x))\n"
                         "y = LayerNorm(h + W_2 ReLU(W_1 h + b_1) + b_2)"):
         print(enc)
-        a = host(enc.self_attn(dev(X)))
-        hid = layer_norm(X + a)
+        Xd = dev(X)
+        a = enc.self_attn(Xd)
+        hid = layer_norm(Xd + a)
         L.show("h = LN(x + attention)", hid[0])
         y = layer_norm(hid + feed_forward(enc, hid))
         L.show("y = LN(h + FFN(h))", y[0])
-        L.check_close("nn.TransformerEncoderLayer gives the same y", enc(dev(X)), y, atol=1e-12)
-        L.check("each row of y has mean 0 and variance 1 (gamma = 1, beta = 0)",
-                np.allclose(y.mean(-1), 0, atol=1e-9) and np.allclose(y.var(-1), 1, atol=1e-4))
+        L.check_close("nn.TransformerEncoderLayer gives the same y", enc(Xd), y, atol=1e-12)
+        L.check_close("each row of y has mean 0 (gamma = 1, beta = 0)", y.mean(-1),
+                      xp.zeros((1, T)), atol=1e-9)
+        L.check_close("each row of y has variance 1", y.var(-1), xp.ones((1, T)), atol=1e-4)
 
     with L.step("Pre-LN: normalise the input of each sub-layer instead",
                 formula="h = x + MultiHeadAttention(LayerNorm(x))\n"
@@ -64,11 +71,11 @@ def main(argv=None):
         pre = nn.TransformerEncoderLayer(d, h, d_ff=d_ff, dropout=0.0,
                                          norm_first=True).astype("float64")
         pre.load_state_dict(enc.state_dict())  # the very same weights
-        hid = X + host(pre.self_attn(dev(layer_norm(X))))
+        hid = Xd + pre.self_attn(layer_norm(Xd))
         y = hid + feed_forward(pre, layer_norm(hid))
         L.show("y (pre-LN)", y[0])
         L.check_close("nn.TransformerEncoderLayer(norm_first=True) gives the same y",
-                      pre(dev(X)), y, atol=1e-12)
+                      pre(Xd), y, atol=1e-12)
         L.say("The residual path x -> y now has no LayerNorm on it: the identity carries the "
               "input (and the gradient) straight through every layer.")
 
