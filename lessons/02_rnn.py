@@ -4,6 +4,7 @@ Run:  python lessons/02_rnn.py [--step] [--backend numpy|cupy] [--fast]
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 import minseq
 from minseq import backend, nn
@@ -83,6 +84,38 @@ def main(argv=None):
         L.show("y_t (e.g. P(purchase next), untrained)", y_hand[:, 0])
         L.check_close("sigma(W_y h_t + b_y) equals Linear + Sigmoid", head(hs)[0], y_hand,
                       rtol=1e-12, atol=1e-12)
+
+    with L.step("Document 004, section 4.1: its worked example, with its numbers",
+                formula="x_1 = [1, 0],  x_2 = [0, 1],  x_3 = [1, 1]\n"
+                        "h_t = tanh(W_h [h_{t-1}, x_t] + b_h),   y_t = ReLU(W_y h_t + b_y)\n"
+                        "Loss = -1/T sum_t [y_t log(y_t) + (1 - y_t) log(1 - y_t)]   (as printed)"):
+        L.say("The document gives the inputs but no weights: these are minseq's seeded "
+              "initial weights (H = 3), and the printed loss is evaluated literally.")
+        minseq.manual_seed(4)
+        rnn2 = nn.RNN(2, H).astype(xp.float64)
+        out2 = nn.Linear(H, 1).astype(xp.float64)
+        x_doc = backend.asarray([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])     # (1, T=3, D=2)
+        W_doc = xp.concatenate([rnn2.params["Wh"].T, rnn2.params["Wx"].T], axis=1)
+        print(f"    W_h [h, x]: {tuple(W_doc.shape)} @ ({H} + 2,) -> ({H},);  "
+              f"W_y h: (1, {H}) @ ({H},) -> (1,)")
+        h, ys = xp.zeros(H), []
+        for t in range(3):
+            h = xp.tanh(W_doc @ xp.concatenate([h, x_doc[0, t]]) + rnn2.params["b"])
+            ys.append(xp.maximum(out2.params["W"].T @ h + out2.params["b"], 0))
+            L.show(f"h_{t + 1}", h)
+            L.show(f"y_{t + 1} = ReLU(W_y h_{t + 1} + b_y)", ys[-1])
+        y_doc = xp.concatenate(ys)
+        L.check_close("h_1 .. h_3 by hand equal nn.RNN", rnn2(x_doc)[0][0, -1], h,
+                      rtol=1e-12, atol=1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = backend.to_numpy(y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc))
+        L.show("y_t log y_t + (1 - y_t) log(1 - y_t), per step", terms)
+        L.show("literal Loss", -terms.mean())
+        L.say("No label appears in the printed loss (erratum B3, lesson 09), and ReLU outputs "
+              "are no probabilities (erratum B4): a y_t of exactly 0 gives 0 log 0 = nan here, "
+              "and a y_t above 1 would give the log of a negative number.")
+        L.check("the literal loss of the document's example is not a number",
+                not np.isfinite(-terms.mean()), f"Loss = {-terms.mean()}")
 
     with L.step("D1 backward: one step by hand",
                 formula="a = x Wx + h_prev Wh + b,   h = tanh(a)      (rows: x (1, D), h (1, H))\n"
