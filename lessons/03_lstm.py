@@ -4,6 +4,7 @@ Run:  python lessons/03_lstm.py [--step] [--backend numpy|cupy] [--fast]
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 import minseq
 from minseq import backend, nn
@@ -243,6 +244,39 @@ def main(argv=None):
                   demo="taken literally the old cell is multiplied by f_t^2: the cell forgets "
                        "twice as fast in log terms. The rest of D8 is the standard LSTM in "
                        "PyTorch's gate order i, f, g, o.")
+
+    with L.step("Document 004, section 4.2: its worked example, with its numbers",
+                formula="x_1 = [1, 0],  x_2 = [0, 1],  x_3 = [1, 1];  gates from [h_{t-1}, x_t]\n"
+                        "as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1};  "
+                        "h_t = o_t tanh(c_t)\n"
+                        "y_t = ReLU(W_y h_t + b_y);  Loss = -1/T sum [y log y + (1 - y) log(1 - y)]"):
+        L.say("No weights are printed: minseq's seeded initial weights, H = 3. The document "
+              "works step 1 only, where c_0 = 0 hides the doubled forget gate; steps 2 and 3 "
+              "show it.")
+        minseq.manual_seed(4)
+        doc_cell = nn.LSTMCell(2, H).astype(xp.float64)
+        head = nn.Linear(H, 1).astype(xp.float64)
+        x_doc = backend.asarray([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])     # (1, T=3, D=2)
+        w_doc = Weights(doc_cell)
+        hs_std, cs_std = run(standard_step, w_doc, x_doc, H)
+        hs_lit, cs_lit = run(d8_step, w_doc, x_doc, H)
+        for t in range(3):
+            L.show(f"c_{t + 1} standard / as printed", xp.stack([cs_std[t], cs_lit[t]]))
+        doc_layer = nn.LSTM(2, H).astype(xp.float64)
+        doc_layer.load_state_dict(doc_cell.state_dict())
+        L.check_close("the standard steps equal nn.LSTM", doc_layer(x_doc)[0][0], hs_std,
+                      rtol=1e-12, atol=1e-12)
+        L.check_close("step 1 (the document's): the stray line changes nothing, c_0 = 0",
+                      cs_lit[0], cs_std[0], rtol=0, atol=0)
+        gap = float(xp.abs(cs_lit[2] - cs_std[2]).max())
+        L.check("step 3: the doubled forget gate changes c_3", gap > 1e-3, f"max gap {gap:.3f}")
+        y_doc = xp.maximum(hs_lit @ head.params["W"] + head.params["b"], 0)[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = backend.to_numpy(y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc))
+        L.show("y_t = ReLU(W_y h_t + b_y)", y_doc)
+        L.show("literal Loss", -terms.mean())
+        L.say("As in section 4.1 (lesson 02): no label in the loss, and a ReLU output of 0 or "
+              "above 1 has no logarithm to take; lesson 09 shows the standard BCE.")
 
     steps = 60 if L.fast else 150
     with L.step("The gates of a trained LSTM over a behaviour sequence",
