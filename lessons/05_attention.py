@@ -11,7 +11,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import softmax
+from helpers import EVENTS, softmax
 
 #: one user's events, from the shared vocabulary of lessons/helpers.py
 SEQUENCE = ["browse", "click", "browse", "cart", "purchase"]
@@ -176,12 +176,20 @@ def main(argv=None):
     with L.step("E3 errata: attention pooling over recurrent states",
                 formula="s = h_T [h_1 .. h_T]^T / sqrt(d);  alpha = softmax(s);  "
                         "context = alpha V = sum_t alpha_t h_t"):
-        L.say("The states are those of an LSTM (lesson 03) run over the user's embedded events "
-              "X; model H2 (lesson 12) pools its LSTM states exactly like this. Its states lie "
-              "in (-1, 1), so with d = 4 every score is small and the weights stay near 1/T.")
+        L.say("Document 002, section 4.3's example: a behaviour sequence [a1, a2, a3, a4], "
+              "x_t = embedding(a_t), an LSTM gives [h1, h2, h3, h4], and h4 queries h1..h3 (the "
+              "document gives the steps, no numbers: minseq's seeded weights). Model H2 (lesson "
+              "12) pools its states the same way. LSTM states lie in (-1, 1), so with d = 4 the "
+              "scores are small and the weights stay near 1/T.")
         minseq.manual_seed(5)
+        actions = ["browse", "click", "cart", "purchase"]                  # a1 .. a4
+        embed = nn.Embedding(len(EVENTS), d).astype(xp.float64)
         lstm = nn.LSTM(d, d).astype(xp.float64)
-        H = lstm(dev(X[None]))[0][0]                                  # (T, d) = h_1 .. h_T
+        ids = backend.asarray([[EVENTS.index(a) for a in actions]])
+        x_doc = embed(ids)
+        H = lstm(x_doc)[0][0]                                         # (4, d) = h1 .. h4
+        print(f"    a1..a4 {tuple(ids.shape)} -> embedding {tuple(x_doc.shape)} -> LSTM states "
+              f"{tuple(H.shape)}")
         L.show("H = [h_1 .. h_T] (LSTM states)", H)
         s = H[-1] @ H.T / d ** 0.5
         print(f"    h_T {tuple(H[-1].shape)} @ H^T {tuple(H.T.shape)} -> s {tuple(s.shape)}")
@@ -195,10 +203,11 @@ def main(argv=None):
                        "(T, d) matrix, not one context vector.")
         L.show("alpha = softmax(s)          ", alpha)
         L.show("softmax(softmax(s)) (literal)", alpha_twice)
-        L.show("uniform                      ", xp.full(len(X), 1 / len(X)))
+        T4 = len(actions)
+        L.show("uniform                      ", xp.full(T4, 1 / T4))
         top, top_twice = float(alpha.max()), float(alpha_twice.max())
         L.check("the double softmax is flatter (largest weight closer to 1/T)",
-                top_twice - 1 / len(X) < top - 1 / len(X), f"{top:.3f} -> {top_twice:.3f}")
+                top_twice - 1 / T4 < top - 1 / T4, f"{top:.3f} -> {top_twice:.3f}")
         print(f"    literal alpha (.) V: {tuple(alpha.shape)} (.) {tuple(H.shape)} -> "
               f"{tuple((alpha[:, None] * H).shape)}, a matrix;  standard alpha V -> "
               f"{tuple((alpha @ H).shape)}, one vector")
