@@ -63,7 +63,8 @@ def main(argv=None):
         L.show("dBCE/dz = (sigmoid(z) - t) / 4", dz)
         L.check_close("BCEWithLogitsLoss backward is (sigmoid(z) - t) / 4", dz, (p - t) / 4)
         L.check_gradients(bce, z, backend.asarray(t), grad_inputs=["pred"])
-    L.erratum("B3", literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
+    L.erratum("B3, document 004 sections 4.1, 4.2, 4.3",
+              literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
               "both sides)", standard="-1/T sum [ t log yhat + (1 - t) log(1 - yhat) ]",
               demo=f"the literal value {literal:.4f} is the entropy of the predictions: it does "
               f"not change when the labels flip, while the standard loss goes {standard:.4f} -> "
@@ -80,7 +81,8 @@ def main(argv=None):
         L.check("ReLU gives values outside (0, 1), so the log blows up",
                 not np.isfinite(bce_relu).all() and relu.max() > 1)
         L.check("sigmoid stays inside (0, 1)", ((sig > 0) & (sig < 1)).all())
-    L.erratum("B4", literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
+    L.erratum("B4, document 004 section 4.1",
+              literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
               standard="y_t = sigmoid(W_y h_t + b_y), or BCE with logits on W_y h_t + b_y",
               demo="ReLU(1.7) = 1.7 is no probability and log(1 - 1.7) is undefined; ReLU(0) = "
               "0 gives log(0) = -inf.")

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 import minseq
-from minseq import backend, metrics, nn, optim, tasks
+from minseq import backend, fast, metrics, nn, optim, tasks
 from minseq.data import Batches, MinMaxScaler, generate, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
@@ -107,7 +107,8 @@ def main(argv=None):
         win_users = sliding_windows(log.user[shuffled], 5)[0]
         mixed = (win_users != win_users[:, :1]).any(axis=1).mean()
         L.show("windows mixing users after the row shuffle", mixed)
-        L.erratum("H4", literal="y_i = data[i + time_steps] (a feature row); rows shuffled by "
+        L.erratum("H4, document 004 section 5.2",
+                  literal="y_i = data[i + time_steps] (a feature row); rows shuffled by "
                   "train_test_split before windowing; MinMax fitted on every row, the "
                   "held-out ones included",
                   standard="y = next action of the window's last event (here: a purchase among "
@@ -124,6 +125,10 @@ def main(argv=None):
         va = behaviour_windows(valid_log, 5, "will-purchase")
         h4 = LSTMClassifier(log.n_behaviours, 1, d_model=50, num_layers=2, dropout=0.2)
         print(f"    {h4}".replace("\n", "\n    "))
+        L.say("Trained on the fast twins of its layers (minseq.fast.accelerate: the same "
+              "function and gradients, as `minseq train` runs by default), to keep the lesson "
+              "quick at the printed width.")
+        fast.accelerate(h4)
         Trainer(h4, optim.Adam(h4, lr=5e-3), progress=False).fit(
             Batches(*tr, batch_size=64, seed=0), size["epochs"])
         p = h4.eval().predict_proba(backend.asarray(va[0]), backend.asarray(va[2]))
@@ -149,6 +154,7 @@ def main(argv=None):
         minseq.manual_seed(0)
         tr = behaviour_windows(train_log, size["maxlen"])
         va = behaviour_windows(valid_log, size["maxlen"])
+        fast.accelerate(h1)                                   # as for H4: the fast twins
         Trainer(h1, optim.Adam(h1, lr=1e-2), progress=False).fit(
             Batches(*tr, batch_size=64, seed=0), size["epochs"])
         accuracy = metrics.accuracy(va[1], backend.to_numpy(h1.eval().predict(
@@ -171,7 +177,8 @@ def main(argv=None):
         twice = np.exp(once) / np.exp(once).sum()
         L.show("softmax(s)          ", once)
         L.show("softmax(softmax(s)) ", twice)
-        L.erratum("E3", literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
+        L.erratum("E3, document 002 sections 3.2, 4.2",
+                  literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) over time; context = alpha V "
                   "(a weighted sum)",
                   demo=f"the second softmax flattens the weights (largest {once.max():.2f} -> "
