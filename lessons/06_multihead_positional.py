@@ -6,11 +6,12 @@ Run: python lessons/06_multihead_positional.py [--step] [--fast] [--backend cupy
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minseq import backend, nn
+import minseq
+from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import softmax
+from helpers import EVENTS, softmax
 
 #: one user's events, from the shared vocabulary of lessons/helpers.py
 SEQUENCE = ["browse", "click", "cart", "browse", "purchase"]
@@ -73,17 +74,57 @@ def main(argv=None):
         L.say("Every weight and bias (W_Q, W_K, W_V, W_O and their biases; bk's gradient is "
               "0 by design: it shifts a whole row of scores) and the input, numerically:")
         L.check_gradients(mha, x_dev)
-        mha(x_dev)
+
+    with L.step("Two heads trained until they specialise",
+                formula="x_t = one-hot(event_t) (4 of d_model = 8 dims) + PE[t], causal mask\n"
+                        "target_t = [one-hot(event_{t-1}), one-hot(event_1)]: "
+                        "the previous event and the first one\n"
+                        "MultiHeadAttention(8, 2), MSE, Adam: one head can fetch each half"):
+        minseq.manual_seed(0)
+        d2, T2, V = 8, 6, len(EVENTS)
+        trained = nn.MultiHeadAttention(d2, h).astype(xp.float64)
+        pe2 = nn.SinusoidalPositionalEncoding(d2, max_len=T2)
+        opt, mask = optim.Adam(trained, lr=0.02), nn.causal_mask(T2)
+        task_rng = np.random.default_rng(3)
+
+        def batch(B):
+            ev = task_rng.integers(0, V, size=(B, T2))
+            rows, cols = np.arange(B)[:, None], np.arange(T2)[None]
+            x, y = np.zeros((B, T2, d2)), np.zeros((B, T2, d2))
+            x[rows, cols, ev] = 1.0
+            y[rows, cols, np.concatenate([ev[:, :1], ev[:, :-1]], 1)] = 1.0
+            y[rows, cols, V + ev[:, :1]] = 1.0
+            return pe2(dev(x)), dev(y), ev
+
+        steps = 200 if L.fast else 400
+        for step in range(steps + 1):
+            x, y, _ = batch(32)
+            diff = trained(x, mask=mask) - y
+            trained.backward(2 * diff / diff.size)
+            opt.step()
+            if step % (steps // 2) == 0:
+                L.say(f"step {step}: MSE {float((diff ** 2).mean()):.4f}")
+        x, y, ev = batch(200)
+        trained(x, mask=mask)
+        W = backend.to_numpy(trained.weights)                        # (B, h, T, T)
+        on_prev = [np.mean([W[:, i, t, t - 1].mean() for t in range(2, T2)]) for i in range(h)]
+        on_first = [np.mean([W[:, i, t, 0].mean() for t in range(2, T2)]) for i in range(h)]
+        for i in range(h):
+            print(f"    head {i + 1}: mean weight on the previous event {on_prev[i]:.2f}, "
+                  f"on the first event {on_first[i]:.2f}   (queries t >= 3)")
+        L.check("the heads specialise: one attends mostly to the previous event, the other "
+                "to the first", max(on_prev) > 0.5 and max(on_first) > 0.5
+                and int(np.argmax(on_prev)) != int(np.argmax(on_first)))
         fig, axes = plt.subplots(1, h, figsize=(4 * h, 3.6))
-        W = backend.to_numpy(mha.weights)[0]
+        labels = [EVENTS[int(e)] for e in ev[0]]
         for i, ax in enumerate(axes):
-            im = ax.imshow(W[i], cmap="viridis", vmin=0, vmax=1)
+            im = ax.imshow(W[0, i], cmap="viridis", vmin=0, vmax=1)
             ax.set(title=f"head {i + 1}", xlabel="key (event)", ylabel="query (event)",
-                   xticks=range(T), yticks=range(T))
-            ax.set_xticklabels(SEQUENCE, rotation=45)
-            ax.set_yticklabels(SEQUENCE)
+                   xticks=range(T2), yticks=range(T2))
+            ax.set_xticklabels(labels, rotation=45)
+            ax.set_yticklabels(labels)
         fig.colorbar(im, ax=axes[-1], label="weight")
-        fig.suptitle("Each head attends differently (untrained weights)")
+        fig.suptitle("Trained heads specialise: the previous event, the first event")
         L.savefig(fig, "heads")
 
     with L.step("Attention alone ignores order",
