@@ -17,6 +17,8 @@ from minseq.data import Batches, MinMaxScaler, sliding_windows
 from minseq.lesson import Lesson
 from minseq.train import Trainer
 
+from helpers import Tagger
+
 
 class LSTMRegressor(nn.Module):
     """F4 / H3: windows (B, T, 1) -> LSTM -> last hidden state -> Linear -> next value (B, 1),
@@ -266,6 +268,42 @@ def main(argv=None):
         rmse_mean = float(np.sqrt(np.mean((y[:split].mean() - y[split:]) ** 2)))
         print(f"  held-out one-step RMSE: AR(2) {rmse_ar:.3f}, training mean {rmse_mean:.3f}")
         L.check("AR(2) beats predicting the training mean on held-out days", rmse_ar < rmse_mean)
+
+    with L.step("Document 003, section 4.4: its LSTM example, with its settings",
+                formula="LSTM(128, tanh, return_sequences=True) -> Dense(1) at every step, MSE, "
+                        "Adam\nx = rand(time_steps = 10, input_size = 1), y = rand(10, 1), "
+                        "100 epochs"):
+        minseq.manual_seed(0)
+        doc_rng = np.random.default_rng(44)
+        x_doc = backend.asarray(doc_rng.random((10, 1)), dtype=np.float32)
+        y_doc = backend.asarray(doc_rng.random((10, 1)), dtype=np.float32)
+        model = Tagger(nn.LSTM(1, 128), nn.Linear(128, 1))
+        try:
+            model(x_doc)
+            refused = None
+        except ValueError as e:
+            refused = str(e)
+        L.say(f"As printed, x has shape (10, 1): no batch axis. minseq refuses it: {refused}")
+        L.check("the printed x (time_steps, input_size) is refused: a sequence layer needs "
+                "(batch, time_steps, input_size)", refused is not None)
+        x3, y3 = x_doc[None], y_doc[None]                           # (1, 10, 1): one sequence
+        opt, mse = optim.Adam(model, lr=1e-3), nn.MSELoss()          # Keras' Adam default
+        losses = []
+        for _ in range(100):
+            losses.append(float(mse(model(x3), y3)))
+            model.backward(mse.backward())
+            opt.step()
+        L.show("MSE at epochs 1, 25, 50, 100", np.array(losses)[[0, 24, 49, 99]])
+        spread = float(y_doc.var())
+        L.say(f"With x[None] (1, 10, 1) the example runs: {model.num_parameters()} parameters "
+              f"against 10 random targets. The loss falls toward {spread:.4f}, the MSE of "
+              "predicting their mean: after 100 epochs the model has learnt little more than "
+              "the mean, and whatever more it learns can only be noise. A falling training "
+              "loss on random data says nothing about forecasting; F4 below scores held-out "
+              "days.")
+        L.check("the example's loss falls toward the MSE of the targets' mean",
+                losses[-1] < 0.5 * losses[0] and losses[-1] < 2 * spread,
+                f"{losses[0]:.4f} -> {losses[-1]:.4f}, mean's MSE {spread:.4f}")
 
     with L.step("F4: an LSTM regressor on sliding windows against the AR(2) forecast",
                 formula=("windows X_i = y[i : i+w], target y[i+w] (C6), scaled to [0, 1] on the "
