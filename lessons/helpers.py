@@ -62,10 +62,11 @@ class Tagger(nn.Module):
         return self.recurrent.backward(self.head.backward(dz))[0]
 
 
-def train_cart_pending(recurrent, hidden, steps, say):
+def train_cart_pending(L, recurrent, hidden, steps, T):
     """Train Tagger(recurrent, Linear(hidden, 1)) on 'cart pending' (BCE with logits, Adam,
-    batches of 32 sessions of 30 events), reporting the loss through ``say`` three times.
-    Returns the tagger."""
+    batches of 32 sessions of 30 events), reporting the loss three times, then tag a new
+    session of T events and check the tags. Returns (the session's one-hot x, targets y,
+    event ids, predicted tags)."""
     model = Tagger(recurrent, nn.Linear(hidden, 1))
     opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
     rng = backend.host_rng(11)
@@ -75,5 +76,10 @@ def train_cart_pending(recurrent, hidden, steps, say):
         model.backward(loss_fn.backward()[..., None])
         opt.step()
         if step % (steps // 3) == 0:
-            say(f"step {step:3d}: loss {float(loss):.4f}")
-    return model
+            L.say(f"step {step:3d}: loss {float(loss):.4f}")
+    seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
+    pred = model(seq)[0, :, 0] > 0
+    accuracy = float((pred == (y[0] > 0.5)).mean())
+    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on a new sequence",
+            accuracy > 0.95, f"accuracy {accuracy:.2f}")
+    return seq, y, events, pred
