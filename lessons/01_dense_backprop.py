@@ -153,11 +153,12 @@ def main(argv=None):
         literal = dL_dy * p * (1 - p)                           # dL/dy_k * dy_k/dx_k only
         jac = xp.diag(p[0]) - xp.outer(p[0], p[0])              # dy_k'/dx_k
         full = dL_dy @ jac
-        L.erratum("A4, document 000 section 3.1",
+        L.erratum("A4",
                   "dL/dx_k^o = dL/dy_k^o * dy_k^o/dx_k^o   (one term)",
                   "dL/dx_k^o = sum_k' dL/dy_k'^o * dy_k'^o/dx_k^o = y_k^o - t_k",
                   "the literal one-term rule gives zero gradient to every score but the target's, "
-                  "so the wrong actions are never pushed down.")
+                  "so the wrong actions are never pushed down.",
+                  source="document 000 section 3.1")
         L.show("literal (one term)", literal)
         L.show("full chain rule  ", full)
         L.check_close("the full chain rule collapses to y - t", full, d_xo)

@@ -122,11 +122,12 @@ def main(argv=None):
         L.check_close("W_f [h, x] = W_fh h + W_fx x", W_f @ hx,
                       w.W_fh @ hs[0] + w.W_fx @ x[0, 1], rtol=1e-12, atol=1e-12)
         f2 = standard_step(w, x[0, 1], hs[0], cs[0])[2]["f"]
-        L.erratum("D5, document 002 sections 3.1, 4.1",
+        L.erratum("D5",
                   literal="c_t = f_t (.) c_{t-1} + ..., with (.) called a 'dot product'",
                   standard="(.) is the elementwise (Hadamard) product: a vector of size H",
                   demo="a dot product f . c would give one number, and c_t could not be a "
-                       "vector of H memories.")
+                       "vector of H memories.",
+                  source="document 002 sections 3.1, 4.1")
         L.show("f_2 (.) c_1 (elementwise)", f2 * cs[0])
         L.show("f_2 . c_1   (dot product)", f2 @ cs[0])
 
@@ -186,12 +187,13 @@ def main(argv=None):
             failed = str(exc)
         L.say(f"h @ W_i raised: {failed}")
         L.check("h (1, 20) @ W_i (10, 20) is a shape error", failed is not None)
-        L.erratum("D4, document 001 section 5.2, code",
+        L.erratum("D4",
                   literal="matmul(x, W_i) + matmul(h, W_i): one W_i for x and h",
                   standard="x W_xi + h W_hi: W_xi (10, 20) and W_hi (20, 20), two matrices",
                   demo="h @ W_i only type-checks when input_size == hidden_size, and even then x "
                        "and h are forced to share weights; the document's loop also never updates "
-                       "a weight, so its 'falling loss' cannot come from training.")
+                       "a weight, so its 'falling loss' cannot come from training.",
+                  source="document 001 section 5.2, code")
 
     T = 12 if L.fast else 40
     long_x = behaviour_batch(backend.host_rng(5), 1, T)[0]
@@ -205,12 +207,13 @@ def main(argv=None):
         L.show("h_t D6 as printed, first 4", hs_d6[:4])
         gap = float(xp.abs(hs_std - hs_d6).max())
         L.check("the two output gates give different h_t", gap > 1e-3, f"max gap {gap:.3f}")
-        L.erratum("D6, document 002 sections 3.1, 4.1",
+        L.erratum("D6",
                   literal="o_t = sigma(W_o [h_{t-1}, c_t] + b_o)",
                   standard="o_t = sigma(W_o [h_{t-1}, x_t] + b_o)  (torch.nn.LSTM, D8)",
                   demo="reading the new cell state is a peephole-like variant: a different model "
                        "with a (H, H) block where the standard has (H, D); not the LSTM a library "
-                       "gives you.")
+                       "gives you.",
+                  source="document 002 sections 3.1, 4.1")
 
     with L.step("D7: sigma for the candidate and the output, beside tanh",
                 formula="as printed: C_t = f (.) C_{t-1} "
@@ -228,12 +231,13 @@ def main(argv=None):
         L.check("with a sigma candidate the cell can never turn negative",
                 bool((cs_d7 > 0).all()) and bool((cs_std < 0).any()),
                 f"D7 min {float(cs_d7.min()):.3f}, standard min {float(cs_std.min()):.3f}")
-        L.erratum("D7, document 003 section 4.2.2",
+        L.erratum("D7",
                   literal="candidate sigma(...), h_t = o_t (.) sigma(W_hc C_t + b_h)",
                   standard="candidate tanh(...), h_t = o_t (.) tanh(C_t)",
                   demo="a candidate in (0, 1) can only add to the cell, so memories cannot be "
                        "negative or cancel; the output also reuses the name W_hc for a new "
-                       "(H, H) matrix applied to C_t.")
+                       "(H, H) matrix applied to C_t.",
+                  source="document 003 section 4.2.2")
 
     with L.step("D8: the forget gate applied twice, beside once",
                 formula="as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1}\n"
@@ -243,12 +247,13 @@ def main(argv=None):
         L.show("c_t D8 literal (unit 0), first 6", cs_d8[:6, 0])
         ratio = float(xp.abs(cs_d8[1:]).mean() / xp.abs(cs_std[1:]).mean())
         L.check("forgetting twice shrinks the cell state", ratio < 1, f"mean |c| ratio {ratio:.2f}")
-        L.erratum("D8, document 004 section 4.2",
+        L.erratum("D8",
                   literal="c_{t-1} = f_t c_{t-1}, then c_t = i_t g_t + f_t c_{t-1}",
                   standard="c_t = i_t g_t + f_t c_{t-1}  (f applied once)",
                   demo="taken literally the old cell is multiplied by f_t^2: the cell forgets "
                        "twice as fast in log terms. The rest of D8 is the standard LSTM in "
-                       "PyTorch's gate order i, f, g, o.")
+                       "PyTorch's gate order i, f, g, o.",
+                  source="document 004 section 4.2")
 
     with L.step("Document 004, section 4.2: its worked example, with its numbers",
                 formula="x_1 = [1, 0],  x_2 = [0, 1],  x_3 = [1, 1];  gates from [h_{t-1}, x_t]\n"

@@ -156,11 +156,12 @@ def main(argv=None):
         Q, K, V = Xd @ Wq, Xd @ Wk, Xd @ Wv
         literal = softmax(Q @ Q.T / d ** 0.5)
         standard = softmax(Q @ K.T / d ** 0.5)
-        L.erratum("E2, document 004 section 4.3",
+        L.erratum("E2",
                   literal="Self-Attention(x) = softmax(Q Q^T / sqrt(d_k)) V",
                   standard="Q = x W_Q, K = x W_K, V = x W_V;  softmax(Q K^T / sqrt(d_k)) V",
                   demo="Q Q^T forces K = Q: the scores become symmetric (i rates j exactly as "
-                       "j rates i) and each q_i . q_i = |q_i|^2 >= 0 favours attending to itself.")
+                       "j rates i) and each q_i . q_i = |q_i|^2 >= 0 favours attending to itself.",
+                  source="document 004 section 4.3")
         S_lit = Q @ Q.T
         L.show("literal scores Q Q^T", S_lit)
         S_lit_h, S_std_h = backend.to_numpy(S_lit), backend.to_numpy(Q @ K.T)
@@ -196,13 +197,14 @@ def main(argv=None):
         print(f"    h_T {tuple(H[-1].shape)} @ H^T {tuple(H.T.shape)} -> s {tuple(s.shape)}")
         alpha = softmax(s)
         alpha_twice = softmax(softmax(s))
-        L.erratum("E3, document 002 sections 3.2, 4.2",
+        L.erratum("E3",
                   literal="alpha_t = softmax(s_t) with s_t = softmax(Q K^T / sqrt(d)); "
                                 "context = alpha_t (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) once; context = alpha V (weighted SUM)",
                   demo="A second softmax sees inputs in [0, 1], so its outputs differ by at most "
                        "a factor e: the weights flatten toward uniform. And alpha (.) V is a "
-                       "(T, d) matrix, not one context vector.")
+                       "(T, d) matrix, not one context vector.",
+                  source="document 002 sections 3.2, 4.2")
         L.show("alpha = softmax(s)          ", alpha)
         L.show("softmax(softmax(s)) (literal)", alpha_twice)
         T4 = len(actions)
@@ -222,11 +224,12 @@ def main(argv=None):
     with L.step("E4 erratum: scores must stay a vector"):
         h = H
         summed = (h[3] @ h[0] + h[3] @ h[1] + h[3] @ h[2]) / d ** 0.5
-        L.erratum("E4, document 002 section 4.3",
+        L.erratum("E4",
                   literal="s_4 = softmax((h4 h1^T + h4 h2^T + h4 h3^T) / sqrt(d))",
                   standard="s_4 = softmax([h4.h1, h4.h2, h4.h3] / sqrt(d))",
                   demo="The sum is ONE number, and the softmax of one number is always 1: it "
-                       "says nothing about which step matters.")
+                       "says nothing about which step matters.",
+                  source="document 002 section 4.3")
         literal = softmax(summed[None])
         L.show("literal: softmax of the summed score", literal)
         vec = softmax(xp.stack([h[3] @ h[0], h[3] @ h[1], h[3] @ h[2]]) / d ** 0.5)
@@ -240,11 +243,12 @@ def main(argv=None):
         sm = nn.Softmax()
         literal = backend.to_numpy(sm(e))               # Activation('softmax') on the LAST axis
         standard = backend.to_numpy(sm(e.T)).T           # softmax over the TIME axis
-        L.erratum("E5, document 002 section 5.2.2, code",
+        L.erratum("E5",
                   literal="TimeDistributed(Dense(1, tanh)) then Activation('softmax')",
                   standard="softmax over the time axis: alpha_t = e^{e_t} / sum_s e^{e_s}",
                   demo="The scores have shape (T, 1); a softmax over the last axis normalises "
-                       "each single number by itself, so every weight is exactly 1.")
+                       "each single number by itself, so every weight is exactly 1.",
+                  source="document 002 section 5.2.2, code")
         L.show("scores e (T x 1)", e)
         L.show("literal weights", literal)
         L.show("standard weights", standard)

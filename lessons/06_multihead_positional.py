@@ -165,22 +165,24 @@ def main(argv=None):
         L.savefig(fig, "positional_encoding")
 
     with L.step("E9 erratum: concatenate heads, not time steps"):
-        L.erratum("E9, document 004 section 4.3",
+        L.erratum("E9",
                   literal="Encoder(x) = MultiHeadAttention(x) = Concat(h_1 ... h_T)",
                   standard="MultiHead(x) = Concat(head_1 ... head_h) W_O at every step; an "
                            "encoder layer adds feed-forward, residuals and LayerNorm (lesson 07)",
                   demo="Concatenating the T time steps gives one vector of length T * d whose "
                        "size changes with the sequence length, so no fixed weight matrix can "
                        "follow it; multi-head concatenates the h heads' d_k-vectors per step, "
-                       "giving (T, d_model) for any T.")
-        L.erratum("E9, repeated for the decoder, document 004 section 4.3 (just below "
-                  "the encoder's formula)",
+                       "giving (T, d_model) for any T.",
+                  source="document 004 section 4.3")
+        L.erratum("E9",
                   literal="Decoder(x) = MultiHeadAttention(x) = Concat(h_1, h_2, ..., h_T)",
                   standard="a decoder layer: masked self-attention, cross-attention to the "
                            "encoder's output, feed-forward, each with residual and LayerNorm "
                            "(nn.TransformerDecoderLayer, lesson 07)",
                   demo="the same time-step concatenation, and the formula makes the decoder "
-                       "identical to the encoder: no causal mask and no encoder input.")
+                       "identical to the encoder: no causal mask and no encoder input.",
+                  source="document 004 section 4.3, repeated for the decoder just below the "
+                         "encoder's formula")
         for T2 in (3, 5):
             x2 = rng.normal(size=(1, T2, d))
             literal = np.concatenate(list(x2[0]))  # h_1 ... h_T side by side

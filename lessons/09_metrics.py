@@ -63,12 +63,13 @@ def main(argv=None):
         L.show("dBCE/dz = (sigmoid(z) - t) / 4", dz)
         L.check_close("BCEWithLogitsLoss backward is (sigmoid(z) - t) / 4", dz, (p - t) / 4)
         L.check_gradients(bce, z, backend.asarray(t), grad_inputs=["pred"])
-    L.erratum("B3, document 004 sections 4.1, 4.2, 4.3",
+    L.erratum("B3",
               literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
               "both sides)", standard="-1/T sum [ t log yhat + (1 - t) log(1 - yhat) ]",
               demo=f"the literal value {literal:.4f} is the entropy of the predictions: it does "
               f"not change when the labels flip, while the standard loss goes {standard:.4f} -> "
-              f"{flipped:.4f}. Minimising it pushes every prediction to 0 or 1, right or wrong.")
+              f"{flipped:.4f}. Minimising it pushes every prediction to 0 or 1, right or wrong.",
+              source="document 004 sections 4.1, 4.2, 4.3")
 
     with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
         a = np.array([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
@@ -81,11 +82,12 @@ def main(argv=None):
         L.check("ReLU gives values outside (0, 1), so the log blows up",
                 not np.isfinite(bce_relu).all() and relu.max() > 1)
         L.check("sigmoid stays inside (0, 1)", ((sig > 0) & (sig < 1)).all())
-    L.erratum("B4, document 004 section 4.1",
+    L.erratum("B4",
               literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
               standard="y_t = sigmoid(W_y h_t + b_y), or BCE with logits on W_y h_t + b_y",
               demo="ReLU(1.7) = 1.7 is no probability and log(1 - 1.7) is undefined; ReLU(0) = "
-              "0 gives log(0) = -inf.")
+              "0 gives log(0) = -inf.",
+              source="document 004 section 4.1")
 
     y_true = np.array([1, 0, 1, 1, 0, 0, 1, 0])
     scores = np.array([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])

@@ -148,12 +148,13 @@ def main(argv=None):
                       "late", printed[1:], 0.4 * ar1[:-1], rtol=1e-12)
         L.say("X_t = 0.7 X_{t-1} + 0.4 eps_{t-1} is an AR(1) delayed by one step and scaled "
               "by theta: the printed ARMA(1,1) has no moving-average part left at all.")
-        L.erratum("F3, document 003 section 4.1.3",
+        L.erratum("F3",
                   "X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}",
                   "X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}",
                   "without eps_t the printed ARMA(p, 0) has no noise at all: it is not the AR(p) "
                   "of F1 but a deterministic decay to c / (1 - sum phi), so no data set is fitted "
-                  "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.")
+                  "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.",
+                  source="document 003 section 4.1.3")
         shocks = np.random.default_rng(1).standard_normal(3000)
         literal = np.zeros(3000)
         for t in range(1, 3000):

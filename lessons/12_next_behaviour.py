@@ -107,7 +107,7 @@ def main(argv=None):
         win_users = sliding_windows(log.user[shuffled], 5)[0]
         mixed = (win_users != win_users[:, :1]).any(axis=1).mean()
         L.show("windows mixing users after the row shuffle", mixed)
-        L.erratum("H4, document 004 section 5.2",
+        L.erratum("H4",
                   literal="y_i = data[i + time_steps] (a feature row); rows shuffled by "
                   "train_test_split before windowing; MinMax fitted on every row, the "
                   "held-out ones included",
@@ -116,7 +116,8 @@ def main(argv=None):
                   "scaler fitted on the training users alone",
                   demo=f"the literal label is a vector of {yl.shape[1]} numbers, not a 0/1 "
                   f"label a sigmoid can fit; after shuffling, {mixed:.0%} of the windows mix "
-                  "several users, so no window is a stretch of anyone's time.")
+                  "several users, so no window is a stretch of anyone's time.",
+                  source="document 004 section 5.2")
         L.check("the literal label is a feature row, not a label", yl.shape == (len(data) - 5, 2))
 
     with L.step("H4 fixed: two LSTM(50)s with dropout, BCE on 'purchase within 5 events'"):
@@ -177,13 +178,14 @@ def main(argv=None):
         twice = np.exp(once) / np.exp(once).sum()
         L.show("softmax(s)          ", once)
         L.show("softmax(softmax(s)) ", twice)
-        L.erratum("E3, document 002 sections 3.2, 4.2",
+        L.erratum("E3",
                   literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) over time; context = alpha V "
                   "(a weighted sum)",
                   demo=f"the second softmax flattens the weights (largest {once.max():.2f} -> "
                   f"{twice.max():.2f}), and alpha (.) V keeps a (T, H) array instead of one "
-                  "context vector.")
+                  "context vector.",
+                  source="document 002 sections 3.2, 4.2")
         minseq.manual_seed(0)
         h2 = LSTMAttentionClassifier(log.n_behaviours, log.n_behaviours, d_model=4, embed_dim=3)
         h2.eval()

@@ -108,9 +108,10 @@ class Lesson:
         print(f"  {label} = " + text.replace("\n", "\n" + pad)
               + (f"   shape {host.shape}" if host.ndim > 1 else ""))
 
-    def erratum(self, cid, literal, standard, demo=None):
-        """Show a document's formula as printed beside the standard one, never silently fixed."""
-        print(f"\n  ERRATUM {cid}")
+    def erratum(self, cid, literal, standard, demo=None, source=None):
+        """Show a document's formula as printed beside the standard one, never silently fixed;
+        ``source`` names the document and section that print it."""
+        print(f"\n  ERRATUM {cid}" + (f"   ({source})" if source else ""))
         print(f"    as printed : {literal}")
         print(f"    standard   : {standard}")
         if demo:
