@@ -6,8 +6,6 @@ the user's next action. Every gradient is derived by hand and checked twice: aga
 backward and against numerical gradients.
 """
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -46,10 +44,11 @@ def main(argv=None):
     # A tiny net in float64 so the hand computations agree to the last digits.
     hidden = nn.Linear(4, 3).astype(xp.float64)
     output = nn.Linear(3, 3).astype(xp.float64)
-    x = np.array([[3.0, 1.0, 0.0, 1.0]])            # one user: browse 3, click 1, cart 0, fav 1
-    t = np.array([2])                               # the user purchased next
-    W1, b1 = backend.to_numpy(hidden.params["W"]), backend.to_numpy(hidden.params["b"])
-    W2, b2 = backend.to_numpy(output.params["W"]), backend.to_numpy(output.params["b"])
+    # hand computations run on the active backend; numbers come to the host only to print
+    x = backend.asarray([[3.0, 1.0, 0.0, 1.0]])     # one user: browse 3, click 1, cart 0, fav 1
+    t = backend.asarray([2])                        # the user purchased next
+    W1, b1 = hidden.params["W"], hidden.params["b"]
+    W2, b2 = output.params["W"], output.params["b"]
 
     with L.step("A1: one dense layer", formula="y = ReLU(W x + b)      (the document: W is out x in)"):
         L.say("minseq stores W as (in, out) and computes x W + b for a batch of row vectors; "
@@ -58,43 +57,46 @@ def main(argv=None):
         L.show("W (in=4, out=3)", W1)
         L.show("b", b1)
         pre = x @ W1 + b1
-        y_h = np.maximum(pre, 0)
+        y_h = xp.maximum(pre, 0)
+        print(f"    x {tuple(x.shape)} @ W {tuple(W1.shape)} + b {tuple(b1.shape)} -> "
+              f"{tuple(pre.shape)}")
         L.show("x W + b", pre)
         L.show("y = ReLU(x W + b)", y_h)
-        doc = np.maximum(W1.T @ x[0] + b1, 0)
+        doc = xp.maximum(W1.T @ x[0] + b1, 0)
         L.check_close("document's column form W^T x equals the row form x W", doc, y_h[0])
 
     with L.step("A2: the hidden layer in index form",
                 formula="x_j^h = sum_i w_ij x_i + b_j,   y_j^h = ReLU(x_j^h)"):
-        index_form = np.zeros(3)
+        index_form = xp.zeros(3)
+        w, xs, bs = (backend.to_numpy(a) for a in (W1, x, b1))     # host copies, to print
         for j in range(3):
-            terms = [W1[i, j] * x[0, i] for i in range(4)]
-            index_form[j] = sum(terms) + b1[j]
-            print(f"  x_{j}^h = " + " + ".join(f"({W1[i, j]:.3f})({x[0, i]:.0f})" for i in range(4))
-                  + f" + ({b1[j]:.3f}) = {index_form[j]:.4f}")
+            index_form[j] = sum(W1[i, j] * x[0, i] for i in range(4)) + b1[j]
+            print(f"  x_{j}^h = " + " + ".join(f"({w[i, j]:.3f})({xs[0, i]:.0f})" for i in range(4))
+                  + f" + ({bs[j]:.3f}) = {float(index_form[j]):.4f}")
         relu = nn.ReLU()
-        y_layer = relu(hidden(backend.asarray(x)))
-        L.check_close("index form equals minseq's Linear + ReLU", np.maximum(index_form, 0), y_layer[0])
+        y_layer = relu(hidden(x))
+        L.check_close("index form equals minseq's Linear + ReLU", xp.maximum(index_form, 0),
+                      y_layer[0])
 
     with L.step("A3: output layer with softmax",
                 formula="x_k^o = sum_j w_jk y_j^h + b_k,   y_k^o = e^{x_k^o} / sum_k' e^{x_k'^o}"):
         x_o = y_h @ W2 + b2
-        p = np.exp(x_o - x_o.max()) / np.exp(x_o - x_o.max()).sum()
+        p = xp.exp(x_o - x_o.max()) / xp.exp(x_o - x_o.max()).sum()
         L.show("x^o (scores)", x_o)
         L.show("y^o = softmax(x^o)", p)
         for k, a in enumerate(ACTIONS):
-            print(f"  P({a}) = {p[0, k]:.4f}")
-        L.check("probabilities sum to 1", abs(p.sum() - 1) < 1e-12, f"sum = {p.sum():.12f}")
+            print(f"  P({a}) = {float(p[0, k]):.4f}")
+        total = float(p.sum())
+        L.check("probabilities sum to 1", abs(total - 1) < 1e-12, f"sum = {total:.12f}")
         softmax = nn.Softmax()
         L.check_close("softmax equals minseq's Softmax", p, softmax(output(y_layer)))
 
     with L.step("B2: categorical cross-entropy, and why to compute it from the scores",
                 formula="L = -log y_t^o = logsumexp(x^o) - x_t^o"):
-        loss_by_hand = -math.log(p[0, t[0]])
+        loss_by_hand = -xp.log(p[0, 2])                              # t = 2: purchase
         L.show("L = -log P(purchase)", loss_by_hand)
         ce = nn.CrossEntropyLoss()
-        L.check_close("equals minseq's CrossEntropyLoss", ce(output(y_layer), backend.asarray(t)),
-                      loss_by_hand)
+        L.check_close("equals minseq's CrossEntropyLoss", ce(output(y_layer), t), loss_by_hand)
         big = np.array([[1000.0, 0.0, -1000.0]])
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             naive = -np.log(np.exp(big) / np.exp(big).sum())[0, 1]
@@ -113,7 +115,7 @@ def main(argv=None):
                          "dL/dW2 = y^h^T dL/dx^o,   dL/db2 = dL/dx^o\n"
                          "dL/dy^h = dL/dx^o W2^T,  dL/dx^h = dL/dy^h (.) [x^h > 0]\n"
                          "dL/dW1 = x^T dL/dx^h,    dL/db1 = dL/dx^h")):
-        onehot = np.eye(3)[t]
+        onehot = xp.eye(3)[t]
         d_xo = p - onehot
         dW2, db2 = y_h.T @ d_xo, d_xo[0]
         d_yh = d_xo @ W2.T
@@ -127,34 +129,47 @@ def main(argv=None):
         # minseq's backward: the same chain, layer by layer.
         net = nn.Sequential(hidden, nn.ReLU(), output)
         ce = nn.CrossEntropyLoss()
-        ce(net(backend.asarray(x)), backend.asarray(t))
-        net.backward(ce.backward())
-        for name, mine in (("W", dW1), ("b", db1)):
-            L.check_close(f"hand dL/d{name}1 equals minseq's backward", net[0].grads[name], mine)
-        for name, mine in (("W", dW2), ("b", db2)):
-            L.check_close(f"hand dL/d{name}2 equals minseq's backward", net[2].grads[name], mine)
+        ce(net(x), t)
+        d_scores = ce.backward()
+        net.backward(d_scores)
+        L.compare([("dL/dx^o = y^o - t", d_xo, d_scores),
+                   ("dL/dW2", dW2, net[2].grads["W"]), ("dL/db2", db2, net[2].grads["b"]),
+                   ("dL/dW1", dW1, net[0].grads["W"]), ("dL/db1", db1, net[0].grads["b"])])
 
         def loss_now():
-            return float(ce(net(backend.asarray(x)), backend.asarray(t)))
+            return float(ce(net(x), t))
         for label, param, mine in (("W1", net[0].params["W"], dW1), ("W2", net[2].params["W"], dW2)):
             L.check_close(f"hand dL/d{label} equals the numerical gradient",
                           numerical_gradient(loss_now, param), mine, rtol=1e-6, atol=1e-9)
+        L.say("And every parameter and input of each layer met here, numerically (R-weighted "
+              "sum of the outputs, as minseq's gradient checker does):")
+        L.check_gradients(net, x)
+        L.check_gradients(ce, x_o, t)
+        L.check_gradients(nn.Softmax(), x_o)
 
         # The document's output-layer chain rule keeps only dy_k/dx_k (the diagonal of the
         # softmax Jacobian); softmax couples every output, so the sum over k' is needed.
         dL_dy = -onehot / p                                     # d(-log y_t)/dy_k
         literal = dL_dy * p * (1 - p)                           # dL/dy_k * dy_k/dx_k only
-        jac = np.diag(p[0]) - np.outer(p[0], p[0])              # dy_k'/dx_k
+        jac = xp.diag(p[0]) - xp.outer(p[0], p[0])              # dy_k'/dx_k
         full = dL_dy @ jac
-        L.erratum("A4", "dL/dx_k^o = dL/dy_k^o * dy_k^o/dx_k^o   (one term)",
+        L.erratum("A4",
+                  "dL/dx_k^o = dL/dy_k^o * dy_k^o/dx_k^o   (one term)",
                   "dL/dx_k^o = sum_k' dL/dy_k'^o * dy_k'^o/dx_k^o = y_k^o - t_k",
                   "the literal one-term rule gives zero gradient to every score but the target's, "
-                  "so the wrong actions are never pushed down.")
+                  "so the wrong actions are never pushed down.",
+                  source="document 000 section 3.1")
         L.show("literal (one term)", literal)
         L.show("full chain rule  ", full)
         L.check_close("the full chain rule collapses to y - t", full, d_xo)
-        L.check("the literal rule differs from the true gradient",
-                not np.allclose(literal, d_xo), f"max difference {np.abs(literal - d_xo).max():.3f}")
+        gap = float(xp.abs(literal - d_xo).max())
+        L.check("the literal rule differs from the true gradient", gap > 1e-3,
+                f"max difference {gap:.3f}")
+        dW2_literal = y_h.T @ literal
+        L.show("dL/dW2 from the literal rule, y^h^T (literal)", dW2_literal)
+        L.show("dL/dW2 from the full chain rule             ", dW2)
+        L.check("the literal rule's dW2 moves only the purchase column",
+                bool((dW2_literal[:, :2] == 0).all()) and bool((dW2[:, :2] != 0).any()))
 
     with L.step("A5: training with SGD, L2 / L1 penalties and dropout",
                 formula=("theta <- theta - lr * (grad + lambda * theta)     (L2, weight decay)\n"
@@ -170,11 +185,33 @@ def main(argv=None):
         print(f"  {n} users; next-action shares: "
               + ", ".join(f"{a} {np.mean(actions == k):.2f}" for k, a in enumerate(ACTIONS)))
 
-        def train(weight_decay=0.0, l1=0.0, p_drop=0.0):
+        lin = nn.Linear(3, 2).astype(xp.float64)
+        lin.grads["W"][...] = backend.asarray(rng.normal(size=(3, 2)))
+        lin.grads["b"][...] = backend.asarray(rng.normal(size=2))
+        lr, lam = 0.1, 0.5
+        L.say(f"One update by hand with lr = {lr}, lambda = {lam}, on a Linear(3, 2) whose "
+              "gradients are set to fixed numbers, against optim.SGD (momentum 0: the printed "
+              "rule) and optim.l1_penalty:")
+        W0, gW = lin.params["W"].copy(), lin.grads["W"].copy()
+        by_hand = {"SGD": W0 - lr * gW, "L2": W0 - lr * (gW + lam * W0),
+                   "L1": W0 - lr * (gW + lam * xp.sign(W0))}
+        L.show("W", W0)
+        L.show("dL/dW", gW)
+        for rule, value in by_hand.items():
+            step = lin.copy()
+            opt = optim.SGD(step, lr=lr, weight_decay=lam if rule == "L2" else 0.0)
+            if rule == "L1":
+                optim.l1_penalty(step, lam)
+            opt.step()
+            L.show(f"W after one {rule} step, by hand", value)
+            L.check_close(f"{rule}: the hand update equals optim.SGD's", step.params["W"], value,
+                          rtol=1e-12, atol=1e-15)
+
+        def train(weight_decay=0.0, l1=0.0, p_drop=0.0, momentum=0.9):
             minseq.manual_seed(1)
             model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(p_drop),
                                   nn.Linear(16, 3))
-            opt = optim.SGD(model, lr=0.5, momentum=0.9, weight_decay=weight_decay)
+            opt = optim.SGD(model, lr=0.5, momentum=momentum, weight_decay=weight_decay)
             loss_fn = nn.CrossEntropyLoss()
             history = []
             for _ in range(epochs):
@@ -189,13 +226,27 @@ def main(argv=None):
             acc = float((model(X[split:]).argmax(axis=1) == Y[split:]).mean())
             return np.array(history), acc, model
 
-        runs = {"plain SGD": train(), "L2 (1e-2)": train(weight_decay=1e-2),
+        drop = nn.Dropout(0.2, seed=0)
+        a = backend.asarray(rng.uniform(1.0, 2.0, size=(200, 16)))     # no zeros of its own
+        y = drop(a)
+        kept = y != 0
+        L.show("fraction kept (expected 1 - p = 0.8)", kept.mean())
+        L.check_close("a kept unit is scaled by 1 / (1 - p)", y[kept], a[kept] / 0.8,
+                      rtol=1e-12)
+        L.check("about 1 - p of the units are kept", abs(float(kept.mean()) - 0.8) < 0.02)
+        L.check("in evaluation mode dropout is the identity", bool((drop.eval()(a) == a).all()))
+        L.check_gradients(drop.train(), a[:4])
+        L.say("The printed rule is plain SGD. The runs below add momentum 0.9 (v <- 0.9 v + "
+              "grad, theta <- theta - lr v), which reaches a good fit in few epochs; the "
+              "printed rule is run too, for comparison.")
+        runs = {"SGD as printed": train(momentum=0.0), "SGD, momentum 0.9": train(),
+                "L2 (1e-2)": train(weight_decay=1e-2),
                 "L1 (1e-2)": train(l1=1e-2), "dropout 0.2": train(p_drop=0.2)}
         chance = max(np.mean(actions[split:] == k) for k in range(3))
         for name, (hist, acc, _) in runs.items():
-            print(f"  {name:<12} train loss {hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}   "
+            print(f"  {name:<17} train loss {hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}   "
                   f"validation loss {hist[-1, 1]:.3f}   validation accuracy {acc:.3f}")
-        hist, acc, model = runs["plain SGD"]
+        hist, acc, model = runs["SGD, momentum 0.9"]
         L.check("training loss falls", hist[-1, 0] < 0.8 * hist[0, 0],
                 f"{hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}")
         L.check("validation accuracy beats always guessing the majority action",
@@ -204,6 +255,20 @@ def main(argv=None):
         plain_norm = sum(float((w ** 2).sum()) for _, w in model.named_parameters())
         L.check("L2 shrinks the weights", l2_norm < plain_norm,
                 f"sum of squares {l2_norm:.2f} vs {plain_norm:.2f}")
+        l1_weights = xp.concatenate([w.reshape(-1) for _, w in
+                                     runs["L1 (1e-2)"][2].named_parameters()])
+        plain_weights = xp.concatenate([w.reshape(-1) for _, w in model.named_parameters()])
+        small = 0.5 * 1e-2 * 10                  # lr * lambda / (1 - momentum): one L1 stride
+        n_zero, n_small, n_small_plain = (int((xp.abs(l1_weights) == 0).sum()),
+                                          int((xp.abs(l1_weights) < small).sum()),
+                                          int((xp.abs(plain_weights) < small).sum()))
+        L.say(f"L1: {n_zero} of {l1_weights.size} weights are exactly 0; {n_small} lie within "
+              f"one L1 stride ({small}) of 0, against {n_small_plain} without L1. A sign step "
+              "of fixed size jumps over 0 and back: the weights hover around 0 instead of "
+              "landing on it (a proximal step, soft-thresholding, would set them to 0).")
+        L.check("sign-gradient L1 leaves no weight exactly 0", n_zero == 0)
+        L.check("L1 shrinks the sum of |weights|", float(xp.abs(l1_weights).sum())
+                < float(xp.abs(plain_weights).sum()))
 
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, (hist, _, _) in runs.items():
@@ -225,7 +290,8 @@ def main(argv=None):
                  "document's one-term chain rule misses the coupling between outputs.",
                  "Backpropagation is the chain rule applied layer by layer; each backward returns "
                  "the gradient for the layer below and writes its own parameter gradients.",
-                 "L2 pulls weights toward zero, L1 pushes small weights to exactly zero, dropout "
+                 "L2 pulls weights toward zero, L1 pulls every weight toward zero by a fixed step "
+                 "(with plain SGD they hover around zero, never exactly on it), dropout "
                  "trains on random sub-networks; all three fight over-fitting."],
         exercises=["Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
                    "Compute the softmax Jacobian for scores (0, 0, 0) by hand and check it "

@@ -4,11 +4,11 @@ Run:  python lessons/02_rnn.py [--step] [--backend numpy|cupy] [--fast]
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 import minseq
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
 from helpers import EVENTS, one_hot
@@ -50,6 +50,10 @@ def main(argv=None):
                         "(column vectors as the document writes them; minseq stores "
                         "Wx = W_x^T, Wh = W_h^T)"):
         L.say(f"Events: {names}, one-hot over {EVENTS}; hidden size H = {H}.")
+        L.say("A reading, not the text: the document writes a generic sigma. This lesson reads "
+              "it as tanh, the usual RNN choice and PyTorch's default (nn.RNN(..., "
+              "nonlinearity='relu') is the other); lesson 03 reads the gates' sigma as the "
+              "logistic sigmoid.")
         L.show("W_h", W_h)
         L.show("W_x", W_x)
         L.show("b_h", b_h)
@@ -81,24 +85,71 @@ def main(argv=None):
         L.check_close("sigma(W_y h_t + b_y) equals Linear + Sigmoid", head(hs)[0], y_hand,
                       rtol=1e-12, atol=1e-12)
 
+    with L.step("Document 004, section 4.1: its worked example, with its numbers",
+                formula="x_1 = [1, 0],  x_2 = [0, 1],  x_3 = [1, 1]\n"
+                        "h_t = tanh(W_h [h_{t-1}, x_t] + b_h),   y_t = ReLU(W_y h_t + b_y)\n"
+                        "Loss = -1/T sum_t [y_t log(y_t) + (1 - y_t) log(1 - y_t)]   (as printed)"):
+        L.say("The document gives the inputs but no weights: these are minseq's seeded "
+              "initial weights (H = 3), and the printed loss is evaluated literally.")
+        minseq.manual_seed(4)
+        rnn2 = nn.RNN(2, H).astype(xp.float64)
+        out2 = nn.Linear(H, 1).astype(xp.float64)
+        x_doc = backend.asarray([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])     # (1, T=3, D=2)
+        W_doc = xp.concatenate([rnn2.params["Wh"].T, rnn2.params["Wx"].T], axis=1)
+        print(f"    W_h [h, x]: {tuple(W_doc.shape)} @ ({H} + 2,) -> ({H},);  "
+              f"W_y h: (1, {H}) @ ({H},) -> (1,)")
+        h, ys = xp.zeros(H), []
+        for t in range(3):
+            h = xp.tanh(W_doc @ xp.concatenate([h, x_doc[0, t]]) + rnn2.params["b"])
+            ys.append(xp.maximum(out2.params["W"].T @ h + out2.params["b"], 0))
+            L.show(f"h_{t + 1}", h)
+            L.show(f"y_{t + 1} = ReLU(W_y h_{t + 1} + b_y)", ys[-1])
+        y_doc = xp.concatenate(ys)
+        L.check_close("h_1 .. h_3 by hand equal nn.RNN", rnn2(x_doc)[0][0, -1], h,
+                      rtol=1e-12, atol=1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = backend.to_numpy(y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc))
+        L.show("y_t log y_t + (1 - y_t) log(1 - y_t), per step", terms)
+        L.show("literal Loss", -terms.mean())
+        L.say("No label appears in the printed loss (erratum B3, lesson 09), and ReLU outputs "
+              "are no probabilities (erratum B4): a y_t of exactly 0 gives 0 log 0 = nan here, "
+              "and a y_t above 1 would give the log of a negative number.")
+        L.check("the literal loss of the document's example is not a number",
+                not np.isfinite(-terms.mean()), f"Loss = {-terms.mean()}")
+
+    with L.step("D1 backward: one step by hand",
+                formula="a = x Wx + h_prev Wh + b,   h = tanh(a)      (rows: x (1, D), h (1, H))\n"
+                        "da = dh (.) (1 - h^2)\n"
+                        "dWx = x^T da,  dWh = h_prev^T da,  db = da,  dx = da Wx^T,  "
+                        "dh_prev = da Wh^T"):
+        cell = nn.RNNCell(D, H).astype(xp.float64)
+        cell.load_state_dict(rnn.state_dict())
+        x_t, h_prev = x[:, 3], hs[:, 2]                       # the 'cart' step, after h_3
+        dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
+        h_t = xp.tanh(x_t @ rnn.params["Wx"] + h_prev @ rnn.params["Wh"] + rnn.params["b"])
+        L.show("dh (upstream)", dh)
+        da = dh * (1 - h_t ** 2)
+        L.show("da = dh (.) (1 - h^2)", da)
+        hand = {"dx": da @ rnn.params["Wx"].T, "dh_prev": da @ rnn.params["Wh"].T,
+                "dWx": x_t.T @ da, "dWh": h_prev.T @ da, "db": da.sum(axis=0)}
+        for name, value in hand.items():
+            L.show(name, value)
+        cell(x_t, h_prev)
+        dx_cell, dh_prev_cell = cell.backward(dh)
+        L.compare([("dx", hand["dx"], dx_cell), ("dh_prev", hand["dh_prev"], dh_prev_cell)]
+                  + [(f"d{k}", hand[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "b")])
+        L.say("With a one-hot x_t, dWx = x^T da is zero except in the row of the event seen: "
+              "a step only teaches the embedding of its own event.")
+
     with L.step("Backpropagation through time, checked numerically",
-                formula="L = sum_t R_t . h_t    (R: fixed random weights)\n"
+                formula="L = sum_t R_t . h_t + R_n . h_n    (R: fixed random weights)\n"
                         "dL/dh_{t-1} = R_{t-1} + (dL/dh_t (.) (1 - h_t^2)) Wh^T"
-                        "    (rows, Wh = W_h^T)"):
-        R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
-        h0 = xp.zeros((1, H))
-
-        def loss():
-            return float((R * rnn(x, h0)[0]).sum())
-
-        rnn(x, h0)
-        _, dh0 = rnn.backward(R)
-        dWh = rnn.grads["Wh"].copy()
-        L.show("dL/dWh (BPTT)", dWh)
-        L.check_close("dL/dWh equals central differences", dWh,
-                      numerical_gradient(loss, rnn.params["Wh"]), rtol=1e-6, atol=1e-9)
-        L.check_close("dL/dh_0 equals central differences", dh0,
-                      numerical_gradient(loss, h0), rtol=1e-6, atol=1e-9)
+                        "    (rows, Wh = W_h^T)\n"
+                        "every parameter and input, for the layer, the cell and the head"):
+        h0 = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, (1, H)))
+        L.check_gradients(rnn, x, h0)
+        L.check_gradients(cell, x[:, 3], h0)
+        L.check_gradients(head, hs)
 
     T = 30 if L.fast else 60
     curves = {}

@@ -4,29 +4,14 @@ Run:  python lessons/03_lstm.py [--step] [--backend numpy|cupy] [--fast]
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 import minseq
-from minseq import backend, nn, optim
+from minseq import backend, nn
 from minseq.backend import xp
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot
-
-
-def behaviour_batch(rng, B, T):
-    """Random sessions (B, T) of event ids (browse most often, purchase least), their one-hot
-    x (B, T, 4) in float32, and the target y_t = 1 while a cart waits for a purchase."""
-    events = backend.asarray(rng.choice(len(EVENTS), size=(B, T), p=[0.5, 0.25, 0.15, 0.1]))
-    y, pending = xp.zeros((B, T), dtype=xp.float32), xp.zeros(B, dtype=xp.float32)
-    for t in range(T):
-        pending = xp.where(events[:, t] == 2, 1, xp.where(events[:, t] == 3, 0, pending))
-        y[:, t] = pending
-    return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
-
-
-def sigma(z):
-    return 1 / (1 + xp.exp(-z))
+from helpers import EVENTS, behaviour_batch, one_hot, sigma, train_cart_pending
 
 
 class Weights:
@@ -86,22 +71,6 @@ def d8_step(w, x, h, c):
     return gates["o"] * xp.tanh(c), c, gates
 
 
-class Tagger(nn.Module):
-    """A number per step: z_t = h_t W + b with hs = LSTM(x) (the final state is not used)."""
-
-    def __init__(self, lstm, head):
-        super().__init__()
-        self.lstm, self.head = lstm, head
-
-    def forward(self, x):
-        hs, _ = self.lstm(x)
-        return self.head(hs)
-
-    def backward(self, dz):
-        dx, _, _ = self.lstm.backward(self.head.backward(dz))
-        return dx
-
-
 def main(argv=None):
     L = Lesson(__file__, "The LSTM cell, gate by gate", ids=["D3", "D4", "D5", "D6", "D7", "D8"],
                argv=argv, goals=[
@@ -123,9 +92,10 @@ def main(argv=None):
                         "o_t = sigma(W_ox x_t + W_oh h_{t-1} + b_o)\n"
                         "g_t = tanh(W_gx x_t + W_gh h_{t-1} + b_g)     (the candidate, cbar_t)"):
         h0, c0 = xp.zeros(H), xp.zeros(H)
-        L.show("W_ix", w.W_ix)
-        L.show("W_ih", w.W_ih)
-        L.show("b_i", w.b_i)
+        for gate in ("i", "f", "o", "g"):
+            for part in ("x", "h"):
+                L.show(f"W_{gate}{part}", getattr(w, f"W_{gate}{part}"))
+            L.show(f"b_{gate}", getattr(w, f"b_{gate}"))
         h1, c1, gates = standard_step(w, x[0, 0], h0, c0)
         for gate, value in gates.items():
             L.show(f"{gate}_1", value)
@@ -152,30 +122,57 @@ def main(argv=None):
         L.check_close("W_f [h, x] = W_fh h + W_fx x", W_f @ hx,
                       w.W_fh @ hs[0] + w.W_fx @ x[0, 1], rtol=1e-12, atol=1e-12)
         f2 = standard_step(w, x[0, 1], hs[0], cs[0])[2]["f"]
-        L.erratum("D5", literal="c_t = f_t (.) c_{t-1} + ..., with (.) called a 'dot product'",
+        L.erratum("D5",
+                  literal="c_t = f_t (.) c_{t-1} + ..., with (.) called a 'dot product'",
                   standard="(.) is the elementwise (Hadamard) product: a vector of size H",
                   demo="a dot product f . c would give one number, and c_t could not be a "
-                       "vector of H memories.")
+                       "vector of H memories.",
+                  source="document 002 sections 3.1, 4.1")
         L.show("f_2 (.) c_1 (elementwise)", f2 * cs[0])
         L.show("f_2 . c_1   (dot product)", f2 @ cs[0])
 
-    with L.step("Backward: checked against central differences",
-                formula="L = sum_t R_t . h_t;  dL/dc_0 by BPTT and by "
-                        "(L(c_0 + e) - L(c_0 - e)) / 2e"):
-        R = backend.asarray(backend.host_rng(1).standard_normal((1, len(names), H)))
-        h0b, c0b = xp.zeros((1, H)), backend.asarray(backend.host_rng(2).standard_normal((1, H)))
+    with L.step("D8 backward: one step by hand, every intermediate gradient",
+                formula="from dh = dL/dh_t and dc_next = dL/dc_t (from later steps):\n"
+                        "dc = dc_next + dh (.) o (.) (1 - tanh(c)^2)      do = dh (.) tanh(c)\n"
+                        "di = dc (.) g    df = dc (.) c_prev    dg = dc (.) i    "
+                        "dc_prev = dc (.) f\n"
+                        "da_i = di (.) i (.) (1 - i), da_f, da_o alike;  da_g = dg (.) (1 - g^2)\n"
+                        "da = [da_i da_f da_g da_o];  dWx = x^T da,  dWh = h_prev^T da,  db = da\n"
+                        "dx = da Wx^T,  dh_prev = da Wh^T"):
+        x_t, h_prev, c_prev = x[:, 2], hs[1][None], cs[1][None]     # the 'cart' step
+        rng = backend.host_rng(1)
+        dh, dc_next = (backend.asarray(rng.standard_normal((1, H))) for _ in range(2))
+        c_t = cell(x_t, h_prev, c_prev)[1]
+        i, f, g, o = (cell.gates[k] for k in ("i", "f", "g", "o"))
+        L.show("dh (upstream)", dh)
+        L.show("dc_next (upstream)", dc_next)
+        dc = dc_next + dh * o * (1 - xp.tanh(c_t) ** 2)
+        grads = {"dc_t": dc, "do": dh * xp.tanh(c_t), "di": dc * g, "df": dc * c_prev,
+                 "dg": dc * i, "dc_prev": dc * f}
+        grads.update(da_i=grads["di"] * i * (1 - i), da_f=grads["df"] * f * (1 - f),
+                     da_g=grads["dg"] * (1 - g ** 2), da_o=grads["do"] * o * (1 - o))
+        da = xp.concatenate([grads[k] for k in ("da_i", "da_f", "da_g", "da_o")], axis=1)
+        grads.update(dx=da @ cell.params["Wx"].T, dh_prev=da @ cell.params["Wh"].T,
+                     dWx=x_t.T @ da, dWh=h_prev.T @ da, db=da.sum(axis=0))
+        for name, value in grads.items():
+            L.show(name, value)
+        dx_cell, dh_prev_cell, dc_prev_cell = cell.backward(dh, dc_next)
+        db_cell = cell.grads["b"]
+        L.say("The cell returns dx, dh_prev, dc_prev and the weight gradients; its db is da "
+              "(one row), so its four blocks are da_i, da_f, da_g, da_o; dc_t is dc_prev / f.")
+        L.compare([("dc_t", dc, dc_prev_cell / f)]
+                  + [(k, grads[k], db_cell[None, n * H:(n + 1) * H])
+                     for n, k in enumerate(("da_i", "da_f", "da_g", "da_o"))]
+                  + [("dx", grads["dx"], dx_cell), ("dh_prev", grads["dh_prev"], dh_prev_cell),
+                     ("dc_prev", grads["dc_prev"], dc_prev_cell)]
+                  + [(f"d{k}", grads[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "b")])
 
-        def loss():
-            return float((R * layer(x, h0b, c0b)[0]).sum())
-
-        layer(x, h0b, c0b)
-        _, _, dc0 = layer.backward(R)
-        dWh = layer.grads["Wh"].copy()
-        L.show("dL/dc_0 (BPTT)", dc0)
-        L.check_close("dL/dc_0 equals central differences", dc0,
-                      numerical_gradient(loss, c0b), rtol=1e-6, atol=1e-9)
-        L.check_close("dL/dWh equals central differences", dWh,
-                      numerical_gradient(loss, layer.params["Wh"]), rtol=1e-6, atol=1e-9)
+    with L.step("Backward: every gradient against central differences",
+                formula="L = sum_t R_t . h_t + R_n . (h_n, c_n);   each tensor by BPTT and by "
+                        "(L(theta + e) - L(theta - e)) / 2e"):
+        h0b, c0b = backend.asarray(backend.host_rng(2).uniform(-0.5, 0.5, (2, 1, H)))
+        L.check_gradients(layer, x, h0b, c0b)
+        L.check_gradients(cell, x_t, h_prev, c_prev)
 
     with L.step("D4: the document's lstm_cell, with its sizes (input 10, hidden 20)",
                 formula="i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i)   (as printed)"):
@@ -190,11 +187,13 @@ def main(argv=None):
             failed = str(exc)
         L.say(f"h @ W_i raised: {failed}")
         L.check("h (1, 20) @ W_i (10, 20) is a shape error", failed is not None)
-        L.erratum("D4", literal="matmul(x, W_i) + matmul(h, W_i): one W_i for x and h",
+        L.erratum("D4",
+                  literal="matmul(x, W_i) + matmul(h, W_i): one W_i for x and h",
                   standard="x W_xi + h W_hi: W_xi (10, 20) and W_hi (20, 20), two matrices",
                   demo="h @ W_i only type-checks when input_size == hidden_size, and even then x "
                        "and h are forced to share weights; the document's loop also never updates "
-                       "a weight, so its 'falling loss' cannot come from training.")
+                       "a weight, so its 'falling loss' cannot come from training.",
+                  source="document 001 section 5.2, code")
 
     T = 12 if L.fast else 40
     long_x = behaviour_batch(backend.host_rng(5), 1, T)[0]
@@ -208,17 +207,23 @@ def main(argv=None):
         L.show("h_t D6 as printed, first 4", hs_d6[:4])
         gap = float(xp.abs(hs_std - hs_d6).max())
         L.check("the two output gates give different h_t", gap > 1e-3, f"max gap {gap:.3f}")
-        L.erratum("D6", literal="o_t = sigma(W_o [h_{t-1}, c_t] + b_o)",
+        L.erratum("D6",
+                  literal="o_t = sigma(W_o [h_{t-1}, c_t] + b_o)",
                   standard="o_t = sigma(W_o [h_{t-1}, x_t] + b_o)  (torch.nn.LSTM, D8)",
                   demo="reading the new cell state is a peephole-like variant: a different model "
                        "with a (H, H) block where the standard has (H, D); not the LSTM a library "
-                       "gives you.")
+                       "gives you.",
+                  source="document 002 sections 3.1, 4.1")
 
     with L.step("D7: sigma for the candidate and the output, beside tanh",
                 formula="as printed: C_t = f (.) C_{t-1} "
                         "+ i (.) sigma(W_xc x_t + W_hc h_{t-1} + b_c)\n"
                         "            h_t = o_t (.) sigma(W_hc C_t + b_h)\n"
                         "standard  : g_t = tanh(...),  h_t = o_t (.) tanh(C_t)"):
+        L.say("A reading, not the text: the document writes one generic sigma for every "
+              "nonlinearity. In D3 to D6 it is the gates' logistic sigmoid, so this lesson reads "
+              "D7's sigma as the sigmoid too; read as tanh, D7 would be the standard cell and "
+              "there would be no erratum.")
         _, cs_std = run(standard_step, w, long_x, H)
         _, cs_d7 = run(d7_step, w, long_x, H)
         L.show("c_t standard (unit 0), first 8", cs_std[:8, 0])
@@ -226,11 +231,13 @@ def main(argv=None):
         L.check("with a sigma candidate the cell can never turn negative",
                 bool((cs_d7 > 0).all()) and bool((cs_std < 0).any()),
                 f"D7 min {float(cs_d7.min()):.3f}, standard min {float(cs_std.min()):.3f}")
-        L.erratum("D7", literal="candidate sigma(...), h_t = o_t (.) sigma(W_hc C_t + b_h)",
+        L.erratum("D7",
+                  literal="candidate sigma(...), h_t = o_t (.) sigma(W_hc C_t + b_h)",
                   standard="candidate tanh(...), h_t = o_t (.) tanh(C_t)",
                   demo="a candidate in (0, 1) can only add to the cell, so memories cannot be "
                        "negative or cancel; the output also reuses the name W_hc for a new "
-                       "(H, H) matrix applied to C_t.")
+                       "(H, H) matrix applied to C_t.",
+                  source="document 003 section 4.2.2")
 
     with L.step("D8: the forget gate applied twice, beside once",
                 formula="as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1}\n"
@@ -240,11 +247,46 @@ def main(argv=None):
         L.show("c_t D8 literal (unit 0), first 6", cs_d8[:6, 0])
         ratio = float(xp.abs(cs_d8[1:]).mean() / xp.abs(cs_std[1:]).mean())
         L.check("forgetting twice shrinks the cell state", ratio < 1, f"mean |c| ratio {ratio:.2f}")
-        L.erratum("D8", literal="c_{t-1} = f_t c_{t-1}, then c_t = i_t g_t + f_t c_{t-1}",
+        L.erratum("D8",
+                  literal="c_{t-1} = f_t c_{t-1}, then c_t = i_t g_t + f_t c_{t-1}",
                   standard="c_t = i_t g_t + f_t c_{t-1}  (f applied once)",
                   demo="taken literally the old cell is multiplied by f_t^2: the cell forgets "
                        "twice as fast in log terms. The rest of D8 is the standard LSTM in "
-                       "PyTorch's gate order i, f, g, o.")
+                       "PyTorch's gate order i, f, g, o.",
+                  source="document 004 section 4.2")
+
+    with L.step("Document 004, section 4.2: its worked example, with its numbers",
+                formula="x_1 = [1, 0],  x_2 = [0, 1],  x_3 = [1, 1];  gates from [h_{t-1}, x_t]\n"
+                        "as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1};  "
+                        "h_t = o_t tanh(c_t)\n"
+                        "y_t = ReLU(W_y h_t + b_y);  Loss = -1/T sum [y log y + (1 - y) log(1 - y)]"):
+        L.say("No weights are printed: minseq's seeded initial weights, H = 3. The document "
+              "works step 1 only, where c_0 = 0 hides the doubled forget gate; steps 2 and 3 "
+              "show it.")
+        minseq.manual_seed(4)
+        doc_cell = nn.LSTMCell(2, H).astype(xp.float64)
+        head = nn.Linear(H, 1).astype(xp.float64)
+        x_doc = backend.asarray([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])     # (1, T=3, D=2)
+        w_doc = Weights(doc_cell)
+        hs_std, cs_std = run(standard_step, w_doc, x_doc, H)
+        hs_lit, cs_lit = run(d8_step, w_doc, x_doc, H)
+        for t in range(3):
+            L.show(f"c_{t + 1} standard / as printed", xp.stack([cs_std[t], cs_lit[t]]))
+        doc_layer = nn.LSTM(2, H).astype(xp.float64)
+        doc_layer.load_state_dict(doc_cell.state_dict())
+        L.check_close("the standard steps equal nn.LSTM", doc_layer(x_doc)[0][0], hs_std,
+                      rtol=1e-12, atol=1e-12)
+        L.check_close("step 1 (the document's): the stray line changes nothing, c_0 = 0",
+                      cs_lit[0], cs_std[0], rtol=0, atol=0)
+        gap = float(xp.abs(cs_lit[2] - cs_std[2]).max())
+        L.check("step 3: the doubled forget gate changes c_3", gap > 1e-3, f"max gap {gap:.3f}")
+        y_doc = xp.maximum(hs_lit @ head.params["W"] + head.params["b"], 0)[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = backend.to_numpy(y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc))
+        L.show("y_t = ReLU(W_y h_t + b_y)", y_doc)
+        L.show("literal Loss", -terms.mean())
+        L.say("As in section 4.1 (lesson 02): no label in the loss, and a ReLU output of 0 or "
+              "above 1 has no logarithm to take; lesson 09 shows the standard BCE.")
 
     steps = 60 if L.fast else 150
     with L.step("The gates of a trained LSTM over a behaviour sequence",
@@ -253,22 +295,7 @@ def main(argv=None):
                         "LSTM(..., record_gates=True).gates[name] is (B, T, H)"):
         minseq.manual_seed(7)
         lstm = nn.LSTM(D, 8, record_gates=True)
-        model = Tagger(lstm, nn.Linear(8, 1))
-        opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
-        rng = backend.host_rng(11)
-        for step in range(steps + 1):
-            seq, y, _ = behaviour_batch(rng, 32, 30)
-            z = model(seq)[..., 0]
-            loss = loss_fn(z, y)
-            model.backward(loss_fn.backward()[..., None])
-            opt.step()
-            if step % (steps // 3) == 0:
-                L.say(f"step {step:3d}: loss {float(loss):.4f}")
-        seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
-        pred = model(seq)[0, :, 0] > 0
-        accuracy = float((pred == (y[0] > 0.5)).mean())
-        L.check("the trained LSTM tracks 'cart pending' on a new sequence", accuracy > 0.95,
-                f"accuracy {accuracy:.2f}")
+        seq, y, events, pred = train_cart_pending(L, lstm, 8, steps, T)
         for gate in "ifgo":
             L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1))
         L.check("sigmoid gates lie in (0, 1)", all(

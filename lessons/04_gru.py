@@ -8,14 +8,9 @@ import matplotlib.pyplot as plt
 import minseq
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot
-
-
-def sigma(z):
-    return 1 / (1 + xp.exp(-z))
+from helpers import EVENTS, one_hot, sigma, train_cart_pending
 
 
 def gru_by_hand(cell, x, h):
@@ -76,7 +71,8 @@ def main(argv=None):
                           rtol=0, atol=1e-3)
 
     with L.step("The sequence layer, checked against the cell and numerically",
-                formula="hs = GRU(x),   L = sum_t R_t . h_t,   dL/dh_0 and dL/dbh by BPTT"):
+                formula="hs = GRU(x),   L = sum_t R_t . h_t + R_n . h_n,   every gradient "
+                        "by BPTT"):
         gru = nn.GRU(D, H).astype(xp.float64)
         gru.load_state_dict(cell.state_dict())
         hs, _ = gru(x)
@@ -87,20 +83,44 @@ def main(argv=None):
         L.show("hs", hs[0])
         L.check_close("GRU equals GRUCell run step by step", hs[0], xp.stack(steps),
                       rtol=1e-12, atol=1e-12)
-        R = backend.asarray(backend.host_rng(2).standard_normal((1, len(names), H)))
         h0 = backend.asarray(backend.host_rng(3).uniform(-0.5, 0.5, (1, H)))
+        L.check_gradients(gru, x, h0)
+        L.check_gradients(cell, x[:, 1], h_prev[None])
 
-        def loss():
-            return float((R * gru(x, h0)[0]).sum())
-
-        gru(x, h0)
-        _, dh0 = gru.backward(R)
-        dbh = gru.grads["bh"].copy()
-        L.show("dL/dh_0 (BPTT)", dh0)
-        L.check_close("dL/dh_0 equals central differences", dh0, numerical_gradient(loss, h0),
-                      rtol=1e-6, atol=1e-9)
-        L.check_close("dL/dbh equals central differences", dbh,
-                      numerical_gradient(loss, gru.params["bh"]), rtol=1e-6, atol=1e-9)
+    with L.step("D9 backward: one step by hand, every intermediate gradient",
+                formula="from dh = dL/dh':\n"
+                        "dn = dh (.) (1 - z)      dz = dh (.) (h - n)      "
+                        "da_n = dn (.) (1 - n^2)\n"
+                        "dr = da_n (.) ah_n   (ah_n = h W_hn + b_hn)\n"
+                        "da_r = dr (.) r (.) (1 - r)      da_z = dz (.) z (.) (1 - z)\n"
+                        "dax = [da_r da_z da_n],   dah = [da_r da_z da_n (.) r]\n"
+                        "dWx = x^T dax, dWh = h^T dah, dbx = dax, dbh = dah;  dx = dax Wx^T,  "
+                        "dh = dh' (.) z + dah Wh^T"):
+        x_t, h_t = x[:, 1], h_prev[None]
+        dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
+        cell(x_t, h_t)
+        r, z, n = (cell.gates[k] for k in ("r", "z", "n"))
+        ah_n = h_t @ cell.params["Wh"][:, 2 * H:] + cell.params["bh"][2 * H:]
+        L.show("dh' (upstream)", dh)
+        g = {"dn": dh * (1 - z), "dz": dh * (h_t - n)}
+        g["da_n"] = g["dn"] * (1 - n ** 2)
+        g["dr"] = g["da_n"] * ah_n
+        g["da_r"] = g["dr"] * r * (1 - r)
+        g["da_z"] = g["dz"] * z * (1 - z)
+        dax = xp.concatenate([g["da_r"], g["da_z"], g["da_n"]], axis=1)
+        dah = xp.concatenate([g["da_r"], g["da_z"], g["da_n"] * r], axis=1)
+        g.update(dx=dax @ cell.params["Wx"].T, dh_prev=dh * z + dah @ cell.params["Wh"].T,
+                 dWx=x_t.T @ dax, dWh=h_t.T @ dah, dbx=dax.sum(axis=0), dbh=dah.sum(axis=0))
+        for name, value in g.items():
+            L.show(name, value)
+        dx_cell, dh_prev_cell = cell.backward(dh)
+        dbx = cell.grads["bx"][None]
+        L.say("The cell returns dx, dh_prev and the weight gradients; its dbx is dax (one row), "
+              "whose blocks are da_r, da_z and da_n.")
+        L.compare([(k, g[k], dbx[:, n * H:(n + 1) * H])
+                   for n, k in enumerate(("da_r", "da_z", "da_n"))]
+                  + [("dx", g["dx"], dx_cell), ("dh_prev", g["dh_prev"], dh_prev_cell)]
+                  + [(f"d{k}", g[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "bx", "bh")])
 
     with L.step("Parameters: RNN, GRU, LSTM",
                 formula="RNN: D H + H H + H    GRU: 3 (D H + H H) + 2 (3H)    "
@@ -115,23 +135,34 @@ def main(argv=None):
                            "LSTM": 4 * (D2 * H2 + H2 * H2) + 4 * H2})
 
     T = 12 if L.fast else 40
-    events = backend.host_rng(5).integers(0, len(EVENTS), size=T)
-    seq = one_hot([EVENTS[int(e)] for e in events])
-    minseq.manual_seed(7)
-    big = nn.GRU(D, 8, record_gates=True).astype(xp.float64)
-    hs, _ = big(seq)
-    change = xp.linalg.norm(hs[0, 1:] - hs[0, :-1], axis=1)
+    steps = 60 if L.fast else 150
+    with L.step("The gates of a trained GRU over a behaviour sequence",
+                formula="task: y_t = 1 while a cart waits for a purchase (lesson 03's task)\n"
+                        "GRU(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam"):
+        minseq.manual_seed(7)
+        gru = nn.GRU(D, 8, record_gates=True)
+        seq, y, events, pred = train_cart_pending(L, gru, 8, steps, T)
+        z_mean = gru.gates["z"][0].mean(axis=1)                          # (T,)
+        changes = events[0] >= EVENTS.index("cart")                      # cart or purchase
+        z_change, z_other = float(z_mean[changes].mean()), float(z_mean[~changes].mean())
+        L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events: "
+              "a small z takes the candidate (the bit is rewritten), a large z keeps h.")
+
+    labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
     fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
     for ax, gate in zip(axes[:2], "rz"):
-        im = ax.imshow(backend.to_numpy(big.gates[gate][0]).T, aspect="auto", vmin=0, vmax=1)
+        im = ax.imshow(backend.to_numpy(gru.gates[gate][0]).T, aspect="auto", vmin=0, vmax=1)
         ax.set_ylabel(f"{gate}: unit")
         fig.colorbar(im, ax=ax, pad=0.01)
-    axes[2].plot(range(1, T), backend.to_numpy(change), marker="o")
-    axes[2].set_ylabel("||h_t - h_{t-1}||")
+    axes[2].step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
+    axes[2].plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
+    axes[2].set_ylabel("y_t")
+    axes[2].legend(fontsize=7, loc="upper right")
     axes[2].set_xticks(range(T))
-    axes[2].set_xticklabels([EVENTS[int(e)][:4] for e in events], rotation=90, fontsize=7)
+    axes[2].set_xticklabels(labels, rotation=90, fontsize=7)
     axes[2].set_xlabel("event (time step)")
-    axes[0].set_title("GRU reset and update gates over a behaviour sequence (untrained, H = 8)")
+    axes[0].set_title("Reset and update gates of a trained GRU (H = 8) over a behaviour "
+                      "sequence")
     L.savefig(fig, "gru_gates_over_sequence")
 
     return L.finish(summary=[

@@ -6,16 +6,15 @@ Run: python lessons/05_attention.py [--step] [--fast] [--backend cupy]
 import matplotlib.pyplot as plt
 import numpy as np
 
+import minseq
 from minseq import backend, nn
-from minseq.gradcheck import numerical_gradient
+from minseq.backend import xp
 from minseq.lesson import Lesson
 
-EVENTS = ["browse", "click", "browse", "cart", "purchase"]
+from helpers import EVENTS, softmax
 
-
-def softmax(z, axis=-1):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+#: one user's events, from the shared vocabulary of lessons/helpers.py
+SEQUENCE = ["browse", "click", "browse", "cart", "purchase"]
 
 
 def dev(a):
@@ -33,34 +32,55 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     d = 4
     # one behaviour sequence of 5 events, each already embedded as a 4-vector
-    X = np.round(rng.normal(size=(len(EVENTS), d)), 2)
+    X = np.round(rng.normal(size=(len(SEQUENCE), d)), 2)
 
     with L.step("E1 by hand: the last event asks which earlier events matter",
                 formula="Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V"):
         L.say("Take the events as keys and values (K = V = X) and the last event, 'purchase', "
               "as the query. Each score is a dot product divided by sqrt(d_k) = 2.")
-        L.show("X (events x d)", X)
-        q = X[-1]
-        scores = np.array([q @ X[j] for j in range(len(EVENTS))]) / np.sqrt(d)
-        weights = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
-        context = weights @ X
-        for name, s, w in zip(EVENTS, scores, weights):
+        Xd = dev(X)
+        L.show("X (events x d)", Xd)
+        q = Xd[-1]
+        scores = xp.stack([q @ Xd[j] for j in range(len(SEQUENCE))]) / d ** 0.5
+        weights = xp.exp(scores - scores.max()) / xp.exp(scores - scores.max()).sum()
+        context = weights @ Xd
+        print(f"    q {tuple(q.shape)} . each of the {len(SEQUENCE)} keys -> scores "
+              f"{tuple(scores.shape)} -> weights {tuple(weights.shape)};  weights @ V "
+              f"{tuple(Xd.shape)} -> context {tuple(context.shape)}")
+        for name, s, w in zip(SEQUENCE, backend.to_numpy(scores), backend.to_numpy(weights)):
             print(f"    {name:<9} score q.k/2 = {s:7.3f}   weight = {w:.3f}")
         L.show("context = sum_j w_j v_j", context)
         attn = nn.ScaledDotProductAttention()
-        out = attn(dev(q[None]), dev(X), dev(X))
+        out = attn(q[None], Xd, Xd)
         L.check_close("nn.ScaledDotProductAttention gives the same context", out[0], context)
-        L.check_close("the weights sum to 1", weights.sum(), 1.0)
+        L.check_close("the weights sum to 1", weights.sum(), xp.ones(()))
 
-        Q, K, V = (rng.normal(size=(3, d)) for _ in range(3))
-        q_dev, k_dev, v_dev = dev(Q), dev(K), dev(V)
-        R = rng.normal(size=(3, d))
-        attn(q_dev, k_dev, v_dev)
-        dq, dk, dv = attn.backward(dev(R))
-        num = numerical_gradient(
-            lambda: float((backend.to_numpy(attn(q_dev, k_dev, v_dev)) * R).sum()), q_dev)
-        L.check_close("hand-written backward dQ equals the numerical gradient", dq, num,
-                      rtol=1e-6, atol=1e-9)
+    with L.step("E1 backward by hand: dV, dP, dS, dQ, dK",
+                formula="S = Q K^T / sqrt(d_k),   P = softmax(S) (rows),   out = P V\n"
+                        "dV = P^T dout      dP = dout V^T\n"
+                        "dS = P (.) (dP - rowsum(dP (.) P))     (the softmax's Jacobian, row "
+                        "by row)\n"
+                        "dQ = dS K / sqrt(d_k)      dK = dS^T Q / sqrt(d_k)"):
+        Q, K, V, dout = (dev(rng.normal(size=(3, d))) for _ in range(4))
+        print(f"    Q, K, V, dout: (3, {d});  S, P, dP, dS: (3, 3)")
+        S = Q @ K.T / d ** 0.5
+        P = xp.exp(S - S.max(axis=1, keepdims=True))
+        P = P / P.sum(axis=1, keepdims=True)
+        L.show("P = softmax(S)", P)
+        L.show("dout (upstream)", dout)
+        hand = {"dV": P.T @ dout, "dP": dout @ V.T}
+        hand["dS"] = P * (hand["dP"] - (hand["dP"] * P).sum(axis=1, keepdims=True))
+        hand["dQ"] = hand["dS"] @ K / d ** 0.5
+        hand["dK"] = hand["dS"].T @ Q / d ** 0.5
+        for name, value in hand.items():
+            L.show(name, value)
+        L.check_close("each row of dS sums to 0 (the softmax ignores a shift of its row)",
+                      hand["dS"].sum(axis=1), xp.zeros(3), atol=1e-12)
+        attn = nn.ScaledDotProductAttention()
+        attn(Q, K, V)
+        dq, dk, dv = attn.backward(dout)
+        L.compare([("dQ", hand["dQ"], dq), ("dK", hand["dK"], dk), ("dV", hand["dV"], dv)])
+        L.check_gradients(attn, Q, K, V)
 
     with L.step("Why divide by sqrt(d_k)?",
                 formula="q, k ~ N(0, I_d):  Var(q . k) = d,  Var(q . k / sqrt(d)) = 1"):
@@ -68,13 +88,13 @@ def main(argv=None):
         n = 400 if L.fast else 4000
         var_raw, var_scaled, max_raw, max_scaled = [], [], [], []
         for dk in dims:
-            q = rng.normal(size=(n, dk))
-            k = rng.normal(size=(n, 10, dk))
-            s = np.einsum("nd,ntd->nt", q, k)  # 10 scores per query (host-side demo)
-            var_raw.append(s.var())
-            var_scaled.append((s / np.sqrt(dk)).var())
-            max_raw.append(softmax(s).max(axis=1).mean())
-            max_scaled.append(softmax(s / np.sqrt(dk)).max(axis=1).mean())
+            q = dev(rng.normal(size=(n, dk)))
+            k = dev(rng.normal(size=(n, 10, dk)))
+            s = (q[:, None, :] * k).sum(-1)                  # (n, 10): 10 scores per query
+            var_raw.append(float(s.var()))
+            var_scaled.append(float((s / dk ** 0.5).var()))
+            max_raw.append(float(softmax(s).max(axis=1).mean()))
+            max_scaled.append(float(softmax(s / dk ** 0.5).max(axis=1).mean()))
             print(f"    d_k={dk:4d}  Var(q.k)={var_raw[-1]:8.2f}  Var(q.k/sqrt(d_k))="
                   f"{var_scaled[-1]:5.2f}   mean largest weight of 10: raw {max_raw[-1]:.3f}, "
                   f"scaled {max_scaled[-1]:.3f}")
@@ -103,7 +123,7 @@ def main(argv=None):
     with L.step("Masks: padding and the future",
                 formula="mask[i, j] = True  <=>  query i may attend to key j\n"
                         "(PyTorch's boolean attn_mask is the opposite: True = NOT allowed)"):
-        T = len(EVENTS)
+        T = len(SEQUENCE)
         causal = nn.causal_mask(T)
         padding = np.array([True, True, True, True, False])  # pretend the last step is padding
         mask = backend.to_numpy(causal) & padding
@@ -118,91 +138,117 @@ def main(argv=None):
                 np.all(W[0] == 0) and np.all(backend.to_numpy(out)[0] == 0))
         L.say("Masked scores are replaced by the row minimum before the max is taken, and "
               "multiplied by 0 after the exponential: no -inf, no -1e6 fill, no 0/0.")
+        L.check_gradients(attn, dev(X), dev(X) * 0.5, dev(X) * 2, mask=backend.asarray(mask),
+                          label="masked attention")
         fig, ax = plt.subplots(figsize=(4.5, 4))
         im = ax.imshow(W, cmap="viridis", vmin=0, vmax=1)
         ax.set(xticks=range(T), yticks=range(T), xlabel="key (event)", ylabel="query (event)",
-               title="Masked attention weights")
-        ax.set_xticklabels(EVENTS, rotation=45)
-        ax.set_yticklabels(EVENTS)
+               title="Masked attention weights\n(row 0 is blank on purpose: that query may "
+                     "see no key)")
+        ax.set_xticklabels(SEQUENCE, rotation=45)
+        ax.set_yticklabels(SEQUENCE)
         fig.colorbar(im, ax=ax, label="weight")
         L.savefig(fig, "masked_weights")
 
     with L.step("E2 erratum: self-attention needs three projections"):
-        Wq, Wk, Wv = (np.round(rng.normal(size=(d, d)) / 2, 2) for _ in range(3))
-        Q, K, V = X @ Wq, X @ Wk, X @ Wv
-        literal = softmax(Q @ Q.T / np.sqrt(d))
-        standard = softmax(Q @ K.T / np.sqrt(d))
-        L.erratum("E2", literal="Self-Attention(x) = softmax(Q Q^T / sqrt(d_k)) V",
+        Wq, Wk, Wv = (dev(np.round(rng.normal(size=(d, d)) / 2, 2)) for _ in range(3))
+        Xd = dev(X)
+        Q, K, V = Xd @ Wq, Xd @ Wk, Xd @ Wv
+        literal = softmax(Q @ Q.T / d ** 0.5)
+        standard = softmax(Q @ K.T / d ** 0.5)
+        L.erratum("E2",
+                  literal="Self-Attention(x) = softmax(Q Q^T / sqrt(d_k)) V",
                   standard="Q = x W_Q, K = x W_K, V = x W_V;  softmax(Q K^T / sqrt(d_k)) V",
                   demo="Q Q^T forces K = Q: the scores become symmetric (i rates j exactly as "
-                       "j rates i) and each q_i . q_i = |q_i|^2 >= 0 favours attending to itself.")
+                       "j rates i) and each q_i . q_i = |q_i|^2 >= 0 favours attending to itself.",
+                  source="document 004 section 4.3")
         S_lit = Q @ Q.T
         L.show("literal scores Q Q^T", S_lit)
-        self_pick = np.mean(literal.argmax(1) == np.arange(len(X)))
-        print(f"    literal: scores symmetric: {np.allclose(S_lit, S_lit.T)}; rows whose largest "
-              f"weight is on themselves: {self_pick:.0%}")
-        print(f"    standard: scores symmetric: {np.allclose(Q @ K.T, (Q @ K.T).T)}")
+        S_lit_h, S_std_h = backend.to_numpy(S_lit), backend.to_numpy(Q @ K.T)
+        self_pick = np.mean(backend.to_numpy(literal).argmax(1) == np.arange(len(X)))
+        print(f"    literal: scores symmetric: {np.allclose(S_lit_h, S_lit_h.T)}; rows whose "
+              f"largest weight is on themselves: {self_pick:.0%}")
+        print(f"    standard: scores symmetric: {np.allclose(S_std_h, S_std_h.T)}")
         L.check("the literal scores are symmetric, the standard ones are not",
-                np.allclose(S_lit, S_lit.T) and not np.allclose(Q @ K.T, K @ Q.T))
-        out = nn.ScaledDotProductAttention()(dev(Q), dev(K), dev(V))
+                np.allclose(S_lit_h, S_lit_h.T) and not np.allclose(S_std_h, S_std_h.T))
+        out = nn.ScaledDotProductAttention()(Q, K, V)
         L.check_close("standard form equals nn.ScaledDotProductAttention(xW_Q, xW_K, xW_V)",
                       out, standard @ V)
 
     with L.step("E3 errata: attention pooling over recurrent states",
                 formula="s = h_T [h_1 .. h_T]^T / sqrt(d);  alpha = softmax(s);  "
                         "context = alpha V = sum_t alpha_t h_t"):
-        # stand-in recurrent states: a tiny tanh RNN over the events (the LSTM lesson builds the
-        # real one; model H2 pools LSTM states exactly like this)
-        Wx, Wh = rng.normal(size=(d, d)) * 0.8, rng.normal(size=(d, d)) * 0.5
-        H, h = [], np.zeros(d)
-        for x_t in X:
-            h = np.tanh(x_t @ Wx + h @ Wh)
-            H.append(h)
-        H = np.array(H) * 3
-        s = H[-1] @ H.T / np.sqrt(d)
+        L.say("Document 002, section 4.3's example: a behaviour sequence [a1, a2, a3, a4], "
+              "x_t = embedding(a_t), an LSTM gives [h1, h2, h3, h4], and h4 queries h1..h3 (the "
+              "document gives the steps, no numbers: minseq's seeded weights). Model H2 (lesson "
+              "12) pools its states the same way. LSTM states lie in (-1, 1), so with d = 4 the "
+              "scores are small and the weights stay near 1/T.")
+        minseq.manual_seed(5)
+        actions = ["browse", "click", "cart", "purchase"]                  # a1 .. a4
+        embed = nn.Embedding(len(EVENTS), d).astype(xp.float64)
+        lstm = nn.LSTM(d, d).astype(xp.float64)
+        ids = backend.asarray([[EVENTS.index(a) for a in actions]])
+        x_doc = embed(ids)
+        H = lstm(x_doc)[0][0]                                         # (4, d) = h1 .. h4
+        print(f"    a1..a4 {tuple(ids.shape)} -> embedding {tuple(x_doc.shape)} -> LSTM states "
+              f"{tuple(H.shape)}")
+        L.show("H = [h_1 .. h_T] (LSTM states)", H)
+        s = H[-1] @ H.T / d ** 0.5
+        print(f"    h_T {tuple(H[-1].shape)} @ H^T {tuple(H.T.shape)} -> s {tuple(s.shape)}")
         alpha = softmax(s)
         alpha_twice = softmax(softmax(s))
-        L.erratum("E3", literal="alpha_t = softmax(s_t) with s_t = softmax(Q K^T / sqrt(d)); "
+        L.erratum("E3",
+                  literal="alpha_t = softmax(s_t) with s_t = softmax(Q K^T / sqrt(d)); "
                                 "context = alpha_t (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) once; context = alpha V (weighted SUM)",
                   demo="A second softmax sees inputs in [0, 1], so its outputs differ by at most "
                        "a factor e: the weights flatten toward uniform. And alpha (.) V is a "
-                       "(T, d) matrix, not one context vector.")
+                       "(T, d) matrix, not one context vector.",
+                  source="document 002 sections 3.2, 4.2")
         L.show("alpha = softmax(s)          ", alpha)
         L.show("softmax(softmax(s)) (literal)", alpha_twice)
-        L.show("uniform                      ", np.full(len(X), 1 / len(X)))
+        T4 = len(actions)
+        L.show("uniform                      ", xp.full(T4, 1 / T4))
+        top, top_twice = float(alpha.max()), float(alpha_twice.max())
         L.check("the double softmax is flatter (largest weight closer to 1/T)",
-                alpha_twice.max() - 1 / len(X) < alpha.max() - 1 / len(X),
-                f"{alpha.max():.3f} -> {alpha_twice.max():.3f}")
-        L.show("shape of alpha (.) V (literal)", np.array((alpha[:, None] * H).shape))
+                top_twice - 1 / T4 < top - 1 / T4, f"{top:.3f} -> {top_twice:.3f}")
+        print(f"    literal alpha (.) V: {tuple(alpha.shape)} (.) {tuple(H.shape)} -> "
+              f"{tuple((alpha[:, None] * H).shape)}, a matrix;  standard alpha V -> "
+              f"{tuple((alpha @ H).shape)}, one vector")
         context = alpha @ H
         L.show("context = alpha V", context)
-        out = nn.ScaledDotProductAttention()(dev(H[-1:]), dev(H), dev(H))
+        out = nn.ScaledDotProductAttention()(H[-1:], H, H)
         L.check_close("attention pooling equals nn.ScaledDotProductAttention(h_T, H, H)",
                       out[0], context)
 
     with L.step("E4 erratum: scores must stay a vector"):
         h = H
-        summed = (h[3] @ h[0] + h[3] @ h[1] + h[3] @ h[2]) / np.sqrt(d)
-        L.erratum("E4", literal="s_4 = softmax((h4 h1^T + h4 h2^T + h4 h3^T) / sqrt(d))",
+        summed = (h[3] @ h[0] + h[3] @ h[1] + h[3] @ h[2]) / d ** 0.5
+        L.erratum("E4",
+                  literal="s_4 = softmax((h4 h1^T + h4 h2^T + h4 h3^T) / sqrt(d))",
                   standard="s_4 = softmax([h4.h1, h4.h2, h4.h3] / sqrt(d))",
                   demo="The sum is ONE number, and the softmax of one number is always 1: it "
-                       "says nothing about which step matters.")
-        L.show("literal: softmax of the summed score", softmax(np.array([summed])))
-        vec = softmax(np.array([h[3] @ h[0], h[3] @ h[1], h[3] @ h[2]]) / np.sqrt(d))
+                       "says nothing about which step matters.",
+                  source="document 002 section 4.3")
+        literal = softmax(summed[None])
+        L.show("literal: softmax of the summed score", literal)
+        vec = softmax(xp.stack([h[3] @ h[0], h[3] @ h[1], h[3] @ h[2]]) / d ** 0.5)
         L.show("standard: softmax of the score vector", vec)
-        L.check("the literal gives 1 whatever the states", softmax(np.array([summed]))[0] == 1.0)
+        L.check_close("the literal gives 1 whatever the states", literal, xp.ones(1), rtol=0,
+                      atol=0)
 
     with L.step("E5 erratum: a softmax over an axis of size 1"):
-        w, b = rng.normal(size=(d, 1)), 0.1
-        e = np.tanh(H @ w + b)  # TimeDistributed(Dense(1, tanh)): one score per step, (T, 1)
+        w, b = dev(rng.normal(size=(d, 1))), 0.1
+        e = xp.tanh(H @ w + b)  # TimeDistributed(Dense(1, tanh)): one score per step, (T, 1)
         sm = nn.Softmax()
-        literal = backend.to_numpy(sm(dev(e)))          # Activation('softmax') on the LAST axis
-        standard = backend.to_numpy(sm(dev(e.T))).T      # softmax over the TIME axis
-        L.erratum("E5", literal="TimeDistributed(Dense(1, tanh)) then Activation('softmax')",
+        literal = backend.to_numpy(sm(e))               # Activation('softmax') on the LAST axis
+        standard = backend.to_numpy(sm(e.T)).T           # softmax over the TIME axis
+        L.erratum("E5",
+                  literal="TimeDistributed(Dense(1, tanh)) then Activation('softmax')",
                   standard="softmax over the time axis: alpha_t = e^{e_t} / sum_s e^{e_s}",
                   demo="The scores have shape (T, 1); a softmax over the last axis normalises "
-                       "each single number by itself, so every weight is exactly 1.")
+                       "each single number by itself, so every weight is exactly 1.",
+                  source="document 002 section 5.2.2, code")
         L.show("scores e (T x 1)", e)
         L.show("literal weights", literal)
         L.show("standard weights", standard)

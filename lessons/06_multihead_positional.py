@@ -6,16 +6,15 @@ Run: python lessons/06_multihead_positional.py [--step] [--fast] [--backend cupy
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minseq import backend, nn
-from minseq.gradcheck import numerical_gradient
+import minseq
+from minseq import backend, nn, optim
+from minseq.backend import xp
 from minseq.lesson import Lesson
 
-EVENTS = ["browse", "click", "cart", "browse", "purchase"]
+from helpers import EVENTS, softmax
 
-
-def softmax(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+#: one user's events, from the shared vocabulary of lessons/helpers.py
+SEQUENCE = ["browse", "click", "cart", "browse", "purchase"]
 
 
 def dev(a):
@@ -30,57 +29,102 @@ def main(argv=None):
                       "spot erratum E9: heads are concatenated, not time steps"],
                argv=argv)
     rng = np.random.default_rng(1)
-    T, d, h = len(EVENTS), 4, 2
+    T, d, h = len(SEQUENCE), 4, 2
     dk = d // h
     X = np.round(rng.normal(size=(T, d)), 2)
     mha = nn.MultiHeadAttention(d, h).astype("float64")
     for name in ("bq", "bv", "bo"):
         mha.params[name][...] = dev(np.round(rng.normal(size=d) * 0.1, 2))
-    p = {k: backend.to_numpy(v) for k, v in mha.params.items()}
+    p = mha.params
+    Xd = dev(X)
 
     with L.step("E6 head by head",
                 formula="head_i = Attention(x W_Q^i, x W_K^i, x W_V^i)   (W^i: columns "
                         "i*d_k .. (i+1)*d_k)\nMultiHead(x) = Concat(head_1, ..., head_h) W_O"):
-        L.show("X (events x d_model)", X)
+        L.show("X (events x d_model)", Xd)
         heads = []
         for i in range(h):
             cols = slice(i * dk, (i + 1) * dk)
-            Q = X @ p["Wq"][:, cols] + p["bq"][cols]
-            K = X @ p["Wk"][:, cols] + p["bk"][cols]
-            V = X @ p["Wv"][:, cols] + p["bv"][cols]
-            A = softmax(Q @ K.T / np.sqrt(dk))
+            Q = Xd @ p["Wq"][:, cols] + p["bq"][cols]
+            K = Xd @ p["Wk"][:, cols] + p["bk"][cols]
+            V = Xd @ p["Wv"][:, cols] + p["bv"][cols]
+            A = softmax(Q @ K.T / dk ** 0.5)
             heads.append(A @ V)
+            if i == 0:
+                print(f"    X {tuple(Xd.shape)} @ W_Q^i {tuple(p['Wq'][:, cols].shape)} -> Q, K, V "
+                      f"{tuple(Q.shape)};  Q K^T -> weights {tuple(A.shape)};  weights V -> "
+                      f"head {tuple(heads[0].shape)}")
             L.show(f"head {i + 1} weights", A)
-        concat = np.concatenate(heads, axis=1)
+        concat = xp.concatenate(heads, axis=1)
+        print(f"    Concat of {h} heads {tuple(heads[0].shape)} -> {tuple(concat.shape)};  "
+              f"@ W_O {tuple(p['Wo'].shape)} -> {tuple(concat.shape)}")
         L.show("Concat(head_1, head_2)  (T x d_model)", concat)
         y = concat @ p["Wo"] + p["bo"]
-        out = mha(dev(X[None]))
+        out = mha(Xd[None])
         L.check_close("nn.MultiHeadAttention gives the same output", out[0], y)
 
     with L.step("All heads in one batched product",
                 formula="(B, T, d_model) -> reshape (B, T, h, d_k) -> swap -> (B, h, T, d_k)\n"
                         "scores (B, h, T, T) = Q @ K^T: one matmul for every head and sequence"):
-        Qall = (X @ p["Wq"] + p["bq"]).reshape(T, h, dk).swapaxes(0, 1)  # (h, T, d_k)
-        print(f"    Q: {(T, d)} -> {Qall.shape}; scores: {(h, T, T)}; no loop over heads")
+        Qall = (Xd @ p["Wq"] + p["bq"]).reshape(T, h, dk).swapaxes(0, 1)  # (h, T, d_k)
+        print(f"    Q: {(T, d)} -> {tuple(Qall.shape)}; scores: {(h, T, T)}; no loop over heads")
         L.check_close("head 2's queries are columns 2..3 of X W_Q",
-                      Qall[1], X @ p["Wq"][:, 2:] + p["bq"][2:])
-        R = rng.normal(size=(1, T, d))
+                      Qall[1], Xd @ p["Wq"][:, 2:] + p["bq"][2:])
         x_dev = dev(X[None])
-        mha(x_dev)
-        dx = mha.backward(dev(R))
-        num = numerical_gradient(lambda: float((backend.to_numpy(mha(x_dev)) * R).sum()), x_dev)
-        L.check_close("hand-written backward dx equals the numerical gradient", dx, num,
-                      rtol=1e-6, atol=1e-9)
+        L.say("Every weight and bias (W_Q, W_K, W_V, W_O and their biases; bk's gradient is "
+              "0 by design: it shifts a whole row of scores) and the input, numerically:")
+        L.check_gradients(mha, x_dev)
+
+    with L.step("Two heads trained until they specialise",
+                formula="x_t = one-hot(event_t) (4 of d_model = 8 dims) + PE[t], causal mask\n"
+                        "target_t = [one-hot(event_{t-1}), one-hot(event_1)]: "
+                        "the previous event and the first one\n"
+                        "MultiHeadAttention(8, 2), MSE, Adam: one head can fetch each half"):
+        minseq.manual_seed(0)
+        d2, T2, V = 8, 6, len(EVENTS)
+        trained = nn.MultiHeadAttention(d2, h).astype(xp.float64)
+        pe2 = nn.SinusoidalPositionalEncoding(d2, max_len=T2)
+        opt, mask = optim.Adam(trained, lr=0.02), nn.causal_mask(T2)
+        task_rng = np.random.default_rng(3)
+
+        def batch(B):
+            ev = task_rng.integers(0, V, size=(B, T2))
+            rows, cols = np.arange(B)[:, None], np.arange(T2)[None]
+            x, y = np.zeros((B, T2, d2)), np.zeros((B, T2, d2))
+            x[rows, cols, ev] = 1.0
+            y[rows, cols, np.concatenate([ev[:, :1], ev[:, :-1]], 1)] = 1.0
+            y[rows, cols, V + ev[:, :1]] = 1.0
+            return pe2(dev(x)), dev(y), ev
+
+        steps = 200 if L.fast else 400
+        for step in range(steps + 1):
+            x, y, _ = batch(32)
+            diff = trained(x, mask=mask) - y
+            trained.backward(2 * diff / diff.size)
+            opt.step()
+            if step % (steps // 2) == 0:
+                L.say(f"step {step}: MSE {float((diff ** 2).mean()):.4f}")
+        x, y, ev = batch(200)
+        trained(x, mask=mask)
+        W = backend.to_numpy(trained.weights)                        # (B, h, T, T)
+        on_prev = [np.mean([W[:, i, t, t - 1].mean() for t in range(2, T2)]) for i in range(h)]
+        on_first = [np.mean([W[:, i, t, 0].mean() for t in range(2, T2)]) for i in range(h)]
+        for i in range(h):
+            print(f"    head {i + 1}: mean weight on the previous event {on_prev[i]:.2f}, "
+                  f"on the first event {on_first[i]:.2f}   (queries t >= 3)")
+        L.check("the heads specialise: one attends mostly to the previous event, the other "
+                "to the first", max(on_prev) > 0.5 and max(on_first) > 0.5
+                and int(np.argmax(on_prev)) != int(np.argmax(on_first)))
         fig, axes = plt.subplots(1, h, figsize=(4 * h, 3.6))
-        W = backend.to_numpy(mha.weights)[0]
+        labels = [EVENTS[int(e)] for e in ev[0]]
         for i, ax in enumerate(axes):
-            im = ax.imshow(W[i], cmap="viridis", vmin=0, vmax=1)
+            im = ax.imshow(W[0, i], cmap="viridis", vmin=0, vmax=1)
             ax.set(title=f"head {i + 1}", xlabel="key (event)", ylabel="query (event)",
-                   xticks=range(T), yticks=range(T))
-            ax.set_xticklabels(EVENTS, rotation=45)
-            ax.set_yticklabels(EVENTS)
+                   xticks=range(T2), yticks=range(T2))
+            ax.set_xticklabels(labels, rotation=45)
+            ax.set_yticklabels(labels)
         fig.colorbar(im, ax=axes[-1], label="weight")
-        fig.suptitle("Each head attends differently (untrained weights)")
+        fig.suptitle("Trained heads specialise: the previous event, the first event")
         L.savefig(fig, "heads")
 
     with L.step("Attention alone ignores order",
@@ -96,14 +140,13 @@ def main(argv=None):
                 formula="PE[pos, 2i] = sin(pos / 10000^(2i/d)),  PE[pos, 2i+1] = cos(pos / "
                         "10000^(2i/d))"):
         pe_layer = nn.SinusoidalPositionalEncoding(d, max_len=50)
-        by_hand = np.zeros((T, d))
-        for pos in range(T):
-            for i in range(d // 2):
-                angle = pos / 10000 ** (2 * i / d)
-                by_hand[pos, 2 * i], by_hand[pos, 2 * i + 1] = np.sin(angle), np.cos(angle)
+        angle = xp.arange(T)[:, None] / 10000 ** (xp.arange(0, d, 2) / d)   # (T, d/2)
+        by_hand = xp.stack([xp.sin(angle), xp.cos(angle)], axis=-1).reshape(T, d)
+        print(f"    angles {tuple(angle.shape)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
                       pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)
+        L.check_gradients(pe_layer, dev(X[None]))
         a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
         b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
         L.check("with PE added, shuffling the events changes the outputs",
@@ -122,13 +165,24 @@ def main(argv=None):
         L.savefig(fig, "positional_encoding")
 
     with L.step("E9 erratum: concatenate heads, not time steps"):
-        L.erratum("E9", literal="Encoder(x) = MultiHeadAttention(x) = Concat(h_1 ... h_T)",
+        L.erratum("E9",
+                  literal="Encoder(x) = MultiHeadAttention(x) = Concat(h_1 ... h_T)",
                   standard="MultiHead(x) = Concat(head_1 ... head_h) W_O at every step; an "
                            "encoder layer adds feed-forward, residuals and LayerNorm (lesson 07)",
                   demo="Concatenating the T time steps gives one vector of length T * d whose "
                        "size changes with the sequence length, so no fixed weight matrix can "
                        "follow it; multi-head concatenates the h heads' d_k-vectors per step, "
-                       "giving (T, d_model) for any T.")
+                       "giving (T, d_model) for any T.",
+                  source="document 004 section 4.3")
+        L.erratum("E9",
+                  literal="Decoder(x) = MultiHeadAttention(x) = Concat(h_1, h_2, ..., h_T)",
+                  standard="a decoder layer: masked self-attention, cross-attention to the "
+                           "encoder's output, feed-forward, each with residual and LayerNorm "
+                           "(nn.TransformerDecoderLayer, lesson 07)",
+                  demo="the same time-step concatenation, and the formula makes the decoder "
+                       "identical to the encoder: no causal mask and no encoder input.",
+                  source="document 004 section 4.3, repeated for the decoder just below the "
+                         "encoder's formula")
         for T2 in (3, 5):
             x2 = rng.normal(size=(1, T2, d))
             literal = np.concatenate(list(x2[0]))  # h_1 ... h_T side by side

@@ -134,13 +134,15 @@ def main(argv=None):
         L.check("with a label per row, y_i = next_action[i + time_steps - 1]",
                 np.array_equal(ys, next_action[steps - 1:]))
 
-    L.erratum("H4", literal="y_i = data[i + time_steps] (the next FEATURE row); "
+    L.erratum("H4",
+              literal="y_i = data[i + time_steps] (the next FEATURE row); "
               "train_test_split(X, y, shuffle=True) over the rows before windowing",
               standard="y_i = next_action[i + time_steps - 1] (a 0/1 label); window each "
               "user's time-ordered rows, split by user or by time first",
               demo=f"the printed y_0 is a vector of {yw.shape[1]} scaled features, not a "
               "label a sigmoid can be trained on; and after shuffling, a window is no longer a "
-              "stretch of time (below).")
+              "stretch of time (below).",
+              source="document 004 section 5.2")
     order = rng.permutation(len(log))
     shuffled_t = log.timestamp[order]
     win_t, _ = sliding_windows(shuffled_t, steps)

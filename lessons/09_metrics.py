@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, metrics as M
-from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Lesson
 from minseq.nn import BCEWithLogitsLoss, MSELoss
 
@@ -40,8 +39,8 @@ def main(argv=None):
         L.check_close("MSELoss forward", loss(pred, target), mse)
         analytic = loss.backward()
         L.show("dMSE/dyhat = 2 (yhat - y) / 4", analytic)
-        L.check_close("MSELoss backward equals a numerical gradient", analytic,
-                      numerical_gradient(lambda: MSELoss()(pred, target), pred), rtol=1e-6)
+        L.check_close("MSELoss backward is 2 (yhat - y) / 4", analytic, 2 * (yhat - y) / 4)
+        L.check_gradients(loss, pred, target, grad_inputs=["pred"])
 
     p = np.array([0.9, 0.6, 0.2, 0.7])  # predicted purchase probabilities
     t = np.array([1.0, 0.0, 0.0, 1.0])  # what happened
@@ -58,11 +57,19 @@ def main(argv=None):
         z = backend.asarray(np.log(p / (1 - p)))  # logits whose sigmoid is p
         L.check_close("standard BCE equals minseq's BCEWithLogitsLoss",
                       BCEWithLogitsLoss()(z, backend.asarray(t)), standard)
-    L.erratum("B3", literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
+        bce = BCEWithLogitsLoss()
+        bce(z, backend.asarray(t))
+        dz = bce.backward()
+        L.show("dBCE/dz = (sigmoid(z) - t) / 4", dz)
+        L.check_close("BCEWithLogitsLoss backward is (sigmoid(z) - t) / 4", dz, (p - t) / 4)
+        L.check_gradients(bce, z, backend.asarray(t), grad_inputs=["pred"])
+    L.erratum("B3",
+              literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
               "both sides)", standard="-1/T sum [ t log yhat + (1 - t) log(1 - yhat) ]",
               demo=f"the literal value {literal:.4f} is the entropy of the predictions: it does "
               f"not change when the labels flip, while the standard loss goes {standard:.4f} -> "
-              f"{flipped:.4f}. Minimising it pushes every prediction to 0 or 1, right or wrong.")
+              f"{flipped:.4f}. Minimising it pushes every prediction to 0 or 1, right or wrong.",
+              source="document 004 sections 4.1, 4.2, 4.3")
 
     with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
         a = np.array([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
@@ -75,10 +82,12 @@ def main(argv=None):
         L.check("ReLU gives values outside (0, 1), so the log blows up",
                 not np.isfinite(bce_relu).all() and relu.max() > 1)
         L.check("sigmoid stays inside (0, 1)", ((sig > 0) & (sig < 1)).all())
-    L.erratum("B4", literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
+    L.erratum("B4",
+              literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
               standard="y_t = sigmoid(W_y h_t + b_y), or BCE with logits on W_y h_t + b_y",
               demo="ReLU(1.7) = 1.7 is no probability and log(1 - 1.7) is undefined; ReLU(0) = "
-              "0 gives log(0) = -inf.")
+              "0 gives log(0) = -inf.",
+              source="document 004 section 4.1")
 
     y_true = np.array([1, 0, 1, 1, 0, 0, 1, 0])
     scores = np.array([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])
@@ -86,6 +95,10 @@ def main(argv=None):
         y_pred = (scores > 0.5).astype(int)
         L.show("scores", scores)
         L.show("predicted", y_pred)
+        L.show("true labels", y_true)
+        outcome = {(1, 1): "TP", (1, 0): "FP", (0, 1): "FN", (0, 0): "TN"}
+        print("    " + "  ".join(outcome[int(p), int(t)] for p, t in zip(y_pred, y_true))
+              + "   (predicted, true): TP = 1 and 1, FP = 1 and 0, FN = 0 and 1, TN = 0 and 0")
         L.check("metrics.threshold agrees", np.array_equal(M.threshold(scores), y_pred))
 
     with L.step("B5: accuracy, precision, recall, F1", formula="P = TP/(TP+FP), R = TP/(TP+FN), "

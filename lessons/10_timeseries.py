@@ -17,6 +17,8 @@ from minseq.data import Batches, MinMaxScaler, sliding_windows
 from minseq.lesson import Lesson
 from minseq.train import Trainer
 
+from helpers import Tagger
+
 
 class LSTMRegressor(nn.Module):
     """F4 / H3: windows (B, T, 1) -> LSTM -> last hidden state -> Linear -> next value (B, 1),
@@ -47,8 +49,9 @@ class LSTMRegressor(nn.Module):
         self.backward(self.criterion.backward())
 
 
-def recursion_by_hand(L, name, c, ar, ma, eps):
-    """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term."""
+def recursion_by_hand(L, name, c, ar, ma, eps, current=True):
+    """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term
+    (without eps_t when ``current`` is False: the document's printed ARMA)."""
     x = []
     for t, e in enumerate(eps):
         terms = [f"{c:.1f}"]
@@ -57,8 +60,9 @@ def recursion_by_hand(L, name, c, ar, ma, eps):
             if t - i >= 0:
                 terms.append(f"({phi:+.1f})({x[t - i]:.3f})")
                 value += phi * x[t - i]
-        terms.append(f"eps_{t} ({e:+.3f})")
-        value += e
+        if current:
+            terms.append(f"eps_{t} ({e:+.3f})")
+            value += e
         for j, theta in enumerate(ma, 1):
             if t - j >= 0:
                 terms.append(f"({theta:+.1f})({eps[t - j]:+.3f})")
@@ -136,11 +140,21 @@ def main(argv=None):
         x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
                       ts.arma_filter(eps, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
-        L.erratum("F3", "X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}",
+        L.say("The printed recursion on the same six shocks (no eps_t):")
+        printed = recursion_by_hand(L, "printed ARMA(1,1)", 0.0, [0.7], [0.4], eps,
+                                    current=False)
+        ar1 = ts.arma_filter(eps, 0.0, [0.7])
+        L.check_close("the printed ARMA(1,1) is 0.4 x the AR(1) of the same shocks, one step "
+                      "late", printed[1:], 0.4 * ar1[:-1], rtol=1e-12)
+        L.say("X_t = 0.7 X_{t-1} + 0.4 eps_{t-1} is an AR(1) delayed by one step and scaled "
+              "by theta: the printed ARMA(1,1) has no moving-average part left at all.")
+        L.erratum("F3",
+                  "X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}",
                   "X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}",
                   "without eps_t the printed ARMA(p, 0) has no noise at all: it is not the AR(p) "
                   "of F1 but a deterministic decay to c / (1 - sum phi), so no data set is fitted "
-                  "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.")
+                  "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.",
+                  source="document 003 section 4.1.3")
         shocks = np.random.default_rng(1).standard_normal(3000)
         literal = np.zeros(3000)
         for t in range(1, 3000):
@@ -256,6 +270,42 @@ def main(argv=None):
         print(f"  held-out one-step RMSE: AR(2) {rmse_ar:.3f}, training mean {rmse_mean:.3f}")
         L.check("AR(2) beats predicting the training mean on held-out days", rmse_ar < rmse_mean)
 
+    with L.step("Document 003, section 4.4: its LSTM example, with its settings",
+                formula="LSTM(128, tanh, return_sequences=True) -> Dense(1) at every step, MSE, "
+                        "Adam\nx = rand(time_steps = 10, input_size = 1), y = rand(10, 1), "
+                        "100 epochs"):
+        minseq.manual_seed(0)
+        doc_rng = np.random.default_rng(44)
+        x_doc = backend.asarray(doc_rng.random((10, 1)), dtype=np.float32)
+        y_doc = backend.asarray(doc_rng.random((10, 1)), dtype=np.float32)
+        model = Tagger(nn.LSTM(1, 128), nn.Linear(128, 1))
+        try:
+            model(x_doc)
+            refused = None
+        except ValueError as e:
+            refused = str(e)
+        L.say(f"As printed, x has shape (10, 1): no batch axis. minseq refuses it: {refused}")
+        L.check("the printed x (time_steps, input_size) is refused: a sequence layer needs "
+                "(batch, time_steps, input_size)", refused is not None)
+        x3, y3 = x_doc[None], y_doc[None]                           # (1, 10, 1): one sequence
+        opt, mse = optim.Adam(model, lr=1e-3), nn.MSELoss()          # Keras' Adam default
+        losses = []
+        for _ in range(100):
+            losses.append(float(mse(model(x3), y3)))
+            model.backward(mse.backward())
+            opt.step()
+        L.show("MSE at epochs 1, 25, 50, 100", np.array(losses)[[0, 24, 49, 99]])
+        spread = float(y_doc.var())
+        L.say(f"With x[None] (1, 10, 1) the example runs: {model.num_parameters()} parameters "
+              f"against 10 random targets. The loss falls toward {spread:.4f}, the MSE of "
+              "predicting their mean: after 100 epochs the model has learnt little more than "
+              "the mean, and whatever more it learns can only be noise. A falling training "
+              "loss on random data says nothing about forecasting; F4 below scores held-out "
+              "days.")
+        L.check("the example's loss falls toward the MSE of the targets' mean",
+                losses[-1] < 0.5 * losses[0] and losses[-1] < 2 * spread,
+                f"{losses[0]:.4f} -> {losses[-1]:.4f}, mean's MSE {spread:.4f}")
+
     with L.step("F4: an LSTM regressor on sliding windows against the AR(2) forecast",
                 formula=("windows X_i = y[i : i+w], target y[i+w] (C6), scaled to [0, 1] on the "
                          "training days (C2)\n"
@@ -329,8 +379,8 @@ def main(argv=None):
                    "keep falling? Which PACF lags stand out?",
                    "Simulate MA(1) with theta = 0.9 and fit AR(p) for p = 1..8 by Yule-Walker: "
                    "why does an MA need many AR terms?",
-                   "Work out the first three values of the printed (erratum) ARMA(1,1) from the "
-                   "shocks of step 1 and compare with the standard ones."])
+                   "Simulate the printed ARMA(1,1) on 2000 shocks and plot its ACF and PACF "
+                   "beside the standard ARMA(1,1)'s: which model would you identify?"])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 import minseq
-from minseq import backend, metrics, nn, optim, tasks
+from minseq import backend, fast, metrics, nn, optim, tasks
 from minseq.data import Batches, MinMaxScaler, generate, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
@@ -107,7 +107,8 @@ def main(argv=None):
         win_users = sliding_windows(log.user[shuffled], 5)[0]
         mixed = (win_users != win_users[:, :1]).any(axis=1).mean()
         L.show("windows mixing users after the row shuffle", mixed)
-        L.erratum("H4", literal="y_i = data[i + time_steps] (a feature row); rows shuffled by "
+        L.erratum("H4",
+                  literal="y_i = data[i + time_steps] (a feature row); rows shuffled by "
                   "train_test_split before windowing; MinMax fitted on every row, the "
                   "held-out ones included",
                   standard="y = next action of the window's last event (here: a purchase among "
@@ -115,16 +116,20 @@ def main(argv=None):
                   "scaler fitted on the training users alone",
                   demo=f"the literal label is a vector of {yl.shape[1]} numbers, not a 0/1 "
                   f"label a sigmoid can fit; after shuffling, {mixed:.0%} of the windows mix "
-                  "several users, so no window is a stretch of anyone's time.")
+                  "several users, so no window is a stretch of anyone's time.",
+                  source="document 004 section 5.2")
         L.check("the literal label is a feature row, not a label", yl.shape == (len(data) - 5, 2))
 
-    with L.step("H4 fixed: two LSTMs with dropout, BCE on 'purchase within 5 events'"):
+    with L.step("H4 fixed: two LSTM(50)s with dropout, BCE on 'purchase within 5 events'"):
         minseq.manual_seed(0)
         tr = behaviour_windows(train_log, 5, "will-purchase")
         va = behaviour_windows(valid_log, 5, "will-purchase")
-        h4 = LSTMClassifier(log.n_behaviours, 1, d_model=size["d_model"], num_layers=2,
-                            dropout=0.2)
+        h4 = LSTMClassifier(log.n_behaviours, 1, d_model=50, num_layers=2, dropout=0.2)
         print(f"    {h4}".replace("\n", "\n    "))
+        L.say("Trained on the fast twins of its layers (minseq.fast.accelerate: the same "
+              "function and gradients, as `minseq train` runs by default), to keep the lesson "
+              "quick at the printed width.")
+        fast.accelerate(h4)
         Trainer(h4, optim.Adam(h4, lr=5e-3), progress=False).fit(
             Batches(*tr, batch_size=64, seed=0), size["epochs"])
         p = h4.eval().predict_proba(backend.asarray(va[0]), backend.asarray(va[2]))
@@ -147,6 +152,22 @@ def main(argv=None):
               "encoder (minseq's TransformerClassifier) has attention in every block.")
         L.check("H1 as printed contains no attention layer", not has_attention(h1))
         L.check("a Transformer-encoder classifier does", has_attention(tf))
+        minseq.manual_seed(0)
+        tr = behaviour_windows(train_log, size["maxlen"])
+        va = behaviour_windows(valid_log, size["maxlen"])
+        fast.accelerate(h1)                                   # as for H4: the fast twins
+        Trainer(h1, optim.Adam(h1, lr=1e-2), progress=False).fit(
+            Batches(*tr, batch_size=64, seed=0), size["epochs"])
+        accuracy = metrics.accuracy(va[1], backend.to_numpy(h1.eval().predict(
+            xp.asarray(va[0]), xp.asarray(va[2]))))
+        majority = np.mean(va[1] == np.bincount(tr[1]).argmax())
+        L.show("validation accuracy of H1 (next behaviour)", accuracy)
+        L.show("always the most common training behaviour", majority)
+        L.check("H1 trained beats the most common behaviour", accuracy > majority,
+                f"{accuracy:.3f} against {majority:.3f}")
+        L.check_gradients(LSTMClassifier(log.n_behaviours, log.n_behaviours, d_model=3,
+                                         embed_dim=2, num_layers=2, dropout=0.0),
+                          xp.asarray(tr[0][:2, -4:]), mask=xp.asarray(tr[2][:2, -4:]), label="H1")
 
     # -- H2: attention pooling done right --------------------------------------------------------
     with L.step("H2: LSTM + attention pooling (E3 done right)",
@@ -157,12 +178,14 @@ def main(argv=None):
         twice = np.exp(once) / np.exp(once).sum()
         L.show("softmax(s)          ", once)
         L.show("softmax(softmax(s)) ", twice)
-        L.erratum("E3", literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
+        L.erratum("E3",
+                  literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) over time; context = alpha V "
                   "(a weighted sum)",
                   demo=f"the second softmax flattens the weights (largest {once.max():.2f} -> "
                   f"{twice.max():.2f}), and alpha (.) V keeps a (T, H) array instead of one "
-                  "context vector.")
+                  "context vector.",
+                  source="document 002 sections 3.2, 4.2")
         minseq.manual_seed(0)
         h2 = LSTMAttentionClassifier(log.n_behaviours, log.n_behaviours, d_model=4, embed_dim=3)
         h2.eval()
@@ -239,13 +262,17 @@ def main(argv=None):
         for k, model in enumerate(("mlp", "lstm", "lstm-attn", "transformer")):
             h = results[model]["history"]
             axes[0].plot(h["epoch"], h["train_loss"], marker="o", color=f"C{k}", label=model)
-            axes[1].plot(h["epoch"], h["accuracy"], marker="o", color=f"C{k}", label=model)
+            axes[1].plot(h["epoch"], h["accuracy"], marker="o", color=f"C{k}",
+                         label=f"{model} (validation)")
+            axes[1].plot(h["epoch"][-1], acc[model], marker="*", ms=14, color=f"C{k}", ls="",
+                         label=f"{model} (test)")
         for model, style in (("popular-class", ":"), ("markov-behaviour", "--")):
             axes[1].axhline(acc[model], color="gray", ls=style, label=f"{model} (test)")
         axes[0].set_title("training cross-entropy")
         axes[0].set_xlabel("epoch")
         axes[0].set_ylabel("mean loss per batch")
-        axes[1].set_title("validation accuracy of the next behaviour")
+        axes[1].set_title("accuracy of the next behaviour: validation per epoch,\n"
+                          "test (stars, lines) beside the test-set baselines")
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("accuracy")
         for ax in axes:

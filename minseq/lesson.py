@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
+from .gradcheck import check_module
 from .plot import save_figure
 
 #: where a checkout keeps its lessons, when minseq runs from that checkout (an editable install)
@@ -107,9 +108,10 @@ class Lesson:
         print(f"  {label} = " + text.replace("\n", "\n" + pad)
               + (f"   shape {host.shape}" if host.ndim > 1 else ""))
 
-    def erratum(self, cid, literal, standard, demo=None):
-        """Show a document's formula as printed beside the standard one, never silently fixed."""
-        print(f"\n  ERRATUM {cid}")
+    def erratum(self, cid, literal, standard, demo=None, source=None):
+        """Show a document's formula as printed beside the standard one, never silently fixed;
+        ``source`` names the document and section that print it."""
+        print(f"\n  ERRATUM {cid}" + (f"   ({source})" if source else ""))
         print(f"    as printed : {literal}")
         print(f"    standard   : {standard}")
         if demo:
@@ -130,6 +132,33 @@ class Lesson:
         err = float(np.max(np.abs(a - e))) if a.size else 0.0
         return self.check(label, np.allclose(a, e, rtol=rtol, atol=atol),
                           f"max abs difference {err:.2e}")
+
+    def check_gradients(self, module, *inputs, tol=1e-6, label=None, **kwargs):
+        """Gradient-check every parameter and float input of ``module`` at ``inputs`` against
+        central differences (``gradcheck.check_module``), one check per tensor, so a wrong
+        gradient of any of them fails the lesson. Checks are named ``label`` (default: the
+        module's class) and the tensor; kwargs pass to ``check_module``."""
+        errors = check_module(module, *inputs, tol=tol, raise_on_fail=False, **kwargs)
+        for name, err in errors.items():
+            self.check(f"{label or module.name()}: d{name} equals central differences",
+                       err <= tol, f"relative error {err:.1e}")
+        return errors
+
+    def compare(self, rows, rtol=1e-9, atol=1e-12):
+        """A table of gradients derived by hand against the reference layer's: one row (name,
+        by hand, layer, max abs diff) and one check per ``(name, by_hand, layer)`` in ``rows``.
+        The by-hand and layer columns show each tensor's first entries."""
+        def head(a):
+            flat = a.reshape(-1)
+            return " ".join(f"{v:+.4f}" for v in flat[:3]) + (" ..." if flat.size > 3 else "")
+        table = [(name, backend.to_numpy(hand), backend.to_numpy(layer))
+                 for name, hand, layer in rows]
+        print(f"    {'name':<22} {'by hand':<32} {'layer':<32} max abs diff")
+        for name, h, m in table:
+            diff = np.max(np.abs(h - m)) if h.shape == m.shape and h.size else float("nan")
+            print(f"    {name:<22} {head(h):<32} {head(m):<32} {diff:.1e}")
+        return all([self.check_close(f"{name} by hand equals the layer's", h, m, rtol, atol)
+                    for name, h, m in table])
 
     # -- figures ------------------------------------------------------------------------
     def savefig(self, fig, name):

@@ -42,11 +42,28 @@ def save_figure(fig, path, dpi=110):
     return path
 
 
+def best_epoch(history, metrics):
+    """The first epoch at which one of ``metrics`` reached ``history["best"]`` (the monitored
+    value the Trainer kept), or None when no monitor was used."""
+    best = history.get("best")
+    if best is None:
+        return None
+    for k in metrics:
+        for epoch, value in zip(history["epoch"], history[k]):
+            if value == best:
+                return epoch
+    return None
+
+
 def training_curves(history, path, title="Training"):
-    """Training loss and every validation metric per epoch, from ``Trainer.fit``'s history."""
+    """Training loss and every validation metric per epoch, from ``Trainer.fit``'s history;
+    whole-number epoch ticks, and the best epoch marked where a metric was monitored."""
+    from matplotlib.ticker import MaxNLocator
     metrics = [k for k in history if k not in ("epoch", "train_loss", "seconds", "best")]
     fig, axes = pyplot().subplots(1, 2 if metrics else 1, figsize=(10 if metrics else 5.5, 3.8),
                              squeeze=False)
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax = axes[0, 0]
     ax.plot(history["epoch"], history["train_loss"], marker="o")
     ax.set_title(f"{title}: training loss")
@@ -60,6 +77,9 @@ def training_curves(history, path, title="Training"):
         ax.set_title(f"{title}: validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel("metric value")
+        chosen = best_epoch(history, metrics)
+        if chosen is not None:
+            ax.axvline(chosen, color="gray", ls="--", label=f"best epoch ({chosen}): kept")
         ax.legend()
         ax.grid(alpha=0.3)
     return save_figure(fig, path)

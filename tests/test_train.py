@@ -8,7 +8,7 @@ import pytest
 import minseq
 from minseq import backend, checkpoint, nn, optim
 from minseq.data import Batches
-from minseq.plot import training_curves
+from minseq.plot import best_epoch, training_curves
 from minseq.train import Trainer
 
 
@@ -175,3 +175,9 @@ def test_progress_lines_and_the_early_stopping_line(xp, capsys):
     assert lines[0].endswith("valid score 0.5000")
     assert lines[4] == ("early stopping at epoch 4: valid score has not improved for 2 epochs; "
                         "best epoch 2 (score 0.9000)")
+
+
+def test_best_epoch_is_where_the_monitored_metric_reached_its_best():
+    history = {"epoch": [1, 2, 3], "hr@10": [0.2, 0.4, 0.3], "best": 0.4}
+    assert best_epoch(history, ["hr@10"]) == 2
+    assert best_epoch(dict(history, best=None), ["hr@10"]) is None
