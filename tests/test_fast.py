@@ -18,6 +18,10 @@ from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
 TWIN_CASES = {}
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+# A whole Transformer block chains about ten twins and three LayerNorms, each of which scales
+# the float32 rounding of its input by |x| / std of its row: its float32 tolerance is looser,
+# as the gradient checker's is for whole blocks (a wrong twin still differs by far more).
+BLOCK_FLOAT32 = 1e-4
 
 
 def twin_case(name):
@@ -199,6 +203,8 @@ def test_twin_equals_reference(xp, name, dtype, data):
     twin = accelerate(reference.copy())
     assert any(type(m) in TWINS.values() for m in twin.modules()), f"{name}: nothing accelerated"
     tol = TOLERANCE[dtype]
+    if dtype == "float32" and name.startswith("Transformer"):
+        tol = BLOCK_FLOAT32
     outs, in_grads, grads = _run(reference, inputs, kwargs)
     fast_outs, fast_in_grads, fast_grads = _run(twin, inputs, kwargs)
     # outputs and gradients relative to the largest of their kind: one that is small by

@@ -36,6 +36,7 @@ MUTATIONS = {
     "13_next_item": ("minseq.nn.Embedding.backward", "W", "item_emb.W"),
     "14_cpu_vs_gpu": ("minseq.nn.MultiHeadAttention.backward@numpy", "Wq", "gradients of Wq"),
     "15_fast_lstm": ("minseq.nn.LSTM.backward", "Wx", "dWx"),
+    "16_churn": ("minseq.metrics.roc_auc", "result", "the area under the LSTM's ROC curve"),
 }
 
 PLANT = """
