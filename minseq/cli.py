@@ -8,6 +8,7 @@ command without importing any), so ``minseq data`` never loads the benchmark.
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import backend
@@ -43,10 +44,17 @@ def main(argv=None):
         return 0
     try:
         backend.get_backend()  # a bad MINSEQ_BACKEND is reported here, in one line
-        return _command_module(args.command).run(args)
+        status = _command_module(args.command).run(args)
+        sys.stdout.flush()  # here, inside the try: a reader gone away is met now, not at exit
+        return status
     except backend.BackendError as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"minseq {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped early (``minseq lessons | head``): nothing more to say, and
+        # Python's flush of stdout at exit must not fail on the closed pipe either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -94,3 +94,14 @@ def test_importing_minseq_leaves_numpy_and_matplotlib_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True).stdout.split()
     assert out == ["True", "True", "False"]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``minseq lessons | head -1``: the closed pipe ends the command quietly (exit 141, as a
+    shell reports SIGPIPE), with nothing on stderr. The pipe is closed before the command
+    starts writing, so the write always meets it."""
+    proc = subprocess.Popen([sys.executable, "-m", "minseq", "lessons"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert (proc.wait(timeout=60), err) == (141, "")
