@@ -99,9 +99,10 @@ class LSTM(FastRecurrent, nn.LSTM):
     """``nn.LSTM`` with the input projection of every step in one product up front, one tanh
     for the four gates, the gate gradients in place and dWx, dWh as one product after the loop.
 
-    Measured (float32, one thread, forward+backward at (B, T, D, H) = (64, 100, 128, 256)):
-    269 ms against the reference's 435 ms, 1.6x; the same time as the LSTM before the split.
-    Trick by trick: ``minseq.fast.recurrent``'s docstring and lesson 15.
+    Measured (``make bench``, forward+backward, float32, one thread): 1.33x the reference's
+    speed at (B, T, D, H) = (64, 100, 128, 256), 1.22x at (128, 200, 64, 64), 1.58x at
+    (32, 50, 64, 128); the same time as the LSTM before the split into two tiers. Trick by
+    trick: ``minseq.fast.recurrent``'s docstring and lesson 15.
     """
 
     def _buffers(self, T, B, dtype):
