@@ -3,13 +3,16 @@
 Run:  python lessons/03_lstm.py [--step] [--backend numpy|cupy] [--fast]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.nn.lstm as lstm_module
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
 from helpers import EVENTS, behaviour_batch, one_hot, sigma, train_cart_pending
 
@@ -71,6 +74,55 @@ def d8_step(w, x, h, c):
     return gates["o"] * xp.tanh(c), c, gates
 
 
+def exercise_cell():
+    """The graders' set-up: an LSTMCell(4, 3) in float64 and a batch of three events with
+    random states, the same on every run."""
+    minseq.manual_seed(0)
+    cell = nn.LSTMCell(len(EVENTS), 3).astype(xp.float64)
+    x = one_hot(["browse", "cart", "purchase"])[0]                     # (3, 4): B = 3
+    rng = backend.host_rng(3)
+    h_prev, c_prev = (backend.asarray(rng.uniform(-0.5, 0.5, (3, 3))) for _ in range(2))
+    return cell, x, h_prev, c_prev
+
+
+def grade_step(L, lstm_step):
+    """Exercise 1: the student's step inside minseq's LSTMCell; h and c against D3's separate
+    matrices, and every gradient (read from the student's cache) against central differences."""
+    cell, x, h_prev, c_prev = exercise_cell()
+    w = Weights(cell)
+    with mock.patch.object(lstm_module, "lstm_step", lstm_step):
+        h, c = cell(x, h_prev, c_prev)
+        by_rows = [standard_step(w, x[b], h_prev[b], c_prev[b]) for b in range(x.shape[0])]
+        L.check_close("h_t equals D3 with separate matrices", h, xp.stack([r[0] for r in by_rows]))
+        L.check_close("c_t equals D3/D5", c, xp.stack([r[1] for r in by_rows]))
+        L.check_gradients(cell, x, h_prev, c_prev)
+
+
+def grade_step_backward(L, lstm_step_backward):
+    """Exercise 2: the student's backward inside minseq's LSTMCell; every gradient against
+    central differences, then each against the reference's."""
+    cell, x, h_prev, c_prev = exercise_cell()
+    with mock.patch.object(lstm_module, "lstm_step_backward", lstm_step_backward):
+        L.check_gradients(cell, x, h_prev, c_prev)
+    cell(x, h_prev, c_prev)
+    (cache,) = cell.saved()
+    rng = backend.host_rng(4)
+    dh, dc_next = (backend.asarray(rng.standard_normal((3, 3))) for _ in range(2))
+    *mine, dparams = lstm_step_backward(cell.params, dh, dc_next, cache)
+    *ref, dref = lstm_module.lstm_step_backward(cell.params, dh, dc_next, cache)
+    L.compare([(name, a, b) for name, a, b in zip(("dx", "dh_prev", "dc_prev"), mine, ref)]
+              + [(f"d{k}", dparams[k], dref[k]) for k in ("Wx", "Wh", "b")])
+
+
+EXERCISES = [
+    Exercise("lstm_step", "Write one LSTM step, forward, in PyTorch's fused layout: the four "
+             "gates from a = x Wx + h_prev Wh + b, then c_t, tanh(c_t) and h_t, and the cache "
+             "the backward pass reads.", grade_step),
+    Exercise("lstm_step_backward", "Write the step's backward: dc, do, di, df, dg, dc_prev, the "
+             "four da blocks, then dx, dh_prev, dWx, dWh and db (step 3 of this lesson).",
+             grade_step_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "The LSTM cell, gate by gate", ids=["D3", "D4", "D5", "D6", "D7", "D8"],
                argv=argv, goals=[
@@ -79,6 +131,8 @@ def main(argv=None):
                    "recognise four errata in the documents and what each one breaks "
                    "(D4, D5/D6, D7, D8)",
                    "read the gates of an LSTM over a behaviour sequence"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     minseq.manual_seed(0)
     names = ["browse", "click", "cart", "purchase"]
     x = one_hot(names)
@@ -333,7 +387,7 @@ def main(argv=None):
         "Errata: D4 mixes up weight shapes (a shape error at 10/20), D5 calls the elementwise "
         "product a dot product, D6 feeds c_t to the output gate, D7 uses sigma where tanh "
         "belongs, D8 applies the forget gate twice."],
-        exercises=[
+        exercises=EXERCISES + [
             "Set the forget-gate bias to +5 and to -5 and rerun the gate figure: what does the "
             "cell state do in each case?",
             "Count the parameters of LSTM(D, H) and check 4 (D H + H H + H) against "

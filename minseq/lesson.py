@@ -16,10 +16,22 @@ Flags every lesson accepts: ``--step`` (pause after each step), ``--backend nump
 ``--fast`` (smallest settings, for the test suite), ``--full`` (longer training where a lesson
 trains), ``--out DIR`` (figures; default ``out/lessons/<lesson>``). A failed check makes
 ``finish`` return 1, so ``make lessons`` fails.
+
+Exercises are runnable and graded, as CS231n's are. A lesson lists its ``Exercise``s; the
+student fills in the function of ``lessons/exercises/<lesson>_<k>.py`` and runs
+``python lessons/<lesson>.py --exercise k``, which loads that file, runs the lesson's own checks
+on the function and prints PASS or FAIL for each (``--solution`` grades the worked solution in
+``lessons/solutions/`` instead):
+
+    EXERCISES = [Exercise("gru_step_backward", "Write the GRU step's backward ...", grade)]
+    L = Lesson(__file__, ...)
+    if L.args.exercise:
+        return L.grade(EXERCISES)
 """
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import sys
 import textwrap
@@ -47,14 +59,35 @@ def parse_args(argv=None, extra=None):
     p.add_argument("--fast", action="store_true", help="smallest settings (used by the tests)")
     p.add_argument("--full", action="store_true", help="train longer where the lesson trains")
     p.add_argument("--out", default=None, help="folder for figures (default out/lessons/NAME)")
+    p.add_argument("--exercise", type=int, default=None, metavar="K",
+                   help="grade exercise K: load your function from lessons/exercises/ and run "
+                        "the lesson's checks on it")
+    p.add_argument("--solution", action="store_true",
+                   help="with --exercise: grade the worked solution in lessons/solutions/")
     if extra:
         extra(p)
     return p.parse_args(argv)
 
 
+class Exercise:
+    """A runnable, graded exercise.
+
+    function: the name the student writes, in ``lessons/exercises/<lesson>_<k>.py`` (a stub whose
+        placeholder body returns a value of the right shape but the wrong numbers, so that only
+        the checks, never a crash, tell it apart);
+    task: what to write, in a sentence or two (printed with the lesson's exercises);
+    grade: ``grade(L, function)`` runs the lesson's own checks (``L.check``, ``L.check_close``,
+        ``L.check_gradients``) on the student's function.
+    """
+
+    def __init__(self, function, task, grade):
+        self.function, self.task, self.grade = function, task, grade
+
+
 class Lesson:
     def __init__(self, file, title, ids, goals=(), argv=None, extra_args=None):
         self.name = Path(file).stem
+        self.folder = Path(file).resolve().parent
         self.title, self.ids, self.goals = title, list(ids), list(goals)
         self.args = parse_args(argv, extra_args)
         if self.args.backend:
@@ -160,6 +193,45 @@ class Lesson:
         return all([self.check_close(f"{name} by hand equals the layer's", h, m, rtol, atol)
                     for name, h, m in table])
 
+    # -- exercises ----------------------------------------------------------------------
+    def exercise_file(self, k, solution=False):
+        """The file of exercise k: the student's stub, or with ``solution`` the worked one."""
+        folder = "solutions" if solution else "exercises"
+        return self.folder / folder / f"{self.name}_{k}.py"
+
+    def grade(self, exercises):
+        """Grade exercise ``--exercise K`` of ``exercises``: load the student's function (or with
+        ``--solution`` the worked one), run the exercise's checks on it, print PASS or FAIL for
+        each; return 0 when every check passed, else 1 (2 for a K or file that does not exist).
+        A function that raises fails the check it was running, with the error's message."""
+        k = self.args.exercise
+        if not 1 <= k <= len(exercises):
+            print(f"{self.name}: no exercise {k}: this lesson has exercises 1-{len(exercises)}",
+                  file=sys.stderr)
+            return 2
+        ex, path = exercises[k - 1], self.exercise_file(k, self.args.solution)
+        if not path.is_file():
+            print(f"{self.name}: exercise {k}: no file {path}", file=sys.stderr)
+            return 2
+        spec = importlib.util.spec_from_file_location(f"{self.name}_exercise_{k}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not callable(getattr(module, ex.function, None)):
+            print(f"{self.name}: exercise {k}: {path} defines no function {ex.function}",
+                  file=sys.stderr)
+            return 2
+        print(f"\nExercise {k}: {ex.function}   (from {path})")
+        print(textwrap.fill(ex.task, 94, initial_indent="  ", subsequent_indent="  "))
+        try:
+            ex.grade(self, getattr(module, ex.function))
+        except Exception as exc:                   # the student's code raised: that check fails
+            self.check(f"{ex.function} runs", False, f"{type(exc).__name__}: {exc}")
+        n = len(self.passed) + len(self.failed)
+        ok = n and not self.failed
+        print(f"\n{self.name} exercise {k}: {'PASS' if ok else 'FAIL'}: "
+              f"{len(self.passed)}/{n} checks passed")
+        return 0 if ok else 1
+
     # -- figures ------------------------------------------------------------------------
     def savefig(self, fig, name):
         path = save_figure(fig, self.out / f"{name}.png")
@@ -174,8 +246,11 @@ class Lesson:
                 print(textwrap.fill(s, 94, initial_indent="  - ", subsequent_indent="    "))
         if exercises:
             print("\nExercises")
-            for i, s in enumerate(exercises, 1):
-                print(textwrap.fill(s, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
+            for i, ex in enumerate(exercises, 1):
+                text = ex if isinstance(ex, str) else (
+                    f"{ex.task} Write {ex.function} in lessons/exercises/{self.name}_{i}.py, then "
+                    f"grade it: python lessons/{self.name}.py --exercise {i}")
+                print(textwrap.fill(text, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
         n = len(self.passed) + len(self.failed)
         status = "OK" if not self.failed else "FAILED"
         print(f"\n{self.name}: {status}: {len(self.passed)}/{n} checks passed, "

@@ -21,6 +21,10 @@ def add_arguments(p):
     p.add_argument("--fast", action="store_true", help="smallest settings")
     p.add_argument("--full", action="store_true", help="train longer where a lesson trains")
     p.add_argument("--out", default="out/lessons", help="figures folder (default out/lessons)")
+    p.add_argument("--exercise", type=int, default=None, metavar="K",
+                   help="grade exercise K of one lesson (your function in lessons/exercises/)")
+    p.add_argument("--solution", action="store_true",
+                   help="with --exercise: grade the worked solution instead")
 
 
 def run(args):
@@ -39,8 +43,17 @@ def run(args):
         if len(files) != 1:
             print(f"minseq lessons: no single lesson matches {args.which!r}", file=sys.stderr)
             return 2
+    if args.exercise is not None and args.which == "all":
+        print("minseq lessons: --exercise grades one lesson's exercise; name the lesson",
+              file=sys.stderr)
+        return 2
+    if args.solution and args.exercise is None:
+        print("minseq lessons: --solution goes with --exercise K", file=sys.stderr)
+        return 2
     flags = [f for f, on in (("--step", args.step), ("--fast", args.fast),
-                             ("--full", args.full)) if on]
+                             ("--full", args.full), ("--solution", args.solution)) if on]
+    if args.exercise is not None:
+        flags += ["--exercise", str(args.exercise)]
     if args.backend:
         flags += ["--backend", args.backend]
     return 1 if run_lessons(files, flags, args.out, quiet=args.which == "all") else 0

@@ -1,0 +1,96 @@
+"""Every lesson has at least two runnable, graded exercises: a stub in lessons/exercises/ that
+the student fills in, and a worked solution in lessons/solutions/. The lesson's grader
+(``python lessons/NN_name.py --exercise K``) must pass every solution and fail every untouched
+stub through its checks (a stub returns the right shapes with the wrong numbers, so a grader
+that cannot fail shows here)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minseq.lesson import lesson_files
+
+ROOT = Path(__file__).resolve().parents[1] / "lessons"
+LESSONS = {p.stem: p for p in lesson_files(ROOT)}
+
+
+def exercises(stem, folder="exercises"):
+    """Exercise numbers with a file in ``folder``, in order."""
+    return sorted(int(p.stem.rsplit("_", 1)[1]) for p in (ROOT / folder).glob(f"{stem}_*.py"))
+
+
+CASES = [(stem, k) for stem in sorted(LESSONS) for k in exercises(stem)]
+
+
+def grade(stem, k, *flags, tmp_path):
+    return subprocess.run([sys.executable, str(LESSONS[stem]), "--exercise", str(k), *flags,
+                           "--out", str(tmp_path)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300)
+
+
+@pytest.mark.parametrize("stem", sorted(LESSONS))
+def test_every_lesson_has_two_graded_exercises_with_solutions(stem):
+    ks = exercises(stem)
+    assert len(ks) >= 2, f"{stem}: {len(ks)} exercise stub(s) in lessons/exercises/"
+    assert ks == list(range(1, len(ks) + 1)), f"{stem}: exercises numbered {ks}"
+    assert exercises(stem, "solutions") == ks, f"{stem}: a stub without a solution, or back"
+
+
+@pytest.mark.parametrize("stem,k", CASES, ids=[f"{s}-{k}" for s, k in CASES])
+def test_the_worked_solution_passes(stem, k, tmp_path):
+    # strict: the solution runs as CuPy would run it, with no hidden host conversion
+    proc = grade(stem, k, "--solution", "--backend", "strict", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert f"exercise {k}: PASS" in proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("stem,k", CASES, ids=[f"{s}-{k}" for s, k in CASES])
+def test_the_untouched_stub_fails_a_check(stem, k, tmp_path):
+    proc = grade(stem, k, tmp_path=tmp_path)
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert f"exercise {k}: FAIL" in proc.stdout.splitlines()[-1]
+    # the stub ran to the end: a numeric check, not a crash, is what failed it
+    assert " runs  (" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_an_exercise_that_does_not_exist_is_one_line(tmp_path):
+    stem = CASES[0][0]
+    proc = grade(stem, 99, tmp_path=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"{stem}: no exercise 99: this lesson has exercises "
+                                   f"1-{len(exercises(stem))}")
+
+
+def test_a_function_that_raises_fails_its_check_with_the_error(tmp_path, monkeypatch):
+    """The grader reports a student's exception as a failed check, and goes on to the verdict."""
+    stem, k = CASES[0]
+    broken = tmp_path / "lessons"
+    broken.mkdir()
+    for path in ROOT.glob("*.py"):
+        (broken / path.name).write_text(path.read_text())
+    (broken / "exercises").mkdir()
+    stub = (ROOT / "exercises" / f"{stem}_{k}.py").read_text()
+    (broken / "exercises" / f"{stem}_{k}.py").write_text(
+        stub + "\n\ndef _raise(*args, **kwargs):\n    raise ValueError('not yet')\n\n\n"
+        + f"{function_name(stub)} = _raise\n")
+    proc = subprocess.run([sys.executable, str(broken / f"{stem}.py"), "--exercise", str(k),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "runs  (ValueError: not yet)" in proc.stdout
+
+
+def function_name(source):
+    """The first top-level function a stub defines."""
+    return next(line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def "))
+
+
+def test_the_lessons_command_grades_an_exercise(capsys):
+    from minseq.cli import main
+    stem, k = CASES[0]
+    assert main(["lessons", stem[:2], "--exercise", str(k), "--solution"]) == 0
+    assert main(["lessons", stem[:2], "--exercise", str(k)]) == 1
+    assert main(["lessons", "all", "--exercise", "1"]) == 2
+    assert "name the lesson" in capsys.readouterr().err
