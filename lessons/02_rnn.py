@@ -11,7 +11,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot
+from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, windows
 
 
 def state_gradient_norms(cell, x):
@@ -39,7 +39,8 @@ def main(argv=None):
                    "check backpropagation through time against a numerical gradient",
                    "measure how ||dL/dh_t|| shrinks with distance, RNN against LSTM (D10)"])
     minseq.manual_seed(0)
-    names = ["browse", "browse", "click", "cart", "browse", "purchase"]
+    log = behaviour_log()
+    names = first_events(log, USER, 6)
     x = one_hot(names)
     D, H = len(EVENTS), 3
     rnn = nn.RNN(D, H).astype(xp.float64)
@@ -49,7 +50,11 @@ def main(argv=None):
                 formula="h_t = sigma(W_h h_{t-1} + W_x x_t + b_h),   sigma = tanh,  h_0 = 0\n"
                         "(column vectors as the document writes them; minseq stores "
                         "Wx = W_x^T, Wh = W_h^T)"):
-        L.say(f"Events: {names}, one-hot over {EVENTS}; hidden size H = {H}.")
+        L.say(f"Events: user {USER}'s first 6 in the lessons' behaviour log "
+              f"(helpers.behaviour_log, the log every later lesson uses too): {names}, one-hot "
+              f"over {EVENTS}; hidden size H = {H}.")
+        print(f"    6 events -> one-hot x {tuple(x.shape)} (batch, time, event);  "
+              f"h_t: ({H},) per step")
         L.say("A reading, not the text: the document writes a generic sigma. This lesson reads "
               "it as tanh, the usual RNN choice and PyTorch's default (nn.RNN(..., "
               "nonlinearity='relu') is the other); lesson 03 reads the gates' sigma as the "
@@ -65,6 +70,7 @@ def main(argv=None):
             by_hand.append(h)
             L.show(f"t={t + 1} {name:>8}: h_t", h)
         hs, _ = rnn(x)
+        print(f"    nn.RNN: x {tuple(x.shape)} -> hs {tuple(hs.shape)}, the h_t of every step")
         L.check_close("by hand equals minseq.nn.RNN, every step", hs[0], xp.stack(by_hand),
                       rtol=1e-12, atol=1e-12)
         L.say("W_x x_t with a one-hot x_t just picks one column of W_x: the event's embedding.")
@@ -76,11 +82,13 @@ def main(argv=None):
         h_prev, x_t = by_hand[2], x[0, 3]
         L.show("W = [W_h W_x]", W)
         L.show("[h_2, x_3]", xp.concatenate([h_prev, x_t]))
+        print(f"    [h_2, x_3]: ({H},) + ({D},) -> ({H + D},);  W {tuple(W.shape)} @ [h, x] "
+              f"-> ({H},)")
         L.check_close("W [h, x] = W_h h + W_x x", W @ xp.concatenate([h_prev, x_t]),
                       W_h @ h_prev + W_x @ x_t, rtol=1e-12, atol=1e-12)
         head = nn.Sequential(nn.Linear(H, 1), nn.Sigmoid()).astype(xp.float64)
         W_y, b_y = head[0].params["W"].T, head[0].params["b"]
-        y_hand = 1 / (1 + xp.exp(-(hs[0] @ W_y.T + b_y)))
+        y_hand = sigma(hs[0] @ W_y.T + b_y)
         L.show("y_t (e.g. P(purchase next), untrained)", y_hand[:, 0])
         L.check_close("sigma(W_y h_t + b_y) equals Linear + Sigmoid", head(hs)[0], y_hand,
                       rtol=1e-12, atol=1e-12)
@@ -124,7 +132,9 @@ def main(argv=None):
                         "dh_prev = da Wh^T"):
         cell = nn.RNNCell(D, H).astype(xp.float64)
         cell.load_state_dict(rnn.state_dict())
-        x_t, h_prev = x[:, 3], hs[:, 2]                       # the 'cart' step, after h_3
+        t = names.index("cart")
+        x_t, h_prev = x[:, t], hs[:, t - 1]                   # the 'cart' step
+        L.say(f"The step of user {USER}'s first cart (event {t + 1}), from the state before it.")
         dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
         h_t = xp.tanh(x_t @ rnn.params["Wx"] + h_prev @ rnn.params["Wh"] + rnn.params["b"])
         L.show("dh (upstream)", dh)
@@ -148,7 +158,7 @@ def main(argv=None):
                         "every parameter and input, for the layer, the cell and the head"):
         h0 = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, (1, H)))
         L.check_gradients(rnn, x, h0)
-        L.check_gradients(cell, x[:, 3], h0)
+        L.check_gradients(cell, x_t, h0)
         L.check_gradients(head, hs)
 
     T = 30 if L.fast else 60
@@ -158,8 +168,10 @@ def main(argv=None):
                         "RNN:  dL/dh_{t-1} = (dL/dh_t (.) tanh'(a_t)) Wh^T   a matrix every step\n"
                         "LSTM: dL/dc_{t-1} = dL/dc_t (.) f_t + ...           a gate every step"):
         H = 32
-        events = backend.host_rng(2).integers(0, len(EVENTS), size=(8, T))
-        xs = xp.eye(len(EVENTS))[backend.asarray(events)]          # (8, T, 4) one-hot
+        events = windows(log, backend.host_rng(2), 8, T, np.arange(1, log.n_users + 1))
+        xs = xp.eye(len(EVENTS))[backend.asarray(events)]          # (8, T, 5) one-hot
+        print(f"    8 windows of {T} events of the log's users: ids {events.shape} -> one-hot "
+              f"{tuple(xs.shape)}")
         minseq.manual_seed(3)
         rnn_cell = nn.RNNCell(D, H).astype(xp.float64)
         lstm_cell = nn.LSTMCell(D, H).astype(xp.float64)

@@ -10,7 +10,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, one_hot, sigma, train_cart_pending
+from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
 
 
 def gru_by_hand(cell, x, h):
@@ -31,10 +31,12 @@ def main(argv=None):
         "check the GRU layer against its cell and against a numerical gradient",
         "compare the parameter counts of RNN, GRU and LSTM"])
     minseq.manual_seed(0)
-    names = ["browse", "click", "cart", "cart", "purchase"]
+    names = first_events(behaviour_log(), USER, 6)
     x = one_hot(names)
     D, H = len(EVENTS), 3
     cell = nn.GRUCell(D, H, record_gates=True).astype(xp.float64)
+    L.say(f"User {USER}'s first 6 events, in the behaviour log of lessons 02 and 03 "
+          f"(helpers.behaviour_log): {names}; one-hot x {tuple(x.shape)}, H = {H}.")
     L.say("The documents name the GRU (D9) without writing it out; minseq uses PyTorch's "
           "formula, below, so weights carry over from torch.nn.GRU by transposition.")
 
@@ -43,14 +45,17 @@ def main(argv=None):
                         "z = sigma(W_iz x + b_iz + W_hz h + b_hz)\n"
                         "n = tanh(W_in x + b_in + r (.) (W_hn h + b_hn))\n"
                         "h' = (1 - z) (.) n + z (.) h"):
+        t_click = names.index("click")
         h_prev = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, H))
-        L.show("x (click)", x[0, 1])
+        print(f"    Wx {tuple(cell.params['Wx'].shape)}, Wh {tuple(cell.params['Wh'].shape)} -> "
+              f"3 column blocks r, z, n of {H}, transposed: W_ir ({H}, {D}), W_hr ({H}, {H}), ...")
+        L.show(f"x_{t_click + 1} (click)", x[0, t_click])
         L.show("h", h_prev)
-        h_new, gates = gru_by_hand(cell, x[0, 1], h_prev)
+        h_new, gates = gru_by_hand(cell, x[0, t_click], h_prev)
         for name, value in gates.items():
             L.show(name, value)
         L.show("h'", h_new)
-        out = cell(x[:, 1], h_prev[None])
+        out = cell(x[:, t_click], h_prev[None])
         for name, value in gates.items():
             L.check_close(f"{name} by hand equals GRUCell's", cell.gates[name][0], value,
                           rtol=1e-12, atol=1e-12)
@@ -63,7 +68,7 @@ def main(argv=None):
         for shift, meaning in [(+10.0, "z ~ 1: keeps h"), (-10.0, "z ~ 0: takes n")]:
             pushed = cell.copy()
             pushed.params["bx"][H:2 * H] += shift
-            h_shift = pushed(x[:, 1], h_prev[None])[0]
+            h_shift = pushed(x[:, t_click], h_prev[None])[0]
             L.show(f"bias_z {shift:+.0f} ({meaning}): h'", h_shift)
             target = h_prev if shift > 0 else pushed.gates["n"][0]
             kept = "h" if shift > 0 else "n"
@@ -85,7 +90,7 @@ def main(argv=None):
                       rtol=1e-12, atol=1e-12)
         h0 = backend.asarray(backend.host_rng(3).uniform(-0.5, 0.5, (1, H)))
         L.check_gradients(gru, x, h0)
-        L.check_gradients(cell, x[:, 1], h_prev[None])
+        L.check_gradients(cell, x[:, t_click], h_prev[None])
 
     with L.step("D9 backward: one step by hand, every intermediate gradient",
                 formula="from dh = dL/dh':\n"
@@ -96,7 +101,7 @@ def main(argv=None):
                         "dax = [da_r da_z da_n],   dah = [da_r da_z da_n (.) r]\n"
                         "dWx = x^T dax, dWh = h^T dah, dbx = dax, dbh = dah;  dx = dax Wx^T,  "
                         "dh = dh' (.) z + dah Wh^T"):
-        x_t, h_t = x[:, 1], h_prev[None]
+        x_t, h_t = x[:, t_click], h_prev[None]
         dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
         cell(x_t, h_t)
         r, z, n = (cell.gates[k] for k in ("r", "z", "n"))
@@ -109,6 +114,8 @@ def main(argv=None):
         g["da_z"] = g["dz"] * z * (1 - z)
         dax = xp.concatenate([g["da_r"], g["da_z"], g["da_n"]], axis=1)
         dah = xp.concatenate([g["da_r"], g["da_z"], g["da_n"] * r], axis=1)
+        print(f"    da_r, da_z, da_n: 3 x {tuple(g['da_r'].shape)} -> dax, dah "
+              f"{tuple(dax.shape)}, the layout of x Wx + bx and h Wh + bh")
         g.update(dx=dax @ cell.params["Wx"].T, dh_prev=dh * z + dah @ cell.params["Wh"].T,
                  dWx=x_t.T @ dax, dWh=h_t.T @ dah, dbx=dax.sum(axis=0), dbh=dah.sum(axis=0))
         for name, value in g.items():
@@ -138,15 +145,18 @@ def main(argv=None):
     steps = 60 if L.fast else 150
     with L.step("The gates of a trained GRU over a behaviour sequence",
                 formula="task: y_t = 1 while a cart waits for a purchase (lesson 03's task)\n"
-                        "GRU(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam"):
+                        f"GRU({D}, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam"):
         minseq.manual_seed(7)
         gru = nn.GRU(D, 8, record_gates=True)
         seq, y, events, pred = train_cart_pending(L, gru, 8, steps, T)
         z_mean = gru.gates["z"][0].mean(axis=1)                          # (T,)
-        changes = events[0] >= EVENTS.index("cart")                      # cart or purchase
+        changes = ((events[0] == EVENTS.index("cart"))
+                   | (events[0] == EVENTS.index("purchase")))      # where the bit is set or cleared
         z_change, z_other = float(z_mean[changes].mean()), float(z_mean[~changes].mean())
-        L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events: "
-              "a small z takes the candidate (the bit is rewritten), a large z keeps h.")
+        L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events. "
+              "A large z would copy h; this GRU keeps z small at every step and writes each "
+              "new state from its candidate n, which reads the old state through r (.) "
+              "(W_hn h + b_hn): the bit travels through the candidate, rewritten every step.")
 
     labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
     fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)

@@ -11,10 +11,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, softmax
-
-#: one user's events, from the shared vocabulary of lessons/helpers.py
-SEQUENCE = ["browse", "click", "browse", "cart", "purchase"]
+from helpers import EVENTS, USER, behaviour_log, first_events, softmax
 
 
 def dev(a):
@@ -31,8 +28,11 @@ def main(argv=None):
                argv=argv)
     rng = np.random.default_rng(0)
     d = 4
-    # one behaviour sequence of 5 events, each already embedded as a 4-vector
-    X = np.round(rng.normal(size=(len(SEQUENCE), d)), 2)
+    sequence = first_events(behaviour_log(), USER, 5)
+    L.say(f"User {USER}'s first 5 events, from the behaviour log of lessons 02-04 "
+          f"(helpers.behaviour_log), up to their first purchase: {sequence}. Each is taken "
+          f"as already embedded: a 4-vector of random numbers, X ({len(sequence)}, {d}).")
+    X = np.round(rng.normal(size=(len(sequence), d)), 2)
 
     with L.step("E1 by hand: the last event asks which earlier events matter",
                 formula="Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V"):
@@ -41,13 +41,13 @@ def main(argv=None):
         Xd = dev(X)
         L.show("X (events x d)", Xd)
         q = Xd[-1]
-        scores = xp.stack([q @ Xd[j] for j in range(len(SEQUENCE))]) / d ** 0.5
+        scores = xp.stack([q @ Xd[j] for j in range(len(sequence))]) / d ** 0.5
         weights = xp.exp(scores - scores.max()) / xp.exp(scores - scores.max()).sum()
         context = weights @ Xd
-        print(f"    q {tuple(q.shape)} . each of the {len(SEQUENCE)} keys -> scores "
+        print(f"    q {tuple(q.shape)} . each of the {len(sequence)} keys -> scores "
               f"{tuple(scores.shape)} -> weights {tuple(weights.shape)};  weights @ V "
               f"{tuple(Xd.shape)} -> context {tuple(context.shape)}")
-        for name, s, w in zip(SEQUENCE, backend.to_numpy(scores), backend.to_numpy(weights)):
+        for name, s, w in zip(sequence, backend.to_numpy(scores), backend.to_numpy(weights)):
             print(f"    {name:<9} score q.k/2 = {s:7.3f}   weight = {w:.3f}")
         L.show("context = sum_j w_j v_j", context)
         attn = nn.ScaledDotProductAttention()
@@ -123,7 +123,7 @@ def main(argv=None):
     with L.step("Masks: padding and the future",
                 formula="mask[i, j] = True  <=>  query i may attend to key j\n"
                         "(PyTorch's boolean attn_mask is the opposite: True = NOT allowed)"):
-        T = len(SEQUENCE)
+        T = len(sequence)
         causal = nn.causal_mask(T)
         padding = np.array([True, True, True, True, False])  # pretend the last step is padding
         mask = backend.to_numpy(causal) & padding
@@ -145,8 +145,8 @@ def main(argv=None):
         ax.set(xticks=range(T), yticks=range(T), xlabel="key (event)", ylabel="query (event)",
                title="Masked attention weights\n(row 0 is blank on purpose: that query may "
                      "see no key)")
-        ax.set_xticklabels(SEQUENCE, rotation=45)
-        ax.set_yticklabels(SEQUENCE)
+        ax.set_xticklabels(sequence, rotation=45)
+        ax.set_yticklabels(sequence)
         fig.colorbar(im, ax=ax, label="weight")
         L.savefig(fig, "masked_weights")
 
@@ -184,7 +184,8 @@ def main(argv=None):
               "12) pools its states the same way. LSTM states lie in (-1, 1), so with d = 4 the "
               "scores are small and the weights stay near 1/T.")
         minseq.manual_seed(5)
-        actions = ["browse", "click", "cart", "purchase"]                  # a1 .. a4
+        actions = sequence[-4:]                                              # a1 .. a4
+        L.say(f"a1 .. a4: user {USER}'s events 2 to 5, {actions}.")
         embed = nn.Embedding(len(EVENTS), d).astype(xp.float64)
         lstm = nn.LSTM(d, d).astype(xp.float64)
         ids = backend.asarray([[EVENTS.index(a) for a in actions]])

@@ -11,10 +11,7 @@ from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.lesson import Lesson
 
-from helpers import EVENTS, softmax
-
-#: one user's events, from the shared vocabulary of lessons/helpers.py
-SEQUENCE = ["browse", "click", "cart", "browse", "purchase"]
+from helpers import EVENTS, USER, behaviour_log, first_events, softmax, windows
 
 
 def dev(a):
@@ -29,7 +26,11 @@ def main(argv=None):
                       "spot erratum E9: heads are concatenated, not time steps"],
                argv=argv)
     rng = np.random.default_rng(1)
-    T, d, h = len(SEQUENCE), 4, 2
+    log = behaviour_log()
+    sequence = first_events(log, USER, 5)
+    T, d, h = len(sequence), 4, 2
+    L.say(f"User {USER}'s first {T} events, in the behaviour log of the earlier lessons "
+          f"(helpers.behaviour_log): {sequence}, each embedded as random numbers, X ({T}, {d}).")
     dk = d // h
     X = np.round(rng.normal(size=(T, d)), 2)
     mha = nn.MultiHeadAttention(d, h).astype("float64")
@@ -76,19 +77,25 @@ def main(argv=None):
         L.check_gradients(mha, x_dev)
 
     with L.step("Two heads trained until they specialise",
-                formula="x_t = one-hot(event_t) (4 of d_model = 8 dims) + PE[t], causal mask\n"
+                formula=f"x_t = one-hot(event_t) ({len(EVENTS)} of d_model = "
+                        f"{2 * len(EVENTS)} dims) + PE[t], causal mask\n"
                         "target_t = [one-hot(event_{t-1}), one-hot(event_1)]: "
                         "the previous event and the first one\n"
-                        "MultiHeadAttention(8, 2), MSE, Adam: one head can fetch each half"):
+                        f"MultiHeadAttention({2 * len(EVENTS)}, 2), MSE, Adam: one head can "
+                        "fetch each half"):
         minseq.manual_seed(0)
-        d2, T2, V = 8, 6, len(EVENTS)
+        V = len(EVENTS)
+        d2, T2 = 2 * V, 6                          # room for both halves of the target
         trained = nn.MultiHeadAttention(d2, h).astype(xp.float64)
         pe2 = nn.SinusoidalPositionalEncoding(d2, max_len=T2)
         opt, mask = optim.Adam(trained, lr=0.02), nn.causal_mask(T2)
         task_rng = np.random.default_rng(3)
 
+        users = np.arange(1, log.n_users + 1)
+        L.say(f"Each batch: windows of {T2} events of the log's users (helpers.windows).")
+
         def batch(B):
-            ev = task_rng.integers(0, V, size=(B, T2))
+            ev = windows(log, task_rng, B, T2, users)
             rows, cols = np.arange(B)[:, None], np.arange(T2)[None]
             x, y = np.zeros((B, T2, d2)), np.zeros((B, T2, d2))
             x[rows, cols, ev] = 1.0
@@ -96,9 +103,12 @@ def main(argv=None):
             y[rows, cols, V + ev[:, :1]] = 1.0
             return pe2(dev(x)), dev(y), ev
 
-        steps = 200 if L.fast else 400
+        steps = 300 if L.fast else 400
         for step in range(steps + 1):
-            x, y, _ = batch(32)
+            x, y, ev = batch(32)
+            if step == 0:
+                print(f"    ids {ev.shape} -> one-hot + PE: x {tuple(x.shape)};  target y "
+                      f"{tuple(y.shape)};  heads: {h} x (32, {T2}, {d2 // h})")
             diff = trained(x, mask=mask) - y
             trained.backward(2 * diff / diff.size)
             opt.step()

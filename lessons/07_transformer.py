@@ -11,8 +11,7 @@ from minseq.backend import xp
 from minseq.gradcheck.cases import CASES
 from minseq.lesson import Lesson
 
-from helpers import EVENTS
-
+from helpers import USER, behaviour_log, first_events
 
 
 def dev(a):
@@ -46,7 +45,11 @@ def main(argv=None):
                       "read attention-weight heat maps"],
                argv=argv)
     rng = np.random.default_rng(2)
-    d, h, d_ff, T = 4, 2, 8, len(EVENTS)
+    sequence = first_events(behaviour_log(), USER, 5)
+    d, h, d_ff, T = 4, 2, 8, len(sequence)
+    L.say(f"The encoder reads user {USER}'s first {T} events, from the behaviour log of the "
+          f"earlier lessons (helpers.behaviour_log): {sequence}, each embedded as random "
+          f"numbers, X (1, {T}, {d}).")
     X = np.round(rng.normal(size=(1, T, d)), 2)
     enc = nn.TransformerEncoderLayer(d, h, d_ff=d_ff, dropout=0.0).astype("float64")
 
@@ -183,11 +186,14 @@ def main(argv=None):
                         "h2 = LN(h1 + MHA(h1, memory))      (queries from the decoder, keys and "
                         "values from the encoder)\nout = LN(h2 + FFN(h2))"):
         dec = nn.TransformerDecoderLayer(d, h, d_ff=d_ff, dropout=0.0).astype("float64")
-        memory = enc(dev(X))                       # encoder output, (1, 4, d)
+        memory = enc(dev(X))                       # encoder output, (1, T, d)
         Y = dev(rng.normal(size=(1, 5, d)))        # 5 decoder steps
-        padding = np.array([True, True, True, False])  # the last encoder step is padding
+        padding = np.arange(T) < T - 1             # the last encoder step is padding
         memory_mask = backend.asarray(padding[None, None, :])  # (B, 1, S): for every query
         out = dec(Y, memory, memory_mask=memory_mask)
+        print(f"    y {tuple(Y.shape)} queries the memory {tuple(memory.shape)}: cross-attention "
+              f"weights {tuple(dec.cross_attn.weights.shape)} (B, h, T_y, T), out "
+              f"{tuple(out.shape)}")
         Y2 = Y.copy()
         Y2[:, 3:] += 1.0                           # change the future (steps 3 and 4)
         out2 = dec(Y2, memory, memory_mask=memory_mask)
@@ -204,9 +210,9 @@ def main(argv=None):
         enc(dev(X))
         enc_w = host(enc.self_attn.weights)[0]
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-        panels = [(enc_w[0], "encoder self-attention (head 1)", EVENTS, EVENTS),
+        panels = [(enc_w[0], "encoder self-attention (head 1)", sequence, sequence),
                   (self_w[0], "decoder masked self-attention (head 1)", range(5), range(5)),
-                  (cross_w[0], "decoder cross-attention (head 1)", list(EVENTS[:-1]) + ["(padding)"],
+                  (cross_w[0], "decoder cross-attention (head 1)", sequence[:-1] + ["(padding)"],
                    range(5))]
         for ax, (W, title, keys, queries) in zip(axes, panels):
             im = ax.imshow(W, cmap="viridis", vmin=0, vmax=1)
