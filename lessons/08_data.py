@@ -1,17 +1,20 @@
 """Preparing behaviour logs: fill, scale, encode, pad, window and split without leaking the future.
 
-Catalogue section C (C1-C7) on a small generated behaviour log, plus the H4 erratum: the
-document's windows take the next feature row as the label and shuffle rows before windowing.
+Catalogue section C (C1-C7) on the first users of the lessons' behaviour log, plus the H4
+erratum: the document's windows take the next feature row as the label and shuffle rows before
+windowing.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend
-from minseq.data import (Batches, LabelEncoder, MinMaxScaler, fill_missing, generate,
-                         leave_one_out, normalize_timestamps, pad_sequences, sliding_windows,
-                         split_by_time, split_by_user)
+from minseq.data import (Batches, LabelEncoder, MinMaxScaler, fill_missing, leave_one_out,
+                         normalize_timestamps, pad_sequences, sliding_windows, split_by_time,
+                         split_by_user)
 from minseq.lesson import Lesson
+
+from helpers import LOG_ITEMS, LOG_SEED, LOG_USERS, behaviour_log
 
 
 def main(argv=None):
@@ -23,11 +26,15 @@ def main(argv=None):
                    "cut sliding windows inside one user's time line, with the right label",
                    "split by user, by time and leave-one-out, so no future event leaks"])
 
-    log = generate(n_users=8, n_items=40, n_categories=5, events_per_user=12, seed=0)
+    log = behaviour_log(users=8)
     u1 = log.user_events(1)
-    with L.step("A small generated behaviour log"):
-        L.say("Each row is one event. Users, items and behaviours are dense ids starting at 1; "
-              "0 is kept for padding. User 1's first events:")
+    with L.step("The lessons' behaviour log, its first 8 users"):
+        L.say(f"The log every lesson uses (helpers.behaviour_log: minseq.data.generate("
+              f"n_users={LOG_USERS}, n_items={LOG_ITEMS}, seed={LOG_SEED})), in full:")
+        print("    " + behaviour_log().summary().replace("\n", "\n    "))
+        L.say("This lesson prepares its first 8 users. Each row is one event. Users, items and "
+              "behaviours are dense ids starting at 1; 0 is kept for padding. User 1's first "
+              "events:")
         names = np.array(log.behaviour_names)
         for item, b, t in list(zip(log.item[u1], log.behaviour[u1], log.timestamp[u1]))[:6]:
             print(f"    t={t}  item {item:>2}  {names[b]}")
@@ -57,7 +64,7 @@ def main(argv=None):
         L.check_close("fill_missing uses the same mean", means[0], mean_by_hand)
         L.check("no NaN left; every missing price, train or validation, is the TRAIN mean",
                 not np.isnan(filled).any() and
-                np.all(filled[np.isnan(X[:, 0]), 0] == mean_by_hand))
+                np.allclose(filled[np.isnan(X[:, 0]), 0], mean_by_hand, rtol=1e-12))
         L.show("rows left if we drop instead", len(fill_missing(X, "drop")[0]))
 
     with L.step("C2: min-max scaling", formula="x' = (x - min) / (max - min)   "
@@ -99,12 +106,14 @@ def main(argv=None):
         L.show("normalised", t_norm[:5])
         L.check_close("equals the formula", t_norm, (t - t.min()) / (t.max() - t.min()))
 
-    maxlen = 10
+    maxlen = 30                            # users 1 and 2 are longer, users 3 and 4 shorter
     with L.step("C5: pad and truncate to one length", formula="post padding with 0; a longer "
                 "sequence keeps its last n steps; the mask marks real events"):
         items, mask = pad_sequences(log.sequences("item"), maxlen=maxlen)
-        L.show("padded item ids", items[:4])
-        L.show("mask", mask[:4].astype(int))
+        print(f"    {log.n_users} users of {log.lengths()} events -> items {items.shape}, mask "
+              f"{mask.shape}")
+        L.show("padded item ids of users 1-4, the last 12 of 30 positions", items[:4, -12:])
+        L.show("their mask, the same positions", mask[:4, -12:].astype(int))
         L.check("mask counts min(length, maxlen) real events per user",
                 (mask.sum(axis=1) == np.minimum(log.lengths(), maxlen)).all())
         L.check("padding positions hold 0, real ones an item id >= 1",
@@ -130,7 +139,7 @@ def main(argv=None):
         L.check("window i is rows i..i+4", np.array_equal(Xw[2], user_X[2:7]))
         next_action = np.r_[log.behaviour[rows][1:] == purchase, False].astype(int)
         Xs, ys = sliding_windows(user_X, steps, targets=next_action)
-        L.show("labels: is the next event a purchase?", ys)
+        L.show("labels: is the next event a purchase? (first 20)", ys[:20])
         L.check("with a label per row, y_i = next_action[i + time_steps - 1]",
                 np.array_equal(ys, next_action[steps - 1:]))
 

@@ -17,7 +17,7 @@ from minseq.data import Batches, MinMaxScaler, sliding_windows
 from minseq.lesson import Lesson
 from minseq.train import Trainer
 
-from helpers import Tagger
+from helpers import EVENTS, Tagger
 
 
 class LSTMRegressor(nn.Module):
@@ -82,8 +82,9 @@ def correlogram(ax, values, band, title):
     ax.set_xlabel("lag k")
 
 
-def behaviour_log(days, rng):
-    """A synthetic event table: browses and purchases with timestamps in seconds.
+def purchase_log(days, rng):
+    """A synthetic event table of ``days`` days: browses and purchases with timestamps in
+    seconds, behaviour ids into EVENTS.
 
     The daily purchase rate wanders as an AR(1) around 30 a day, so the daily counts carry a
     real dependence on yesterday (plus Poisson noise on top)."""
@@ -92,7 +93,8 @@ def behaviour_log(days, rng):
     browses = rng.poisson(200, size=days)
     day_of = np.concatenate([np.repeat(np.arange(days), purchases),
                              np.repeat(np.arange(days), browses)])
-    behaviour = np.concatenate([np.full(purchases.sum(), 3), np.zeros(browses.sum(), int)])
+    behaviour = np.concatenate([np.full(purchases.sum(), EVENTS.index("purchase")),
+                                np.full(browses.sum(), EVENTS.index("browse"))])
     timestamps = day_of * 86400 + rng.uniform(0, 86400, size=day_of.size)
     order = np.argsort(timestamps)
     return timestamps[order], behaviour[order], purchases
@@ -254,8 +256,13 @@ def main(argv=None):
                 formula="count_d = #{events with behaviour = purchase and day(t) = d}"):
         rng = np.random.default_rng(5)
         days = 300 if L.fast else 400
-        t, b, purchases = behaviour_log(days, rng)
-        counts = ts.daily_counts(t, b, behaviour_code=3)
+        L.say("Not the behaviour log of the other lessons (helpers.behaviour_log): its users "
+              "all arrive within its first 30 days and then fade away, so its daily purchases "
+              "rise and fall once over about two months, a trend and not the long stationary "
+              f"series an AR model needs. This step draws a log of its own, {days} days of "
+              "browses and purchases whose daily purchase rate wanders as an AR(1).")
+        t, b, purchases = purchase_log(days, rng)
+        counts = ts.daily_counts(t, b, behaviour_code=EVENTS.index("purchase"))
         print(f"  {t.size} events over {days} days; purchases on the first days: {counts[:8]}")
         L.check("daily_counts recovers the purchases of every day", np.array_equal(counts,
                                                                                      purchases))

@@ -1,6 +1,6 @@
 """Next-behaviour prediction end to end: the documents' models H1-H4, fixed, and compared.
 
-Catalogue H1-H4 on a generated behaviour log: windows cut inside each user's time line, the
+Catalogue H1-H4 on the lessons' behaviour log: windows cut inside each user's time line, the
 "Transformer-based" model of document 000 (H1, which has no attention), the LSTM + attention
 classifier (H2 with E3 done right), the LSTM regressor (H3), the LSTM project of document 004
 (H4, its errata shown literally and fixed), then every classifier against the baselines.
@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 import minseq
 from minseq import backend, fast, metrics, nn, optim, tasks
-from minseq.data import Batches, MinMaxScaler, generate, sliding_windows, split_by_user
+from minseq.data import Batches, MinMaxScaler, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
 from minseq.lesson import Lesson
@@ -21,6 +21,8 @@ from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
 from minseq.models.transformer_classifier import TransformerClassifier
 from minseq.train import Trainer
+
+from helpers import behaviour_log, softmax
 
 
 class H3Regressor(nn.Module):
@@ -72,7 +74,7 @@ def main(argv=None):
             dict(users=1000, epochs=10, maxlen=20, d_model=32) if L.full else
             dict(users=400, epochs=4, maxlen=12, d_model=16))
     xp = backend.xp
-    log = generate(n_users=size["users"], seed=0)
+    log = behaviour_log(size["users"])
     names = log.behaviour_names
     train_log, valid_log = split_by_user(log, 0.2, seed=0)
 
@@ -80,7 +82,11 @@ def main(argv=None):
                 formula="x = the last maxlen behaviours up to event e (front-padded, mask)\n"
                         "next-behaviour target: behaviour[e+1] - 1;  will-purchase: a "
                         "purchase among e+1 .. e+k"):
+        L.say(f"The behaviour log of the earlier lessons (helpers.behaviour_log), its first "
+              f"{log.n_users} users (--fast takes 200, --full 1000): {len(log)} events.")
         X, y, M = behaviour_windows(log, 4)
+        print(f"    {len(log)} events -> X {X.shape} (the last 4 behaviours up to each "
+              f"event), targets y {y.shape}, mask M {M.shape}")
         first = log.behaviour[log.user_events(1)][:6]
         print("    user 1 begins: " + " -> ".join(names[b] for b in first))
         for i in range(3):
@@ -102,6 +108,8 @@ def main(argv=None):
         feats = np.stack([log.behaviour, np.diff(log.timestamp, prepend=log.timestamp[0])], 1)
         data = MinMaxScaler().fit_transform(feats.astype(float))
         Xl, yl = sliding_windows(data, 5)
+        print(f"    feature rows {data.shape} -> windows X {Xl.shape}, literal labels y "
+              f"{yl.shape}")
         L.show("literal y_0 (a scaled feature row)", yl[0])
         shuffled = np.random.default_rng(0).permutation(len(log))
         win_users = sliding_windows(log.user[shuffled], 5)[0]
@@ -173,18 +181,18 @@ def main(argv=None):
     with L.step("H2: LSTM + attention pooling (E3 done right)",
                 formula="s_t = h_T . h_t / sqrt(H);  alpha = softmax_t(s);  context = "
                         "sum_t alpha_t h_t"):
-        s = np.array([2.0, 0.5, -1.0, 1.0])
-        once = np.exp(s) / np.exp(s).sum()
-        twice = np.exp(once) / np.exp(once).sum()
+        s = backend.asarray([2.0, 0.5, -1.0, 1.0])
+        once = softmax(s)
+        twice = softmax(once)
         L.show("softmax(s)          ", once)
         L.show("softmax(softmax(s)) ", twice)
         L.erratum("E3",
                   literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) over time; context = alpha V "
                   "(a weighted sum)",
-                  demo=f"the second softmax flattens the weights (largest {once.max():.2f} -> "
-                  f"{twice.max():.2f}), and alpha (.) V keeps a (T, H) array instead of one "
-                  "context vector.",
+                  demo=f"the second softmax flattens the weights (largest {float(once.max()):.2f}"
+                  f" -> {float(twice.max()):.2f}), and alpha (.) V keeps a (T, H) array "
+                  "instead of one context vector.",
                   source="document 002 sections 3.2, 4.2")
         minseq.manual_seed(0)
         h2 = LSTMAttentionClassifier(log.n_behaviours, log.n_behaviours, d_model=4, embed_dim=3)
@@ -192,9 +200,11 @@ def main(argv=None):
         ids = xp.asarray([[0, 0, 1, 2, 3]])
         mask = ids != 0
         h2(ids, mask)
-        hs = backend.to_numpy(h2.lstm(h2.embed(ids[:, 2:]))[0])[0]
-        sc = hs @ hs[-1] / 2.0
-        alpha = np.exp(sc - sc.max()) / np.exp(sc - sc.max()).sum()
+        x_real = h2.embed(ids[:, 2:])
+        hs = h2.lstm(x_real)[0][0]                                   # (3, H): the real steps
+        alpha = softmax(hs @ hs[-1] / 2.0)                           # sqrt(H) = 2
+        print(f"    ids {tuple(ids.shape)}, 3 real -> embedding {tuple(x_real.shape)} -> LSTM "
+              f"states {tuple(hs.shape)} -> scores, alpha {tuple(alpha.shape)}")
         L.show("alpha by hand (3 real steps)", alpha)
         L.show("alpha of the model (5 slots)", backend.to_numpy(h2.attention_weights)[0])
         L.check_close("the model's weights are one softmax over the real steps",
@@ -216,6 +226,8 @@ def main(argv=None):
             y = (seen[ends + 6] - seen[ends + 1]).astype(np.float32)
             return X, y[:, None], M
         tr, va = purchases_ahead(train_log), purchases_ahead(valid_log)
+        print(f"    training users: windows X {tr[0].shape}, mask {tr[2].shape}, targets y "
+              f"{tr[1].shape} (one number per window)")
         L.say("The printed settings are LSTM(128) and Adam lr 0.001; this run uses a smaller "
               "LSTM and lr 0.01 so it trains in seconds (--full uses the printed ones).")
         hidden = 128 if L.full else size["d_model"]

@@ -11,11 +11,12 @@ import numpy as np
 
 import minseq
 from minseq import backend, checkpoint, tasks
-from minseq.data import generate
 from minseq.lesson import Lesson
 from minseq.models.gru4rec import GRU4Rec
 from minseq.models.sasrec import SASRec
 from minseq.tasks import evaluation
+
+from helpers import behaviour_log, sigma
 
 
 def run(table, model, out, **settings):
@@ -49,19 +50,22 @@ def main(argv=None):
         neg = backend.asarray(np.array([[0, 4, 6, 2]]))          # one sampled negative each
         E, P = m.item_emb.params["W"], m.pos_emb.params["W"]
         x = E[seq] * 2.0 + P[:4]                                  # sqrt(4) = 2
+        print(f"    ids {tuple(seq.shape)} -> E[s] {tuple(E[seq].shape)} (a row of E per id) "
+              f"+ P[:4] {tuple(P[:4].shape)} -> x {tuple(x.shape)}")
         L.show("x = 2 E[s] + P (row 0 is padding: only P)", x[0])
         H = m.encoder(x, mask=minseq.nn.causal_mask(4)[None] & (seq != 0)[:, None, :])
         r_pos = (H * E[pos]).sum(-1)
         r_neg = (H * E[neg]).sum(-1)
+        print(f"    H {tuple(H.shape)} (.) E[pos] {tuple(E[pos].shape)}, summed over d -> "
+              f"r {tuple(r_pos.shape)}: one score per step")
         L.show("r(t, pos_t)", r_pos[0])
         L.show("r(t, neg_t)", r_neg[0])
-        rp, rn = backend.to_numpy(r_pos), backend.to_numpy(r_neg)
-        terms = np.log1p(np.exp(-rp)) + np.log1p(np.exp(rn))     # -log s(p) - log(1 - s(n))
+        terms = -xp.log(sigma(r_pos)) - xp.log(1 - sigma(r_neg))
         by_hand = terms[0, 1:].mean()                             # positions 1..3 are real
         L.show("loss by hand (mean over the 3 real positions)", by_hand)
         L.check_close("SASRec.loss equals the hand computation",
                       m.loss((seq, pos, None, neg)), by_hand, rtol=1e-10)
-        cand = backend.asarray(np.stack([backend.to_numpy(pos), backend.to_numpy(neg)], -1))
+        cand = xp.stack([pos, neg], -1)                           # (1, 4, 2) candidates
         L.say("Every parameter's gradient against central differences; the shared table E "
               "(item_emb.W) gets its gradient from the input use and the scoring use:")
         L.check_gradients(m.train(), seq, cand, tol=1e-5)
@@ -70,19 +74,22 @@ def main(argv=None):
                 "score(t, i) = h_t . E[i];  L = mean_t -log softmax(score(t, .))[target_t]"):
         minseq.manual_seed(0)
         g = GRU4Rec(6, d_model=4, dropout=0.0).astype(xp.float64).eval()
-        scores = backend.to_numpy(g(seq))[0]                      # (T, 6 items)
+        scores = g(seq)[0]                                        # (T, 6 items)
+        print(f"    ids {tuple(seq.shape)} -> E[s] (1, 4, 4) -> GRU states (1, 4, 4) -> "
+              f"@ E[1:]^T -> scores {tuple(scores.shape)} (steps, items)")
         L.show("scores of items 1..6 at each step", scores)
-        logp = scores - np.log(np.exp(scores).sum(-1, keepdims=True))
-        t = backend.to_numpy(pos)[0]
-        by_hand = -np.mean([logp[k, t[k] - 1] for k in range(1, 4)])
+        logp = scores - xp.log(xp.exp(scores).sum(-1, keepdims=True))
+        by_hand = -logp[xp.arange(1, 4), pos[0, 1:] - 1].mean()    # item i is column i - 1
         L.show("cross-entropy by hand", by_hand)
         L.check_close("GRU4Rec.loss equals the hand computation", g.loss((seq, pos, None)),
                       by_hand, rtol=1e-10)
         L.check_gradients(g, seq, cand)
 
-    table = generate(n_users=n_users, n_items=300, seed=0)
+    table = behaviour_log(n_users)
     with L.step("Leave-one-out, and the four models trained", formula="last event = test, "
                 "second last = validation, the rest trains (users with < 3 events: train only)"):
+        L.say(f"The behaviour log of the earlier lessons (helpers.behaviour_log), its first "
+              f"{n_users} users (--fast takes 150, --full 1500), {table.n_items} items.")
         p = evaluation.Protocol(table, maxlen=20, seed=0)
         u = 0
         L.say(f"user {p.test.users[u]}: history (last 8) {p.test.histories[u][-8:]}, "

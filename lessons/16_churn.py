@@ -12,15 +12,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, checkpoint, metrics, tasks
-from minseq.data import BEHAVIOURS, from_columns, generate
+from minseq.data import from_columns
 from minseq.data.churn import churn_windows
 from minseq.data.events import behaviour_vocab
 from minseq.lesson import Lesson
 from minseq.models.registry import MODELS
 from minseq.tasks import next_behaviour
 
+from helpers import EVENTS, behaviour_log
+
 DAY = 86400
-#: the generated log and the LSTM per mode (--fast runs in seconds)
+#: the users taken from the lessons' behaviour log, and the LSTM, per mode (--fast runs in
+#: seconds)
 SIZES = {"fast": dict(users=600, epochs=4, maxlen=12, d_model=16),
          "default": dict(users=1000, epochs=5, maxlen=16, d_model=32),
          "full": dict(users=2000, epochs=10, maxlen=20, d_model=32)}
@@ -33,7 +36,7 @@ def tiny_log():
     user, day, behaviour = zip(*events)
     return from_columns(user=user, item=np.ones(len(user)), behaviour=behaviour,
                         timestamp=(np.array(day) * DAY).astype(np.int64),
-                        behaviour_names=behaviour_vocab(BEHAVIOURS), meta={"time_unit": "s"})
+                        behaviour_names=behaviour_vocab(EVENTS), meta={"time_unit": "s"})
 
 
 def by_hand(log, days):
@@ -100,8 +103,11 @@ features:     the user's events with time < c, nothing later"""):
               "no example until he returns. Cut 8 would need days 8-10 and still fits; later "
               "cuts cannot know their label and are not made.")
 
-    table = generate(n_users=size["users"], seed=0)
-    with L.step("Windows on the generated log: nothing at or after the cut"):
+    table = behaviour_log(size["users"])
+    with L.step("Windows on the behaviour log: nothing at or after the cut"):
+        L.say(f"The behaviour log of the earlier lessons (helpers.behaviour_log), its first "
+              f"{size['users']} users (--fast takes {SIZES['fast']['users']}, --full "
+              f"{SIZES['full']['users']}); a share of them fade before they leave.")
         w = churn_windows(table, size["maxlen"], 7)
         read = table.timestamp[np.maximum(w.events, 0)]
         L.show("windows", len(w.targets))
