@@ -13,6 +13,8 @@ from minseq import backend, metrics as M
 from minseq.lesson import Lesson
 from minseq.nn import BCEWithLogitsLoss, MSELoss
 
+from helpers import sigma
+
 
 def main(argv=None):
     L = Lesson(__file__, "Losses and metrics for behaviour prediction",
@@ -72,16 +74,16 @@ def main(argv=None):
               source="document 004 sections 4.1, 4.2, 4.3")
 
     with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
-        a = np.array([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
-        relu, sig = np.maximum(a, 0), 1 / (1 + np.exp(-a))
+        a = backend.asarray([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
+        relu, sig = backend.xp.maximum(a, 0), sigma(a)
         L.show("ReLU(a)", relu)
         L.show("sigmoid(a)", sig)
         with np.errstate(divide="ignore", invalid="ignore"):
-            bce_relu = -(np.log(relu) + np.log(1 - relu))
+            bce_relu = backend.to_numpy(-(backend.xp.log(relu) + backend.xp.log(1 - relu)))
         L.show("-log y - log(1 - y) with the ReLU output", bce_relu)
         L.check("ReLU gives values outside (0, 1), so the log blows up",
-                not np.isfinite(bce_relu).all() and relu.max() > 1)
-        L.check("sigmoid stays inside (0, 1)", ((sig > 0) & (sig < 1)).all())
+                not np.isfinite(bce_relu).all() and float(relu.max()) > 1)
+        L.check("sigmoid stays inside (0, 1)", bool(((sig > 0) & (sig < 1)).all()))
     L.erratum("B4",
               literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
               standard="y_t = sigmoid(W_y h_t + b_y), or BCE with logits on W_y h_t + b_y",
