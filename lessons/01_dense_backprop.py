@@ -11,10 +11,11 @@ import numpy as np
 
 import minseq
 from minseq import backend, nn, optim
+from minseq.backend import xp
 from minseq.gradcheck import numerical_gradient
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS, USER, behaviour_log, first_events
+from helpers import EVENTS, USER, behaviour_log, first_events, softmax
 
 
 def make_users(n, rng):
@@ -32,15 +33,83 @@ def make_users(n, rng):
     return counts, logits.argmax(axis=1)
 
 
+def grade_cross_entropy(L, softmax_cross_entropy):
+    """Exercise 1: the student's loss and gradient on a batch of scores against B2 and A4 by
+    hand, minseq's CrossEntropyLoss and the numerical gradient, then at scores of +-1000."""
+    rng = backend.host_rng(0)
+    N, C = 5, len(EVENTS)
+    x_o = backend.asarray(rng.normal(size=(N, C)) * 2)
+    t = backend.asarray(rng.integers(0, C, size=N))
+    loss, d_xo = softmax_cross_entropy(x_o, t)
+    y_o = softmax(x_o)
+    L.check_close("L equals the mean of -log y_t^o (B2 by hand)", loss,
+                  -xp.log(y_o[xp.arange(N), t]).mean())
+    ce = nn.CrossEntropyLoss()
+    L.check_close("L equals nn.CrossEntropyLoss", loss, ce(x_o, t))
+    L.check_close("dL/dx^o equals (y^o - t) / N (A4 by hand, the mean over N users)", d_xo,
+                  (y_o - xp.eye(C)[t]) / N)
+    L.check_close("dL/dx^o equals CrossEntropyLoss's backward", d_xo, ce.backward())
+    L.check_close("dL/dx^o equals the numerical gradient of your L",
+                  numerical_gradient(lambda: softmax_cross_entropy(x_o, t)[0], x_o), d_xo,
+                  rtol=1e-6, atol=1e-9)
+    loss, d_xo = softmax_cross_entropy(backend.asarray([[1000.0, 0.0, -1000.0]]),
+                                       backend.asarray([1]))
+    L.check_close("scores (1000, 0, -1000), class 1 next: L = 1000, finite", loss,
+                  1000.0)
+    L.check_close("scores (1000, 0, -1000): dL/dx^o = (1, -1, 0)", d_xo,
+                  backend.asarray([[1.0, -1.0, 0.0]]))
+
+
+def grade_two_layer_backward(L, two_layer_backward):
+    """Exercise 2: the student's backward through the lesson's net (seed 7: a hidden unit that
+    is off for most users) on a batch of six users, against minseq's backward, layer by layer,
+    and against the numerical gradient of the loss."""
+    minseq.manual_seed(7)
+    net = nn.Sequential(nn.Linear(len(EVENTS), 3), nn.ReLU(), nn.Linear(3, len(EVENTS)))
+    net = net.astype(xp.float64)
+    counts, behaviours = make_users(6, np.random.default_rng(1))
+    x, t = backend.asarray(counts), backend.asarray(behaviours)
+    ce = nn.CrossEntropyLoss()
+    ce(net(x), t)
+    d_xo = ce.backward()
+    dx_net = net.backward(d_xo)
+    params = {"W1": net[0].params["W"], "b1": net[0].params["b"],
+              "W2": net[2].params["W"], "b2": net[2].params["b"]}
+    x_h = x @ params["W1"] + params["b1"]
+    dx, grads = two_layer_backward(d_xo, x, x_h, params)
+    L.compare([("dL/dW2", grads["W2"], net[2].grads["W"]),
+               ("dL/db2", grads["b2"], net[2].grads["b"]),
+               ("dL/dW1", grads["W1"], net[0].grads["W"]),
+               ("dL/db1", grads["b1"], net[0].grads["b"]), ("dL/dx", dx, dx_net)])
+
+    def loss_now():
+        return ce(net(x), t)
+    for name, value in params.items():
+        L.check_close(f"dL/d{name} equals the numerical gradient",
+                      numerical_gradient(loss_now, value), grads[name], rtol=1e-6, atol=1e-9)
+    L.check_close("dL/dx equals the numerical gradient", numerical_gradient(loss_now, x), dx,
+                  rtol=1e-6, atol=1e-9)
+
+
+EXERCISES = [
+    Exercise("softmax_cross_entropy", "Write the categorical cross-entropy of a batch from its "
+             "scores x^o, computed stably (the largest score subtracted first), and its "
+             "gradient dL/dx^o = (y^o - t) / N (steps B2 and A4).", grade_cross_entropy),
+    Exercise("two_layer_backward", "Write backpropagation through the lesson's net, x^h = x W1 "
+             "+ b1, y^h = ReLU(x^h), x^o = y^h W2 + b2, from dL/dx^o on a batch: dW2, db2, "
+             "dL/dy^h, ReLU's mask, dW1, db1 and dx (step A4).", grade_two_layer_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Lesson 01 - Dense layers and backpropagation",
-               ids=["A1", "A2", "A3", "A4", "A5", "B2"],
+               ids=["A1", "A2", "A3", "A4", "A5", "B2"], argv=argv,
                goals=["compute a dense layer in index form and matrix form and see they agree",
                       "turn scores into probabilities with a stable softmax and cross-entropy",
                       "derive every gradient of a two-layer net by hand, and check it twice",
                       "spot the document's output-layer chain-rule erratum",
                       "train with SGD, L2 / L1 penalties and dropout, and read a loss curve"])
-    xp = backend.xp
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     minseq.manual_seed(7)     # a draw where one hidden unit is off: watch ReLU's mask at work
     rng = np.random.default_rng(0)
 
@@ -306,11 +375,12 @@ def main(argv=None):
                  "L2 pulls weights toward zero, L1 pulls every weight toward zero by a fixed step "
                  "(with plain SGD they hover around zero, never exactly on it), dropout "
                  "trains on random sub-networks; all three fight over-fitting."],
-        exercises=["Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
-                   "Compute the softmax Jacobian for scores (0, 0, 0, 0, 0) by hand and check it "
-                   "against the matrix `jac` in step 5.",
-                   "Train with dropout 0.5 for twice the epochs: does the validation loss still "
-                   "fall? Why is the training loss noisier?"])
+        exercises=EXERCISES + [
+            "Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
+            "Compute the softmax Jacobian for scores (0, 0, 0, 0, 0) by hand and check it "
+            "against the matrix `jac` in step 5.",
+            "Train with dropout 0.5 for twice the epochs: does the validation loss still fall? "
+            "Why is the training loss noisier?"])
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 Run:  python lessons/04_gru.py [--step] [--backend numpy|cupy] [--fast]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 
 import minseq
+import minseq.nn.gru as gru_module
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
 from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
 
@@ -24,12 +27,78 @@ def gru_by_hand(cell, x, h):
     return (1 - z) * n + z * h, dict(r=r, z=z, n=n)
 
 
+def exercise_set_up():
+    """The graders' set-up, the same on every run: a GRUCell(5, 3) in float64 that records its
+    gates, a batch of three events with random states, and a GRU with the cell's weights over a
+    sequence of five events from a random h_0."""
+    minseq.manual_seed(0)
+    cell = nn.GRUCell(len(EVENTS), 3, record_gates=True).astype(xp.float64)
+    x = one_hot(["browse", "cart", "purchase"])[0]                     # (3, 5): B = 3
+    rng = backend.host_rng(3)
+    h_prev = backend.asarray(rng.uniform(-0.5, 0.5, (3, 3)))
+    gru = nn.GRU(len(EVENTS), 3).astype(xp.float64)
+    gru.load_state_dict(cell.state_dict())
+    seq = one_hot(["browse", "click", "cart", "cart", "purchase"])    # (1, 5, 5)
+    h0 = backend.asarray(rng.uniform(-0.5, 0.5, (1, 3)))
+    return cell, x, h_prev, gru, seq, h0
+
+
+def grade_step(L, gru_step):
+    """Exercise 1: the student's step inside minseq's GRUCell and GRU; the gates and h' against
+    D9 by hand, the layer against D9 step by step, and every gradient (read from the student's
+    cache) against central differences."""
+    cell, x, h_prev, gru, seq, h0 = exercise_set_up()
+    with mock.patch.object(gru_module, "gru_step", gru_step):
+        h = cell(x, h_prev)
+        by_rows = [gru_by_hand(cell, x[b], h_prev[b]) for b in range(x.shape[0])]
+        for name in ("r", "z", "n"):
+            L.check_close(f"{name} equals D9 by hand", cell.gates[name],
+                          xp.stack([gates[name] for _, gates in by_rows]))
+        L.check_close("h' equals D9 by hand", h, xp.stack([h_new for h_new, _ in by_rows]))
+        h_t, by_hand = h0[0], []
+        for t in range(seq.shape[1]):
+            h_t = gru_by_hand(cell, seq[0, t], h_t)[0]
+            by_hand.append(h_t)
+        L.check_close("GRU over five events equals D9 step by step", gru(seq, h0)[0][0],
+                      xp.stack(by_hand))
+        L.check_gradients(cell, x, h_prev)
+        L.check_gradients(gru, seq, h0)
+
+
+def grade_step_backward(L, gru_step_backward):
+    """Exercise 2: the student's backward inside minseq's GRUCell and GRU (backpropagation
+    through time); every gradient against central differences, then each against the
+    reference's."""
+    cell, x, h_prev, gru, seq, h0 = exercise_set_up()
+    with mock.patch.object(gru_module, "gru_step_backward", gru_step_backward):
+        L.check_gradients(cell, x, h_prev)
+        L.check_gradients(gru, seq, h0)
+    cell(x, h_prev)
+    (cache,) = cell.saved()
+    dh = backend.asarray(backend.host_rng(4).standard_normal((3, 3)))
+    *mine, dparams = gru_step_backward(cell.params, dh, cache)
+    *ref, dref = gru_module.gru_step_backward(cell.params, dh, cache)
+    L.compare([(name, a, b) for name, a, b in zip(("dx", "dh_prev"), mine, ref)]
+              + [(f"d{k}", dparams[k], dref[k]) for k in ("Wx", "Wh", "bx", "bh")])
+
+
+EXERCISES = [
+    Exercise("gru_step", "Write one GRU step, forward, in PyTorch's fused layout: ax = x Wx + bx "
+             "and ah = h_prev Wh + bh, the gates r and z, the candidate n (r multiplies ah_n), "
+             "h' = (1 - z) n + z h_prev, and the cache the backward pass reads.", grade_step),
+    Exercise("gru_step_backward", "Write the step's backward: dn, dz, da_n, dr, da_r, da_z, then "
+             "dax and dah, and from them dx, dh_prev, dWx, dWh, dbx and dbh (the 'D9 backward' "
+             "step of this lesson).", grade_step_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "The GRU, gate by gate", ids=["D9"], argv=argv, goals=[
         "compute the reset gate r, the update gate z and the candidate n by hand (D9)",
         "see z interpolate between keeping h and taking the candidate",
         "check the GRU layer against its cell and against a numerical gradient",
         "compare the parameter counts of RNN, GRU and LSTM"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     minseq.manual_seed(0)
     names = first_events(behaviour_log(), USER, 6)
     x = one_hot(names)
@@ -181,7 +250,7 @@ def main(argv=None):
         "With no separate cell state it needs three weight blocks where the LSTM needs four; "
         "its z plays the LSTM's forget and input gates at once (z and 1 - z).",
         "minseq's GRU is PyTorch's, with two biases because r multiplies W_hn h + b_hn."],
-        exercises=[
+        exercises=EXERCISES + [
             "Write the original paper's candidate n = tanh(W_in x + W_hn (r (.) h) + b_n) and "
             "compare it with minseq's on the sequence above.",
             "Push the update-gate bias to +3 and plot ||dL/dh_t|| against distance as in "

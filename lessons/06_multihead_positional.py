@@ -3,19 +3,125 @@
 Run: python lessons/06_multihead_positional.py [--step] [--fast] [--backend cupy]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.nn.positional as positional_module
 from minseq import backend, nn, optim
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
 from helpers import EVENTS, USER, behaviour_log, first_events, softmax, windows
 
 
 def dev(a):
     return backend.asarray(np.asarray(a, dtype=np.float64))
+
+
+def head_by_hand(p, X, i, dk):
+    """E6 for head i of one sequence X (T, d_model): its weights A (T, T) and its output
+    A V (T, d_k), from columns i*d_k .. (i+1)*d_k of W_Q, W_K, W_V."""
+    cols = slice(i * dk, (i + 1) * dk)
+    Q = X @ p["Wq"][:, cols] + p["bq"][cols]
+    K = X @ p["Wk"][:, cols] + p["bk"][cols]
+    V = X @ p["Wv"][:, cols] + p["bv"][cols]
+    A = softmax(Q @ K.T / dk ** 0.5)
+    return A, A @ V
+
+
+def pe_by_hand(T, d):
+    """E7 as printed, (T, d): angle(pos, i) = pos / 10000^(2i/d); sin and cos interleaved."""
+    angle = xp.arange(T)[:, None] / 10000 ** (xp.arange(0, d, 2) / d)   # (T, d/2)
+    return xp.stack([xp.sin(angle), xp.cos(angle)], axis=-1).reshape(T, d)
+
+
+def offset_dots(pe, k=5):
+    """PE[p] . PE[p+k] for p = 0, 10, ..., 80 (host floats): equal when only k matters."""
+    pe = backend.to_numpy(pe)
+    return np.array([pe[p] @ pe[p + k] for p in range(0, 90, 10)])
+
+
+def order_matters(mha, pe_layer, X, perm):
+    """The largest change that shuffling the events by ``perm`` makes to MHA(x + PE), after
+    un-shuffling the outputs: 0 when the model cannot see order."""
+    a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
+    b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
+    return float(np.abs(b - a[perm]).max())
+
+
+def grade_sinusoidal_table(L, sinusoidal_table):
+    """Exercise 1: the student's table inside minseq's SinusoidalPositionalEncoding; the step's
+    E7 formula, minseq's table, the unit circle of each pair, the offset property, and order."""
+    reference = positional_module.sinusoidal_table
+    with mock.patch.object(positional_module, "sinusoidal_table", sinusoidal_table):
+        pe_layer = nn.SinusoidalPositionalEncoding(8, max_len=20)
+        big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
+    L.check_close("the layer adds E7's table (the step's formula)",
+                  pe_layer(xp.zeros((1, 12, 8)))[0], pe_by_hand(12, 8), atol=1e-12)
+    L.check_close("the table for d_model = 64 equals minseq's", big, reference(100, 64),
+                  atol=1e-12)
+    L.check_close("each (sin, cos) pair lies on the unit circle",
+                  big[:, 0::2] ** 2 + big[:, 1::2] ** 2, xp.ones((100, 32)), atol=1e-12)
+    dots = offset_dots(big)
+    L.check("PE[p] . PE[p+k] depends on the offset k only", np.ptp(dots) < 1e-9,
+            f"spread {np.ptp(dots):.1e}")
+    minseq.manual_seed(0)
+    mha = nn.MultiHeadAttention(8, 2).astype(xp.float64)
+    X = backend.host_rng(1).standard_normal((5, 8))
+    change = order_matters(mha, pe_layer, X, np.array([4, 2, 0, 3, 1]))
+    L.check("with PE added, shuffling the events changes the outputs", change > 1e-6,
+            f"max change {change:.3f}")
+
+
+def exercise_attention():
+    """The graders' set-up: MultiHeadAttention(4, 2) in float64 with small random biases, and a
+    batch of two sequences of five events, the same on every run."""
+    minseq.manual_seed(0)
+    mha = nn.MultiHeadAttention(4, 2).astype(xp.float64)
+    rng = backend.host_rng(5)
+    for name in ("bq", "bk", "bv", "bo"):
+        mha.params[name][...] = backend.asarray(0.1 * rng.standard_normal(4))
+    return mha, backend.asarray(rng.standard_normal((2, 5, 4)))
+
+
+def grade_multi_head_attention(L, multi_head_attention):
+    """Exercise 2: the student's all-heads-at-once forward against nn.MultiHeadAttention (with
+    and without a causal mask, with 2 and 4 heads) and against the E6 step, head by head."""
+    mha, x = exercise_attention()
+    p, (B, T, d) = mha.params, x.shape
+    out, weights = multi_head_attention(p, x, 2)
+    L.check_close("the output equals nn.MultiHeadAttention's", out, mha(x), rtol=1e-9)
+    L.check_close("the weights (B, h, T, T) equal the layer's", weights, mha.weights, rtol=1e-9)
+    heads = [head_by_hand(p, x[1], i, d // 2)[1] for i in range(2)]
+    L.check_close("sequence 2 equals E6 head by hand: Concat(head_1, head_2) W_O + b_O",
+                  out[1], xp.concatenate(heads, axis=1) @ p["Wo"] + p["bo"], rtol=1e-9)
+    mask = nn.causal_mask(T)
+    out, weights = multi_head_attention(p, x, 2, mask)
+    L.check_close("with a causal mask: equals the layer's output", out, mha(x, mask=mask),
+                  rtol=1e-9)
+    L.check("with a causal mask: every weight above the diagonal is exactly 0",
+            bool((weights * ~mask == 0).all()))
+    four = nn.MultiHeadAttention(d, 4).astype(xp.float64)
+    four.load_state_dict(mha.state_dict())
+    L.check_close("with 4 heads (d_k = 1): equals the layer's output",
+                  multi_head_attention(p, x, 4)[0], four(x), rtol=1e-9)
+    perm = backend.asarray(np.array([4, 2, 0, 3, 1]))
+    L.check_close("shuffling the events shuffles the outputs the same way",
+                  multi_head_attention(p, x[:, perm], 2)[0],
+                  multi_head_attention(p, x, 2)[0][:, perm], rtol=1e-9)
+
+
+EXERCISES = [
+    Exercise("sinusoidal_table", "Write the sinusoidal positional encoding table (E7): sin in "
+             "the even columns, cos in the odd ones, one frequency per pair.",
+             grade_sinusoidal_table),
+    Exercise("multi_head_attention", "Write multi-head attention for a batch, every head at once "
+             "(no loop over heads): project, split into (B, h, T, d_k), attend, concatenate the "
+             "heads at each step, project with W_O (step 2 of this lesson).",
+             grade_multi_head_attention)]
 
 
 def main(argv=None):
@@ -25,6 +131,8 @@ def main(argv=None):
                       "see why attention alone ignores order, and how PE fixes it",
                       "spot erratum E9: heads are concatenated, not time steps"],
                argv=argv)
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     rng = np.random.default_rng(1)
     log = behaviour_log()
     sequence = first_events(log, USER, 5)
@@ -45,16 +153,11 @@ def main(argv=None):
         L.show("X (events x d_model)", Xd)
         heads = []
         for i in range(h):
-            cols = slice(i * dk, (i + 1) * dk)
-            Q = Xd @ p["Wq"][:, cols] + p["bq"][cols]
-            K = Xd @ p["Wk"][:, cols] + p["bk"][cols]
-            V = Xd @ p["Wv"][:, cols] + p["bv"][cols]
-            A = softmax(Q @ K.T / dk ** 0.5)
-            heads.append(A @ V)
+            A, head = head_by_hand(p, Xd, i, dk)
+            heads.append(head)
             if i == 0:
-                print(f"    X {tuple(Xd.shape)} @ W_Q^i {tuple(p['Wq'][:, cols].shape)} -> Q, K, V "
-                      f"{tuple(Q.shape)};  Q K^T -> weights {tuple(A.shape)};  weights V -> "
-                      f"head {tuple(heads[0].shape)}")
+                print(f"    X {tuple(Xd.shape)} @ W_Q^i {(d, dk)} -> Q, K, V {(T, dk)};  "
+                      f"Q K^T -> weights {tuple(A.shape)};  weights V -> head {tuple(head.shape)}")
             L.show(f"head {i + 1} weights", A)
         concat = xp.concatenate(heads, axis=1)
         print(f"    Concat of {h} heads {tuple(heads[0].shape)} -> {tuple(concat.shape)};  "
@@ -150,22 +253,18 @@ def main(argv=None):
                 formula="PE[pos, 2i] = sin(pos / 10000^(2i/d)),  PE[pos, 2i+1] = cos(pos / "
                         "10000^(2i/d))"):
         pe_layer = nn.SinusoidalPositionalEncoding(d, max_len=50)
-        angle = xp.arange(T)[:, None] / 10000 ** (xp.arange(0, d, 2) / d)   # (T, d/2)
-        by_hand = xp.stack([xp.sin(angle), xp.cos(angle)], axis=-1).reshape(T, d)
-        print(f"    angles {tuple(angle.shape)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
+        by_hand = pe_by_hand(T, d)
+        print(f"    angles {(T, d // 2)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
                       pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)
         L.check_gradients(pe_layer, dev(X[None]))
-        a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
-        b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
-        L.check("with PE added, shuffling the events changes the outputs",
-                not np.allclose(b, a[perm], atol=1e-6),
-                f"max change {np.abs(b - a[perm]).max():.3f}")
-        big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
-        big = backend.to_numpy(big)
-        dots = [big[p] @ big[p + 5] for p in range(0, 90, 10)]
-        L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", np.array(dots))
+        change = order_matters(mha, pe_layer, X, perm)
+        L.check("with PE added, shuffling the events changes the outputs", change > 1e-6,
+                f"max change {change:.3f}")
+        big = backend.to_numpy(nn.SinusoidalPositionalEncoding(64, max_len=100).pe)
+        dots = offset_dots(big)
+        L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", dots)
         L.check("PE[p] . PE[p+k] depends on the offset k only", np.ptp(dots) < 1e-9)
         fig, ax = plt.subplots(figsize=(7, 4))
         im = ax.imshow(big, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
@@ -210,12 +309,13 @@ def main(argv=None):
                  "Attention is permutation-equivariant; the sinusoidal table adds position, and "
                  "PE[p] . PE[p+k] depends only on the offset k.",
                  "E9: heads are concatenated at each time step, never the time steps."],
-        exercises=["With h = 4 heads and d_model = 4, each head has d_k = 1. What can a head with "
-                   "d_k = 1 still express? Print its weights.",
-                   "Replace the sinusoids by nn.LearnedPositionalEmbedding. Is PE[p] . PE[p+k] "
-                   "still a function of k alone? Why not?",
-                   "Prove that PE[p+k] is a rotation of PE[p] (pair by pair) and deduce the "
-                   "offset property checked above."])
+        exercises=EXERCISES + [
+            "With h = 4 heads and d_model = 4, each head has d_k = 1. What can a head with "
+            "d_k = 1 still express? Print its weights.",
+            "Replace the sinusoids by nn.LearnedPositionalEmbedding. Is PE[p] . PE[p+k] "
+            "still a function of k alone? Why not?",
+            "Prove that PE[p+k] is a rotation of PE[p] (pair by pair) and deduce the "
+            "offset property checked above."])
 
 
 if __name__ == "__main__":

@@ -6,16 +6,19 @@ classifier (H2 with E3 done right), the LSTM regressor (H3), the LSTM project of
 (H4, its errata shown literally and fixed), then every classifier against the baselines.
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 import minseq
+import minseq.data.windows as windows_module
 from minseq import backend, fast, metrics, nn, optim, tasks
 from minseq.data import Batches, MinMaxScaler, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 from minseq.models.classifier import TokenEmbedding
 from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
@@ -62,6 +65,92 @@ def has_attention(model):
                for m in model.modules())
 
 
+def windows_by_hand(table, maxlen, task, horizon):
+    """Every window by a loop over users and events, the definition behaviour_windows computes:
+    for each event e with ``ahead`` events after it, the user's last maxlen behaviours up to e
+    (front-padded with 0), the mask of the real ones, and the target of ``task``."""
+    purchase = table.behaviour_names.index("purchase")
+    ahead = 1 if task == "next-behaviour" else horizon
+    inputs, targets, masks = [], [], []
+    for seq in table.sequences("behaviour"):                # one user's time line
+        for e in range(len(seq) - ahead):
+            seen = seq[max(0, e + 1 - maxlen):e + 1]
+            inputs.append(np.concatenate([np.zeros(maxlen - len(seen), seq.dtype), seen]))
+            masks.append(np.arange(maxlen) >= maxlen - len(seen))
+            targets.append(seq[e + 1] - 1 if task == "next-behaviour"
+                           else float((seq[e + 1:e + 1 + horizon] == purchase).any()))
+    return np.array(inputs), np.array(targets), np.array(masks)
+
+
+def check_equal(L, label, actual, expected):
+    """A check that two host arrays are equal entry for entry (ids, masks, 0/1 targets)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        return L.check(label, False, f"shapes {actual.shape} and {expected.shape} differ")
+    return L.check(label, np.array_equal(actual, expected),
+                   f"{int((actual != expected).sum())} of {actual.size} entries differ")
+
+
+def grade_windows(L, behaviour_windows):
+    """Exercise 1: the student's windows on a generated log: the lesson's checks on user 1 and
+    user 2, then inputs, mask and targets of both tasks against the loop by hand and against
+    minseq's behaviour_windows (on a validation split, where most users have no event)."""
+    log = behaviour_log(30)                        # the first 30 users of the lessons' log
+    X, y, M = behaviour_windows(log, 4)
+    first = log.behaviour[log.user_events(1)][:4]
+    n1 = log.lengths()[0] - 1                      # user 1's windows come first, then user 2's
+    L.check("window 0 sees only user 1's first event", M[0].sum() == 1 and X[0, -1] == first[0])
+    L.check("the first targets are the behaviours right after their windows",
+            (y[:3] + 1 == first[1:4]).all(), f"targets + 1 {y[:3] + 1}, events {first[1:4]}")
+    L.check("user 2's first window starts afresh: no event of user 1 in it",
+            M[n1].sum() == 1 and X[n1, -1] == log.behaviour[log.user_events(2)][0])
+    _, valid = split_by_user(log, 0.3, seed=0)
+    for table, which, maxlen, task, horizon in ((log, "the log", 4, "next-behaviour", 5),
+                                               (valid, "a validation split", 6,
+                                                "will-purchase", 3)):
+        mine = behaviour_windows(table, maxlen, task, horizon)
+        print(f"  {task} on {which}, maxlen {maxlen}: {len(mine[0])} windows")
+        for name, a, b, c in zip(("inputs", "targets", "mask"), mine,
+                                 windows_by_hand(table, maxlen, task, horizon),
+                                 windows_module.behaviour_windows(table, maxlen, task, horizon)):
+            check_equal(L, f"{task}: {name} equal the loop by hand", a, b)
+            check_equal(L, f"{task}: {name} equal minseq's", a, c)
+
+
+def attention_model():
+    """The graders' H2: a float64 LSTMAttentionClassifier(4, 4) without dropout and two
+    windows, the first front-padded, the same on every run."""
+    minseq.manual_seed(0)
+    model = LSTMAttentionClassifier(4, 4, d_model=4, embed_dim=3, dropout=0.0)
+    ids = backend.asarray(np.array([[0, 0, 1, 2, 3], [1, 3, 2, 2, 4]]))
+    return model.astype(backend.xp.float64), ids, ids != 0
+
+
+def grade_attention_backward(L, lstm_attention_backward):
+    """Exercise 2: the student's backward inside H2; every gradient against central differences
+    (the lesson's H2 check), then each against the reference backward's."""
+    model, ids, mask = attention_model()
+    with mock.patch.object(LSTMAttentionClassifier, "backward", lstm_attention_backward):
+        L.check_gradients(model, ids, mask=mask, label="H2")
+    dlogits = backend.asarray(backend.host_rng(1).standard_normal((2, 4)))
+    model(ids, mask)
+    lstm_attention_backward(model, dlogits)
+    mine = {name: g.copy() for name, g in model.named_grads()}
+    model(ids, mask)
+    model.backward(dlogits)
+    L.compare([(f"d{name}", mine[name], g) for name, g in model.named_grads()])
+
+
+EXERCISES = [
+    Exercise("behaviour_windows", "Cut the windows of the next-behaviour and will-purchase "
+             "tasks inside each user's time line: the last maxlen behaviours up to each event "
+             "with a known future, front-padded, their mask and the target.", grade_windows),
+    Exercise("lstm_attention_backward", "Write H2's backward: through the head, then the "
+             "attention pooling, whose dk + dv reach every LSTM state and whose dq joins the "
+             "head's gradient at the last state h_n, then the LSTM and the embedding.",
+             grade_attention_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Next-behaviour prediction end to end", ids=["H1", "H2", "H3", "H4"],
                argv=argv, goals=[
@@ -70,6 +159,8 @@ def main(argv=None):
                    "pool LSTM states with ONE softmax over time and a weighted sum (H2, E3)",
                    "train the LSTM regressor of H3 and the LSTM project of H4, errata fixed",
                    "compare order-aware classifiers with counts, popularity and Markov"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     size = (dict(users=200, epochs=2, maxlen=8, d_model=16) if L.fast else
             dict(users=1000, epochs=10, maxlen=20, d_model=32) if L.full else
             dict(users=400, epochs=4, maxlen=12, d_model=16))
@@ -304,13 +395,14 @@ def main(argv=None):
                  "body and an MSE loss.",
                  "On an order-driven log every order-aware model beats the order-blind MLP over "
                  "counts and the most-popular class, and comes close to first-order Markov."],
-        exercises=["Train with --task will-purchase from the command line (python -m minseq "
-                   "train --model lstm --task will-purchase) and compare the AUC of lstm and "
-                   "markov: what does the horizon k = 5 add that the last event cannot tell?",
-                   "Give the LSTM + attention model the document's double softmax: how do the "
-                   "attention weights of one window and the accuracy change?",
-                   "Generate a log with noise=0.5: which models fall to the popularity "
-                   "baseline first, and why?"])
+        exercises=EXERCISES + [
+            "Train with --task will-purchase from the command line (python -m minseq train "
+            "--model lstm --task will-purchase) and compare the AUC of lstm and markov: what "
+            "does the horizon k = 5 add that the last event cannot tell?",
+            "Give the LSTM + attention model the document's double softmax: how do the "
+            "attention weights of one window and the accuracy change?",
+            "Generate a log with noise=0.5: which models fall to the popularity baseline "
+            "first, and why?"])
 
 
 if __name__ == "__main__":
