@@ -258,3 +258,25 @@ def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
                           text=True, env=dict(os.environ, PYTHONPATH=str(root)))
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "no data file at" in done.stderr
+
+
+def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
+    """A quick run at 1 and 2 threads writes one result per count, the table (a row per case,
+    three columns per count) and the figure; a count below 1 is one line, exit 2."""
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg")
+    script = str(root / "benchmarks" / "scaling.py")
+    done = subprocess.run([sys.executable, script, "--quick", "--threads", "1", "2", "--out",
+                           str(tmp_path)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for n in (1, 2):
+        result = json.loads((tmp_path / f"threads-{n}" / "results.json").read_text())
+        assert result["machine"]["thread_variables"]["OPENBLAS_NUM_THREADS"] == str(n)
+    table = (tmp_path / "scaling.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "layer" not in line]
+    assert {row.split(" | ")[0][2:] for row in rows} == {"LSTM", "TransformerEncoderLayer", "MLP"}
+    assert all(row.count("|") == 3 + 6 for row in rows)
+    assert (tmp_path / "scaling.png").stat().st_size > 0
+    bad = subprocess.run([sys.executable, script, "--threads", "0"], capture_output=True,
+                         text=True, env=env)
+    assert bad.returncode == 2 and "counts must be >= 1" in bad.stderr
