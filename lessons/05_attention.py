@@ -175,7 +175,8 @@ def main(argv=None):
         L.check_close("standard form equals nn.ScaledDotProductAttention(xW_Q, xW_K, xW_V)",
                       out, standard @ V)
 
-    with L.step("E3 errata: attention pooling over recurrent states",
+    with L.step("E3 errata: attention pooling over recurrent states, on document 002, "
+                "section 4.3's example",
                 formula="s = h_T [h_1 .. h_T]^T / sqrt(d);  alpha = softmax(s);  "
                         "context = alpha V = sum_t alpha_t h_t"):
         L.say("Document 002, section 4.3's example: a behaviour sequence [a1, a2, a3, a4], "
