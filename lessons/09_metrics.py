@@ -1,15 +1,15 @@
 """Losses and metrics: MSE, a cross-entropy that ignores its label, precision, ROC/AUC, HR and NDCG.
 
 Catalogue section B (B1, B3-B7) and the ranking metrics of next-item recommendation, each computed
-by hand on a few numbers and checked against ``minseq.metrics`` and ``minseq.losses``.
+by hand on a few numbers and checked against ``minseq.metrics`` and ``minseq.losses``. The hand
+computations run on the active backend (``xp``); ``minseq.metrics`` is host-side and takes either.
 """
-
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, metrics as M
+from minseq.backend import xp
 from minseq.lesson import Lesson
 from minseq.nn import BCEWithLogitsLoss, MSELoss
 
@@ -25,25 +25,23 @@ def main(argv=None):
 
     with L.step("B1: regression metrics", formula="MSE = mean((y - yhat)^2),  "
                 "RMSE = sqrt(MSE),  MAE = mean(|y - yhat|)"):
-        y = np.array([3.0, 1.0, 4.0, 1.5])
-        yhat = np.array([2.5, 1.0, 5.0, 3.5])
+        y = backend.asarray([3.0, 1.0, 4.0, 1.5])
+        yhat = backend.asarray([2.5, 1.0, 5.0, 3.5])
         L.show("y - yhat", y - yhat)
         L.show("squared", (y - yhat) ** 2)
         mse = ((y - yhat) ** 2).sum() / 4
         L.show("MSE = (0.25 + 0 + 1 + 4) / 4", mse)
         L.check_close("metrics.mse, rmse, mae", [M.mse(y, yhat), M.rmse(y, yhat), M.mae(y, yhat)],
-                      [mse, math.sqrt(mse), np.abs(y - yhat).mean()])
+                      xp.stack([mse, xp.sqrt(mse), xp.abs(y - yhat).mean()]))
         loss = MSELoss()
-        pred = backend.asarray(yhat)
-        target = backend.asarray(y)
-        L.check_close("MSELoss forward", loss(pred, target), mse)
+        L.check_close("MSELoss forward", loss(yhat, y), mse)
         analytic = loss.backward()
         L.show("dMSE/dyhat = 2 (yhat - y) / 4", analytic)
         L.check_close("MSELoss backward is 2 (yhat - y) / 4", analytic, 2 * (yhat - y) / 4)
-        L.check_gradients(loss, pred, target, grad_inputs=["pred"])
+        L.check_gradients(loss, yhat, y, grad_inputs=["pred"])
 
-    p = np.array([0.9, 0.6, 0.2, 0.7])  # predicted purchase probabilities
-    t = np.array([1.0, 0.0, 0.0, 1.0])  # what happened
+    p = backend.asarray([0.9, 0.6, 0.2, 0.7])  # predicted purchase probabilities
+    t = backend.asarray([1.0, 0.0, 0.0, 1.0])  # what happened
     with L.step("B3: binary cross-entropy, as printed", formula="Loss = -1/T sum_t "
                 "[ y_t log(y_t) + (1 - y_t) log(1 - y_t) ]"):
         literal, literal_flipped = _literal_bce(p, t), _literal_bce(p, 1 - t)
@@ -53,35 +51,36 @@ def main(argv=None):
         L.show("standard BCE, true labels", standard)
         L.show("standard BCE, every label flipped", flipped)
         L.check("the literal loss is the same for label 0 and label 1 (it ignores the label)",
-                literal == literal_flipped and standard != flipped)
-        z = backend.asarray(np.log(p / (1 - p)))  # logits whose sigmoid is p
+                bool(literal == literal_flipped) and bool(standard != flipped))
+        z = xp.log(p / (1 - p))  # logits whose sigmoid is p
         L.check_close("standard BCE equals minseq's BCEWithLogitsLoss",
-                      BCEWithLogitsLoss()(z, backend.asarray(t)), standard)
+                      BCEWithLogitsLoss()(z, t), standard)
         bce = BCEWithLogitsLoss()
-        bce(z, backend.asarray(t))
+        bce(z, t)
         dz = bce.backward()
         L.show("dBCE/dz = (sigmoid(z) - t) / 4", dz)
         L.check_close("BCEWithLogitsLoss backward is (sigmoid(z) - t) / 4", dz, (p - t) / 4)
-        L.check_gradients(bce, z, backend.asarray(t), grad_inputs=["pred"])
+        L.check_gradients(bce, z, t, grad_inputs=["pred"])
     L.erratum("B3",
               literal="-1/T sum [ y log y + (1 - y) log(1 - y) ]  (prediction y on "
               "both sides)", standard="-1/T sum [ t log yhat + (1 - t) log(1 - yhat) ]",
-              demo=f"the literal value {literal:.4f} is the entropy of the predictions: it does "
-              f"not change when the labels flip, while the standard loss goes {standard:.4f} -> "
-              f"{flipped:.4f}. Minimising it pushes every prediction to 0 or 1, right or wrong.",
+              demo=f"the literal value {float(literal):.4f} is the entropy of the predictions: it "
+              f"does not change when the labels flip, while the standard loss goes "
+              f"{float(standard):.4f} -> {float(flipped):.4f}. Minimising it pushes every "
+              "prediction to 0 or 1, right or wrong.",
               source="document 004 sections 4.1, 4.2, 4.3")
 
     with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
-        a = np.array([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
-        relu, sig = np.maximum(a, 0), 1 / (1 + np.exp(-a))
+        a = backend.asarray([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
+        relu, sig = xp.maximum(a, 0), 1 / (1 + xp.exp(-a))
         L.show("ReLU(a)", relu)
         L.show("sigmoid(a)", sig)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bce_relu = -(np.log(relu) + np.log(1 - relu))
+        with np.errstate(divide="ignore", invalid="ignore"):    # NumPy warns, CuPy does not
+            bce_relu = -(xp.log(relu) + xp.log(1 - relu))
         L.show("-log y - log(1 - y) with the ReLU output", bce_relu)
         L.check("ReLU gives values outside (0, 1), so the log blows up",
-                not np.isfinite(bce_relu).all() and relu.max() > 1)
-        L.check("sigmoid stays inside (0, 1)", ((sig > 0) & (sig < 1)).all())
+                not bool(xp.isfinite(bce_relu).all()) and float(relu.max()) > 1)
+        L.check("sigmoid stays inside (0, 1)", bool(((sig > 0) & (sig < 1)).all()))
     L.erratum("B4",
               literal="output y_t = ReLU(W_y h_t + b_y) fed to binary cross-entropy",
               standard="y_t = sigmoid(W_y h_t + b_y), or BCE with logits on W_y h_t + b_y",
@@ -89,39 +88,45 @@ def main(argv=None):
               "0 gives log(0) = -inf.",
               source="document 004 section 4.1")
 
-    y_true = np.array([1, 0, 1, 1, 0, 0, 1, 0])
-    scores = np.array([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])
+    y_true = backend.asarray([1, 0, 1, 1, 0, 0, 1, 0])
+    scores = backend.asarray([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])
     with L.step("B7: a 0.5 threshold on sigmoid outputs", formula="label = 1 if p > 0.5"):
-        y_pred = (scores > 0.5).astype(int)
+        y_pred = (scores > 0.5).astype(y_true.dtype)
         L.show("scores", scores)
         L.show("predicted", y_pred)
         L.show("true labels", y_true)
         outcome = {(1, 1): "TP", (1, 0): "FP", (0, 1): "FN", (0, 0): "TN"}
-        print("    " + "  ".join(outcome[int(p), int(t)] for p, t in zip(y_pred, y_true))
+        pairs = zip(backend.to_numpy(y_pred).tolist(), backend.to_numpy(y_true).tolist())
+        print("    " + "  ".join(outcome[pair] for pair in pairs)
               + "   (predicted, true): TP = 1 and 1, FP = 1 and 0, FN = 0 and 1, TN = 0 and 0")
-        L.check("metrics.threshold agrees", np.array_equal(M.threshold(scores), y_pred))
+        L.check("metrics.threshold agrees",
+                bool(xp.array_equal(backend.asarray(M.threshold(scores)), y_pred)))
 
     with L.step("B5: accuracy, precision, recall, F1", formula="P = TP/(TP+FP), R = TP/(TP+FN), "
                 "F1 = 2PR/(P+R)"):
-        tp = int(((y_pred == 1) & (y_true == 1)).sum())
-        fp = int(((y_pred == 1) & (y_true == 0)).sum())
-        fn = int(((y_pred == 0) & (y_true == 1)).sum())
+        tp = ((y_pred == 1) & (y_true == 1)).sum()
+        fp = ((y_pred == 1) & (y_true == 0)).sum()
+        fn = ((y_pred == 0) & (y_true == 1)).sum()
         P, R = tp / (tp + fp), tp / (tp + fn)
+        tp, fp, fn = int(tp), int(fp), int(fn)                  # host numbers, to print
         L.say(f"TP = {tp}, FP = {fp}, FN = {fn}: P = {tp}/{tp + fp}, R = {tp}/{tp + fn}.")
         L.check_close("accuracy, P, R, F1 by hand equal minseq.metrics",
                       [M.accuracy(y_true, y_pred), *M.precision_recall_f1(y_true, y_pred)],
-                      [(y_true == y_pred).mean(), P, R, 2 * P * R / (P + R)])
-        yc = np.array([0, 0, 1, 1, 2, 2, 2, 1])  # three behaviours: browse, cart, purchase
-        pc = np.array([0, 1, 1, 1, 2, 0, 2, 2])
-        cm = M.confusion_matrix(yc, pc)
+                      xp.stack([(y_true == y_pred).mean(), P, R, 2 * P * R / (P + R)]))
+        yc = backend.asarray([0, 0, 1, 1, 2, 2, 2, 1])  # three behaviours: browse, cart, purchase
+        pc = backend.asarray([0, 1, 1, 1, 2, 0, 2, 2])
+        cm = xp.zeros((3, 3), dtype=xp.int32)
+        xp.add.at(cm, (yc, pc), 1)                 # one count per (true, predicted) pair
         L.show("confusion matrix (rows true, columns predicted)", cm)
-        per_p = np.diag(cm) / cm.sum(axis=0)
-        per_r = np.diag(cm) / cm.sum(axis=1)
+        L.check_close("counted by hand equals metrics.confusion_matrix",
+                      M.confusion_matrix(yc, pc), cm)
+        per_p = xp.diag(cm) / cm.sum(axis=0)
+        per_r = xp.diag(cm) / cm.sum(axis=1)
         L.show("per-class precision", per_p)
         L.show("per-class recall", per_r)
         L.check_close("macro average = the plain mean over classes",
                       M.precision_recall_f1(yc, pc, average="macro")[:2],
-                      [per_p.mean(), per_r.mean()])
+                      xp.stack([per_p.mean(), per_r.mean()]))
 
     with L.step("B6: ROC curve and AUC", formula="AUC = P(score of a random positive > score "
                 "of a random negative), ties count 1/2"):
@@ -129,15 +134,16 @@ def main(argv=None):
         wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
         L.show("pairs won by the positive (rows positives, columns negatives)", wins)
         auc_pairs = wins.mean()
-        fpr, tpr, thr = M.roc_curve(y_true, scores)
-        area = np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
+        fpr, tpr, thr = M.roc_curve(y_true, scores)             # host arrays, for the plot
+        f, r = backend.asarray(fpr), backend.asarray(tpr)
+        area = (xp.diff(f) * (r[1:] + r[:-1]) / 2).sum()       # trapezoids under the curve
         L.show("AUC over pairs", auc_pairs)
-        L.check_close("roc_auc (rank form) = pairs = area under the ROC curve",
-                      [M.roc_auc(y_true, scores), area], [auc_pairs, auc_pairs])
+        L.check_close("roc_auc (rank form) = pairs", M.roc_auc(y_true, scores), auc_pairs)
+        L.check_close("the area under the ROC curve = pairs", area, auc_pairs)
         L.check_close("AUC is unchanged by a monotone transform of the scores",
-                      M.roc_auc(y_true, np.log(scores)), auc_pairs)
+                      M.roc_auc(y_true, xp.log(scores)), auc_pairs)
         fig, ax = plt.subplots(figsize=(4.6, 4.2))
-        ax.plot(fpr, tpr, marker="o", label=f"model (AUC {auc_pairs:.3f})")
+        ax.plot(fpr, tpr, marker="o", label=f"model (AUC {float(auc_pairs):.3f})")
         ax.plot([0, 1], [0, 1], ls="--", color="grey", label="chance (AUC 0.5)")
         ax.set(title="ROC curve of the purchase scores", xlabel="false positive rate",
                ylabel="true positive rate")
@@ -147,30 +153,34 @@ def main(argv=None):
     with L.step("HR@K, NDCG@K, MRR: ranking a target item", formula="rank = #other items "
                 "scoring >= the target;  HR@K = mean [rank < K];  NDCG@K = mean( [rank < K] / "
                 "log2(rank + 2) );  MRR = mean 1/(rank + 1)"):
-        item_scores = np.array([[0.1, 0.9, 0.3, 0.5, 0.2, 0.0],   # user A, target item 3
-                                [0.7, 0.1, 0.7, 0.2, 0.6, 0.4],   # user B, target item 2
-                                [0.2, 0.3, 0.1, 0.4, 0.5, 0.6]])  # user C, target item 0
-        target = np.array([3, 2, 0])
+        item_scores = backend.asarray([[0.1, 0.9, 0.3, 0.5, 0.2, 0.0],   # user A, target item 3
+                                       [0.7, 0.1, 0.7, 0.2, 0.6, 0.4],   # user B, target item 2
+                                       [0.2, 0.3, 0.1, 0.4, 0.5, 0.6]])  # user C, target item 0
+        target = backend.asarray([3, 2, 0])
         L.show("scores of six items", item_scores)
-        ranks_by_hand = np.array([1, 1, 4])  # A: 0.9 beats it; B: a tie counts against it
+        ranks_by_hand = backend.asarray([1, 1, 4])  # A: 0.9 beats it; B: a tie counts against it
         ranks = M.rank_of_target(item_scores, target)
         L.show("ranks (0 = first)", ranks)
-        L.check("ranks by hand, ties pessimistic", np.array_equal(ranks, ranks_by_hand))
-        hr = np.mean(ranks_by_hand < 3)
-        ndcg = np.mean(np.where(ranks_by_hand < 3, 1 / np.log2(ranks_by_hand + 2), 0))
-        L.say(f"HR@3 = 2/3 = {hr:.4f};  NDCG@3 = (1/log2(3) + 1/log2(3) + 0) / 3 = {ndcg:.4f}")
+        L.check("ranks by hand, ties pessimistic",
+                bool(xp.array_equal(backend.asarray(ranks), ranks_by_hand)))
+        hit = ranks_by_hand < 3
+        hr = hit.mean()
+        ndcg = xp.where(hit, 1 / xp.log2(ranks_by_hand + 2), 0).mean()
+        L.say(f"HR@3 = 2/3 = {float(hr):.4f};  NDCG@3 = (1/log2(3) + 1/log2(3) + 0) / 3 = "
+              f"{float(ndcg):.4f}")
         L.check_close("hit_rate_at_k, ndcg_at_k, mrr",
                       [M.hit_rate_at_k(ranks, 3), M.ndcg_at_k(ranks, 3), M.mrr(ranks)],
-                      [hr, ndcg, np.mean(1 / (ranks_by_hand + 1))])
+                      xp.stack([hr, ndcg, (1 / (ranks_by_hand + 1)).mean()]))
         L.check("a model scoring everything equal gets rank 5 (last), not 0",
-                (M.rank_of_target(np.zeros((3, 6)), target) == 5).all())
-        neg_scores = np.delete(item_scores, [3, 8, 12], axis=None).reshape(3, 5)
+                (M.rank_of_target(xp.zeros((3, 6)), target) == 5).all())
+        users = xp.arange(3)
+        is_negative = xp.ones(item_scores.shape, dtype=bool)
+        is_negative[users, target] = False                     # every item but the target
+        neg_scores = item_scores[is_negative].reshape(3, 5)
         L.check("sampled ranking: the target against its negatives gives the same ranks",
-                np.array_equal(M.sampled_ranks(item_scores[[0, 1, 2], target], neg_scores),
-                               ranks))
-        scores_dev = backend.asarray(item_scores)
-        L.check("metrics take backend arrays too",
-                np.array_equal(M.rank_of_target(scores_dev, backend.asarray(target)), ranks))
+                np.array_equal(M.sampled_ranks(item_scores[users, target], neg_scores), ranks))
+        L.check("metrics take host arrays too", np.array_equal(
+            M.rank_of_target(backend.to_numpy(item_scores), backend.to_numpy(target)), ranks))
 
     return L.finish(summary=[
         "B1: MSE squares errors (large ones dominate), MAE does not; RMSE is in the data's unit.",
@@ -191,12 +201,12 @@ def main(argv=None):
 
 def _literal_bce(y, t):
     """B3 as printed: predictions y, labels t. The formula never reads t."""
-    return -np.mean(y * np.log(y) + (1 - y) * np.log(1 - y))
+    return -(y * xp.log(y) + (1 - y) * xp.log(1 - y)).mean()
 
 
 def _bce(y, t):
     """Standard binary cross-entropy of predictions y against labels t."""
-    return -np.mean(t * np.log(y) + (1 - t) * np.log(1 - y))
+    return -(t * xp.log(y) + (1 - t) * xp.log(1 - y)).mean()
 
 
 if __name__ == "__main__":
