@@ -13,6 +13,7 @@ import numpy as np
 import minseq
 from minseq import backend, nn, optim
 from minseq import timeseries as ts
+from minseq.backend import xp
 from minseq.data import Batches, MinMaxScaler, sliding_windows
 from minseq.lesson import Lesson
 from minseq.train import Trainer
@@ -51,25 +52,31 @@ class LSTMRegressor(nn.Module):
 
 def recursion_by_hand(L, name, c, ar, ma, eps, current=True):
     """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term
-    (without eps_t when ``current`` is False: the document's printed ARMA)."""
-    x = []
-    for t, e in enumerate(eps):
+    (without eps_t when ``current`` is False: the document's printed ARMA). eps: the shocks on
+    the active backend; the recursion runs there, its numbers come to the host to be printed."""
+    x = xp.zeros(len(eps))
+    for t in range(len(eps)):
         terms = [f"{c:.1f}"]
-        value = c
+        value = xp.asarray(float(c))
         for i, phi in enumerate(ar, 1):
             if t - i >= 0:
-                terms.append(f"({phi:+.1f})({x[t - i]:.3f})")
-                value += phi * x[t - i]
+                terms.append(f"({phi:+.1f})({float(x[t - i]):.3f})")
+                value = value + phi * x[t - i]
         if current:
-            terms.append(f"eps_{t} ({e:+.3f})")
-            value += e
+            terms.append(f"eps_{t} ({float(eps[t]):+.3f})")
+            value = value + eps[t]
         for j, theta in enumerate(ma, 1):
             if t - j >= 0:
-                terms.append(f"({theta:+.1f})({eps[t - j]:+.3f})")
-                value += theta * eps[t - j]
-        x.append(value)
-        print(f"  {name} X_{t} = " + " + ".join(terms) + f" = {value:.4f}")
-    return np.array(x)
+                terms.append(f"({theta:+.1f})({float(eps[t - j]):+.3f})")
+                value = value + theta * eps[t - j]
+        x[t] = value
+        print(f"  {name} X_{t} = " + " + ".join(terms) + f" = {float(value):.4f}")
+    return x
+
+
+def rmse_by_hand(pred, truth):
+    """sqrt(mean((pred - truth)^2)) on the active backend, as a host number to print."""
+    return float(xp.sqrt(((backend.asarray(pred) - truth) ** 2).mean()))
 
 
 def correlogram(ax, values, band, title):
@@ -118,19 +125,20 @@ def main(argv=None):
     n = 2000 if L.fast else 5000
     tol = 0.1 if L.fast else 0.06          # a few standard errors (about 1/sqrt(n)) each
     band = 1.96 / np.sqrt(n)
-    eps = np.array([0.5, -1.2, 0.3, 0.8, -0.4, 1.1])
+    shocks = np.array([0.5, -1.2, 0.3, 0.8, -0.4, 1.1])     # host: minseq.timeseries reads these
+    eps = backend.asarray(shocks)                             # the hand recursions run on xp
 
     with L.step("F1: AR(2) by hand", formula="X_t = c + sum_{i=1..p} phi_i X_{t-i} + eps_t"):
         L.say("Start from X = 0 before time 0 and feed six shocks through c = 0.5, "
               "phi = (0.6, -0.3).")
         x_ar = recursion_by_hand(L, "AR(2)", 0.5, [0.6, -0.3], [], eps)
-        L.check_close("hand recursion equals ts.arma_filter", ts.arma_filter(eps, 0.5, [0.6, -0.3]),
-                      x_ar, rtol=1e-12)
+        L.check_close("hand recursion equals ts.arma_filter",
+                      ts.arma_filter(shocks, 0.5, [0.6, -0.3]), x_ar, rtol=1e-12)
 
     with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i eps_{t-i}"):
         x_ma = recursion_by_hand(L, "MA(2)", 0.0, [], [0.6, 0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
-                      ts.arma_filter(eps, 0.0, (), [0.6, 0.4]), x_ma, rtol=1e-12)
+                      ts.arma_filter(shocks, 0.0, (), [0.6, 0.4]), x_ma, rtol=1e-12)
         L.say("An MA(2) value is built from the last three shocks only: X_t and X_{t+3} share no "
               "shock, so their correlation is zero. That is the cut-off the ACF shows below.")
 
@@ -139,11 +147,11 @@ def main(argv=None):
                         "standard:   X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}"):
         x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
-                      ts.arma_filter(eps, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
+                      ts.arma_filter(shocks, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
         L.say("The printed recursion on the same six shocks (no eps_t):")
         printed = recursion_by_hand(L, "printed ARMA(1,1)", 0.0, [0.7], [0.4], eps,
                                     current=False)
-        ar1 = ts.arma_filter(eps, 0.0, [0.7])
+        ar1 = ts.arma_filter(shocks, 0.0, [0.7])
         L.check_close("the printed ARMA(1,1) is 0.4 x the AR(1) of the same shocks, one step "
                       "late", printed[1:], 0.4 * ar1[:-1], rtol=1e-12)
         L.say("X_t = 0.7 X_{t-1} + 0.4 eps_{t-1} is an AR(1) delayed by one step and scaled "
@@ -155,16 +163,16 @@ def main(argv=None):
                   "of F1 but a deterministic decay to c / (1 - sum phi), so no data set is fitted "
                   "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.",
                   source="document 003 section 4.1.3")
-        shocks = np.random.default_rng(1).standard_normal(3000)
-        literal = np.zeros(3000)
+        noise = np.random.default_rng(1).standard_normal(3000)
+        literal = xp.zeros(3000)
         for t in range(1, 3000):
             literal[t] = 1.0 + 0.7 * literal[t - 1]          # the printed ARMA(1, 0)
-        standard = ts.arma_filter(shocks, 1.0, [0.7])
+        standard = backend.asarray(ts.arma_filter(noise, 1.0, [0.7]))
         L.show("printed ARMA(1,0), std after step 100    ", literal[100:].std())
         L.show("standard ARMA(1,0) = AR(1), same std     ", standard[100:].std())
-        L.show("theory for AR(1): sigma / sqrt(1 - phi^2)", 1 / np.sqrt(1 - 0.49))
+        L.show("theory for AR(1): sigma / sqrt(1 - phi^2)", (1 - 0.7 ** 2) ** -0.5)
         L.check("the printed form has (almost) no variance: it is not F1's AR(1)",
-                literal[100:].std() < 1e-9 and standard[100:].std() > 1.2)
+                float(literal[100:].std()) < 1e-9 and float(standard[100:].std()) > 1.2)
 
     models = {"AR(2): phi = (0.6, -0.4)": ([0.6, -0.4], []),
               "MA(2): theta = (0.6, 0.4)": ([], [0.6, 0.4]),
@@ -209,8 +217,9 @@ def main(argv=None):
                         " on [1, X_{t-1}, eps_{t-1}]"):
         x = series["AR(2): phi = (0.6, -0.4)"]
         ols, yw = ts.fit_ar(x, 2), ts.fit_ar(x, 2, method="yule-walker")
-        g = ts.autocovariance(x, 2)
-        by_hand = np.linalg.solve([[g[0], g[1]], [g[1], g[0]]], g[1:])
+        g = backend.asarray(ts.autocovariance(x, 2))                  # g_0, g_1, g_2
+        lag = xp.abs(xp.arange(2)[:, None] - xp.arange(2)[None, :])     # |i - j|
+        by_hand = xp.linalg.solve(g[lag], g[1:])           # [g0 g1; g1 g0] phi = [g1; g2]
         print("  true         phi = [ 0.6 -0.4]   sigma2 = 1")
         print(f"  OLS          phi = {np.round(ols.ar, 4)}   sigma2 = {ols.sigma2:.4f}")
         print(f"  Yule-Walker  phi = {np.round(yw.ar, 4)}   sigma2 = {yw.sigma2:.4f}")
@@ -241,12 +250,13 @@ def main(argv=None):
                 formula="Xhat_{n+1} = c + phi_1 X_n + phi_2 X_{n-1},  "
                         "Xhat_{n+2} = c + phi_1 Xhat_{n+1} + phi_2 X_n, ...\n"
                         "Xhat_{n+h} -> c / (1 - phi_1 - phi_2) as h grows"):
-        f1 = ols.const + ols.ar[0] * x[-1] + ols.ar[1] * x[-2]
-        f2 = ols.const + ols.ar[0] * f1 + ols.ar[1] * x[-1]
+        c, phi, last = float(ols.const), backend.asarray(ols.ar), backend.asarray(x[-2:])
+        f1 = c + phi[0] * last[1] + phi[1] * last[0]
+        f2 = c + phi[0] * f1 + phi[1] * last[1]
         fc = ts.forecast(ols, x, 30)
-        L.show("X_{n-1}, X_n", x[-2:])
-        L.show("Xhat_{n+1}, Xhat_{n+2} by hand", np.array([f1, f2]))
-        L.check_close("equal ts.forecast", fc[:2], [f1, f2], rtol=1e-12)
+        L.show("X_{n-1}, X_n", last)
+        L.show("Xhat_{n+1}, Xhat_{n+2} by hand", xp.stack([f1, f2]))
+        L.check_close("equal ts.forecast", fc[:2], xp.stack([f1, f2]), rtol=1e-12)
         L.check("the forecast decays to the mean", abs(fc[-1] - ols.mean) < 1e-3,
                 f"{fc[-1]:.4f} vs {ols.mean:.4f}")
 
@@ -265,8 +275,9 @@ def main(argv=None):
         print(f"  fitted on the first {split} days: {ar_model}")
         # One-step predictions over the held-out days, each from the true days before it.
         pred = ts.predict(ar_model, y)[split - ar_model.p:]
-        rmse_ar = float(np.sqrt(np.mean((pred - y[split:]) ** 2)))
-        rmse_mean = float(np.sqrt(np.mean((y[:split].mean() - y[split:]) ** 2)))
+        y_dev = backend.asarray(y)
+        rmse_ar = rmse_by_hand(pred, y_dev[split:])
+        rmse_mean = rmse_by_hand(y_dev[:split].mean(), y_dev[split:])
         print(f"  held-out one-step RMSE: AR(2) {rmse_ar:.3f}, training mean {rmse_mean:.3f}")
         L.check("AR(2) beats predicting the training mean on held-out days", rmse_ar < rmse_mean)
 
@@ -390,7 +401,7 @@ def main(argv=None):
         pred_z = backend.to_numpy(model(backend.asarray(X[test_rows, :, None],
                                                         dtype=backend.xp.float32)))
         pred_lstm = scaler.inverse_transform(pred_z)[:, 0]
-        rmse_lstm = float(np.sqrt(np.mean((pred_lstm - y[split:]) ** 2)))
+        rmse_lstm = rmse_by_hand(pred_lstm, y_dev[split:])
         print(f"  training MSE (scaled) {history['train_loss'][0]:.4f} -> "
               f"{history['train_loss'][-1]:.4f} over {epochs} epochs")
         print(f"  held-out one-step RMSE: LSTM {rmse_lstm:.3f}, AR(2) {rmse_ar:.3f}, "
