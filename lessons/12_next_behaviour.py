@@ -250,18 +250,18 @@ def main(argv=None):
     with L.step("H2: LSTM + attention pooling (E3 done right)",
                 formula="s_t = h_T . h_t / sqrt(H);  alpha = softmax_t(s);  context = "
                         "sum_t alpha_t h_t"):
-        s = np.array([2.0, 0.5, -1.0, 1.0])
-        once = np.exp(s) / np.exp(s).sum()
-        twice = np.exp(once) / np.exp(once).sum()
+        s = backend.asarray([2.0, 0.5, -1.0, 1.0])
+        once = xp.exp(s) / xp.exp(s).sum()
+        twice = xp.exp(once) / xp.exp(once).sum()
         L.show("softmax(s)          ", once)
         L.show("softmax(softmax(s)) ", twice)
         L.erratum("E3",
                   literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) over time; context = alpha V "
                   "(a weighted sum)",
-                  demo=f"the second softmax flattens the weights (largest {once.max():.2f} -> "
-                  f"{twice.max():.2f}), and alpha (.) V keeps a (T, H) array instead of one "
-                  "context vector.",
+                  demo=f"the second softmax flattens the weights (largest "
+                  f"{float(once.max()):.2f} -> {float(twice.max()):.2f}), and alpha (.) V keeps a "
+                  "(T, H) array instead of one context vector.",
                   source="document 002 sections 3.2, 4.2")
         minseq.manual_seed(0)
         h2 = LSTMAttentionClassifier(log.n_behaviours, log.n_behaviours, d_model=4, embed_dim=3)
@@ -269,11 +269,11 @@ def main(argv=None):
         ids = xp.asarray([[0, 0, 1, 2, 3]])
         mask = ids != 0
         h2(ids, mask)
-        hs = backend.to_numpy(h2.lstm(h2.embed(ids[:, 2:]))[0])[0]
-        sc = hs @ hs[-1] / 2.0
-        alpha = np.exp(sc - sc.max()) / np.exp(sc - sc.max()).sum()
+        hs = h2.lstm(h2.embed(ids[:, 2:]))[0][0]                        # (3, 4): the real steps
+        sc = hs @ hs[-1] / 2.0                                           # sqrt(H) = 2
+        alpha = xp.exp(sc - sc.max()) / xp.exp(sc - sc.max()).sum()
         L.show("alpha by hand (3 real steps)", alpha)
-        L.show("alpha of the model (5 slots)", backend.to_numpy(h2.attention_weights)[0])
+        L.show("alpha of the model (5 slots)", h2.attention_weights[0])
         L.check_close("the model's weights are one softmax over the real steps",
                       h2.attention_weights[0, 2:], alpha, rtol=1e-4)
         errors = check_module(h2, ids, mask=mask, raise_on_fail=False)
