@@ -106,19 +106,20 @@ def main(argv=None):
                 L.say(f"step {step}: MSE {float((diff ** 2).mean()):.4f}")
         x, y, ev = batch(200)
         trained(x, mask=mask)
-        W = backend.to_numpy(trained.weights)                        # (B, h, T, T)
-        on_prev = [np.mean([W[:, i, t, t - 1].mean() for t in range(2, T2)]) for i in range(h)]
-        on_first = [np.mean([W[:, i, t, 0].mean() for t in range(2, T2)]) for i in range(h)]
+        W = trained.weights                                          # (B, h, T, T)
+        t = xp.arange(2, T2)                                         # queries t >= 3
+        on_prev = W[:, :, t, t - 1].mean(axis=(0, 2))                # (h,): key t - 1
+        on_first = W[:, :, t, 0].mean(axis=(0, 2))                   # (h,): key 0
         for i in range(h):
-            print(f"    head {i + 1}: mean weight on the previous event {on_prev[i]:.2f}, "
-                  f"on the first event {on_first[i]:.2f}   (queries t >= 3)")
+            print(f"    head {i + 1}: mean weight on the previous event {float(on_prev[i]):.2f}, "
+                  f"on the first event {float(on_first[i]):.2f}   (queries t >= 3)")
         L.check("the heads specialise: one attends mostly to the previous event, the other "
-                "to the first", max(on_prev) > 0.5 and max(on_first) > 0.5
-                and int(np.argmax(on_prev)) != int(np.argmax(on_first)))
+                "to the first", float(on_prev.max()) > 0.5 and float(on_first.max()) > 0.5
+                and int(on_prev.argmax()) != int(on_first.argmax()))
         fig, axes = plt.subplots(1, h, figsize=(4 * h, 3.6))
         labels = [EVENTS[int(e)] for e in ev[0]]
         for i, ax in enumerate(axes):
-            im = ax.imshow(W[0, i], cmap="viridis", vmin=0, vmax=1)
+            im = ax.imshow(backend.to_numpy(W[0, i]), cmap="viridis", vmin=0, vmax=1)
             ax.set(title=f"head {i + 1}", xlabel="key (event)", ylabel="query (event)",
                    xticks=range(T2), yticks=range(T2))
             ax.set_xticklabels(labels, rotation=45)
@@ -129,9 +130,9 @@ def main(argv=None):
 
     with L.step("Attention alone ignores order",
                 formula="MHA(P x) = P MHA(x) for any permutation P of the time steps"):
-        perm = np.array([4, 2, 0, 3, 1])
-        a = backend.to_numpy(mha(dev(X[None])))[0]
-        b = backend.to_numpy(mha(dev(X[perm][None])))[0]
+        perm = backend.asarray([4, 2, 0, 3, 1])
+        a = mha(dev(X[None]))[0]
+        b = mha(dev(X)[perm][None])[0]
         L.check_close("shuffling the events shuffles the outputs the same way", b, a[perm])
         L.say("'cart then purchase' and 'purchase then cart' look alike to attention: position "
               "information must be added to the inputs.")
@@ -145,20 +146,21 @@ def main(argv=None):
         print(f"    angles {tuple(angle.shape)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
-                      pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)
+                      pe_layer(xp.zeros((1, T, d)))[0], by_hand, atol=1e-12)
         L.check_gradients(pe_layer, dev(X[None]))
-        a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
-        b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
+        a = mha(pe_layer(dev(X[None])))[0]
+        b = mha(pe_layer(dev(X)[perm][None]))[0]
         L.check("with PE added, shuffling the events changes the outputs",
-                not np.allclose(b, a[perm], atol=1e-6),
-                f"max change {np.abs(b - a[perm]).max():.3f}")
+                not bool(xp.allclose(b, a[perm], atol=1e-6)),
+                f"max change {float(xp.abs(b - a[perm]).max()):.3f}")
         big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
-        big = backend.to_numpy(big)
-        dots = [big[p] @ big[p + 5] for p in range(0, 90, 10)]
-        L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", np.array(dots))
-        L.check("PE[p] . PE[p+k] depends on the offset k only", np.ptp(dots) < 1e-9)
+        p = xp.arange(0, 90, 10)
+        dots = (big[p] * big[p + 5]).sum(axis=1)                     # PE[p] . PE[p+5]
+        L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", dots)
+        L.check("PE[p] . PE[p+k] depends on the offset k only",
+                float(dots.max() - dots.min()) < 1e-9)
         fig, ax = plt.subplots(figsize=(7, 4))
-        im = ax.imshow(big, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+        im = ax.imshow(backend.to_numpy(big), aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set(xlabel="dimension (even: sin, odd: cos)", ylabel="position",
                title="Sinusoidal positional encoding (d_model = 64)")
         fig.colorbar(im, ax=ax, label="PE value")
@@ -184,11 +186,11 @@ def main(argv=None):
                   source="document 004 section 4.3, repeated for the decoder just below the "
                          "encoder's formula")
         for T2 in (3, 5):
-            x2 = rng.normal(size=(1, T2, d))
-            literal = np.concatenate(list(x2[0]))  # h_1 ... h_T side by side
-            standard = backend.to_numpy(mha(dev(x2)))
-            print(f"    T = {T2}: literal Concat(h_1..h_T) has shape {literal.shape}; "
-                  f"MultiHeadAttention output {standard.shape[1:]}")
+            x2 = dev(rng.normal(size=(1, T2, d)))
+            literal = xp.concatenate([x2[0, t] for t in range(T2)])   # h_1 ... h_T side by side
+            standard = mha(x2)
+            print(f"    T = {T2}: literal Concat(h_1..h_T) has shape {tuple(literal.shape)}; "
+                  f"MultiHeadAttention output {tuple(standard.shape[1:])}")
         L.check("the standard output keeps (T, d_model) for every T",
                 mha(dev(rng.normal(size=(1, 7, d)))).shape == (1, 7, d))
 
