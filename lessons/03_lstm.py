@@ -393,7 +393,7 @@ def main(argv=None):
         L.check("step 3: the doubled forget gate changes c_3", gap > 1e-3, f"max gap {gap:.3f}")
         y_doc = xp.maximum(hs_lit @ head.params["W"] + head.params["b"], 0)[:, 0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            terms = backend.to_numpy(y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc))
+            terms = y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc)
         L.show("y_t = ReLU(W_y h_t + b_y)", y_doc)
         L.show("literal Loss", -terms.mean())
         L.say("As in section 4.1 (lesson 02): no label in the loss, and a ReLU output of 0 or "
