@@ -346,8 +346,9 @@ def main(argv=None):
                        nn.Sequential(nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1)))
         opt, mse = optim.Adam(model, lr=1e-3), nn.MSELoss()
         epochs = 100 if L.full else (2 if L.fast else 5)
-        print(f"    {model.num_parameters()} parameters; {epochs} epochs here "
-              f"({epochs * len(batches)} Adam steps), the document's 100 with --full")
+        print(f"    {model.num_parameters()} parameters; {epochs} epochs "
+              f"({epochs * len(batches)} Adam steps)"
+              + ("" if L.full else ", the document's 100 with --full"))
         train_mse, valid_mse = [], []
         for _ in range(epochs):
             total = 0.0
