@@ -1,9 +1,9 @@
 """Dense layers and backpropagation: a two-layer net by index, by matrix, and by hand-derived gradients.
 
-Catalogue A1-A5 and B2 (document 000 §1.2, §2.1, §3.1, §4.2, §8). A user's behaviour counts
-(browse, click, cart, favourite) go through a hidden ReLU layer and a softmax output that predicts
-the user's next action. Every gradient is derived by hand and checked twice: against minseq's
-backward and against numerical gradients.
+Catalogue A1-A5 and B2 (document 000 §1.2, §2.1, §3.1, §4.2, §8). A user's counts of the five
+behaviours of every lesson (browse, click, cart, favourite, purchase) go through a hidden ReLU
+layer and a softmax output that predicts the user's next behaviour among them. Every gradient is
+derived by hand and checked twice: against minseq's backward and against numerical gradients.
 """
 
 import matplotlib.pyplot as plt
@@ -11,50 +11,128 @@ import numpy as np
 
 import minseq
 from minseq import backend, nn, optim
+from minseq.backend import xp
 from minseq.gradcheck import numerical_gradient
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-BEHAVIOURS = ["browse", "click", "cart", "favourite"]
-ACTIONS = ["leave", "keep browsing", "purchase"]
+from helpers import EVENTS, USER, behaviour_log, first_events, softmax
 
 
 def make_users(n, rng):
-    """Behaviour counts per user and a next action that depends on them (cart-heavy users buy)."""
-    counts = rng.poisson([6.0, 3.0, 0.8, 0.5], size=(n, 4)).astype(np.float64)
-    score_leave = 2.0 - 0.2 * counts[:, 1]
-    score_browse = 0.25 * counts[:, 0] + 0.3 * counts[:, 1] - 1.0
-    score_buy = 1.2 * counts[:, 2] + 0.8 * counts[:, 3] - 0.1 * counts[:, 0]
-    logits = np.stack([score_leave, score_browse, score_buy], axis=1)
-    logits += rng.gumbel(size=logits.shape) * 0.7
+    """Counts of each behaviour of EVENTS per user, (n, 5), and a next behaviour that depends on
+    them: browsers keep browsing, clickers put in the cart, cart-heavy users buy."""
+    counts = rng.poisson([6.0, 3.0, 0.8, 0.5, 0.3], size=(n, len(EVENTS))).astype(np.float64)
+    browse, click, cart, favourite, purchase = counts.T
+    logits = np.stack([0.25 * browse - 0.2 * click,                          # browse
+                       0.3 * click + 0.1 * browse - 1.0,                     # click
+                       0.5 * click - 0.8 * cart - 0.5,                       # cart
+                       0.6 * cart - 0.8,                                     # favourite
+                       1.2 * cart + 0.8 * favourite - 0.5 * purchase - 1.5],  # purchase
+                      axis=1)
+    logits += rng.gumbel(size=logits.shape) * 0.5
     return counts, logits.argmax(axis=1)
+
+
+def grade_cross_entropy(L, softmax_cross_entropy):
+    """Exercise 1: the student's loss and gradient on a batch of scores against B2 and A4 by
+    hand, minseq's CrossEntropyLoss and the numerical gradient, then at scores of +-1000."""
+    rng = backend.host_rng(0)
+    N, C = 5, len(EVENTS)
+    x_o = backend.asarray(rng.normal(size=(N, C)) * 2)
+    t = backend.asarray(rng.integers(0, C, size=N))
+    loss, d_xo = softmax_cross_entropy(x_o, t)
+    y_o = softmax(x_o)
+    L.check_close("L equals the mean of -log y_t^o (B2 by hand)", loss,
+                  -xp.log(y_o[xp.arange(N), t]).mean())
+    ce = nn.CrossEntropyLoss()
+    L.check_close("L equals nn.CrossEntropyLoss", loss, ce(x_o, t))
+    L.check_close("dL/dx^o equals (y^o - t) / N (A4 by hand, the mean over N users)", d_xo,
+                  (y_o - xp.eye(C)[t]) / N)
+    L.check_close("dL/dx^o equals CrossEntropyLoss's backward", d_xo, ce.backward())
+    L.check_close("dL/dx^o equals the numerical gradient of your L",
+                  numerical_gradient(lambda: softmax_cross_entropy(x_o, t)[0], x_o), d_xo,
+                  rtol=1e-6, atol=1e-9)
+    loss, d_xo = softmax_cross_entropy(backend.asarray([[1000.0, 0.0, -1000.0]]),
+                                       backend.asarray([1]))
+    L.check_close("scores (1000, 0, -1000), class 1 next: L = 1000, finite", loss,
+                  1000.0)
+    L.check_close("scores (1000, 0, -1000): dL/dx^o = (1, -1, 0)", d_xo,
+                  backend.asarray([[1.0, -1.0, 0.0]]))
+
+
+def grade_two_layer_backward(L, two_layer_backward):
+    """Exercise 2: the student's backward through the lesson's net (seed 7: a hidden unit that
+    is off for most users) on a batch of six users, against minseq's backward, layer by layer,
+    and against the numerical gradient of the loss."""
+    minseq.manual_seed(7)
+    net = nn.Sequential(nn.Linear(len(EVENTS), 3), nn.ReLU(), nn.Linear(3, len(EVENTS)))
+    net = net.astype(xp.float64)
+    counts, behaviours = make_users(6, np.random.default_rng(1))
+    x, t = backend.asarray(counts), backend.asarray(behaviours)
+    ce = nn.CrossEntropyLoss()
+    ce(net(x), t)
+    d_xo = ce.backward()
+    dx_net = net.backward(d_xo)
+    params = {"W1": net[0].params["W"], "b1": net[0].params["b"],
+              "W2": net[2].params["W"], "b2": net[2].params["b"]}
+    x_h = x @ params["W1"] + params["b1"]
+    dx, grads = two_layer_backward(d_xo, x, x_h, params)
+    L.compare([("dL/dW2", grads["W2"], net[2].grads["W"]),
+               ("dL/db2", grads["b2"], net[2].grads["b"]),
+               ("dL/dW1", grads["W1"], net[0].grads["W"]),
+               ("dL/db1", grads["b1"], net[0].grads["b"]), ("dL/dx", dx, dx_net)])
+
+    def loss_now():
+        return ce(net(x), t)
+    for name, value in params.items():
+        L.check_close(f"dL/d{name} equals the numerical gradient",
+                      numerical_gradient(loss_now, value), grads[name], rtol=1e-6, atol=1e-9)
+    L.check_close("dL/dx equals the numerical gradient", numerical_gradient(loss_now, x), dx,
+                  rtol=1e-6, atol=1e-9)
+
+
+EXERCISES = [
+    Exercise("softmax_cross_entropy", "Write the categorical cross-entropy of a batch from its "
+             "scores x^o, computed stably (the largest score subtracted first), and its "
+             "gradient dL/dx^o = (y^o - t) / N (steps B2 and A4).", grade_cross_entropy),
+    Exercise("two_layer_backward", "Write backpropagation through the lesson's net, x^h = x W1 "
+             "+ b1, y^h = ReLU(x^h), x^o = y^h W2 + b2, from dL/dx^o on a batch: dW2, db2, "
+             "dL/dy^h, ReLU's mask, dW1, db1 and dx (step A4).", grade_two_layer_backward)]
 
 
 def main(argv=None):
     L = Lesson(__file__, "Lesson 01 - Dense layers and backpropagation",
-               ids=["A1", "A2", "A3", "A4", "A5", "B2"],
+               ids=["A1", "A2", "A3", "A4", "A5", "B2"], argv=argv,
                goals=["compute a dense layer in index form and matrix form and see they agree",
                       "turn scores into probabilities with a stable softmax and cross-entropy",
                       "derive every gradient of a two-layer net by hand, and check it twice",
                       "spot the document's output-layer chain-rule erratum",
                       "train with SGD, L2 / L1 penalties and dropout, and read a loss curve"])
-    xp = backend.xp
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     minseq.manual_seed(7)     # a draw where one hidden unit is off: watch ReLU's mask at work
     rng = np.random.default_rng(0)
 
     # A tiny net in float64 so the hand computations agree to the last digits.
-    hidden = nn.Linear(4, 3).astype(xp.float64)
-    output = nn.Linear(3, 3).astype(xp.float64)
+    V = len(EVENTS)
+    hidden = nn.Linear(V, 3).astype(xp.float64)
+    output = nn.Linear(3, V).astype(xp.float64)
+    # One user of the lessons' behaviour log: counts of its first four events, and its fifth.
+    seen = first_events(behaviour_log(), USER, 5)
+    purchase = EVENTS.index("purchase")
+    L.say(f"User {USER} of the behaviour log every lesson uses (helpers.behaviour_log) begins "
+          f"{seen}: x counts each behaviour among its first four events, t is the fifth.")
     # hand computations run on the active backend; numbers come to the host only to print
-    x = backend.asarray([[3.0, 1.0, 0.0, 1.0]])     # one user: browse 3, click 1, cart 0, fav 1
-    t = backend.asarray([2])                        # the user purchased next
+    x = backend.asarray([[float(seen[:4].count(e)) for e in EVENTS]])     # (1, 5) counts
+    t = backend.asarray([EVENTS.index(seen[4])])                          # next: purchase
     W1, b1 = hidden.params["W"], hidden.params["b"]
     W2, b2 = output.params["W"], output.params["b"]
 
     with L.step("A1: one dense layer", formula="y = ReLU(W x + b)      (the document: W is out x in)"):
         L.say("minseq stores W as (in, out) and computes x W + b for a batch of row vectors; "
               "the document's W is our W transposed, exactly as torch.nn.Linear stores weight.")
-        L.show("x (browse, click, cart, fav)", x)
-        L.show("W (in=4, out=3)", W1)
+        L.show("x (browse, click, cart, favourite, purchase)", x)
+        L.show(f"W (in={V}, out=3)", W1)
         L.show("b", b1)
         pre = x @ W1 + b1
         y_h = xp.maximum(pre, 0)
@@ -70,8 +148,8 @@ def main(argv=None):
         index_form = xp.zeros(3)
         w, xs, bs = (backend.to_numpy(a) for a in (W1, x, b1))     # host copies, to print
         for j in range(3):
-            index_form[j] = sum(W1[i, j] * x[0, i] for i in range(4)) + b1[j]
-            print(f"  x_{j}^h = " + " + ".join(f"({w[i, j]:.3f})({xs[0, i]:.0f})" for i in range(4))
+            index_form[j] = sum(W1[i, j] * x[0, i] for i in range(V)) + b1[j]
+            print(f"  x_{j}^h = " + " + ".join(f"({w[i, j]:.3f})({xs[0, i]:.0f})" for i in range(V))
                   + f" + ({bs[j]:.3f}) = {float(index_form[j]):.4f}")
         relu = nn.ReLU()
         y_layer = relu(hidden(x))
@@ -84,7 +162,7 @@ def main(argv=None):
         p = xp.exp(x_o - x_o.max()) / xp.exp(x_o - x_o.max()).sum()
         L.show("x^o (scores)", x_o)
         L.show("y^o = softmax(x^o)", p)
-        for k, a in enumerate(ACTIONS):
+        for k, a in enumerate(EVENTS):
             print(f"  P({a}) = {float(p[0, k]):.4f}")
         total = float(p.sum())
         L.check("probabilities sum to 1", abs(total - 1) < 1e-12, f"sum = {total:.12f}")
@@ -93,7 +171,7 @@ def main(argv=None):
 
     with L.step("B2: categorical cross-entropy, and why to compute it from the scores",
                 formula="L = -log y_t^o = logsumexp(x^o) - x_t^o"):
-        loss_by_hand = -xp.log(p[0, 2])                              # t = 2: purchase
+        loss_by_hand = -xp.log(p[0, purchase])                       # t: purchase
         L.show("L = -log P(purchase)", loss_by_hand)
         ce = nn.CrossEntropyLoss()
         L.check_close("equals minseq's CrossEntropyLoss", ce(output(y_layer), t), loss_by_hand)
@@ -115,7 +193,7 @@ def main(argv=None):
                          "dL/dW2 = y^h^T dL/dx^o,   dL/db2 = dL/dx^o\n"
                          "dL/dy^h = dL/dx^o W2^T,  dL/dx^h = dL/dy^h (.) [x^h > 0]\n"
                          "dL/dW1 = x^T dL/dx^h,    dL/db1 = dL/dx^h")):
-        onehot = xp.eye(3)[t]
+        onehot = xp.eye(V)[t]
         d_xo = p - onehot
         dW2, db2 = y_h.T @ d_xo, d_xo[0]
         d_yh = d_xo @ W2.T
@@ -157,7 +235,7 @@ def main(argv=None):
                   "dL/dx_k^o = dL/dy_k^o * dy_k^o/dx_k^o   (one term)",
                   "dL/dx_k^o = sum_k' dL/dy_k'^o * dy_k'^o/dx_k^o = y_k^o - t_k",
                   "the literal one-term rule gives zero gradient to every score but the target's, "
-                  "so the wrong actions are never pushed down.",
+                  "so the wrong behaviours are never pushed down.",
                   source="document 000 section 3.1")
         L.show("literal (one term)", literal)
         L.show("full chain rule  ", full)
@@ -168,22 +246,26 @@ def main(argv=None):
         dW2_literal = y_h.T @ literal
         L.show("dL/dW2 from the literal rule, y^h^T (literal)", dW2_literal)
         L.show("dL/dW2 from the full chain rule             ", dW2)
+        others = [k for k in range(V) if k != purchase]
         L.check("the literal rule's dW2 moves only the purchase column",
-                bool((dW2_literal[:, :2] == 0).all()) and bool((dW2[:, :2] != 0).any()))
+                bool((dW2_literal[:, others] == 0).all()) and bool((dW2[:, others] != 0).any()))
 
     with L.step("A5: training with SGD, L2 / L1 penalties and dropout",
                 formula=("theta <- theta - lr * (grad + lambda * theta)     (L2, weight decay)\n"
                          "theta <- theta - lr * (grad + lambda * sign(theta))  (L1)\n"
                          "dropout: y = x (.) m / (1 - p),  m ~ Bernoulli(1 - p), identity at test")):
         n = 300 if L.fast else 1500
-        epochs = 15 if L.fast else (120 if L.full else 60)
-        counts, actions = make_users(n, rng)
+        epochs = 25 if L.fast else (120 if L.full else 60)
+        L.say("Counts of the log's events say little about the next one (it follows from the "
+              "last event, lesson 12), so to watch training work these users are drawn with a "
+              "next behaviour that depends on their counts (make_users).")
+        counts, behaviours = make_users(n, rng)
         split = int(0.8 * n)
         scale = counts[:split].max(axis=0)                       # fit scaling on train only (C2)
         X = backend.asarray(counts / scale, dtype=xp.float32)
-        Y = backend.asarray(actions)
-        print(f"  {n} users; next-action shares: "
-              + ", ".join(f"{a} {np.mean(actions == k):.2f}" for k, a in enumerate(ACTIONS)))
+        Y = backend.asarray(behaviours)
+        print(f"  {n} users; next-behaviour shares: "
+              + ", ".join(f"{a} {np.mean(behaviours == k):.2f}" for k, a in enumerate(EVENTS)))
 
         lin = nn.Linear(3, 2).astype(xp.float64)
         lin.grads["W"][...] = backend.asarray(rng.normal(size=(3, 2)))
@@ -209,8 +291,8 @@ def main(argv=None):
 
         def train(weight_decay=0.0, l1=0.0, p_drop=0.0, momentum=0.9):
             minseq.manual_seed(1)
-            model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(p_drop),
-                                  nn.Linear(16, 3))
+            model = nn.Sequential(nn.Linear(V, 16), nn.ReLU(), nn.Dropout(p_drop),
+                                  nn.Linear(16, V))
             opt = optim.SGD(model, lr=0.5, momentum=momentum, weight_decay=weight_decay)
             loss_fn = nn.CrossEntropyLoss()
             history = []
@@ -242,14 +324,14 @@ def main(argv=None):
         runs = {"SGD as printed": train(momentum=0.0), "SGD, momentum 0.9": train(),
                 "L2 (1e-2)": train(weight_decay=1e-2),
                 "L1 (1e-2)": train(l1=1e-2), "dropout 0.2": train(p_drop=0.2)}
-        chance = max(np.mean(actions[split:] == k) for k in range(3))
+        chance = max(np.mean(behaviours[split:] == k) for k in range(V))
         for name, (hist, acc, _) in runs.items():
             print(f"  {name:<17} train loss {hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}   "
                   f"validation loss {hist[-1, 1]:.3f}   validation accuracy {acc:.3f}")
         hist, acc, model = runs["SGD, momentum 0.9"]
         L.check("training loss falls", hist[-1, 0] < 0.8 * hist[0, 0],
                 f"{hist[0, 0]:.3f} -> {hist[-1, 0]:.3f}")
-        L.check("validation accuracy beats always guessing the majority action",
+        L.check("validation accuracy beats always guessing the majority behaviour",
                 acc > chance + 0.05, f"{acc:.3f} vs {chance:.3f}")
         l2_norm = sum(float((w ** 2).sum()) for _, w in runs["L2 (1e-2)"][2].named_parameters())
         plain_norm = sum(float((w ** 2).sum()) for _, w in model.named_parameters())
@@ -274,7 +356,7 @@ def main(argv=None):
         for name, (hist, _, _) in runs.items():
             line, = ax.plot(hist[:, 0], label=f"{name} (train)")
             ax.plot(hist[:, 1], "--", color=line.get_color(), label=f"{name} (validation)")
-        ax.set_title("Lesson 01: next-action classifier, cross-entropy per epoch")
+        ax.set_title("Lesson 01: next-behaviour classifier, cross-entropy per epoch")
         ax.set_xlabel("epoch (one full-batch SGD step)")
         ax.set_ylabel("cross-entropy loss")
         ax.legend(fontsize=7, ncol=2)
@@ -293,11 +375,12 @@ def main(argv=None):
                  "L2 pulls weights toward zero, L1 pulls every weight toward zero by a fixed step "
                  "(with plain SGD they hover around zero, never exactly on it), dropout "
                  "trains on random sub-networks; all three fight over-fitting."],
-        exercises=["Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
-                   "Compute the softmax Jacobian for scores (0, 0, 0) by hand and check it "
-                   "against the matrix `jac` in step 5.",
-                   "Train with dropout 0.5 for twice the epochs: does the validation loss still "
-                   "fall? Why is the training loss noisier?"])
+        exercises=EXERCISES + [
+            "Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
+            "Compute the softmax Jacobian for scores (0, 0, 0, 0, 0) by hand and check it "
+            "against the matrix `jac` in step 5.",
+            "Train with dropout 0.5 for twice the epochs: does the validation loss still fall? "
+            "Why is the training loss noisier?"])
 
 
 if __name__ == "__main__":

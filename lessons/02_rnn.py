@@ -3,15 +3,29 @@
 Run:  python lessons/02_rnn.py [--step] [--backend numpy|cupy] [--fast]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.nn.rnn as rnn_module
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS, one_hot
+from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, windows
+
+#: the behaviour sequence of steps D1 and D2, and of the graders: user USER's first six events
+#: in the lessons' behaviour log
+NAMES = first_events(behaviour_log(), USER, 6)
+
+
+def d1_step(W_h, W_x, b_h, x_t, h, nonlinearity="tanh"):
+    """D1 as printed, with column vectors: h_t = sigma(W_h h_{t-1} + W_x x_t + b_h), sigma
+    read as tanh (or relu, PyTorch's other choice)."""
+    a = W_h @ h + W_x @ x_t + b_h
+    return xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
 
 
 def state_gradient_norms(cell, x):
@@ -31,6 +45,75 @@ def state_gradient_norms(cell, x):
     return norms, grads[0]
 
 
+def exercise_set_up():
+    """The graders' set-up, the same on every run: an RNNCell(5, 3) in float64 for each
+    nonlinearity, a batch of three events with random states, and the lesson's sequence with a
+    random h_0."""
+    minseq.manual_seed(0)
+    cells = {act: nn.RNNCell(len(EVENTS), 3, nonlinearity=act).astype(xp.float64)
+             for act in ("tanh", "relu")}
+    x = one_hot(["browse", "cart", "purchase"])[0]                     # (3, 5): B = 3
+    rng = backend.host_rng(3)
+    h_prev = backend.asarray(rng.uniform(-0.5, 0.5, (3, 3)))
+    rnn = nn.RNN(len(EVENTS), 3).astype(xp.float64)
+    rnn.load_state_dict(cells["tanh"].state_dict())
+    h0 = backend.asarray(rng.uniform(-0.5, 0.5, (1, 3)))
+    return cells, x, h_prev, rnn, one_hot(NAMES), h0
+
+
+def column_form(module):
+    """The document's W_h, W_x, b_h from minseq's Wh = W_h^T, Wx = W_x^T and b."""
+    return module.params["Wh"].T, module.params["Wx"].T, module.params["b"]
+
+
+def grade_step(L, rnn_step):
+    """Exercise 1: the student's step inside minseq's RNNCell (tanh and relu) and RNN; h_t
+    against D1 by hand, the layer against D1 step by step, and every gradient (the backward
+    reads the student's cache) against central differences."""
+    cells, x, h_prev, rnn, seq, h0 = exercise_set_up()
+    with mock.patch.object(rnn_module, "rnn_step", rnn_step):
+        for act, cell in cells.items():
+            by_hand = [d1_step(*column_form(cell), x[b], h_prev[b], act)
+                       for b in range(x.shape[0])]
+            L.check_close(f"{act}: h_t equals D1 by hand", cell(x, h_prev), xp.stack(by_hand))
+            L.check_gradients(cell, x, h_prev, label=f"RNNCell ({act})")
+        h, by_hand = h0[0], []
+        for t in range(seq.shape[1]):
+            h = d1_step(*column_form(rnn), seq[0, t], h)
+            by_hand.append(h)
+        L.check_close("RNN over six events equals D1 step by step", rnn(seq, h0)[0][0],
+                      xp.stack(by_hand))
+        L.check_gradients(rnn, seq, h0)
+
+
+def grade_step_backward(L, rnn_step_backward):
+    """Exercise 2: the student's backward inside minseq's RNNCell (tanh and relu) and RNN
+    (backpropagation through time); every gradient against central differences, then each
+    against the reference's."""
+    cells, x, h_prev, rnn, seq, h0 = exercise_set_up()
+    with mock.patch.object(rnn_module, "rnn_step_backward", rnn_step_backward):
+        for act, cell in cells.items():
+            L.check_gradients(cell, x, h_prev, label=f"RNNCell ({act})")
+        L.check_gradients(rnn, seq, h0)
+    dh = backend.asarray(backend.host_rng(4).standard_normal((3, 3)))
+    for act, cell in cells.items():
+        cell(x, h_prev)
+        (cache,) = cell.saved()
+        *mine, dparams = rnn_step_backward(cell.params, dh, cache, act)
+        *ref, dref = rnn_module.rnn_step_backward(cell.params, dh, cache, act)
+        L.say(f"{act}: your gradients against the reference's")
+        L.compare([(f"{name} ({act})", a, b) for name, a, b in zip(("dx", "dh_prev"), mine, ref)]
+                  + [(f"d{k} ({act})", dparams[k], dref[k]) for k in ("Wx", "Wh", "b")])
+
+
+EXERCISES = [
+    Exercise("rnn_step", "Write one RNN step, forward, on a batch of rows: a = x Wx + h_prev Wh "
+             "+ b, h = tanh(a) or relu(a), and the cache the backward pass reads.", grade_step),
+    Exercise("rnn_step_backward", "Write the step's backward: da from dh through tanh or relu, "
+             "then dx, dh_prev, dWx, dWh and db (the 'D1 backward' step of this lesson).",
+             grade_step_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Recurrent networks: the RNN step and vanishing gradients",
                ids=["D1", "D2", "D10"], argv=argv, goals=[
@@ -38,18 +121,23 @@ def main(argv=None):
                    "see that the concatenated form W [h, x] is the same product (D2)",
                    "check backpropagation through time against a numerical gradient",
                    "measure how ||dL/dh_t|| shrinks with distance, RNN against LSTM (D10)"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     minseq.manual_seed(0)
-    names = ["browse", "browse", "click", "cart", "browse", "purchase"]
-    x = one_hot(names)
+    x = one_hot(NAMES)
     D, H = len(EVENTS), 3
     rnn = nn.RNN(D, H).astype(xp.float64)
-    W_h, W_x, b_h = rnn.params["Wh"].T, rnn.params["Wx"].T, rnn.params["b"]
+    W_h, W_x, b_h = column_form(rnn)
 
     with L.step("D1: the RNN recurrence, one event at a time",
                 formula="h_t = sigma(W_h h_{t-1} + W_x x_t + b_h),   sigma = tanh,  h_0 = 0\n"
                         "(column vectors as the document writes them; minseq stores "
                         "Wx = W_x^T, Wh = W_h^T)"):
-        L.say(f"Events: {names}, one-hot over {EVENTS}; hidden size H = {H}.")
+        L.say(f"Events: user {USER}'s first 6 in the lessons' behaviour log "
+              f"(helpers.behaviour_log, the log every later lesson uses too): {NAMES}, one-hot "
+              f"over {EVENTS}; hidden size H = {H}.")
+        print(f"    6 events -> one-hot x {tuple(x.shape)} (batch, time, event);  "
+              f"h_t: ({H},) per step")
         L.say("A reading, not the text: the document writes a generic sigma. This lesson reads "
               "it as tanh, the usual RNN choice and PyTorch's default (nn.RNN(..., "
               "nonlinearity='relu') is the other); lesson 03 reads the gates' sigma as the "
@@ -59,12 +147,12 @@ def main(argv=None):
         L.show("b_h", b_h)
         h = xp.zeros(H)
         by_hand = []
-        for t, name in enumerate(names):
-            a = W_h @ h + W_x @ x[0, t] + b_h
-            h = xp.tanh(a)
+        for t, name in enumerate(NAMES):
+            h = d1_step(W_h, W_x, b_h, x[0, t], h)
             by_hand.append(h)
             L.show(f"t={t + 1} {name:>8}: h_t", h)
         hs, _ = rnn(x)
+        print(f"    nn.RNN: x {tuple(x.shape)} -> hs {tuple(hs.shape)}, the h_t of every step")
         L.check_close("by hand equals minseq.nn.RNN, every step", hs[0], xp.stack(by_hand),
                       rtol=1e-12, atol=1e-12)
         L.say("W_x x_t with a one-hot x_t just picks one column of W_x: the event's embedding.")
@@ -76,11 +164,13 @@ def main(argv=None):
         h_prev, x_t = by_hand[2], x[0, 3]
         L.show("W = [W_h W_x]", W)
         L.show("[h_2, x_3]", xp.concatenate([h_prev, x_t]))
+        print(f"    [h_2, x_3]: ({H},) + ({D},) -> ({H + D},);  W {tuple(W.shape)} @ [h, x] "
+              f"-> ({H},)")
         L.check_close("W [h, x] = W_h h + W_x x", W @ xp.concatenate([h_prev, x_t]),
                       W_h @ h_prev + W_x @ x_t, rtol=1e-12, atol=1e-12)
         head = nn.Sequential(nn.Linear(H, 1), nn.Sigmoid()).astype(xp.float64)
         W_y, b_y = head[0].params["W"].T, head[0].params["b"]
-        y_hand = 1 / (1 + xp.exp(-(hs[0] @ W_y.T + b_y)))
+        y_hand = sigma(hs[0] @ W_y.T + b_y)
         L.show("y_t (e.g. P(purchase next), untrained)", y_hand[:, 0])
         L.check_close("sigma(W_y h_t + b_y) equals Linear + Sigmoid", head(hs)[0], y_hand,
                       rtol=1e-12, atol=1e-12)
@@ -125,7 +215,9 @@ def main(argv=None):
                         "dh_prev = da Wh^T"):
         cell = nn.RNNCell(D, H).astype(xp.float64)
         cell.load_state_dict(rnn.state_dict())
-        x_t, h_prev = x[:, 3], hs[:, 2]                       # the 'cart' step, after h_3
+        t = NAMES.index("cart")
+        x_t, h_prev = x[:, t], hs[:, t - 1]                   # the 'cart' step
+        L.say(f"The step of user {USER}'s first cart (event {t + 1}), from the state before it.")
         dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
         h_t = xp.tanh(x_t @ rnn.params["Wx"] + h_prev @ rnn.params["Wh"] + rnn.params["b"])
         L.show("dh (upstream)", dh)
@@ -149,7 +241,7 @@ def main(argv=None):
                         "every parameter and input, for the layer, the cell and the head"):
         h0 = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, (1, H)))
         L.check_gradients(rnn, x, h0)
-        L.check_gradients(cell, x[:, 3], h0)
+        L.check_gradients(cell, x_t, h0)
         L.check_gradients(head, hs)
 
     T = 30 if L.fast else 60
@@ -159,8 +251,11 @@ def main(argv=None):
                         "RNN:  dL/dh_{t-1} = (dL/dh_t (.) tanh'(a_t)) Wh^T   a matrix every step\n"
                         "LSTM: dL/dc_{t-1} = dL/dc_t (.) f_t + ...           a gate every step"):
         H = 32
-        events = backend.host_rng(2).integers(0, len(EVENTS), size=(8, T))
-        xs = xp.eye(len(EVENTS))[backend.asarray(events)]          # (8, T, 4) one-hot
+        log = behaviour_log()
+        events = windows(log, backend.host_rng(2), 8, T, np.arange(1, log.n_users + 1))
+        xs = xp.eye(len(EVENTS))[backend.asarray(events)]          # (8, T, 5) one-hot
+        print(f"    8 windows of {T} events of the log's users: ids {events.shape} -> one-hot "
+              f"{tuple(xs.shape)}")
         minseq.manual_seed(3)
         rnn_cell = nn.RNNCell(D, H).astype(xp.float64)
         lstm_cell = nn.LSTMCell(D, H).astype(xp.float64)
@@ -210,7 +305,7 @@ def main(argv=None):
         "Backpropagation through time is the chain rule over the unrolled loop; each step "
         "multiplies the gradient by Wh^T diag(tanh'), so it vanishes or explodes with "
         "distance. The LSTM's additive cell path, gated by f, lets it reach far back."],
-        exercises=[
+        exercises=EXERCISES + [
             "Scale Wh by 2, 4 and 8 and plot ||dL/dh_t||: at which scale does the RNN's "
             "gradient stop vanishing and start exploding?",
             "Replace tanh with relu (nn.RNN(..., nonlinearity='relu')) and repeat the D10 plot.",

@@ -14,7 +14,7 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS, behaviour_batch, one_hot, sigma, train_cart_pending
+from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
 
 
 class Weights:
@@ -75,11 +75,11 @@ def d8_step(w, x, h, c):
 
 
 def exercise_cell():
-    """The graders' set-up: an LSTMCell(4, 3) in float64 and a batch of three events with
+    """The graders' set-up: an LSTMCell(5, 3) in float64 and a batch of three events with
     random states, the same on every run."""
     minseq.manual_seed(0)
     cell = nn.LSTMCell(len(EVENTS), 3).astype(xp.float64)
-    x = one_hot(["browse", "cart", "purchase"])[0]                     # (3, 4): B = 3
+    x = one_hot(["browse", "cart", "purchase"])[0]                     # (3, 5): B = 3
     rng = backend.host_rng(3)
     h_prev, c_prev = (backend.asarray(rng.uniform(-0.5, 0.5, (3, 3))) for _ in range(2))
     return cell, x, h_prev, c_prev
@@ -134,11 +134,14 @@ def main(argv=None):
     if L.args.exercise:
         return L.grade(EXERCISES)
     minseq.manual_seed(0)
-    names = ["browse", "click", "cart", "purchase"]
+    log = behaviour_log()
+    names = first_events(log, USER, 6)
     x = one_hot(names)
     D, H = len(EVENTS), 3
     cell = nn.LSTMCell(D, H, record_gates=True).astype(xp.float64)
     w = Weights(cell)
+    L.say(f"User {USER}'s first 6 events, in the same behaviour log as lesson 02 "
+          f"(helpers.behaviour_log): {names}; one-hot x {tuple(x.shape)}, hidden size H = {H}.")
 
     with L.step("D3: the gates with separate matrices, first event",
                 formula="i_t = sigma(W_ix x_t + W_ih h_{t-1} + b_i)\n"
@@ -146,6 +149,9 @@ def main(argv=None):
                         "o_t = sigma(W_ox x_t + W_oh h_{t-1} + b_o)\n"
                         "g_t = tanh(W_gx x_t + W_gh h_{t-1} + b_g)     (the candidate, cbar_t)"):
         h0, c0 = xp.zeros(H), xp.zeros(H)
+        print(f"    fused Wx {tuple(cell.params['Wx'].shape)}, Wh "
+              f"{tuple(cell.params['Wh'].shape)} -> 4 column blocks of {H}, transposed: "
+              f"W_ix {tuple(w.W_ix.shape)}, W_ih {tuple(w.W_ih.shape)}, ...")
         for gate in ("i", "f", "o", "g"):
             for part in ("x", "h"):
                 L.show(f"W_{gate}{part}", getattr(w, f"W_{gate}{part}"))
@@ -173,6 +179,8 @@ def main(argv=None):
                       rtol=1e-12, atol=1e-12)
         W_f = xp.concatenate([w.W_fh, w.W_fx], axis=1)
         hx = xp.concatenate([hs[0], x[0, 1]])
+        print(f"    [W_fh W_fx] {tuple(w.W_fh.shape)} | {tuple(w.W_fx.shape)} -> W_f "
+              f"{tuple(W_f.shape)};  [h_1, x_2] ({H},) + ({D},) -> {tuple(hx.shape)}")
         L.check_close("W_f [h, x] = W_fh h + W_fx x", W_f @ hx,
                       w.W_fh @ hs[0] + w.W_fx @ x[0, 1], rtol=1e-12, atol=1e-12)
         f2 = standard_step(w, x[0, 1], hs[0], cs[0])[2]["f"]
@@ -193,7 +201,9 @@ def main(argv=None):
                         "da_i = di (.) i (.) (1 - i), da_f, da_o alike;  da_g = dg (.) (1 - g^2)\n"
                         "da = [da_i da_f da_g da_o];  dWx = x^T da,  dWh = h_prev^T da,  db = da\n"
                         "dx = da Wx^T,  dh_prev = da Wh^T"):
-        x_t, h_prev, c_prev = x[:, 2], hs[1][None], cs[1][None]     # the 'cart' step
+        t = names.index("cart")
+        x_t, h_prev, c_prev = x[:, t], hs[t - 1][None], cs[t - 1][None]     # the 'cart' step
+        L.say(f"The step of user {USER}'s first cart (event {t + 1}).")
         rng = backend.host_rng(1)
         dh, dc_next = (backend.asarray(rng.standard_normal((1, H))) for _ in range(2))
         c_t = cell(x_t, h_prev, c_prev)[1]
@@ -206,6 +216,8 @@ def main(argv=None):
         grads.update(da_i=grads["di"] * i * (1 - i), da_f=grads["df"] * f * (1 - f),
                      da_g=grads["dg"] * (1 - g ** 2), da_o=grads["do"] * o * (1 - o))
         da = xp.concatenate([grads[k] for k in ("da_i", "da_f", "da_g", "da_o")], axis=1)
+        print(f"    da_i, da_f, da_g, da_o: 4 x {tuple(grads['da_i'].shape)} -> da "
+              f"{tuple(da.shape)}, the layout of a = x Wx + h_prev Wh + b")
         grads.update(dx=da @ cell.params["Wx"].T, dh_prev=da @ cell.params["Wh"].T,
                      dWx=x_t.T @ da, dWh=h_prev.T @ da, db=da.sum(axis=0))
         for name, value in grads.items():
@@ -307,7 +319,8 @@ def main(argv=None):
                   source="document 001 section 5.4")
 
     T = 12 if L.fast else 40
-    long_x = behaviour_batch(backend.host_rng(5), 1, T)[0]
+    long_x = one_hot(first_events(log, USER, T))
+    L.say(f"Steps D6 to D8 run user {USER}'s first {T} events: x {tuple(long_x.shape)}.")
     with L.step("D6: the output gate reading c_t, beside the standard gate",
                 formula="as printed: o_t = sigma(W_o [h_{t-1}, c_t] + b_o)\n"
                         "standard  : o_t = sigma(W_o [h_{t-1}, x_t] + b_o)"):
@@ -402,7 +415,8 @@ def main(argv=None):
     steps = 60 if L.fast else 150
     with L.step("The gates of a trained LSTM over a behaviour sequence",
                 formula="task: y_t = 1 while a cart waits for a purchase (cart sets it, purchase "
-                        "resets it)\nLSTM(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam\n"
+                        f"resets it)\nLSTM({D}, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, "
+                        "Adam\n"
                         "LSTM(..., record_gates=True).gates[name] is (B, T, H)"):
         minseq.manual_seed(7)
         lstm = nn.LSTM(D, 8, record_gates=True)
@@ -411,13 +425,15 @@ def main(argv=None):
             L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1))
         L.check("sigmoid gates lie in (0, 1)", all(
             bool(((lstm.gates[g] > 0) & (lstm.gates[g] < 1)).all()) for g in "ifo"))
-        at_purchase = events[0] == EVENTS.index("purchase")
+        changes = ((events[0] == EVENTS.index("cart"))
+                   | (events[0] == EVENTS.index("purchase")))      # where the bit is set or cleared
         f_mean = lstm.gates["f"][0].mean(axis=1)                     # (T,)
-        f_purchase, f_other = float(f_mean[at_purchase].mean()), float(f_mean[~at_purchase].mean())
-        L.check("the forget gate closes at purchases (it clears the bit)",
-                f_purchase < f_other, f"mean f {f_purchase:.2f} at purchases, {f_other:.2f} else")
-        L.say("In the figure: at each purchase f drops (the cell forgets 'cart pending'), at each "
-              "cart g swings hard (the bit is written); between them f and i hold it.")
+        f_change, f_other = float(f_mean[changes].mean()), float(f_mean[~changes].mean())
+        L.check("the forget gate closes where the bit changes (carts and purchases)",
+                f_change < f_other, f"mean f {f_change:.2f} there, {f_other:.2f} else")
+        L.say("In the figure: f drops most at each cart, where the old content makes way for "
+              "the bit and g swings hard to write it, and less at purchases, which clear it; "
+              "between them f and i hold it.")
 
     labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
     fig, axes = plt.subplots(5, 1, figsize=(9, 8.5), sharex=True)

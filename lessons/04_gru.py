@@ -3,14 +3,17 @@
 Run:  python lessons/04_gru.py [--step] [--backend numpy|cupy] [--fast]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 
 import minseq
+import minseq.nn.gru as gru_module
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS, one_hot, sigma, train_cart_pending
+from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
 
 
 def gru_by_hand(cell, x, h):
@@ -24,17 +27,85 @@ def gru_by_hand(cell, x, h):
     return (1 - z) * n + z * h, dict(r=r, z=z, n=n)
 
 
+def exercise_set_up():
+    """The graders' set-up, the same on every run: a GRUCell(5, 3) in float64 that records its
+    gates, a batch of three events with random states, and a GRU with the cell's weights over a
+    sequence of five events from a random h_0."""
+    minseq.manual_seed(0)
+    cell = nn.GRUCell(len(EVENTS), 3, record_gates=True).astype(xp.float64)
+    x = one_hot(["browse", "cart", "purchase"])[0]                     # (3, 5): B = 3
+    rng = backend.host_rng(3)
+    h_prev = backend.asarray(rng.uniform(-0.5, 0.5, (3, 3)))
+    gru = nn.GRU(len(EVENTS), 3).astype(xp.float64)
+    gru.load_state_dict(cell.state_dict())
+    seq = one_hot(["browse", "click", "cart", "cart", "purchase"])    # (1, 5, 5)
+    h0 = backend.asarray(rng.uniform(-0.5, 0.5, (1, 3)))
+    return cell, x, h_prev, gru, seq, h0
+
+
+def grade_step(L, gru_step):
+    """Exercise 1: the student's step inside minseq's GRUCell and GRU; the gates and h' against
+    D9 by hand, the layer against D9 step by step, and every gradient (read from the student's
+    cache) against central differences."""
+    cell, x, h_prev, gru, seq, h0 = exercise_set_up()
+    with mock.patch.object(gru_module, "gru_step", gru_step):
+        h = cell(x, h_prev)
+        by_rows = [gru_by_hand(cell, x[b], h_prev[b]) for b in range(x.shape[0])]
+        for name in ("r", "z", "n"):
+            L.check_close(f"{name} equals D9 by hand", cell.gates[name],
+                          xp.stack([gates[name] for _, gates in by_rows]))
+        L.check_close("h' equals D9 by hand", h, xp.stack([h_new for h_new, _ in by_rows]))
+        h_t, by_hand = h0[0], []
+        for t in range(seq.shape[1]):
+            h_t = gru_by_hand(cell, seq[0, t], h_t)[0]
+            by_hand.append(h_t)
+        L.check_close("GRU over five events equals D9 step by step", gru(seq, h0)[0][0],
+                      xp.stack(by_hand))
+        L.check_gradients(cell, x, h_prev)
+        L.check_gradients(gru, seq, h0)
+
+
+def grade_step_backward(L, gru_step_backward):
+    """Exercise 2: the student's backward inside minseq's GRUCell and GRU (backpropagation
+    through time); every gradient against central differences, then each against the
+    reference's."""
+    cell, x, h_prev, gru, seq, h0 = exercise_set_up()
+    with mock.patch.object(gru_module, "gru_step_backward", gru_step_backward):
+        L.check_gradients(cell, x, h_prev)
+        L.check_gradients(gru, seq, h0)
+    cell(x, h_prev)
+    (cache,) = cell.saved()
+    dh = backend.asarray(backend.host_rng(4).standard_normal((3, 3)))
+    *mine, dparams = gru_step_backward(cell.params, dh, cache)
+    *ref, dref = gru_module.gru_step_backward(cell.params, dh, cache)
+    L.compare([(name, a, b) for name, a, b in zip(("dx", "dh_prev"), mine, ref)]
+              + [(f"d{k}", dparams[k], dref[k]) for k in ("Wx", "Wh", "bx", "bh")])
+
+
+EXERCISES = [
+    Exercise("gru_step", "Write one GRU step, forward, in PyTorch's fused layout: ax = x Wx + bx "
+             "and ah = h_prev Wh + bh, the gates r and z, the candidate n (r multiplies ah_n), "
+             "h' = (1 - z) n + z h_prev, and the cache the backward pass reads.", grade_step),
+    Exercise("gru_step_backward", "Write the step's backward: dn, dz, da_n, dr, da_r, da_z, then "
+             "dax and dah, and from them dx, dh_prev, dWx, dWh, dbx and dbh (the 'D9 backward' "
+             "step of this lesson).", grade_step_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "The GRU, gate by gate", ids=["D9"], argv=argv, goals=[
         "compute the reset gate r, the update gate z and the candidate n by hand (D9)",
         "see z interpolate between keeping h and taking the candidate",
         "check the GRU layer against its cell and against a numerical gradient",
         "compare the parameter counts of RNN, GRU and LSTM"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     minseq.manual_seed(0)
-    names = ["browse", "click", "cart", "cart", "purchase"]
+    names = first_events(behaviour_log(), USER, 6)
     x = one_hot(names)
     D, H = len(EVENTS), 3
     cell = nn.GRUCell(D, H, record_gates=True).astype(xp.float64)
+    L.say(f"User {USER}'s first 6 events, in the behaviour log of lessons 02 and 03 "
+          f"(helpers.behaviour_log): {names}; one-hot x {tuple(x.shape)}, H = {H}.")
     L.say("The documents name the GRU (D9) without writing it out; minseq uses PyTorch's "
           "formula, below, so weights carry over from torch.nn.GRU by transposition.")
 
@@ -43,14 +114,17 @@ def main(argv=None):
                         "z = sigma(W_iz x + b_iz + W_hz h + b_hz)\n"
                         "n = tanh(W_in x + b_in + r (.) (W_hn h + b_hn))\n"
                         "h' = (1 - z) (.) n + z (.) h"):
+        t_click = names.index("click")
         h_prev = backend.asarray(backend.host_rng(1).uniform(-0.5, 0.5, H))
-        L.show("x (click)", x[0, 1])
+        print(f"    Wx {tuple(cell.params['Wx'].shape)}, Wh {tuple(cell.params['Wh'].shape)} -> "
+              f"3 column blocks r, z, n of {H}, transposed: W_ir ({H}, {D}), W_hr ({H}, {H}), ...")
+        L.show(f"x_{t_click + 1} (click)", x[0, t_click])
         L.show("h", h_prev)
-        h_new, gates = gru_by_hand(cell, x[0, 1], h_prev)
+        h_new, gates = gru_by_hand(cell, x[0, t_click], h_prev)
         for name, value in gates.items():
             L.show(name, value)
         L.show("h'", h_new)
-        out = cell(x[:, 1], h_prev[None])
+        out = cell(x[:, t_click], h_prev[None])
         for name, value in gates.items():
             L.check_close(f"{name} by hand equals GRUCell's", cell.gates[name][0], value,
                           rtol=1e-12, atol=1e-12)
@@ -63,7 +137,7 @@ def main(argv=None):
         for shift, meaning in [(+10.0, "z ~ 1: keeps h"), (-10.0, "z ~ 0: takes n")]:
             pushed = cell.copy()
             pushed.params["bx"][H:2 * H] += shift
-            h_shift = pushed(x[:, 1], h_prev[None])[0]
+            h_shift = pushed(x[:, t_click], h_prev[None])[0]
             L.show(f"bias_z {shift:+.0f} ({meaning}): h'", h_shift)
             target = h_prev if shift > 0 else pushed.gates["n"][0]
             kept = "h" if shift > 0 else "n"
@@ -85,7 +159,7 @@ def main(argv=None):
                       rtol=1e-12, atol=1e-12)
         h0 = backend.asarray(backend.host_rng(3).uniform(-0.5, 0.5, (1, H)))
         L.check_gradients(gru, x, h0)
-        L.check_gradients(cell, x[:, 1], h_prev[None])
+        L.check_gradients(cell, x[:, t_click], h_prev[None])
 
     with L.step("D9 backward: one step by hand, every intermediate gradient",
                 formula="from dh = dL/dh':\n"
@@ -96,7 +170,7 @@ def main(argv=None):
                         "dax = [da_r da_z da_n],   dah = [da_r da_z da_n (.) r]\n"
                         "dWx = x^T dax, dWh = h^T dah, dbx = dax, dbh = dah;  dx = dax Wx^T,  "
                         "dh = dh' (.) z + dah Wh^T"):
-        x_t, h_t = x[:, 1], h_prev[None]
+        x_t, h_t = x[:, t_click], h_prev[None]
         dh = backend.asarray(backend.host_rng(4).standard_normal((1, H)))
         cell(x_t, h_t)
         r, z, n = (cell.gates[k] for k in ("r", "z", "n"))
@@ -109,6 +183,8 @@ def main(argv=None):
         g["da_z"] = g["dz"] * z * (1 - z)
         dax = xp.concatenate([g["da_r"], g["da_z"], g["da_n"]], axis=1)
         dah = xp.concatenate([g["da_r"], g["da_z"], g["da_n"] * r], axis=1)
+        print(f"    da_r, da_z, da_n: 3 x {tuple(g['da_r'].shape)} -> dax, dah "
+              f"{tuple(dax.shape)}, the layout of x Wx + bx and h Wh + bh")
         g.update(dx=dax @ cell.params["Wx"].T, dh_prev=dh * z + dah @ cell.params["Wh"].T,
                  dWx=x_t.T @ dax, dWh=h_t.T @ dah, dbx=dax.sum(axis=0), dbh=dah.sum(axis=0))
         for name, value in g.items():
@@ -138,15 +214,18 @@ def main(argv=None):
     steps = 60 if L.fast else 150
     with L.step("The gates of a trained GRU over a behaviour sequence",
                 formula="task: y_t = 1 while a cart waits for a purchase (lesson 03's task)\n"
-                        "GRU(4, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam"):
+                        f"GRU({D}, 8) -> Linear(8, 1) -> BCEWithLogitsLoss, Adam"):
         minseq.manual_seed(7)
         gru = nn.GRU(D, 8, record_gates=True)
         seq, y, events, pred = train_cart_pending(L, gru, 8, steps, T)
         z_mean = gru.gates["z"][0].mean(axis=1)                          # (T,)
-        changes = events[0] >= EVENTS.index("cart")                      # cart or purchase
+        changes = ((events[0] == EVENTS.index("cart"))
+                   | (events[0] == EVENTS.index("purchase")))      # where the bit is set or cleared
         z_change, z_other = float(z_mean[changes].mean()), float(z_mean[~changes].mean())
-        L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events: "
-              "a small z takes the candidate (the bit is rewritten), a large z keeps h.")
+        L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events. "
+              "A large z would copy h; this GRU keeps z small at every step and writes each "
+              "new state from its candidate n, which reads the old state through r (.) "
+              "(W_hn h + b_hn): the bit travels through the candidate, rewritten every step.")
 
     labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
     fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
@@ -171,7 +250,7 @@ def main(argv=None):
         "With no separate cell state it needs three weight blocks where the LSTM needs four; "
         "its z plays the LSTM's forget and input gates at once (z and 1 - z).",
         "minseq's GRU is PyTorch's, with two biases because r multiplies W_hn h + b_hn."],
-        exercises=[
+        exercises=EXERCISES + [
             "Write the original paper's candidate n = tanh(W_in x + W_hn (r (.) h) + b_n) and "
             "compare it with minseq's on the sequence above.",
             "Push the update-gate bias to +3 and plot ||dL/dh_t|| against distance as in "

@@ -3,23 +3,120 @@
 Run: python lessons/05_attention.py [--step] [--fast] [--backend cupy]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.nn.attention as attention_module
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS, softmax
+from helpers import EVENTS, USER, behaviour_log, first_events, softmax
 
-#: one user's events, from the shared vocabulary of lessons/helpers.py
-SEQUENCE = ["browse", "click", "browse", "cart", "purchase"]
+#: one user's events: user USER's first five in the lessons' behaviour log, up to their first
+#: purchase
+SEQUENCE = first_events(behaviour_log(), USER, 5)
 
 
 def dev(a):
     """A host array as a float64 array of the active backend (NumPy or CuPy)."""
     return backend.asarray(np.asarray(a, dtype=np.float64))
+
+
+def embedded_events(rng, d=4):
+    """One user's behaviour sequence, each event already embedded as a d-vector (T, d), on
+    the host, rounded to print."""
+    return np.round(rng.normal(size=(len(SEQUENCE), d)), 2)
+
+
+def example_mask(T):
+    """The masks step's mask (T, T), on the active backend: causal, the last step taken as
+    padding, and a first query that may see nothing at all."""
+    padding = xp.arange(T) < T - 1                   # pretend the last step is padding
+    mask = nn.causal_mask(T) & padding
+    mask[0] = False
+    return mask
+
+
+def softmax_over_allowed(S, mask):
+    """By hand, query by query on the host: the softmax of the scores of the keys the query may
+    see, 0 for the others; a query that may see none gets 0 everywhere."""
+    P = np.zeros_like(S)
+    for i, allowed in enumerate(mask):
+        if allowed.any():
+            e = np.exp(S[i, allowed] - S[i, allowed].max())
+            P[i, allowed] = e / e.sum()
+    return P
+
+
+def grade_masked_softmax(L, masked_softmax):
+    """Exercise 1: the student's masked softmax alone (against the lesson's softmax and the
+    softmax over the allowed keys by hand, at extreme scores too), then inside minseq's
+    ScaledDotProductAttention: step 1's context by hand, and the masked layer's gradients
+    (its backward reads the student's weights) against central differences."""
+    rng = np.random.default_rng(1)
+    S = dev(rng.normal(size=(2, 3, 5)) * 3)                      # two sequences, Tq 3, Tk 5
+    P = masked_softmax(S)
+    L.check_close("no mask: the softmax of each row (last axis)", P, softmax(S))
+    L.check_close("no mask: each row sums to 1", P.sum(axis=-1), xp.ones((2, 3)))
+    L.check_close("scores (1000, 0, -1000): weights (1, 0, 0), no overflow",
+                  masked_softmax(dev([[1000.0, 0.0, -1000.0]])), dev([[1.0, 0.0, 0.0]]))
+    mask = backend.to_numpy(example_mask(len(SEQUENCE)))    # on the host, for the loop by hand
+    S = rng.normal(size=mask.shape) * 3
+    P = backend.to_numpy(masked_softmax(dev(S), backend.asarray(mask)))
+    L.check("masked keys get exactly zero weight", np.all(P[~mask] == 0))
+    L.check("a query with no allowed key gets zeros, not NaN", np.all(P[0] == 0))
+    L.check_close("each query: the softmax of the scores it may see", P,
+                  softmax_over_allowed(S, mask))
+    S[~mask] = 1e4                                   # masked keys far above the allowed ones
+    L.check_close("masked scores of 1e4 change nothing (no overflow, no 0 / 0)",
+                  masked_softmax(dev(S), backend.asarray(mask)), softmax_over_allowed(S, mask))
+    X = dev(embedded_events(np.random.default_rng(0)))
+    q = X[-1]
+    context = softmax(q @ X.T / X.shape[1] ** 0.5) @ X           # step 1 by hand
+    with mock.patch.object(attention_module, "masked_softmax", masked_softmax):
+        attn = nn.ScaledDotProductAttention()
+        L.check_close("inside ScaledDotProductAttention: step 1's context by hand",
+                      attn(q[None], X, X)[0], context)
+        L.check_gradients(attn, X, X * 0.5, X * 2, mask=backend.asarray(mask),
+                          label="masked attention")
+
+
+def grade_attention_backward(L, attention_backward):
+    """Exercise 2: the student's backward inside minseq's ScaledDotProductAttention; every
+    gradient against central differences (step 2's shapes, the masks step's mask, a batch with
+    Tq != Tk and dv != d), then each against the reference's."""
+    def backward(self, dout):
+        return attention_backward(dout, *self.saved())
+    rng = np.random.default_rng(2)
+    Q, K, V = (dev(rng.normal(size=(3, 4))) for _ in range(3))
+    X = dev(embedded_events(np.random.default_rng(0)))
+    mask = example_mask(len(SEQUENCE))
+    q, k, v = (dev(rng.normal(size=shape)) for shape in ((2, 3, 4), (2, 5, 4), (2, 5, 3)))
+    attn = nn.ScaledDotProductAttention()
+    with mock.patch.object(nn.ScaledDotProductAttention, "backward", backward):
+        L.check_gradients(attn, Q, K, V, label="attention")
+        L.check_gradients(attn, X, X * 0.5, X * 2, mask=mask, label="masked attention")
+        L.check_gradients(attn, q, k, v, label="attention, batch of 2, Tq 3, Tk 5, dv 3")
+    dout = dev(rng.normal(size=(2, 3, 3)))
+    attn(q, k, v)
+    ref = attn.backward(dout)
+    attn(q, k, v)                                    # each backward reads its own forward
+    mine = attention_backward(dout, *attn.saved())
+    L.compare(list(zip(("dq", "dk", "dv"), mine, ref)))
+
+
+EXERCISES = [
+    Exercise("masked_softmax", "Write the softmax of attention scores over the last axis, over "
+             "the allowed keys only (mask True = may attend): stable at any score, exactly 0 for "
+             "a masked key, and a row of zeros, never NaN, for a query that may see no key.",
+             grade_masked_softmax),
+    Exercise("attention_backward", "Write the backward of out = softmax(q k^T / sqrt(d)) v: dv, "
+             "dP, dS through the softmax's Jacobian, then dq and dk (step 2 of this lesson), for "
+             "any leading batch axes.", grade_attention_backward)]
 
 
 def main(argv=None):
@@ -29,10 +126,14 @@ def main(argv=None):
                       "mask keys (padding, the future) without -inf and without NaN",
                       "recognise four printed errors (E2-E5) and compute the right formula"],
                argv=argv)
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     rng = np.random.default_rng(0)
     d = 4
-    # one behaviour sequence of 5 events, each already embedded as a 4-vector
-    X = np.round(rng.normal(size=(len(SEQUENCE), d)), 2)
+    L.say(f"User {USER}'s first 5 events, from the behaviour log of lessons 02-04 "
+          f"(helpers.behaviour_log), up to their first purchase: {SEQUENCE}. Each is taken "
+          f"as already embedded: a 4-vector of random numbers, X ({len(SEQUENCE)}, {d}).")
+    X = embedded_events(rng, d)
 
     with L.step("E1 by hand: the last event asks which earlier events matter",
                 formula="Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V"):
@@ -124,10 +225,7 @@ def main(argv=None):
                 formula="mask[i, j] = True  <=>  query i may attend to key j\n"
                         "(PyTorch's boolean attn_mask is the opposite: True = NOT allowed)"):
         T = len(SEQUENCE)
-        causal = nn.causal_mask(T)
-        padding = backend.asarray([True, True, True, True, False])  # the last step: padding
-        mask = causal & padding
-        mask[0] = False  # and one query that may see nothing at all
+        mask = example_mask(T)       # causal, the last step padding, query 0 sees nothing
         L.show("mask (causal & padding)", mask.astype(int))
         attn = nn.ScaledDotProductAttention()
         out = attn(dev(X), dev(X), dev(X), mask=mask)
@@ -187,7 +285,8 @@ def main(argv=None):
               "12) pools its states the same way. LSTM states lie in (-1, 1), so with d = 4 the "
               "scores are small and the weights stay near 1/T.")
         minseq.manual_seed(5)
-        actions = ["browse", "click", "cart", "purchase"]                  # a1 .. a4
+        actions = SEQUENCE[-4:]                                              # a1 .. a4
+        L.say(f"a1 .. a4: user {USER}'s events 2 to 5, {actions}.")
         embed = nn.Embedding(len(EVENTS), d).astype(xp.float64)
         lstm = nn.LSTM(d, d).astype(xp.float64)
         ids = backend.asarray([[EVENTS.index(a) for a in actions]])
@@ -267,12 +366,13 @@ def main(argv=None):
                  "nothing to see gets zeros, never NaN.",
                  "E2-E5: use three projections; one softmax; keep the scores a vector; normalise "
                  "over time, and take the weighted SUM of the values."],
-        exercises=["Repeat the sqrt(d_k) experiment with q, k ~ N(0, 4 I). What scale factor "
-                   "would keep the variance at 1 now?",
-                   "Make the 'purchase' query attend only to 'cart' events with a mask. What "
-                   "context do you get, and why does it not depend on the query any more?",
-                   "Show that adding the same vector b to every key leaves the attention weights "
-                   "unchanged (this is why MultiHeadAttention's key bias has zero gradient)."])
+        exercises=EXERCISES + [
+            "Repeat the sqrt(d_k) experiment with q, k ~ N(0, 4 I). What scale factor would "
+            "keep the variance at 1 now?",
+            "Make the 'purchase' query attend only to 'cart' events with a mask. What context "
+            "do you get, and why does it not depend on the query any more?",
+            "Show that adding the same vector b to every key leaves the attention weights "
+            "unchanged (this is why MultiHeadAttention's key bias has zero gradient)."])
 
 
 if __name__ == "__main__":

@@ -3,22 +3,127 @@
 Run: python lessons/06_multihead_positional.py [--step] [--fast] [--backend cupy]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.nn.positional as positional_module
 from minseq import backend, nn, optim
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS, softmax
-
-#: one user's events, from the shared vocabulary of lessons/helpers.py
-SEQUENCE = ["browse", "click", "cart", "browse", "purchase"]
+from helpers import EVENTS, USER, behaviour_log, first_events, softmax, windows
 
 
 def dev(a):
     return backend.asarray(np.asarray(a, dtype=np.float64))
+
+
+def head_by_hand(p, X, i, dk):
+    """E6 for head i of one sequence X (T, d_model): its weights A (T, T) and its output
+    A V (T, d_k), from columns i*d_k .. (i+1)*d_k of W_Q, W_K, W_V."""
+    cols = slice(i * dk, (i + 1) * dk)
+    Q = X @ p["Wq"][:, cols] + p["bq"][cols]
+    K = X @ p["Wk"][:, cols] + p["bk"][cols]
+    V = X @ p["Wv"][:, cols] + p["bv"][cols]
+    A = softmax(Q @ K.T / dk ** 0.5)
+    return A, A @ V
+
+
+def pe_by_hand(T, d):
+    """E7 as printed, (T, d): angle(pos, i) = pos / 10000^(2i/d); sin and cos interleaved."""
+    angle = xp.arange(T)[:, None] / 10000 ** (xp.arange(0, d, 2) / d)   # (T, d/2)
+    return xp.stack([xp.sin(angle), xp.cos(angle)], axis=-1).reshape(T, d)
+
+
+def offset_dots(pe, k=5):
+    """PE[p] . PE[p+k] for p = 0, 10, ..., 80, on the active backend: equal when only k
+    matters."""
+    p = xp.arange(0, 90, 10)
+    return (pe[p] * pe[p + k]).sum(axis=1)
+
+
+def order_matters(mha, pe_layer, X, perm):
+    """The largest change that shuffling the events by ``perm`` (a backend index array) makes
+    to MHA(x + PE), after un-shuffling the outputs: 0 when the model cannot see order."""
+    a = mha(pe_layer(dev(X[None])))[0]
+    b = mha(pe_layer(dev(X)[perm][None]))[0]
+    return float(xp.abs(b - a[perm]).max())
+
+
+def grade_sinusoidal_table(L, sinusoidal_table):
+    """Exercise 1: the student's table inside minseq's SinusoidalPositionalEncoding; the step's
+    E7 formula, minseq's table, the unit circle of each pair, the offset property, and order."""
+    reference = positional_module.sinusoidal_table
+    with mock.patch.object(positional_module, "sinusoidal_table", sinusoidal_table):
+        pe_layer = nn.SinusoidalPositionalEncoding(8, max_len=20)
+        big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
+    L.check_close("the layer adds E7's table (the step's formula)",
+                  pe_layer(xp.zeros((1, 12, 8)))[0], pe_by_hand(12, 8), atol=1e-12)
+    L.check_close("the table for d_model = 64 equals minseq's", big, reference(100, 64),
+                  atol=1e-12)
+    L.check_close("each (sin, cos) pair lies on the unit circle",
+                  big[:, 0::2] ** 2 + big[:, 1::2] ** 2, xp.ones((100, 32)), atol=1e-12)
+    dots = offset_dots(big)
+    spread = float(dots.max() - dots.min())
+    L.check("PE[p] . PE[p+k] depends on the offset k only", spread < 1e-9,
+            f"spread {spread:.1e}")
+    minseq.manual_seed(0)
+    mha = nn.MultiHeadAttention(8, 2).astype(xp.float64)
+    X = backend.host_rng(1).standard_normal((5, 8))
+    change = order_matters(mha, pe_layer, X, backend.asarray([4, 2, 0, 3, 1]))
+    L.check("with PE added, shuffling the events changes the outputs", change > 1e-6,
+            f"max change {change:.3f}")
+
+
+def exercise_attention():
+    """The graders' set-up: MultiHeadAttention(4, 2) in float64 with small random biases, and a
+    batch of two sequences of five events, the same on every run."""
+    minseq.manual_seed(0)
+    mha = nn.MultiHeadAttention(4, 2).astype(xp.float64)
+    rng = backend.host_rng(5)
+    for name in ("bq", "bk", "bv", "bo"):
+        mha.params[name][...] = backend.asarray(0.1 * rng.standard_normal(4))
+    return mha, backend.asarray(rng.standard_normal((2, 5, 4)))
+
+
+def grade_multi_head_attention(L, multi_head_attention):
+    """Exercise 2: the student's all-heads-at-once forward against nn.MultiHeadAttention (with
+    and without a causal mask, with 2 and 4 heads) and against the E6 step, head by head."""
+    mha, x = exercise_attention()
+    p, (B, T, d) = mha.params, x.shape
+    out, weights = multi_head_attention(p, x, 2)
+    L.check_close("the output equals nn.MultiHeadAttention's", out, mha(x), rtol=1e-9)
+    L.check_close("the weights (B, h, T, T) equal the layer's", weights, mha.weights, rtol=1e-9)
+    heads = [head_by_hand(p, x[1], i, d // 2)[1] for i in range(2)]
+    L.check_close("sequence 2 equals E6 head by hand: Concat(head_1, head_2) W_O + b_O",
+                  out[1], xp.concatenate(heads, axis=1) @ p["Wo"] + p["bo"], rtol=1e-9)
+    mask = nn.causal_mask(T)
+    out, weights = multi_head_attention(p, x, 2, mask)
+    L.check_close("with a causal mask: equals the layer's output", out, mha(x, mask=mask),
+                  rtol=1e-9)
+    L.check("with a causal mask: every weight above the diagonal is exactly 0",
+            bool((weights * ~mask == 0).all()))
+    four = nn.MultiHeadAttention(d, 4).astype(xp.float64)
+    four.load_state_dict(mha.state_dict())
+    L.check_close("with 4 heads (d_k = 1): equals the layer's output",
+                  multi_head_attention(p, x, 4)[0], four(x), rtol=1e-9)
+    perm = backend.asarray(np.array([4, 2, 0, 3, 1]))
+    L.check_close("shuffling the events shuffles the outputs the same way",
+                  multi_head_attention(p, x[:, perm], 2)[0],
+                  multi_head_attention(p, x, 2)[0][:, perm], rtol=1e-9)
+
+
+EXERCISES = [
+    Exercise("sinusoidal_table", "Write the sinusoidal positional encoding table (E7): sin in "
+             "the even columns, cos in the odd ones, one frequency per pair.",
+             grade_sinusoidal_table),
+    Exercise("multi_head_attention", "Write multi-head attention for a batch, every head at once "
+             "(no loop over heads): project, split into (B, h, T, d_k), attend, concatenate the "
+             "heads at each step, project with W_O (step 2 of this lesson).",
+             grade_multi_head_attention)]
 
 
 def main(argv=None):
@@ -28,8 +133,14 @@ def main(argv=None):
                       "see why attention alone ignores order, and how PE fixes it",
                       "spot erratum E9: heads are concatenated, not time steps"],
                argv=argv)
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     rng = np.random.default_rng(1)
-    T, d, h = len(SEQUENCE), 4, 2
+    log = behaviour_log()
+    sequence = first_events(log, USER, 5)
+    T, d, h = len(sequence), 4, 2
+    L.say(f"User {USER}'s first {T} events, in the behaviour log of the earlier lessons "
+          f"(helpers.behaviour_log): {sequence}, each embedded as random numbers, X ({T}, {d}).")
     dk = d // h
     X = np.round(rng.normal(size=(T, d)), 2)
     mha = nn.MultiHeadAttention(d, h).astype("float64")
@@ -44,16 +155,11 @@ def main(argv=None):
         L.show("X (events x d_model)", Xd)
         heads = []
         for i in range(h):
-            cols = slice(i * dk, (i + 1) * dk)
-            Q = Xd @ p["Wq"][:, cols] + p["bq"][cols]
-            K = Xd @ p["Wk"][:, cols] + p["bk"][cols]
-            V = Xd @ p["Wv"][:, cols] + p["bv"][cols]
-            A = softmax(Q @ K.T / dk ** 0.5)
-            heads.append(A @ V)
+            A, head = head_by_hand(p, Xd, i, dk)
+            heads.append(head)
             if i == 0:
-                print(f"    X {tuple(Xd.shape)} @ W_Q^i {tuple(p['Wq'][:, cols].shape)} -> Q, K, V "
-                      f"{tuple(Q.shape)};  Q K^T -> weights {tuple(A.shape)};  weights V -> "
-                      f"head {tuple(heads[0].shape)}")
+                print(f"    X {tuple(Xd.shape)} @ W_Q^i {(d, dk)} -> Q, K, V {(T, dk)};  "
+                      f"Q K^T -> weights {tuple(A.shape)};  weights V -> head {tuple(head.shape)}")
             L.show(f"head {i + 1} weights", A)
         concat = xp.concatenate(heads, axis=1)
         print(f"    Concat of {h} heads {tuple(heads[0].shape)} -> {tuple(concat.shape)};  "
@@ -76,19 +182,25 @@ def main(argv=None):
         L.check_gradients(mha, x_dev)
 
     with L.step("Two heads trained until they specialise",
-                formula="x_t = one-hot(event_t) (4 of d_model = 8 dims) + PE[t], causal mask\n"
+                formula=f"x_t = one-hot(event_t) ({len(EVENTS)} of d_model = "
+                        f"{2 * len(EVENTS)} dims) + PE[t], causal mask\n"
                         "target_t = [one-hot(event_{t-1}), one-hot(event_1)]: "
                         "the previous event and the first one\n"
-                        "MultiHeadAttention(8, 2), MSE, Adam: one head can fetch each half"):
+                        f"MultiHeadAttention({2 * len(EVENTS)}, 2), MSE, Adam: one head can "
+                        "fetch each half"):
         minseq.manual_seed(0)
-        d2, T2, V = 8, 6, len(EVENTS)
+        V = len(EVENTS)
+        d2, T2 = 2 * V, 6                          # room for both halves of the target
         trained = nn.MultiHeadAttention(d2, h).astype(xp.float64)
         pe2 = nn.SinusoidalPositionalEncoding(d2, max_len=T2)
         opt, mask = optim.Adam(trained, lr=0.02), nn.causal_mask(T2)
         task_rng = np.random.default_rng(3)
 
+        users = np.arange(1, log.n_users + 1)
+        L.say(f"Each batch: windows of {T2} events of the log's users (helpers.windows).")
+
         def batch(B):
-            ev = task_rng.integers(0, V, size=(B, T2))
+            ev = windows(log, task_rng, B, T2, users)
             rows, cols = np.arange(B)[:, None], np.arange(T2)[None]
             x, y = np.zeros((B, T2, d2)), np.zeros((B, T2, d2))
             x[rows, cols, ev] = 1.0
@@ -96,9 +208,12 @@ def main(argv=None):
             y[rows, cols, V + ev[:, :1]] = 1.0
             return pe2(dev(x)), dev(y), ev
 
-        steps = 200 if L.fast else 400
+        steps = 300 if L.fast else 400
         for step in range(steps + 1):
-            x, y, _ = batch(32)
+            x, y, ev = batch(32)
+            if step == 0:
+                print(f"    ids {ev.shape} -> one-hot + PE: x {tuple(x.shape)};  target y "
+                      f"{tuple(y.shape)};  heads: {h} x (32, {T2}, {d2 // h})")
             diff = trained(x, mask=mask) - y
             trained.backward(2 * diff / diff.size)
             opt.step()
@@ -141,21 +256,17 @@ def main(argv=None):
                 formula="PE[pos, 2i] = sin(pos / 10000^(2i/d)),  PE[pos, 2i+1] = cos(pos / "
                         "10000^(2i/d))"):
         pe_layer = nn.SinusoidalPositionalEncoding(d, max_len=50)
-        angle = xp.arange(T)[:, None] / 10000 ** (xp.arange(0, d, 2) / d)   # (T, d/2)
-        by_hand = xp.stack([xp.sin(angle), xp.cos(angle)], axis=-1).reshape(T, d)
-        print(f"    angles {tuple(angle.shape)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
+        by_hand = pe_by_hand(T, d)
+        print(f"    angles {(T, d // 2)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
                       pe_layer(xp.zeros((1, T, d)))[0], by_hand, atol=1e-12)
         L.check_gradients(pe_layer, dev(X[None]))
-        a = mha(pe_layer(dev(X[None])))[0]
-        b = mha(pe_layer(dev(X)[perm][None]))[0]
-        L.check("with PE added, shuffling the events changes the outputs",
-                not bool(xp.allclose(b, a[perm], atol=1e-6)),
-                f"max change {float(xp.abs(b - a[perm]).max()):.3f}")
+        change = order_matters(mha, pe_layer, X, perm)
+        L.check("with PE added, shuffling the events changes the outputs", change > 1e-6,
+                f"max change {change:.3f}")
         big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
-        p = xp.arange(0, 90, 10)
-        dots = (big[p] * big[p + 5]).sum(axis=1)                     # PE[p] . PE[p+5]
+        dots = offset_dots(big)
         L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", dots)
         L.check("PE[p] . PE[p+k] depends on the offset k only",
                 float(dots.max() - dots.min()) < 1e-9)
@@ -202,12 +313,13 @@ def main(argv=None):
                  "Attention is permutation-equivariant; the sinusoidal table adds position, and "
                  "PE[p] . PE[p+k] depends only on the offset k.",
                  "E9: heads are concatenated at each time step, never the time steps."],
-        exercises=["With h = 4 heads and d_model = 4, each head has d_k = 1. What can a head with "
-                   "d_k = 1 still express? Print its weights.",
-                   "Replace the sinusoids by nn.LearnedPositionalEmbedding. Is PE[p] . PE[p+k] "
-                   "still a function of k alone? Why not?",
-                   "Prove that PE[p+k] is a rotation of PE[p] (pair by pair) and deduce the "
-                   "offset property checked above."])
+        exercises=EXERCISES + [
+            "With h = 4 heads and d_model = 4, each head has d_k = 1. What can a head with "
+            "d_k = 1 still express? Print its weights.",
+            "Replace the sinusoids by nn.LearnedPositionalEmbedding. Is PE[p] . PE[p+k] "
+            "still a function of k alone? Why not?",
+            "Prove that PE[p+k] is a rotation of PE[p] (pair by pair) and deduce the "
+            "offset property checked above."])
 
 
 if __name__ == "__main__":

@@ -3,16 +3,22 @@
 Run: python lessons/07_transformer.py [--step] [--fast] [--backend cupy]
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
+import minseq
 from minseq import backend, nn
 from minseq.backend import xp
 from minseq.gradcheck.cases import CASES
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
-from helpers import EVENTS
+from helpers import USER, behaviour_log, first_events
 
+#: the registered gradient-check cases of the three blocks (python -m minseq gradcheck)
+BLOCK_CASES = ("TransformerEncoderLayer", "TransformerEncoderLayer pre-LN",
+               "TransformerDecoderLayer")
 
 
 def dev(a):
@@ -33,9 +39,135 @@ def feed_forward(layer, x):
     """W_2 ReLU(W_1 x + b_1) + b_2 with ``layer``'s weights, on the active backend."""
     p = dict(layer.named_parameters())
     hidden = xp.maximum(x @ p["linear1.W"] + p["linear1.b"], 0)
-    print(f"    FFN: {tuple(x.shape)} @ W_1 {tuple(p['linear1.W'].shape)} -> "
-          f"{tuple(hidden.shape)} @ W_2 {tuple(p['linear2.W'].shape)} -> {tuple(x.shape)}")
     return hidden @ p["linear2.W"] + p["linear2.b"]
+
+
+def encoder_by_hand(layer, x):
+    """E8 from ``layer``'s sub-layers, LayerNorms at gamma = 1, beta = 0, no dropout: (h, y),
+    post-LN, or pre-LN when ``layer.norm_first``."""
+    if layer.norm_first:
+        h = x + layer.self_attn(layer_norm(x))
+        return h, h + feed_forward(layer, layer_norm(h))
+    h = layer_norm(x + layer.self_attn(x))
+    return h, layer_norm(h + feed_forward(layer, h))
+
+
+def layer_norm_by_hand(x, gamma, dy, eps=1e-5):
+    """The step's LayerNorm backward for rows x (N, d), upstream dy (N, d): a dict of mu, std,
+    xhat, dxhat, dgamma, dbeta and dx."""
+    mu = x.mean(axis=1, keepdims=True)
+    std = (((x - mu) ** 2).mean(axis=1, keepdims=True) + eps) ** 0.5
+    xhat = (x - mu) / std
+    dxhat = dy * gamma
+    return {"mu": mu, "std": std, "xhat": xhat, "dxhat": dxhat,
+            "dgamma": (dy * xhat).sum(axis=0), "dbeta": dy.sum(axis=0),
+            "dx": (dxhat - dxhat.mean(axis=1, keepdims=True)
+                   - xhat * (dxhat * xhat).mean(axis=1, keepdims=True)) / std}
+
+
+def exercise_norm():
+    """The graders' set-up: LayerNorm(4) in float64 with random gamma and beta, five rows x and
+    an upstream gradient dy, the same on every run."""
+    rng = backend.host_rng(7)
+    ln = nn.LayerNorm(4).astype(xp.float64)
+    ln.params["gamma"][...] = backend.asarray(1 + 0.5 * rng.standard_normal(4))
+    ln.params["beta"][...] = backend.asarray(0.1 * rng.standard_normal(4))
+    x, dy = (backend.asarray(rng.standard_normal((5, 4))) for _ in range(2))
+    return ln, x, dy
+
+
+def norm_backward_with(layer_norm_backward):
+    """LayerNorm.backward with the student's function inside: the same cache (xhat, std) in,
+    the same gradients out."""
+    def backward(self, dy):
+        xhat, std = self.saved()
+        dx, dgamma, dbeta = layer_norm_backward(dy, xhat, std, self.params["gamma"])
+        self.grads["gamma"][...] = dgamma
+        self.grads["beta"][...] = dbeta
+        return dx
+    return backward
+
+
+def check_block_gradients(L, names):
+    """Gradient-check the registered cases ``names``, every tensor at its case's tolerance."""
+    for name in names:
+        case = CASES[name]
+        module, inputs, kwargs = case.build()
+        L.check_gradients(module, *inputs, tol=case.tol, grad_inputs=case.grad_inputs,
+                          label=name, **kwargs)
+
+
+def grade_layer_norm_backward(L, layer_norm_backward):
+    """Exercise 1: the student's backward inside minseq's LayerNorm; against the step's formulas,
+    then every gradient against central differences, of the LayerNorm alone and of the three
+    blocks, whose every LayerNorm runs it."""
+    ln, x, dy = exercise_norm()
+    hand = layer_norm_by_hand(x, ln.params["gamma"], dy)
+    with mock.patch.object(nn.LayerNorm, "backward", norm_backward_with(layer_norm_backward)):
+        ln(x)
+        dx = ln.backward(dy)
+        L.compare([("dx", hand["dx"], dx), ("dgamma", hand["dgamma"], ln.grads["gamma"]),
+                   ("dbeta", hand["dbeta"], ln.grads["beta"])])
+        L.check_close("each row of dx sums to 0", dx.sum(axis=1), xp.zeros(5), atol=1e-12)
+        check_block_gradients(L, ("LayerNorm",) + BLOCK_CASES)
+
+
+def encoder_forward_with(encoder_layer_forward):
+    """TransformerEncoderLayer.forward with the student's function inside; the layer's own
+    backward then runs the sub-layers in reverse."""
+    def forward(self, x, mask=None):
+        self.save_for_backward(x.shape)          # what the layer's backward reads first
+        return encoder_layer_forward(self, x, mask)
+    return forward
+
+
+def with_fresh_masks(layer, x, **kwargs):
+    """layer(x) with every dropout stream restarted: two forwards draw the same masks."""
+    for module in layer.modules():
+        module.reset_rng()
+    return layer(x, **kwargs)
+
+
+def grade_encoder_layer(L, encoder_layer_forward):
+    """Exercise 2: the student's forward inside minseq's TransformerEncoderLayer; against the
+    E8 steps by hand (post-LN and pre-LN), against the layer with dropout (the same masks) and
+    a causal mask, and, once it computes the layer, every gradient of the layer's own backward
+    against central differences at the student's forward."""
+    minseq.manual_seed(0)
+    X = backend.asarray(backend.host_rng(2).standard_normal((2, 4, 4)))
+    post = nn.TransformerEncoderLayer(4, 2, d_ff=8, dropout=0.0).astype(xp.float64)
+    pre = nn.TransformerEncoderLayer(4, 2, d_ff=8, dropout=0.0,
+                                     norm_first=True).astype(xp.float64)
+    pre.load_state_dict(post.state_dict())
+    by_hand = [("post-LN", post, encoder_by_hand(post, X)[1]),
+               ("pre-LN", pre, encoder_by_hand(pre, X)[1])]
+    # the gradient-check cases (post-LN with dropout 0.1, pre-LN with a causal mask), each
+    # with its output from minseq's own forward
+    cases = [(name, CASES[name].tol, *CASES[name].build()) for name in BLOCK_CASES[:2]]
+    for *_, module, _, _ in cases:
+        module.astype(xp.float64)                # the cases' inputs are float64
+    expected = [with_fresh_masks(module, *inputs, **kwargs)
+                for *_, module, inputs, kwargs in cases]
+    with mock.patch.object(nn.TransformerEncoderLayer, "forward",
+                           encoder_forward_with(encoder_layer_forward)):
+        for label, layer, y in by_hand:
+            L.check_close(f"{label}: y equals E8 by hand", layer(X), y, atol=1e-12)
+        for (name, tol, module, inputs, kwargs), y in zip(cases, expected):
+            if L.check_close(f"{name} case: y equals the layer's (the same dropout masks)",
+                             with_fresh_masks(module, *inputs, **kwargs), y, atol=1e-12):
+                L.check_gradients(module, *inputs, tol=tol, label=name, **kwargs)
+            else:
+                L.say("The gradient check waits for a forward that computes the layer: the "
+                      "backward runs, in reverse, the sub-layers your forward called.")
+
+
+EXERCISES = [
+    Exercise("layer_norm_backward", "Write LayerNorm's backward: dx, dgamma and dbeta from the "
+             "upstream dy and the cached xhat and std (step 3 of this lesson), for any number "
+             "of leading axes.", grade_layer_norm_backward),
+    Exercise("encoder_layer_forward", "Write the encoder layer's forward (E8) from its "
+             "sub-layers: self-attention and the feed-forward network, each with dropout, a "
+             "residual connection and a LayerNorm, post-LN or pre-LN.", grade_encoder_layer)]
 
 
 def main(argv=None):
@@ -45,8 +177,14 @@ def main(argv=None):
                       "run a decoder layer: masked self-attention, then cross-attention",
                       "read attention-weight heat maps"],
                argv=argv)
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     rng = np.random.default_rng(2)
-    d, h, d_ff, T = 4, 2, 8, len(EVENTS)
+    sequence = first_events(behaviour_log(), USER, 5)
+    d, h, d_ff, T = 4, 2, 8, len(sequence)
+    L.say(f"The encoder reads user {USER}'s first {T} events, from the behaviour log of the "
+          f"earlier lessons (helpers.behaviour_log): {sequence}, each embedded as random "
+          f"numbers, X (1, {T}, {d}).")
     X = np.round(rng.normal(size=(1, T, d)), 2)
     enc = nn.TransformerEncoderLayer(d, h, d_ff=d_ff, dropout=0.0).astype("float64")
 
@@ -55,10 +193,10 @@ def main(argv=None):
                         "y = LayerNorm(h + W_2 ReLU(W_1 h + b_1) + b_2)"):
         print(enc)
         Xd = dev(X)
-        a = enc.self_attn(Xd)
-        hid = layer_norm(Xd + a)
+        hid, y = encoder_by_hand(enc, Xd)
         L.show("h = LN(x + attention)", hid[0])
-        y = layer_norm(hid + feed_forward(enc, hid))
+        print(f"    FFN: h {tuple(hid.shape)} @ W_1 {(d, d_ff)} -> {(1, T, d_ff)} @ W_2 "
+              f"{(d_ff, d)} -> {tuple(hid.shape)}")
         L.show("y = LN(h + FFN(h))", y[0])
         L.check_close("nn.TransformerEncoderLayer gives the same y", enc(Xd), y, atol=1e-12)
         L.check_close("each row of y has mean 0 (gamma = 1, beta = 0)", y.mean(-1),
@@ -71,8 +209,7 @@ def main(argv=None):
         pre = nn.TransformerEncoderLayer(d, h, d_ff=d_ff, dropout=0.0,
                                          norm_first=True).astype("float64")
         pre.load_state_dict(enc.state_dict())  # the very same weights
-        hid = Xd + pre.self_attn(layer_norm(Xd))
-        y = hid + feed_forward(pre, layer_norm(hid))
+        y = encoder_by_hand(pre, Xd)[1]
         L.show("y (pre-LN)", y[0])
         L.check_close("nn.TransformerEncoderLayer(norm_first=True) gives the same y",
                       pre(Xd), y, atol=1e-12)
@@ -90,21 +227,14 @@ def main(argv=None):
         ln.params["gamma"][...] = dev(np.round(1 + 0.5 * rng.normal(size=d), 2))
         ln.params["beta"][...] = dev(np.round(0.1 * rng.normal(size=d), 2))
         x, dy = dev(X[0]), dev(np.round(rng.normal(size=(T, d)), 2))
-        gamma = ln.params["gamma"]
-        mu = x.mean(axis=1, keepdims=True)
-        std = (((x - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5) ** 0.5
-        xhat = (x - mu) / std
-        print(f"    x, xhat, dy, dxhat, dx: {tuple(x.shape)};  mu, std: {tuple(mu.shape)};  "
-              f"gamma, dgamma, dbeta: ({d},)")
-        L.show("gamma", gamma)
-        L.show("xhat", xhat)
+        hand = layer_norm_by_hand(x, ln.params["gamma"], dy)
+        print(f"    x, xhat, dy, dxhat, dx: {tuple(x.shape)};  mu, std: "
+              f"{tuple(hand['mu'].shape)};  gamma, dgamma, dbeta: ({d},)")
+        L.show("gamma", ln.params["gamma"])
+        L.show("xhat", hand["xhat"])
         L.show("dy (upstream)", dy)
-        dxhat = dy * gamma
-        hand = {"dxhat": dxhat, "dgamma": (dy * xhat).sum(axis=0), "dbeta": dy.sum(axis=0),
-                "dx": (dxhat - dxhat.mean(axis=1, keepdims=True)
-                       - xhat * (dxhat * xhat).mean(axis=1, keepdims=True)) / std}
-        for name, value in hand.items():
-            L.show(name, value)
+        for name in ("dxhat", "dgamma", "dbeta", "dx"):
+            L.show(name, hand[name])
         ln(x)
         dx = ln.backward(dy)
         L.compare([("dx", hand["dx"], dx), ("dgamma", hand["dgamma"], ln.grads["gamma"]),
@@ -117,12 +247,7 @@ def main(argv=None):
     with L.step("Every parameter's gradient against central differences"):
         L.say("The registered gradient-check cases of the three blocks (python -m minseq "
               "gradcheck), every tensor at the blocks' tolerance:")
-        for name in ("TransformerEncoderLayer", "TransformerEncoderLayer pre-LN",
-                     "TransformerDecoderLayer"):
-            case = CASES[name]
-            module, inputs, kwargs = case.build()
-            L.check_gradients(module, *inputs, tol=case.tol, grad_inputs=case.grad_inputs,
-                              **kwargs)
+        check_block_gradients(L, BLOCK_CASES)
 
     with L.step("Post-LN against pre-LN through a stack of layers"):
         depth = 4 if L.fast else 12
@@ -158,7 +283,7 @@ def main(argv=None):
               "pre-LN stack, Xavier initialisation, and expectations over the data. Here a "
               "random upstream gradient enters the last layer directly, with no final "
               "LayerNorm, at PyTorch's initialisation: the right panel shows this set-up only "
-              "and is no replication of their result (exercise 1 adds the final LayerNorm).")
+              "and is no replication of their result (exercise 3 adds the final LayerNorm).")
         L.check("post-LN keeps every layer's output at std 1",
                 np.allclose(stats[False][0], 1, atol=1e-3))
         L.check("pre-LN's residual stream grows with depth",
@@ -183,11 +308,14 @@ def main(argv=None):
                         "h2 = LN(h1 + MHA(h1, memory))      (queries from the decoder, keys and "
                         "values from the encoder)\nout = LN(h2 + FFN(h2))"):
         dec = nn.TransformerDecoderLayer(d, h, d_ff=d_ff, dropout=0.0).astype("float64")
-        memory = enc(dev(X))                       # encoder output, (1, 4, d)
+        memory = enc(dev(X))                       # encoder output, (1, T, d)
         Y = dev(rng.normal(size=(1, 5, d)))        # 5 decoder steps
-        padding = np.array([True, True, True, False])  # the last encoder step is padding
+        padding = np.arange(T) < T - 1             # the last encoder step is padding
         memory_mask = backend.asarray(padding[None, None, :])  # (B, 1, S): for every query
         out = dec(Y, memory, memory_mask=memory_mask)
+        print(f"    y {tuple(Y.shape)} queries the memory {tuple(memory.shape)}: cross-attention "
+              f"weights {tuple(dec.cross_attn.weights.shape)} (B, h, T_y, T), out "
+              f"{tuple(out.shape)}")
         Y2 = Y.copy()
         Y2[:, 3:] += 1.0                           # change the future (steps 3 and 4)
         out2 = dec(Y2, memory, memory_mask=memory_mask)
@@ -204,9 +332,9 @@ def main(argv=None):
         enc(dev(X))
         enc_w = host(enc.self_attn.weights)[0]
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-        panels = [(enc_w[0], "encoder self-attention (head 1)", EVENTS, EVENTS),
+        panels = [(enc_w[0], "encoder self-attention (head 1)", sequence, sequence),
                   (self_w[0], "decoder masked self-attention (head 1)", range(5), range(5)),
-                  (cross_w[0], "decoder cross-attention (head 1)", list(EVENTS[:-1]) + ["(padding)"],
+                  (cross_w[0], "decoder cross-attention (head 1)", sequence[:-1] + ["(padding)"],
                    range(5))]
         for ax, (W, title, keys, queries) in zip(axes, panels):
             im = ax.imshow(W, cmap="viridis", vmin=0, vmax=1)
@@ -227,12 +355,13 @@ def main(argv=None):
                  "A decoder layer adds causal masking to its self-attention and a cross-attention "
                  "whose keys and values come from the encoder output.",
                  "Every block's hand-written backward agrees with central differences."],
-        exercises=["Add a final LayerNorm after the pre-LN stack (nn.TransformerEncoder(..., "
-                   "norm=nn.LayerNorm(d))). What happens to the output std per layer?",
-                   "Set dropout=0.1 and run the encoder layer twice in training mode: why do the "
-                   "outputs differ, and why does gradcheck still pass?",
-                   "Give the decoder a memory_mask that hides every encoder step. What is the "
-                   "cross-attention output, and which term of h2 survives?"])
+        exercises=EXERCISES + [
+            "Add a final LayerNorm after the pre-LN stack (nn.TransformerEncoder(..., "
+            "norm=nn.LayerNorm(d))). What happens to the output std per layer?",
+            "Set dropout=0.1 and run the encoder layer twice in training mode: why do the "
+            "outputs differ, and why does gradcheck still pass?",
+            "Give the decoder a memory_mask that hides every encoder step. What is the "
+            "cross-attention output, and which term of h2 survives?"])
 
 
 if __name__ == "__main__":

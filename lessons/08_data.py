@@ -1,17 +1,105 @@
 """Preparing behaviour logs: fill, scale, encode, pad, window and split without leaking the future.
 
-Catalogue section C (C1-C7) on a small generated behaviour log, plus the H4 erratum: the
-document's windows take the next feature row as the label and shuffle rows before windowing.
+Catalogue section C (C1-C7) on the first users of the lessons' behaviour log, plus the H4
+erratum: the document's windows take the next feature row as the label and shuffle rows before
+windowing.
 """
+
+from unittest import mock
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+import minseq.data.batching as batching_module
 from minseq import backend
-from minseq.data import (Batches, LabelEncoder, MinMaxScaler, fill_missing, generate,
-                         leave_one_out, normalize_timestamps, pad_sequences, sliding_windows,
+from minseq.data import (Batches, LabelEncoder, MinMaxScaler, fill_missing, leave_one_out,
+                         next_event_pairs, normalize_timestamps, pad_sequences, sliding_windows,
                          split_by_time, split_by_user)
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
+
+from helpers import LOG_ITEMS, LOG_SEED, LOG_USERS, behaviour_log
+
+#: the lesson's users: the first 8 of the lessons' behaviour log, and the padded length of C5
+#: (users 1 and 2 are longer, users 3 and 4 shorter)
+USERS, MAXLEN = 8, 30
+
+
+def buyer_events(log):
+    """The user with the most purchases, their rows of the log, and next_action: 1 where the
+    user's next event is a purchase (0 at the last event, whose next is unknown)."""
+    purchase = log.behaviour_names.index("purchase")
+    buyer = int(np.argmax(np.bincount(log.user[log.behaviour == purchase])))
+    rows = log.user_events(buyer)
+    return buyer, rows, np.r_[log.behaviour[rows][1:] == purchase, False].astype(int)
+
+
+def in_time_order(windows):
+    """The fraction of windows (n, time_steps) of timestamps that increase along the window."""
+    return float((np.diff(windows, axis=1) > 0).all(axis=1).mean())
+
+
+def same_arrays(mine, reference):
+    """True when the tuples of arrays agree in shape, dtype and every value."""
+    return all(np.shape(a) == b.shape and np.asarray(a).dtype == b.dtype
+               and np.array_equal(a, b) for a, b in zip(mine, reference))
+
+
+def grade_pad_sequences(L, student_pad):
+    """Exercise 1: the student's padding on the lesson's log (the C5 step's checks), against
+    minseq's pad_sequences for every padding and truncating, and inside next_event_pairs."""
+    log, maxlen = behaviour_log(USERS), MAXLEN
+    sequences = log.sequences("item")
+    items, mask = student_pad(sequences, maxlen=maxlen)
+    L.check("mask counts min(length, maxlen) real events per user",
+            np.array_equal(mask.sum(axis=1), np.minimum(log.lengths(), maxlen)))
+    L.check("padding positions hold 0, real ones an item id >= 1",
+            (items[~mask] == 0).all() and (items[mask] >= 1).all())
+    L.check("a longer sequence keeps its last maxlen events, in time order",
+            all(np.array_equal(items[u][mask[u]], s[-maxlen:]) for u, s in enumerate(sequences)))
+    for padding in ("post", "pre"):
+        for truncating in ("pre", "post"):
+            options = dict(padding=padding, truncating=truncating)
+            L.check(f"padding={padding!r}, truncating={truncating!r}: equals minseq's",
+                    same_arrays(student_pad(sequences, maxlen, **options),
+                                pad_sequences(sequences, maxlen, **options)))
+    L.check("no maxlen: to the longest sequence; value=-1 fills the padding",
+            same_arrays(student_pad(sequences, value=-1), pad_sequences(sequences, value=-1)))
+    with mock.patch.object(batching_module, "pad_sequences", student_pad):
+        pairs = next_event_pairs(sequences, maxlen)
+    L.check("next_event_pairs (inputs, targets, mask) built on yours equal minseq's",
+            same_arrays(pairs, next_event_pairs(sequences, maxlen)))
+
+
+def grade_sliding_windows(L, student_windows):
+    """Exercise 2: the student's windows on the buyer's events (the C6 step's checks, as printed
+    and with a label per row, H4), the time order of per-user windows, and a short sequence,
+    against minseq's sliding_windows."""
+    log, steps = behaviour_log(USERS), 5
+    _, rows, next_action = buyer_events(log)
+    user_X = np.stack([log.item[rows], log.timestamp[rows]], axis=1).astype(float)  # (T, 2)
+    X, y = student_windows(user_X, steps)
+    L.check_close("window i is rows i .. i+4, one window per next row",
+                  X, np.stack([user_X[i:i + steps] for i in range(len(user_X) - steps)]))
+    L.check_close("as printed, y_i = data[i + time_steps] (the next row)", y, user_X[steps:])
+    X, y = student_windows(user_X, steps, targets=next_action)
+    L.check_close("with a label per row, the last window ends at the last row",
+                  X, np.stack([user_X[i:i + steps] for i in range(len(user_X) - steps + 1)]))
+    L.check_close("with a label per row, y_i = next_action[i + time_steps - 1]",
+                  y, next_action[steps - 1:])
+    per_user = [student_windows(t, steps)[0] for t in log.sequences("timestamp")]
+    L.check("per-user windows are stretches of time",
+            in_time_order(np.concatenate(per_user)) == 1.0)
+    L.check("a sequence shorter than the window gives no window: (0, 5, 2) and (0, 2)",
+            same_arrays(student_windows(user_X[:3], steps), sliding_windows(user_X[:3], steps)))
+
+
+EXERCISES = [
+    Exercise("pad_sequences", "Pad and truncate sequences to one length, with the mask of real "
+             "events (C5): padding before or after, truncating the oldest or the newest events.",
+             grade_pad_sequences),
+    Exercise("sliding_windows", "Cut the windows X_i = data[i : i + time_steps] of one time "
+             "line (C6), with the document's target, the next row, or with a label per row, "
+             "that of the window's last row (the H4 fix).", grade_sliding_windows)]
 
 
 def main(argv=None):
@@ -22,12 +110,18 @@ def main(argv=None):
                    "pad sequences to one length and keep the mask of real events",
                    "cut sliding windows inside one user's time line, with the right label",
                    "split by user, by time and leave-one-out, so no future event leaks"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
 
-    log = generate(n_users=8, n_items=40, n_categories=5, events_per_user=12, seed=0)
+    log = behaviour_log(USERS)
     u1 = log.user_events(1)
-    with L.step("A small generated behaviour log"):
-        L.say("Each row is one event. Users, items and behaviours are dense ids starting at 1; "
-              "0 is kept for padding. User 1's first events:")
+    with L.step(f"The lessons' behaviour log, its first {USERS} users"):
+        L.say(f"The log every lesson uses (helpers.behaviour_log: minseq.data.generate("
+              f"n_users={LOG_USERS}, n_items={LOG_ITEMS}, seed={LOG_SEED})), in full:")
+        print("    " + behaviour_log().summary().replace("\n", "\n    "))
+        L.say(f"This lesson prepares its first {USERS} users. Each row is one event. Users, "
+              "items and behaviours are dense ids starting at 1; 0 is kept for padding. User "
+              "1's first events:")
         names = np.array(log.behaviour_names)
         for item, b, t in list(zip(log.item[u1], log.behaviour[u1], log.timestamp[u1]))[:6]:
             print(f"    t={t}  item {item:>2}  {names[b]}")
@@ -57,7 +151,7 @@ def main(argv=None):
         L.check_close("fill_missing uses the same mean", means[0], mean_by_hand)
         L.check("no NaN left; every missing price, train or validation, is the TRAIN mean",
                 not np.isnan(filled).any() and
-                np.all(filled[np.isnan(X[:, 0]), 0] == mean_by_hand))
+                np.allclose(filled[np.isnan(X[:, 0]), 0], mean_by_hand, rtol=1e-12))
         L.show("rows left if we drop instead", len(fill_missing(X, "drop")[0]))
 
     with L.step("C2: min-max scaling", formula="x' = (x - min) / (max - min)   "
@@ -99,12 +193,15 @@ def main(argv=None):
         L.show("normalised", t_norm[:5])
         L.check_close("equals the formula", t_norm, (t - t.min()) / (t.max() - t.min()))
 
-    maxlen = 10
+    maxlen = MAXLEN
     with L.step("C5: pad and truncate to one length", formula="post padding with 0; a longer "
                 "sequence keeps its last n steps; the mask marks real events"):
         items, mask = pad_sequences(log.sequences("item"), maxlen=maxlen)
-        L.show("padded item ids", items[:4])
-        L.show("mask", mask[:4].astype(int))
+        print(f"    {log.n_users} users of {log.lengths()} events -> items {items.shape}, mask "
+              f"{mask.shape}")
+        L.show(f"padded item ids of users 1-4, the last 12 of {maxlen} positions",
+               items[:4, -12:])
+        L.show("their mask, the same positions", mask[:4, -12:].astype(int))
         L.check("mask counts min(length, maxlen) real events per user",
                 (mask.sum(axis=1) == np.minimum(log.lengths(), maxlen)).all())
         L.check("padding positions hold 0, real ones an item id >= 1",
@@ -168,20 +265,17 @@ def main(argv=None):
                   source="document 002 sections 5.2.5, 5.4")
 
     steps = 5
-    purchase = log.behaviour_names.index("purchase")
     with L.step("C6: sliding windows", formula="X_i = data[i : i + time_steps],  "
                 "y_i = data[i + time_steps]"):
-        buyer = int(np.argmax(np.bincount(log.user[log.behaviour == purchase])))
-        rows = log.user_events(buyer)
+        buyer, rows, next_action = buyer_events(log)
         L.say(f"User {buyer} (the most purchases), features scaled in C2:")
         user_X = scaled[rows]
         Xw, yw = sliding_windows(user_X, steps)
         L.show("window 0", Xw[0])
         L.show("y_0 as printed", yw[0])
         L.check("window i is rows i..i+4", np.array_equal(Xw[2], user_X[2:7]))
-        next_action = np.r_[log.behaviour[rows][1:] == purchase, False].astype(int)
         Xs, ys = sliding_windows(user_X, steps, targets=next_action)
-        L.show("labels: is the next event a purchase?", ys)
+        L.show("labels: is the next event a purchase? (first 20)", ys[:20])
         L.check("with a label per row, y_i = next_action[i + time_steps - 1]",
                 np.array_equal(ys, next_action[steps - 1:]))
 
@@ -197,9 +291,9 @@ def main(argv=None):
     order = rng.permutation(len(log))
     shuffled_t = log.timestamp[order]
     win_t, _ = sliding_windows(shuffled_t, steps)
-    in_order = (np.diff(win_t, axis=1) > 0).all(axis=1).mean()
+    in_order = in_time_order(win_t)
     per_user = [sliding_windows(t, steps)[0] for t in log.sequences("timestamp")]
-    in_order_user = np.mean([(np.diff(w, axis=1) > 0).all() for w in per_user if len(w)])
+    in_order_user = in_time_order(np.concatenate(per_user))
     L.show("windows in time order after shuffling rows", in_order)
     L.show("windows in time order, per user", in_order_user)
     L.check("per-user windows are stretches of time; shuffled ones mostly are not",
@@ -247,7 +341,7 @@ def main(argv=None):
         "row (next_action), not the next feature row (H4).",
         "Split by user, by time or leave-one-out; a random row split puts the future in "
         "training."],
-        exercises=[
+        exercises=EXERCISES + [
         "Pad with padding='pre' and truncating='post'. Which events does a user with 15 "
         "events keep, and when would you want that?",
         "Use sliding_windows with targets = 'purchase within the next 3 events' and count the "

@@ -5,13 +5,145 @@ by hand on a few numbers and checked against ``minseq.metrics`` and ``minseq.los
 computations run on the active backend (``xp``); ``minseq.metrics`` is host-side and takes either.
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, metrics as M
 from minseq.backend import xp
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 from minseq.nn import BCEWithLogitsLoss, MSELoss
+
+from helpers import sigma
+
+#: B3: predicted purchase probabilities of four sessions, and what happened
+P_PURCHASE = np.array([0.9, 0.6, 0.2, 0.7])
+T_PURCHASE = np.array([1.0, 0.0, 0.0, 1.0])
+#: B5-B7: eight true labels and their scores (one tie, 0.3, between a positive and a negative)
+Y_TRUE = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+SCORES = np.array([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])
+#: ranking: three users' scores of six items, their target items, and the targets' ranks by hand
+ITEM_SCORES = np.array([[0.1, 0.9, 0.3, 0.5, 0.2, 0.0],   # user A, target item 3
+                        [0.7, 0.1, 0.7, 0.2, 0.6, 0.4],   # user B, target item 2
+                        [0.2, 0.3, 0.1, 0.4, 0.5, 0.6]])  # user C, target item 0
+TARGET = np.array([3, 2, 0])
+RANKS_BY_HAND = np.array([1, 1, 4])  # A: 0.9 beats it; B: a tie counts against it
+
+
+def pairs_won(y_true, scores):
+    """(positives, negatives): 1 where the positive scores above the negative, 1/2 for a tie."""
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    return (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+
+
+def ranking_metrics(ranks, k=3):
+    """[HR@k, NDCG@k, MRR] of 0-based ranks, from the step's formulas, on the active backend."""
+    ranks = backend.asarray(ranks)
+    hit = ranks < k
+    return xp.stack([hit.mean(), xp.where(hit, 1 / xp.log2(ranks + 2), 0).mean(),
+                     (1 / (ranks + 1)).mean()])
+
+
+def loss_forward_with(bce_with_logits):
+    """BCEWithLogitsLoss.forward with the student's function inside: its loss forward, and the
+    gradient it returns kept for backward."""
+    def forward(self, pred, target):
+        loss, dpred = bce_with_logits(pred, target)
+        self.save_for_backward(dpred)
+        return loss
+    return forward
+
+
+def saved_gradient(self, dpred):
+    """BCEWithLogitsLoss's gradient when its forward kept dL/dpred itself."""
+    return dpred
+
+
+def grade_bce_with_logits(L, bce_with_logits):
+    """Exercise 1: the student's loss and gradient inside minseq's BCEWithLogitsLoss; against
+    the step's standard BCE (true and flipped labels) and (sigmoid(z) - t) / N, central
+    differences, logits of +-800, and the reference loss on a batch."""
+    p, t = backend.asarray(P_PURCHASE), backend.asarray(T_PURCHASE)
+    z = xp.log(p / (1 - p))                                          # logits whose sigmoid is p
+    rng = backend.host_rng(3)
+    z_batch = backend.asarray(3 * rng.standard_normal((3, 4)))
+    t_batch = backend.asarray((rng.random((3, 4)) < 0.5).astype(float))
+    z_far = backend.asarray([-800.0, -30.0, 0.0, 30.0, 800.0])
+    t_far = backend.asarray([0.0, 1.0, 1.0, 0.0, 1.0])
+    reference = BCEWithLogitsLoss()
+    expected = [(reference(a, b), reference.backward()) for a, b in
+                ((z_batch, t_batch), (z_far, t_far))]
+    with mock.patch.object(BCEWithLogitsLoss, "forward", loss_forward_with(bce_with_logits)), \
+            mock.patch.object(BCEWithLogitsLoss, "_gradient", saved_gradient):
+        bce = BCEWithLogitsLoss()
+        L.check_close("the loss equals the standard BCE -mean[t log p + (1 - t) log(1 - p)]",
+                      bce(z, t), _bce(p, t))
+        L.check_close("every label flipped: the standard BCE of the flipped labels",
+                      bce(z, 1 - t), _bce(p, 1 - t))
+        bce(z, t)
+        L.check_close("dBCE/dz = (sigmoid(z) - t) / 4", bce.backward(), (p - t) / 4)
+        L.check_gradients(bce, z, t, grad_inputs=["pred"])
+        for (a, b), (loss, dz), label in zip(((z_batch, t_batch), (z_far, t_far)), expected,
+                                             ("a (3, 4) batch", "logits -800 .. 800")):
+            L.check_close(f"{label}: the loss equals BCEWithLogitsLoss's", bce(a, b), loss)
+            L.check_close(f"{label}: the gradient equals BCEWithLogitsLoss's",
+                          bce.backward(), dz)
+
+
+def grade_roc_auc(L, roc_auc):
+    """Exercise 2: the student's AUC against the step's pairs and ROC area, a monotone
+    transform, minseq's roc_auc on many ties, and the perfect, reversed and constant scorers."""
+    auc_pairs = pairs_won(Y_TRUE, SCORES).mean()
+    fpr, tpr, _ = M.roc_curve(Y_TRUE, SCORES)
+    L.check_close("AUC equals the pairs won by the positive, ties 1/2 (the step's formula)",
+                  roc_auc(Y_TRUE, SCORES), auc_pairs)
+    L.check_close("AUC equals the area under the ROC curve",
+                  roc_auc(Y_TRUE, SCORES), np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    L.check_close("AUC is unchanged by a monotone transform of the scores (log)",
+                  roc_auc(Y_TRUE, np.log(SCORES)), auc_pairs)
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 300)
+    s = rng.integers(0, 6, 300) + y * rng.integers(0, 3, 300)      # few distinct scores: ties
+    L.check_close("300 examples, 8 distinct scores: equals metrics.roc_auc", roc_auc(y, s),
+                  M.roc_auc(y, s))
+    L.check_close("a perfect ranking scores 1, its reverse 0",
+                  [roc_auc(y, y), roc_auc(y, -y)], [1.0, 0.0])
+    L.check_close("a constant score: 1/2, every pair a tie", roc_auc(y, np.zeros(300)), 0.5)
+
+
+def grade_rank_of_target(L, rank_of_target):
+    """Exercise 3: the student's ranks against the step's by hand, the constant model, the
+    ranking metrics over them, minseq's rank_of_target on many ties, and sampled ranking."""
+    ranks = rank_of_target(ITEM_SCORES, TARGET)
+    L.check("the step's ranks by hand, ties pessimistic: [1, 1, 4]",
+            np.array_equal(ranks, RANKS_BY_HAND), f"got {ranks}")
+    L.check("a model scoring everything equal ranks every target last (5), not first",
+            np.array_equal(rank_of_target(np.zeros((3, 6)), TARGET), [5, 5, 5]))
+    L.check_close("HR@3, NDCG@3 and MRR of your ranks equal the step's",
+                  [M.hit_rate_at_k(ranks, 3), M.ndcg_at_k(ranks, 3), M.mrr(ranks)],
+                  ranking_metrics(RANKS_BY_HAND))
+    rng = np.random.default_rng(5)
+    scores, target = rng.integers(0, 5, (50, 20)).astype(float), rng.integers(0, 20, 50)
+    L.check("50 users, 20 items, 5 distinct scores: equals metrics.rank_of_target",
+            np.array_equal(rank_of_target(scores, target), M.rank_of_target(scores, target)))
+    rows = np.arange(len(target))
+    negatives = scores[np.arange(20) != target[:, None]].reshape(50, 19)
+    L.check("the target against the other items (sampled_ranks) gives your ranks",
+            np.array_equal(M.sampled_ranks(scores[rows, target], negatives),
+                           rank_of_target(scores, target)))
+
+
+EXERCISES = [
+    Exercise("bce_with_logits", "Write binary cross-entropy on logits, the standard form of "
+             "B3, and its gradient: finite for any logit, and reading the label.",
+             grade_bce_with_logits),
+    Exercise("roc_auc", "Write the area under the ROC curve (B6) as the probability that a "
+             "random positive scores above a random negative, ties counting one half.",
+             grade_roc_auc),
+    Exercise("rank_of_target", "Write the 0-based rank of each user's target item among all "
+             "items, ties counted against the model (the last step of this lesson).",
+             grade_rank_of_target)]
 
 
 def main(argv=None):
@@ -22,6 +154,8 @@ def main(argv=None):
                    "count TP, FP and FN into precision, recall, F1, also macro-averaged",
                    "draw a ROC curve and read AUC as a probability over pairs",
                    "rank a target item and score it with HR@K, NDCG@K and MRR"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
 
     with L.step("B1: regression metrics", formula="MSE = mean((y - yhat)^2),  "
                 "RMSE = sqrt(MSE),  MAE = mean(|y - yhat|)"):
@@ -40,8 +174,7 @@ def main(argv=None):
         L.check_close("MSELoss backward is 2 (yhat - y) / 4", analytic, 2 * (yhat - y) / 4)
         L.check_gradients(loss, yhat, y, grad_inputs=["pred"])
 
-    p = backend.asarray([0.9, 0.6, 0.2, 0.7])  # predicted purchase probabilities
-    t = backend.asarray([1.0, 0.0, 0.0, 1.0])  # what happened
+    p, t = backend.asarray(P_PURCHASE), backend.asarray(T_PURCHASE)  # predictions, outcomes
     with L.step("B3: binary cross-entropy, as printed", formula="Loss = -1/T sum_t "
                 "[ y_t log(y_t) + (1 - y_t) log(1 - y_t) ]"):
         literal, literal_flipped = _literal_bce(p, t), _literal_bce(p, 1 - t)
@@ -72,7 +205,7 @@ def main(argv=None):
 
     with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
         a = backend.asarray([1.7, 0.0, 0.4, -0.3])  # W_y h_t + b_y for four steps
-        relu, sig = xp.maximum(a, 0), 1 / (1 + xp.exp(-a))
+        relu, sig = xp.maximum(a, 0), sigma(a)
         L.show("ReLU(a)", relu)
         L.show("sigmoid(a)", sig)
         with np.errstate(divide="ignore", invalid="ignore"):    # NumPy warns, CuPy does not
@@ -88,8 +221,7 @@ def main(argv=None):
               "0 gives log(0) = -inf.",
               source="document 004 section 4.1")
 
-    y_true = backend.asarray([1, 0, 1, 1, 0, 0, 1, 0])
-    scores = backend.asarray([0.95, 0.8, 0.7, 0.45, 0.4, 0.3, 0.3, 0.1])
+    y_true, scores = backend.asarray(Y_TRUE), backend.asarray(SCORES)
     with L.step("B7: a 0.5 threshold on sigmoid outputs", formula="label = 1 if p > 0.5"):
         y_pred = (scores > 0.5).astype(y_true.dtype)
         L.show("scores", scores)
@@ -130,8 +262,7 @@ def main(argv=None):
 
     with L.step("B6: ROC curve and AUC", formula="AUC = P(score of a random positive > score "
                 "of a random negative), ties count 1/2"):
-        pos, neg = scores[y_true == 1], scores[y_true == 0]
-        wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+        wins = pairs_won(y_true, scores)
         L.show("pairs won by the positive (rows positives, columns negatives)", wins)
         auc_pairs = wins.mean()
         fpr, tpr, thr = M.roc_curve(y_true, scores)             # host arrays, for the plot
@@ -153,24 +284,18 @@ def main(argv=None):
     with L.step("HR@K, NDCG@K, MRR: ranking a target item", formula="rank = #other items "
                 "scoring >= the target;  HR@K = mean [rank < K];  NDCG@K = mean( [rank < K] / "
                 "log2(rank + 2) );  MRR = mean 1/(rank + 1)"):
-        item_scores = backend.asarray([[0.1, 0.9, 0.3, 0.5, 0.2, 0.0],   # user A, target item 3
-                                       [0.7, 0.1, 0.7, 0.2, 0.6, 0.4],   # user B, target item 2
-                                       [0.2, 0.3, 0.1, 0.4, 0.5, 0.6]])  # user C, target item 0
-        target = backend.asarray([3, 2, 0])
+        item_scores, target, ranks_by_hand = (backend.asarray(a) for a in
+                                              (ITEM_SCORES, TARGET, RANKS_BY_HAND))
         L.show("scores of six items", item_scores)
-        ranks_by_hand = backend.asarray([1, 1, 4])  # A: 0.9 beats it; B: a tie counts against it
         ranks = M.rank_of_target(item_scores, target)
         L.show("ranks (0 = first)", ranks)
         L.check("ranks by hand, ties pessimistic",
                 bool(xp.array_equal(backend.asarray(ranks), ranks_by_hand)))
-        hit = ranks_by_hand < 3
-        hr = hit.mean()
-        ndcg = xp.where(hit, 1 / xp.log2(ranks_by_hand + 2), 0).mean()
-        L.say(f"HR@3 = 2/3 = {float(hr):.4f};  NDCG@3 = (1/log2(3) + 1/log2(3) + 0) / 3 = "
-              f"{float(ndcg):.4f}")
+        by_hand = ranking_metrics(ranks_by_hand)                # HR@3, NDCG@3, MRR
+        hr, ndcg = float(by_hand[0]), float(by_hand[1])
+        L.say(f"HR@3 = 2/3 = {hr:.4f};  NDCG@3 = (1/log2(3) + 1/log2(3) + 0) / 3 = {ndcg:.4f}")
         L.check_close("hit_rate_at_k, ndcg_at_k, mrr",
-                      [M.hit_rate_at_k(ranks, 3), M.ndcg_at_k(ranks, 3), M.mrr(ranks)],
-                      xp.stack([hr, ndcg, (1 / (ranks_by_hand + 1)).mean()]))
+                      [M.hit_rate_at_k(ranks, 3), M.ndcg_at_k(ranks, 3), M.mrr(ranks)], by_hand)
         L.check("a model scoring everything equal gets rank 5 (last), not 0",
                 (M.rank_of_target(xp.zeros((3, 6)), target) == 5).all())
         users = xp.arange(3)
@@ -191,7 +316,7 @@ def main(argv=None):
         "Recommenders are judged by the target's rank: HR@K asks whether it is in the top K, "
         "NDCG@K rewards higher places, MRR averages 1/(rank + 1). Ties must count against the "
         "model."],
-        exercises=[
+        exercises=EXERCISES + [
         "Move the threshold from 0.5 to 0.35: which of P and R rises, and where does the new "
         "point lie on the ROC curve?",
         "Show that for one relevant item NDCG@K is never larger than HR@K.",

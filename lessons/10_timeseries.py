@@ -7,18 +7,26 @@ refused, a daily purchase count from a behaviour log is fitted and forecast, and
 regressor on sliding windows is set against the AR forecast on the same held-out days.
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.timeseries.arma as arma_module
+import minseq.timeseries.correlation as correlation_module
+import minseq.timeseries.fit as fit_module
 from minseq import backend, nn, optim
 from minseq import timeseries as ts
 from minseq.backend import xp
 from minseq.data import Batches, MinMaxScaler, sliding_windows
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 from minseq.train import Trainer
 
-from helpers import Tagger
+from helpers import EVENTS, Tagger
+
+#: the six shocks the recursions of F1-F3 are computed on by hand
+SHOCKS = np.array([0.5, -1.2, 0.3, 0.8, -0.4, 1.1])
 
 
 class LSTMRegressor(nn.Module):
@@ -89,8 +97,9 @@ def correlogram(ax, values, band, title):
     ax.set_xlabel("lag k")
 
 
-def behaviour_log(days, rng):
-    """A synthetic event table: browses and purchases with timestamps in seconds.
+def purchase_log(days, rng):
+    """A synthetic event table of ``days`` days: browses and purchases with timestamps in
+    seconds, behaviour ids into EVENTS.
 
     The daily purchase rate wanders as an AR(1) around 30 a day, so the daily counts carry a
     real dependence on yesterday (plus Poisson noise on top)."""
@@ -99,7 +108,8 @@ def behaviour_log(days, rng):
     browses = rng.poisson(200, size=days)
     day_of = np.concatenate([np.repeat(np.arange(days), purchases),
                              np.repeat(np.arange(days), browses)])
-    behaviour = np.concatenate([np.full(purchases.sum(), 3), np.zeros(browses.sum(), int)])
+    behaviour = np.concatenate([np.full(purchases.sum(), EVENTS.index("purchase")),
+                                np.full(browses.sum(), EVENTS.index("browse"))])
     timestamps = day_of * 86400 + rng.uniform(0, 86400, size=day_of.size)
     order = np.argsort(timestamps)
     return timestamps[order], behaviour[order], purchases
@@ -112,6 +122,71 @@ def scale_on_training_days(y, split):
     return scaler, scaler.transform(y[:, None])[:, 0]
 
 
+def grade_filter(L, arma_filter):
+    """Exercise 1: the student's recursion against the recursions by hand of F1-F3 on the six
+    shocks and against minseq's; then inside ts.simulate_arma, where Hannan-Rissanen must
+    recover the coefficients of the ARMA(1,1) it simulates."""
+    for name, c, ar, ma in (("AR(2)", 0.5, [0.6, -0.3], []), ("MA(2)", 0.0, [], [0.6, 0.4]),
+                            ("ARMA(1,1)", 0.0, [0.7], [0.4])):
+        by_hand = recursion_by_hand(L, name, c, ar, ma, backend.asarray(SHOCKS))
+        L.check_close(f"{name} equals the recursion by hand", arma_filter(SHOCKS, c, ar, ma),
+                      by_hand, rtol=1e-12)
+    shocks = np.random.default_rng(0).standard_normal(50)
+    ar, ma = [0.5, -0.2], [0.3, 0.2]
+    L.check_close("ARMA(2,2) with c = 1 on 50 shocks equals minseq's arma_filter",
+                  arma_filter(shocks, 1.0, ar, ma), ts.arma_filter(shocks, 1.0, ar, ma),
+                  rtol=1e-12)
+    with mock.patch.object(arma_module, "arma_filter", arma_filter):
+        x = ts.simulate_arma(2000, [0.7], [0.4], seed=2)
+    fitted = ts.fit_arma(x, 1, 1)
+    L.check("Hannan-Rissanen recovers phi = 0.7 and theta = 0.4 within 0.1 from 2000 values "
+            "your filter simulated", abs(fitted.ar[0] - 0.7) < 0.1 and abs(fitted.ma[0] - 0.4)
+            < 0.1, f"phi {fitted.ar[0]:.3f}, theta {fitted.ma[0]:.3f}")
+
+
+def grade_yule_walker(L, durbin_levinson):
+    """Exercise 2: the student's Durbin-Levinson on the lesson's AR(2) series against the 2 x 2
+    Yule-Walker solve and the first two partial autocorrelations by hand; then inside ts.pacf
+    and ts.fit_ar (the PACF must cut off after lag 2, the fit recover phi), and against minseq's
+    recursion at order 6."""
+    reference = correlation_module.durbin_levinson
+    x = ts.simulate_arma(2000, [0.6, -0.4], seed=0)
+    g = ts.autocovariance(x, 2)
+    phi, partial, v = durbin_levinson(g, 2)
+    by_hand = np.linalg.solve([[g[0], g[1]], [g[1], g[0]]], g[1:])
+    rho1, rho2 = g[1] / g[0], g[2] / g[0]
+    L.check_close("phi equals the 2 x 2 Yule-Walker solve by hand", phi, by_hand)
+    L.check_close("phi_11 = rho_1", partial[1], rho1)
+    L.check_close("phi_22 = (rho_2 - rho_1^2) / (1 - rho_1^2)", partial[2],
+                  (rho2 - rho1 ** 2) / (1 - rho1 ** 2))
+    L.check_close("v = gamma_0 - phi . (gamma_1, gamma_2), the shock variance", v,
+                  g[0] - by_hand @ g[1:])
+    with mock.patch.object(correlation_module, "durbin_levinson", durbin_levinson), \
+            mock.patch.object(fit_module, "durbin_levinson", durbin_levinson):
+        partial = ts.pacf(x, 12)
+        fitted = ts.fit_ar(x, 2, method="yule-walker", check_stationary=False)
+    band = 1.96 / np.sqrt(x.size)
+    L.check("AR(2): the PACF is clear at lag 2 and inside 1.5 x the band after it",
+            abs(partial[2]) > 3 * band and np.abs(partial[3:]).max() < 1.5 * band,
+            f"phi_22 {partial[2]:.3f}, |phi_33..phi_12,12| <= {np.abs(partial[3:]).max():.3f}")
+    L.check("fit_ar(method='yule-walker') recovers phi = (0.6, -0.4) within 0.1",
+            np.abs(fitted.ar - [0.6, -0.4]).max() < 0.1, f"phi {np.round(fitted.ar, 3)}")
+    gamma = ts.autocovariance(ts.simulate_arma(2000, [0.7], [0.4], seed=2), 6)
+    for name, mine, theirs in zip(("phi", "pacf", "v"), durbin_levinson(gamma, 6),
+                                  reference(gamma, 6)):
+        L.check_close(f"order 6 on an ARMA(1,1): {name} equals minseq's", mine, theirs)
+
+
+EXERCISES = [
+    Exercise("arma_filter", "Write the ARMA(p, q) recursion X_t = c + sum phi_i X_{t-i} + eps_t "
+             "+ sum theta_j eps_{t-j} (F1-F3, the current shock included) on given shocks, "
+             "from X = 0 and eps = 0 before time 0.", grade_filter),
+    Exercise("durbin_levinson", "Solve the Yule-Walker equations of every order 1..p from the "
+             "autocovariances (the Durbin-Levinson recursion): the AR(p) coefficients, the "
+             "partial autocorrelations phi_kk and the one-step error variance.",
+             grade_yule_walker)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Lesson 10 - Time series: AR, MA, ARMA and an LSTM regressor",
                ids=["F1", "F2", "F3", "F4"],
@@ -122,23 +197,24 @@ def main(argv=None):
                       "refuse a non-stationary series, forecast a stationary one",
                       "turn a behaviour log into a daily count series and model it",
                       "train an LSTM regressor on sliding windows and compare it with AR"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     n = 2000 if L.fast else 5000
     tol = 0.1 if L.fast else 0.06          # a few standard errors (about 1/sqrt(n)) each
     band = 1.96 / np.sqrt(n)
-    shocks = np.array([0.5, -1.2, 0.3, 0.8, -0.4, 1.1])     # host: minseq.timeseries reads these
-    eps = backend.asarray(shocks)                             # the hand recursions run on xp
+    eps = backend.asarray(SHOCKS)       # the hand recursions run on xp, ts on the host
 
     with L.step("F1: AR(2) by hand", formula="X_t = c + sum_{i=1..p} phi_i X_{t-i} + eps_t"):
         L.say("Start from X = 0 before time 0 and feed six shocks through c = 0.5, "
               "phi = (0.6, -0.3).")
         x_ar = recursion_by_hand(L, "AR(2)", 0.5, [0.6, -0.3], [], eps)
         L.check_close("hand recursion equals ts.arma_filter",
-                      ts.arma_filter(shocks, 0.5, [0.6, -0.3]), x_ar, rtol=1e-12)
+                      ts.arma_filter(SHOCKS, 0.5, [0.6, -0.3]), x_ar, rtol=1e-12)
 
     with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i eps_{t-i}"):
         x_ma = recursion_by_hand(L, "MA(2)", 0.0, [], [0.6, 0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
-                      ts.arma_filter(shocks, 0.0, (), [0.6, 0.4]), x_ma, rtol=1e-12)
+                      ts.arma_filter(SHOCKS, 0.0, (), [0.6, 0.4]), x_ma, rtol=1e-12)
         L.say("An MA(2) value is built from the last three shocks only: X_t and X_{t+3} share no "
               "shock, so their correlation is zero. That is the cut-off the ACF shows below.")
 
@@ -147,11 +223,11 @@ def main(argv=None):
                         "standard:   X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}"):
         x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
-                      ts.arma_filter(shocks, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
+                      ts.arma_filter(SHOCKS, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
         L.say("The printed recursion on the same six shocks (no eps_t):")
         printed = recursion_by_hand(L, "printed ARMA(1,1)", 0.0, [0.7], [0.4], eps,
                                     current=False)
-        ar1 = ts.arma_filter(shocks, 0.0, [0.7])
+        ar1 = ts.arma_filter(SHOCKS, 0.0, [0.7])
         L.check_close("the printed ARMA(1,1) is 0.4 x the AR(1) of the same shocks, one step "
                       "late", printed[1:], 0.4 * ar1[:-1], rtol=1e-12)
         L.say("X_t = 0.7 X_{t-1} + 0.4 eps_{t-1} is an AR(1) delayed by one step and scaled "
@@ -264,8 +340,13 @@ def main(argv=None):
                 formula="count_d = #{events with behaviour = purchase and day(t) = d}"):
         rng = np.random.default_rng(5)
         days = 300 if L.fast else 400
-        t, b, purchases = behaviour_log(days, rng)
-        counts = ts.daily_counts(t, b, behaviour_code=3)
+        L.say("Not the behaviour log of the other lessons (helpers.behaviour_log): its users "
+              "all arrive within its first 30 days and then fade away, so its daily purchases "
+              "rise and fall once over about two months, a trend and not the long stationary "
+              f"series an AR model needs. This step draws a log of its own, {days} days of "
+              "browses and purchases whose daily purchase rate wanders as an AR(1).")
+        t, b, purchases = purchase_log(days, rng)
+        counts = ts.daily_counts(t, b, behaviour_code=EVENTS.index("purchase"))
         print(f"  {t.size} events over {days} days; purchases on the first days: {counts[:8]}")
         L.check("daily_counts recovers the purchases of every day", np.array_equal(counts,
                                                                                      purchases))
@@ -440,12 +521,13 @@ def main(argv=None):
                  "A forecast feeds its own predictions back and decays to the process mean.",
                  "An LSTM regressor (F4) reads sliding windows of the scaled series; on a short "
                  "linear series it does about as well as AR(2) with far more parameters."],
-        exercises=["Fit AR(1), AR(2) and AR(5) to the daily purchases: does the held-out RMSE "
-                   "keep falling? Which PACF lags stand out?",
-                   "Simulate MA(1) with theta = 0.9 and fit AR(p) for p = 1..8 by Yule-Walker: "
-                   "why does an MA need many AR terms?",
-                   "Simulate the printed ARMA(1,1) on 2000 shocks and plot its ACF and PACF "
-                   "beside the standard ARMA(1,1)'s: which model would you identify?"])
+        exercises=EXERCISES + [
+            "Fit AR(1), AR(2) and AR(5) to the daily purchases: does the held-out RMSE keep "
+            "falling? Which PACF lags stand out?",
+            "Simulate MA(1) with theta = 0.9 and fit AR(p) for p = 1..8 by Yule-Walker: why "
+            "does an MA need many AR terms?",
+            "Simulate the printed ARMA(1,1) on 2000 shocks and plot its ACF and PACF beside the "
+            "standard ARMA(1,1)'s: which model would you identify?"])
 
 
 if __name__ == "__main__":

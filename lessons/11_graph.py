@@ -6,15 +6,20 @@ checked against ``nn.GraphConv`` (dense and edge-list forms) and numerical gradi
 show how far information travels; a tiny scorer on top predicts the next item of a session.
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.nn.graph as graph_module
 from minseq import backend, nn, optim
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
 ITEMS = ["phone", "case", "charger", "headphones", "cable"]
 SESSIONS = [[0, 1, 2], [0, 4, 2], [3, 0, 1, 2]]
+# Two features per item (say, scaled price and popularity): small numbers to follow by hand.
+FEATURES = np.array([[0.9, 0.8], [0.1, 0.6], [0.3, 0.5], [0.7, 0.2], [0.05, 0.4]])
 
 
 class NextItemScorer(nn.Module):
@@ -58,6 +63,110 @@ def draw_graph(ax, A):
     ax.set_yticks([])
 
 
+def first_round():
+    """The lesson's first GraphConv(2, 2, tanh) in float64, bias (0.1, -0.1): the same weights
+    on every run."""
+    minseq.manual_seed(3)
+    conv = nn.GraphConv(2, 2, "tanh").astype(backend.xp.float64)
+    conv.params["b"][...] = backend.asarray([0.1, -0.1])
+    return conv
+
+
+def session_graph():
+    """The graders' graph: the edge list (E, 2) of the three sessions, and its dense A (N, N)
+    on the host, A[v, u] = number of transitions u -> v."""
+    edges, n = nn.item_transition_graph(SESSIONS)
+    return edges, backend.to_numpy(nn.adjacency_from_edges(edges, n, dtype=backend.xp.float64))
+
+
+def with_self_loops(edges, n):
+    """Batched edge rows (b, u, v) of two graphs: the sessions' (b = 0) and the same with a
+    self-loop at every item (b = 1)."""
+    xp = backend.xp
+    loops = xp.stack([xp.arange(n), xp.arange(n)], axis=1)
+    pairs = [edges, xp.concatenate([edges, loops])]
+    return xp.concatenate([xp.concatenate([xp.full((len(e), 1), b), e], axis=1)
+                           for b, e in enumerate(pairs)])
+
+
+def grade_propagate(L, propagate):
+    """Exercise 1: the student's propagate inside GraphConv; the charger and the headphones
+    against G1 by hand, the dense and edge-list forms against tanh(A H W + b) and each other,
+    'mean' weights, a batch of two graphs, and the gradients (the transposed product)."""
+    xp = backend.xp
+    edges, A = session_graph()
+    n = len(A)
+    H = backend.asarray(FEATURES)
+    conv = first_round()
+    W, b = backend.to_numpy(conv.params["W"]), backend.to_numpy(conv.params["b"])
+    mean = nn.GraphConv(2, 2, "tanh", normalize="mean").astype(xp.float64)
+    mean.load_state_dict(conv.state_dict())
+    batched = with_self_loops(edges, n)
+    A_batch = backend.asarray(np.stack([A, A + np.eye(n)]))
+    d_in = A.sum(axis=1, keepdims=True)
+    A_mean = np.divide(A, d_in, out=np.zeros_like(A), where=d_in > 0)
+    with mock.patch.object(graph_module, "propagate", propagate):
+        out_edges, out_dense = conv(H, edges), conv(H, backend.asarray(A))
+        charger = np.tanh(b + sum(A[2, u] * FEATURES[u] @ W for u in range(n)))
+        L.check_close("the charger (2) equals G1 by hand: tanh(b + sum over its in-edges u -> 2 "
+                      "of h_u W)", out_edges[2], charger)
+        L.check_close("the headphones (3), with no incoming edge, get tanh(b)", out_edges[3],
+                      np.tanh(b))
+        L.check_close("the dense A gives tanh(A H W + b) on every item", out_dense,
+                      np.tanh(A @ FEATURES @ W + b))
+        L.check_close("the edge list gives what the dense A gives", out_edges, out_dense,
+                      rtol=1e-12)
+        L.check_close("normalize='mean' over the edge list (edge weights 1 / d_in(v)) equals "
+                      "tanh(A_hat H W + b)", mean(H, edges), np.tanh(A_mean @ FEATURES @ W + b))
+        H2 = xp.stack([H, H])
+        L.check_close("a batch of two graphs, edge rows (b, u, v), equals its dense (2, N, N) "
+                      "form", conv(H2, batched), conv(H2, A_batch), rtol=1e-12)
+        L.check_gradients(conv, H, edges, label="GraphConv, edge list")
+        L.check_gradients(conv, H, backend.asarray(A), grad_inputs=["H"],
+                          label="GraphConv, dense A")
+
+
+def grade_normalize(L, dense_operator):
+    """Exercise 2: the student's A_hat for 'none', 'mean' and 'sym' against the formulas by
+    hand (an item that receives nothing gets 0, not NaN), on a batch of graphs, then inside
+    GraphConv against the edge-list form, which normalises without it."""
+    xp = backend.xp
+    edges, A = session_graph()
+    n = len(A)
+    d_in, d_out = A.sum(axis=1), A.sum(axis=0)
+    f_in = np.divide(1.0, d_in, out=np.zeros(n), where=d_in > 0)
+    f_out = np.divide(1.0, d_out, out=np.zeros(n), where=d_out > 0)
+    by_hand = {"none": A, "mean": f_in[:, None] * A,
+               "sym": np.sqrt(f_in)[:, None] * A * np.sqrt(f_out)[None, :]}
+    for norm, expected in by_hand.items():
+        L.check_close(f"A_hat ({norm}) equals the formula by hand",
+                      dense_operator(backend.asarray(A), norm), expected)
+    rows = backend.to_numpy(dense_operator(backend.asarray(A), "mean")).sum(axis=1)
+    L.check("mean: the weights an item receives sum to 1, or to 0 for the headphones (no "
+            "incoming edge)", np.allclose(rows, d_in > 0), f"row sums {np.round(rows, 4)}")
+    both = np.stack([A, A + np.eye(n)])
+    L.check_close("sym on a batch (2, N, N) equals each graph on its own",
+                  dense_operator(backend.asarray(both), "sym"),
+                  xp.stack([dense_operator(backend.asarray(a), "sym") for a in both]))
+    H = backend.asarray(FEATURES)
+    for norm in ("mean", "sym"):
+        conv = nn.GraphConv(2, 2, "tanh", normalize=norm).astype(xp.float64)
+        conv.load_state_dict(first_round().state_dict())
+        with mock.patch.object(graph_module, "dense_operator", dense_operator):
+            dense = conv(H, backend.asarray(A))
+        L.check_close(f"GraphConv(normalize={norm!r}): the dense A gives what the edge list "
+                      "gives", dense, conv(H, edges))
+
+
+EXERCISES = [
+    Exercise("propagate", "Write message passing's sum, A_hat X, for a dense A_hat (a matrix "
+             "product) and for an edge list (a scatter-add, so repeated edges all count), and "
+             "its transpose A_hat^T X for the backward pass.", grade_propagate),
+    Exercise("dense_operator", "Write the normalised adjacency A_hat of 'none', 'mean' "
+             "(divide by the in-degree d_in(v)) and 'sym' (by sqrt(d_in(v) d_out(u))), with "
+             "factor 0 for a degree of 0.", grade_normalize)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Lesson 11 - Graph message passing on an item-transition graph",
                ids=["G1"],
@@ -67,8 +176,9 @@ def main(argv=None):
                       "check GraphConv's backward by hand and by numerical gradients",
                       "see how far two rounds reach, and why a self-loop matters",
                       "train a tiny next-item scorer on top of the graph"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     xp = backend.xp
-    minseq.manual_seed(3)
 
     with L.step("The item-transition graph from three sessions",
                 formula="edge u -> v for every consecutive pair (u, v) of a session;  "
@@ -84,11 +194,10 @@ def main(argv=None):
         L.check("every transition is one edge",
                 float(A.sum()) == sum(len(s) - 1 for s in SESSIONS))
 
-    # Two features per item (say, scaled price and popularity): small numbers to follow by hand.
-    # The hand computations run on the active backend, as the layer does.
-    H = backend.asarray([[0.9, 0.8], [0.1, 0.6], [0.3, 0.5], [0.7, 0.2], [0.05, 0.4]])
-    conv = nn.GraphConv(2, 2, "tanh").astype(xp.float64)
-    conv.params["b"][...] = backend.asarray([0.1, -0.1])
+    # Two features per item (FEATURES): small numbers to follow by hand. The hand computations
+    # run on the active backend, as the layer does.
+    H = backend.asarray(FEATURES)
+    conv = first_round()
     W, b = conv.params["W"], conv.params["b"]
 
     with L.step("G1 by hand for one item: charger (2)",
@@ -238,12 +347,13 @@ def main(argv=None):
                  "k rounds reach the k-step neighbourhood (A^k); without self-loops an item "
                  "forgets its own features each round.",
                  "Backward is the same product transposed: dH = A^T dZ W^T."],
-        exercises=["Add a fourth session [4, 4, 2] (a cable viewed twice): which entry of A "
-                   "changes, and what does the self-loop do to the cable's output?",
-                   "Train the scorer with normalize='none' and with 'sym': which reaches the "
-                   "entropy floor faster, and why?",
-                   "Show that (D_in^-1 A) H W = D_in^-1 (A H W): 'mean' divides each item's "
-                   "summed message by its in-degree, before the bias and the activation."])
+        exercises=EXERCISES + [
+            "Add a fourth session [4, 4, 2] (a cable viewed twice): which entry of A changes, "
+            "and what does the self-loop do to the cable's output?",
+            "Train the scorer with normalize='none' and with 'sym': which reaches the entropy "
+            "floor faster, and why?",
+            "Show that (D_in^-1 A) H W = D_in^-1 (A H W): 'mean' divides each item's summed "
+            "message by its in-degree, before the bias and the activation."])
 
 
 if __name__ == "__main__":

@@ -1,26 +1,31 @@
 """Next-behaviour prediction end to end: the documents' models H1-H4, fixed, and compared.
 
-Catalogue H1-H4 on a generated behaviour log: windows cut inside each user's time line, the
+Catalogue H1-H4 on the lessons' behaviour log: windows cut inside each user's time line, the
 "Transformer-based" model of document 000 (H1, which has no attention), the LSTM + attention
 classifier (H2 with E3 done right), the LSTM regressor (H3), the LSTM project of document 004
 (H4, its errata shown literally and fixed), then every classifier against the baselines.
 """
+
+from unittest import mock
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 import minseq
+import minseq.data.windows as windows_module
 from minseq import backend, fast, metrics, nn, optim, tasks
-from minseq.data import Batches, MinMaxScaler, generate, sliding_windows, split_by_user
+from minseq.data import Batches, MinMaxScaler, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 from minseq.models.classifier import TokenEmbedding
 from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
 from minseq.models.transformer_classifier import TransformerClassifier
 from minseq.train import Trainer
+
+from helpers import behaviour_log, softmax
 
 
 class H3Regressor(nn.Module):
@@ -60,6 +65,92 @@ def has_attention(model):
                for m in model.modules())
 
 
+def windows_by_hand(table, maxlen, task, horizon):
+    """Every window by a loop over users and events, the definition behaviour_windows computes:
+    for each event e with ``ahead`` events after it, the user's last maxlen behaviours up to e
+    (front-padded with 0), the mask of the real ones, and the target of ``task``."""
+    purchase = table.behaviour_names.index("purchase")
+    ahead = 1 if task == "next-behaviour" else horizon
+    inputs, targets, masks = [], [], []
+    for seq in table.sequences("behaviour"):                # one user's time line
+        for e in range(len(seq) - ahead):
+            seen = seq[max(0, e + 1 - maxlen):e + 1]
+            inputs.append(np.concatenate([np.zeros(maxlen - len(seen), seq.dtype), seen]))
+            masks.append(np.arange(maxlen) >= maxlen - len(seen))
+            targets.append(seq[e + 1] - 1 if task == "next-behaviour"
+                           else float((seq[e + 1:e + 1 + horizon] == purchase).any()))
+    return np.array(inputs), np.array(targets), np.array(masks)
+
+
+def check_equal(L, label, actual, expected):
+    """A check that two host arrays are equal entry for entry (ids, masks, 0/1 targets)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        return L.check(label, False, f"shapes {actual.shape} and {expected.shape} differ")
+    return L.check(label, np.array_equal(actual, expected),
+                   f"{int((actual != expected).sum())} of {actual.size} entries differ")
+
+
+def grade_windows(L, behaviour_windows):
+    """Exercise 1: the student's windows on a generated log: the lesson's checks on user 1 and
+    user 2, then inputs, mask and targets of both tasks against the loop by hand and against
+    minseq's behaviour_windows (on a validation split, where most users have no event)."""
+    log = behaviour_log(30)                        # the first 30 users of the lessons' log
+    X, y, M = behaviour_windows(log, 4)
+    first = log.behaviour[log.user_events(1)][:4]
+    n1 = log.lengths()[0] - 1                      # user 1's windows come first, then user 2's
+    L.check("window 0 sees only user 1's first event", M[0].sum() == 1 and X[0, -1] == first[0])
+    L.check("the first targets are the behaviours right after their windows",
+            (y[:3] + 1 == first[1:4]).all(), f"targets + 1 {y[:3] + 1}, events {first[1:4]}")
+    L.check("user 2's first window starts afresh: no event of user 1 in it",
+            M[n1].sum() == 1 and X[n1, -1] == log.behaviour[log.user_events(2)][0])
+    _, valid = split_by_user(log, 0.3, seed=0)
+    for table, which, maxlen, task, horizon in ((log, "the log", 4, "next-behaviour", 5),
+                                               (valid, "a validation split", 6,
+                                                "will-purchase", 3)):
+        mine = behaviour_windows(table, maxlen, task, horizon)
+        print(f"  {task} on {which}, maxlen {maxlen}: {len(mine[0])} windows")
+        for name, a, b, c in zip(("inputs", "targets", "mask"), mine,
+                                 windows_by_hand(table, maxlen, task, horizon),
+                                 windows_module.behaviour_windows(table, maxlen, task, horizon)):
+            check_equal(L, f"{task}: {name} equal the loop by hand", a, b)
+            check_equal(L, f"{task}: {name} equal minseq's", a, c)
+
+
+def attention_model():
+    """The graders' H2: a float64 LSTMAttentionClassifier(4, 4) without dropout and two
+    windows, the first front-padded, the same on every run."""
+    minseq.manual_seed(0)
+    model = LSTMAttentionClassifier(4, 4, d_model=4, embed_dim=3, dropout=0.0)
+    ids = backend.asarray(np.array([[0, 0, 1, 2, 3], [1, 3, 2, 2, 4]]))
+    return model.astype(backend.xp.float64), ids, ids != 0
+
+
+def grade_attention_backward(L, lstm_attention_backward):
+    """Exercise 2: the student's backward inside H2; every gradient against central differences
+    (the lesson's H2 check), then each against the reference backward's."""
+    model, ids, mask = attention_model()
+    with mock.patch.object(LSTMAttentionClassifier, "backward", lstm_attention_backward):
+        L.check_gradients(model, ids, mask=mask, label="H2")
+    dlogits = backend.asarray(backend.host_rng(1).standard_normal((2, 4)))
+    model(ids, mask)
+    lstm_attention_backward(model, dlogits)
+    mine = {name: g.copy() for name, g in model.named_grads()}
+    model(ids, mask)
+    model.backward(dlogits)
+    L.compare([(f"d{name}", mine[name], g) for name, g in model.named_grads()])
+
+
+EXERCISES = [
+    Exercise("behaviour_windows", "Cut the windows of the next-behaviour and will-purchase "
+             "tasks inside each user's time line: the last maxlen behaviours up to each event "
+             "with a known future, front-padded, their mask and the target.", grade_windows),
+    Exercise("lstm_attention_backward", "Write H2's backward: through the head, then the "
+             "attention pooling, whose dk + dv reach every LSTM state and whose dq joins the "
+             "head's gradient at the last state h_n, then the LSTM and the embedding.",
+             grade_attention_backward)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Next-behaviour prediction end to end", ids=["H1", "H2", "H3", "H4"],
                argv=argv, goals=[
@@ -68,11 +159,13 @@ def main(argv=None):
                    "pool LSTM states with ONE softmax over time and a weighted sum (H2, E3)",
                    "train the LSTM regressor of H3 and the LSTM project of H4, errata fixed",
                    "compare order-aware classifiers with counts, popularity and Markov"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     size = (dict(users=200, epochs=2, maxlen=8, d_model=16) if L.fast else
             dict(users=1000, epochs=10, maxlen=20, d_model=32) if L.full else
             dict(users=400, epochs=4, maxlen=12, d_model=16))
     xp = backend.xp
-    log = generate(n_users=size["users"], seed=0)
+    log = behaviour_log(size["users"])
     names = log.behaviour_names
     train_log, valid_log = split_by_user(log, 0.2, seed=0)
 
@@ -80,7 +173,11 @@ def main(argv=None):
                 formula="x = the last maxlen behaviours up to event e (front-padded, mask)\n"
                         "next-behaviour target: behaviour[e+1] - 1;  will-purchase: a "
                         "purchase among e+1 .. e+k"):
+        L.say(f"The behaviour log of the earlier lessons (helpers.behaviour_log), its first "
+              f"{log.n_users} users (--fast takes 200, --full 1000): {len(log)} events.")
         X, y, M = behaviour_windows(log, 4)
+        print(f"    {len(log)} events -> X {X.shape} (the last 4 behaviours up to each "
+              f"event), targets y {y.shape}, mask M {M.shape}")
         first = log.behaviour[log.user_events(1)][:6]
         print("    user 1 begins: " + " -> ".join(names[b] for b in first))
         for i in range(3):
@@ -103,6 +200,8 @@ def main(argv=None):
         feats = np.stack([log.behaviour, np.diff(log.timestamp, prepend=log.timestamp[0])], 1)
         data = MinMaxScaler().fit_transform(feats.astype(float))
         Xl, yl = sliding_windows(data, 5)
+        print(f"    feature rows {data.shape} -> windows X {Xl.shape}, literal labels y "
+              f"{yl.shape}")
         L.show("literal y_0 (a scaled feature row)", yl[0])
         shuffled = np.random.default_rng(0).permutation(len(log))
         win_users = sliding_windows(log.user[shuffled], 5)[0]
@@ -251,17 +350,17 @@ def main(argv=None):
                 formula="s_t = h_T . h_t / sqrt(H);  alpha = softmax_t(s);  context = "
                         "sum_t alpha_t h_t"):
         s = backend.asarray([2.0, 0.5, -1.0, 1.0])
-        once = xp.exp(s) / xp.exp(s).sum()
-        twice = xp.exp(once) / xp.exp(once).sum()
+        once = softmax(s)
+        twice = softmax(once)
         L.show("softmax(s)          ", once)
         L.show("softmax(softmax(s)) ", twice)
         L.erratum("E3",
                   literal="alpha = softmax(softmax(Q K^T / sqrt(d))); context = alpha (.) V",
                   standard="alpha = softmax(Q K^T / sqrt(d)) over time; context = alpha V "
                   "(a weighted sum)",
-                  demo=f"the second softmax flattens the weights (largest "
-                  f"{float(once.max()):.2f} -> {float(twice.max()):.2f}), and alpha (.) V keeps a "
-                  "(T, H) array instead of one context vector.",
+                  demo=f"the second softmax flattens the weights (largest {float(once.max()):.2f}"
+                  f" -> {float(twice.max()):.2f}), and alpha (.) V keeps a (T, H) array "
+                  "instead of one context vector.",
                   source="document 002 sections 3.2, 4.2")
         minseq.manual_seed(0)
         h2 = LSTMAttentionClassifier(log.n_behaviours, log.n_behaviours, d_model=4, embed_dim=3)
@@ -269,9 +368,11 @@ def main(argv=None):
         ids = xp.asarray([[0, 0, 1, 2, 3]])
         mask = ids != 0
         h2(ids, mask)
-        hs = h2.lstm(h2.embed(ids[:, 2:]))[0][0]                        # (3, 4): the real steps
-        sc = hs @ hs[-1] / 2.0                                           # sqrt(H) = 2
-        alpha = xp.exp(sc - sc.max()) / xp.exp(sc - sc.max()).sum()
+        x_real = h2.embed(ids[:, 2:])
+        hs = h2.lstm(x_real)[0][0]                                   # (3, H): the real steps
+        alpha = softmax(hs @ hs[-1] / 2.0)                           # sqrt(H) = 2
+        print(f"    ids {tuple(ids.shape)}, 3 real -> embedding {tuple(x_real.shape)} -> LSTM "
+              f"states {tuple(hs.shape)} -> scores, alpha {tuple(alpha.shape)}")
         L.show("alpha by hand (3 real steps)", alpha)
         L.show("alpha of the model (5 slots)", h2.attention_weights[0])
         L.check_close("the model's weights are one softmax over the real steps",
@@ -341,6 +442,8 @@ def main(argv=None):
             y = (seen[ends + 6] - seen[ends + 1]).astype(np.float32)
             return X, y[:, None], M
         tr, va = purchases_ahead(train_log), purchases_ahead(valid_log)
+        print(f"    training users: windows X {tr[0].shape}, mask {tr[2].shape}, targets y "
+              f"{tr[1].shape} (one number per window)")
         L.say("The printed settings are LSTM(128) and Adam lr 0.001; this run uses a smaller "
               "LSTM and lr 0.01 so it trains in seconds (--full uses the printed ones).")
         hidden = 128 if L.full else size["d_model"]
@@ -417,13 +520,14 @@ def main(argv=None):
                  "body and an MSE loss.",
                  "On an order-driven log every order-aware model beats the order-blind MLP over "
                  "counts and the most-popular class, and comes close to first-order Markov."],
-        exercises=["Train with --task will-purchase from the command line (python -m minseq "
-                   "train --model lstm --task will-purchase) and compare the AUC of lstm and "
-                   "markov: what does the horizon k = 5 add that the last event cannot tell?",
-                   "Give the LSTM + attention model the document's double softmax: how do the "
-                   "attention weights of one window and the accuracy change?",
-                   "Generate a log with noise=0.5: which models fall to the popularity "
-                   "baseline first, and why?"])
+        exercises=EXERCISES + [
+            "Train with --task will-purchase from the command line (python -m minseq train "
+            "--model lstm --task will-purchase) and compare the AUC of lstm and markov: what "
+            "does the horizon k = 5 add that the last event cannot tell?",
+            "Give the LSTM + attention model the document's double softmax: how do the "
+            "attention weights of one window and the accuracy change?",
+            "Generate a log with noise=0.5: which models fall to the popularity baseline "
+            "first, and why?"])
 
 
 if __name__ == "__main__":

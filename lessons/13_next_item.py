@@ -6,21 +6,127 @@ loss is a binary cross-entropy with one sampled negative, and the models are com
 leave-one-out with sampled (1 + 100 candidates) and full-ranking metrics.
 """
 
+import math
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.models.recommender as recommender_module
 from minseq import backend, checkpoint, tasks
-from minseq.data import generate
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
+from minseq.models.baselines import Markov
 from minseq.models.gru4rec import GRU4Rec
 from minseq.models.sasrec import SASRec
 from minseq.tasks import evaluation
+
+from helpers import behaviour_log, sigma
 
 
 def run(table, model, out, **settings):
     """``minseq train`` as a function, on the plain layers (lessons run the reference tier)."""
     return tasks.train(table, model, settings=settings, out=out, quiet=True, reference=True)
+
+
+def tiny_batch():
+    """The tiny models' batch: a left-padded history (1, 4), the next item at each step, one
+    sampled negative each, and the candidates (1, 4, 2) = [next, negative] of every step."""
+    seq = backend.asarray(np.array([[0, 2, 5, 3]]))
+    pos = backend.asarray(np.array([[0, 5, 3, 1]]))
+    neg = backend.asarray(np.array([[0, 4, 6, 2]]))
+    return seq, pos, neg, backend.xp.stack([pos, neg], axis=-1)
+
+
+def tiny_sasrec():
+    """SASRec over 6 items, d = 4, one block and head, no dropout, float64, eval mode."""
+    minseq.manual_seed(0)
+    model = SASRec(6, maxlen=4, d_model=4, num_layers=1, num_heads=1, dropout=0.0)
+    return model.astype(backend.xp.float64).eval()
+
+
+def tiny_gru4rec():
+    """GRU4Rec over 6 items, d = 4, no dropout, float64, eval mode."""
+    minseq.manual_seed(0)
+    return GRU4Rec(6, d_model=4, dropout=0.0).astype(backend.xp.float64).eval()
+
+
+def scoring_backward_by_hand(dscores, h, E, candidates):
+    """dh and the scoring use's dE by a loop over the scores, score(t, c) = h_t . E[i] with
+    i = c + 1 (every item), candidates[c] (shared) or candidates[t, c] (per position)."""
+    dh, dE = np.zeros_like(h), np.zeros_like(E)
+    for index in np.ndindex(*dscores.shape):
+        t, c = index[:-1], index[-1]
+        i = c + 1 if candidates is None else candidates[index if candidates.ndim > 1 else c]
+        dh[t] += dscores[index] * E[i]                     # d score / d h_t = E[i]
+        dE[i] += dscores[index] * h[t]                     # d score / d E[i] = h_t
+    return dh, dE
+
+
+def grade_scores_backward(L, item_scores_backward):
+    """Exercise 1: the student's backward of the scoring inside SASRec and GRU4Rec, every
+    gradient against central differences for the three kinds of candidates; then dh and dE
+    against the loop by hand, dE added to what the input use wrote before."""
+    seq, _, _, cand = tiny_batch()
+    with mock.patch.object(recommender_module, "item_scores_backward", item_scores_backward):
+        L.check_gradients(tiny_sasrec().train(), seq, cand, tol=1e-5,
+                          label="SASRec, candidates per position (B, T, C)")
+        L.check_gradients(tiny_gru4rec(), seq, label="GRU4Rec, every item")
+        L.check_gradients(tiny_gru4rec(), seq, backend.asarray(np.array([1, 3, 5])),
+                          label="GRU4Rec, shared candidates (C,)")
+    rng = backend.host_rng(2)
+    h, E, dE_input = (rng.standard_normal(shape) for shape in ((2, 3, 4), (7, 4), (7, 4)))
+    for name, candidates in (("every item", None), ("shared (C,), item 2 twice",
+                                                    np.array([2, 5, 2])),
+                             ("per position (B, T, C)", rng.integers(1, 7, (2, 3, 2)))):
+        n_scores = 6 if candidates is None else candidates.shape[-1]
+        dscores = rng.standard_normal((2, 3, n_scores))
+        dE = backend.asarray(dE_input.copy())               # the input use's part, already in
+        dh = item_scores_backward(*(backend.asarray(a) for a in (dscores, h, E)), dE,
+                                  None if candidates is None else backend.asarray(candidates))
+        dh_hand, dE_hand = scoring_backward_by_hand(dscores, h, E, candidates)
+        L.check_close(f"{name}: dh equals the loop by hand", dh, dh_hand)
+        L.check_close(f"{name}: dE = the input use's + the scoring use's by hand", dE,
+                      dE_input + dE_hand)
+
+
+def grade_ranking_metrics(L, ranking_metrics):
+    """Exercise 2: the student's metrics of six ranks against the formulas by hand at two
+    cutoffs; then inside the evaluation of a Markov baseline (both protocols) against minseq's
+    metrics, and the lesson's check that sampled HR@10 is at least the full one."""
+    ranks = [0, 1, 4, 9, 10, 57]
+    mine = ranking_metrics(backend.asarray(np.array(ranks)), ks=(5, 10))
+    for k in (5, 10):
+        top = [r for r in ranks if r < k]
+        by_hand = {f"hit@{k}": len(top) / len(ranks), f"recall@{k}": len(top) / len(ranks),
+                   f"ndcg@{k}": sum(1 / math.log2(r + 2) for r in top) / len(ranks),
+                   f"mrr@{k}": sum(1 / (r + 1) for r in top) / len(ranks)}
+        print(f"  ranks {ranks}, k = {k}: by hand " + ", ".join(f"{key} {value:.4f}"
+                                                               for key, value in by_hand.items()))
+        for key, value in by_hand.items():
+            L.check_close(f"{key} equals the formula by hand", mine.get(key, float("nan")), value)
+    log = behaviour_log(100)
+    p = evaluation.Protocol(log, maxlen=10, seed=0)
+    markov = Markov(log.n_items).fit(p.train_sequences)
+    reference = evaluation.evaluate(markov, p.test)
+    with mock.patch.object(evaluation, "ranking_metrics", ranking_metrics):
+        results = evaluation.evaluate(markov, p.test)
+    for proto in ("sampled", "full"):
+        for key, value in reference[proto].items():
+            L.check_close(f"Markov, {proto} ranking: {key} equals minseq's",
+                          results[proto].get(key, float("nan")), value)
+    s, f = results["sampled"].get("hit@10", 0.0), results["full"].get("hit@10", 0.0)
+    L.check(f"sampled HR@10 {s:.3f} >= full HR@10 {f:.3f}", s >= f)
+
+
+EXERCISES = [
+    Exercise("item_scores_backward", "Write the backward of the scoring h_t . E[i]: dh, and the "
+             "scoring use's gradient ADDED into the shared table's dE (a scatter-add: an item "
+             "can be scored at many positions), for every item, shared candidates or "
+             "candidates per position.", grade_scores_backward),
+    Exercise("ranking_metrics", "Write the leave-one-out metrics from 0-based ranks: hit@K = "
+             "recall@K, NDCG@K = mean [rank < K] / log2(rank + 2) and MRR@K = mean [rank < K] / "
+             "(rank + 1), for every cutoff K.", grade_ranking_metrics)]
 
 
 def main(argv=None):
@@ -33,6 +139,8 @@ def main(argv=None):
                    "evaluate by leave-one-out: sampled HR@10 / NDCG@10 and full ranking",
                    "read the attention weights of one user's history",
                    "explain why sampled metrics are always higher than full-ranking ones"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     xp = backend.xp
     n_users = 150 if L.fast else 1500 if L.full else 400
     epochs = 2 if L.fast else 20 if L.full else 5
@@ -41,47 +149,48 @@ def main(argv=None):
                 "H = LayerNorm(blocks(x));  r(t, i) = H_t . E[i]\n"
                 "L = mean over real t of "
                 "[ -log sigma(r(t, pos_t)) - log(1 - sigma(r(t, neg_t))) ]"):
-        minseq.manual_seed(0)
-        m = SASRec(6, maxlen=4, d_model=4, num_layers=1, num_heads=1, dropout=0.0).astype(xp.float64)
-        m.eval()
-        seq = backend.asarray(np.array([[0, 2, 5, 3]]))          # left-padded history
-        pos = backend.asarray(np.array([[0, 5, 3, 1]]))          # the next item at each step
-        neg = backend.asarray(np.array([[0, 4, 6, 2]]))          # one sampled negative each
+        m = tiny_sasrec()
+        seq, pos, neg, cand = tiny_batch()       # history, next items, negatives, both
         E, P = m.item_emb.params["W"], m.pos_emb.params["W"]
         x = E[seq] * 2.0 + P[:4]                                  # sqrt(4) = 2
+        print(f"    ids {tuple(seq.shape)} -> E[s] {tuple(E[seq].shape)} (a row of E per id) "
+              f"+ P[:4] {tuple(P[:4].shape)} -> x {tuple(x.shape)}")
         L.show("x = 2 E[s] + P (row 0 is padding: only P)", x[0])
         H = m.encoder(x, mask=minseq.nn.causal_mask(4)[None] & (seq != 0)[:, None, :])
         r_pos = (H * E[pos]).sum(-1)
         r_neg = (H * E[neg]).sum(-1)
+        print(f"    H {tuple(H.shape)} (.) E[pos] {tuple(E[pos].shape)}, summed over d -> "
+              f"r {tuple(r_pos.shape)}: one score per step")
         L.show("r(t, pos_t)", r_pos[0])
         L.show("r(t, neg_t)", r_neg[0])
-        terms = xp.log1p(xp.exp(-r_pos)) + xp.log1p(xp.exp(r_neg))   # -log s(p) - log(1 - s(n))
+        terms = -xp.log(sigma(r_pos)) - xp.log(1 - sigma(r_neg))
         by_hand = terms[0, 1:].mean()                             # positions 1..3 are real
         L.show("loss by hand (mean over the 3 real positions)", by_hand)
         L.check_close("SASRec.loss equals the hand computation",
                       m.loss((seq, pos, None, neg)), by_hand, rtol=1e-10)
-        cand = xp.stack([pos, neg], -1)
         L.say("Every parameter's gradient against central differences; the shared table E "
               "(item_emb.W) gets its gradient from the input use and the scoring use:")
         L.check_gradients(m.train(), seq, cand, tol=1e-5)
 
     with L.step("A tiny GRU4Rec, by hand", formula="h_t = GRU(E[s_1..s_t]);  "
                 "score(t, i) = h_t . E[i];  L = mean_t -log softmax(score(t, .))[target_t]"):
-        minseq.manual_seed(0)
-        g = GRU4Rec(6, d_model=4, dropout=0.0).astype(xp.float64).eval()
+        g = tiny_gru4rec()
         scores = g(seq)[0]                                        # (T, 6 items)
+        print(f"    ids {tuple(seq.shape)} -> E[s] (1, 4, 4) -> GRU states (1, 4, 4) -> "
+              f"@ E[1:]^T -> scores {tuple(scores.shape)} (steps, items)")
         L.show("scores of items 1..6 at each step", scores)
         logp = scores - xp.log(xp.exp(scores).sum(-1, keepdims=True))
-        steps = xp.arange(1, 4)                                   # positions 1..3 are real
-        by_hand = -logp[steps, pos[0, steps] - 1].mean()          # item i is column i - 1
+        by_hand = -logp[xp.arange(1, 4), pos[0, 1:] - 1].mean()    # item i is column i - 1
         L.show("cross-entropy by hand", by_hand)
         L.check_close("GRU4Rec.loss equals the hand computation", g.loss((seq, pos, None)),
                       by_hand, rtol=1e-10)
         L.check_gradients(g, seq, cand)
 
-    table = generate(n_users=n_users, n_items=300, seed=0)
+    table = behaviour_log(n_users)
     with L.step("Leave-one-out, and the four models trained", formula="last event = test, "
                 "second last = validation, the rest trains (users with < 3 events: train only)"):
+        L.say(f"The behaviour log of the earlier lessons (helpers.behaviour_log), its first "
+              f"{n_users} users (--fast takes 150, --full 1500), {table.n_items} items.")
         p = evaluation.Protocol(table, maxlen=20, seed=0)
         u = 0
         L.say(f"user {p.test.users[u]}: history (last 8) {p.test.histories[u][-8:]}, "
@@ -179,7 +288,7 @@ def main(argv=None):
         "strong baseline; popularity ignores order and is the floor.",
         "Sampled metrics rank the target among 101 items, so they are always at least the "
         "full-ranking ones and compress differences: report both."],
-        exercises=[
+        exercises=EXERCISES + [
         "Evaluate SASRec with 20 instead of 100 negatives: predict the sampled HR@10 from the "
         "full ranks before you run it.",
         "Exclude the items a user has already seen from the full ranking. Which models gain, "

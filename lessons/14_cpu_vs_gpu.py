@@ -7,13 +7,17 @@ reading, measures what the Python loop costs per time step, and explains when a 
 machine without a GPU it runs the CPU half and says plainly what it skipped.
 """
 
+import time
+from unittest import mock
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minseq
+import minseq.bench.timing as timing_module
 from minseq import backend, fast, nn, optim
 from minseq.bench import time_call
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 
 
 class Step:
@@ -54,14 +58,98 @@ def timed(step, repeats):
     return time_call(step.run, repeats=repeats, warmup=1, sync=backend.synchronize)
 
 
+class QueuedDevice:
+    """A pretend GPU on a pretend clock, for grading a timer without one: ``kernel()`` queues
+    ``seconds`` of device work and returns after ``launch`` seconds of host time, as a CuPy call
+    does; ``synchronize()`` waits until the queue is empty; ``clock()`` reads the host's time
+    (it stands in for time.perf_counter)."""
+
+    def __init__(self, seconds, launch=5e-6):
+        self.seconds, self.launch = seconds, launch
+        self.now = self.done_at = 0.0
+        self.calls = 0
+
+    def clock(self):
+        return self.now
+
+    def kernel(self, seconds=None):
+        self.calls += 1
+        start = max(self.now, self.done_at)             # it waits for the work queued before
+        self.done_at = start + (self.seconds if seconds is None else seconds)
+        self.now += self.launch
+
+    def synchronize(self):
+        self.now = max(self.now, self.done_at)
+
+
+def grade_timer(L, seconds_per_call):
+    """Exercise 1: the student's sample on a pretend device (a 2 ms kernel launched in 5 us,
+    behind 0.5 s of earlier work), then inside minseq's time_call on the real clock."""
+    device = QueuedDevice(seconds=2e-3)
+    with mock.patch("time.perf_counter", device.clock):
+        s = seconds_per_call(device.kernel, 1, device.synchronize)
+        L.check_close("one call: the kernel's 2 ms, not its 5 us launch", s, 2e-3, rtol=1e-9)
+        device.kernel(0.5)                                 # earlier work, still queued
+        s = seconds_per_call(device.kernel, 1, device.synchronize)
+        L.check_close("work queued before the sample is not counted", s, 2e-3, rtol=1e-9)
+        calls = device.calls
+        s = seconds_per_call(device.kernel, 4, device.synchronize)
+        L.check_close("four calls: 2 ms per call", s, 2e-3, rtol=1e-9)
+        L.check("fn ran number = 4 times", device.calls - calls == 4,
+                f"{device.calls - calls} calls")
+    with mock.patch.object(timing_module, "_sample", seconds_per_call):
+        t = time_call(lambda: time.sleep(3e-3), repeats=3)
+        L.check("time_call with your samples: a 3 ms sleep lasts at least 3 ms",
+                t.min >= 3e-3, f"median {t.median * 1e3:.2f} ms, min {t.min * 1e3:.2f} ms")
+        t = timed(lstm_step(8, 10, 4, 8), 3)
+        L.check("the LSTM step: a positive median within [min, max]",
+                0 < t.min <= t.median <= t.max, str(t))
+
+
+def grade_fit(L, fit_cost_per_step):
+    """Exercise 2: the student's least-squares line against an exact line, np.polyfit (the
+    lesson's fit) and the normal equations' conditions, then on this machine's LSTM times."""
+    lengths = backend.asarray([4.0, 16.0, 32.0, 64.0])
+    a, b = fit_cost_per_step(lengths, 3e-4 + 2e-5 * lengths)
+    L.check_close("an exact line: a = 0.3 ms, b = 20 us per step", backend.asarray([a, b]),
+                  backend.asarray([3e-4, 2e-5]), rtol=1e-9, atol=1e-15)
+    noise = backend.asarray(backend.host_rng(1).normal(0, 2e-5, 4))
+    seconds = 3e-4 + 2e-5 * lengths + noise
+    a, b = fit_cost_per_step(lengths, seconds)
+    b_ref, a_ref = np.polyfit(backend.to_numpy(lengths), backend.to_numpy(seconds), 1)
+    L.check_close("noisy times: (a, b) equals np.polyfit's", backend.asarray([a, b]),
+                  backend.asarray([a_ref, b_ref]), rtol=1e-9, atol=1e-15)
+    # least squares: d/da and d/db of sum_T (a + b T - s_T)^2 vanish at the best line
+    residual = seconds - (a + b * lengths)
+    L.check_close("the residuals sum to 0 (d/da = 0)", residual.sum(), 0.0, atol=1e-15)
+    L.check_close("the residuals are orthogonal to T (d/db = 0)", (residual * lengths).sum(),
+                  0.0, atol=1e-13)
+    measured = backend.asarray([timed(lstm_step(2, T, 4, 8), 3).median for T in (4, 16, 32)])
+    a, b = fit_cost_per_step(lengths[:3], measured)
+    b_ref, a_ref = np.polyfit([4, 16, 32], backend.to_numpy(measured), 1)
+    L.check_close("this machine's tiny LSTM: (a, b) equals np.polyfit's", backend.asarray([a, b]),
+                  backend.asarray([a_ref, b_ref]), rtol=1e-9, atol=1e-15)
+
+
+EXERCISES = [
+    Exercise("seconds_per_call", "Write one timing sample: synchronise, read the clock, call "
+             "fn number times, synchronise, read the clock again; seconds per call.",
+             grade_timer),
+    Exercise("fit_cost_per_step", "Fit time(T) = a + b T to measured times by least squares: "
+             "a is the fixed cost of a training step, b the cost of one time step.", grade_fit)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Lesson 14 - CPU against GPU: timing a training step honestly", ids=[],
+               argv=argv,
                goals=["time device code correctly: warm up, repeat, synchronise before reading "
                       "the clock",
                       "measure what the Python loop costs per time step of a recurrent layer",
                       "see when a GPU wins (large matrix products) and when it cannot (many tiny "
                       "steps)",
                       "check that NumPy and CuPy compute the same numbers"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     cupy_ok, why = backend.cupy_available()
     repeats = 3 if L.fast else 5
     cpu = L.args.backend if L.args.backend in ("numpy", "strict") else "numpy"
@@ -190,12 +278,13 @@ def main(argv=None):
                  "in attention, wide layers. The Transformer step, a few large products over "
                  "the whole sequence at once, is where it shines.",
                  "The same code runs on NumPy, strict and CuPy and computes the same numbers."],
-        exercises=["Double the batch size of the tiny LSTM: does b (the cost per step) change? "
-                   "What does that say about where the time goes?",
-                   "Time the encoder step with and without backend.synchronize on a GPU: how "
-                   "large is the error of the unsynchronised timer?",
-                   "Run `make bench` and find the size at which the encoder layer's GPU speed-up "
-                   "passes 10x."])
+        exercises=EXERCISES + [
+            "Double the batch size of the tiny LSTM: does b (the cost per step) change? What "
+            "does that say about where the time goes?",
+            "Time the encoder step with and without backend.synchronize on a GPU: how large is "
+            "the error of the unsynchronised timer?",
+            "Run `make bench` and find the size at which the encoder layer's GPU speed-up "
+            "passes 10x."])
 
 
 if __name__ == "__main__":

@@ -12,13 +12,19 @@ float64, and timed in float32 against the others, interleaved in one run:
     4. + in-place work in reused time-major buffers: minseq.fast.LSTM itself
 """
 
+from unittest import mock
+
 import matplotlib.pyplot as plt
+import numpy as np
 
 import minseq
+import minseq.fast.lstm as fast_lstm
+import minseq.fast.recurrent as fast_recurrent
 from minseq import backend, fast, nn
 from minseq.bench import compare
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 from minseq.nn.functional import sigmoid
+from minseq.nn.recurrent import split_gates
 
 TRICKS = ("one input projection", "dWh after the loop", "one tanh for four gates")
 
@@ -122,11 +128,128 @@ def inputs(B, T, D, H, dtype, seed=0):
     return layer, x, dhs
 
 
+def exercise_layers():
+    """The graders' set-up: nn.LSTM(4, 3) in float64 and its fast twin (the same parameter
+    arrays), a batch x (3, 5, 4) and upstream gradients dhs (3, 5, 3), the same on every run."""
+    layer, x, dhs = inputs(3, 5, 4, 3, backend.xp.float64, seed=1)
+    return layer, fast.twin_of(layer), x, dhs
+
+
+def check_fast_equals_reference(L, layer, fast_layer, x, dhs, forward=True):
+    """dx and the parameter gradients of the fast twin against the reference layer's, and
+    with ``forward`` its outputs hs too."""
+    hs, dx, grads = layer_pass(fast_layer, x, dhs)
+    hs_ref, dx_ref, grads_ref = layer_pass(layer, x, dhs)
+    rows = ([("hs", hs, hs_ref)] if forward else []) + [("dx", dx, dx_ref)] + [
+        (f"d{k}", grads[k], grads_ref[k]) for k in grads_ref]
+    for name, ours, ref in rows:
+        L.check_close(f"fast {type(layer).__name__}: {name} equals the reference's", ours, ref,
+                      rtol=1e-12, atol=1e-14)
+
+
+def by_hand_gates(a):
+    """[sigma(a_i), sigma(a_f), tanh(a_g), sigma(a_o)]: one function per gate block."""
+    a_i, a_f, a_g, a_o = split_gates(a, 4)
+    return backend.xp.concatenate([sigmoid(a_i), sigmoid(a_f), backend.xp.tanh(a_g),
+                                   sigmoid(a_o)], axis=-1)
+
+
+def grade_gates(L, lstm_gates):
+    """Exercise 1: the four activations from one tanh, on a spread of pre-activations (up to
+    +-1000, where e^-a overflows) against the gate-by-gate functions, in place; then inside
+    minseq.fast.LSTM, against the reference layer and central differences."""
+    xp, H = backend.xp, 3
+    a = backend.asarray(np.concatenate([np.linspace(-12, 12, 4 * H)[None],
+                                        np.tile([-1000.0, 1000.0], (1, 2 * H))]))   # (2, 4H)
+    expected = by_hand_gates(a)
+    gates = lstm_gates(a, *fast_lstm.gate_affine(H, xp.float64))
+    L.check_close("gates equal [sigma, sigma, tanh, sigma] of the four blocks", gates, expected,
+                  rtol=1e-12, atol=1e-15)
+    L.check_close("a holds the gates afterwards (written in place)", a, expected,
+                  rtol=1e-12, atol=1e-15)
+    layer, fast_layer, x, dhs = exercise_layers()
+    with mock.patch.object(fast_lstm, "lstm_gates", lstm_gates):
+        check_fast_equals_reference(L, layer, fast_layer, x, dhs)
+        L.check_gradients(fast_layer, x, label="fast LSTM")
+
+
+def grade_state_backward(L, lstm_state_backward):
+    """Exercise 2: one step's backward with act' read from act, on one step against the
+    lesson's by-hand formulas; then inside minseq.fast.LSTM, against the reference layer and
+    central differences."""
+    xp, B, H = backend.xp, 2, 3
+    rng = backend.host_rng(2)
+    a, c_prev, dh, dc = (backend.asarray(rng.standard_normal(shape))
+                         for shape in ((B, 4 * H), (B, H), (B, H), (B, H)))
+    scale, shift = fast_lstm.gate_affine(H, xp.float64)
+    gates = by_hand_gates(a)
+    i, f, g, o = split_gates(gates, 4)
+    tanh_c = xp.tanh(f * c_prev + i * g)
+    dc_t = dc + dh * o * (1 - tanh_c ** 2)
+    expected_da = xp.concatenate([dc_t * g * i * (1 - i), dc_t * c_prev * f * (1 - f),
+                                  dc_t * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=1)
+    dc_prev = xp.zeros_like(c_prev)
+    overwritten = gates.copy()
+    da = lstm_state_backward(overwritten, c_prev, tanh_c, dh, dc.copy(), dc_prev, scale, shift,
+                             xp.empty_like(gates))
+    L.check_close("dL/da equals [di s(1-s), df s(1-s), dg (1-g^2), do s(1-s)]", da, expected_da,
+                  rtol=1e-12, atol=1e-15)
+    L.check_close("dL/da is written over the gates (in place)", overwritten, expected_da,
+                  rtol=1e-12, atol=1e-15)
+    L.check_close("dc_prev = dc_t (.) f, written into dc_prev", dc_prev, dc_t * f,
+                  rtol=1e-12, atol=1e-15)
+    layer, fast_layer, x, dhs = exercise_layers()
+    with mock.patch.object(fast_lstm, "lstm_state_backward", lstm_state_backward):
+        check_fast_equals_reference(L, layer, fast_layer, x, dhs, forward=False)
+        L.check_gradients(fast_layer, x, label="fast LSTM")
+
+
+def grade_weight_grads(L, weight_grads):
+    """Exercise 3: the weight gradients as one product over all steps, against the sum over
+    steps of one product each (trick 2's identity); then inside the fast LSTM and GRU, against
+    the reference layers and central differences."""
+    layer, fast_layer, x, dhs = exercise_layers()
+    xp, (B, T, D), H = backend.xp, x.shape, layer.hidden_size
+    rng = backend.host_rng(3)
+    xs, h_prevs, dA = (backend.asarray(rng.standard_normal((T, B, n))) for n in (D, H, 4 * H))
+    dx = weight_grads(fast_layer, xs.reshape(T * B, D), h_prevs.reshape(T * B, H),
+                      dA.reshape(T * B, 4 * H), dA.reshape(T * B, 4 * H), "b")
+    L.check_close("dWx = sum_t x_t^T dA_t", fast_layer.grads["Wx"],
+                  sum(xs[t].T @ dA[t] for t in range(T)), rtol=1e-12, atol=1e-14)
+    L.check_close("dWh = sum_t h_{t-1}^T dA_t", fast_layer.grads["Wh"],
+                  sum(h_prevs[t].T @ dA[t] for t in range(T)), rtol=1e-12, atol=1e-14)
+    L.check_close("db = sum over steps and rows of dA", fast_layer.grads["b"],
+                  dA.sum(axis=(0, 1)), rtol=1e-12, atol=1e-14)
+    L.check_close("dx = dA Wx^T", dx, dA.reshape(T * B, 4 * H) @ layer.params["Wx"].T,
+                  rtol=1e-12, atol=1e-14)
+    minseq.manual_seed(2)
+    gru = nn.GRU(D, H).astype(xp.float64)
+    # the loop the fast LSTM and GRU share calls weight_grads once, after the last step
+    with mock.patch.object(fast_recurrent, "weight_grads", weight_grads):
+        check_fast_equals_reference(L, layer, fast_layer, x, dhs, forward=False)
+        L.check_gradients(fast_layer, x, label="fast LSTM")
+        check_fast_equals_reference(L, gru, fast.twin_of(gru), x, dhs, forward=False)
+
+
+EXERCISES = [
+    Exercise("lstm_gates", "Write trick 3 forward: the four gate activations of a (B, 4H) "
+             "block from one tanh, act(a) = scale tanh(scale a) + shift, written in place.",
+             grade_gates),
+    Exercise("lstm_state_backward", "Write one step's backward of the fast LSTM: dc_t, dc_prev "
+             "and dL/da, reading each activation's derivative from the activation itself, "
+             "act'(a) = scale^2 - (act - shift)^2.", grade_state_backward),
+    Exercise("weight_grads", "Write tricks 1 and 2 backward: dWx, dWh and the biases as one "
+             "product over every step's rows, and dx = dA Wx^T.", grade_weight_grads)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Lesson 15 - From the reference LSTM to the fast one", ids=[],
+               argv=argv,
                goals=["see which lines of a plain LSTM cost time, and why",
                       "apply one speed trick at a time and check that the numbers stay equal",
                       "measure each trick's effect honestly: interleaved, median of samples"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     xp = backend.xp
 
     with L.step("Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)",
@@ -183,11 +306,12 @@ def main(argv=None):
                  "projection and dWh do not depend on the recurrence, so they leave the loop.",
                  "Each trick is checked for equality before it is timed: a fast layer that "
                  "computes another function is not faster, it is wrong."],
-        exercises=["In lstm_with_tricks with no trick on, db is summed inside the loop: move "
-                   "that sum alone after the loop (db = dA summed over steps and rows) and time "
-                   "it. How much does it save on its own, and why so little next to dWh?",
-                   "Run the lesson with --backend strict: which stages does the strict backend "
-                   "slow down, and why do their results still agree?"])
+        exercises=EXERCISES + [
+            "In lstm_with_tricks with no trick on, db is summed inside the loop: move that sum "
+            "alone after the loop (db = dA summed over steps and rows) and time it. How much "
+            "does it save on its own, and why so little next to dWh?",
+            "Run the lesson with --backend strict: which stages does the strict backend slow "
+            "down, and why do their results still agree?"])
 
 
 if __name__ == "__main__":

@@ -12,15 +12,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minseq import backend, checkpoint, metrics, tasks
-from minseq.data import BEHAVIOURS, from_columns, generate
-from minseq.data.churn import churn_windows
+from minseq.data import from_columns
+from minseq.data.churn import age_bucket, churn_windows
 from minseq.data.events import behaviour_vocab
-from minseq.lesson import Lesson
+from minseq.lesson import Exercise, Lesson
 from minseq.models.registry import MODELS
 from minseq.tasks import next_behaviour
 
+from helpers import EVENTS, behaviour_log
+
 DAY = 86400
-#: the generated log and the LSTM per mode (--fast runs in seconds)
+#: the users taken from the lessons' behaviour log, and the LSTM, per mode (--fast runs in
+#: seconds)
 SIZES = {"fast": dict(users=600, epochs=4, maxlen=12, d_model=16),
          "default": dict(users=1000, epochs=5, maxlen=16, d_model=32),
          "full": dict(users=2000, epochs=10, maxlen=20, d_model=32)}
@@ -33,7 +36,7 @@ def tiny_log():
     user, day, behaviour = zip(*events)
     return from_columns(user=user, item=np.ones(len(user)), behaviour=behaviour,
                         timestamp=(np.array(day) * DAY).astype(np.int64),
-                        behaviour_names=behaviour_vocab(BEHAVIOURS), meta={"time_unit": "s"})
+                        behaviour_names=behaviour_vocab(EVENTS), meta={"time_unit": "s"})
 
 
 def by_hand(log, days):
@@ -68,6 +71,64 @@ def probabilities(path, test, table):
     return backend.to_numpy(next_behaviour.probabilities(net, data))
 
 
+def grade_labels(L, churn_labels):
+    """Exercise 1: the student's examples and labels against the lesson's by-hand loops on the
+    tiny log (D = 1, 2, 3 days), then against minseq's churn_windows on a generated log."""
+    log = tiny_log()
+    first = log.timestamp.min()
+    for days in (2, 1, 3):
+        user, cut, label = churn_labels(log, days)
+        rows = [(int(u), int((c - first) // DAY), int(y)) for u, c, y in zip(user, cut, label)]
+        expected = by_hand(log, days)
+        L.check(f"tiny log, D = {days}: the (user, cut day, label) of the by-hand loops",
+                rows == expected, f"{len(rows)} examples, {len(expected)} expected")
+    table = behaviour_log(40)                        # the first 40 users of the lessons' log
+    user, cut, label = churn_labels(table, 7)
+    w = churn_windows(table, 1, 7)
+    for name, ours, theirs in (("users", user, w.user), ("cut times", cut, w.cut),
+                               ("labels", label, w.targets)):
+        L.check(f"generated log, D = 7: the {name} of churn_windows",
+                np.array_equal(ours, theirs), f"{len(ours)} examples, {len(theirs)} expected")
+
+
+def grade_recency(L, recency):
+    """Exercise 2: the student's recency against loops over the tiny log and an event exactly
+    at a cut; on a generated log, its range, the age bucket the Recency baseline reads, and
+    its AUC against the leaking cut's."""
+    log = tiny_log()
+    w = churn_windows(log, 3, 2)
+    expected = [(c - max(t for t in log.timestamp[log.user_events(u)] if t < c)) / DAY
+                for u, c in zip(w.user, w.cut)]
+    L.check_close("tiny log: days from each user's last event before the cut",
+                  recency(log, w.user, w.cut), np.array(expected), rtol=1e-12)
+    on_cut = from_columns(user=[1, 1, 1], item=np.ones(3), behaviour=[1, 1, 1],
+                          timestamp=np.array([0, 2 * DAY, 3 * DAY]),
+                          behaviour_names=behaviour_vocab(EVENTS), meta={"time_unit": "s"})
+    L.check_close("an event at the cut is not before it: 2 days, not 0",
+                  recency(on_cut, np.array([1]), np.array([2 * DAY])), np.array([2.0]))
+    D = 7
+    table = behaviour_log(60)
+    w = churn_windows(table, 1, D)
+    r = recency(table, w.user, w.cut)
+    L.check("every active user's recency lies in (0, D]", np.all((r > 0) & (r <= D)),
+            f"from {r.min():.3g} to {r.max():.3g} days")
+    L.check("its age bucket is the one the Recency baseline reads",
+            np.array_equal(age_bucket(np.rint(r * DAY), DAY), w.inputs[:, -1, 1]))
+    honest = metrics.roc_auc(w.targets, r)
+    leaked = metrics.roc_auc(w.targets, leaked_recency(table, w, D))
+    L.check("recency ranks churners above chance", honest > 0.5, f"AUC {honest:.3f}")
+    L.check("the leaking cut (c + D) inflates the AUC above yours", leaked > honest,
+            f"{leaked:.3f} against {honest:.3f}")
+
+
+EXERCISES = [
+    Exercise("churn_labels", "Write the churn examples of a log: the grid of cut times, the "
+             "users active at each cut, and their labels from the D days after it.",
+             grade_labels),
+    Exercise("recency", "Write the recency baseline's feature: the days from each user's last "
+             "event strictly before the cut, reading nothing at or after it.", grade_recency)]
+
+
 def main(argv=None):
     L = Lesson(__file__, "Churn prediction: labels, an LSTM against recency, ROC and a leak",
                ids=["B6"], argv=argv, goals=[
@@ -75,6 +136,8 @@ def main(argv=None):
                    "keep every feature before its cut (and test that it is so)",
                    "train an LSTM over [behaviour, age] events against days-since-last-event",
                    "read a ROC curve, and see why a leaking cut time inflates the AUC"])
+    if L.args.exercise:
+        return L.grade(EXERCISES)
     size = SIZES["fast" if L.fast else "full" if L.full else "default"]
     D = 2
 
@@ -100,8 +163,11 @@ features:     the user's events with time < c, nothing later"""):
               "no example until he returns. Cut 8 would need days 8-10 and still fits; later "
               "cuts cannot know their label and are not made.")
 
-    table = generate(n_users=size["users"], seed=0)
-    with L.step("Windows on the generated log: nothing at or after the cut"):
+    table = behaviour_log(size["users"])
+    with L.step("Windows on the behaviour log: nothing at or after the cut"):
+        L.say(f"The behaviour log of the earlier lessons (helpers.behaviour_log), its first "
+              f"{size['users']} users (--fast takes {SIZES['fast']['users']}, --full "
+              f"{SIZES['full']['users']}); a share of them fade before they leave.")
         w = churn_windows(table, size["maxlen"], 7)
         read = table.timestamp[np.maximum(w.events, 0)]
         L.show("windows", len(w.targets))
@@ -170,12 +236,13 @@ the leaked feature is < D exactly when the user came back: it IS the label"""):
                  "beats it when activity fades before users leave.",
                  "AUC and PR-AUC rank; F1 needs a threshold, chosen on validation users.",
                  "A cut time that leaks the future gives a near-perfect AUC that means nothing."],
-        exercises=["Train with --folds 5 from the command line (python -m minseq train --model "
-                   "lstm --task churn --folds 5): how large is the standard deviation of the "
-                   "AUC across folds, next to the gap between LSTM and recency?",
-                   "Change --churn-days to 3 and to 14: how do the churn share and the AUCs "
-                   "move, and why?",
-                   "Generate a log with fading=0: what is left for the LSTM to beat?"])
+        exercises=EXERCISES + [
+            "Train with --folds 5 from the command line (python -m minseq train --model lstm "
+            "--task churn --folds 5): how large is the standard deviation of the AUC across "
+            "folds, next to the gap between LSTM and recency?",
+            "Change --churn-days to 3 and to 14: how do the churn share and the AUCs move, and "
+            "why?",
+            "Generate a log with fading=0: what is left for the LSTM to beat?"])
 
 
 if __name__ == "__main__":

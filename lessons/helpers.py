@@ -1,18 +1,61 @@
-"""What several lessons share, kept beside them (it is lesson content, not framework):
-the behaviour vocabulary of the lessons, its one-hot encoding, the one sigma and the one
-softmax of the hand computations (on the active backend), and the 'cart pending' task on
-which lessons 03 and 04 train a recurrent layer to read its gates.
+"""What several lessons share, kept beside them (it is lesson content, not framework): the
+behaviour vocabulary, the one synthetic behaviour log the lessons take their data from, one-hot
+encoding, the one sigma and the one softmax of the hand computations (on the active backend),
+and the 'cart pending' task on which lessons 03 and 04 train a recurrent layer to read its gates.
 
 A lesson runs as a script, so this folder is on its import path: ``from helpers import ...``.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
 from minseq import backend, nn, optim
 from minseq.backend import xp
+from minseq.data import BEHAVIOURS, generate
 
-#: The behaviour vocabulary the recurrent lessons encode one-hot.
-EVENTS = ("browse", "click", "cart", "purchase")
+#: The behaviour vocabulary of every lesson: minseq.data's, so the lessons, the generator and
+#: the loaders name the same five behaviours. A log stores behaviour b as id b + 1 (0 pads).
+EVENTS = BEHAVIOURS
+
+#: The lessons' one behaviour log: generate(n_users=LOG_USERS, n_items=LOG_ITEMS, seed=LOG_SEED)
+LOG_USERS, LOG_ITEMS, LOG_SEED = 2000, 300, 0
+
+#: The user whose events the lessons follow by hand: user 13's first six events walk the whole
+#: funnel (browse, browse, click, cart, purchase, browse), and it has 118 in all.
+USER = 13
+
+
+def behaviour_log(users=LOG_USERS):
+    """The synthetic behaviour log of every lesson (``minseq.data.generate`` with the settings
+    above: a first-order funnel browse -> click -> cart -> purchase, items in categories, users
+    whose visits fade before they leave). One call with one seed, so user 13 of lesson 02 is
+    user 13 of lesson 13, and each lesson builds on the last.
+
+    ``users`` keeps the log's first users 1..users, with their item ids unchanged: a lesson
+    that trains takes fewer under --fast. The generator numbers users in random order, so the
+    first ones are a fair sample of all."""
+    log = generate(n_users=LOG_USERS, n_items=LOG_ITEMS, seed=LOG_SEED)
+    if users == LOG_USERS:
+        return log
+    fading = [u for u in log.meta["fading"] if u <= users]
+    return replace(log.select(log.user <= users), user_vocab=log.user_vocab[:users + 1],
+                   meta=dict(log.meta, fading=fading))
+
+
+def first_events(log, user, n):
+    """The names of ``user``'s first n behaviours in ``log``."""
+    return [EVENTS[b - 1] for b in log.behaviour[log.user_events(user)][:n]]
+
+
+def windows(log, rng, B, T, users):
+    """B windows of T consecutive events of the log, each from a user drawn from ``users``
+    (ids; those with fewer than T events are skipped), starting at a random event: (B, T)
+    behaviour ids into EVENTS, on the host."""
+    users = users[log.lengths()[users - 1] >= T]
+    u = rng.choice(users, B)
+    start = log.offsets[u - 1] + rng.integers(0, log.lengths()[u - 1] - T + 1)
+    return log.behaviour[start[:, None] + np.arange(T)] - 1          # (B, T): id b + 1 -> b
 
 
 def one_hot(names, vocab=EVENTS):
@@ -35,13 +78,16 @@ def softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def behaviour_batch(rng, B, T):
-    """Random sessions (B, T) of event ids (browse most often, purchase least), their one-hot
-    x (B, T, 4) in float32, and the target y_t = 1 while a cart waits for a purchase."""
-    events = backend.asarray(rng.choice(len(EVENTS), size=(B, T), p=[0.5, 0.25, 0.15, 0.1]))
-    y, pending = xp.zeros((B, T), dtype=xp.float32), xp.zeros(B, dtype=xp.float32)
-    for t in range(T):
-        pending = xp.where(events[:, t] == 2, 1, xp.where(events[:, t] == 3, 0, pending))
+def cart_pending(events):
+    """Sessions (B, T) of behaviour ids as one-hot x (B, T, len(EVENTS)) in float32 on the
+    active backend, the target y (B, T): y_t = 1 while a cart waits for a purchase (a cart
+    sets it, a purchase clears it, other behaviours keep it), and the ids on the backend."""
+    events = backend.asarray(events)
+    cart, purchase = EVENTS.index("cart"), EVENTS.index("purchase")
+    y, pending = xp.zeros(events.shape, dtype=xp.float32), xp.zeros(len(events), xp.float32)
+    for t in range(events.shape[1]):
+        pending = xp.where(events[:, t] == cart, 1, xp.where(events[:, t] == purchase, 0,
+                                                               pending))
         y[:, t] = pending
     return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
 
@@ -64,22 +110,24 @@ class Tagger(nn.Module):
 
 def train_cart_pending(L, recurrent, hidden, steps, T):
     """Train Tagger(recurrent, Linear(hidden, 1)) on 'cart pending' (BCE with logits, Adam,
-    batches of 32 sessions of 30 events), reporting the loss three times, then tag a new
-    session of T events and check the tags. Returns (the session's one-hot x, targets y,
-    event ids, predicted tags)."""
+    batches of 32 windows of 30 events of the behaviour log's users, USER left out), reporting
+    the loss three times, then tag USER's first T events, a session it never trained on, and
+    check the tags. Returns (the session's one-hot x, targets y, behaviour ids, predicted
+    tags)."""
     model = Tagger(recurrent, nn.Linear(hidden, 1))
     opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
-    rng = backend.host_rng(11)
+    log, rng = behaviour_log(), backend.host_rng(11)
+    others = np.setdiff1d(np.arange(1, log.n_users + 1), [USER])
     for step in range(steps + 1):
-        seq, y, _ = behaviour_batch(rng, 32, 30)
+        seq, y, _ = cart_pending(windows(log, rng, 32, 30, others))
         loss = loss_fn(model(seq)[..., 0], y)
         model.backward(loss_fn.backward()[..., None])
         opt.step()
         if step % (steps // 3) == 0:
             L.say(f"step {step:3d}: loss {float(loss):.4f}")
-    seq, y, events = behaviour_batch(backend.host_rng(12), 1, T)
+    seq, y, events = cart_pending(log.behaviour[log.user_events(USER)][None, :T] - 1)
     pred = model(seq)[0, :, 0] > 0
     accuracy = float((pred == (y[0] > 0.5)).mean())
-    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on a new sequence",
-            accuracy > 0.95, f"accuracy {accuracy:.2f}")
+    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on user {USER}'s first {T} "
+            "events (held out of training)", accuracy > 0.95, f"accuracy {accuracy:.2f}")
     return seq, y, events, pred

@@ -6,6 +6,7 @@ is absent, the IDs below (its contents when this test was written) stand in for 
 """
 
 import ast
+import importlib.util
 import re
 from pathlib import Path
 
@@ -162,3 +163,71 @@ def test_each_worked_example_has_its_step(doc, section, lesson):
     titles = step_titles(LESSONS[lesson])
     assert any(marker.search(t) for t in titles), \
         f"{lesson} has no step titled 'document {doc}, section {section}'"
+
+
+# -- one convention across lessons --------------------------------------------------------------
+#: Lessons whose behaviour data comes from the one synthetic log of helpers.behaviour_log (10 draws
+#: a long stationary series of its own and says why; 09, 11, 14 and 15 read no behaviour log).
+LOG_LESSONS = ["01_dense_backprop.py", "02_rnn.py", "03_lstm.py", "04_gru.py", "05_attention.py",
+               "06_multihead_positional.py", "07_transformer.py", "08_data.py",
+               "12_next_behaviour.py", "13_next_item.py", "16_churn.py"]
+HELPERS = LESSONS_DIR / "helpers.py"
+
+
+def load_helpers():
+    spec = importlib.util.spec_from_file_location("lesson_helpers", HELPERS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def imported_from(path, module):
+    """The names a file imports with ``from <module> import ...``."""
+    return {alias.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module == module
+            for alias in node.names}
+
+
+def test_the_lessons_vocabulary_is_the_package_s():
+    from minseq.data import BEHAVIOURS
+    assert load_helpers().EVENTS is BEHAVIOURS
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_no_lesson_defines_its_own_event_list(name):
+    """Behaviour names come from helpers.EVENTS (or a log's behaviour_names): no lesson binds a
+    name to a list of them, nor takes minseq.data's BEHAVIOURS past the helpers."""
+    path = LESSONS[name]
+    events = set(load_helpers().EVENTS)
+    assert "BEHAVIOURS" not in imported_from(path, "minseq.data") | imported_from(
+        path, "minseq.data.events"), f"{name} imports BEHAVIOURS: use helpers.EVENTS"
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value,
+                                                                        (ast.List, ast.Tuple)):
+            words = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+            assert len(events.intersection(words)) < 2, \
+                f"{name} line {node.lineno} defines its own list of behaviours"
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_lessons_take_their_log_from_the_helper(name):
+    """One generate call, in helpers.behaviour_log; the lessons that use a behaviour log call
+    that helper."""
+    calls = [f for f, _ in lesson_calls(LESSONS[name])]
+    assert "generate" not in calls and "generate" not in imported_from(
+        LESSONS[name], "minseq.data"), f"{name} generates a log of its own"
+    if name in LOG_LESSONS:
+        assert "behaviour_log" in imported_from(LESSONS[name], "helpers")
+        assert "behaviour_log" in calls, f"{name} does not take the lessons' behaviour log"
+
+
+def test_the_helpers_generate_the_log_once():
+    assert [f for f, _ in lesson_calls(HELPERS)].count("generate") == 1
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_every_sigmoid_is_the_helpers_sigma(name):
+    """A lesson's hand-written logistic function is helpers.sigma, never its own 1 / (1 + e^-z)."""
+    text = LESSONS[name].read_text(encoding="utf-8")
+    assert not re.search(r"1\s*/\s*\(\s*1\s*\+\s*\w+\.exp\(", text), \
+        f"{name} writes its own sigmoid: use helpers.sigma"
