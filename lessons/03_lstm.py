@@ -240,7 +240,8 @@ def main(argv=None):
         L.check_gradients(layer, x, h0b, c0b)
         L.check_gradients(cell, x_t, h_prev, c_prev)
 
-    with L.step("D4: the document's lstm_cell, with its sizes (input 10, hidden 20)",
+    with L.step("D4: the lstm_cell of document 001, section 5.2, with its sizes (input 10, "
+                "hidden 20)",
                 formula="i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i)   (as printed)"):
         host = backend.host_rng(4)
         W_i = backend.asarray(host.standard_normal((10, 20)))   # (input_size, hidden_size)
@@ -260,6 +261,62 @@ def main(argv=None):
                        "and h are forced to share weights; the document's loop also never updates "
                        "a weight, so its 'falling loss' cannot come from training.",
                   source="document 001 section 5.2, code")
+
+    with L.step("Document 001, section 5.4: its printed run, beside what its code computes",
+                formula="as printed: Training losses: [0.02287281 0.02784542 ... 0.02314838]  "
+                        "(10 numbers)\n"
+                        "            Evaluation losses: the same 10;  Predictions: 10 rows of 1 "
+                        "number;  'the loss falls'\n"
+                        "the code:   for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c);"
+                        "  loss = mean((h - y)^2)\n"
+                        "            inputs = rand(100, 10), labels = rand(100, 1), hidden_size "
+                        "= 20"):
+        printed = backend.asarray([0.02287281, 0.02784542, 0.02364073, 0.02305719, 0.0228145,
+                                   0.02331739, 0.02278256, 0.02288632, 0.02285256, 0.02314838])
+        L.show("printed losses x 1000", printed * 1000)
+        L.show("step to step change x 1000", xp.diff(printed) * 1000)
+        rises = int((xp.diff(printed) > 0).sum())
+        L.check("the printed losses do not fall: 4 of 9 steps go up, the last ends above the "
+                "first", rises == 4 and float(printed[-1]) > float(printed[0]))
+        L.say("The code itself cannot run (h @ W_i is D4's shape error, and batch_size is never "
+              "set). Run as meant, with D4 fixed (an LSTMCell(10, 20): separate W_x and W_h) on "
+              "the document's sizes, its train_model and evaluate_model are the same loop over "
+              "the same weights:")
+        minseq.manual_seed(1)
+        doc_cell = nn.LSTMCell(10, 20).astype(xp.float64)
+        host = backend.host_rng(8)
+        inputs = backend.asarray(host.random((100, 10)))          # rand(100, 10)
+        labels = backend.asarray(host.random((100, 1)))           # rand(100, 1)
+
+        def document_loop():
+            """train_model / evaluate_model / predict_model: one row at a time, no update."""
+            h, c, losses, states = xp.zeros((1, 20)), xp.zeros((1, 20)), [], []
+            for t in range(len(inputs)):
+                h, c = doc_cell(inputs[t:t + 1], h, c)
+                losses.append(((h - labels[t]) ** 2).mean())      # tf.reduce_mean(square(h - y))
+                states.append(h[0])
+            return xp.stack(losses), xp.stack(states)
+
+        train_losses, predictions = document_loop()
+        eval_losses, _ = document_loop()
+        L.show("training losses, first 5 of 100", train_losses[:5])
+        print(f"    losses {tuple(train_losses.shape)} (printed: 10);  predictions "
+              f"{tuple(predictions.shape)} (printed: 10 x 1)")
+        L.check("training and evaluation losses are equal by construction: no weight changed",
+                bool(xp.array_equal(train_losses, eval_losses)))
+        L.check("the code gives 100 losses and 100 states of 20 numbers, not 10 and 10 x 1",
+                train_losses.shape == (100,) and predictions.shape == (100, 20))
+        L.erratum("D4",
+                  literal="Training losses: [0.02287281 ... 0.02314838] (10), Evaluation "
+                          "losses: the same 10, Predictions: 10 x 1; 'the loss falls during "
+                          "training'",
+                  standard="the loop over rand(100, 10) gives 100 losses and 100 states h_t "
+                           "of 20 numbers; no line updates a weight, so training and evaluation "
+                           "print the same list and nothing is learnt",
+                  demo=f"the printed losses go up in {rises} of 9 steps and end above where "
+                       "they start, and their sizes match neither the 100 input rows nor "
+                       "hidden_size = 20: they are not the output of this code.",
+                  source="document 001 section 5.4")
 
     T = 12 if L.fast else 40
     long_x = one_hot(first_events(log, USER, T))
@@ -349,7 +406,7 @@ def main(argv=None):
         L.check("step 3: the doubled forget gate changes c_3", gap > 1e-3, f"max gap {gap:.3f}")
         y_doc = xp.maximum(hs_lit @ head.params["W"] + head.params["b"], 0)[:, 0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            terms = backend.to_numpy(y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc))
+            terms = y_doc * xp.log(y_doc) + (1 - y_doc) * xp.log(1 - y_doc)
         L.show("y_t = ReLU(W_y h_t + b_y)", y_doc)
         L.show("literal Loss", -terms.mean())
         L.say("As in section 4.1 (lesson 02): no label in the loss, and a ReLU output of 0 or "

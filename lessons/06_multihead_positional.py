@@ -39,17 +39,18 @@ def pe_by_hand(T, d):
 
 
 def offset_dots(pe, k=5):
-    """PE[p] . PE[p+k] for p = 0, 10, ..., 80 (host floats): equal when only k matters."""
-    pe = backend.to_numpy(pe)
-    return np.array([pe[p] @ pe[p + k] for p in range(0, 90, 10)])
+    """PE[p] . PE[p+k] for p = 0, 10, ..., 80, on the active backend: equal when only k
+    matters."""
+    p = xp.arange(0, 90, 10)
+    return (pe[p] * pe[p + k]).sum(axis=1)
 
 
 def order_matters(mha, pe_layer, X, perm):
-    """The largest change that shuffling the events by ``perm`` makes to MHA(x + PE), after
-    un-shuffling the outputs: 0 when the model cannot see order."""
-    a = backend.to_numpy(mha(pe_layer(dev(X[None]))))[0]
-    b = backend.to_numpy(mha(pe_layer(dev(X[perm][None]))))[0]
-    return float(np.abs(b - a[perm]).max())
+    """The largest change that shuffling the events by ``perm`` (a backend index array) makes
+    to MHA(x + PE), after un-shuffling the outputs: 0 when the model cannot see order."""
+    a = mha(pe_layer(dev(X[None])))[0]
+    b = mha(pe_layer(dev(X)[perm][None]))[0]
+    return float(xp.abs(b - a[perm]).max())
 
 
 def grade_sinusoidal_table(L, sinusoidal_table):
@@ -66,12 +67,13 @@ def grade_sinusoidal_table(L, sinusoidal_table):
     L.check_close("each (sin, cos) pair lies on the unit circle",
                   big[:, 0::2] ** 2 + big[:, 1::2] ** 2, xp.ones((100, 32)), atol=1e-12)
     dots = offset_dots(big)
-    L.check("PE[p] . PE[p+k] depends on the offset k only", np.ptp(dots) < 1e-9,
-            f"spread {np.ptp(dots):.1e}")
+    spread = float(dots.max() - dots.min())
+    L.check("PE[p] . PE[p+k] depends on the offset k only", spread < 1e-9,
+            f"spread {spread:.1e}")
     minseq.manual_seed(0)
     mha = nn.MultiHeadAttention(8, 2).astype(xp.float64)
     X = backend.host_rng(1).standard_normal((5, 8))
-    change = order_matters(mha, pe_layer, X, np.array([4, 2, 0, 3, 1]))
+    change = order_matters(mha, pe_layer, X, backend.asarray([4, 2, 0, 3, 1]))
     L.check("with PE added, shuffling the events changes the outputs", change > 1e-6,
             f"max change {change:.3f}")
 
@@ -219,19 +221,20 @@ def main(argv=None):
                 L.say(f"step {step}: MSE {float((diff ** 2).mean()):.4f}")
         x, y, ev = batch(200)
         trained(x, mask=mask)
-        W = backend.to_numpy(trained.weights)                        # (B, h, T, T)
-        on_prev = [np.mean([W[:, i, t, t - 1].mean() for t in range(2, T2)]) for i in range(h)]
-        on_first = [np.mean([W[:, i, t, 0].mean() for t in range(2, T2)]) for i in range(h)]
+        W = trained.weights                                          # (B, h, T, T)
+        t = xp.arange(2, T2)                                         # queries t >= 3
+        on_prev = W[:, :, t, t - 1].mean(axis=(0, 2))                # (h,): key t - 1
+        on_first = W[:, :, t, 0].mean(axis=(0, 2))                   # (h,): key 0
         for i in range(h):
-            print(f"    head {i + 1}: mean weight on the previous event {on_prev[i]:.2f}, "
-                  f"on the first event {on_first[i]:.2f}   (queries t >= 3)")
+            print(f"    head {i + 1}: mean weight on the previous event {float(on_prev[i]):.2f}, "
+                  f"on the first event {float(on_first[i]):.2f}   (queries t >= 3)")
         L.check("the heads specialise: one attends mostly to the previous event, the other "
-                "to the first", max(on_prev) > 0.5 and max(on_first) > 0.5
-                and int(np.argmax(on_prev)) != int(np.argmax(on_first)))
+                "to the first", float(on_prev.max()) > 0.5 and float(on_first.max()) > 0.5
+                and int(on_prev.argmax()) != int(on_first.argmax()))
         fig, axes = plt.subplots(1, h, figsize=(4 * h, 3.6))
         labels = [EVENTS[int(e)] for e in ev[0]]
         for i, ax in enumerate(axes):
-            im = ax.imshow(W[0, i], cmap="viridis", vmin=0, vmax=1)
+            im = ax.imshow(backend.to_numpy(W[0, i]), cmap="viridis", vmin=0, vmax=1)
             ax.set(title=f"head {i + 1}", xlabel="key (event)", ylabel="query (event)",
                    xticks=range(T2), yticks=range(T2))
             ax.set_xticklabels(labels, rotation=45)
@@ -242,9 +245,9 @@ def main(argv=None):
 
     with L.step("Attention alone ignores order",
                 formula="MHA(P x) = P MHA(x) for any permutation P of the time steps"):
-        perm = np.array([4, 2, 0, 3, 1])
-        a = backend.to_numpy(mha(dev(X[None])))[0]
-        b = backend.to_numpy(mha(dev(X[perm][None])))[0]
+        perm = backend.asarray([4, 2, 0, 3, 1])
+        a = mha(dev(X[None]))[0]
+        b = mha(dev(X)[perm][None])[0]
         L.check_close("shuffling the events shuffles the outputs the same way", b, a[perm])
         L.say("'cart then purchase' and 'purchase then cart' look alike to attention: position "
               "information must be added to the inputs.")
@@ -257,17 +260,18 @@ def main(argv=None):
         print(f"    angles {(T, d // 2)} -> sin, cos interleaved -> PE {tuple(by_hand.shape)}")
         L.show("PE[:5] by hand", by_hand)
         L.check_close("nn.SinusoidalPositionalEncoding adds the same table",
-                      pe_layer(dev(np.zeros((1, T, d))))[0], by_hand, atol=1e-12)
+                      pe_layer(xp.zeros((1, T, d)))[0], by_hand, atol=1e-12)
         L.check_gradients(pe_layer, dev(X[None]))
         change = order_matters(mha, pe_layer, X, perm)
         L.check("with PE added, shuffling the events changes the outputs", change > 1e-6,
                 f"max change {change:.3f}")
-        big = backend.to_numpy(nn.SinusoidalPositionalEncoding(64, max_len=100).pe)
+        big = nn.SinusoidalPositionalEncoding(64, max_len=100).pe
         dots = offset_dots(big)
         L.show("PE[p] . PE[p+5] for p = 0, 10, ..., 80", dots)
-        L.check("PE[p] . PE[p+k] depends on the offset k only", np.ptp(dots) < 1e-9)
+        L.check("PE[p] . PE[p+k] depends on the offset k only",
+                float(dots.max() - dots.min()) < 1e-9)
         fig, ax = plt.subplots(figsize=(7, 4))
-        im = ax.imshow(big, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+        im = ax.imshow(backend.to_numpy(big), aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set(xlabel="dimension (even: sin, odd: cos)", ylabel="position",
                title="Sinusoidal positional encoding (d_model = 64)")
         fig.colorbar(im, ax=ax, label="PE value")
@@ -293,11 +297,11 @@ def main(argv=None):
                   source="document 004 section 4.3, repeated for the decoder just below the "
                          "encoder's formula")
         for T2 in (3, 5):
-            x2 = rng.normal(size=(1, T2, d))
-            literal = np.concatenate(list(x2[0]))  # h_1 ... h_T side by side
-            standard = backend.to_numpy(mha(dev(x2)))
-            print(f"    T = {T2}: literal Concat(h_1..h_T) has shape {literal.shape}; "
-                  f"MultiHeadAttention output {standard.shape[1:]}")
+            x2 = dev(rng.normal(size=(1, T2, d)))
+            literal = xp.concatenate([x2[0, t] for t in range(T2)])   # h_1 ... h_T side by side
+            standard = mha(x2)
+            print(f"    T = {T2}: literal Concat(h_1..h_T) has shape {tuple(literal.shape)}; "
+                  f"MultiHeadAttention output {tuple(standard.shape[1:])}")
         L.check("the standard output keeps (T, d_model) for every T",
                 mha(dev(rng.normal(size=(1, 7, d)))).shape == (1, 7, d))
 

@@ -213,6 +213,57 @@ def main(argv=None):
         L.check("a batch lives on the active backend",
                 all(backend.is_device_array(a) for a in batch))
 
+    with L.step("Document 002, section 5.2: its encoding, padding and decoding, with its numbers",
+                formula="type_code = {browse: 0, purchase: 1, like: 2}   (its keys are Chinese)\n"
+                        "rows = [[user_id, type_code, t'] for each event];  pad_sequences(rows, "
+                        "maxlen=100, padding='post')\n"
+                        "print(f'predicted type: {type_code[pred]}, ...')   (section 5.2.5)"):
+        type_code = {"browse": 0, "purchase": 1, "like": 2}
+        events = [("browse", 0.0), ("like", 0.42), ("purchase", 1.0)]   # one user's, t' of C4
+        rows = [[7, type_code[b], t] for b, t in events]                 # user 7, row by row
+        L.show("rows [user_id, type, t'] as the document builds them", np.array(rows))
+        padded, mask = pad_sequences(rows, maxlen=100, dtype=np.int32)  # Keras' default dtype
+        L.show("the rows padded to 100, first 6 columns", padded[:, :6])
+        L.check("each padded 'sequence' is one event: 3 numbers and 97 zeros",
+                padded.shape == (3, 100) and (mask.sum(axis=1) == 3).all())
+        L.check("int32 turns t' = 0.42 into 0: only t' = 1 survives",
+                padded[1, 2] == 0 and padded[2, 2] == 1)
+        history, _ = pad_sequences([[type_code[b] for b, _ in events]], maxlen=100)
+        L.show("what a sequence model should read: the user's types in time order, first 6",
+               history[0, :6])
+        L.erratum("C5",
+                  literal="pad_sequences(rows, maxlen=100, padding='post') over rows [user_id, "
+                          "type, t'], one per event",
+                  standard="one sequence per user: the types of the user's events in time "
+                           "order, padded to 100, with its mask",
+                  demo="each padded row is one event and 97 zeros, so no sequence holds a "
+                       "history; and Keras' pad_sequences casts to int32 by default, which "
+                       "turns every t' in (0, 1) into 0.",
+                  source="document 002 sections 5.2.1, 5.2.3")
+        try:
+            type_code[1]
+            refused = None
+        except KeyError as exc:
+            refused = exc
+        L.say(f"Decoding a prediction pred = 1 as printed, type_code[1], raises KeyError: "
+              f"{refused}. The dict maps names to codes; decoding needs the other direction.")
+        decode = {code: name for name, code in type_code.items()}
+        L.check("type_code[pred] is a KeyError; the inverse mapping decodes 1 to 'purchase'",
+                refused is not None and decode[1] == "purchase")
+        L.check("LabelEncoder.inverse_transform is that inverse mapping",
+                LabelEncoder(classes=list(type_code)).inverse_transform([0, 1, 2]).tolist()
+                == [decode[k] for k in range(3)])
+        L.erratum("C3",
+                  literal="print(f'predicted type: {type_code[pred]}, ...') with type_code = "
+                          "{browse: 0, purchase: 1, like: 2}; printed in section 5.4: "
+                          "'predicted type: 1, actual type: 1'",
+                  standard="decode with the inverse mapping {0: browse, 1: purchase, 2: like} "
+                           "(LabelEncoder.inverse_transform)",
+                  demo="type_code[1] looks up the key 1 in a dict keyed by names and raises "
+                       "KeyError, so the printed lines, which show codes, cannot come from this "
+                       "code; decoded, 1 reads 'purchase'.",
+                  source="document 002 sections 5.2.5, 5.4")
+
     steps = 5
     with L.step("C6: sliding windows", formula="X_i = data[i : i + time_steps],  "
                 "y_i = data[i + time_steps]"):

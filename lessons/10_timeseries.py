@@ -18,6 +18,7 @@ import minseq.timeseries.correlation as correlation_module
 import minseq.timeseries.fit as fit_module
 from minseq import backend, nn, optim
 from minseq import timeseries as ts
+from minseq.backend import xp
 from minseq.data import Batches, MinMaxScaler, sliding_windows
 from minseq.lesson import Exercise, Lesson
 from minseq.train import Trainer
@@ -59,25 +60,31 @@ class LSTMRegressor(nn.Module):
 
 def recursion_by_hand(L, name, c, ar, ma, eps, current=True):
     """Print X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} term by term
-    (without eps_t when ``current`` is False: the document's printed ARMA)."""
-    x = []
-    for t, e in enumerate(eps):
+    (without eps_t when ``current`` is False: the document's printed ARMA). eps: the shocks on
+    the active backend; the recursion runs there, its numbers come to the host to be printed."""
+    x = xp.zeros(len(eps))
+    for t in range(len(eps)):
         terms = [f"{c:.1f}"]
-        value = c
+        value = xp.asarray(float(c))
         for i, phi in enumerate(ar, 1):
             if t - i >= 0:
-                terms.append(f"({phi:+.1f})({x[t - i]:.3f})")
-                value += phi * x[t - i]
+                terms.append(f"({phi:+.1f})({float(x[t - i]):.3f})")
+                value = value + phi * x[t - i]
         if current:
-            terms.append(f"eps_{t} ({e:+.3f})")
-            value += e
+            terms.append(f"eps_{t} ({float(eps[t]):+.3f})")
+            value = value + eps[t]
         for j, theta in enumerate(ma, 1):
             if t - j >= 0:
-                terms.append(f"({theta:+.1f})({eps[t - j]:+.3f})")
-                value += theta * eps[t - j]
-        x.append(value)
-        print(f"  {name} X_{t} = " + " + ".join(terms) + f" = {value:.4f}")
-    return np.array(x)
+                terms.append(f"({theta:+.1f})({float(eps[t - j]):+.3f})")
+                value = value + theta * eps[t - j]
+        x[t] = value
+        print(f"  {name} X_{t} = " + " + ".join(terms) + f" = {float(value):.4f}")
+    return x
+
+
+def rmse_by_hand(pred, truth):
+    """sqrt(mean((pred - truth)^2)) on the active backend, as a host number to print."""
+    return float(xp.sqrt(((backend.asarray(pred) - truth) ** 2).mean()))
 
 
 def correlogram(ax, values, band, title):
@@ -121,7 +128,7 @@ def grade_filter(L, arma_filter):
     recover the coefficients of the ARMA(1,1) it simulates."""
     for name, c, ar, ma in (("AR(2)", 0.5, [0.6, -0.3], []), ("MA(2)", 0.0, [], [0.6, 0.4]),
                             ("ARMA(1,1)", 0.0, [0.7], [0.4])):
-        by_hand = recursion_by_hand(L, name, c, ar, ma, SHOCKS)
+        by_hand = recursion_by_hand(L, name, c, ar, ma, backend.asarray(SHOCKS))
         L.check_close(f"{name} equals the recursion by hand", arma_filter(SHOCKS, c, ar, ma),
                       by_hand, rtol=1e-12)
     shocks = np.random.default_rng(0).standard_normal(50)
@@ -195,16 +202,17 @@ def main(argv=None):
     n = 2000 if L.fast else 5000
     tol = 0.1 if L.fast else 0.06          # a few standard errors (about 1/sqrt(n)) each
     band = 1.96 / np.sqrt(n)
+    eps = backend.asarray(SHOCKS)       # the hand recursions run on xp, ts on the host
 
     with L.step("F1: AR(2) by hand", formula="X_t = c + sum_{i=1..p} phi_i X_{t-i} + eps_t"):
         L.say("Start from X = 0 before time 0 and feed six shocks through c = 0.5, "
               "phi = (0.6, -0.3).")
-        x_ar = recursion_by_hand(L, "AR(2)", 0.5, [0.6, -0.3], [], SHOCKS)
+        x_ar = recursion_by_hand(L, "AR(2)", 0.5, [0.6, -0.3], [], eps)
         L.check_close("hand recursion equals ts.arma_filter",
                       ts.arma_filter(SHOCKS, 0.5, [0.6, -0.3]), x_ar, rtol=1e-12)
 
     with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i eps_{t-i}"):
-        x_ma = recursion_by_hand(L, "MA(2)", 0.0, [], [0.6, 0.4], SHOCKS)
+        x_ma = recursion_by_hand(L, "MA(2)", 0.0, [], [0.6, 0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
                       ts.arma_filter(SHOCKS, 0.0, (), [0.6, 0.4]), x_ma, rtol=1e-12)
         L.say("An MA(2) value is built from the last three shocks only: X_t and X_{t+3} share no "
@@ -213,11 +221,11 @@ def main(argv=None):
     with L.step("F3: ARMA(p, q), and the document's missing current shock",
                 formula="as printed: X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j}\n"
                         "standard:   X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j}"):
-        x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], SHOCKS)
+        x_arma = recursion_by_hand(L, "ARMA(1,1)", 0.0, [0.7], [0.4], eps)
         L.check_close("hand recursion equals ts.arma_filter",
                       ts.arma_filter(SHOCKS, 0.0, [0.7], [0.4]), x_arma, rtol=1e-12)
         L.say("The printed recursion on the same six shocks (no eps_t):")
-        printed = recursion_by_hand(L, "printed ARMA(1,1)", 0.0, [0.7], [0.4], SHOCKS,
+        printed = recursion_by_hand(L, "printed ARMA(1,1)", 0.0, [0.7], [0.4], eps,
                                     current=False)
         ar1 = ts.arma_filter(SHOCKS, 0.0, [0.7])
         L.check_close("the printed ARMA(1,1) is 0.4 x the AR(1) of the same shocks, one step "
@@ -231,16 +239,16 @@ def main(argv=None):
                   "of F1 but a deterministic decay to c / (1 - sum phi), so no data set is fitted "
                   "by it. Below: p = 1, phi = 0.7, c = 1, 3000 steps from X = 0.",
                   source="document 003 section 4.1.3")
-        shocks = np.random.default_rng(1).standard_normal(3000)
-        literal = np.zeros(3000)
+        noise = np.random.default_rng(1).standard_normal(3000)
+        literal = xp.zeros(3000)
         for t in range(1, 3000):
             literal[t] = 1.0 + 0.7 * literal[t - 1]          # the printed ARMA(1, 0)
-        standard = ts.arma_filter(shocks, 1.0, [0.7])
+        standard = backend.asarray(ts.arma_filter(noise, 1.0, [0.7]))
         L.show("printed ARMA(1,0), std after step 100    ", literal[100:].std())
         L.show("standard ARMA(1,0) = AR(1), same std     ", standard[100:].std())
-        L.show("theory for AR(1): sigma / sqrt(1 - phi^2)", 1 / np.sqrt(1 - 0.49))
+        L.show("theory for AR(1): sigma / sqrt(1 - phi^2)", (1 - 0.7 ** 2) ** -0.5)
         L.check("the printed form has (almost) no variance: it is not F1's AR(1)",
-                literal[100:].std() < 1e-9 and standard[100:].std() > 1.2)
+                float(literal[100:].std()) < 1e-9 and float(standard[100:].std()) > 1.2)
 
     models = {"AR(2): phi = (0.6, -0.4)": ([0.6, -0.4], []),
               "MA(2): theta = (0.6, 0.4)": ([], [0.6, 0.4]),
@@ -285,8 +293,9 @@ def main(argv=None):
                         " on [1, X_{t-1}, eps_{t-1}]"):
         x = series["AR(2): phi = (0.6, -0.4)"]
         ols, yw = ts.fit_ar(x, 2), ts.fit_ar(x, 2, method="yule-walker")
-        g = ts.autocovariance(x, 2)
-        by_hand = np.linalg.solve([[g[0], g[1]], [g[1], g[0]]], g[1:])
+        g = backend.asarray(ts.autocovariance(x, 2))                  # g_0, g_1, g_2
+        lag = xp.abs(xp.arange(2)[:, None] - xp.arange(2)[None, :])     # |i - j|
+        by_hand = xp.linalg.solve(g[lag], g[1:])           # [g0 g1; g1 g0] phi = [g1; g2]
         print("  true         phi = [ 0.6 -0.4]   sigma2 = 1")
         print(f"  OLS          phi = {np.round(ols.ar, 4)}   sigma2 = {ols.sigma2:.4f}")
         print(f"  Yule-Walker  phi = {np.round(yw.ar, 4)}   sigma2 = {yw.sigma2:.4f}")
@@ -317,12 +326,13 @@ def main(argv=None):
                 formula="Xhat_{n+1} = c + phi_1 X_n + phi_2 X_{n-1},  "
                         "Xhat_{n+2} = c + phi_1 Xhat_{n+1} + phi_2 X_n, ...\n"
                         "Xhat_{n+h} -> c / (1 - phi_1 - phi_2) as h grows"):
-        f1 = ols.const + ols.ar[0] * x[-1] + ols.ar[1] * x[-2]
-        f2 = ols.const + ols.ar[0] * f1 + ols.ar[1] * x[-1]
+        c, phi, last = float(ols.const), backend.asarray(ols.ar), backend.asarray(x[-2:])
+        f1 = c + phi[0] * last[1] + phi[1] * last[0]
+        f2 = c + phi[0] * f1 + phi[1] * last[1]
         fc = ts.forecast(ols, x, 30)
-        L.show("X_{n-1}, X_n", x[-2:])
-        L.show("Xhat_{n+1}, Xhat_{n+2} by hand", np.array([f1, f2]))
-        L.check_close("equal ts.forecast", fc[:2], [f1, f2], rtol=1e-12)
+        L.show("X_{n-1}, X_n", last)
+        L.show("Xhat_{n+1}, Xhat_{n+2} by hand", xp.stack([f1, f2]))
+        L.check_close("equal ts.forecast", fc[:2], xp.stack([f1, f2]), rtol=1e-12)
         L.check("the forecast decays to the mean", abs(fc[-1] - ols.mean) < 1e-3,
                 f"{fc[-1]:.4f} vs {ols.mean:.4f}")
 
@@ -346,8 +356,9 @@ def main(argv=None):
         print(f"  fitted on the first {split} days: {ar_model}")
         # One-step predictions over the held-out days, each from the true days before it.
         pred = ts.predict(ar_model, y)[split - ar_model.p:]
-        rmse_ar = float(np.sqrt(np.mean((pred - y[split:]) ** 2)))
-        rmse_mean = float(np.sqrt(np.mean((y[:split].mean() - y[split:]) ** 2)))
+        y_dev = backend.asarray(y)
+        rmse_ar = rmse_by_hand(pred, y_dev[split:])
+        rmse_mean = rmse_by_hand(y_dev[:split].mean(), y_dev[split:])
         print(f"  held-out one-step RMSE: AR(2) {rmse_ar:.3f}, training mean {rmse_mean:.3f}")
         L.check("AR(2) beats predicting the training mean on held-out days", rmse_ar < rmse_mean)
 
@@ -387,6 +398,60 @@ def main(argv=None):
                 losses[-1] < 0.5 * losses[0] and losses[-1] < 2 * spread,
                 f"{losses[0]:.4f} -> {losses[-1]:.4f}, mean's MSE {spread:.4f}")
 
+    with L.step("Document 003, section 5.2: its project, with its numbers",
+                formula="np.random.seed(42);  x = rand(1000, 10, 10),  y = rand(1000, 10, 1)\n"
+                        "LSTM(128, tanh, return_sequences=True) -> Dense(128, tanh) -> Dense(1), "
+                        "MSE, Adam(lr 0.001)\n"
+                        "fit(x, y, epochs=100, batch_size=32, validation_split=0.2);  "
+                        "evaluate(x, y)"):
+        legacy = np.random.RandomState(42)              # np.random.seed(42), then np.random.rand
+        x_host = legacy.rand(1000, 10, 10).astype(np.float32)
+        y_host = legacy.rand(1000, 10, 1).astype(np.float32)
+        n_train = 1000 - int(0.2 * 1000)                # Keras holds out the LAST 20 % of rows
+        batches = Batches(x_host[:n_train], y_host[:n_train], batch_size=32, seed=0)
+        print(f"    x {x_host.shape}, y {y_host.shape}: {n_train} rows train, "
+              f"{1000 - n_train} validate; {len(batches)} batches of 32 per epoch")
+        L.check("validation_split=0.2 leaves 800 training rows: 25 batches of 32 an epoch",
+                n_train == 800 and len(batches) == 25)
+        x_doc, y_doc = backend.asarray(x_host), backend.asarray(y_host)
+        y_train, y_valid = y_doc[:n_train], y_doc[n_train:]
+        baseline = ((y_valid - y_train.mean()) ** 2).mean()    # predict the training mean
+        L.say("x and y are independent uniform noise: nothing in x tells y, so on rows it has "
+              "not seen no model beats the training mean, whose MSE is about Var(U(0, 1)) = "
+              "1/12.")
+        L.show("held-out MSE of the training mean", baseline)
+        L.check("the training mean's held-out MSE is about 1/12 = 0.0833",
+                abs(float(baseline) - 1 / 12) < 0.1 / 12, f"{float(baseline):.4f}")
+        minseq.manual_seed(0)
+        model = Tagger(nn.LSTM(10, 128),
+                       nn.Sequential(nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1)))
+        opt, mse = optim.Adam(model, lr=1e-3), nn.MSELoss()
+        epochs = 100 if L.full else (2 if L.fast else 5)
+        print(f"    {model.num_parameters()} parameters; {epochs} epochs "
+              f"({epochs * len(batches)} Adam steps)"
+              + ("" if L.full else ", the document's 100 with --full"))
+        train_mse, valid_mse = [], []
+        for _ in range(epochs):
+            total = 0.0
+            for xb, yb, _ in batches:
+                total = total + mse(model(xb), yb)        # summed on the device, read per epoch
+                model.backward(mse.backward())
+                opt.step()
+            train_mse.append(float(total) / len(batches))
+            valid_mse.append(float(((model(x_doc[n_train:]) - y_valid) ** 2).mean()))
+        everything = ((model(x_doc) - y_doc) ** 2).mean()      # evaluate(x, y): 800 seen rows
+        print("    epoch  training MSE  held-out MSE")
+        for k in sorted({0, epochs // 2, epochs - 1}):
+            print(f"    {k + 1:5d}  {train_mse[k]:12.4f}  {valid_mse[k]:12.4f}")
+        L.show("evaluate(x, y): MSE over all 1000 rows, 800 of them trained on", everything)
+        L.check("the trained model does no better than the training mean on held-out rows",
+                valid_mse[-1] > 0.99 * float(baseline),
+                f"{valid_mse[-1]:.4f} against {float(baseline):.4f}")
+        L.say("The document reports evaluate(x, y), an MSE over 1000 rows of which it trained "
+              "on 800: as training goes on (--full) that number creeps below 1/12, the model "
+              "memorising noise, while on new rows it never beats the mean. Score held-out rows "
+              "only, as F4 does next.")
+
     with L.step("F4: an LSTM regressor on sliding windows against the AR(2) forecast",
                 formula=("windows X_i = y[i : i+w], target y[i+w] (C6), scaled to [0, 1] on the "
                          "training days (C2)\n"
@@ -418,7 +483,7 @@ def main(argv=None):
         pred_z = backend.to_numpy(model(backend.asarray(X[test_rows, :, None],
                                                         dtype=backend.xp.float32)))
         pred_lstm = scaler.inverse_transform(pred_z)[:, 0]
-        rmse_lstm = float(np.sqrt(np.mean((pred_lstm - y[split:]) ** 2)))
+        rmse_lstm = rmse_by_hand(pred_lstm, y_dev[split:])
         print(f"  training MSE (scaled) {history['train_loss'][0]:.4f} -> "
               f"{history['train_loss'][-1]:.4f} over {epochs} epochs")
         print(f"  held-out one-step RMSE: LSTM {rmse_lstm:.3f}, AR(2) {rmse_ar:.3f}, "

@@ -68,7 +68,7 @@ def first_round():
     on every run."""
     minseq.manual_seed(3)
     conv = nn.GraphConv(2, 2, "tanh").astype(backend.xp.float64)
-    conv.params["b"][...] = backend.asarray(np.array([0.1, -0.1]))
+    conv.params["b"][...] = backend.asarray([0.1, -0.1])
     return conv
 
 
@@ -186,16 +186,19 @@ def main(argv=None):
         for s in SESSIONS:
             print("  session: " + " -> ".join(ITEMS[i] for i in s))
         edges, n = nn.item_transition_graph(SESSIONS)
-        A = backend.to_numpy(nn.adjacency_from_edges(edges, n, dtype=xp.float64))
-        L.show("edges (u, v)", backend.to_numpy(edges).T)
+        A = nn.adjacency_from_edges(edges, n, dtype=xp.float64)
+        L.show("edges (u, v)", edges.T)
         L.show("A (row v receives from column u)", A)
         L.show("in-degree  d_in(v)  = row sums   ", A.sum(axis=1))
         L.show("out-degree d_out(u) = column sums", A.sum(axis=0))
-        L.check("every transition is one edge", A.sum() == sum(len(s) - 1 for s in SESSIONS))
+        L.check("every transition is one edge",
+                float(A.sum()) == sum(len(s) - 1 for s in SESSIONS))
 
-    H = FEATURES
+    # Two features per item (FEATURES): small numbers to follow by hand. The hand computations
+    # run on the active backend, as the layer does.
+    H = backend.asarray(FEATURES)
     conv = first_round()
-    W, b = backend.to_numpy(conv.params["W"]), backend.to_numpy(conv.params["b"])
+    W, b = conv.params["W"], conv.params["b"]
 
     with L.step("G1 by hand for one item: charger (2)",
                 formula="h_v^{(k+1)} = sigma( sum_{u in N(v)} W^{(k)} h_u^{(k)} + b^{(k)} )\n"
@@ -209,18 +212,19 @@ def main(argv=None):
             for _ in range(int(A[v, u])):                       # a repeated edge sends twice
                 msg = H[u] @ W
                 total = total + msg
-                print(f"  message from {ITEMS[u]:<8} h_{u} W = {np.round(msg, 4)}")
-        h2 = np.tanh(total)
+                print(f"  message from {ITEMS[u]:<8} h_{u} W = "
+                      f"{np.round(backend.to_numpy(msg), 4)}")
+        h2 = xp.tanh(total)
         L.show("sum + b", total)
         L.show("h_2' = tanh(sum + b)", h2)
-        out_edges = conv(backend.asarray(H), edges)
-        out_dense = conv(backend.asarray(H), backend.asarray(A))
+        out_edges = conv(H, edges)
+        out_dense = conv(H, A)
         L.check_close("equals GraphConv (edge list) for the charger", out_edges[v], h2)
         L.check_close("edge-list and dense forms agree on every item", out_edges, out_dense,
                       rtol=1e-12)
         L.say("The sum runs over in-neighbours only: the charger's own features h_2 are not in "
               "it. Headphones (3) receive nothing, so h_3' = tanh(b) whatever h_3 is.")
-        L.check_close("an item with no incoming edge gets tanh(b)", out_edges[3], np.tanh(b))
+        L.check_close("an item with no incoming edge gets tanh(b)", out_edges[3], xp.tanh(b))
 
     with L.step("The matrix form, and three normalisations",
                 formula="H' = sigma(A_hat H W + b)\n"
@@ -228,30 +232,29 @@ def main(argv=None):
                         "sym: A[v,u] / sqrt(d_in(v) d_out(u))"):
         AH = A @ H
         L.show("A H (summed neighbour features)", AH)
-        L.check_close("tanh(A H W + b) equals GraphConv", np.tanh(AH @ W + b), out_edges)
+        L.check_close("tanh(A H W + b) equals GraphConv", xp.tanh(AH @ W + b), out_edges)
         for norm in ("mean", "sym"):
-            A_hat = backend.to_numpy(nn.graph.dense_operator(backend.asarray(A), norm))
+            A_hat = nn.graph.dense_operator(A, norm)
             L.show(f"A_hat ({norm})", A_hat)
             g = nn.GraphConv(2, 2, "tanh", normalize=norm).astype(xp.float64)
             g.load_state_dict(conv.state_dict())                  # the same W and b
             L.check_close(f"tanh(A_hat H W + b) equals GraphConv(normalize={norm!r})",
-                          np.tanh(A_hat @ H @ W + b), g(backend.asarray(H), edges))
+                          xp.tanh(A_hat @ H @ W + b), g(H, edges))
         L.say("With 'none' a popular item (many incoming transitions) gets a large sum and "
               "saturates tanh; 'mean' averages, so every row of A_hat with an edge sums to 1.")
 
     with L.step("Backward: gradients of W, b and H",
                 formula="Z = A H W + b,  dZ = dH' (.) (1 - H'^2)\n"
                         "dW = (A H)^T dZ,  db = sum_v dZ_v,  dH = A^T dZ W^T"):
-        R = np.random.default_rng(0).standard_normal((n, 2))    # an upstream gradient dL/dH'
-        Hd = backend.asarray(H)
-        Hp = np.tanh(AH @ W + b)
+        R = backend.asarray(backend.host_rng(0).standard_normal((n, 2)))   # upstream dL/dH'
+        Hp = xp.tanh(AH @ W + b)
         dZ = R * (1 - Hp ** 2)
         dW, db, dH = AH.T @ dZ, dZ.sum(axis=0), A.T @ dZ @ W.T
-        conv(Hd, edges)
-        dH_layer = conv.backward(backend.asarray(R))
+        conv(H, edges)
+        dH_layer = conv.backward(R)
         L.compare([("dW", dW, conv.grads["W"]), ("db", db, conv.grads["b"]),
                    ("dH", dH, dH_layer)])
-        L.check_gradients(conv, Hd, edges)
+        L.check_gradients(conv, H, edges)
 
     with L.step("Two rounds of message passing: how far does an item's signal travel?",
                 formula="H'' = sigma(A sigma(A H W1 + b1) W2 + b2);  after k rounds v hears from "
@@ -264,24 +267,25 @@ def main(argv=None):
             H2[3] += 1.0
             outs = []
             for feats in (H, H2):
-                h = conv(backend.asarray(feats), backend.asarray(adj))
+                h = conv(feats, adj)
                 if rounds == 2:
-                    h = second(h, backend.asarray(adj))
-                outs.append(backend.to_numpy(h))
-            return sorted(np.nonzero(np.abs(outs[0] - outs[1]).max(axis=1) > 1e-12)[0].tolist())
+                    h = second(h, adj)
+                outs.append(h)
+            moved = xp.abs(outs[0] - outs[1]).max(axis=1) > 1e-12
+            return xp.nonzero(moved)[0].tolist()                  # item ids, in order
 
         A2 = A @ A
         L.show("A^2 (two-step walks)", A2)
         one, two = changed(A, 1), changed(A, 2)
         print(f"  change headphones (3): round 1 moves items {one}, round 2 moves items {two}")
         L.check("round 1 reaches exactly the items with A[v, 3] != 0", one ==
-                np.nonzero(A[:, 3])[0].tolist())
+                xp.nonzero(A[:, 3])[0].tolist())
         L.check("round 2 reaches exactly the items with A^2[v, 3] != 0", two ==
-                np.nonzero(A2[:, 3])[0].tolist())
+                xp.nonzero(A2[:, 3])[0].tolist())
         L.say("After two rounds the phone (0) no longer carries the headphones' signal: the "
               "document's sum has no self term, so each round forgets what a node held. Adding "
               "self-loops (A + I) keeps it:")
-        loops = changed(A + np.eye(n), 2)
+        loops = changed(A + xp.eye(n), 2)
         print(f"  with A + I, round 2 moves items {loops}")
         L.check("with self-loops, two rounds keep the signal at the phone too", 0 in loops and 3
                 in loops)
@@ -291,9 +295,8 @@ def main(argv=None):
                         "H' = tanh(A_hat X W + b),  A_hat = mean-normalised A + I, X = one-hot items"
                         "\nloss: cross-entropy over every observed transition u -> v"):
         minseq.manual_seed(0)
-        pairs = backend.to_numpy(edges)
-        current, target = backend.asarray(pairs[:, 0]), backend.asarray(pairs[:, 1])
-        A_loop = backend.asarray(A + np.eye(n), dtype=xp.float32)
+        current, target = edges[:, 0], edges[:, 1]
+        A_loop = (A + xp.eye(n)).astype(xp.float32)
         onehot = xp.eye(n, dtype=xp.float32)
         model = NextItemScorer(n, 8)
         opt = optim.Adam(model, lr=0.05)
@@ -306,23 +309,25 @@ def main(argv=None):
         # The best any model can do is the entropy of the observed next-item frequencies.
         counts = A.T[A.T.sum(axis=1) > 0]             # counts[u, v]: u -> v, items with a next
         freq = counts / counts.sum(axis=1, keepdims=True)
-        floor = -float((counts[freq > 0] * np.log(freq[freq > 0])).sum() / counts.sum())
+        seen = freq > 0
+        floor = -float((counts[seen] * xp.log(freq[seen])).sum() / counts.sum())
         print(f"  loss {losses[0]:.3f} -> {losses[-1]:.3f}  (the floor, the entropy of the data: "
               f"{floor:.3f})")
-        probs = backend.to_numpy(nn.Softmax()(model(onehot, A_loop, xp.arange(n))))
+        probs = nn.Softmax()(model(onehot, A_loop, xp.arange(n)))
+        shown = backend.to_numpy(probs)                          # host copy, to print
         for u in (0, 1, 3, 4):
-            top = np.argsort(probs[u])[::-1][:2]
-            print(f"  after {ITEMS[u]:<10}: " + ", ".join(f"{ITEMS[v]} {probs[u, v]:.2f}"
+            top = np.argsort(shown[u])[::-1][:2]
+            print(f"  after {ITEMS[u]:<10}: " + ", ".join(f"{ITEMS[v]} {shown[u, v]:.2f}"
                                                         for v in top))
         L.check("training loss falls toward the entropy floor", losses[-1] < floor + 0.1,
                 f"{losses[-1]:.3f} vs floor {floor:.3f}")
         L.check("after a phone, a case (2 of 3 times) ranks above a cable (1 of 3)",
-                probs[0, 1] > probs[0, 4] > 0.2)
+                float(probs[0, 1]) > float(probs[0, 4]) > 0.2)
         L.check("after a case the charger comes first",
-                int(np.argmax(probs[1])) == 2)
+                int(xp.argmax(probs[1])) == 2)
 
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-        draw_graph(axes[0], A)
+        draw_graph(axes[0], backend.to_numpy(A))
         axes[1].plot(losses, label="training cross-entropy")
         axes[1].axhline(floor, color="C3", ls="--", label="entropy of the transitions (floor)")
         axes[1].set_title("next-item scorer: GraphConv + Linear, Adam lr 0.05")

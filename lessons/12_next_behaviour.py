@@ -192,7 +192,8 @@ def main(argv=None):
                 M[n1].sum() == 1 and X[n1, -1] == log.behaviour[log.user_events(2)][0])
 
     # -- H4: the LSTM project of document 004, literally, then fixed --------------------------
-    with L.step("H4 as printed: windows of feature rows, the next ROW as the label",
+    with L.step("H4 as printed in document 004, section 5.2: windows of feature rows, the next "
+                "ROW as the label",
                 formula="MinMax -> sliding_windows(5): X_i = data[i:i+5], y_i = data[i+5]\n"
                         "-> LSTM(50) -> Dropout(0.2) -> LSTM(50) -> Dropout(0.2) -> Dense(1, "
                         "sigmoid), BCE"):
@@ -218,6 +219,40 @@ def main(argv=None):
                   "several users, so no window is a stretch of anyone's time.",
                   source="document 004 section 5.2")
         L.check("the literal label is a feature row, not a label", yl.shape == (len(data) - 5, 2))
+
+    with L.step("Document 004, section 5.4: its printed run",
+                formula="Epoch 1/50   1536/1536 - loss: 0.6341 - accuracy: 0.7152 - val_loss: "
+                        "0.6125 - val_accuracy: 0.7562\n"
+                        "Epoch 50/50  1536/1536 - loss: 0.4197 - accuracy: 0.8738 - val_loss: "
+                        "0.4625 - val_accuracy: 0.8875\n"
+                        "accuracy = (predicted_labels == y_test).mean();  "
+                        "print(f'accuracy: {accuracy:.2f}')   ->   'accuracy: 0.88'"):
+        fewest, most = 1535 * 32 + 1, 1536 * 32
+        L.say(f"1536 batches of 32 an epoch: {fewest:,} to {most:,} training windows of 5 rows, "
+              f"so about {round((fewest + 5) / 0.8, -2):,.0f} rows before the 80/20 split.")
+        last = 0.8875
+        print(f"    last val_accuracy {last} at two decimals: {last:.2f};  printed: 0.88")
+        L.check("the printed 0.88 is not the last val_accuracy 0.8875 at two decimals (0.89)",
+                f"{last:.2f}" == "0.89")
+        # any column of 0/1 predictions shows it; here random ones, (n, 1)
+        predicted = backend.asarray(backend.host_rng(1).random((len(yl), 1))) > 0.5
+        y_test = backend.asarray(yl)                      # the literal labels: feature rows
+        hits = predicted == y_test                        # (n, 1) against (n, 2): broadcast
+        print(f"    predicted_labels {tuple(predicted.shape)} == y_test {tuple(y_test.shape)} "
+              f"-> {tuple(hits.shape)}")
+        L.show("(predicted_labels == y_test).mean()", hits.mean())
+        L.check("the printed accuracy compares each prediction with each feature of the next "
+                "row: (n, 2) 'hits', not one per window", hits.shape == (len(yl), 2))
+        L.erratum("H4",
+                  literal="'accuracy: 0.88' after val_accuracy 0.8875 in the last epoch",
+                  standard="one number: Keras' last val_accuracy and the code's accuracy score "
+                           "the same model on the same X_test at threshold 0.5, and 0.8875 "
+                           "prints as 0.89",
+                  demo="the two printed results disagree, and neither is an accuracy: with "
+                       "y_test the next feature rows, every 0/1 prediction is compared with "
+                       "every scaled feature of the next row (above, (n, 1) == (n, 2)), so the "
+                       "number counts features that happen to equal 0 or 1.",
+                  source="document 004 section 5.4")
 
     with L.step("H4 fixed: two LSTM(50)s with dropout, BCE on 'purchase within 5 events'"):
         minseq.manual_seed(0)
@@ -268,6 +303,48 @@ def main(argv=None):
                                          embed_dim=2, num_layers=2, dropout=0.0),
                           xp.asarray(tr[0][:2, -4:]), mask=xp.asarray(tr[2][:2, -4:]), label="H1")
 
+    with L.step("Document 000, section 4.2: its model at its sizes",
+                formula="vocab_size = 1000, embedding_dim = 32, hidden_dim = 128, output_dim = 1, "
+                        "max_sequence_length = 100\n"
+                        "Embedding(1000, 32) -> LSTM(128) -> LSTM(128) -> Dense(1, softmax);  "
+                        "categorical_crossentropy"):
+        minseq.manual_seed(0)
+        layers = {"Embedding(1000, 32)": nn.Embedding(1000, 32),
+                  "LSTM(128), 'encoder'": nn.LSTM(32, 128),
+                  "LSTM(128), 'decoder'": nn.LSTM(128, 128),
+                  "Dense(1)": nn.Linear(128, 1)}
+        by_formula = [1000 * 32, 4 * (32 * 128 + 128 * 128 + 128),
+                      4 * (128 * 128 + 128 * 128 + 128), 128 + 1]
+        for (name, layer), count in zip(layers.items(), by_formula):
+            print(f"    {name:<22}{layer.num_parameters():>10,} parameters   by formula "
+                  f"{count:,}")
+        L.check("the parameter counts model.summary() would print, 246,145 in all",
+                [m.num_parameters() for m in layers.values()] == by_formula
+                and sum(by_formula) == 246145)
+        embed, encoder, decoder, dense = layers.values()
+        ids = backend.asarray(backend.host_rng(0).integers(1, 1000, size=(4, 100)))
+        hs, _ = encoder(embed(ids))                                      # (4, 100, 128)
+        _, (h_n, _) = decoder(hs)                                        # (4, 128)
+        z = dense(h_n)                                                   # (4, 1)
+        p = nn.Softmax()(z)
+        L.show("z = Dense(1)(h_100) of 4 sequences of 100 ids", z[:, 0])
+        L.show("softmax over its one output", p[:, 0])
+        ce = nn.CrossEntropyLoss()
+        loss = ce(z, xp.zeros(4, dtype=xp.int64))          # class 0, the only one there is
+        dz = ce.backward()
+        L.check("a softmax over one output is exactly 1, whatever the input",
+                bool((p == 1).all()))
+        L.check("so the cross-entropy is 0 and its gradient 0: no weight can learn",
+                float(loss) == 0 and not bool(dz.any()))
+        L.erratum("H1",
+                  literal="Dense(output_dim=1, activation='softmax'), trained with "
+                          "categorical_crossentropy",
+                  standard="Dense(n_classes) and a softmax over the classes (H1 above), or "
+                           "Dense(1, sigmoid) with binary cross-entropy for one yes/no label",
+                  demo="e^z / e^z = 1 for every input: the loss is -log 1 = 0 whatever the "
+                       "label, and no gradient reaches any weight.",
+                  source="document 000 section 4.2")
+
     # -- H2: attention pooling done right --------------------------------------------------------
     with L.step("H2: LSTM + attention pooling (E3 done right)",
                 formula="s_t = h_T . h_t / sqrt(H);  alpha = softmax_t(s);  context = "
@@ -297,12 +374,60 @@ def main(argv=None):
         print(f"    ids {tuple(ids.shape)}, 3 real -> embedding {tuple(x_real.shape)} -> LSTM "
               f"states {tuple(hs.shape)} -> scores, alpha {tuple(alpha.shape)}")
         L.show("alpha by hand (3 real steps)", alpha)
-        L.show("alpha of the model (5 slots)", backend.to_numpy(h2.attention_weights)[0])
+        L.show("alpha of the model (5 slots)", h2.attention_weights[0])
         L.check_close("the model's weights are one softmax over the real steps",
                       h2.attention_weights[0, 2:], alpha, rtol=1e-4)
         errors = check_module(h2, ids, mask=mask, raise_on_fail=False)
         L.check("H2's hand-written backward matches central differences",
                 max(errors.values()) < 1e-6, f"worst {max(errors.values()):.1e}")
+
+    with L.step("Document 002, section 5.2.2: its model at its sizes, and the run printed in "
+                "section 5.4",
+                formula="Embedding(10000, 128) -> LSTM(128, return_sequences=True) -> "
+                        "TimeDistributed(Dense(1, tanh))\n"
+                        "-> Activation('softmax') -> TimeDistributed(Dense(128))(scores * lstm) "
+                        "-> Dense(64, relu) -> Dense(3, softmax)\n"
+                        "inputs padded to 100;  printed: Validation Loss: 0.4123456789, "
+                        "Validation Accuracy: 0.8543210987"):
+        minseq.manual_seed(0)
+        layers = {"Embedding(10000, 128)": nn.Embedding(10000, 128),
+                  "LSTM(128)": nn.LSTM(128, 128), "Dense(1, tanh)": nn.Linear(128, 1),
+                  "Dense(128)": nn.Linear(128, 128), "Dense(64, relu)": nn.Linear(128, 64),
+                  "Dense(3, softmax)": nn.Linear(64, 3)}
+        by_formula = [10000 * 128, 4 * (128 * 128 + 128 * 128 + 128), 128 + 1, 128 * 128 + 128,
+                      128 * 64 + 64, 64 * 3 + 3]
+        for (name, layer), count in zip(layers.items(), by_formula):
+            print(f"    {name:<22}{layer.num_parameters():>10,} parameters   by formula "
+                  f"{count:,}")
+        L.check("the parameter counts model.summary() would print, 1,436,676 in all",
+                [m.num_parameters() for m in layers.values()] == by_formula
+                and sum(by_formula) == 1436676)
+        embed, lstm, score, context, dense, out = layers.values()
+        ids = backend.asarray(backend.host_rng(0).integers(1, 10000, size=(2, 100)))
+        hs, _ = lstm(embed(ids))                                         # (2, 100, 128)
+        weights = nn.Softmax()(xp.tanh(score(hs)))        # over the LAST axis, of size 1 (E5)
+        y = nn.Softmax()(out(xp.maximum(dense(context(weights * hs)), 0)))
+        print(f"    states {tuple(hs.shape)} -> weights {tuple(weights.shape)} -> output "
+              f"{tuple(y.shape)};  the labels: one type per sequence, (2,)")
+        L.check("every attention weight is 1, so the 'context' is the LSTM states unchanged",
+                bool((weights == 1).all()) and bool(xp.array_equal(weights * hs, hs)))
+        L.check("the model predicts at every one of the 100 steps, (2, 100, 3), not once per "
+                "sequence", y.shape == (2, 100, 3))
+        L.say("The printed 85.43 % is 0.8543210987 rounded; the digits of the two printed "
+              "numbers run 1 2 3 ... 9 and 5 4 3 2 1 0 9 8 7, the look of numbers typed in, not "
+              "measured.")
+        L.erratum("H2",
+                  literal="Validation Loss: 0.4123456789, Validation Accuracy: 0.8543210987 "
+                          "('85.43 %'), from the model above",
+                  standard="pool the states over time into one context vector per sequence (H2 "
+                           "above: one softmax over time, a weighted sum), then Dense(3, softmax) "
+                           "against one label per sequence",
+                  demo="as printed every attention weight is 1, so the attention changes "
+                       "nothing, and the model gives 100 predictions per sequence against one "
+                       "integer label per row, which categorical_crossentropy cannot compare (it "
+                       "wants one-hot rows of the output's shape): the printed loss and accuracy "
+                       "cannot come from this code.",
+                  source="document 002 sections 5.2.2, 5.4")
 
     # -- H3: the regression model ------------------------------------------------------------------
     with L.step("H3: LSTM(128, tanh) -> Dense(128, tanh) -> Dense(1), MSE, Adam lr 0.001",

@@ -121,6 +121,50 @@ def test_lesson_has_the_common_shape(name):
     assert any(f == "step" for f, _ in calls), f"{name}: has no steps"
 
 
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_every_erratum_names_its_document_and_section(name):
+    """``L.erratum(..., source="document NNN section X")``: the reader can find the formula as
+    printed."""
+    for f, node in lesson_calls(LESSONS[name]):
+        if f != "erratum":
+            continue
+        source = {k.arg: k.value for k in node.keywords}.get("source")
+        assert isinstance(source, ast.Constant), f"{name}, line {node.lineno}: no source="
+        assert re.match(r"document \d{3} sections? \d", source.value), \
+            f"{name}, line {node.lineno}: source {source.value!r} names no document and section"
+
+
+def worked_examples():
+    """(document, section, lesson file) for each row of the table under "The documents' worked
+    examples" in lessons/README.md."""
+    text = (LESSONS_DIR / "README.md").read_text(encoding="utf-8")
+    table = text.split("## The documents' worked examples", 1)[1]
+    return re.findall(r"^\| (\d{3}) \| ([\d.]+) \|.*?\| `(\d\d_\w+\.py)` \|", table, re.M)
+
+
+def step_titles(path):
+    return [node.args[0].value for f, node in lesson_calls(path)
+            if f == "step" and node.args and isinstance(node.args[0], ast.Constant)]
+
+
+def test_the_worked_examples_are_listed():
+    listed = {(doc, section) for doc, section, _ in worked_examples()}
+    # the four the lessons issue names, and the rest of the sweep of the five documents
+    assert {("004", "4.1"), ("004", "4.2"), ("002", "4.3"), ("003", "4.4")} <= listed
+    assert len(listed) == len(worked_examples()) >= 12
+
+
+@pytest.mark.parametrize("doc, section, lesson", worked_examples())
+def test_each_worked_example_has_its_step(doc, section, lesson):
+    """The lesson that runs a document's example prints its marker: a step title naming
+    "document NNN, section X" (L.step prints the title)."""
+    assert lesson in LESSONS, f"document {doc} section {section}: no lesson {lesson}"
+    marker = re.compile(rf"document {doc}, section {re.escape(section)}(?!\.?\d)", re.I)
+    titles = step_titles(LESSONS[lesson])
+    assert any(marker.search(t) for t in titles), \
+        f"{lesson} has no step titled 'document {doc}, section {section}'"
+
+
 # -- one convention across lessons --------------------------------------------------------------
 #: Lessons whose behaviour data comes from the one synthetic log of helpers.behaviour_log (10 draws
 #: a long stationary series of its own and says why; 09, 11, 14 and 15 read no behaviour log).
