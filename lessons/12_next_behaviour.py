@@ -151,6 +151,16 @@ EXERCISES = [
              grade_attention_backward)]
 
 
+def check_summary(L, layers, by_formula, total):
+    """Print each layer's parameter count beside the count by formula, and check that they
+    agree and add up to ``total``, as the document's model.summary() would print it."""
+    for (name, layer), count in zip(layers.items(), by_formula):
+        print(f"    {name:<22}{layer.num_parameters():>10,} parameters   by formula {count:,}")
+    L.check(f"the parameter counts model.summary() would print, {total:,} in all",
+            [m.num_parameters() for m in layers.values()] == by_formula
+            and sum(by_formula) == total)
+
+
 def main(argv=None):
     L = Lesson(__file__, "Next-behaviour prediction end to end", ids=["H1", "H2", "H3", "H4"],
                argv=argv, goals=[
@@ -315,12 +325,7 @@ def main(argv=None):
                   "Dense(1)": nn.Linear(128, 1)}
         by_formula = [1000 * 32, 4 * (32 * 128 + 128 * 128 + 128),
                       4 * (128 * 128 + 128 * 128 + 128), 128 + 1]
-        for (name, layer), count in zip(layers.items(), by_formula):
-            print(f"    {name:<22}{layer.num_parameters():>10,} parameters   by formula "
-                  f"{count:,}")
-        L.check("the parameter counts model.summary() would print, 246,145 in all",
-                [m.num_parameters() for m in layers.values()] == by_formula
-                and sum(by_formula) == 246145)
+        check_summary(L, layers, by_formula, 246145)
         embed, encoder, decoder, dense = layers.values()
         ids = backend.asarray(backend.host_rng(0).integers(1, 1000, size=(4, 100)))
         hs, _ = encoder(embed(ids))                                      # (4, 100, 128)
@@ -396,12 +401,7 @@ def main(argv=None):
                   "Dense(3, softmax)": nn.Linear(64, 3)}
         by_formula = [10000 * 128, 4 * (128 * 128 + 128 * 128 + 128), 128 + 1, 128 * 128 + 128,
                       128 * 64 + 64, 64 * 3 + 3]
-        for (name, layer), count in zip(layers.items(), by_formula):
-            print(f"    {name:<22}{layer.num_parameters():>10,} parameters   by formula "
-                  f"{count:,}")
-        L.check("the parameter counts model.summary() would print, 1,436,676 in all",
-                [m.num_parameters() for m in layers.values()] == by_formula
-                and sum(by_formula) == 1436676)
+        check_summary(L, layers, by_formula, 1436676)
         embed, lstm, score, context, dense, out = layers.values()
         ids = backend.asarray(backend.host_rng(0).integers(1, 10000, size=(2, 100)))
         hs, _ = lstm(embed(ids))                                         # (2, 100, 128)
