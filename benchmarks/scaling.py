@@ -38,31 +38,28 @@ def run_threads(n, out, quick=False):
     return json.loads((folder / "results.json").read_text())
 
 
+def fb_rows(result):
+    """The forward+backward CPU rows of one run's results, by (layer, size label), in order."""
+    return {(r["layer"], r["label"]): r for r in result["rows"]
+            if r["mode"] == "forward+backward" and r["device"] == "cpu"}
+
+
 def table(runs):
     """Markdown: one row per case, fast and PyTorch ms and their ratio at each thread count."""
     counts = sorted(runs)
+    fb = {n: fb_rows(runs[n]) for n in counts}
     head = "| layer | size | " + " | ".join(
         f"{n} thr fast ms | {n} thr PyTorch ms | {n} thr fast / PyTorch" for n in counts) + " |"
     lines = [head, "|---|---|" + "---:|" * (3 * len(counts))]
-    for row in runs[counts[0]]["rows"]:
-        if row["mode"] != "forward+backward" or row["device"] != "cpu":
-            continue
+    for layer, label in fb[counts[0]]:
         cells = []
         for n in counts:
-            match = next(r for r in runs[n]["rows"] if (r["layer"], r["label"], r["mode"],
-                         r["device"]) == (row["layer"], row["label"], row["mode"], "cpu"))
-            fast, torch = match["fast"], match["torch"]
-            cells += [f"{fast['median'] * 1e3:.1f}",
-                      f"{torch['median'] * 1e3:.1f}" if torch else "-",
-                      f"{match['ratio_to_torch']:.2f}" if match["ratio_to_torch"] else "-"]
-        lines.append(f"| {row['layer']} | {row['label']} | " + " | ".join(cells) + " |")
+            row = fb[n][layer, label]
+            cells += [f"{row['fast']['median'] * 1e3:.1f}",
+                      f"{row['torch']['median'] * 1e3:.1f}" if row["torch"] else "-",
+                      f"{row['ratio_to_torch']:.2f}" if row["ratio_to_torch"] else "-"]
+        lines.append(f"| {layer} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def fb_rows(result, layer):
-    """The forward+backward CPU rows of ``layer`` in one run's results."""
-    return [r for r in result["rows"] if r["layer"] == layer
-            and r["mode"] == "forward+backward" and r["device"] == "cpu"]
 
 
 def figure(runs, path):
@@ -70,11 +67,12 @@ def figure(runs, path):
     ``--quick`` run, its only size)."""
     import matplotlib.pyplot as plt
     counts = sorted(runs)
+    fb = {n: fb_rows(runs[n]) for n in counts}
     fig, axes = plt.subplots(1, len(LAYERS), figsize=(4 * len(LAYERS), 3.6))
     for ax, layer in zip(axes, LAYERS):
-        labels = [r["label"] for r in fb_rows(runs[counts[0]], layer)]
+        labels = [label for name, label in fb[counts[0]] if name == layer]
         label = HEADLINE[layer] if HEADLINE[layer] in labels else labels[0]
-        rows = [next(r for r in fb_rows(runs[n], layer) if r["label"] == label) for n in counts]
+        rows = [fb[n][layer, label] for n in counts]
         for side, style in (("fast", "o-"), ("torch", "s--")):
             if all(r[side] for r in rows):
                 ax.plot(counts, [r[side]["median"] * 1e3 for r in rows], style,

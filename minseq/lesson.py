@@ -199,6 +199,10 @@ class Lesson:
         folder = "solutions" if solution else "exercises"
         return self.folder / folder / f"{self.name}_{k}.py"
 
+    def _shown(self, path):
+        """``path`` as a student types it from the checkout: from the lessons folder's parent."""
+        return path.relative_to(self.folder.parent).as_posix()
+
     def grade(self, exercises):
         """Grade exercise ``--exercise K`` of ``exercises``: load the student's function (or with
         ``--solution`` the worked one), run the exercise's checks on it, print PASS or FAIL for
@@ -248,8 +252,9 @@ class Lesson:
             print("\nExercises")
             for i, ex in enumerate(exercises, 1):
                 text = ex if isinstance(ex, str) else (
-                    f"{ex.task} Write {ex.function} in lessons/exercises/{self.name}_{i}.py, then "
-                    f"grade it: python lessons/{self.name}.py --exercise {i}")
+                    f"{ex.task} Write {ex.function} in {self._shown(self.exercise_file(i))}, "
+                    f"then grade it: python {self._shown(self.folder / self.name)}.py "
+                    f"--exercise {i}")
                 print(textwrap.fill(text, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
         n = len(self.passed) + len(self.failed)
         status = "OK" if not self.failed else "FAILED"
