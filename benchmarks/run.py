@@ -1,15 +1,16 @@
 """Run the benchmark: ``python benchmarks/run.py [--quick] [--threads N] [--out DIR]``.
 
 The same as ``python -m minseq bench`` (see ``--help`` for every option); results go to
-benchmarks/results/ by default. ``--threads N`` gives NumPy's BLAS and PyTorch the same N
-threads: the libraries read these variables when they load, so they are set here, before
+benchmarks/results/ by default. ``--threads N`` gives NumPy's BLAS, minseq's fast tier and PyTorch the
+same N threads: the libraries read these variables when they load, so they are set here, before
 anything imports NumPy or PyTorch.
 """
 
 import os
 import sys
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# PyTorch's, NumPy's BLAS and minseq's own (its fast tier's batch shards: minseq.threads)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MINSEQ_THREADS")
 
 
 def main(argv):

@@ -28,6 +28,7 @@ passes its tests on "strict" computes the same numbers and will not trip over th
 
 import numbers
 import operator
+import threading
 
 import numpy
 
@@ -113,23 +114,22 @@ def _is_mask(index):
 SYNCING = frozenset({"unique", "nonzero", "bincount", "argwhere", "flatnonzero", "extract"})
 
 
-_compute_depth = 0
+# per thread: the fast tier's batch shards run forward and backward on threads of their own
+_compute = threading.local()
 
 
 class compute_section:
     """Marks the compute path (Module.forward / backward): implicit host conversions fail."""
 
     def __enter__(self):
-        global _compute_depth
-        _compute_depth += 1
+        _compute.depth = getattr(_compute, "depth", 0) + 1
 
     def __exit__(self, *exc):
-        global _compute_depth
-        _compute_depth -= 1
+        _compute.depth -= 1
 
 
 def _in_compute(what, fix):
-    if _compute_depth:
+    if getattr(_compute, "depth", 0):
         _refuse(what + " inside a forward or backward", fix)
 
 

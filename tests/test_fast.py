@@ -7,11 +7,13 @@ with one ``@twin_case`` builder: it draws a setting and returns the reference mo
 drawn as its constructor draws them), its inputs and keyword arguments.
 """
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minseq import backend, fast, nn
+from minseq import backend, fast, nn, threads
 from minseq.fast import TWINS, accelerate, twin_of
 from minseq.gradcheck.checker import flatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
@@ -22,6 +24,17 @@ TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 # the float32 rounding of its input by |x| / std of its row: its float32 tolerance is looser,
 # as the gradient checker's is for whole blocks (a wrong twin still differs by far more).
 BLOCK_FLOAT32 = 1e-4
+
+
+@contextlib.contextmanager
+def shard_threads(n):
+    """The threads setting as the fast tier's batch shards read it, without touching BLAS."""
+    saved = list(threads._setting)
+    threads._setting[:] = [n]
+    try:
+        yield
+    finally:
+        threads._setting[:] = saved
 
 
 def twin_case(name):
@@ -198,6 +211,27 @@ for _kind in CELLS:
 @pytest.mark.parametrize("name", sorted(TWIN_CASES))
 @given(data=st.data())
 def test_twin_equals_reference(xp, name, dtype, data):
+    check_twin(xp, name, dtype, data)
+
+
+SHARDED = sorted(name for name in TWIN_CASES if name.split()[0] in
+                 {"MultiHeadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer"})
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", SHARDED)
+@given(data=st.data())
+def test_twin_on_batch_shards_equals_reference(xp, name, dtype, data):
+    """The same, with the twin's forward and backward on up to 3 batch shards."""
+    with shard_threads(3):
+        twin = check_twin(xp, name, dtype, data)
+    if twin.saved_rows > 1:
+        assert len(twin._shards.layers) == min(3, twin.saved_rows), f"{name}: not sharded"
+
+
+def check_twin(xp, name, dtype, data):
+    """Draw the case ``name``; its accelerated copy must equal it. Returns the twin, with
+    ``saved_rows`` the batch it ran on."""
     reference, inputs, kwargs = TWIN_CASES[name](data.draw, xp)
     reference.astype(getattr(xp, dtype))
     inputs = [x.astype(dtype) if x.dtype.kind == "f" else x for x in inputs]
@@ -225,6 +259,8 @@ def test_twin_equals_reference(xp, name, dtype, data):
     assert list(fast_state) == list(state)
     for k in state:
         assert (fast_state[k] == state[k]).all()
+    twin.saved_rows = inputs[0].shape[0]
+    return twin
 
 
 def test_every_twin_has_a_case():

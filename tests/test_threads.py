@@ -1,5 +1,5 @@
-"""The BLAS thread count: --threads, else MINSEQ_THREADS, else the default, set through
-threadpoolctl."""
+"""The thread count: --threads, else MINSEQ_THREADS, else the default; set on the BLAS pools
+through threadpoolctl and read by the fast tier's batch shards."""
 
 import pytest
 from threadpoolctl import threadpool_info
@@ -27,3 +27,25 @@ def test_set_threads_limits_the_blas_pools():
         assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}
     finally:
         set_threads(before)
+
+
+def test_the_setting_in_force_is_the_last_set_threads_else_the_environment(monkeypatch):
+    from minseq import threads
+    monkeypatch.setattr(threads, "_setting", [])
+    monkeypatch.setenv("MINSEQ_THREADS", "3")
+    assert threads.current_threads() == 3
+    monkeypatch.setattr(threads, "_setting", [2])
+    assert threads.current_threads() == 2
+
+
+def test_one_blas_thread_inside_the_context_and_the_setting_after():
+    from minseq.threads import one_blas_thread
+
+    def counts():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+    if not counts():
+        pytest.skip("no BLAS thread pool found")
+    before = counts()
+    with one_blas_thread():
+        assert counts() == {1}
+    assert counts() == before

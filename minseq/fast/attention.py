@@ -20,10 +20,10 @@ measured forward+backward, float32, one thread, interleaved):
   is one block-sized scratch array: attention's forward+backward 95 -> 80 ms (1.19x) at
   (64, 200, 128, 4), 304 -> 212 ms (1.43x) at (16, 512, 256, 8).
 
-MultiHeadAttention has no twin of its own: ``accelerate`` swaps its ``attention`` sub-module,
-where the time goes. A twin that also fused its bias additions and input-gradient sums in place
-measured the same within noise (180 against 191 ms at (64, 200, 128, 4), 389 against 367 ms at
-(16, 512, 256, 8)), so it was removed.
+MultiHeadAttention's own twin (``minseq.fast.transformer``) only runs it on batch shards:
+``accelerate`` swaps its ``attention`` sub-module, where the time goes. A twin that also fused
+its bias additions and input-gradient sums in place measured the same within noise (180 against
+191 ms at (64, 200, 128, 4), 389 against 367 ms at (16, 512, 256, 8)), so it was removed.
 """
 
 import math
@@ -32,6 +32,7 @@ from .. import nn
 from ..backend import xp
 from ..nn.checks import check_same_shape
 from .accelerate import twin
+from .shards import recorded
 
 
 def reuse(buffer, shape, dtype):
@@ -146,7 +147,11 @@ class ScaledDotProductAttention(nn.ScaledDotProductAttention):
 
     @property
     def weights(self):
-        """P = E (.) r of the last forward (a new array), for plots."""
+        """P = E (.) r of the last forward (a new array), for plots; the shards' P joined when
+        that forward ran inside a layer on batch shards (``minseq.fast.shards``)."""
+        joined = recorded(self, "weights")
+        if joined is not None:
+            return joined
         E = getattr(self, "_E", None)
         return None if E is None else E * self._r
 

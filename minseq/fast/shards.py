@@ -1,0 +1,233 @@
+"""Batch shards: the fast tier on every thread of the ``threads`` setting.
+
+In a layer where output row b depends on input row b alone (attention over each sequence, a
+Transformer block), any split of the batch into blocks of rows computes the same function, and
+the loss is a sum over rows, so a parameter's gradient is the sum of the blocks' gradients:
+
+    y = concat(f(x_1), ..., f(x_n))          x_k = rows lo_k .. hi_k of x
+    dx = concat(dx_1, ..., dx_n)             dW = dW_1 + ... + dW_n
+
+A sharded twin (``class TransformerEncoderLayer(BatchSharded, nn.TransformerEncoderLayer)``),
+with ``threads`` n > 1 (``minseq.threads.set_threads``, ``--threads``, ``MINSEQ_THREADS``), runs
+forward and backward on n blocks at once, one per thread of a persistent pool, each block on its
+own clone of the layer: the same parameter arrays, its own gradients, caches and buffers. NumPy
+releases the GIL inside every product and ufunc, so the blocks compute in parallel; inside them
+BLAS runs on one thread (``threads.one_blas_thread``). Why a whole layer and not each operation:
+a pool woken for each softmax or LayerNorm pays two hand-offs per operation, and BLAS's own
+worker threads, spinning for about 0.1 s after a product, take the core the next split needs.
+
+Measured, forward+backward, float32, 2 threads each, idle 2-core machine (README, "On more than
+one thread"): TransformerEncoderLayer (64, 200, 128, 4) 229 -> 140 ms, PyTorch 136 ms.
+
+A layer runs unsharded (the same numbers) when n = 1, the batch has one row, the backend is
+CuPy (the device is already parallel), it runs inside another shard, or one of its Dropouts is
+active: each shard would draw its own masks, a different function from the unsharded layer's.
+"""
+
+import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from .. import backend, nn, threads
+from ..backend import xp
+from ..nn.checks import check_same_shape
+
+_local = threading.local()     # .inside: this thread is running a shard now
+_pool = {}                     # worker count -> the persistent ThreadPoolExecutor
+
+
+def _executor(workers):
+    if workers not in _pool:
+        _pool.clear()          # one pool at a time: its idle threads wait on a queue, no spin
+        _pool[workers] = ThreadPoolExecutor(workers, thread_name_prefix="minseq-shard")
+    return _pool[workers]
+
+
+def row_bounds(rows, n):
+    """n (lo, hi) blocks covering 0 .. rows, as even as can be (the first ones one row more)."""
+    size, extra = divmod(rows, n)
+    bounds, lo = [], 0
+    for k in range(n):
+        hi = lo + size + (k < extra)
+        bounds.append((lo, hi))
+        lo = hi
+    return bounds
+
+
+def split(value, lo, hi, rows):
+    """Rows lo .. hi of every array in ``value`` (tuples followed) whose leading axis is the
+    batch: ``rows`` long and, for a keyword array such as a mask, more than 2-D (a (T, T) mask,
+    or one of leading axis 1, is shared by every row and goes to every block as it is)."""
+    if isinstance(value, tuple):
+        return tuple(split(v, lo, hi, rows) for v in value)
+    if isinstance(value, xp.ndarray) and value.ndim and value.shape[0] == rows:
+        return value[lo:hi]
+    return value
+
+
+def join(parts):
+    """The blocks' results put back together: arrays concatenated along the batch axis, tuples
+    element by element, None as None."""
+    first = parts[0]
+    if first is None:
+        return None
+    if isinstance(first, tuple):
+        return tuple(join(p) for p in zip(*parts))
+    return xp.concatenate(parts, axis=0)
+
+
+class _Clones:
+    """Modules held out of sight: not a Module, list or tuple, so no parameter walk, state dict
+    or ``accelerate`` sees them, and a copy of their holder starts with none."""
+
+    def __init__(self, layers=()):
+        self.layers = list(layers)
+
+    def __deepcopy__(self, memo):
+        return _Clones()
+
+
+def clone(layer):
+    """A deep copy of ``layer`` that shares every sub-module's ``params`` dict (the very arrays
+    an optimiser updates) and starts with empty caches; gradients and buffers are its own."""
+    memo = {}
+    for m in layer.modules():
+        memo[id(m.params)] = m.params
+        if m._cache is not None:
+            memo[id(m._cache)] = None
+    return copy.deepcopy(layer, memo)
+
+
+def _sync(layer, twin):
+    """Make a clone follow its layer: same params dicts and modes, gradients of the same shape
+    and dtype (after ``astype`` or ``to_backend`` the layer's have changed)."""
+    for m, c in zip(layer.modules(), twin.modules(), strict=True):
+        c.params, c.training = m.params, m.training
+        for k, g in m.grads.items():
+            mine = c.grads.get(k)
+            if mine is None or mine.shape != g.shape or mine.dtype != g.dtype or (
+                    type(mine) is not type(g)):
+                c.grads[k] = xp.zeros_like(g)
+
+
+def _sum_grads(layer, clones):
+    """Write every parameter gradient of ``layer`` as the sum of its clones' (overwriting, as a
+    backward does)."""
+    for m, *cs in zip(layer.modules(), *(c.modules() for c in clones), strict=True):
+        for k, g in m.grads.items():
+            xp.add(cs[0].grads[k], cs[1].grads[k], out=g)
+            for c in cs[2:]:
+                g += c.grads[k]
+
+
+def _run(call, clones, jobs):
+    """call(clone, job) for every block: the first in this thread, the rest on the pool, BLAS
+    on one thread meanwhile; waits for all before it returns the results or raises the first
+    block's error."""
+    def one(twin, job):
+        _local.inside = True
+        try:
+            return call(twin, job)
+        finally:
+            _local.inside = False
+
+    with threads.one_blas_thread():
+        futures = [_executor(len(clones) - 1).submit(one, c, j)
+                   for c, j in zip(clones[1:], jobs[1:])]
+        try:
+            first = one(clones[0], jobs[0])
+        finally:
+            wait(futures)
+    return [first] + [f.result() for f in futures]
+
+
+class _Sharded:
+    """The cache of a sharded forward: the row blocks its backward splits dy by, and the
+    output's shape when it is one array (dy is checked against it before any work)."""
+
+    def __init__(self, bounds, rows, out):
+        self.bounds, self.rows = bounds, rows
+        self.out_shape = out.shape if isinstance(out, xp.ndarray) else None
+
+
+def recorded(module, name):
+    """``module``'s attribute ``name`` from its last forward (attention weights, for plots): the
+    shards' values joined when that forward ran on batch shards, else None."""
+    parts = module.__dict__.get("shard_parts")
+    if parts is None:
+        return None
+    return join([getattr(p, name) for p in parts.layers])
+
+
+def _dropout_active(layer):
+    return any(isinstance(m, nn.Dropout) and m.training and m.p > 0 for m in layer.modules())
+
+
+class BatchSharded:
+    """Mixin placed before a reference layer whose rows are independent: forward and backward
+    on row blocks over the threads of the ``threads`` setting (module docstring). Positional
+    array inputs all carry the batch axis first; keyword arrays (masks) carry it when they are
+    more than 2-D with the batch's length first, and are shared otherwise. A twin writes
+    ``check_shard_inputs`` with its reference's input checks."""
+
+    def check_shard_inputs(self, *args, **kwargs):
+        """Raise the reference layer's error for inputs that do not fit together, before they
+        are split (a shard would name its own block's shapes)."""
+        raise NotImplementedError(f"{type(self).__name__} must write check_shard_inputs")
+
+    def _shard_bounds(self, args, kwargs):
+        """The row blocks for this call, or None to run unsharded (also for inputs that do not
+        fit together: the reference's own checks then raise its clear error)."""
+        n = threads.current_threads()
+        if n < 2 or getattr(_local, "inside", False) or backend.get_backend() == "cupy":
+            return None
+        if not args or not isinstance(args[0], xp.ndarray) or args[0].ndim < 1:
+            return None
+        rows = args[0].shape[0]
+        if rows < 2 or _dropout_active(self):
+            return None
+        if any(isinstance(a, xp.ndarray) and (a.ndim < 1 or a.shape[0] != rows) for a in args):
+            return None
+        if any(isinstance(v, xp.ndarray) and v.ndim > 2 and v.shape[0] not in (1, rows)
+               for v in kwargs.values()):
+            return None
+        return row_bounds(rows, min(n, rows))
+
+    def _clones(self, n):
+        holder = self.__dict__.setdefault("_shards", _Clones())
+        if len(holder.layers) != n:
+            holder.layers = [clone(self) for _ in range(n)]
+        for c in holder.layers:
+            _sync(self, c)
+        return holder.layers
+
+    def forward(self, *args, **kwargs):
+        bounds = self._shard_bounds(args, kwargs)
+        for m in self.modules():
+            m.__dict__.pop("shard_parts", None)
+        if bounds is None:
+            return super().forward(*args, **kwargs)
+        self.check_shard_inputs(*args, **kwargs)
+        rows = args[0].shape[0]
+        clones = self._clones(len(bounds))
+        jobs = [(split(args, lo, hi, rows), {k: split(v, lo, hi, rows) if isinstance(
+            v, xp.ndarray) and v.ndim > 2 else v for k, v in kwargs.items()}) for lo, hi in bounds]
+        outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones, jobs)
+        for m, *cs in zip(self.modules(), *(c.modules() for c in clones)):
+            m.shard_parts = _Clones(cs)        # what each shard's sub-module recorded (weights)
+        out = join(outs)
+        self.save_for_backward(_Sharded(bounds, rows, out))
+        return out
+
+    def backward(self, grad_out):
+        cache = self._cache
+        if not (isinstance(cache, tuple) and len(cache) == 1 and isinstance(cache[0], _Sharded)):
+            return super().backward(grad_out)
+        (sharded,) = self.saved()
+        if sharded.out_shape is not None:
+            check_same_shape(self, "dy", grad_out, sharded.out_shape)
+        clones = self._shards.layers
+        jobs = [split(grad_out, lo, hi, sharded.rows) for lo, hi in sharded.bounds]
+        douts = _run(lambda c, dy: c.backward(dy), clones, jobs)
+        _sum_grads(self, clones)
+        return join(douts)
