@@ -154,6 +154,14 @@ def _decoder_layer(draw, xp):
             {"memory_mask": _key_padding(xp, draw, B, T, S)})
 
 
+@twin_case("Dropout")
+def _dropout(draw, xp):
+    """Outside batch shards the twin is nn.Dropout: the copy's stream restarts from the seed."""
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    layer = nn.Dropout(draw(st.sampled_from([0.0, 0.3, 0.7])), seed=draw(st.integers(0, 99)))
+    return layer, [randn(xp, draw, *shape)], {}
+
+
 # -- the recurrent twins ----------------------------------------------------------------------
 
 RECURRENT = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}

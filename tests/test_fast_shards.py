@@ -119,22 +119,61 @@ def test_the_clones_are_no_sub_modules_and_a_copy_has_none(xp):
     assert layer.copy()._shards.layers == []
 
 
-@pytest.mark.parametrize("why", ["one thread", "one row", "active dropout", "inside a shard"])
+@pytest.mark.parametrize("why", ["one thread", "one row", "a reference Dropout", "inside a shard"])
 def test_when_it_runs_unsharded(xp, why):
-    layer = fast.accelerate(encoder(xp, dropout=0.3 if why == "active dropout" else 0.0))
+    dropout = 0.3 if why == "a reference Dropout" else 0.0
+    if why == "a reference Dropout":      # a twin built directly: its sub-modules are nn's
+        backend.manual_seed(3)
+        layer = fast.TransformerEncoderLayer(8, 2, d_ff=12, dropout=dropout).astype(xp.float64)
+    else:
+        layer = fast.accelerate(encoder(xp))
     rows = 1 if why == "one row" else 4
     x, dy = randn(xp, rows, 3, 8), randn(xp, rows, 3, 8)
     with shard_threads(1 if why == "one thread" else 2):
         if why == "inside a shard":
-            shards._local.inside = True
+            shards._local.shard = shards._Shard(0, rows, rows, None)
         try:
             y, dx, grads = step(layer, x, dy)
         finally:
-            shards._local.inside = False
+            shards._local.shard = None
     assert getattr(layer, "_shards", None) is None
-    expected = step(encoder(xp, dropout=0.3 if why == "active dropout" else 0.0), x, dy)
+    expected = step(encoder(xp, dropout=dropout), x, dy)
     assert_same(xp, y, expected[0])
     assert_same(xp, dx, expected[1])
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_a_sharded_layer_drops_what_the_unsharded_one_drops(xp, norm_first):
+    """Each shard takes its rows of the one mask the layer's own Dropout draws for the batch."""
+    reference = encoder(xp, dropout=0.4, norm_first=norm_first)
+    twin = fast.accelerate(reference.copy())              # its streams restart from the seeds
+    x, dy = randn(xp, 5, 6, 8, seed=1), randn(xp, 5, 6, 8, seed=2)
+    for _ in range(2):                                    # the streams go on alike
+        expected = step(reference, x, dy)
+        with shard_threads(2):
+            got = step(twin, x, dy)
+        assert len(twin._shards.layers) == 2
+        assert isinstance(twin._shards.layers[0].dropout1, fast.Dropout)
+        for a, b in zip(got[:2], expected[:2]):
+            assert_same(xp, a, b)
+        for k in expected[2]:
+            assert_same(xp, got[2][k], expected[2][k])
+
+
+def test_a_dropout_called_twice_in_one_forward_draws_twice(xp):
+    drop = fast.Dropout(0.5, seed=4)
+    layer = fast.Dropout(0.5, seed=4)
+    x = xp.ones((4, 6))
+    draws = shards._Draws({id(layer): drop})
+    shard = shards._Shard(0, 2, 4, draws)
+    shards._local.shard = shard
+    try:
+        first, second = layer.draw_keep((2, 6), x.dtype), layer.draw_keep((2, 6), x.dtype)
+    finally:
+        shards._local.shard = None
+    whole = nn.Dropout(0.5, seed=4)
+    assert (backend.to_numpy(first) == backend.to_numpy(whole.draw_keep((4, 6), x.dtype)[:2])).all()
+    assert (backend.to_numpy(second) == backend.to_numpy(whole.draw_keep((4, 6), x.dtype)[:2])).all()
 
 
 def test_the_attention_inside_a_sharded_block_is_not_sharded_again(xp):
@@ -147,8 +186,9 @@ def test_the_attention_inside_a_sharded_block_is_not_sharded_again(xp):
 
 
 def test_a_training_step_of_sasrec_on_shards_equals_the_reference(xp):
+    """Dropout 0.2 included: the accelerated copy restarts every stream from its seed."""
     backend.manual_seed(0)
-    model = SASRec(9, maxlen=6, d_model=6, num_layers=2, num_heads=2, dropout=0.0)
+    model = SASRec(9, maxlen=6, d_model=6, num_layers=2, num_heads=2, dropout=0.2)
     model.astype(xp.float64)
     twin = fast.accelerate(model.copy())
     inputs = backend.asarray(backend.host_rng(2).integers(1, 9, size=(5, 6)))
@@ -198,4 +238,4 @@ def test_an_error_inside_a_shard_reaches_the_caller(xp):
     float_mask = xp.ones((4, 3, 3))                              # masks are boolean
     with shard_threads(2), pytest.raises((TypeError, ValueError), match="mask"):
         layer(randn(xp, 4, 3, 8), mask=float_mask)
-    assert not shards._local.__dict__.get("inside")
+    assert shards.current_shard() is None

@@ -11,6 +11,7 @@ Lessons teach ``minseq.nn``; ``minseq train`` accelerates by default (``--refere
 
 from .accelerate import TWINS, accelerate, tier, twin, twin_of
 from .attention import ScaledDotProductAttention
+from .dropout import Dropout
 from .gru import GRU, GRUCell
 from .layernorm import LayerNorm
 from .lstm import LSTM, LSTMCell
@@ -21,4 +22,4 @@ from .transformer import MultiHeadAttention, TransformerDecoderLayer, Transforme
 __all__ = ["TWINS", "accelerate", "tier", "twin", "twin_of",
            "RNNCell", "RNN", "LSTMCell", "LSTM", "GRUCell", "GRU",
            "ScaledDotProductAttention", "LayerNorm", "BatchSharded", "MultiHeadAttention",
-           "TransformerEncoderLayer", "TransformerDecoderLayer"]
+           "TransformerEncoderLayer", "TransformerDecoderLayer", "Dropout"]

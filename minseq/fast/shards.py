@@ -19,9 +19,11 @@ worker threads, spinning for about 0.1 s after a product, take the core the next
 Measured, forward+backward, float32, 2 threads each, idle 2-core machine (README, "On more than
 one thread"): TransformerEncoderLayer (64, 200, 128, 4) 229 -> 140 ms, PyTorch 136 ms.
 
-A layer runs unsharded (the same numbers) when n = 1, the batch has one row, the backend is
-CuPy (the device is already parallel), it runs inside another shard, or one of its Dropouts is
-active: each shard would draw its own masks, a different function from the unsharded layer's.
+Dropout inside a sharded layer is the fast twin ``minseq.fast.Dropout``: each shard takes its
+rows of the one mask the layer's own Dropout draws for the whole batch, so the sharded layer
+drops what the unsharded one drops. A layer runs unsharded (the same numbers) when n = 1, the
+batch has one row, the backend is CuPy (the device is already parallel), it runs inside another
+shard, or it holds an active reference ``nn.Dropout`` (built without ``accelerate``).
 """
 
 import copy
@@ -32,7 +34,7 @@ from .. import backend, nn, threads
 from ..backend import xp
 from ..nn.checks import check_same_shape
 
-_local = threading.local()     # .inside: this thread is running a shard now
+_local = threading.local()     # .shard: the _Shard this thread is running now, if any
 _pool = {}                     # worker count -> the persistent ThreadPoolExecutor
 
 
@@ -120,22 +122,59 @@ def _sum_grads(layer, clones):
                 g += c.grads[k]
 
 
-def _run(call, clones, jobs):
+class _Draws:
+    """The masks a layer's own Dropouts draw for the whole batch in one sharded forward: each
+    drawn once, from that Dropout's stream, by whichever shard needs it first."""
+
+    def __init__(self, sources):
+        self.sources = sources              # id(a clone's sub-module) -> the layer's own
+        self.masks = {}
+        self.lock = threading.Lock()
+
+    def keep(self, module, call, shape, dtype):
+        source = self.sources[id(module)]
+        with self.lock:
+            key = (id(source), call)        # a Dropout called twice draws twice, as unsharded
+            if key not in self.masks:
+                self.masks[key] = nn.Dropout.draw_keep(source, shape, dtype)
+            return self.masks[key]
+
+
+class _Shard:
+    """What a thread running one block knows: its rows lo .. hi of ``rows``, and the draws."""
+
+    def __init__(self, lo, hi, rows, draws):
+        self.lo, self.hi, self.rows, self.draws = lo, hi, rows, draws
+        self.calls = {}
+
+    def keep_rows(self, module, shape, dtype):
+        """This block's rows of the keep-mask the whole batch draws at ``module``."""
+        call = self.calls[id(module)] = self.calls.get(id(module), -1) + 1
+        whole = self.draws.keep(module, call, (self.rows,) + tuple(shape[1:]), dtype)
+        return whole[self.lo:self.hi]
+
+
+def current_shard():
+    """The _Shard this thread runs, or None outside batch shards."""
+    return getattr(_local, "shard", None)
+
+
+def _run(call, clones, jobs, shards):
     """call(clone, job) for every block: the first in this thread, the rest on the pool, BLAS
     on one thread meanwhile; waits for all before it returns the results or raises the first
     block's error."""
-    def one(twin, job):
-        _local.inside = True
+    def one(twin, job, shard):
+        _local.shard = shard
         try:
             return call(twin, job)
         finally:
-            _local.inside = False
+            _local.shard = None
 
     with threads.one_blas_thread():
-        futures = [_executor(len(clones) - 1).submit(one, c, j)
-                   for c, j in zip(clones[1:], jobs[1:])]
+        futures = [_executor(len(clones) - 1).submit(one, *work)
+                   for work in zip(clones[1:], jobs[1:], shards[1:])]
         try:
-            first = one(clones[0], jobs[0])
+            first = one(clones[0], jobs[0], shards[0])
         finally:
             wait(futures)
     return [first] + [f.result() for f in futures]
@@ -159,8 +198,9 @@ def recorded(module, name):
     return join([getattr(p, name) for p in parts.layers])
 
 
-def _dropout_active(layer):
-    return any(isinstance(m, nn.Dropout) and m.training and m.p > 0 for m in layer.modules())
+def _reference_dropout_active(layer):
+    """An active ``nn.Dropout`` itself (not its twin) would draw its own masks in each shard."""
+    return any(type(m) is nn.Dropout and m.training and m.p > 0 for m in layer.modules())
 
 
 class BatchSharded:
@@ -179,12 +219,12 @@ class BatchSharded:
         """The row blocks for this call, or None to run unsharded (also for inputs that do not
         fit together: the reference's own checks then raise its clear error)."""
         n = threads.current_threads()
-        if n < 2 or getattr(_local, "inside", False) or backend.get_backend() == "cupy":
+        if n < 2 or current_shard() is not None or backend.get_backend() == "cupy":
             return None
         if not args or not isinstance(args[0], xp.ndarray) or args[0].ndim < 1:
             return None
         rows = args[0].shape[0]
-        if rows < 2 or _dropout_active(self):
+        if rows < 2 or _reference_dropout_active(self):
             return None
         if any(isinstance(a, xp.ndarray) and (a.ndim < 1 or a.shape[0] != rows) for a in args):
             return None
@@ -197,6 +237,8 @@ class BatchSharded:
         holder = self.__dict__.setdefault("_shards", _Clones())
         if len(holder.layers) != n:
             holder.layers = [clone(self) for _ in range(n)]
+            holder.sources = {id(c): m for twin in holder.layers
+                              for m, c in zip(self.modules(), twin.modules())}
         for c in holder.layers:
             _sync(self, c)
         return holder.layers
@@ -212,7 +254,9 @@ class BatchSharded:
         clones = self._clones(len(bounds))
         jobs = [(split(args, lo, hi, rows), {k: split(v, lo, hi, rows) if isinstance(
             v, xp.ndarray) and v.ndim > 2 else v for k, v in kwargs.items()}) for lo, hi in bounds]
-        outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones, jobs)
+        draws = _Draws(self._shards.sources)
+        outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones, jobs,
+                    [_Shard(lo, hi, rows, draws) for lo, hi in bounds])
         for m, *cs in zip(self.modules(), *(c.modules() for c in clones)):
             m.shard_parts = _Clones(cs)        # what each shard's sub-module recorded (weights)
         out = join(outs)
@@ -228,6 +272,7 @@ class BatchSharded:
             check_same_shape(self, "dy", grad_out, sharded.out_shape)
         clones = self._shards.layers
         jobs = [split(grad_out, lo, hi, sharded.rows) for lo, hi in sharded.bounds]
-        douts = _run(lambda c, dy: c.backward(dy), clones, jobs)
+        douts = _run(lambda c, dy: c.backward(dy), clones, jobs,
+                     [_Shard(lo, hi, sharded.rows, None) for lo, hi in sharded.bounds])
         _sum_grads(self, clones)
         return join(douts)

@@ -201,8 +201,9 @@ def _encoder():
     return nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(6)), (randn(2, 3, 6),), {}
 
 
-# -- the same settings through the fast twins (minseq.fast): the Transformer blocks with their
-# MultiHeadAttention and LayerNorm sub-modules swapped, the recurrent layers and cells --------
+# -- the same settings through the fast twins (minseq.fast): Dropout, the Transformer blocks with
+# their MultiHeadAttention, LayerNorm and Dropout sub-modules swapped, the recurrent layers and
+# cells --------
 def fast_case(name):
     """Register the reference case ``name`` again as "fast NAME", on its accelerated module."""
     reference = CASES[name]
@@ -213,6 +214,7 @@ def fast_case(name):
     CASES["fast " + name] = Case(build, reference.tol, reference.grad_inputs)
 
 
+fast_case("Dropout")
 fast_case("ScaledDotProductAttention")
 fast_case("ScaledDotProductAttention mask")
 fast_case("MultiHeadAttention")

@@ -27,10 +27,14 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self.save_for_backward(None)
             return x
-        keep = self._rng.generator.random(x.shape, dtype=x.dtype) >= self.p
+        keep = self.draw_keep(x.shape, x.dtype)
         scaled_mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
         self.save_for_backward(scaled_mask)
         return x * scaled_mask
+
+    def draw_keep(self, shape, dtype):
+        """m ~ Bernoulli(1 - p), True = kept: one uniform draw per entry from this stream."""
+        return self._rng.generator.random(shape, dtype=dtype) >= self.p
 
     def backward(self, dy):
         (scaled_mask,) = self.saved()
