@@ -7,6 +7,7 @@ with a message that says what to do instead.
 import copy
 import operator
 import pickle
+import threading
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -110,6 +111,29 @@ def test_other_implicit_host_reads_are_caught(strict, layer, what):
     x = strict.arange(1, 4)
     with pytest.raises(HostConversionError, match=what + " inside a forward or backward"):
         layer()(x)
+
+
+def test_a_forward_on_another_thread_is_caught_there_and_only_there(strict):
+    """The compute path is per thread: the fast tier's batch shards run forwards on threads of
+    their own, while the caller's thread may read an array on the host outside one."""
+    errors, inside, done = [], threading.Event(), threading.Event()
+
+    class Waits(nn.Module):
+        def forward(self, x):
+            inside.set()
+            done.wait(5)
+            try:
+                float(x[0])
+            except HostConversionError as exc:
+                errors.append(exc)
+            return x
+    worker = threading.Thread(target=Waits(), args=(strict.ones(3),))
+    worker.start()
+    inside.wait(5)
+    assert float(strict.ones(3)[0]) == 1.0        # this thread is outside any forward
+    done.set()
+    worker.join()
+    assert len(errors) == 1
 
 
 def test_plotting_a_device_array_is_caught(strict):

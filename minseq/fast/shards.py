@@ -27,6 +27,7 @@ shard, or it holds an active reference ``nn.Dropout`` (built without ``accelerat
 """
 
 import copy
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -36,11 +37,15 @@ from ..nn.checks import check_same_shape
 
 _local = threading.local()     # .shard: the _Shard this thread is running now, if any
 _pool = {}                     # worker count -> the persistent ThreadPoolExecutor
+# a forked child has none of its parent's threads: it makes a pool of its own when it needs one
+os.register_at_fork(after_in_child=_pool.clear)
 
 
 def _executor(workers):
     if workers not in _pool:
-        _pool.clear()          # one pool at a time: its idle threads wait on a queue, no spin
+        for pool in _pool.values():     # one pool at a time; idle threads wait on a queue
+            pool.shutdown(wait=False)
+        _pool.clear()
         _pool[workers] = ThreadPoolExecutor(workers, thread_name_prefix="minseq-shard")
     return _pool[workers]
 
@@ -58,13 +63,20 @@ def row_bounds(rows, n):
 
 def split(value, lo, hi, rows):
     """Rows lo .. hi of every array in ``value`` (tuples followed) whose leading axis is the
-    batch: ``rows`` long and, for a keyword array such as a mask, more than 2-D (a (T, T) mask,
-    or one of leading axis 1, is shared by every row and goes to every block as it is)."""
+    batch, ``rows`` long; anything else as it is."""
     if isinstance(value, tuple):
         return tuple(split(v, lo, hi, rows) for v in value)
     if isinstance(value, xp.ndarray) and value.ndim and value.shape[0] == rows:
         return value[lo:hi]
     return value
+
+
+def split_inputs(args, kwargs, lo, hi, rows):
+    """One block's (args, kwargs): every positional array split; a keyword array (a mask) split
+    only when it is more than 2-D, since a (T, T) mask, or one of leading axis 1, is shared by
+    every row and goes to every block as it is."""
+    return split(args, lo, hi, rows), {
+        k: split(v, lo, hi, rows) if getattr(v, "ndim", 0) > 2 else v for k, v in kwargs.items()}
 
 
 def join(parts):
@@ -249,30 +261,31 @@ class BatchSharded:
             m.__dict__.pop("shard_parts", None)
         if bounds is None:
             return super().forward(*args, **kwargs)
-        self.check_shard_inputs(*args, **kwargs)
-        rows = args[0].shape[0]
-        clones = self._clones(len(bounds))
-        jobs = [(split(args, lo, hi, rows), {k: split(v, lo, hi, rows) if isinstance(
-            v, xp.ndarray) and v.ndim > 2 else v for k, v in kwargs.items()}) for lo, hi in bounds]
-        draws = _Draws(self._shards.sources)
-        outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones, jobs,
-                    [_Shard(lo, hi, rows, draws) for lo, hi in bounds])
-        for m, *cs in zip(self.modules(), *(c.modules() for c in clones)):
-            m.shard_parts = _Clones(cs)        # what each shard's sub-module recorded (weights)
-        out = join(outs)
-        self.save_for_backward(_Sharded(bounds, rows, out))
-        return out
+        with backend.compute_section():
+            self.check_shard_inputs(*args, **kwargs)
+            rows = args[0].shape[0]
+            clones = self._clones(len(bounds))
+            draws = _Draws(self._shards.sources)
+            outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones,
+                        [split_inputs(args, kwargs, lo, hi, rows) for lo, hi in bounds],
+                        [_Shard(lo, hi, rows, draws) for lo, hi in bounds])
+            for m, *cs in zip(self.modules(), *(c.modules() for c in clones)):
+                m.shard_parts = _Clones(cs)    # what each shard's sub-module recorded (weights)
+            out = join(outs)
+            self.save_for_backward(_Sharded(bounds, rows, out))
+            return out
 
     def backward(self, grad_out):
         cache = self._cache
         if not (isinstance(cache, tuple) and len(cache) == 1 and isinstance(cache[0], _Sharded)):
             return super().backward(grad_out)
-        (sharded,) = self.saved()
-        if sharded.out_shape is not None:
-            check_same_shape(self, "dy", grad_out, sharded.out_shape)
-        clones = self._shards.layers
-        jobs = [split(grad_out, lo, hi, sharded.rows) for lo, hi in sharded.bounds]
-        douts = _run(lambda c, dy: c.backward(dy), clones, jobs,
-                     [_Shard(lo, hi, sharded.rows, None) for lo, hi in sharded.bounds])
-        _sum_grads(self, clones)
-        return join(douts)
+        with backend.compute_section():
+            (sharded,) = self.saved()
+            if sharded.out_shape is not None:
+                check_same_shape(self, "dy", grad_out, sharded.out_shape)
+            clones = self._shards.layers
+            douts = _run(lambda c, dy: c.backward(dy), clones,
+                         [split(grad_out, lo, hi, sharded.rows) for lo, hi in sharded.bounds],
+                         [_Shard(lo, hi, sharded.rows, None) for lo, hi in sharded.bounds])
+            _sum_grads(self, clones)
+            return join(douts)
