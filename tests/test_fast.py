@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minseq import backend, fast, nn, threads
-from minseq.fast import TWINS, accelerate, twin_of
+from minseq.fast import TWINS, accelerate, shards, twin_of
 from minseq.gradcheck.checker import flatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
@@ -27,14 +27,16 @@ BLOCK_FLOAT32 = 1e-4
 
 
 @contextlib.contextmanager
-def shard_threads(n):
-    """The threads setting as the fast tier's batch shards read it, without touching BLAS."""
-    saved = list(threads._setting)
+def shard_threads(n, min_scores=0):
+    """The threads setting as the fast tier's batch shards read it, without touching BLAS, and
+    their size threshold (0: the small layers of the tests are sharded too)."""
+    saved = list(threads._setting), shards.MIN_SCORES
     threads._setting[:] = [n]
+    shards.MIN_SCORES = min_scores
     try:
         yield
     finally:
-        threads._setting[:] = saved
+        threads._setting[:], shards.MIN_SCORES = saved
 
 
 def twin_case(name):

@@ -119,6 +119,18 @@ def test_the_clones_are_no_sub_modules_and_a_copy_has_none(xp):
     assert layer.copy()._shards.layers == []
 
 
+def test_only_a_call_with_enough_attention_scores_is_sharded(xp):
+    """B h T T against MIN_SCORES: (2, 2, 32, 32) is 4,096 scores, and the threshold is set
+    between that and twice it."""
+    layer = fast.accelerate(encoder(xp))
+    with shard_threads(2, min_scores=6000):
+        step(layer, randn(xp, 2, 32, 8), randn(xp, 2, 32, 8))
+        assert getattr(layer, "_shards", None) is None
+        step(layer, randn(xp, 4, 32, 8), randn(xp, 4, 32, 8))
+        assert len(layer._shards.layers) == 2
+    assert shards.MIN_SCORES == 2**20
+
+
 @pytest.mark.parametrize("why", ["one thread", "one row", "a reference Dropout", "inside a shard"])
 def test_when_it_runs_unsharded(xp, why):
     dropout = 0.3 if why == "a reference Dropout" else 0.0

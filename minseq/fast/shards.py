@@ -22,8 +22,9 @@ one thread"): TransformerEncoderLayer (64, 200, 128, 4) 229 -> 140 ms, PyTorch 1
 Dropout inside a sharded layer is the fast twin ``minseq.fast.Dropout``: each shard takes its
 rows of the one mask the layer's own Dropout draws for the whole batch, so the sharded layer
 drops what the unsharded one drops. A layer runs unsharded (the same numbers) when n = 1, the
-batch has one row, the backend is CuPy (the device is already parallel), it runs inside another
-shard, or it holds an active reference ``nn.Dropout`` (built without ``accelerate``).
+batch has one row, the call is small (fewer than ``MIN_SCORES`` attention scores), the backend
+is CuPy (the device is already parallel), it runs inside another shard, or it holds an active
+reference ``nn.Dropout`` (built without ``accelerate``).
 """
 
 import copy
@@ -34,6 +35,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from .. import backend, nn, threads
 from ..backend import xp
 from ..nn.checks import check_same_shape
+
+#: shard a call only when its layer computes at least this many attention scores (B h Tq Tk):
+#: measured at 2 threads, (B, T, d_model, h) = (64, 50, 64, 2), 320k scores: sharded / unsharded
+#: 0.99; (128, 50, 50, 1), 320k: 1.01; (32, 50, 64, 2), 160k: 1.28 (slower); (16, 200, 64, 2),
+#: 1.3M: 0.92; (32, 100, 128, 4), 1.3M: 0.76; (128, 200, 50, 1), 5.1M: 0.60. Below it, products
+#: dominate the layer, and BLAS's own threads already run them on every core.
+MIN_SCORES = 2**20
 
 _local = threading.local()     # .shard: the _Shard this thread is running now, if any
 _pool = {}                     # worker count -> the persistent ThreadPoolExecutor
@@ -220,7 +228,12 @@ class BatchSharded:
     on row blocks over the threads of the ``threads`` setting (module docstring). Positional
     array inputs all carry the batch axis first; keyword arrays (masks) carry it when they are
     more than 2-D with the batch's length first, and are shared otherwise. A twin writes
-    ``check_shard_inputs`` with its reference's input checks."""
+    ``shard_scores`` (its work) and ``check_shard_inputs`` (its reference's input checks)."""
+
+    def shard_scores(self, *args, **kwargs):
+        """How many attention scores (B h Tq Tk, summed over the layer's attentions) one call on
+        these inputs computes: the work that decides whether sharding pays (``MIN_SCORES``)."""
+        raise NotImplementedError(f"{type(self).__name__} must write shard_scores")
 
     def check_shard_inputs(self, *args, **kwargs):
         """Raise the reference layer's error for inputs that do not fit together, before they
@@ -242,6 +255,9 @@ class BatchSharded:
             return None
         if any(isinstance(v, xp.ndarray) and v.ndim > 2 and v.shape[0] not in (1, rows)
                for v in kwargs.values()):
+            return None
+        if any(getattr(a, "ndim", 3) != 3 for a in args) or (
+                self.shard_scores(*args, **kwargs) < MIN_SCORES):
             return None
         return row_bounds(rows, min(n, rows))
 
