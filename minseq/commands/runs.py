@@ -2,8 +2,8 @@
 the checks made before any work, loading the table, the metrics table and ``--metrics-out``.
 
 Order of a run: every setting is checked (``check``), the output paths are checked writable and
-the data path readable, then the BLAS threads are set, the table is loaded and the task checked
-against it, and only then does work start. A bad setting is one line on stderr and exit status
+the data path readable, then the threads are set (BLAS and batch shards), the table is loaded
+and the task checked against it, and only then does work start. A bad setting is one line on stderr and exit status
 2; a bad file or checkpoint, exit status 1; Ctrl-C, one line and exit status 130.
 
 A task pipeline (minseq.tasks) returns a result dict with ``metrics`` (a flat dict, or one dict
@@ -49,7 +49,8 @@ def add_data_arguments(p, defaults_from=None):
                    help="seed of data, weights and batches" + (note or " (default 0)"))
     p.add_argument("--backend", choices=backend.BACKENDS, default=None)
     p.add_argument("--threads", type=int, default=None,
-                   help="BLAS threads (default: MINSEQ_THREADS, else 1; README: choosing them)")
+                   help="threads for BLAS and the fast tier's batch shards (default: "
+                        "MINSEQ_THREADS, else 1; README: choosing them)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--reference", action="store_true",
                    help="run the plain reference layers of minseq.nn instead of their fast "
