@@ -247,18 +247,17 @@ class BatchSharded:
         n = threads.current_threads()
         if n < 2 or current_shard() is not None or backend.get_backend() == "cupy":
             return None
-        if not args or not isinstance(args[0], xp.ndarray) or args[0].ndim < 1:
+        if not args or not isinstance(args[0], xp.ndarray) or args[0].ndim != 3:
             return None
         rows = args[0].shape[0]
         if rows < 2 or _reference_dropout_active(self):
             return None
-        if any(isinstance(a, xp.ndarray) and (a.ndim < 1 or a.shape[0] != rows) for a in args):
+        if any(isinstance(a, xp.ndarray) and (a.ndim != 3 or a.shape[0] != rows) for a in args):
             return None
         if any(isinstance(v, xp.ndarray) and v.ndim > 2 and v.shape[0] not in (1, rows)
                for v in kwargs.values()):
             return None
-        if any(getattr(a, "ndim", 3) != 3 for a in args) or (
-                self.shard_scores(*args, **kwargs) < MIN_SCORES):
+        if self.shard_scores(*args, **kwargs) < MIN_SCORES:
             return None
         return row_bounds(rows, min(n, rows))
 
