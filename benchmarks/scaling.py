@@ -2,9 +2,11 @@
 
 For each thread count (default: 1 up to the machine's cores) it runs the benchmark in a fresh
 process (``run.py --threads N``: NumPy's BLAS and PyTorch get the same N threads, set before
-they load), on LSTM, TransformerEncoderLayer and MLP, each side interleaved with the other inside
-that process. It then writes, under ``--out`` (default
-benchmarks/results/scaling/):
+they load), on the layers of the targets (LSTM, GRU, MultiHeadAttention,
+TransformerEncoderLayer, MLP), each side interleaved with the other inside that process. Those
+processes run without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, on OpenBLAS's native kernel
+(README, benchmark method). It then writes, under ``--out`` (default out/bench/scaling/;
+``make bench-publish`` writes the committed benchmarks/results/scaling/):
 
 - ``scaling.md``: forward+backward milliseconds and fast / PyTorch at every thread count;
 - ``scaling.png``: milliseconds against threads, one panel per case, fast and PyTorch;
@@ -22,11 +24,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from minseq.bench.kernel import blas_variables, native_environment
+from minseq.bench.report import blas_line, cpu_line, variables_line
+
 HERE = Path(__file__).resolve().parent
-LAYERS = ["LSTM", "TransformerEncoderLayer", "MLP"]
+LAYERS = ["LSTM", "GRU", "MultiHeadAttention", "TransformerEncoderLayer", "MLP"]
 #: the cases of the issue's targets, shown in the figure
-HEADLINE = {"LSTM": "(64, 100, 128, 256)", "TransformerEncoderLayer": "(64, 200, 128, 4)",
-            "MLP": "(1024, 512, 1024, 10)"}
+HEADLINE = {"LSTM": "(64, 100, 128, 256)", "GRU": "(64, 100, 128, 256)",
+            "MultiHeadAttention": "(64, 200, 128, 4)",
+            "TransformerEncoderLayer": "(64, 200, 128, 4)", "MLP": "(1024, 512, 1024, 10)"}
 
 
 def run_threads(n, out, quick=False):
@@ -34,7 +40,7 @@ def run_threads(n, out, quick=False):
     folder = out / f"threads-{n}"
     cmd = [sys.executable, str(HERE / "run.py"), "--threads", str(n), "--no-gpu",
            "--only", *LAYERS, "--out", str(folder)] + (["--quick"] if quick else [])
-    subprocess.run(cmd, check=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    subprocess.run(cmd, check=True, env=dict(native_environment(), MPLBACKEND="Agg"))
     return json.loads((folder / "results.json").read_text())
 
 
@@ -68,7 +74,7 @@ def figure(runs, path):
     import matplotlib.pyplot as plt
     counts = sorted(runs)
     fb = {n: fb_rows(runs[n]) for n in counts}
-    fig, axes = plt.subplots(1, len(LAYERS), figsize=(4 * len(LAYERS), 3.6))
+    fig, axes = plt.subplots(1, len(LAYERS), figsize=(3.6 * len(LAYERS), 3.6))
     for ax, layer in zip(axes, LAYERS):
         labels = [label for name, label in fb[counts[0]] if name == layer]
         label = HEADLINE[layer] if HEADLINE[layer] in labels else labels[0]
@@ -89,17 +95,24 @@ def main(argv=None):
     p.add_argument("--threads", type=int, nargs="+",
                    default=list(range(1, (os.cpu_count() or 1) + 1)),
                    help="thread counts to measure (default: 1 .. the number of cores)")
-    p.add_argument("--out", default=str(HERE / "results" / "scaling"))
+    p.add_argument("--out", default="out/bench/scaling",
+                   help="folder (default out/bench/scaling; the committed tables are under "
+                        "benchmarks/results/scaling)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes, 2 samples: checks the script in seconds")
     args = p.parse_args(argv)
     if any(n < 1 for n in args.threads):
         p.error(f"--threads: counts must be >= 1, got {args.threads}")
     out = Path(args.out)
+    if blas_variables():
+        print(f"scaling.py: timing on OpenBLAS's native kernel: {', '.join(blas_variables())} "
+              f"set aside for the timed processes (README, benchmark method)", file=sys.stderr)
     runs = {n: run_threads(n, out, args.quick) for n in args.threads}
     machine = runs[args.threads[0]]["machine"]
+    kernels = "; ".join(f"{n} thr: {blas_line(runs[n]['machine'])}" for n in sorted(runs))
     text = (f"# Thread scaling: minseq fast against PyTorch CPU\n\n"
-            f"{machine['cpu']}, {machine['cores']} cores; NumPy {machine['numpy']}; "
+            f"{cpu_line(machine)}; NumPy {machine['numpy']} ({kernels}); "
+            f"{variables_line(machine)}; "
             f"PyTorch {(machine['torch'] or {}).get('version', 'not installed')}. Forward+"
             f"backward, float32, medians of interleaved samples, one process per thread count "
             f"(`python benchmarks/scaling.py`).\n\n{table(runs)}\n")

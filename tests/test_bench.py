@@ -15,7 +15,7 @@ import pytest
 
 from minseq import backend, nn
 from minseq.bench import Timing, compare, time_call
-from minseq.bench import cases, harness, machine, models, report
+from minseq.bench import cases, harness, machine, models, report, targets
 from minseq.cli import main
 from minseq.models import registry
 
@@ -199,6 +199,19 @@ def test_command_line_quick_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| RNN | (4, 5, 3, 6) |" in out and "wrote" in out
     assert (tmp_path / "results.json").exists()
+    kernel = machine.blas_info()["kernel"]
+    if kernel:                                 # OpenBLAS: the kernel it runs is named
+        assert f"kernel {kernel}" in out
+
+
+def test_results_go_to_out_bench_unless_told(tmp_path):
+    """Only an explicit --out benchmarks/results (make bench-publish) touches the committed
+    results."""
+    import argparse
+    from minseq.commands import bench
+    p = argparse.ArgumentParser()
+    bench.add_arguments(p)
+    assert p.parse_args([]).out == "out/bench"
 
 
 def test_gpu_rows_table_and_speedup_figure(tmp_path):
@@ -274,7 +287,7 @@ def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
         assert result["machine"]["thread_variables"]["OPENBLAS_NUM_THREADS"] == str(n)
     table = (tmp_path / "scaling.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| ") and "layer" not in line]
-    assert {row.split(" | ")[0][2:] for row in rows} == {"LSTM", "TransformerEncoderLayer", "MLP"}
+    assert {row.split(" | ")[0][2:] for row in rows} == set(targets.TARGETS)
     assert all(row.count("|") == 3 + 6 for row in rows)
     assert (tmp_path / "scaling.png").stat().st_size > 0
     bad = subprocess.run([sys.executable, script, "--threads", "0"], capture_output=True,

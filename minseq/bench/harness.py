@@ -6,8 +6,9 @@
 For each case, on the CPU: build the minseq layer (the reference tier, ``minseq.nn``), its
 accelerated copy (``minseq.fast.accelerate``) and its PyTorch twin, all with the same weights;
 check that the three agree on forward outputs and input gradients, then time forward and
-forward+backward of all three interleaved in one run (``compare``), and measure the fast tier's
-peak host memory for one forward+backward. A layer with no fast twin (the MLP's Linear and
+forward+backward of all three interleaved in one run (``compare``), measure the fast tier's
+peak host memory for one forward+backward, and time its matrix products alone
+(``split.gemm_seconds``: the GEMM part of its forward+backward). A layer with no fast twin (the MLP's Linear and
 ReLU) is its own fast path: it is timed once, as "fast". On a GPU (CuPy and a CUDA device
 present): the same on CuPy against PyTorch on CUDA, every sample synchronised with the device,
 with PyTorch's TF32 off (its defaults may let matrix products and convolutions round to 10-bit
@@ -24,7 +25,10 @@ from ..fast import TWINS, accelerate
 from . import models
 from .cases import (AgreementError, Case, agreement, build_module, layer_cases, minseq_side,
                     torch_side)
+from .kernel import forced_kernel_note, native_probe
 from .machine import gemm_probe, machine_info, optional_torch
+from .report import blas_line, variables_line
+from .split import gemm_seconds
 from .timing import compare
 
 MODES = ("forward", "forward+backward")
@@ -121,6 +125,9 @@ def bench_case(case, torch, device, settings, log=print):
             f"  {ref:<24}"
             + (f"  fast/PyTorch {r['ratio_to_torch']:5.2f}" if r["ratio_to_torch"]
                else f"  (PyTorch {note})"))
+    for r in rows:    # the fast tier's products replayed alone: the GEMM part of its time
+        r["gemm_seconds"] = (gemm_seconds(case, settings["repeats"])
+                             if device == "cpu" and r["mode"] == "forward+backward" else None)
     return rows
 
 
@@ -142,6 +149,20 @@ def bench_models(quick, settings, notes, log=print, names=None):
     return rows
 
 
+def kernel_check(result, n):
+    """The one-line note (``kernel.forced_kernel_note``) when a BLAS variable forces an older
+    OpenBLAS kernel than this CPU's: the native kernel and its GEMM probe come from a child
+    process without the variables, on the same thread count, and are kept in
+    ``result["native_kernel"]``. None, and no child, when no variable is set."""
+    m = result["machine"]
+    variables = m["blas_variables"]
+    if not variables:
+        return None
+    native = result["native_kernel"] = native_probe(n, m["blas"]["threads"] or 1)
+    return forced_kernel_note(variables, m["blas"]["kernel"], m["vector_extensions"],
+                              result["gemm_gflops"]["numpy"], native)
+
+
 def run_benchmark(quick=False, repeats=None, warmup=None, gap=None, only=None, gpu=True,
                   log=print):
     """Every case (``only``: layer names to keep) on every backend present -> the result dict
@@ -154,8 +175,14 @@ def run_benchmark(quick=False, repeats=None, warmup=None, gap=None, only=None, g
     cases = [c for c in layer_cases(quick) if not only or c.layer in only]
     started = time.time()
     log("machine and GEMM probe ...")
+    n = 256 if quick else 2048
     result = {"machine": machine_info(), "settings": dict(settings, quick=quick),
-              "gemm_gflops": gemm_probe(n=256 if quick else 2048), "rows": [], "notes": notes}
+              "gemm_gflops": gemm_probe(n=n), "rows": [], "notes": notes}
+    log(f"BLAS: {blas_line(result['machine'])}; {variables_line(result['machine'])}")
+    forced = kernel_check(result, n)
+    if forced:
+        log(forced)
+        notes.append(forced)
     previous = backend.get_backend()
     try:
         backend.use_backend("numpy")

@@ -1,4 +1,5 @@
-"""What a benchmark ran on: CPU, cores, BLAS, threads, GPU, library versions; the GEMM probe."""
+"""What a benchmark ran on: CPU, its vector extensions, cores, BLAS and its kernel, the BLAS
+variables set, threads, GPU, library versions; the GEMM probe."""
 
 import contextlib
 import io
@@ -10,6 +11,7 @@ import warnings
 import numpy
 
 from .. import __version__, backend
+from .kernel import blas_variables, vector_extensions
 from .timing import time_call
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -37,8 +39,9 @@ def cpu_model():
 
 
 def blas_info():
-    """The BLAS behind NumPy and its thread count: threadpoolctl where installed, else the
-    library name from ``numpy.show_config``."""
+    """The BLAS behind NumPy, its kernel (OpenBLAS's ``architecture``: the code path it picked
+    for this CPU, or was told to take) and its thread count: threadpoolctl where installed, else
+    the library name from ``numpy.show_config``."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
@@ -48,7 +51,8 @@ def blas_info():
         if pools:
             p = pools[0]
             return {"name": f"{p.get('internal_api')} {p.get('version')}",
-                    "threads": p.get("num_threads"), "source": "threadpoolctl"}
+                    "kernel": p.get("architecture"), "threads": p.get("num_threads"),
+                    "source": "threadpoolctl"}
     text = io.StringIO()
     with contextlib.redirect_stdout(text), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NumPy asks for pyyaml to format this nicer
@@ -57,7 +61,7 @@ def blas_info():
         except Exception:  # show_config's format changes between NumPy versions
             pass
     names = [w for w in ("openblas", "mkl", "blis", "accelerate") if w in text.getvalue().lower()]
-    return {"name": names[0] if names else "unknown", "threads": None,
+    return {"name": names[0] if names else "unknown", "kernel": None, "threads": None,
             "source": "numpy.show_config (install threadpoolctl for the thread count)"}
 
 
@@ -78,10 +82,12 @@ def machine_info():
     torch = optional_torch()
     import matplotlib
     info = {
-        "cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform(),
+        "cpu": cpu_model(), "vector_extensions": vector_extensions(), "cores": os.cpu_count(),
+        "platform": platform.platform(),
         "python": sys.version.split()[0], "numpy": numpy.__version__,
         "matplotlib": matplotlib.__version__, "minseq": __version__,
         "blas": blas_info(),
+        "blas_variables": blas_variables(),
         "thread_variables": {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ},
         "gpu": gpu_info(),
         # other work on a shared machine slows both sides, and multi-threaded BLAS the most

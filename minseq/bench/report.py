@@ -28,19 +28,41 @@ def _cell(value, fmt):
     return "" if value is None else format(value, fmt)
 
 
+def blas_line(machine):
+    """"openblas 0.3.31, kernel SkylakeX, 1 thread": the BLAS, the kernel it ran, its
+    threads. A result written before minseq recorded the kernel says so."""
+    blas, threads = machine["blas"], machine["blas"]["threads"]
+    kernel = blas.get("kernel", "not recorded") or "unknown"
+    return (f"{blas['name']}, kernel {kernel}"
+            + (f", {threads} thread{'s' * (threads > 1)}" if threads else ""))
+
+
+def cpu_line(machine):
+    """"AMD EPYC (avx2, avx512f), 2 cores": the CPU, its vector extensions, its cores."""
+    extensions = machine.get("vector_extensions")
+    return (machine["cpu"] + (f" ({', '.join(extensions) or 'no AVX'})" if extensions is not None
+                              else "") + f", {machine['cores']} cores")
+
+
+def variables_line(machine):
+    """"BLAS variables: none" or the OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in force."""
+    variables = machine.get("blas_variables")
+    if variables is None:
+        return "BLAS variables: not recorded"
+    return "BLAS variables: " + (", ".join(f"{k}={v}" for k, v in variables.items()) or "none")
+
+
 def machine_line(result):
     m = result["machine"]
     gpu = m["gpu"]["name"] if m["gpu"] else "no GPU"
     torch = m["torch"]["version"] if m["torch"] else "not installed"
-    blas = m["blas"]["name"] + (f", {m['blas']['threads']} threads" if m["blas"]["threads"]
-                                else "")
     peaks = ", ".join(f"{k} {v:.0f}" for k, v in result["gemm_gflops"].items())
     threads = ", ".join(f"{k}={v}" for k, v in m["thread_variables"].items()) or "library defaults"
     load = m.get("load_average_1_5_15min")
-    return (f"{m['cpu']}, {m['cores']} cores; {gpu}. Python {m['python']}, NumPy {m['numpy']} "
-            f"({blas}), PyTorch {torch}"
+    return (f"{cpu_line(m)}; {gpu}. Python {m['python']}, NumPy {m['numpy']} "
+            f"({blas_line(m)}), PyTorch {torch}"
             + (f" (threads: {m['torch']['threads']})" if m["torch"] else "")
-            + f"; thread settings: {threads}"
+            + f"; {variables_line(m)}; thread settings: {threads}"
             + ("" if load is None else f"; load average at the start {load[0]:.1f} (1 min), "
                f"{load[1]:.1f} (5 min)")
             + f". Large float32 GEMM, GFLOP/s: {peaks}.")

@@ -15,8 +15,9 @@ def add_arguments(p):
     p.add_argument("--only", nargs="*", default=None,
                    help="only these layers, e.g. LSTM MultiHeadAttention GRU4Rec")
     p.add_argument("--no-gpu", action="store_true", help="skip the GPU rows")
-    p.add_argument("--out", default="benchmarks/results",
-                   help="folder for results.json, results.md and figures")
+    p.add_argument("--out", default="out/bench",
+                   help="folder for results.json, results.md and figures (default out/bench; "
+                        "only `--out benchmarks/results` updates the committed results)")
 
 
 def run(args):
