@@ -16,8 +16,10 @@ import numpy as np
 import minseq
 import minseq.bench.timing as timing_module
 from minseq import backend, fast, nn, optim
-from minseq.bench import time_call
+from minseq.bench import compare, time_call
+from minseq.bench.kernel import timing_setup
 from minseq.lesson import Exercise, Lesson
+from minseq.threads import one_blas_thread
 
 
 class Step:
@@ -56,6 +58,15 @@ def encoder_step(B, T, d, heads, seed=0):
 
 def timed(step, repeats):
     return time_call(step.run, repeats=repeats, warmup=1, sync=backend.synchronize)
+
+
+def timed_together(steps, repeats):
+    """{key: Timing} of every step in ``steps`` ({key: Step}), their samples interleaved
+    (one of each in turn), on one BLAS thread: a machine that slows down for a while slows
+    them all alike, and no BLAS pool's threads wait for a busy core."""
+    with one_blas_thread():
+        return compare({k: step.run for k, step in steps.items()}, repeats=repeats, warmup=1,
+                       gap=0, sync=backend.synchronize)
 
 
 class QueuedDevice:
@@ -163,8 +174,10 @@ def main(argv=None):
               "the device before every clock reading, warms up first (the first call compiles "
               "and allocates) and reports the median of repeated samples, with min and max.")
         backend.use_backend(cpu)
-        step = lstm_step(8, 10, 4, 8)
-        t = timed(step, repeats)
+        with one_blas_thread():
+            for line in timing_setup():
+                print("  " + line)
+        t = timed_together({"lstm": lstm_step(8, 10, 4, 8)}, repeats)["lstm"]
         print(f"  LSTM step (B=8, T=10, D=4, H=8) on {cpu}: {t}")
         L.check("the timer reports a positive median within [min, max]",
                 0 < t.min <= t.median <= t.max)
@@ -172,7 +185,8 @@ def main(argv=None):
     with L.step("The Python loop's cost per time step",
                 formula="time(T) = a + b T   for a tiny LSTM (B=2, D=4, H=8): b = cost per step"):
         lengths = [4, 16, 32, 64] if L.fast else [4, 16, 32, 64, 128]
-        times = [timed(lstm_step(2, T, 4, 8), repeats).median for T in lengths]
+        steps = timed_together({T: lstm_step(2, T, 4, 8) for T in lengths}, repeats)
+        times = [steps[T].median for T in lengths]
         b, a = np.polyfit(lengths, times, 1)
         for T, s in zip(lengths, times):
             print(f"  T = {T:4d}: {s * 1e3:7.3f} ms per training step")
@@ -191,9 +205,9 @@ def main(argv=None):
              [("small", 8, 32, 32, 2), ("larger", 32, 128, 128, 4)])
     with L.step("Where the work is in large matrix products: the Transformer encoder layer",
                 formula="cost ~ B T d^2 (projections, feed-forward) + B T^2 d (attention)"):
-        enc_cpu = {}
+        enc_cpu = timed_together({label: encoder_step(B, T, d, h)
+                                  for label, B, T, d, h in sizes}, repeats)
         for label, B, T, d, h in sizes:
-            enc_cpu[label] = timed(encoder_step(B, T, d, h), repeats)
             print(f"  {label:<7} (B={B}, T={T}, d={d}, heads={h}) on {cpu}: {enc_cpu[label]}")
         (_, B0, T0, d0, _), (_, B1, T1, d1, _) = sizes
         print(f"  observed: the larger step takes "
@@ -209,9 +223,11 @@ def main(argv=None):
                   "step times the same LSTM and encoder steps on CuPy and prints the speed-ups.")
         else:
             backend.use_backend("cupy")
-            gpu_times = [timed(lstm_step(2, T, 4, 8), repeats).median for T in cpu_lengths]
+            gpu_steps = timed_together({T: lstm_step(2, T, 4, 8) for T in cpu_lengths}, repeats)
+            gpu_times = [gpu_steps[T].median for T in cpu_lengths]
+            gpu = timed_together({label: encoder_step(B, T, d, h)
+                                  for label, B, T, d, h in sizes}, repeats)
             for label, B, T, d, h in sizes:
-                gpu[label] = timed(encoder_step(B, T, d, h), repeats)
                 ratio = enc_cpu[label].median / gpu[label].median
                 print(f"  encoder {label:<7} on cupy: {gpu[label]}   speed-up {ratio:.1f}x")
             for T, s_cpu, s_gpu in zip(cpu_lengths, cpu_times, gpu_times):

@@ -22,9 +22,11 @@ import minseq.fast.lstm as fast_lstm
 import minseq.fast.recurrent as fast_recurrent
 from minseq import backend, fast, nn
 from minseq.bench import compare
+from minseq.bench.kernel import blas_pool, timing_setup
 from minseq.lesson import Exercise, Lesson
 from minseq.nn.functional import sigmoid
 from minseq.nn.recurrent import split_gates
+from minseq.threads import one_blas_thread
 
 TRICKS = ("one input projection", "dWh after the loop", "one tanh for four gates")
 
@@ -231,6 +233,68 @@ def grade_weight_grads(L, weight_grads):
         check_fast_equals_reference(L, gru, fast.twin_of(gru), x, dhs, forward=False)
 
 
+def pool_against_one_thread(L, size, dtype):
+    """Times T recurrent-step products h Wh on one BLAS thread and on the pool's own thread
+    count, interleaved (an idle gap after each sample lets the pool's threads fall asleep), and
+    prints both; returns the summary sentence, from the measurement."""
+    B, T, _, H = size
+    threads = (blas_pool() or {}).get("num_threads") or 1
+    if threads == 1:
+        print("  NumPy's BLAS pool has one thread here: nothing to compare")
+        return "NumPy's BLAS had one thread here, so every timing ran on one thread."
+    rng = backend.host_rng(0)
+    h, Wh = (backend.asarray(rng.standard_normal(s), dtype=dtype) for s in ((B, H), (H, 4 * H)))
+
+    def steps():
+        for _ in range(T):
+            h @ Wh
+
+    def pinned():
+        with one_blas_thread():
+            steps()
+    t = compare({"pool": steps, "one": pinned}, repeats=5, warmup=1, gap=0.1,
+                sync=backend.synchronize)
+    ratio = t["pool"].median / t["one"].median
+    print(f"  {T} products ({B}, {H}) x ({H}, {4 * H}): {t['one'].median * 1e3:.3f} ms on one "
+          f"BLAS thread, {t['pool'].median * 1e3:.3f} ms on the pool's {threads}: "
+          f"{ratio:.2f}x")
+    L.say("Each product on n threads is cut into n pieces, one per thread, and the product ends "
+          "when the slowest piece does. For a product this small the pieces are microseconds "
+          "of work, so waking the threads and waiting for them costs more than it saves; and a "
+          "thread whose core another program holds waits for the operating system to give it "
+          "one, and every product waits with it. That is how a small product can cost many "
+          "times more on a busy pool. Every timing below therefore runs on one BLAS thread "
+          "(threadpoolctl, minseq.threads.one_blas_thread).")
+    verdict = ("cost more on the pool" if ratio > 1.1 else
+               "cost about the same" if ratio >= 0.9 else "ran faster on the pool")
+    return (f"Here the {T} small products {verdict}: {ratio:.2f}x the one-thread time on "
+            f"{threads} threads (machine load decides: measured, not assumed).")
+
+
+def say_gains(L, gains):
+    """What the timings show, each sentence from this run's numbers: the largest step, and
+    any stage that measured slower than the one before."""
+    best = max(gains, key=gains.get)
+    L.say(f"Here the largest step was stage {best}: {gains[best]:.2f}x the stage before. "
+          "Tricks 1 and 2 replace T small products (each a library call with a fixed cost) by "
+          "one large one; trick 3 saves passes over the (B, 4H) gate block; the fast layer's "
+          "in-place work saves a fresh array at every step.")
+    slower = [f"{name} ({g:.2f}x)" for name, g in gains.items() if g < 1]
+    if slower:
+        L.say("Measured slower than the stage before in this run: " + ", ".join(slower) + ". "
+              "Timings are observations, not checks: on a shared machine stages a few percent "
+              "apart may swap places from run to run.")
+
+
+def products_share(timings):
+    """The summary's sentence on the products taken out of the loop, from this run."""
+    names = list(timings)
+    t0, t2, fast_t = (timings[names[k]].median for k in (0, 2, -1))
+    return (f"In this run the two tricks that take products out of the loop (the input "
+            f"projection and dWh) gave {t0 / t2:.2f}x, of the whole {t0 / fast_t:.2f}x from "
+            f"the reference to the fast layer.")
+
+
 EXERCISES = [
     Exercise("lstm_gates", "Write trick 3 forward: the four gate activations of a (B, 4H) "
              "block from one tanh, act(a) = scale tanh(scale a) + shift, written in place.",
@@ -267,26 +331,32 @@ def main(argv=None):
 
     # --full: the benchmark's size (about a minute); the default runs in seconds
     size = (16, 30, 32, 64) if L.fast else (64, 100, 128, 256) if L.full else (32, 50, 64, 128)
+    with L.step("One BLAS thread for timing: a small product on a busy pool",
+                formula=("h_{t-1} Wh: (B, H) x (H, 4H), T times per forward\n"
+                         "on n BLAS threads each product is split n ways, and waits for the "
+                         "slowest")):
+        pool = pool_against_one_thread(L, size, xp.float32)
+
     with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",
                 formula=("median of interleaved samples: stage A, B, C, ... A, B, C, ...\n"
                          "so a machine that slows down for a while slows every stage alike")):
         layer, x, dhs = inputs(*size, xp.float32)
-        # no idle gap: one library (NumPy) throughout, so no other thread pool to wait out
-        timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
-                          sync=backend.synchronize)
+        with one_blas_thread():
+            for line in timing_setup():
+                print("  " + line)
+            # no idle gap: one library (NumPy) on one thread, so no thread pool to wait out
+            timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
+                              sync=backend.synchronize)
         base = timings["0 reference"].median
         previous = base
+        gains = {}
         for name, t in timings.items():
+            gains[name] = previous / t.median
             print(f"  {name:<38} {t.median * 1e3:8.2f} ms   {base / t.median:4.2f}x the "
-                  f"reference, {previous / t.median:4.2f}x the stage before")
+                  f"reference, {gains[name]:4.2f}x the stage before")
             previous = t.median
-        L.say("Timings are observations, not checks: on a shared machine two stages a few "
-              "percent apart may swap places from run to run. The large steps are stable: one "
-              "input product instead of T small ones, and one dWh product instead of T, "
-              "replace many small matrix products (each a library call with fixed overhead) "
-              "by one large one that runs near the machine's peak. One tanh for four gates "
-              "saves passes over the (B, 4H) gate block; the in-place work of the fast layer "
-              "saves the allocation of fresh arrays at every step.")
+        gains.pop("0 reference")
+        say_gains(L, gains)
 
     fig, ax = plt.subplots(figsize=(8, 3.6))
     names = list(timings)
@@ -302,8 +372,8 @@ def main(argv=None):
     return L.finish(
         summary=["minseq.nn.LSTM is the formula, line by line; minseq.fast.LSTM is the same "
                  "function with the tricks above, and the test suite holds the two equal.",
-                 "Most of the gain on a CPU comes from fewer, larger matrix products: the input "
-                 "projection and dWh do not depend on the recurrence, so they leave the loop.",
+                 products_share(timings),
+                 pool,
                  "Each trick is checked for equality before it is timed: a fast layer that "
                  "computes another function is not faster, it is wrong."],
         exercises=EXERCISES + [
