@@ -71,12 +71,13 @@ gradcheck: $(VENV)/.installed
 # because old OpenBLAS builds miscompute on some CPUs, are unset for the timed process alone
 # (the tests keep them). `make bench` writes out/bench/; only `make bench-publish`, on a quiet
 # machine, re-measures every committed table and figure (benchmarks/results/, the README's).
+# It installs PyTorch (the parity extra): the targets are ratios to PyTorch.
 NATIVE := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MPLBACKEND=Agg
 BENCH_ARGS ?= --threads 1
 bench: $(VENV)/.installed
 	$(NATIVE) $(PY) benchmarks/run.py $(BENCH_ARGS) --out out/bench
 
-bench-publish: $(VENV)/.installed
+bench-publish: $(VENV)/.installed-parity
 	$(NATIVE) $(PY) benchmarks/publish.py $(PUBLISH_ARGS)
 
 clean:
