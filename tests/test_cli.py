@@ -3,6 +3,7 @@ nothing below the command line importing it."""
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 
 import minseq
 from minseq import cli
+from minseq.commands.train import SETTINGS
+from minseq.models.registry import MODELS
 
 PACKAGE = Path(minseq.__file__).parent
 
@@ -153,3 +156,20 @@ def test_a_lesson_script_parses_its_flags_as_strictly(tmp_path):
                           env=dict(os.environ, PYTHONPATH=str(root)))
     assert (done.returncode, done.stderr) == (
         2, "01_dense_backprop.py: unrecognized arguments: --fas (did you mean --fast?)\n")
+
+
+def test_train_help_shows_each_model_s_own_defaults(capsys, monkeypatch):
+    """Each settings flag's help lists the registry's default of every model that has the
+    setting, e.g. "--epochs ... (default 30 for gru4rec; 50 for sasrec; ...)"."""
+    monkeypatch.setenv("COLUMNS", "1000")      # no help text wrapped (argparse breaks at "-")
+    status, out, _ = said(["train", "--help"], capsys)
+    assert status == 0 and "model default" not in out
+    shown = [s for s in SETTINGS if s not in ("k", "negatives", "exclude_seen")]  # runs.py's
+    for setting in shown:
+        flag = "--" + setting.replace("_", "-")
+        listed = re.search(rf"^  {flag}[ ,].*?\(default ([^)]*)\)", out, re.S | re.M)[1]
+        said_default = {name: value for part in listed.split("; ")
+                        for value, names in [part.split(" for ")] for name in names.split(", ")}
+        assert said_default == {name: "none" if spec.settings[setting] is None
+                                else str(spec.settings[setting])
+                                for name, spec in MODELS.items() if setting in spec.settings}
