@@ -21,6 +21,10 @@ import numpy as np
 from .files import atomic_write
 
 
+#: the first bytes of a zip archive's first entry: every .npz file starts with them
+ZIP_MAGIC = b"PK\x03\x04"
+
+
 class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, corrupted, or does not fit the model."""
 
@@ -44,6 +48,7 @@ def read(path):
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint {path}: no such file")
+    _check_is_an_archive(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             data = {k: archive[k] for k in archive.files}
@@ -59,6 +64,24 @@ def read(path):
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"checkpoint {path}: config is not valid JSON ({exc})") from None
     return params, optim, config
+
+
+def _check_is_an_archive(path):
+    """A CheckpointError unless ``path`` starts as a zip archive does (the ``.npz`` format):
+    a folder, an empty file or another kind of file is named as such, not as a corrupted
+    archive (and never reaches NumPy, whose advice for a non-archive is about pickles)."""
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a folder, not a checkpoint file")
+    try:
+        with open(path, "rb") as f:
+            start = f.read(len(ZIP_MAGIC))
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint {path}: cannot be read ({exc.strerror})") from None
+    if not start:
+        raise CheckpointError(f"checkpoint {path}: empty file")
+    if start != ZIP_MAGIC:
+        raise CheckpointError(f"checkpoint {path}: not a minseq checkpoint (a checkpoint is the "
+                              f"model.npz a 'minseq train' run writes)")
 
 
 def vocabularies(path):

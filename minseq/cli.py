@@ -3,15 +3,17 @@
 ``COMMANDS`` is the one table of subcommands: name -> help. Command NAME lives in the module
 ``minseq.commands.NAME``, which exposes ``add_arguments(parser)`` and ``run(args) -> exit
 status``. A module is imported only when its command is asked for (``--help`` lists every
-command without importing any), so ``minseq data`` never loads the benchmark.
+command without importing any), so ``minseq data`` never loads the benchmark. The parser
+(minseq.argparser) takes no abbreviation, suggests the nearest flag or value for a misspelled
+one, and says any error in one line (exit status 2).
 """
 
-import argparse
 import importlib
 import os
 import sys
 
-from . import backend
+from . import __version__, backend
+from .argparser import ArgumentParser
 
 COMMANDS = {
     "train": "train a model on a behaviour log and report its metrics",
@@ -30,9 +32,10 @@ def _command_module(name):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="minseq", description=(
+    parser = ArgumentParser(prog="minseq", description=(
         "minseq: sequence models of user behaviour, written from scratch"))
-    sub = parser.add_subparsers(dest="command", metavar="command")
+    parser.add_argument("--version", action="version", version=f"minseq {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command", parser_class=ArgumentParser)
     chosen = next((a for a in argv if a in COMMANDS), None)
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

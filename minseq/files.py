@@ -3,7 +3,8 @@
     with atomic_write("out/model.npz") as f:     # binary; atomic_write(path, "w") for text
         numpy.savez(f, **arrays)
 
-``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns.
+``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns;
+``can_write_in(folder)`` tells, before any work, whether an output can be written there.
 
 The content goes to a temporary file in the target's folder, is flushed to disk, and is renamed
 over the target only when the block ends without an error; on an error the temporary file is
@@ -32,6 +33,19 @@ def atomic_write(path, mode="wb"):
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def can_write_in(folder):
+    """Whether a file can be created in the existing ``folder``. Tried (a temporary file,
+    removed at once), not read off permission bits: those say yes to root everywhere, and say
+    nothing of a file system that refuses new files to all (``/proc``)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".minseq-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(tmp)
+    return True
 
 
 def next_run_folder(base):

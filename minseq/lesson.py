@@ -29,7 +29,6 @@ on the function and prints PASS or FAIL for each (``--solution`` grades the work
         return L.grade(EXERCISES)
 """
 
-import argparse
 import contextlib
 import importlib.util
 import os
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
+from .argparser import ArgumentParser
 from .gradcheck import check_module
 from .plot import save_figure
 
@@ -52,7 +52,7 @@ class LessonsNotFound(LookupError):
 
 
 def parse_args(argv=None, extra=None):
-    p = argparse.ArgumentParser(add_help=True)
+    p = ArgumentParser(add_help=True)
     p.add_argument("--step", action="store_true", help="pause after each step (press Enter)")
     p.add_argument("--backend", default=None, choices=backend.BACKENDS,
                    help="array backend (default: MINSEQ_BACKEND or numpy)")

@@ -1,5 +1,7 @@
 """Checkpoints: round trip, atomic writes, corrupted files and mismatched models named clearly."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -109,3 +111,22 @@ def test_a_checkpoint_moves_between_device_and_host(tmp_path, saved_on, loaded_o
         assert other_opt.steps == 2
     finally:
         minseq.use_backend("numpy")
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"", "empty file"),
+    (b"user item\n1 2\n", "not a minseq checkpoint"),
+    (b"\x93NUMPY\x01\x00", "not a minseq checkpoint"),   # a .npy array, not an archive
+])
+def test_a_file_that_is_no_archive_is_named_for_what_it_is(tmp_path, content, said):
+    """Named before NumPy reads it: NumPy's own message for such a file is about pickles."""
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(checkpoint.CheckpointError, match=re.escape(f"checkpoint {path}: {said}")) as caught:
+        checkpoint.read(path)
+    assert "pickle" not in str(caught.value)
+
+
+def test_a_folder_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(checkpoint.CheckpointError, match="is a folder, not a checkpoint file"):
+        checkpoint.read(tmp_path)

@@ -3,6 +3,7 @@ nothing below the command line importing it."""
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 
 import minseq
 from minseq import cli
+from minseq.commands.train import SETTINGS
+from minseq.models.registry import MODELS
 
 PACKAGE = Path(minseq.__file__).parent
 
@@ -105,3 +108,68 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert (proc.wait(timeout=60), err) == (141, "")
+
+
+def said(argv, capsys):
+    """(exit status, stdout, stderr) of ``minseq ARGV``, parsing errors included."""
+    try:
+        status = cli.main(argv)
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# the command line | what its one line on stderr says
+MISTAKES = """
+train --modle sasrec          | minseq train: unrecognized arguments: --modle sasrec (did you mean --model?)
+train --model pop --epoch 1   | minseq train: unrecognized arguments: --epoch 1 (did you mean --epochs?)
+train --model pop --epoch=1   | minseq train: unrecognized arguments: --epoch=1 (did you mean --epochs?)
+data --synth                  | minseq data: unrecognized arguments: --synth (did you mean --synthetic?)
+train --model pop --zzz       | minseq train: unrecognized arguments: --zzz
+--verison                     | minseq: unrecognized arguments: --verison (did you mean --version?)
+trian                         | minseq: command: invalid choice 'trian'; choose from train, evaluate, recommend, data, gradcheck, bench, lessons (did you mean train?)
+train --model lsmt            | minseq train: --model: invalid choice 'lsmt'; choose from gru4rec, sasrec, pop, markov, mlp, lstm, lstm-attn, transformer, popular-class, markov-behaviour, recency (did you mean lstm?)
+data --format csv             | minseq data: --format: invalid choice 'csv'; choose from auto, taobao, retailrocket, movielens, user-item
+train --epochs x              | minseq train: --epochs: invalid int value: 'x'
+evaluate                      | minseq evaluate: the following arguments are required: checkpoint
+"""
+MISTAKES = dict(line.split("|") for line in MISTAKES.strip().splitlines())
+
+
+@pytest.mark.parametrize("argv", list(MISTAKES))
+def test_a_mistyped_command_line_is_one_line_with_the_nearest_flag_or_value(argv, capsys):
+    """No abbreviation is taken (``--epoch`` is not ``--epochs``), no usage block is printed,
+    and nothing runs: exit status 2 and the one line."""
+    assert said(argv.split(), capsys) == (2, "", MISTAKES[argv].strip() + "\n")
+
+
+def test_version(capsys):
+    assert said(["--version"], capsys) == (0, f"minseq {minseq.__version__}\n", "")
+
+
+def test_a_lesson_script_parses_its_flags_as_strictly(tmp_path):
+    """The lessons' own flags: no abbreviation, the nearest flag, one line, exit 2."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "lessons" / "01_dense_backprop.py"), "--fas"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(root)))
+    assert (done.returncode, done.stderr) == (
+        2, "01_dense_backprop.py: unrecognized arguments: --fas (did you mean --fast?)\n")
+
+
+def test_train_help_shows_each_model_s_own_defaults(capsys, monkeypatch):
+    """Each settings flag's help lists the registry's default of every model that has the
+    setting, e.g. "--epochs ... (default 30 for gru4rec; 50 for sasrec; ...)"."""
+    monkeypatch.setenv("COLUMNS", "1000")      # no help text wrapped (argparse breaks at "-")
+    status, out, _ = said(["train", "--help"], capsys)
+    assert status == 0 and "model default" not in out
+    shown = [s for s in SETTINGS if s not in ("k", "negatives", "exclude_seen")]  # runs.py's
+    for setting in shown:
+        flag = "--" + setting.replace("_", "-")
+        listed = re.search(rf"^  {flag}[ ,].*?\(default ([^)]*)\)", out, re.S | re.M)[1]
+        said_default = {name: value for part in listed.split("; ")
+                        for value, names in [part.split(" for ")] for name in names.split(", ")}
+        assert said_default == {name: "none" if spec.settings[setting] is None
+                                else str(spec.settings[setting])
+                                for name, spec in MODELS.items() if setting in spec.settings}

@@ -90,3 +90,28 @@ def test_evaluate_with_a_checkpoint_that_does_not_fit_the_data(tmp_path):
     status, _, err = minseq("evaluate", "a_file", cwd=tmp_path)
     assert status == 1 and err.startswith("minseq evaluate: checkpoint a_file") \
         and err.count("\n") == 1
+
+
+# a command line on a file that is empty, foreign or bad | what its one line says (exit 1)
+FILE_CASES = """
+data empty.txt                           | minseq data: empty.txt: empty file
+train --model pop --data empty.txt       | minseq train: empty.txt: empty file
+train --model pop --data bad.csv         | bad.csv, line 13: unknown behaviour type 'zz'; the taobao format knows pv, buy, cart, fav; to skip such rows, pass --skip-bad-rows (in Python: skip_bad_rows=True)
+evaluate notes.txt                       | minseq evaluate: checkpoint notes.txt: not a minseq checkpoint
+recommend notes.txt --user 1             | minseq recommend: checkpoint notes.txt: not a minseq checkpoint
+train --resume notes.txt                 | minseq train: checkpoint notes.txt: not a minseq checkpoint
+evaluate empty.txt                       | minseq evaluate: checkpoint empty.txt: empty file
+"""
+FILE_CASES = dict(line.split("|") for line in FILE_CASES.strip().splitlines())
+
+
+@pytest.mark.parametrize("case", list(FILE_CASES))
+def test_an_empty_foreign_or_bad_file_is_named_for_what_it_is(tmp_path, case):
+    """Said in the command line's words: "empty file", "not a minseq checkpoint" (not NumPy's
+    advice about pickles), the flag that skips bad rows (not the Python keyword alone)."""
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "notes.txt").write_text("a text file\n")
+    (tmp_path / "bad.csv").write_text(TAOBAO_VIEWS + "1,100,7,zz,99\n")
+    status, out, err = minseq(*case.split(), cwd=tmp_path)
+    assert (status, err.count("\n")) == (1, 1) and FILE_CASES[case].strip() in err, err
+    assert "pickle" not in err and not (tmp_path / "out").exists()

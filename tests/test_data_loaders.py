@@ -143,3 +143,29 @@ def test_a_folder_and_an_unreadable_file_have_their_own_messages(tmp_path):
                 load(path, "user-item")
     finally:
         path.chmod(0o644)
+
+
+@pytest.mark.parametrize("fmt", ["auto", "user-item", "taobao"])
+@pytest.mark.parametrize("text", ["", "\n\n  \n"])
+def test_a_file_without_a_line_is_an_empty_file_in_any_format(tmp_path, fmt, text):
+    with pytest.raises(DataFormatError, match=r"empty\.txt: empty file$"):
+        load(write(tmp_path, "empty.txt", text), fmt)
+
+
+def test_a_header_without_rows_says_so(tmp_path):
+    with pytest.raises(DataFormatError, match=r"no events \(only a header line\)"):
+        load(write(tmp_path, "log.txt", "user item\n"), "user-item")
+
+
+def test_an_error_naming_an_option_names_its_flag_and_its_keyword(tmp_path):
+    """The loaders are reached from Python and from the command line: an error that says which
+    option would help names both spellings."""
+    with pytest.raises(DataFormatError, match=r"line 1: .*; to skip such rows, pass "
+                       r"--skip-bad-rows \(in Python: skip_bad_rows=True\)"):
+        load(write(tmp_path, "bad.txt", "a b c\n"), "user-item")
+    with pytest.raises(DataFormatError, match=r"did you mean --format taobao "
+                       r"\(in Python: format='taobao'\)\?$"):
+        load(write(tmp_path, "ub.csv", TAOBAO), "user-item")
+    with pytest.raises(DataFormatError, match=r"pass --format NAME \(in Python: format='NAME'\)"
+                       r", NAME one of taobao, retailrocket, movielens, user-item$"):
+        load(write(tmp_path, "odd.txt", "1;2;3\n"), "auto")

@@ -18,11 +18,23 @@ from ..tasks.crossval import parse_grid
 from .runs import (add_data_arguments, add_output_arguments, add_ranking_arguments,
                    data_settings, fail, run_task, start)
 
-#: the settings flags; a flag left out keeps the model's default (minseq.models.registry)
+#: the settings flags; a flag left out keeps the model's default (minseq.models.registry),
+#: which --help shows
 SETTINGS = ("epochs", "batch_size", "lr", "maxlen", "d_model", "num_heads", "num_layers",
             "dropout", "patience", "clip", "churn_days", "k", "negatives", "exclude_seen")
 #: --grid takes the settings' names, and these aliases of the flags
 GRID_ALIASES = {"hidden": "d_model", "heads": "num_heads", "layers": "num_layers"}
+
+
+def model_defaults(setting):
+    """Each model's default of ``setting``, as --help shows it: "10 for mlp, lstm; 50 for
+    sasrec" (models with the same default together; "none": the setting is off)."""
+    models = {}
+    for name, spec in MODELS.items():
+        if setting in spec.settings:
+            models.setdefault(spec.settings[setting], []).append(name)
+    return "; ".join(f"{'none' if value is None else value} for {', '.join(names)}"
+                     for value, names in models.items())
 
 
 def add_arguments(p):
@@ -32,22 +44,30 @@ def add_arguments(p):
                    help="continue training from this checkpoint (its model, data, settings)")
     add_data_arguments(p)
     add_output_arguments(p)
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (model default)")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--maxlen", type=int, default=None, help="longest history a model reads")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"training epochs (default {model_defaults('epochs')})")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"examples per step (default {model_defaults('batch_size')})")
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"learning rate (default {model_defaults('lr')})")
+    p.add_argument("--maxlen", type=int, default=None,
+                   help=f"longest history a model reads (default {model_defaults('maxlen')})")
     p.add_argument("--d-model", "--hidden", dest="d_model", type=int, default=None,
-                   help="model width")
+                   help=f"model width (default {model_defaults('d_model')})")
     p.add_argument("--num-heads", "--heads", dest="num_heads", type=int, default=None,
-                   help="attention heads (sasrec, transformer)")
+                   help=f"attention heads (default {model_defaults('num_heads')})")
     p.add_argument("--num-layers", "--layers", dest="num_layers", type=int, default=None,
-                   help="stacked layers (sasrec, lstm, transformer)")
-    p.add_argument("--dropout", type=float, default=None)
+                   help=f"stacked layers (default {model_defaults('num_layers')})")
+    p.add_argument("--dropout", type=float, default=None,
+                   help=f"dropout rate (default {model_defaults('dropout')})")
     p.add_argument("--patience", type=int, default=None,
-                   help="early stopping: epochs without validation improvement")
-    p.add_argument("--clip", type=float, default=None, help="clip gradients to this global norm")
+                   help="early stopping: epochs without validation improvement (default "
+                        f"{model_defaults('patience')})")
+    p.add_argument("--clip", type=float, default=None,
+                   help=f"clip gradients to this global norm (default {model_defaults('clip')})")
     p.add_argument("--churn-days", type=float, default=None, metavar="D",
-                   help="churn: silent for D days after the cut (default 7)")
+                   help=f"churn: silent for D days after the cut (default "
+                        f"{model_defaults('churn_days')})")
     p.add_argument("--folds", type=int, default=1, metavar="K",
                    help="classifier tasks: K-fold cross-validation by user (default 1: the "
                         "single split)")

@@ -18,7 +18,9 @@ Formats (``FORMATS``; ``load(path, format)`` picks one by name):
 
 ``load(path, "auto")`` sniffs the format from the first lines (``sniff``); with a named format
 that does not fit, the error adds "did you mean --format X?" when the file looks like another
-one. A folder or an unreadable file is a DataFormatError of its own (``check_readable``).
+one. A folder or an unreadable file is a DataFormatError of its own (``check_readable``), and so is
+an empty file. An error that names an option of ``load`` names its command-line flag and its
+Python keyword: ``--skip-bad-rows (in Python: skip_bad_rows=True)``.
 
 Every loader streams the file line by line (``.gz`` too) into compact typed buffers, so a file
 larger than memory allows as text still loads; ids become dense (0 = padding). A malformed row is
@@ -96,7 +98,7 @@ def load(path, format, skip_bad_rows=False):
         guess = _guess(path)
         if guess in (None, format):
             raise
-        raise DataFormatError(f"{exc}; did you mean --format {guess}?") from None
+        raise DataFormatError(f"{exc}; did you mean {_option('format', guess)}?") from None
 
 
 def check_readable(path):
@@ -113,19 +115,38 @@ def check_readable(path):
 
 def sniff(path):
     """The format ``path`` looks like, from its first non-blank line; a DataFormatError
-    when it looks like none."""
-    guess = _guess(Path(path))
+    when it looks like none, or has no line at all."""
+    first = _first_line(Path(path))
+    if not first:
+        raise DataFormatError(f"{path}: empty file")
+    guess = _looks_like(first)
     if guess is None:
         raise DataFormatError(f"{path}: cannot tell its format from its first line; pass "
-                              f"--format ({', '.join(FORMATS)})")
+                              f"{_option('format', 'NAME')}, NAME one of {', '.join(FORMATS)}")
     return guess
+
+
+def _option(name, value=True):
+    """How to give ``load`` option ``name`` its ``value``: the command line's flag, then the
+    Python keyword (a loader's error reaches both kinds of user)."""
+    flag = "--" + name.replace("_", "-")
+    return f"{flag if value is True else f'{flag} {value}'} (in Python: {name}={value!r})"
+
+
+def _first_line(path):
+    """The first non-blank line, stripped; "" for a file without one."""
+    return next((line.strip() for line in _lines(path) if line.strip()), "")
 
 
 def _guess(path):
     try:
-        first = next((line.strip() for line in _lines(path) if line.strip()), "")
+        return _looks_like(_first_line(path))
     except (DataFormatError, OSError):
         return None
+
+
+def _looks_like(first):
+    """The format whose rows look like the line ``first``, or None."""
     fields = [f.strip().lower() for f in first.split(",")]
     if "::" in first:
         return "movielens"
@@ -195,8 +216,8 @@ def _load(path, fmt, skip_bad_rows):
             rec = _parse(fmt, index, fields, code, ids)
         except ValueError as exc:
             if not skip_bad_rows:
-                raise DataFormatError(f"{path}, line {lineno}: {exc} "
-                                      f"(pass skip_bad_rows=True to skip such rows)") from None
+                raise DataFormatError(f"{path}, line {lineno}: {exc}; to skip such rows, pass "
+                                      f"{_option('skip_bad_rows')}") from None
             skipped += 1
             continue
         for k, v in zip(("user", "item", "behaviour", "category"), rec):
@@ -205,7 +226,9 @@ def _load(path, fmt, skip_bad_rows):
         if fmt.value:
             values.append(rec[5])
     if rows - skipped == 0:
-        why = f"{skipped} bad rows skipped" if skipped else "empty file"
+        if not (skipped or header):
+            raise DataFormatError(f"{path}: empty file")
+        why = f"{skipped} bad rows skipped" if skipped else "only a header line"
         raise DataFormatError(f"{path}: no events ({why})")
     col = {k: np.frombuffer(v, dtype=np.int64) for k, v in cols.items()}
     for k, seen in (ids or {}).items():
