@@ -3,7 +3,8 @@
     with atomic_write("out/model.npz") as f:     # binary; atomic_write(path, "w") for text
         numpy.savez(f, **arrays)
 
-``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns.
+``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns,
+``write_json`` a JSON document.
 
 The content goes to a temporary file in the target's folder, is flushed to disk, and is renamed
 over the target only when the block ends without an error; on an error the temporary file is
@@ -12,6 +13,7 @@ removed and the previous file, if any, is left as it was.
 
 import contextlib
 import csv
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -49,3 +51,9 @@ def write_csv(path, columns):
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(list(columns))
         writer.writerows(zip(*columns.values()))
+
+
+def write_json(path, payload):
+    """Write ``payload`` as JSON atomically (keys sorted, indented)."""
+    with atomic_write(path, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=True)
