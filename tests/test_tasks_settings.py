@@ -30,6 +30,7 @@ def test_built_with_the_models_defaults_and_its_own_task():
     (dict(model="pop", model_settings={"epochs": 0}), "--epochs must be an integer >= 1"),
     (dict(model="transformer", model_settings={"num_heads": 3}), "--num-heads 3 must divide"),
     (dict(model="lstm", seed=-1), "--seed must be an integer >= 0, got -1"),
+    (dict(model="lstm", seed=None), "--seed must be an integer >= 0, got None"),
     (dict(model="lstm", folds=0), "--folds must be at least 1, got 0"),
     (dict(model="pop", folds=2), "serve the classifier tasks"),
     (dict(model="lstm", grid={"lr": [0.1]}, resume="model.npz"), "without --resume"),

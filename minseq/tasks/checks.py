@@ -69,7 +69,9 @@ def check_run(run):
     """Raise SettingError for a run's settings (a RunSettings, its model settings already
     checked) that no pipeline can serve: a negative seed, folds below 1, cross-validation or a
     grid outside the classifier tasks or with a resume, a grid's candidate out of range."""
-    check_settings({"seed": run.seed})
+    accepts, what = RULES["seed"]
+    if not accepts(run.seed):
+        raise SettingError(f"--seed must be {what}, got {run.seed}")
     if not isinstance(run.folds, int) or run.folds < 1:
         raise SettingError(f"--folds must be at least 1, got {run.folds}")
     if (run.folds != 1 or run.grid) and (run.task.examples != "windows" or run.resume):
