@@ -3,8 +3,9 @@
     with atomic_write("out/model.npz") as f:     # binary; atomic_write(path, "w") for text
         numpy.savez(f, **arrays)
 
-``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns;
-``can_write_in(folder)`` tells, before any work, whether an output can be written there.
+``next_run_folder(base)`` names a fresh ``base/run-N`` folder; ``write_csv`` writes columns,
+``write_json`` a JSON document; ``can_write_in(folder)`` tells, before any work, whether an
+output can be written there.
 
 The content goes to a temporary file in the target's folder, is flushed to disk, and is renamed
 over the target only when the block ends without an error; on an error the temporary file is
@@ -13,6 +14,7 @@ removed and the previous file, if any, is left as it was.
 
 import contextlib
 import csv
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -63,3 +65,9 @@ def write_csv(path, columns):
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(list(columns))
         writer.writerows(zip(*columns.values()))
+
+
+def write_json(path, payload):
+    """Write ``payload`` as JSON atomically (keys sorted, indented)."""
+    with atomic_write(path, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=True)

@@ -76,7 +76,7 @@ def test_cli_prints_each_fold_then_mean_and_std(tmp_path, capsys):
 @pytest.mark.parametrize("argv, status, why", [
     (["--model", "lstm", "--folds", "0"], 2, "--folds must be at least 1"),
     (["--model", "lstm", "--grid", "lr=fast"], 2, "--grid: lr takes float values"),
-    (["--model", "pop", "--folds", "2"], 1, "serve the classifier tasks")])
+    (["--model", "pop", "--folds", "2"], 2, "serve the classifier tasks")])
 def test_bad_folds_and_grids_are_one_line(tmp_path, capsys, argv, status, why):
     assert main(["train", *argv, "--users", "20", "--out", str(tmp_path)]) == status
     err = capsys.readouterr().err

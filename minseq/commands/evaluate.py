@@ -14,8 +14,9 @@ import sys
 from .. import checkpoint, tasks
 from ..tasks.checks import check_settings
 from ..tasks.provenance import sha256
-from .runs import (add_data_arguments, add_output_arguments, add_ranking_arguments,
-                   data_settings, fail, run_task, start)
+from .flags import add_data_arguments, add_output_arguments, add_ranking_arguments
+from .loading import data_settings
+from .runner import fail, run_task, start
 
 RANKING = ("k", "negatives", "exclude_seen")
 
@@ -49,8 +50,7 @@ def run(args):
     except ValueError as exc:
         return fail("evaluate", exc, 2)
     seed = args.seed if args.seed is not None else config.get("seed", 0)
-    status = start(args, "evaluate", dict(settings, users=args.users, items=args.items),
-                   [(args.metrics_out, "--metrics-out", False)])
+    status = start(args, "evaluate", [(args.metrics_out, "--metrics-out", False)])
     if status is not None:
         return status
     d = data_settings(args, saved)

@@ -14,7 +14,8 @@ from ..checkpoint import CheckpointError
 from ..data import DataFormatError
 from ..tasks.checks import SettingError, check_settings
 from ..tasks.recommend import Recommender
-from .runs import check_data_path, data_settings, fail, load_table
+from .loading import check_data_path, data_settings, load_table
+from .runner import fail
 
 
 def add_arguments(p):

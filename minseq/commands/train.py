@@ -7,16 +7,19 @@
 
 Every setting is checked before any data is read; every run prints progress and a metrics
 table, and saves the checkpoint, the curves and history.csv in a folder of its own (``--out``,
-default out/train/MODEL/run-N); minseq.tasks runs the pipeline. ``--resume`` continues a run
-from its checkpoint, with its model, data and settings (flags given override them).
+default out/train/MODEL/run-N); minseq.tasks runs the pipeline. The flags become one
+RunSettings (minseq.tasks.settings), checked as it is built. ``--resume`` continues a run from
+its checkpoint, with its model, data and settings (flags given override them).
 """
 
 from .. import checkpoint, tasks
-from ..models.registry import MODELS
-from ..tasks.checks import check_fits, check_settings
+from ..models.registry import MODELS, spec_of
+from ..tasks.checks import check_fits
 from ..tasks.crossval import parse_grid
-from .runs import (add_data_arguments, add_output_arguments, add_ranking_arguments,
-                   data_settings, fail, run_task, start)
+from ..tasks.settings import RunSettings
+from .flags import add_data_arguments, add_output_arguments, add_ranking_arguments
+from .loading import data_settings
+from .runner import fail, run_task, start
 
 #: the settings flags; a flag left out keeps the model's default (minseq.models.registry),
 #: which --help shows
@@ -94,23 +97,21 @@ def run(args):
     if model is None:
         return fail("train", "--model is required (or --resume CHECKPOINT)", 2)
     try:
-        task = tasks.task_for(model, args.task or saved.get("task"))
-        check_settings(settings, model)
-        if args.folds < 1:
-            raise ValueError(f"--folds must be at least 1, got {args.folds}")
-        grid = parse_grid(args.grid or "", MODELS[model].settings, GRID_ALIASES)
+        run = RunSettings(model=model, task=args.task or saved.get("task"),
+                          model_settings=settings,
+                          seed=args.seed if args.seed is not None else saved.get("seed", 0),
+                          out=args.out, reference=args.reference, quiet=args.quiet,
+                          folds=args.folds, resume=args.resume)
+        grid = parse_grid(args.grid or "", spec_of(model).settings, GRID_ALIASES)
+        run = run.replace(grid=grid) if grid else run
     except ValueError as exc:
         return fail("train", exc, 2)
-    seed = args.seed if args.seed is not None else saved.get("seed", 0)
-    status = start(args, "train", dict(settings, users=args.users, items=args.items),
-                   [(args.out, "--out", True), (args.metrics_out, "--metrics-out", False)])
+    status = start(args, "train", [(args.metrics_out, "--metrics-out", False)])
     if status is not None:
         return status
 
     def work(table):
-        check_fits(table, task)
-        return tasks.train(table, model, task, settings, seed=seed, out=args.out,
-                           reference=args.reference, quiet=args.quiet, folds=args.folds,
-                           grid=grid, resume=args.resume)
+        check_fits(table, run.task)
+        return tasks.train(table, run)
 
-    return run_task(args, "train", work, data_settings(args, saved.get("data")), seed)
+    return run_task(args, "train", work, data_settings(args, saved.get("data")), run.seed)

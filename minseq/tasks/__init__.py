@@ -1,12 +1,15 @@
 """The training pipelines: what ``minseq train`` and ``minseq evaluate`` run.
 
-Models are trained; they do not train. Each pipeline takes an event table, a model name of
-minseq.models.registry and plain settings (a dict), and returns a result dict with
-``metrics`` (a flat dict, or one dict per evaluation protocol) and whatever else the run
-reports:
+Models are trained; they do not train. A run's settings are one RunSettings
+(minseq.tasks.settings: the model's name of minseq.models.registry, its task of
+minseq.data.tasks, its settings, seed, output folder ...), built once and checked; every
+pipeline takes it, and the checkpoint keeps it. Each pipeline takes an event table and the
+settings, and returns a result dict with ``metrics`` (a flat dict, or one dict per evaluation
+protocol) and whatever else the run reports:
 
     from minseq import tasks
     result = tasks.train(table, "sasrec", settings={"epochs": 5}, seed=0, out="out/sasrec")
+    result = tasks.train(table, tasks.RunSettings(model="sasrec", out="out/sasrec"))  # the same
     again = tasks.evaluate(table, result["checkpoint"])
 
 Tasks: ``next-item`` (minseq.tasks.next_item: leave-one-out, sampled and full ranking) and
@@ -22,80 +25,65 @@ from pathlib import Path
 import numpy as np
 
 from .. import checkpoint
+from ..data.tasks import NEXT_ITEM
 from ..files import next_run_folder, write_csv
-from ..models.registry import CHURN, MODELS, NEXT_BEHAVIOUR, NEXT_ITEM, spec_of
+from ..models.registry import MODELS
 from . import crossval, next_behaviour, next_item
+from .settings import RunSettings, settings_for
 
-PIPELINES = {NEXT_ITEM: next_item, NEXT_BEHAVIOUR: next_behaviour, CHURN: next_behaviour}
-TASKS = (NEXT_ITEM, NEXT_BEHAVIOUR, "will-purchase", CHURN)
+__all__ = ["RunSettings", "settings_for", "train", "evaluate", "check_vocabulary"]
 
-
-def settings_for(model, settings=None):
-    """The model's default settings, with each of ``settings`` that is not None in place of
-    the default. Settings the model does not have are left out (``epochs`` means nothing to a
-    counting baseline), so one set of settings serves every model of a comparison."""
-    spec = spec_of(model)
-    given = {k: v for k, v in (settings or {}).items() if v is not None and k in spec.settings}
-    return dict(spec.settings, **given)
+#: the pipeline of each kind of examples (minseq.data.tasks)
+PIPELINES = {"sequences": next_item, "windows": next_behaviour}
 
 
-def task_for(model, task=None):
-    """``task``, or the model's own when None; a task the model is not made for is an error."""
-    spec = spec_of(model)
-    if task is None:
-        return spec.tasks[0]
-    if task not in spec.tasks:
-        raise ValueError(f"{model} is a {spec.task} model: its task(s) {', '.join(spec.tasks)}, "
-                         f"not {task}")
-    return task
+def train(table, run, task=None, settings=None, **options):
+    """Train a model on ``table`` and score it on the held-out part.
 
-
-def train(table, model, task=None, settings=None, seed=0, out=None, reference=False,
-          quiet=False, folds=1, grid=None, resume=None):
-    """Train ``model`` (a registry name) on ``table`` and score it on the held-out part.
-
-    settings: overrides of the model's defaults (None values keep the default); seed: data
-    split, weights and batches; out: folder of the checkpoint, the curves and history.csv
-    (default a new out/train/MODEL/run-N); reference: the plain layers of minseq.nn instead of
-    the fast twins; folds, grid: cross-validation by user and model selection ({setting:
-    [values]}), for the classifier tasks (minseq.tasks.crossval); resume: a checkpoint of the
-    same model to continue training from. The test metrics are added to the checkpoint's
-    config (``test_metrics``)."""
-    task = task_for(model, task)
-    s = settings_for(model, settings)
-    out = Path(out or next_run_folder(Path("out") / "train" / model))
-    pipeline = PIPELINES[MODELS[model].task]
-    if folds != 1 or grid:
-        if pipeline is not next_behaviour or folds < 1 or resume:
-            raise ValueError(f"folds must be a whole number >= 1 and, with a grid, serve the "
-                             f"classifier tasks without --resume, not {model} ({task}) with "
-                             f"folds {folds}")
-        result = crossval.cross_validate(table, model, task, s, seed, out, reference, quiet,
-                                         folds, grid)
+    ``run``: a RunSettings, alone; or a model name, with ``task`` (None: the model's own),
+    ``settings`` (the model's settings; None values keep the default) and ``options``, the
+    other fields of RunSettings (seed, out, reference, quiet, folds, grid, resume). Without an
+    ``out`` folder the run writes to a new out/train/MODEL/run-N. The test metrics are added
+    to the checkpoint's config (``test_metrics``)."""
+    if isinstance(run, RunSettings):
+        if task is not None or settings is not None or options:
+            raise TypeError("train: give a RunSettings alone, or a model name with its "
+                            "task, settings and options")
     else:
-        result = pipeline.train(table, model, task, s, seed, out, reference, quiet, resume)
-    result = dict(result, task=task)
+        run = RunSettings(model=run, task=task, model_settings=settings, **options)
+    if run.out is None:
+        run = run.replace(out=next_run_folder(Path("out") / "train" / run.model))
+    if run.folds != 1 or run.grid:
+        result = crossval.cross_validate(table, run)
+    else:
+        result = PIPELINES[run.task.examples].train(table, run)
+    result = dict(result, task=str(run.task))
     checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
     if result.get("history", {}).get("epoch"):
-        write_csv(out / "history.csv", result["history"])
-        result.update(history_csv=str(out / "history.csv"), curves=str(out / "curves.png"))
+        write_csv(run.out / "history.csv", result["history"])
+        result.update(history_csv=str(run.out / "history.csv"),
+                      curves=str(run.out / "curves.png"))
     return result
 
 
 def evaluate(table, path, seed=None, reference=False, settings=None):
-    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with its seed
-    (unless ``seed`` is given) and evaluation settings, each of ``settings`` that is not None in
-    place of the saved one."""
+    """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with the
+    settings it was trained with, each of ``settings`` that is not None in place of the saved
+    one (the evaluation options: k, negatives, exclude_seen); ``reference``: the plain layers.
+    ``seed`` draws the sampled negatives of a next-item model in place of the checkpoint's; a
+    classifier's test users are always those of its training split."""
     config = checkpoint.read(path)[2]
-    seed = config.get("seed", 0) if seed is None else seed
     if config.get("model") not in MODELS:
         raise checkpoint.CheckpointError(f"checkpoint {path}: unknown model "
                                          f"{config.get('model')!r}; known: {', '.join(MODELS)}")
-    config["settings"] = dict(config.get("settings", {}), **{
-        k: v for k, v in (settings or {}).items() if v is not None})
+    run = RunSettings.from_config(config, reference=reference)
+    run = run.replace(model_settings={k: v for k, v in (settings or {}).items()
+                                      if v is not None})
+    if seed is not None and run.task is NEXT_ITEM:
+        run = run.replace(seed=seed)
     check_vocabulary(table, path, checkpoint.vocabularies(path))
-    pipeline = PIPELINES[MODELS[config["model"]].task]
-    return dict(pipeline.evaluate(table, path, config, seed, reference), task=config["task"])
+    result = PIPELINES[run.task.examples].evaluate(table, path, run, config)
+    return dict(result, task=str(run.task))
 
 
 def check_vocabulary(table, path, vocab):

@@ -1,16 +1,21 @@
-"""Checks made before any work: every setting in its range, and the task against the data.
+"""Checks made before any work: every setting in its range, a run's settings as a whole
+(minseq.tasks.settings), and the task against the data.
 
 A run that would fail after an epoch (or succeed with nothing to show) fails here first, with
 one line that names the option as the command line spells it and what it accepts:
 
     check_settings({"epochs": 0})           # SettingError: --epochs must be an integer >= 1, got 0
-    check_fits(table, "will-purchase")      # SettingError: ... has no 'purchase' behaviour ...
+    check_fits(table, WILL_PURCHASE)        # SettingError: ... has no 'purchase' behaviour ...
 """
 
+import itertools
 import math
+import os
+from pathlib import Path
 
 from ..data.churn import units_per_day
-from ..models.registry import CHURN, MODELS, NEXT_ITEM
+from ..data.tasks import CHURN, NEXT_ITEM, WILL_PURCHASE, task_of
+from ..models.registry import MODELS
 
 
 class SettingError(ValueError):
@@ -29,7 +34,7 @@ _POSITIVE = (lambda v: isinstance(v, (int, float)) and math.isfinite(v) and v > 
 RULES = {
     "epochs": _int(1), "batch_size": _int(1), "maxlen": _int(1), "d_model": _int(1),
     "num_heads": _int(1), "num_layers": _int(1), "patience": _int(1), "negatives": _int(0),
-    "threads": _int(1), "users": _int(1), "items": _int(1), "top": _int(1),
+    "threads": _int(1), "users": _int(1), "items": _int(1), "top": _int(1), "seed": _int(0),
     "lr": _POSITIVE, "clip": _POSITIVE, "churn_days": _POSITIVE,
     "dropout": (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
     "k": (lambda v: len(v) > 0 and all(_int(1)[0](x) for x in v),
@@ -60,15 +65,50 @@ def check_settings(settings, model=None):
                                f"{merged['d_model']} ({model} splits the width across heads)")
 
 
+def check_run(run):
+    """Raise SettingError for a run's settings (a RunSettings, its model settings already
+    checked) that no pipeline can serve: a negative seed, folds below 1, cross-validation or a
+    grid outside the classifier tasks or with a resume, a grid's candidate out of range."""
+    accepts, what = RULES["seed"]
+    if not accepts(run.seed):
+        raise SettingError(f"--seed must be {what}, got {run.seed}")
+    if not isinstance(run.folds, int) or run.folds < 1:
+        raise SettingError(f"--folds must be at least 1, got {run.folds}")
+    if (run.folds != 1 or run.grid) and (run.task.examples != "windows" or run.resume):
+        raise SettingError(f"--folds and --grid serve the classifier tasks without --resume, "
+                           f"not {run.model} ({run.task}) with folds {run.folds}"
+                           + (" and --resume" if run.resume else ""))
+    for values in itertools.product(*run.grid.values()):
+        check_settings(dict(run.model_settings, **dict(zip(run.grid, values))), run.model)
+    if run.out is not None:
+        check_writable(run.out, "--out", folder=True)
+
+
+def check_writable(path, what, folder=False):
+    """A SettingError unless ``path`` (a file, or a ``folder``) can be written: the nearest
+    existing ancestor must be a writable folder, and the path itself no folder (or no file)."""
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        raise SettingError(f"{what} {path} is a {'file' if folder else 'folder'}, "
+                           f"expected a {'folder' if folder else 'file'}")
+    parent = path if folder and path.exists() else path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise SettingError(f"{what} {path}: cannot write there ({parent} is not a writable "
+                           f"folder)")
+
+
 def check_fits(table, task):
     """Raise SettingError, naming what is missing, when ``table`` cannot serve ``task``."""
+    task = task_of(task)
     source = table.meta.get("source", "the data")
-    if task == CHURN:
+    if task is CHURN:
         try:
             units_per_day(table)
         except ValueError as exc:
             raise SettingError(str(exc)) from None
-    if task == NEXT_ITEM:
+    if task is NEXT_ITEM:
         if not (table.lengths() >= 3).any():
             raise SettingError(f"--task {task} needs users with at least 3 events (train, "
                                f"validation, test); {source} has none")
@@ -78,6 +118,6 @@ def check_fits(table, task):
         raise SettingError(f"--task {task} needs at least 2 behaviour types; {source} has only "
                            f"{', '.join(map(repr, present))} (for a log of one behaviour use "
                            f"--model sasrec or gru4rec)")
-    if task == "will-purchase" and "purchase" not in present:
+    if task is WILL_PURCHASE and "purchase" not in present:
         raise SettingError(f"--task will-purchase needs a 'purchase' behaviour; {source} has "
                            f"{', '.join(map(repr, present))}")

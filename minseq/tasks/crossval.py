@@ -21,10 +21,10 @@ import itertools
 import statistics
 
 from ..data import user_folds, without_users
-from ..models.registry import CHURN
+from ..data.tasks import CHURN
 from . import churn
-from .next_behaviour import (clock_of, finish, fit, monitor_of, probabilities, score, sizes,
-                             split, train, windows)
+from .next_behaviour import (clock_of, finish, fit, probabilities, score, sizes, split, train,
+                             windows)
 
 
 def parse_grid(text, defaults, aliases=None):
@@ -77,42 +77,43 @@ def lines(cv):
     return out
 
 
-def cross_validate(table, model, task, s, seed, out, reference, quiet, folds, grid):
-    """Select among the grid's candidates by K-fold validation by user, refit the best, score
-    it on the test users; the result's ``cross_validation`` holds every fold's metrics."""
+def cross_validate(table, run):
+    """Select among the candidates of ``run.grid`` by ``run.folds``-fold validation by user,
+    refit the best, score it on the test users; the result's ``cross_validation`` holds every
+    fold's metrics."""
+    task, folds = run.task, run.folds
     clock = clock_of(table, task)
-    train_users, valid_users, test_users = split(table, seed)
+    train_users, valid_users, test_users = split(table, run.seed)
     pool = without_users(table, test_users)
     pairs = [(train_users, valid_users)] if folds == 1 else \
-        [(without_users(pool, p), p) for p in user_folds(pool, folds, seed)]
-    monitor, size = monitor_of(task), sizes(table, task)
+        [(without_users(pool, p), p) for p in user_folds(pool, folds, run.seed)]
+    size = sizes(table, task)
     runs = []
-    for candidate in candidates(grid or {}):
-        c = dict(s, **candidate)
+    for candidate in candidates(run.grid):
+        c = run.replace(model_settings=candidate, out=None)        # a fold writes nothing
         scores, epochs, thresholds = [], [], []
         for train_part, valid_part in pairs:
-            valid = windows(valid_part, task, c, clock)
-            net, history, _ = fit(model, task, c, size, windows(train_part, task, c, clock),
-                                  valid, seed, None, reference, quiet)
+            valid = windows(valid_part, task, c.model_settings, clock)
+            net, history, _ = fit(c, size, windows(train_part, task, c.model_settings, clock),
+                                  valid)
             scores.append(score(net, valid, task))
-            curve = history.get(monitor, [])                # a fitted baseline has none
+            curve = history.get(task.monitor, [])               # a fitted baseline has none
             epochs.append(1 + curve.index(max(curve)) if curve else 0)
-            if task == CHURN:
+            if task is CHURN:
                 thresholds.append(churn.threshold(valid[1], probabilities(net, valid)))
         runs.append(dict(settings=candidate, folds=scores, summary=mean_std(scores),
                          epochs=epochs, thresholds=thresholds))
-    best = max(runs, key=lambda r: r["summary"][monitor][0])
-    c = dict(s, **best["settings"])
+    best = max(runs, key=lambda r: r["summary"][task.monitor][0])
+    c = run.replace(model_settings=best["settings"], grid={}, folds=1)
     if folds == 1:
-        result, final = (train(table, model, task, c, seed, out, reference, quiet),
-                         "trained on the training users, as without --grid")
+        result, final = train(table, c), "trained on the training users, as without --grid"
     else:
         n = max(1, round(statistics.fmean(best["epochs"])))
-        net, history, seconds = fit(model, task, c, size, windows(pool, task, c, clock), None,
-                                    seed, out, reference, quiet, epochs=n)
-        t = statistics.fmean(best["thresholds"]) if task == CHURN else None
-        result = finish(net, model, task, windows(test_users, task, c, clock),
-                        out / "model.npz", t, seconds, history)
+        c = c.replace(model_settings={"epochs": n})
+        fitted = fit(c, size, windows(pool, task, c.model_settings, clock), None)
+        t = statistics.fmean(best["thresholds"]) if task is CHURN else None
+        result = finish(c, fitted, windows(test_users, task, c.model_settings, clock), t)
         final = f"refitted on all {folds} folds for {n} epochs; test metrics of the refit model"
-    cv = dict(folds=folds, monitor=monitor, candidates=runs, best=best["settings"], final=final)
+    cv = dict(folds=folds, monitor=task.monitor, candidates=runs, best=best["settings"],
+              final=final)
     return dict(result, cross_validation=cv)

@@ -35,6 +35,7 @@ import numpy as np
 from .. import backend
 from ..backend import xp
 from ..data import leave_one_out, pad_sequences, sample_negatives
+from ..data.tasks import NEXT_ITEM
 from ..metrics import hit_rate_at_k, ndcg_at_k, rank_of_target, sampled_ranks
 
 K = 10  # the cutoff early stopping watches when it is among the cutoffs asked for
@@ -153,9 +154,10 @@ def full_metrics(model, split, ks=(K,), exclude_seen=False):
 
 
 def monitored(ks, n_negatives):
-    """The validation metric early stopping watches: NDCG at cutoff 10 (or the largest one
-    asked for), sampled unless there are no negatives."""
-    return f"{'sampled' if n_negatives else 'full'} ndcg@{K if K in ks else max(ks)}"
+    """The validation metric early stopping watches: the task's (NDCG) at cutoff 10 (or the
+    largest one asked for), sampled unless there are no negatives."""
+    return (f"{'sampled' if n_negatives else 'full'} "
+            f"{NEXT_ITEM.metric(NEXT_ITEM.monitor, K if K in ks else max(ks))}")
 
 
 def validation_metrics(model, split, ks=(K,), exclude_seen=False):

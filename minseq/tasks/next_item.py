@@ -52,23 +52,22 @@ def ranking_options(s):
     return dict(ks=tuple(s["k"]), exclude_seen=s["exclude_seen"])
 
 
-def train(table, model, task, s, seed, out, reference, quiet, resume=None):
-    """Train ``model`` with settings ``s`` on ``table`` and evaluate it on the test events;
-    see the module docstring and ``minseq.tasks.train``. ``resume``: a checkpoint of this
-    model whose weights and optimiser state training continues from, after its epoch."""
-    spec = MODELS[model]
-    s = dict(s, seed=seed)
-    if "n_sampled" in s and s["n_sampled"] is None and table.n_items > FULL_SOFTMAX_UP_TO:
-        s["n_sampled"] = N_SAMPLED
+def train(table, run):
+    """Train ``run.model`` on ``table`` and evaluate it on the test events; see the module
+    docstring and ``minseq.tasks.train``. With ``run.resume`` (a checkpoint of this model)
+    training continues from its weights and optimiser state, after its epoch."""
+    spec = MODELS[run.model]
+    if run.model_settings.get("n_sampled", 0) is None and table.n_items > FULL_SOFTMAX_UP_TO:
+        run = run.replace(model_settings={"n_sampled": N_SAMPLED})
+    s, seed = dict(run.model_settings, seed=run.seed), run.seed
     backend.manual_seed(seed)
     options = ranking_options(s)
     protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=seed)
     kwargs = spec.kwargs(s, n_items=table.n_items)
     net = spec.cls(**kwargs)
-    config = {"model": model, "task": task, "kwargs": kwargs, "maxlen": s["maxlen"],
-              "settings": s, "seed": seed, "data": data_of(table)}
+    config = dict(run.to_config(), kwargs=kwargs, maxlen=s["maxlen"], data=data_of(table))
     vocab = vocab_arrays(table)
-    path = out / "model.npz"
+    path = run.out / "model.npz"
     t0 = time.perf_counter()
     history = None
     if spec.fitted:
@@ -80,9 +79,9 @@ def train(table, model, task, s, seed, out, reference, quiet, resume=None):
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
         optimizer = Adam(net, lr=s["lr"], betas=BETAS)
         monitor = monitored(options["ks"], s["negatives"])
-        start, best = checkpoint.resume(resume, net, optimizer, monitor)
-        net = tier(net, reference)
-        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not quiet)
+        start, best = checkpoint.resume(run.resume, net, optimizer, monitor)
+        net = tier(net, run.reference)
+        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet)
         history = trainer.fit(batches, s["epochs"],
                               validate=lambda m: validation_metrics(m, protocol.valid, **options),
                               monitor=monitor, patience=s["patience"], checkpoint_path=path,
@@ -90,29 +89,29 @@ def train(table, model, task, s, seed, out, reference, quiet, resume=None):
         seconds = time.perf_counter() - t0
         epochs = len(history["epoch"])
         per_epoch = sum(history["seconds"]) / max(epochs, 1)
-        training_curves(history, out / "curves.png", title=f"{model} (next item)")
+        training_curves(history, run.out / "curves.png", title=f"{run.model} (next item)")
     metrics = evaluate_protocol(net, protocol.test, **options)
     return {"metrics": metrics, "train_seconds": seconds, "seconds_per_epoch": per_epoch,
-            "epochs": epochs, "model": model, "checkpoint": str(path),
+            "epochs": epochs, "model": run.model, "checkpoint": str(path),
             "settings": s, "parameters": net.num_parameters(),
             "sampled_negatives": protocol.n_negatives,
             **({"history": {k: v for k, v in history.items() if k != "best"}}
                if history else {})}
 
 
-def evaluate(table, path, config, seed, reference):
-    """Rebuild the model from the checkpoint alone and evaluate it on ``table``'s test events,
-    with the negatives drawn by ``seed`` and the evaluation options of ``config["settings"]``."""
+def evaluate(table, path, run, config):
+    """Rebuild the model from the checkpoint at ``path`` (its ``config``) alone and evaluate it
+    on ``table``'s test events, with the negatives drawn by ``run.seed`` and the evaluation
+    options of ``run.model_settings``."""
     if config["kwargs"]["n_items"] != table.n_items:
         raise checkpoint.CheckpointError(
             f"checkpoint {path} was trained on {config['kwargs']['n_items']} items, "
             f"the data has {table.n_items}")
-    net = MODELS[config["model"]].cls(**config["kwargs"])
+    net = MODELS[run.model].cls(**config["kwargs"])
     checkpoint.load(path, net)
-    net = tier(net, reference)
-    s = dict(MODELS[config["model"]].settings, **config["settings"])
-    protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"],
-                        seed=seed)
+    net = tier(net, run.reference)
+    s = run.model_settings
+    protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"], seed=run.seed)
     options = ranking_options(s)
-    return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": config["model"],
+    return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": run.model,
             "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}

@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import backend, checkpoint
 from ..data import pad_sequences
-from ..models.registry import MODELS, NEXT_ITEM
+from ..data.tasks import NEXT_ITEM
+from ..models.registry import MODELS
 
 
 class Recommender:

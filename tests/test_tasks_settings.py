@@ -1,0 +1,114 @@
+"""A run's settings: one RunSettings, checked as it is built, read by every pipeline, stored in
+the checkpoint and read back from it; and no function of minseq.tasks with a long list of
+positional parameters."""
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import minseq.tasks
+from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM
+from minseq.models.registry import MODELS
+from minseq.tasks.checks import SettingError
+from minseq.tasks.settings import RunSettings
+
+
+def test_built_with_the_models_defaults_and_its_own_task():
+    run = RunSettings(model="lstm", model_settings={"epochs": 3, "lr": None, "k": [5]})
+    assert run.task is NEXT_BEHAVIOUR and run.seed == 0 and run.out is None
+    # a None keeps the default; a setting the model does not have is left out
+    assert run.model_settings == dict(MODELS["lstm"].settings, epochs=3)
+    assert RunSettings(model="lstm", task="churn").task is CHURN
+
+
+@pytest.mark.parametrize("fields, why", [
+    (dict(model="bert"), "unknown model 'bert'"),
+    (dict(model="sasrec", task="churn"), "sasrec is a next-item model"),
+    (dict(model="lstm", task="next-purchase"), "unknown task 'next-purchase'"),
+    (dict(model="pop", model_settings={"epochs": 0}), "--epochs must be an integer >= 1"),
+    (dict(model="transformer", model_settings={"num_heads": 3}), "--num-heads 3 must divide"),
+    (dict(model="lstm", seed=-1), "--seed must be an integer >= 0, got -1"),
+    (dict(model="lstm", seed=None), "--seed must be an integer >= 0, got None"),
+    (dict(model="lstm", folds=0), "--folds must be at least 1, got 0"),
+    (dict(model="pop", folds=2), "serve the classifier tasks"),
+    (dict(model="lstm", grid={"lr": [0.1]}, resume="model.npz"), "without --resume"),
+    (dict(model="transformer", grid={"d_model": [32, 31]}), "--num-heads 2 must divide"),
+])
+def test_a_bad_run_is_refused_as_it_is_built(fields, why):
+    with pytest.raises(ValueError, match=why):
+        RunSettings(**fields)
+
+
+def test_replace_merges_model_settings_and_checks_again():
+    run = RunSettings(model="lstm", model_settings={"epochs": 3})
+    assert run.replace(model_settings={"lr": 0.1}).model_settings == dict(
+        MODELS["lstm"].settings, epochs=3, lr=0.1)
+    with pytest.raises(SettingError, match="--dropout must be"):
+        run.replace(model_settings={"dropout": 1.5})
+
+
+def test_fields_are_keywords_only():
+    with pytest.raises(TypeError):
+        RunSettings("lstm")
+
+
+def test_the_checkpoint_keeps_what_rebuilds_the_run(tmp_path):
+    run = RunSettings(model="sasrec", model_settings={"d_model": 16}, seed=4, out=tmp_path,
+                      quiet=True)
+    config = run.to_config()
+    assert config == {"model": "sasrec", "task": "next-item", "seed": 4,
+                      "settings": run.model_settings}
+    again = RunSettings.from_config(config)
+    assert (again.model, again.task, again.seed, again.model_settings) == (
+        "sasrec", NEXT_ITEM, 4, run.model_settings)
+    assert again.out is None and not again.quiet      # how to run, not what was trained
+
+
+def test_an_older_checkpoints_config_still_reads():
+    """Next-item checkpoints kept the seed among their settings; a setting the model no longer
+    has is left out, and a key the config lacks takes the field's default."""
+    old = {"model": "gru4rec", "task": "next-item", "settings": dict(
+        MODELS["gru4rec"].settings, seed=7, k=[10], retired=1), "kwargs": {}, "maxlen": 50}
+    run = RunSettings.from_config(old)
+    assert run.seed == 0 and "seed" not in run.model_settings and "retired" not in \
+        run.model_settings
+    with pytest.raises(ValueError, match="names no model"):
+        RunSettings.from_config({"settings": {}})
+
+
+def functions_of_the_tasks_package():
+    """(qualified name, function) of every function and method defined in minseq.tasks."""
+    for info in pkgutil.iter_modules(minseq.tasks.__path__, "minseq.tasks."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(obj):
+                yield f"{module.__name__}.{name}", obj
+            elif inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    member = getattr(member, "__func__", member)
+                    if inspect.isfunction(member):
+                        yield f"{module.__name__}.{name}.{attr}", member
+
+
+def positional(function):
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p for p in inspect.signature(function).parameters.values() if p.kind in kinds
+            and p.name not in ("self", "cls")]
+
+
+def test_no_function_of_the_tasks_takes_more_than_six_positional_parameters():
+    found = dict(functions_of_the_tasks_package())
+    assert "minseq.tasks.settings.RunSettings.__init__" in found   # the check sees methods
+    assert "minseq.tasks.next_behaviour.fit" in found
+    assert {name: len(positional(f)) for name, f in found.items() if len(positional(f)) > 6} \
+        == {}
+
+
+def test_the_positional_count_sees_a_long_list():
+    def long(a, b, c, d, e, f, g, *, h=None):
+        return a, b, c, d, e, f, g, h
+    assert len(positional(long)) == 7
