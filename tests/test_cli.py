@@ -4,6 +4,7 @@ nothing below the command line importing it."""
 import ast
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +109,22 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert (proc.wait(timeout=60), err) == (141, "")
+
+
+def test_the_lesson_list_says_how_to_run_one_as_it_will_run():
+    """The list ends with the command line to run a lesson, written with the program as this
+    installation calls it (not ``python -m minseq``, which fails outside an activated .venv):
+    that program runs, from the folder the list was printed in."""
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-m", "minseq", "lessons"], capture_output=True,
+                          text=True, cwd=root, check=True, env=env)
+    line = done.stdout.splitlines()[-1]
+    program = line.removeprefix("Run one: ").partition(" lessons 01")[0]
+    assert line.startswith("Run one: ") and program != "python -m minseq", line
+    version = subprocess.run([*shlex.split(program), "--version"], capture_output=True,
+                             text=True, cwd=root, env=env)
+    assert version.stdout.startswith("minseq "), version
 
 
 def said(argv, capsys):

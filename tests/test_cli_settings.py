@@ -51,6 +51,8 @@ CASES = """
 --model pop --out a_file                        | --out a_file is a file, expected a folder
 --model pop --metrics-out a_file/m.json         | --metrics-out a_file/m.json: cannot write th
 --model pop --metrics-out .                     | --metrics-out . is a folder
+--model pop --out /proc/nope                    | --out /proc/nope: cannot write there
+--model pop --metrics-out /proc/x.json          | --metrics-out /proc/x.json: cannot write there
 --model pop --data .                            | --data . is a folder, not a data file
 --model pop --data nothing.txt                  | --data nothing.txt: no such file
 --epochs 3                                      | --model is required
