@@ -32,9 +32,9 @@ def test_train_recommend_and_evaluate_without_repeating_a_flag(tmp_path):
                               "--epochs", "2", "--maxlen", "10", "--d-model", "16", "--seed", "3",
                               "--k", "5", "10", "--metrics-out", "train.json", cwd=tmp_path)
     assert status == 0, err
-    assert "checkpoint  out/train/sasrec/run-1/model.npz" in out
+    assert "checkpoint  out/train/sasrec/run-1/best.npz" in out
     assert "history     out/train/sasrec/run-1/history.csv" in out
-    checkpoint = "out/train/sasrec/run-1/model.npz"
+    checkpoint = "out/train/sasrec/run-1"                        # the run folder: its best.npz
     status, out, err = minseq("recommend", checkpoint, "--user", "1001", "-k", "3", cwd=tmp_path)
     assert status == 0, err
     rows = out.splitlines()[1:]
@@ -61,7 +61,7 @@ def test_evaluate_warns_when_the_data_changed(tmp_path):
     assert minseq("train", "--model", "markov", "--data", "ub.csv", "--out", "m",
                   cwd=tmp_path)[0] == 0
     path.write_text(path.read_text().replace(",pv,", ",cart,", 1))
-    status, _, err = minseq("evaluate", "m/model.npz", cwd=tmp_path)
+    status, _, err = minseq("evaluate", "m/best.npz", cwd=tmp_path)
     assert status == 0 and err.startswith("warning: ") and err.count("\n") == 1
 
 
@@ -70,12 +70,12 @@ def test_resume_continues_after_the_saved_epoch(tmp_path):
     common = ["--data", "ub.csv", "--maxlen", "10", "--d-model", "8", "--patience", "9"]
     assert minseq("train", "--model", "gru4rec", *common, "--epochs", "1", "--out", "a",
                   cwd=tmp_path)[0] == 0
-    status, _, err = minseq("train", "--resume", "a/model.npz", "--epochs", "3", "--out", "b",
+    status, _, err = minseq("train", "--resume", "a/best.npz", "--epochs", "3", "--out", "b",
                             cwd=tmp_path)
     assert status == 0, err
     assert "epoch 2/3" in err and "epoch 1/3" not in err
     history = (tmp_path / "b" / "history.csv").read_text().splitlines()
-    assert [line.split(",")[0] for line in history[1:]] == ["2", "3"]
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3"]   # a's epoch 1, on
 
 
 def test_ctrl_c_is_one_line_exit_130_and_no_partial_file(tmp_path):
@@ -94,9 +94,10 @@ def test_ctrl_c_is_one_line_exit_130_and_no_partial_file(tmp_path):
     assert proc.wait(timeout=60) == 130
     tail = rest.strip().splitlines()[-1]
     assert tail.startswith("minseq train: interrupted at epoch ")
-    assert tail.endswith("; best checkpoint at run/model.npz")
+    assert "; best checkpoint at run/best.npz; history.csv and curves.png of the " in tail
     assert "Traceback" not in "".join(lines) + rest
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["model.npz"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == \
+        ["best.npz", "curves.png", "history.csv", "last.npz"]
 
 
 def test_string_ids_in_and_out_and_bad_rows_counted(tmp_path):
@@ -110,11 +111,11 @@ def test_string_ids_in_and_out_and_bad_rows_counted(tmp_path):
     assert status == 0, err
     assert "skipped the header line of log.txt: 'user item'" in err
     assert "skipped 1 bad row(s) of 101 in log.txt" in err
-    status, out, err = minseq("recommend", "m/model.npz", "--history", "B003 B004", "-k", "2",
+    status, out, err = minseq("recommend", "m/best.npz", "--history", "B003 B004", "-k", "2",
                               cwd=tmp_path)
     assert status == 0, err
     assert out.splitlines()[1].split()[:2] == ["1", "B005"]     # Markov: what follows B004
-    status, _, err = minseq("recommend", "m/model.npz", "--history", "B003 nope", cwd=tmp_path)
+    status, _, err = minseq("recommend", "m/best.npz", "--history", "B003 nope", cwd=tmp_path)
     assert status == 1 and "item(s) nope not in the checkpoint's vocabulary" in err
-    status, _, err = minseq("recommend", "m/model.npz", "--user", "nobody", cwd=tmp_path)
+    status, _, err = minseq("recommend", "m/best.npz", "--user", "nobody", cwd=tmp_path)
     assert status == 1 and "user nobody is not in" in err and err.count("\n") == 1

@@ -86,7 +86,7 @@ def test_evaluate_with_a_checkpoint_that_does_not_fit_the_data(tmp_path):
     for args, message in ((["--items", "50"], "was trained on 40 items, the data has 50"),
                           (["--data", "log.txt"], "was trained on 40 items, the data has 4"),
                           (["--data", "."], "--data . is a folder")):
-        status, _, err = minseq("evaluate", "pop/model.npz", *args, cwd=tmp_path)
+        status, _, err = minseq("evaluate", "pop/best.npz", *args, cwd=tmp_path)
         assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
         assert status == (2 if "folder" in message else 1)
     status, _, err = minseq("evaluate", "a_file", cwd=tmp_path)

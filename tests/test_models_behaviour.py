@@ -226,9 +226,9 @@ def test_cli_train_then_evaluate(tmp_path, capsys):
                  "--out", str(out), "--metrics-out", str(metrics), "--quiet"]) == 0
     result = json.loads(metrics.read_text())
     assert set(result["metrics"]) == {"accuracy", "macro_f1"} and result["epochs"] == 2
-    assert (out / "model.npz").exists() and (out / "curves.png").exists()
+    assert (out / "best.npz").exists() and (out / "curves.png").exists()
     again = tmp_path / "again.json"
-    assert main(["evaluate", str(out / "model.npz"), "--users", "80",
+    assert main(["evaluate", str(out / "best.npz"), "--users", "80",
                  "--metrics-out", str(again)]) == 0
     assert json.loads(again.read_text())["metrics"] == result["metrics"]
 

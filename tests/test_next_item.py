@@ -44,10 +44,10 @@ def test_cli_trains_writes_metrics_and_evaluate_rereads_the_checkpoint(tmp_path,
         assert set(result["metrics"][protocol]) == set(names)
     assert result["task"] == "next-item" and result["epochs"] == 1
     assert result["train_seconds"] > 0 and result["seconds_per_epoch"] > 0
-    assert (out / "model.npz").exists() and (out / "curves.png").exists()
+    assert (out / "best.npz").exists() and (out / "curves.png").exists()
     assert "ndcg@10" in capsys.readouterr().out
     again = tmp_path / "again.json"
-    assert main(["evaluate", str(out / "model.npz"), "--data", "synthetic", "--users", "200",
+    assert main(["evaluate", str(out / "best.npz"), "--data", "synthetic", "--users", "200",
                  "--metrics-out", str(again)]) == 0
     reread = json.loads(again.read_text())["metrics"]
     for protocol in ("sampled", "full"):
@@ -77,7 +77,7 @@ def test_evaluate_on_another_catalogue_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--model", "pop", "--data", "synthetic", "--users", "50",
                  "--items", "100", "--quiet", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert main(["evaluate", str(out / "model.npz"), "--data", "synthetic", "--users", "50",
+    assert main(["evaluate", str(out / "best.npz"), "--data", "synthetic", "--users", "50",
                  "--items", "120"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("minseq evaluate: checkpoint") and "\n" not in err

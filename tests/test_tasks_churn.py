@@ -49,7 +49,7 @@ def test_cli_runs_churn_end_to_end_with_progress_metrics_and_a_checkpoint(tmp_pa
     assert "epoch 2/2" in captured.err and "f1@valid" in captured.out
     result = json.loads(metrics.read_text())
     assert set(result["metrics"]) == METRICS and result["task"] == "churn"
-    assert (out / "model.npz").exists() and (out / "curves.png").exists()
+    assert (out / "best.npz").exists() and (out / "curves.png").exists()
 
 
 def test_cli_churn_reads_a_taobao_file(tmp_path, capsys):
@@ -62,7 +62,7 @@ def test_cli_churn_reads_a_taobao_file(tmp_path, capsys):
         log.user, log.item, log.category, log.behaviour, log.timestamp)))
     assert main(["train", "--task", "churn", "--model", "lstm", "--data", str(data), "--format",
                  "taobao", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
-    assert "pr_auc" in capsys.readouterr().out and (tmp_path / "run" / "model.npz").exists()
+    assert "pr_auc" in capsys.readouterr().out and (tmp_path / "run" / "best.npz").exists()
 
 
 def test_days_change_the_labels(table, tmp_path):
@@ -80,6 +80,6 @@ def test_data_without_times_is_one_line_before_any_training(tmp_path, capsys, mo
     data = tmp_path / "log.txt"
     data.write_text("1 5\n1 6\n2 7\n2 5\n")
     assert main(["train", "--model", "lstm", "--task", "churn", "--data", str(data),
-                 "--format", "user-item", "--out", str(tmp_path)]) == 2
+                 "--format", "user-item", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("minseq train: churn needs event times") and err.count("\n") == 1

@@ -36,9 +36,13 @@ def test_training_and_validation_users_never_meet(table, tmp_path, monkeypatch):
                         or windows(t, *a))
     tasks.train(table, "mlp", "will-purchase", SMALL, out=tmp_path, quiet=True, folds=3)
     test_users = set(tasks.next_behaviour.split(table, 0)[2].user.tolist())
-    folds = [(seen[i + 1], seen[i]) for i in range(0, 6, 2)]        # (train, valid) per fold
+    # first the classes are checked: the test users', then each fold's (train, valid); then
+    # each fold is fitted, (valid, train); then the refit
+    checked = [(seen[i], seen[i + 1]) for i in range(1, 7, 2)]
+    folds = [(seen[i + 1], seen[i]) for i in range(7, 13, 2)]       # (train, valid) per fold
+    assert checked == folds and seen[0] == test_users
     assert all(tr.isdisjoint(va) and not (tr | va) & test_users for tr, va in folds)
-    assert set().union(*(va for _, va in folds)) == seen[6]         # the refit: every fold
+    assert set().union(*(va for _, va in folds)) == seen[13]        # the refit: every fold
 
 
 def test_cross_validation_reports_every_fold_and_picks_the_best_mean(table, tmp_path):
