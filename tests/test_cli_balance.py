@@ -5,11 +5,8 @@ users, names each fold, and keeps each finished fold's metrics through Ctrl-C.""
 
 import csv
 import re
-import signal
-import subprocess
-import sys
 
-from test_cli_settings import ROOT, minseq
+from test_cli_settings import interrupted, minseq
 
 DAY = 86400
 
@@ -76,19 +73,10 @@ def test_ctrl_c_in_cross_validation_keeps_the_finished_folds(tmp_path):
     """The first candidate's two folds finish (one epoch each); the second's cannot (100000
     epochs): Ctrl-C once its first progress line shows keeps both finished folds' metrics."""
     taobao_days(tmp_path / "ub.csv", churners=range(1, 41, 2))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "minseq", *CHURN, "--folds", "2", "--grid", "epochs=1,100000",
-         "--patience", "100000", "--out", "run"],
-        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": ""},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.startswith("candidate 2/2 fold 1/2  epoch 1/100000"):
-            break
-    proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=60) == 130
+    status, lines, rest = interrupted(*CHURN, "--folds", "2", "--grid", "epochs=1,100000",
+                                      "--patience", "100000", "--out", "run", cwd=tmp_path,
+                                      ready="candidate 2/2 fold 1/2  epoch 1/100000")
+    assert status == 130
     assert [line.split("epoch")[0] for line in lines] == \
         ["candidate 1/2 fold 1/2  ", "candidate 1/2 fold 2/2  ", "candidate 2/2 fold 1/2  "]
     assert rest.strip().splitlines()[-1].endswith(

@@ -2,13 +2,10 @@
 recommend for a user, evaluate without repeating a flag; Ctrl-C in the middle of training."""
 
 import json
-import signal
-import subprocess
-import sys
 
 import numpy as np
 
-from test_cli_settings import ROOT, minseq
+from test_cli_settings import interrupted, minseq
 
 
 def taobao_file(path, users=60, items=40, seed=0):
@@ -79,19 +76,10 @@ def test_resume_continues_after_the_saved_epoch(tmp_path):
 
 
 def test_ctrl_c_is_one_line_exit_130_and_no_partial_file(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "minseq", "train", "--model", "sasrec", "--users", "3000",
-         "--epochs", "50", "--patience", "50", "--out", "run"],
-        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": ""},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    for line in proc.stderr:                   # the first epoch's progress line, then Ctrl-C
-        lines.append(line)
-        if line.startswith("epoch 1/50"):
-            break
-    proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=60) == 130
+    status, lines, rest = interrupted(      # the first epoch's progress line, then Ctrl-C
+        "train", "--model", "sasrec", "--users", "3000", "--epochs", "50", "--patience", "50",
+        "--out", "run", cwd=tmp_path, ready="epoch 1/50")
+    assert status == 130
     tail = rest.strip().splitlines()[-1]
     assert tail.startswith("minseq train: interrupted at epoch ")
     assert "; best checkpoint at run/best.npz; history.csv and curves.png of the " in tail

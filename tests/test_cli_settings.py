@@ -3,6 +3,7 @@ in a subprocess, names the option and what it accepts, exits 2 (1 for a checkpoi
 not fit the data), prints no traceback and writes nothing."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,23 @@ def minseq(*args, cwd, env=None):
     done = subprocess.run([sys.executable, "-m", "minseq", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout, done.stderr
+
+
+def interrupted(*args, cwd, ready):
+    """Run ``python -m minseq ARGS`` in ``cwd``, send Ctrl-C (SIGINT) once a line on stderr
+    starts with ``ready`` (a signal the run gives, never a sleep): (exit status, the stderr
+    lines up to the ready one, the rest of stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "minseq", *map(str, args)], cwd=cwd,
+                            env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": ""},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith(ready):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    return proc.wait(timeout=60), lines, rest
 
 
 def files(tmp_path):
