@@ -80,8 +80,8 @@ class Progress:
         elapsed = now - t_run
         eta = elapsed / (self.epoch - first + 1) * (self.epochs - self.epoch)
         rate = self.examples / max(now - self.t0, 1e-9)
-        print(f"{self.label}epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  {rate:,.0f} examples/s"
-              f"  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
+        print(f"{self.label}epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  "
+              f"{rate:,.0f} examples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
               file=self.stream, flush=True)
 
     def note(self, text):

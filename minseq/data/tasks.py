@@ -29,8 +29,8 @@ class Task:
     the test metrics (``@K``: one per cutoff); monitor: the validation metric that early stopping
     and model selection watch; horizon: the events after a window whose behaviour its target
     reads (will-purchase only); classes: the names of a binary task's classes 0 and 1 (the
-    other tasks' classes are the data's behaviours). A task equals its name, so a name read from a checkpoint's
-    config or written by a caller compares as the task itself."""
+    other tasks' classes are the data's behaviours). A task equals its name, so a name read
+    from a checkpoint's config or written by a caller compares as the task itself."""
     name: str
     examples: str
     metrics: tuple

@@ -46,8 +46,8 @@ def train(table, run, task=None, settings=None, **options):
     other fields of RunSettings (seed, out, reference, quiet, folds, grid, resume). Without an
     ``out`` folder the run writes to a new out/train/MODEL/run-N; what it writes there:
     minseq.tasks.folder (a run that does not resume replaces the files of a run there before;
-    the command line refuses such a folder unless --overwrite). The test metrics are added to the best checkpoint's config
-    (``test_metrics``)."""
+    the command line refuses such a folder unless --overwrite). The test metrics are added to
+    the best checkpoint's config (``test_metrics``)."""
     if isinstance(run, RunSettings):
         if task is not None or settings is not None or options:
             raise TypeError("train: give a RunSettings alone, or a model name with its "
