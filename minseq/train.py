@@ -86,7 +86,7 @@ class Progress:
 
     def note(self, text):
         if self.enabled:
-            print(text, file=self.stream, flush=True)
+            print(f"{self.label}{text}", file=self.stream, flush=True)
 
 
 class Trainer:
