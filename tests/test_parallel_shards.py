@@ -1,6 +1,6 @@
 """minseq.parallel: a row-independent layer on blocks of batch rows, one per thread.
 
-The equality of every sharded twin with its reference, over drawn shapes and masks, is in
+The equality of every sharded layer with its reference, over drawn shapes and masks, is in
 test_fast.py (``test_twin_on_batch_shards_equals_reference``); here: how rows are split and
 joined, when a layer runs unsharded, what the shards share with their layer, and errors.
 """
@@ -134,7 +134,7 @@ def test_only_a_call_with_enough_attention_scores_is_sharded(xp):
 @pytest.mark.parametrize("why", ["one thread", "one row", "a reference Dropout", "inside a shard"])
 def test_when_it_runs_unsharded(xp, why):
     dropout = 0.3 if why == "a reference Dropout" else 0.0
-    if why == "a reference Dropout":      # a twin built directly: its sub-modules are nn's
+    if why == "a reference Dropout":      # built directly: its sub-modules are nn's
         backend.manual_seed(3)
         layer = parallel.TransformerEncoderLayer(8, 2, d_ff=12, dropout=dropout).astype(xp.float64)
     else:
