@@ -90,3 +90,21 @@ def test_the_count_names_each_operation_and_leaves_out_views():
         xp.empty((2, 2))               # no kernel
         b[0] = a[1]                    # []=
     assert ops == {"exp": 1, "operator": 1, ".sum": 1, "[]=": 1}
+
+
+def test_the_launch_table_has_a_row_per_benchmark_case(tmp_path):
+    """benchmarks/launches.py --quick: every layer's row, counts that are positive, and at a
+    size of one block even on the CPU, the same count with and without 1 MB blocks."""
+    import runpy
+    from pathlib import Path
+    script = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks"
+                                / "launches.py"))
+    out = tmp_path / "launches.md"
+    script["main"](["--quick", "--out", str(out)])
+    rows = [line.split(" | ") for line in out.read_text().splitlines()
+            if line.startswith("| ") and not line.startswith("| layer")]
+    assert [r[0].strip("| ") for r in rows] == [
+        "MLP", "RNN", "LSTM", "GRU", "MultiHeadAttention", "TransformerEncoderLayer"]
+    for row in rows:
+        reference, one_block, blocked = (int(v.strip(" |")) for v in row[2:])
+        assert reference > 0 and one_block > 0 and blocked == one_block
