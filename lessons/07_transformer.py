@@ -11,7 +11,7 @@ import numpy as np
 import minseq
 from minseq import backend, nn
 from minseq.backend import xp
-from minseq.gradcheck.cases import CASES
+from minseq.gradcheck.registry import CASES
 from minseq.lesson import Exercise, Lesson
 
 from helpers import USER, behaviour_log, first_events

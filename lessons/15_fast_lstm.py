@@ -8,8 +8,10 @@ float64, and timed in float32 against the others, interleaved in one run:
     0. reference     one cell step per time step, as the formulas read
     1. + one input projection for every step at once: A = X Wx + b, one (T B, D) x (D, 4H) product
     2. + dWh as one product after the loop: dWh = sum_t h_{t-1}^T da_t = H_prev^T dA
-    3. + one tanh for all four gates: sigma(a) = 0.5 tanh(a / 2) + 0.5
-    4. + in-place work in reused time-major buffers: minseq.fast.LSTM itself
+    3. + in-place work in reused time-major buffers: minseq.fast.LSTM itself
+
+A trick stays in minseq.fast only when it measures clearly faster: one tanh for all four gates,
+act(a) = scale tanh(scale a) + shift, measured 1.00x and was removed.
 """
 
 from unittest import mock
@@ -28,15 +30,7 @@ from minseq.nn.functional import sigmoid
 from minseq.nn.recurrent import split_gates
 from minseq.threads import one_blas_thread
 
-TRICKS = ("one input projection", "dWh after the loop", "one tanh for four gates")
-
-
-def gate_affine(H, xp):
-    """(scale, shift) per column of the (4H,) gate block [i, f, g, o]: act(a) = scale
-    tanh(scale a) + shift is sigma on i, f, o (scale = shift = 1/2) and tanh on g (1, 0)."""
-    scale = xp.concatenate([xp.full(2 * H, 0.5), xp.ones(H), xp.full(H, 0.5)])
-    shift = xp.concatenate([xp.full(2 * H, 0.5), xp.zeros(H), xp.full(H, 0.5)])
-    return scale, shift
+TRICKS = ("one input projection", "dWh after the loop")
 
 
 def lstm_with_tricks(p, x, dhs, n_tricks):
@@ -44,11 +38,10 @@ def lstm_with_tricks(p, x, dhs, n_tricks):
     ``n_tricks`` of TRICKS switched on. Returns hs (B, T, H), dx (B, T, D) and the gradients
     {"Wx", "Wh", "b"}, as nn.LSTM's forward and backward compute them."""
     xp = backend.xp
-    one_projection, dWh_once, one_tanh = (n_tricks > k for k in range(3))
+    one_projection, dWh_once = (n_tricks > k for k in range(2))
     B, T, D = x.shape
     H = p["Wh"].shape[0]
     dtype = x.dtype
-    scale, shift = (a.astype(dtype) for a in gate_affine(H, xp))
     xs = x.transpose(1, 0, 2)                                       # (T, B, D) time-major
     if one_projection:
         A = (xs.reshape(T * B, D) @ p["Wx"] + p["b"]).reshape(T, B, 4 * H)
@@ -57,12 +50,8 @@ def lstm_with_tricks(p, x, dhs, n_tricks):
     for t in range(T):
         ax = A[t] if one_projection else xs[t] @ p["Wx"] + p["b"]
         a = ax + h @ p["Wh"]                                        # (B, 4H)
-        if one_tanh:
-            gates = scale * xp.tanh(scale * a) + shift              # one pass over 4H columns
-        else:
-            a_i, a_f, a_g, a_o = xp.split(a, 4, axis=1)
-            gates = xp.concatenate([sigmoid(a_i), sigmoid(a_f),
-                                    xp.tanh(a_g), sigmoid(a_o)], axis=1)
+        a_i, a_f, a_g, a_o = xp.split(a, 4, axis=1)
+        gates = xp.concatenate([sigmoid(a_i), sigmoid(a_f), xp.tanh(a_g), sigmoid(a_o)], axis=1)
         i, f, g, o = xp.split(gates, 4, axis=1)
         c_new = f * c + i * g
         tanh_c = xp.tanh(c_new)
@@ -80,11 +69,7 @@ def lstm_with_tricks(p, x, dhs, n_tricks):
         dh = dhs[:, t] + dh_next
         dc = dc_next + dh * o * (1 - tanh_c ** 2)
         dgates = xp.concatenate([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=1)
-        if one_tanh:
-            da = dgates * (scale ** 2 - (gates - shift) ** 2)       # act' read from act
-        else:
-            da = dgates * xp.concatenate([i * (1 - i), f * (1 - f), 1 - g ** 2, o * (1 - o)],
-                                         axis=1)
+        da = dgates * xp.concatenate([i * (1 - i), f * (1 - f), 1 - g ** 2, o * (1 - o)], axis=1)
         dA[t] = da
         if not dWh_once:
             grads["Wh"] += h_prev.T @ da
@@ -117,7 +102,7 @@ def stages(layer, x, dhs):
     for k, trick in enumerate(TRICKS, 1):
         fns[f"{k} + {trick}"] = lambda k=k: lstm_with_tricks(layer.params, x, dhs, k)
     fast_layer = fast.twin_of(layer)
-    fns["4 + in-place, reused buffers (fast)"] = lambda: layer_pass(fast_layer, x, dhs)
+    fns["3 + in-place, reused buffers (fast)"] = lambda: layer_pass(fast_layer, x, dhs)
     return fns
 
 
@@ -157,14 +142,14 @@ def by_hand_gates(a):
 
 
 def grade_gates(L, lstm_gates):
-    """Exercise 1: the four activations from one tanh, on a spread of pre-activations (up to
+    """Exercise 1: the four activations in place, on a spread of pre-activations (up to
     +-1000, where e^-a overflows) against the gate-by-gate functions, in place; then inside
     minseq.fast.LSTM, against the reference layer and central differences."""
     xp, H = backend.xp, 3
     a = backend.asarray(np.concatenate([np.linspace(-12, 12, 4 * H)[None],
                                         np.tile([-1000.0, 1000.0], (1, 2 * H))]))   # (2, 4H)
     expected = by_hand_gates(a)
-    gates = lstm_gates(a, *fast_lstm.gate_affine(H, xp.float64))
+    gates = lstm_gates(a)
     L.check_close("gates equal [sigma, sigma, tanh, sigma] of the four blocks", gates, expected,
                   rtol=1e-12, atol=1e-15)
     L.check_close("a holds the gates afterwards (written in place)", a, expected,
@@ -176,14 +161,13 @@ def grade_gates(L, lstm_gates):
 
 
 def grade_state_backward(L, lstm_state_backward):
-    """Exercise 2: one step's backward with act' read from act, on one step against the
+    """Exercise 2: one step's backward with each act' read from act, on one step against the
     lesson's by-hand formulas; then inside minseq.fast.LSTM, against the reference layer and
     central differences."""
     xp, B, H = backend.xp, 2, 3
     rng = backend.host_rng(2)
     a, c_prev, dh, dc = (backend.asarray(rng.standard_normal(shape))
                          for shape in ((B, 4 * H), (B, H), (B, H), (B, H)))
-    scale, shift = fast_lstm.gate_affine(H, xp.float64)
     gates = by_hand_gates(a)
     i, f, g, o = split_gates(gates, 4)
     tanh_c = xp.tanh(f * c_prev + i * g)
@@ -192,7 +176,7 @@ def grade_state_backward(L, lstm_state_backward):
                                   dc_t * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=1)
     dc_prev = xp.zeros_like(c_prev)
     overwritten = gates.copy()
-    da = lstm_state_backward(overwritten, c_prev, tanh_c, dh, dc.copy(), dc_prev, scale, shift,
+    da = lstm_state_backward(overwritten, c_prev, tanh_c, dh, dc.copy(), dc_prev,
                              xp.empty_like(gates))
     L.check_close("dL/da equals [di s(1-s), df s(1-s), dg (1-g^2), do s(1-s)]", da, expected_da,
                   rtol=1e-12, atol=1e-15)
@@ -277,8 +261,7 @@ def say_gains(L, gains):
     best = max(gains, key=gains.get)
     L.say(f"Here the largest step was stage {best}: {gains[best]:.2f}x the stage before. "
           "Tricks 1 and 2 replace T small products (each a library call with a fixed cost) by "
-          "one large one; trick 3 saves passes over the (B, 4H) gate block; the fast layer's "
-          "in-place work saves a fresh array at every step.")
+          "one large one; the fast layer's in-place work saves a fresh array at every step.")
     slower = [f"{name} ({g:.2f}x)" for name, g in gains.items() if g < 1]
     if slower:
         L.say("Measured slower than the stage before in this run: " + ", ".join(slower) + ". "
@@ -296,12 +279,12 @@ def products_share(timings):
 
 
 EXERCISES = [
-    Exercise("lstm_gates", "Write trick 3 forward: the four gate activations of a (B, 4H) "
-             "block from one tanh, act(a) = scale tanh(scale a) + shift, written in place.",
+    Exercise("lstm_gates", "Write the fast layer's gates: the four activations of a (B, 4H) "
+             "block, sigma on i, f, o and tanh on g, written in place.",
              grade_gates),
     Exercise("lstm_state_backward", "Write one step's backward of the fast LSTM: dc_t, dc_prev "
-             "and dL/da, reading each activation's derivative from the activation itself, "
-             "act'(a) = scale^2 - (act - shift)^2.", grade_state_backward),
+             "and dL/da, reading each activation's derivative from the activation itself: "
+             "s (1 - s) for a sigmoid s, 1 - g^2 for g = tanh.", grade_state_backward),
     Exercise("weight_grads", "Write tricks 1 and 2 backward: dWx, dWh and the biases as one "
              "product over every step's rows, and dx = dA Wx^T.", grade_weight_grads)]
 

@@ -1,7 +1,7 @@
 """The frame every lesson script shares: flags, steps, printed numbers, checks and figures.
 
 A lesson is a plain script in a checkout's ``lessons/`` folder that runs from any directory
-(the folder is not installed with the package: ``find_lessons`` looks for it):
+(the folder is not installed with the package: ``minseq.lesson_runner`` finds and runs them):
 
     L = Lesson(__file__, "Dense layers and backpropagation", ids=["A1", "A2"],
                goals=["compute a dense layer by index and by matrix", ...])
@@ -31,7 +31,6 @@ on the function and prints PASS or FAIL for each (``--solution`` grades the work
 
 import contextlib
 import importlib.util
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -42,14 +41,6 @@ from . import backend
 from .argparser import ArgumentParser
 from .gradcheck import check_module
 from .plot import save_figure
-
-#: where a checkout keeps its lessons, when minseq runs from that checkout (an editable install)
-CHECKOUT_LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-
-
-class LessonsNotFound(LookupError):
-    """No lesson scripts where the runner looked; the message names every place."""
-
 
 def parse_args(argv=None, extra=None):
     p = ArgumentParser(add_help=True)
@@ -263,58 +254,3 @@ class Lesson:
         for label in self.failed:
             print(f"  failed: {label}")
         return 1 if self.failed or n == 0 else 0
-
-
-def lesson_files(folder):
-    """The lesson scripts in ``folder``, in order (``NN_name.py``)."""
-    return sorted(Path(folder).glob("[0-9][0-9]_*.py"))
-
-
-def find_lessons(folder=None):
-    """The lesson scripts of ``folder``, or else of the checkout minseq runs from, or else of
-    ``lessons/`` in the current folder. Raises LessonsNotFound naming where it looked."""
-    places = [Path(folder)] if folder else [CHECKOUT_LESSONS, Path.cwd() / "lessons"]
-    for place in places:
-        files = lesson_files(place)
-        if files:
-            return files
-    looked = " and ".join(str(p.resolve()) for p in dict.fromkeys(places))
-    hint = "" if folder else "; give the lessons folder of a checkout with --dir"
-    raise LessonsNotFound(f"no lessons (NN_name.py files) in {looked}{hint}")
-
-
-def describe(path):
-    """First line of a lesson's docstring, for the listing."""
-    import ast
-    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else path.stem
-
-
-def run_lessons(paths, flags, out_root=None, quiet=True):
-    """Run lessons as child processes; return the number that failed.
-
-    quiet: print one line per lesson (its verdict and time) and a total, showing a lesson's
-    output only when it fails; otherwise the lesson prints as it runs (for --step)."""
-    import subprocess
-    import time
-    failures = 0
-    env = dict(os.environ, MPLBACKEND="Agg")
-    for path in paths:
-        cmd = [sys.executable, str(path)] + list(flags)
-        if out_root:
-            cmd += ["--out", str(Path(out_root) / path.stem)]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, text=True, capture_output=quiet)
-        dt = time.perf_counter() - t0
-        ok = proc.returncode == 0
-        failures += not ok
-        if quiet:
-            lines = proc.stdout.strip().splitlines()
-            verdict = lines[-1].split(": ", 1)[-1] if ok and lines else f"exit {proc.returncode}"
-        else:
-            verdict = "passed" if ok else f"exit {proc.returncode}"
-        print(f"{'ok  ' if ok else 'FAIL'} {path.stem:<30} {dt:6.1f} s  {verdict}")
-        if quiet and not ok:
-            print(textwrap.indent(proc.stdout[-3000:] + proc.stderr[-3000:], "     | "))
-    print(f"\n{len(paths) - failures}/{len(paths)} lessons passed")
-    return failures

@@ -187,7 +187,7 @@ def test_a_model_following_the_trainer_protocol_is_timed(monkeypatch):
                                 log=lambda *a: None)
     assert [r["layer"] for r in rows] == ["Tiny training step"]
     assert rows[0]["fast"]["median"] > 0 and rows[0]["reference"]["median"] > 0
-    assert rows[0]["torch_note"] == "no PyTorch twin" and rows[0]["peak_memory_mb"] >= 0
+    assert rows[0]["torch_note"] == "no PyTorch counterpart" and rows[0]["peak_memory_mb"] >= 0
 
 
 def test_peak_memory_sees_a_large_array():

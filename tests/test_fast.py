@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minseq import backend, fast, nn, threads
-from minseq.fast import TWINS, accelerate, shards, twin_of
+from minseq.fast import TWINS, accelerate, twin_of
+from minseq.parallel import shards
 from minseq.gradcheck.checker import flatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
@@ -236,7 +237,7 @@ def test_twin_on_batch_shards_equals_reference(xp, name, dtype, data):
     with shard_threads(3):
         twin, rows = check_twin(xp, name, dtype, data)
     if rows > 1:
-        assert len(twin._shards.layers) == min(3, rows), f"{name}: not sharded"
+        assert len(twin._shards.clones) == min(3, rows), f"{name}: not sharded"
 
 
 def check_twin(xp, name, dtype, data):

@@ -4,7 +4,7 @@ import pytest
 
 from minseq import nn
 from minseq.gradcheck import GradientCheckError, check_module, numerical_gradient, relative_error
-from minseq.gradcheck.cases import CASES, run_case
+from minseq.gradcheck.registry import CASES, run_case
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minseq import nn
-from minseq.bench.twins import torch_twin
+from minseq.bench.torch_modules import torch_counterpart
 from minseq.interop import (from_torch_state_dict, load_safetensors, save_safetensors,
                             torch_state_dict)
 from minseq.models.registry import MODELS
@@ -60,23 +60,24 @@ LAYERS = {
 
 
 @pytest.mark.parametrize("name", list(LAYERS))
-def test_pytorch_loads_the_state_dict_into_the_twin_and_computes_the_same(torch, name):
-    """The state_dict loaded (strictly) into a fresh PyTorch twin: the twin's own state_dict
+def test_pytorch_loads_the_state_dict_into_its_counterpart_and_computes_the_same(torch, name):
+    """The state_dict loaded (strictly) into a fresh PyTorch counterpart: its own state_dict
     equals it, and it computes the minseq layer's outputs."""
     layer = LAYERS[name]().astype(np.float64)
     layer.eval()
-    twin = torch_twin(torch, layer).double().eval()
+    counterpart = torch_counterpart(torch, layer).double().eval()
     sd = {k: torch.from_numpy(v) for k, v in torch_state_dict(layer).items()}
     with torch.no_grad():
-        for p in twin.parameters():
+        for p in counterpart.parameters():
             p.zero_()
-    twin.load_state_dict(sd, strict=True)
+    counterpart.load_state_dict(sd, strict=True)
     x = np.random.default_rng(0).standard_normal((2, 3, 5 if name in ("Linear", "LSTM", "GRU")
                                                   else 8))
     mine = layer(x)
     mine = mine[0] if isinstance(mine, tuple) else mine
     with torch.no_grad():
         t = torch.from_numpy(x)
-        theirs = twin(t, t, t, need_weights=False) if name == "MultiHeadAttention" else twin(t)
+        theirs = (counterpart(t, t, t, need_weights=False) if name == "MultiHeadAttention"
+                  else counterpart(t))
     theirs = theirs[0] if isinstance(theirs, tuple) else theirs
     np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)

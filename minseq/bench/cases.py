@@ -1,6 +1,6 @@
 """The benchmark cases: every layer at every size, built with the same weights on both sides.
 
-A ``Case`` builds a minseq layer (float32, fixed seed, on the active backend) and knows the
+A ``BenchCase`` builds a minseq layer (float32, fixed seed, on the active backend) and knows the
 number of floating-point operations its matrix products do in one forward. ``minseq_side`` and
 ``torch_side`` turn it into two ``Side`` objects on the same inputs:
 
@@ -19,20 +19,20 @@ from typing import Callable
 import numpy
 
 from .. import backend, nn
-from .twins import torch_twin
+from .torch_modules import torch_counterpart
 
 SEED = 0
 
 
 @dataclass
-class Case:
+class BenchCase:
     layer: str                 # "LSTM"
     size: tuple                # (B, T, D, H)
     dims: str                  # what the numbers in size mean: "B, T, D, H"
     flops: float               # matrix-product FLOPs of one forward
     build: Callable            # () -> minseq module, float32
     x_shape: tuple
-    call_torch: Callable = field(default=lambda twin, x: twin(x))
+    call_torch: Callable = field(default=lambda module, x: module(x))
 
     @property
     def label(self):
@@ -76,17 +76,17 @@ def minseq_side(case, module):
 
 
 def torch_side(case, torch, module, device="cpu"):
-    twin = torch_twin(torch, module, device)
+    counterpart = torch_counterpart(torch, module, device)
     x = torch.from_numpy(_host(case.x_shape, 1)).to(device).requires_grad_()
     dy = torch.from_numpy(_host(_output_shape(case), 2)).to(device)
 
     def step():
-        twin.zero_grad(set_to_none=True)
+        counterpart.zero_grad(set_to_none=True)
         x.grad = None
-        y = case.call_torch(twin, x)
+        y = case.call_torch(counterpart, x)
         y.backward(dy)
         return y, x.grad
-    return Side(lambda: case.call_torch(twin, x), step)
+    return Side(lambda: case.call_torch(counterpart, x), step)
 
 
 def _output_shape(case):
@@ -126,10 +126,10 @@ def agreement(ours, theirs, tol=1e-3, name="case"):
 # -- the cases ----------------------------------------------------------------------------
 
 def mlp_case(B, d_in, d_hidden, d_out):
-    return Case("MLP", (B, d_in, d_hidden, d_out), "batch, in, hidden, out",
-                2 * B * (d_in * d_hidden + d_hidden * d_out),
-                lambda: nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(),
-                                      nn.Linear(d_hidden, d_out)), (B, d_in))
+    return BenchCase("MLP", (B, d_in, d_hidden, d_out), "batch, in, hidden, out",
+                     2 * B * (d_in * d_hidden + d_hidden * d_out),
+                     lambda: nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(),
+                                           nn.Linear(d_hidden, d_out)), (B, d_in))
 
 
 RECURRENT = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
@@ -137,8 +137,8 @@ RECURRENT = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
 
 def recurrent_case(kind, B, T, D, H):
     cls, blocks = RECURRENT[kind]
-    return Case(kind, (B, T, D, H), "B, T, D, H", 2 * T * B * (D + H) * blocks * H,
-                lambda: cls(D, H), (B, T, D), lambda twin, x: twin(x)[0])
+    return BenchCase(kind, (B, T, D, H), "B, T, D, H", 2 * T * B * (D + H) * blocks * H,
+                     lambda: cls(D, H), (B, T, D), lambda module, x: module(x)[0])
 
 
 def attention_flops(B, T, d):
@@ -147,16 +147,18 @@ def attention_flops(B, T, d):
 
 
 def multihead_case(B, T, d, heads):
-    return Case("MultiHeadAttention", (B, T, d, heads), "B, T, d_model, heads",
-                attention_flops(B, T, d), lambda: nn.MultiHeadAttention(d, heads), (B, T, d),
-                lambda twin, x: twin(x, x, x, need_weights=False)[0])
+    return BenchCase("MultiHeadAttention", (B, T, d, heads), "B, T, d_model, heads",
+                     attention_flops(B, T, d), lambda: nn.MultiHeadAttention(d, heads), (B, T, d),
+                     lambda module, x: module(x, x, x, need_weights=False)[0])
 
 
 def encoder_case(B, T, d, heads):
     d_ff = 4 * d   # dropout 0: the same function on both sides, so outputs can be compared
-    return Case("TransformerEncoderLayer", (B, T, d, heads), "B, T, d_model, heads (d_ff = 4 d)",
-                attention_flops(B, T, d) + 2 * 2 * B * T * d * d_ff,
-                lambda: nn.TransformerEncoderLayer(d, heads, d_ff=d_ff, dropout=0.0), (B, T, d))
+    return BenchCase("TransformerEncoderLayer", (B, T, d, heads),
+                     "B, T, d_model, heads (d_ff = 4 d)",
+                     attention_flops(B, T, d) + 2 * 2 * B * T * d * d_ff,
+                     lambda: nn.TransformerEncoderLayer(d, heads, d_ff=d_ff, dropout=0.0),
+                     (B, T, d))
 
 
 RECURRENT_SIZES = [(32, 50, 64, 128), (64, 100, 128, 256), (128, 200, 64, 64)]

@@ -7,7 +7,7 @@ does not carry them, so without a checkout the command says where it looked and 
 import sys
 
 from .. import backend
-from ..lesson import LessonsNotFound, describe, find_lessons, run_lessons
+from ..lesson_runner import LessonsNotFound, describe, find_lessons, run_lessons
 
 
 def add_arguments(p):
