@@ -11,8 +11,8 @@ Stages, in order, each under a time limit (``LIMITS``; the worst case adds up to
 
     preflight  versions, the device, an NVRTC-compiled kernel, minseq's Philox generator,
                PyTorch on CUDA (TF32 off) against a float64 product
-    tests      the backend-parametrised tests with CuPy as their backend (MINSEQ_BACKEND=cupy,
-               pytest -k cupy; see tests/conftest.py), in shards run side by side
+    tests      the backend-parametrised tests (those on the xp fixture, tests/conftest.py) with
+               CuPy as their backend (MINSEQ_BACKEND=cupy), in shards run side by side
     gradcheck  ``minseq gradcheck --backend cupy``, its cases in shards side by side
     lessons    three lessons on CuPy with --fast (07 transformer, 13 next item, 14 CPU vs GPU)
     bench      the LSTM and TransformerEncoderLayer rows against PyTorch CUDA
@@ -24,7 +24,7 @@ overwritten), and ``summary.md`` / ``summary.json`` there list every stage: pass
 timed out, its seconds and its log's last line. The exit status is 0 only if every stage passed.
 
 ``--dry-run`` runs the same stages on the CPU with the strict backend (NumPy that refuses what
-CuPy refuses) in CuPy's place: tests -k strict, gradcheck and lessons --backend strict, the
+CuPy refuses) in CuPy's place: the backend tests, gradcheck and lessons --backend strict, the
 benchmark's quick sizes without GPU rows. ``--stages``, ``--tests``, ``--cases``, ``--lessons``,
 ``--layers`` and ``--limit`` narrow a run, e.g. to rerun the stage that failed.
 """
@@ -77,10 +77,12 @@ class Outcome:
 
 # -- running parts under a time limit -------------------------------------------------------
 def child_env(extra):
-    """The environment of every part: the checkout first on PYTHONPATH, figures off-screen,
-    output unbuffered (a part cut off at its limit has written what it got to)."""
+    """The environment of every part: the checkout (and this folder, for ``-p gpu_check``)
+    first on PYTHONPATH, figures off-screen, output unbuffered (a part cut off at its limit
+    has written what it got to)."""
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(ROOT / "tools"),
+                                                    env.get("PYTHONPATH")) if p)
     env.update(extra)
     return env
 
@@ -135,16 +137,16 @@ def _last_line(path):
 
 
 # -- the stages -----------------------------------------------------------------------------
-def shards(items, n, weight=lambda item: 1):
-    """``items`` cut into at most ``n`` groups of about equal weight (heaviest first, each to
-    the lightest group so far); the same items always give the same groups."""
-    groups = [[] for _ in range(max(1, min(n, len(items))))]
-    loads = [0] * len(groups)
-    for item in sorted(items, key=lambda i: (-weight(i), str(i))):
-        k = loads.index(min(loads))
-        groups[k].append(item)
-        loads[k] += weight(item)
-    return [sorted(g, key=str) for g in groups if g]
+def pytest_collection_modifyitems(config, items):
+    """Loaded into each tests shard (``-p gpu_check``): keeps only the backend-parametrised
+    tests (those on the xp fixture, tests/conftest.py) and of them every n-th from the i-th,
+    for GPU_CHECK_SHARD="i/n", so the slow files spread over all the shards."""
+    i, n = (int(k) for k in os.environ["GPU_CHECK_SHARD"].split("/"))
+    on_backend = [item for item in items
+                  if "xp" in getattr(getattr(item, "callspec", None), "params", {})]
+    keep = set(on_backend[i::n])
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = [item for item in items if item in keep]
 
 
 def build_stages(args):
@@ -154,16 +156,14 @@ def build_stages(args):
     stages = {}
     stages["preflight"] = [Part("checks", [py, str(Path(__file__).resolve()), "--preflight"]
                                 + (["--dry-run"] if args.dry_run else []))]
-    test_env = {"MINSEQ_BACKEND": device}
-    if not args.dry_run:
-        test_env["MINSEQ_CUPY_API"] = "1"    # tests/test_cupy_api.py must run, not skip
-    files = shards(args.tests, args.shards, weight=lambda f: (ROOT / f).stat().st_size)
+    # every shard collects every file; this script, loaded as a pytest plugin, keeps its share
     stages["tests"] = [Part(str(i + 1), [py, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                         "-k", device, *group], test_env)
-                       for i, group in enumerate(files)]
+                                         "-p", "gpu_check", *args.tests],
+                            {"MINSEQ_BACKEND": device, "GPU_CHECK_SHARD": f"{i}/{args.shards}"})
+                       for i in range(args.shards)]
     stages["gradcheck"] = [Part(str(i + 1), [py, "-m", "minseq", "gradcheck", "--backend",
-                                             device, *group])
-                           for i, group in enumerate(shards(args.cases, args.shards))]
+                                             device, *args.cases[i::args.shards]])
+                           for i in range(min(args.shards, len(args.cases)))]
     stages["lessons"] = [Part(n, [py, "-m", "minseq", "lessons", n, "--backend", device,
                                   "--fast", "--out", str(args.run_folder / "lessons")])
                          for n in args.lessons]
@@ -350,8 +350,9 @@ def parse_args(argv):
                    help=f"only these stages, of {', '.join(STAGES)}")
     p.add_argument("--shards", type=int, default=6,
                    help="test and gradcheck shards run side by side (default 6)")
-    p.add_argument("--tests", nargs="+", default=None, metavar="FILE",
-                   help="test files to shard (default: every tests/test_*.py)")
+    p.add_argument("--tests", nargs="+", default=["tests"], metavar="PATH",
+                   help="test files or folders whose backend-parametrised tests to run "
+                        "(default: tests)")
     p.add_argument("--cases", nargs="+", default=None, metavar="NAME",
                    help="gradient-check cases (default: all)")
     p.add_argument("--lessons", nargs="+", default=list(LESSONS), metavar="N")
@@ -384,9 +385,7 @@ def _check_args(p, args):
             p.error(f"--limit takes STAGE=SECONDS with a stage of {', '.join(STAGES)} and "
                     f"seconds > 0, got {text!r}")
         args.limits[stage] = value
-    if args.tests is None:
-        args.tests = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "tests").glob("test_*.py"))
-    missing = [f for f in args.tests if not (ROOT / f).is_file()]
+    missing = [f for f in args.tests if not (ROOT / f).exists()]
     if missing:
         p.error(f"--tests: no such test file(s) {missing} (paths from the checkout's root)")
     from minseq.gradcheck.cases import CASES
