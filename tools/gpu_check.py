@@ -94,7 +94,7 @@ def _signal_group(proc, sig):
         pass
 
 
-def run_parts(stage, parts, limit, folder, grace=GRACE, log=print):
+def run_parts(stage, parts, limit, folder, grace=GRACE):
     """Run ``parts`` side by side, each in its own process group with output to its log; at
     ``limit`` seconds SIGINT, ``grace`` seconds later SIGKILL. Returns their Outcomes."""
     running, interrupted, ended = [], {}, {}
