@@ -80,7 +80,7 @@ test-gpu: $(GPU_ENV)
 	MINSEQ_BACKEND=cupy MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(GPU_PY) -m pytest -q
 	$(GPU_PY) -m minseq gradcheck --backend cupy
 	MPLBACKEND=Agg $(GPU_PY) -m minseq lessons all --backend cupy --out out/lessons-gpu
-	MPLBACKEND=Agg $(GPU_PY) benchmarks/run.py $(BENCH_ARGS) --out benchmarks/results
+	MPLBACKEND=Agg $(GPU_PY) benchmarks/run.py $(BENCH_ARGS) --out out/bench-gpu
 
 # The short GPU check (see the header); GPU_CHECK_ARGS passes options on, e.g. --stages tests.
 gpu-check: $(GPU_ENV)
