@@ -261,6 +261,27 @@ def test_ufunc_at_on_a_dtype_cupy_refuses_is_caught(strict):
     assert backend.to_numpy(out).tolist() == [0, 2, 0]
 
 
+def test_ufunc_at_into_a_numpy_array_is_caught(strict):
+    host = np.zeros(3, dtype=np.float32)        # CuPy's add.at raises AttributeError on it
+    with pytest.raises(CupyMismatchError, match="xp.add.at on a NumPy array"):
+        strict.add.at(host, strict.asarray([1, 1]), 1.0)
+    assert host.tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("mix", [
+    lambda x: x + [1.0, 2.0, 3.0],                          # an operator
+    lambda x: [1.0, 2.0, 3.0] * x,                          # reflected: the list on the left
+    lambda x: x.__iadd__((1.0, 2.0, 3.0)),                  # in place, a tuple
+    lambda x: x < [1.0, 2.0, 3.0],                          # a comparison
+    lambda x: backend.xp.maximum(x, [1.0, 2.0, 3.0]),       # a ufunc
+], ids=["operator", "reflected", "in place", "comparison", "ufunc"])
+def test_a_python_list_as_an_operand_is_caught(strict, mix):
+    with pytest.raises(CupyMismatchError, match="a Python list or tuple as an operand"):
+        mix(strict.ones(3))
+    assert backend.to_numpy(strict.ones(3) + strict.asarray([1.0, 2.0, 3.0])).tolist() == [
+        2.0, 3.0, 4.0]                          # made an array first, it is fine
+
+
 # -- modules carry seeds, not generators ---------------------------------------------------------
 def test_a_module_with_dropout_copies_and_restarts_its_stream(strict):
     drop = nn.Dropout(0.5, seed=3)
