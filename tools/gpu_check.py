@@ -388,7 +388,7 @@ def _check_args(p, args):
     missing = [f for f in args.tests if not (ROOT / f).exists()]
     if missing:
         p.error(f"--tests: no such test file(s) {missing} (paths from the checkout's root)")
-    from minseq.gradcheck.cases import CASES
+    from minseq.gradcheck.registry import CASES
     if args.cases is None:
         args.cases = list(CASES)
     unknown = [c for c in args.cases if c not in CASES]
