@@ -41,6 +41,8 @@ import numpy as np
 
 from . import backend
 from .gradcheck import check_module
+from .lessons_support.grading import run_grader
+from .lessons_support.notebook import show_figure
 from .plot import save_figure
 
 #: where a checkout keeps its lessons, when minseq runs from that checkout (an editable install)
@@ -77,11 +79,15 @@ class Exercise:
         the checks, never a crash, tell it apart);
     task: what to write, in a sentence or two (printed with the lesson's exercises);
     grade: ``grade(L, function)`` runs the lesson's own checks (``L.check``, ``L.check_close``,
-        ``L.check_gradients``) on the student's function.
+        ``L.check_gradients``) on the student's function;
+    reference: the dotted names of the library functions that already compute what the
+        student writes; they raise while the student's function runs
+        (``minseq.lessons_support.grading``), so calling them fails the exercise.
     """
 
-    def __init__(self, function, task, grade):
+    def __init__(self, function, task, grade, reference=()):
         self.function, self.task, self.grade = function, task, grade
+        self.reference = tuple(reference)
 
 
 class Lesson:
@@ -96,6 +102,8 @@ class Lesson:
         self.out.mkdir(parents=True, exist_ok=True)
         self.passed, self.failed, self.figures = [], [], []
         self._n = 0
+        #: the heads of ``compare``'s two columns: exercise grading says whose numbers they are
+        self.columns = ("by hand", "layer")
         # a lesson is its own process: its print options are the lesson's
         np.set_printoptions(precision=4, suppress=True, linewidth=100)
         bar = "=" * 78
@@ -186,11 +194,12 @@ class Lesson:
             return " ".join(f"{v:+.4f}" for v in flat[:3]) + (" ..." if flat.size > 3 else "")
         table = [(name, backend.to_numpy(hand), backend.to_numpy(layer))
                  for name, hand, layer in rows]
-        print(f"    {'name':<22} {'by hand':<32} {'layer':<32} max abs diff")
+        mine, theirs = self.columns
+        print(f"    {'name':<22} {mine:<32} {theirs:<32} max abs diff")
         for name, h, m in table:
             diff = np.max(np.abs(h - m)) if h.shape == m.shape and h.size else float("nan")
             print(f"    {name:<22} {head(h):<32} {head(m):<32} {diff:.1e}")
-        return all([self.check_close(f"{name} by hand equals the layer's", h, m, rtol, atol)
+        return all([self.check_close(f"{name} {mine} equals the {theirs}'s", h, m, rtol, atol)
                     for name, h, m in table])
 
     # -- exercises ----------------------------------------------------------------------
@@ -226,10 +235,7 @@ class Lesson:
             return 2
         print(f"\nExercise {k}: {ex.function}   (from {path})")
         print(textwrap.fill(ex.task, 94, initial_indent="  ", subsequent_indent="  "))
-        try:
-            ex.grade(self, getattr(module, ex.function))
-        except Exception as exc:                   # the student's code raised: that check fails
-            self.check(f"{ex.function} runs", False, f"{type(exc).__name__}: {exc}")
+        run_grader(self, ex, getattr(module, ex.function))
         n = len(self.passed) + len(self.failed)
         ok = n and not self.failed
         print(f"\n{self.name} exercise {k}: {'PASS' if ok else 'FAIL'}: "
@@ -238,6 +244,7 @@ class Lesson:
 
     # -- figures ------------------------------------------------------------------------
     def savefig(self, fig, name):
+        show_figure(fig)                           # inline, when the lesson runs in a notebook
         path = save_figure(fig, self.out / f"{name}.png")
         self.figures.append(path)
         print(f"  figure saved: {path}")
