@@ -430,8 +430,9 @@ conclude(L.finish(
              "(with plain SGD they hover around zero, never exactly on it), dropout "
              "trains on random sub-networks; all three fight over-fitting."],
     exercises=EXERCISES + [
-        "Replace ReLU with Tanh in step 4 and re-derive dL/dx^h: which factor changes?",
+        "Replace ReLU with Tanh in step 5 (A4) and re-derive dL/dx^h: which factor "
+        "changes?",
         "Compute the softmax Jacobian for scores (0, 0, 0, 0, 0) by hand and check it "
-        "against the matrix `jac` in step 5.",
+        "against the matrix `jac` in step 5 (A4).",
         "Train with dropout 0.5 for twice the epochs: does the validation loss still fall? "
         "Why is the training loss noisier?"]))
