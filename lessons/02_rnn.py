@@ -181,10 +181,12 @@ with L.step("D2: the concatenated form",
             formula="h_t = sigma(W_h [h_{t-1}, x_t] + b_h),   y_t = sigma(W_y h_t + b_y)\n"
                     "with the document's W_h = [W_h W_x]  (H x (H + D)) side by side"):
     W = xp.concatenate([W_h, W_x], axis=1)
-    h_prev, x_t = by_hand[2], x[0, 3]
+    t = 4                                          # the document's 1-based step t
+    h_prev, x_t = by_hand[t - 2], x[0, t - 1]      # h_{t-1} and x_t, counted from 1
+    pair = f"[h_{t - 1}, x_{t}]"
     L.show("W = [W_h W_x]", W)
-    L.show("[h_2, x_3]", xp.concatenate([h_prev, x_t]))
-    print(f"    [h_2, x_3]: ({H},) + ({D},) -> ({H + D},);  W {tuple(W.shape)} @ [h, x] "
+    L.show(pair, xp.concatenate([h_prev, x_t]))
+    print(f"    {pair}: ({H},) + ({D},) -> ({H + D},);  W {tuple(W.shape)} @ [h, x] "
           f"-> ({H},)")
     L.check_close("W [h, x] = W_h h + W_x x", W @ xp.concatenate([h_prev, x_t]),
                   W_h @ h_prev + W_x @ x_t, rtol=1e-12, atol=1e-12)
