@@ -277,10 +277,10 @@ with L.step("Document 002, section 5.2: its encoding, padding and decoding, with
     events = [("browse", 0.0), ("like", 0.42), ("purchase", 1.0)]   # one user's, t' of C4
     rows = [[7, type_code[b], t] for b, t in events]                 # user 7, row by row
     L.show("rows [user_id, type, t'] as the document builds them", np.array(rows))
-    padded, mask = pad_sequences(rows, maxlen=100, dtype=np.int32)  # Keras' default dtype
+    padded, mask_002 = pad_sequences(rows, maxlen=100, dtype=np.int32)  # Keras' default dtype
     L.show("the rows padded to 100, first 6 columns", padded[:, :6])
     L.check("each padded 'sequence' is one event: 3 numbers and 97 zeros",
-            padded.shape == (3, 100) and (mask.sum(axis=1) == 3).all())
+            padded.shape == (3, 100) and (mask_002.sum(axis=1) == 3).all())
     L.check("int32 turns t' = 0.42 into 0: only t' = 1 survives",
             padded[1, 2] == 0 and padded[2, 2] == 1)
     history, _ = pad_sequences([[type_code[b] for b, _ in events]], maxlen=100)
@@ -399,8 +399,9 @@ ax[0].axhline(maxlen, color="tab:red", ls="--", label=f"maxlen {maxlen}")
 ax[0].set(title="Events per user", xlabel="user id", ylabel="events")
 ax[0].legend()
 ax[1].imshow(mask, cmap="Greys", aspect="auto", interpolation="nearest")
-ax[1].set(title="Padding mask (black = real event)", xlabel="position",
-          ylabel="user (row)")
+ax[1].set(title=f"Padding mask of the {mask.shape[0]} users, maxlen {mask.shape[1]}\n"
+          "(black = real event)", xlabel="position", ylabel="user id",
+          yticks=np.arange(log.n_users), yticklabels=np.arange(1, log.n_users + 1))
 L.savefig(fig, "lengths_and_mask")
 
 # %%
