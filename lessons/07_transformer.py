@@ -288,45 +288,55 @@ with L.step("Every parameter's gradient against central differences"):
 
 # %%
 with L.step("Post-LN against pre-LN through a stack of layers"):
-    depth = 4 if L.fast else 12
+    depth, draws = (4, 4) if L.fast else (12, 4)
     B, T2, d2 = 8, 10, 32
     x0 = dev(rng.normal(size=(B, T2, d2)))
     stats = {}
     for norm_first in (False, True):
-        layers = [nn.TransformerEncoderLayer(d2, 4, d_ff=64, dropout=0.0,
-                                             norm_first=norm_first).astype("float64")
-                  for _ in range(depth)]
-        stack = nn.Sequential(*layers)
-        x, std = x0, []
-        for layer in layers:
-            x = layer(x)
-            std.append(float(host(x).std()))
-        stack(x0)
-        stack.backward(dev(rng.normal(size=(B, T2, d2))))
-        grad = [float(np.linalg.norm(host(layer.linear1.grads["W"]))) for layer in layers]
-        stats[norm_first] = (std, grad)
+        std, grad = np.zeros(depth), np.zeros(depth)
+        for _ in range(draws):             # fresh weights and upstream gradient each draw
+            layers = [nn.TransformerEncoderLayer(d2, 4, d_ff=64, dropout=0.0,
+                                                 norm_first=norm_first).astype("float64")
+                      for _ in range(depth)]
+            stack = nn.Sequential(*layers)
+            x = x0
+            for k, layer in enumerate(layers):
+                x = layer(x)
+                std[k] += float(host(x).std()) / draws
+            stack(x0)
+            stack.backward(dev(rng.normal(size=(B, T2, d2))))
+            grad += np.array([float(np.linalg.norm(host(layer.linear1.grads["W"])))
+                              for layer in layers]) / draws
+        stats[norm_first] = (list(std), list(grad))
         label = "pre-LN " if norm_first else "post-LN"
         print(f"    {label} output std per layer: " + " ".join(f"{s:.2f}" for s in std))
         print(f"    {label} |dW_1| per layer:      " + " ".join(f"{g:.3f}" for g in grad))
+    print(f"    (each the mean over {draws} draws of the weights and the upstream gradient)")
     L.say("Post-LN renormalises after every sub-layer, so its output always has std 1; "
           "pre-LN adds each sub-layer to an un-normalised residual stream that grows with "
-          "depth, which is why pre-LN stacks end with one more LayerNorm. The weight "
-          "gradients tell the same story: post-LN's are level across layers (each layer "
-          "sees a normalised input), while pre-LN's change with depth as each sub-layer "
-          "becomes a smaller share of a growing stream.")
+          "depth, which is why pre-LN stacks end with one more LayerNorm.")
+    for norm_first, label in ((False, "post-LN"), (True, "pre-LN")):
+        g = np.array(stats[norm_first][1])
+        trend = "grow" if g[-1] > g[0] else "shrink"
+        L.say(f"{label}: |dW_1| runs from {g[0]:.3f} at layer 1 to {g[-1]:.3f} at layer "
+              f"{depth} (they {trend} toward the output), smallest {g.min():.3f}, largest "
+              f"{g.max():.3f}: a spread of {g.max() / g.min():.1f}x across layers.")
+    post, pre = (np.array(stats[k][1]) for k in (False, True))
     L.say("Xiong et al. (2020, 'On Layer Normalization in the Transformer Architecture') "
-          "show the opposite gradient picture: at initialisation post-LN's gradients are "
-          "largest near the output and pre-LN's are level across layers. Their set-up is "
-          "not this one: a loss through an output layer, a final LayerNorm after the "
-          "pre-LN stack, Xavier initialisation, and expectations over the data. Here a "
-          "random upstream gradient enters the last layer directly, with no final "
-          "LayerNorm, at PyTorch's initialisation: the right panel shows this set-up only "
-          "and is no replication of their result (exercise 3 adds the final LayerNorm).")
+          "report that at initialisation post-LN's gradients are largest near the output and "
+          f"pre-LN's are level across layers. Here post-LN's largest is at layer "
+          f"{post.argmax() + 1} of {depth}, and pre-LN's spread across layers is "
+          f"{pre.max() / pre.min():.1f}x. Their set-up is not this one: a loss through an "
+          "output layer, a final LayerNorm after the pre-LN stack, Xavier initialisation, and "
+          "expectations over the data. Here a random upstream gradient enters the last layer "
+          "directly, with no final LayerNorm, at PyTorch's initialisation: the right panel "
+          "shows this set-up only and is no replication of their result (exercise 3 adds the "
+          "final LayerNorm).")
     L.check("post-LN keeps every layer's output at std 1",
             np.allclose(stats[False][0], 1, atol=1e-3))
     L.check("pre-LN's residual stream grows with depth",
             stats[True][0][-1] > stats[True][0][0])
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
     layers_axis = np.arange(1, depth + 1)
     for norm_first, label in ((False, "post-LN"), (True, "pre-LN")):
         a1.plot(layers_axis, stats[norm_first][0], "o-", label=label)
@@ -334,8 +344,8 @@ with L.step("Post-LN against pre-LN through a stack of layers"):
     a1.set(xlabel="layer", ylabel="std of the layer's output",
            title="Activation scale through depth")
     a2.set(xlabel="layer", ylabel="|dL/dW_1| (Frobenius)",
-           title="W_1 gradient at initialisation\n(random upstream gradient, no final "
-                 "LayerNorm: not Xiong et al.'s set-up)")
+           title=f"W_1 gradient at initialisation, mean of {draws} draws\n"
+                 "(random upstream gradient, no final LayerNorm)")
     for ax in (a1, a2):
         ax.set_xticks(layers_axis)
         ax.legend()
