@@ -12,16 +12,15 @@ AUC a leaking cut time would report, computed and labelled as wrong.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minseq import backend, checkpoint, metrics, tasks
+from minseq import backend, metrics, tasks
 from minseq.data import from_columns
 from minseq.data.churn import age_bucket, churn_windows
 from minseq.data.events import behaviour_vocab
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support.notebook import conclude
-from minseq.models.registry import MODELS
 from minseq.tasks import next_behaviour
 
-from helpers import EVENTS, behaviour_log
+from helpers import EVENTS, behaviour_log, run_probabilities
 
 DAY = 86400
 #: the users taken from the lessons' behaviour log, and the LSTM, per mode (--fast runs in
@@ -61,16 +60,6 @@ def leaked_recency(table, w, days):
     late = w.cut + days * DAY
     last = np.searchsorted(key, (w.user - 1) * span + (late - table.timestamp.min())) - 1
     return (late - table.timestamp[last]) / DAY
-
-
-def probabilities(path, test, table):
-    """Churn probabilities of the checkpoint at ``path`` on the ``test`` users' windows."""
-    config = checkpoint.read(path)[2]
-    net = MODELS[config["model"]].cls(**config["kwargs"])
-    checkpoint.load(path, net)
-    data = next_behaviour.windows(test, "churn", config["settings"],
-                                  (table.timestamp.min(), table.timestamp.max()))
-    return backend.to_numpy(next_behaviour.probabilities(net, data))
 
 
 def grade_labels(L, churn_labels):
@@ -169,8 +158,18 @@ features:     the user's events with time < c, nothing later"""):
     L.check("minseq.data.churn.churn_windows gives the same labels", ours == rows)
     L.say("Bob is silent from day 1 to day 9: at cuts 1 and 2 he is active (day 0 lies in "
           "the last two days) and churns; from cut 3 on he is no longer active, so he gives "
-          "no example until he returns. Cut 8 would need days 8-10 and still fits; later "
-          "cuts cannot know their label and are not made.")
+          "no example until he returns.")
+    span = float(log.timestamp.max() - log.timestamp.min()) / DAY
+    last_cut = int(span - D)                   # the largest whole c with c + D <= span
+    empty = sorted(set(range(1, last_cut + 1)) - {day for _, day, _ in rows})
+    L.say(f"The log spans {span:.1f} days, so the grid makes cuts 1 to {last_cut} (cut "
+          f"{last_cut} reads days {last_cut} to {last_cut + D}); cut {last_cut + 1} would need "
+          f"day {last_cut + 1 + D}, past the log's end, so it cannot know its label and is not "
+          "made." + (f" Cut(s) {', '.join(map(str, empty))} have no active user, so no row."
+                     if empty else ""))
+    latest = max(c for _, c, _ in ours)
+    L.check(f"churn_windows makes no cut after day {last_cut}", latest <= last_cut,
+            f"latest cut day {latest}")
 
 table = behaviour_log(size["users"])
 
@@ -233,7 +232,8 @@ the leaked feature is < D exactly when the user came back: it IS the label"""):
     fig, ax = plt.subplots(figsize=(5.5, 5))
     curves = {}
     for m in ("recency", "lstm"):
-        p = probabilities(results[m]["checkpoint"], test, table)
+        p = run_probabilities(results[m]["checkpoint"], "churn", test,
+                              (table.timestamp.min(), table.timestamp.max()))[0]
         curves[m] = (metrics.roc_curve(tw.targets, p), metrics.roc_auc(tw.targets, p))
     leaked = leaked_recency(test, tw, 7)
     curves["leaked recency (WRONG)"] = (metrics.roc_curve(tw.targets, leaked),

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from minseq import backend, nn, optim
+from minseq import backend, checkpoint, nn, optim
 from minseq.backend import xp
 from minseq.data import BEHAVIOURS, generate
 
@@ -131,3 +131,16 @@ def train_cart_pending(L, recurrent, hidden, steps, T):
     L.check(f"the trained {recurrent.name()} tracks 'cart pending' on user {USER}'s first {T} "
             "events (held out of training)", accuracy > 0.95, f"accuracy {accuracy:.2f}")
     return seq, y, events, pred
+
+
+def run_probabilities(path, task, table, clock=None):
+    """The class probabilities (on the host) that the run saved at ``path`` (a checkpoint of
+    ``minseq.tasks.train``) gives ``table``'s windows for ``task``, cut with the run's own
+    settings; ``clock``: churn's (first, last) time of the whole log."""
+    from minseq.models.registry import MODELS
+    from minseq.tasks import next_behaviour
+    config = checkpoint.read(path)[2]
+    net = MODELS[config["model"]].cls(**config["kwargs"])
+    checkpoint.load(path, net)
+    data = next_behaviour.windows(table, task, config["settings"], clock)
+    return backend.to_numpy(next_behaviour.probabilities(net, data)), data
