@@ -525,15 +525,18 @@ with L.step("The gates of a trained LSTM over a behaviour sequence",
         L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1))
     L.check("sigmoid gates lie in (0, 1)", all(
         bool(((lstm.gates[g] > 0) & (lstm.gates[g] < 1)).all()) for g in "ifo"))
-    changes = ((events[0] == EVENTS.index("cart"))
-               | (events[0] == EVENTS.index("purchase")))      # where the bit is set or cleared
     f_mean = lstm.gates["f"][0].mean(axis=1)                     # (T,)
-    f_change, f_other = float(f_mean[changes].mean()), float(f_mean[~changes].mean())
-    L.check("the forget gate closes where the bit changes (carts and purchases)",
-            f_change < f_other, f"mean f {f_change:.2f} there, {f_other:.2f} else")
-    L.say("In the figure: f drops most at each cart, where the old content makes way for "
-          "the bit and g swings hard to write it, and less at purchases, which clear it; "
-          "between them f and i hold it.")
+    at = {name: events[0] == EVENTS.index(name) for name in ("cart", "purchase")}
+    held = (y[0] > 0.5) & ~at["cart"]                  # the bit kept, neither set nor cleared
+    f_at = {name: float(f_mean[where].mean()) for name, where in
+            dict(at, held=held, other=~(at["cart"] | at["purchase"] | held)).items()}
+    L.check("the forget gate closes where the bit changes (carts and purchases) and stays "
+            "more open while it is held", max(f_at["cart"], f_at["purchase"]) < f_at["held"],
+            ", ".join(f"mean f {v:.2f} at {k}" for k, v in f_at.items()))
+    lower = "cart" if f_at["cart"] < f_at["purchase"] else "purchase"
+    L.say(f"In the figure: f is lowest at each {lower} (mean {f_at[lower]:.2f}), where the old "
+          f"content makes way; while the bit is held it averages {f_at['held']:.2f}, and the "
+          "pending steps keep the tag at 1 without a cart to read.")
 
 labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
 fig, axes = plt.subplots(5, 1, figsize=(9, 8.5), sharex=True)

@@ -275,8 +275,11 @@ with L.step("The gates of a trained GRU over a behaviour sequence",
     changes = ((events[0] == EVENTS.index("cart"))
                | (events[0] == EVENTS.index("purchase")))      # where the bit is set or cleared
     z_change, z_other = float(z_mean[changes].mean()), float(z_mean[~changes].mean())
-    L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events. "
-          "A large z would copy h; this GRU keeps z small at every step and writes each "
+    z_top = float(z_mean.max())
+    L.check("the mean update gate stays below 1/2 at every step: the state is rewritten, not "
+            "copied", z_top < 0.5, f"largest mean z {z_top:.2f}")
+    L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events, at "
+          f"most {z_top:.2f}. A large z would copy h; this GRU keeps z small and writes each "
           "new state from its candidate n, which reads the old state through r (.) "
           "(W_hn h + b_hn): the bit travels through the candidate, rewritten every step.")
 

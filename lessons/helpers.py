@@ -92,6 +92,10 @@ def cart_pending(events):
     return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
 
 
+#: The fewest steps the tagged span must hold 'cart pending' for the gates to show memory
+MEMORY_STEPS = 5
+
+
 class Tagger(nn.Module):
     """A number per step: z_t = h_t W + b with hs = the recurrent layer's states (its final
     state is not used)."""
@@ -108,12 +112,28 @@ class Tagger(nn.Module):
         return self.recurrent.backward(self.head.backward(dz))[0]
 
 
+def memory_span(events, T):
+    """Where to read a trained tagger's gates in one user's events (ids, on the host): the
+    longest 'cart pending' stretch that fits in T events with the event before its cart and
+    the purchase that clears it, so the window shows the bit set, held and cleared. Returns
+    (the window's first event, the stretch's length): the cart is the window's second event."""
+    y = backend.to_numpy(cart_pending(events[None])[1][0])
+    starts = np.flatnonzero(np.diff(np.concatenate([[0], y])) == 1)
+    lengths = [int(np.argmin(np.append(y[s:], 0))) for s in starts]
+    fits = [(n, s) for s, n in zip(starts, lengths)
+            if n + 2 <= T and s + n < len(y) and s >= 1 and s - 1 + T <= len(y)]
+    if not fits:
+        raise ValueError(f"no 'cart pending' stretch with its purchase fits in {T} events")
+    n, s = max(fits, key=lambda f: (f[0], -f[1]))
+    return int(s) - 1, n
+
+
 def train_cart_pending(L, recurrent, hidden, steps, T):
     """Train Tagger(recurrent, Linear(hidden, 1)) on 'cart pending' (BCE with logits, Adam,
     batches of 32 windows of 30 events of the behaviour log's users, USER left out), reporting
-    the loss three times, then tag USER's first T events, a session it never trained on, and
-    check the tags. Returns (the session's one-hot x, targets y, behaviour ids, predicted
-    tags)."""
+    the loss three times, then tag T of USER's events, a session it never trained on, chosen
+    by ``memory_span`` so that the bit is held for several steps, and check the tags. Returns
+    (the session's one-hot x, targets y, behaviour ids, predicted tags)."""
     model = Tagger(recurrent, nn.Linear(hidden, 1))
     opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
     log, rng = behaviour_log(), backend.host_rng(11)
@@ -125,11 +145,17 @@ def train_cart_pending(L, recurrent, hidden, steps, T):
         opt.step()
         if step % (steps // 3) == 0:
             L.say(f"step {step:3d}: loss {float(loss):.4f}")
-    seq, y, events = cart_pending(log.behaviour[log.user_events(USER)][None, :T] - 1)
+    mine = log.behaviour[log.user_events(USER)] - 1
+    start, held = memory_span(mine, T)
+    L.say(f"User {USER}'s events {start + 1}-{start + T}: the cart at event "
+          f"{start + 2} stays pending for {held} steps, until a purchase clears it.")
+    L.check(f"the tagged span holds the bit for at least {MEMORY_STEPS} steps, so the gates "
+            "have something to remember", held >= MEMORY_STEPS, f"{held} steps")
+    seq, y, events = cart_pending(mine[None, start:start + T])
     pred = model(seq)[0, :, 0] > 0
     accuracy = float((pred == (y[0] > 0.5)).mean())
-    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on user {USER}'s first {T} "
-            "events (held out of training)", accuracy > 0.95, f"accuracy {accuracy:.2f}")
+    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on these {T} events of "
+            f"user {USER} (held out of training)", accuracy > 0.95, f"accuracy {accuracy:.2f}")
     return seq, y, events, pred
 
 
