@@ -16,7 +16,8 @@ from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support.notebook import conclude
 
-from helpers import EVENTS, USER, behaviour_log, first_events, softmax
+from helpers import (EVENTS, USER, behaviour_log, behaviour_vectors, check_embedding, embed,
+                     first_events, softmax)
 
 #: one user's events: user USER's first five in the lessons' behaviour log, up to their first
 #: purchase
@@ -30,8 +31,8 @@ def dev(a):
 
 def embedded_events(rng, d=4):
     """One user's behaviour sequence, each event already embedded as a d-vector (T, d), on
-    the host, rounded to print."""
-    return np.round(rng.normal(size=(len(SEQUENCE), d)), 2)
+    the host: its behaviour's row of a table drawn from ``rng`` (one vector per behaviour)."""
+    return embed(SEQUENCE, behaviour_vectors(rng, d))
 
 
 def example_mask(T):
@@ -135,8 +136,10 @@ rng = np.random.default_rng(0)
 d = 4
 L.say(f"User {USER}'s first 5 events, from the behaviour log of lessons 02-04 "
       f"(helpers.behaviour_log), up to their first purchase: {SEQUENCE}. Each is taken "
-      f"as already embedded: a 4-vector of random numbers, X ({len(SEQUENCE)}, {d}).")
+      f"as already embedded: its behaviour's row of a table of random 4-vectors, one per "
+      f"behaviour (as a trained embedding would be), X ({len(SEQUENCE)}, {d}).")
 X = embedded_events(rng, d)
+check_embedding(L, SEQUENCE, X)
 
 
 # %% [markdown]
@@ -334,10 +337,10 @@ with L.step("E3 errata: attention pooling over recurrent states, on document 002
     minseq.manual_seed(5)
     actions = SEQUENCE[-4:]                                              # a1 .. a4
     L.say(f"a1 .. a4: user {USER}'s events 2 to 5, {actions}.")
-    embed = nn.Embedding(len(EVENTS), d).astype(xp.float64)
+    embedding = nn.Embedding(len(EVENTS), d).astype(xp.float64)
     lstm = nn.LSTM(d, d).astype(xp.float64)
     ids = backend.asarray([[EVENTS.index(a) for a in actions]])
-    x_doc = embed(ids)
+    x_doc = embedding(ids)
     H = lstm(x_doc)[0][0]                                         # (4, d) = h1 .. h4
     print(f"    a1..a4 {tuple(ids.shape)} -> embedding {tuple(x_doc.shape)} -> LSTM states "
           f"{tuple(H.shape)}")

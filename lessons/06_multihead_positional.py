@@ -16,7 +16,8 @@ from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support.notebook import conclude
 
-from helpers import EVENTS, USER, behaviour_log, first_events, softmax, windows
+from helpers import (EVENTS, USER, behaviour_log, behaviour_vectors, check_embedding, embed,
+                     first_events, softmax, windows)
 
 
 def dev(a):
@@ -143,9 +144,11 @@ log = behaviour_log()
 sequence = first_events(log, USER, 5)
 T, d, h = len(sequence), 4, 2
 L.say(f"User {USER}'s first {T} events, in the behaviour log of the earlier lessons "
-      f"(helpers.behaviour_log): {sequence}, each embedded as random numbers, X ({T}, {d}).")
+      f"(helpers.behaviour_log): {sequence}, each embedded as its behaviour's row of a "
+      f"table of random numbers (one vector per behaviour), X ({T}, {d}).")
 dk = d // h
-X = np.round(rng.normal(size=(T, d)), 2)
+X = embed(sequence, behaviour_vectors(rng, d))
+check_embedding(L, sequence, X)
 mha = nn.MultiHeadAttention(d, h).astype("float64")
 for name in ("bq", "bv", "bo"):
     mha.params[name][...] = dev(np.round(rng.normal(size=d) * 0.1, 2))

@@ -16,7 +16,7 @@ from minseq.gradcheck.cases import CASES
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support.notebook import conclude
 
-from helpers import USER, behaviour_log, first_events
+from helpers import USER, behaviour_log, behaviour_vectors, check_embedding, embed, first_events
 
 #: the registered gradient-check cases of the three blocks (python -m minseq gradcheck)
 BLOCK_CASES = ("TransformerEncoderLayer", "TransformerEncoderLayer pre-LN",
@@ -186,9 +186,11 @@ rng = np.random.default_rng(2)
 sequence = first_events(behaviour_log(), USER, 5)
 d, h, d_ff, T = 4, 2, 8, len(sequence)
 L.say(f"The encoder reads user {USER}'s first {T} events, from the behaviour log of the "
-      f"earlier lessons (helpers.behaviour_log): {sequence}, each embedded as random "
-      f"numbers, X (1, {T}, {d}).")
-X = np.round(rng.normal(size=(1, T, d)), 2)
+      f"earlier lessons (helpers.behaviour_log): {sequence}, each embedded as its "
+      f"behaviour's row of a table of random numbers (one vector per behaviour), "
+      f"X (1, {T}, {d}).")
+X = embed(sequence, behaviour_vectors(rng, d))[None]
+check_embedding(L, sequence, X[0])
 enc = nn.TransformerEncoderLayer(d, h, d_ff=d_ff, dropout=0.0).astype("float64")
 
 

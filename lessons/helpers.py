@@ -64,6 +64,33 @@ def one_hot(names, vocab=EVENTS):
     return backend.asarray(np.eye(len(vocab))[ids][None])
 
 
+def behaviour_vectors(rng, d):
+    """The stand-in for a trained embedding table of lessons 05-07: one d-vector per behaviour
+    of EVENTS, (len(EVENTS), d), drawn from ``rng`` on the host and rounded to print."""
+    return np.round(rng.normal(size=(len(EVENTS), d)), 2)
+
+
+def embed(names, table):
+    """Behaviour names as rows of ``table`` looked up by behaviour id, (len(names), d): an
+    event's vector says which behaviour it is, so two 'browse' events get the same one."""
+    return table[[EVENTS.index(name) for name in names]]
+
+
+def check_embedding(L, names, X):
+    """Check that the events ``names`` embedded as the rows of X are embedded by behaviour:
+    equal behaviours have equal rows and different behaviours different rows."""
+    rows = backend.to_numpy(X)
+    same_name = np.array([[a == b for b in names] for a in names])
+    same_row = (rows[:, None] == rows[None]).all(axis=-1)
+    repeats = [f"{name!r} at events " + " and ".join(str(t + 1) for t in range(len(names))
+                                                      if names[t] == name)
+               for name in dict.fromkeys(names) if names.count(name) > 1]
+    return L.check("equal behaviours get equal vectors, different behaviours different ones "
+                   "(one row per behaviour, looked up by its id)",
+                   bool((same_name == same_row).all()),
+                   "; ".join(repeats) + (": one vector" if repeats else "no repeated behaviour"))
+
+
 def sigma(z):
     """The logistic sigmoid 1 / (1 + e^-z), elementwise on the active backend: the gates'
     sigma of the documents (lessons 02 and 03 say where a document's generic sigma is read
