@@ -13,6 +13,7 @@ import numpy as np
 
 from minseq import backend, metrics as M
 from minseq.backend import xp
+from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support.notebook import conclude
 from minseq.nn import BCEWithLogitsLoss, MSELoss
@@ -152,8 +153,8 @@ EXERCISES = [
              reference=["minseq.metrics.rank_of_target", "minseq.metrics.sampled_ranks"])]
 
 
-def _literal_bce(y, t):
-    """B3 as printed: predictions y, labels t. The formula never reads t."""
+def _literal_bce(y):
+    """B3 as printed: the prediction y on both sides; no label appears in it."""
     return -(y * xp.log(y) + (1 - y) * xp.log(1 - y)).mean()
 
 
@@ -208,14 +209,27 @@ p, t = backend.asarray(P_PURCHASE), backend.asarray(T_PURCHASE)  # predictions, 
 # %%
 with L.step("B3: binary cross-entropy, as printed", formula="Loss = -1/T sum_t "
             "[ y_t log(y_t) + (1 - y_t) log(1 - y_t) ]"):
-    literal, literal_flipped = _literal_bce(p, t), _literal_bce(p, 1 - t)
-    standard, flipped = _bce(p, t), _bce(p, 1 - t)
-    L.show("literal loss, true labels", literal)
-    L.show("literal loss, every label flipped", literal_flipped)
+    literal, standard, flipped = _literal_bce(p), _bce(p, t), _bce(p, 1 - t)
+    L.show("p (predictions)", p)
+    L.show("t (labels)", t)
+    L.show("literal loss (no label in it)", literal)
     L.show("standard BCE, true labels", standard)
     L.show("standard BCE, every label flipped", flipped)
-    L.check("the literal loss is the same for label 0 and label 1 (it ignores the label)",
-            bool(literal == literal_flipped) and bool(standard != flipped))
+    L.check("the standard BCE changes when the labels flip", bool(standard != flipped),
+            f"{float(standard):.4f} -> {float(flipped):.4f}")
+    q = p.copy()                                  # the predictions the differences move
+    g_literal = numerical_gradient(lambda: _literal_bce(q), q)
+    g_standard = numerical_gradient(lambda: _bce(q, t), q)
+    L.show("dLiteral/dp (central differences)", g_literal)
+    L.show("dBCE/dp     (central differences)", g_standard)
+    wrong = (p > 0.5) != (t > 0.5)
+    L.check("a descent step on the literal loss moves every prediction towards its nearer "
+            "end, 0 or 1, so a wrong one away from its label; the standard step moves it "
+            "towards its label",
+            bool((xp.sign(-g_literal) == xp.sign(p - 0.5)).all())
+            and bool((xp.sign(-g_standard[wrong]) == xp.sign(t - p)[wrong]).all()),
+            f"wrong prediction(s) {backend.to_numpy(p[wrong])}, labels "
+            f"{backend.to_numpy(t[wrong])}")
     z = xp.log(p / (1 - p))  # logits whose sigmoid is p
     L.check_close("standard BCE equals minseq's BCEWithLogitsLoss",
                   BCEWithLogitsLoss()(z, t), standard)
