@@ -11,7 +11,7 @@ import numpy as np
 
 import minseq
 import minseq.nn.lstm as lstm_module
-from minseq import backend, nn
+from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support.notebook import conclude
@@ -347,22 +347,37 @@ with L.step("Document 001, section 5.4: its printed run, beside what its code co
     inputs = backend.asarray(host.random((100, 10)))          # rand(100, 10)
     labels = backend.asarray(host.random((100, 1)))           # rand(100, 1)
 
-    def document_loop():
-        """train_model / evaluate_model / predict_model: one row at a time, no update."""
+    def document_loop(cell, opt=None):
+        """train_model / evaluate_model / predict_model: one row at a time; with ``opt``, a
+        step on each row's loss (what the document's training never does)."""
         h, c, losses, states = xp.zeros((1, 20)), xp.zeros((1, 20)), [], []
         for t in range(len(inputs)):
-            h, c = doc_cell(inputs[t:t + 1], h, c)
+            h, c = cell(inputs[t:t + 1], h, c)
             losses.append(((h - labels[t]) ** 2).mean())      # tf.reduce_mean(square(h - y))
             states.append(h[0])
+            if opt:
+                cell.backward(2 * (h - labels[t]) / h.size, xp.zeros_like(c))
+                opt.step()
         return xp.stack(losses), xp.stack(states)
 
-    train_losses, predictions = document_loop()
-    eval_losses, _ = document_loop()
+    learner = nn.LSTMCell(10, 20).astype(xp.float64)
+    learner.load_state_dict(doc_cell.state_dict())
+    train_losses, predictions = document_loop(doc_cell)
+    learnt_losses, _ = document_loop(learner, optim.SGD(learner, lr=0.5))
+    eval_losses, _ = document_loop(learner)
     L.show("training losses, first 5 of 100", train_losses[:5])
     print(f"    losses {tuple(train_losses.shape)} (printed: 10);  predictions "
           f"{tuple(predictions.shape)} (printed: 10 x 1)")
-    L.check("training and evaluation losses are equal by construction: no weight changed",
-            bool(xp.array_equal(train_losses, eval_losses)))
+    L.say("The document's loop updates no weight, so its evaluation repeats its training "
+          "losses. With one SGD step per row (lr 0.5), a second pass reads other numbers:")
+    L.show("mean loss: no update / training with updates / evaluation after them",
+           xp.stack([train_losses.mean(), learnt_losses.mean(), eval_losses.mean()]))
+    L.check("with weight updates the evaluation losses differ from the training losses and "
+            "are lower on average, unlike the document's two identical lists",
+            not bool(xp.allclose(eval_losses, learnt_losses))
+            and float(eval_losses.mean()) < float(train_losses.mean()),
+            f"mean {float(eval_losses.mean()):.4f} after training, "
+            f"{float(train_losses.mean()):.4f} before")
     L.check("the code gives 100 losses and 100 states of 20 numbers, not 10 and 10 x 1",
             train_losses.shape == (100,) and predictions.shape == (100, 20))
     L.erratum("D4",
