@@ -15,7 +15,9 @@ from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.gradcheck import numerical_gradient
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import EVENTS, USER, behaviour_log, first_events, softmax
 
@@ -104,6 +106,12 @@ EXERCISES = [
              "dL/dy^h, ReLU's mask, dW1, db1 and dx (step A4).", grade_two_layer_backward,
              reference=["minseq.nn.linear.Linear.backward",
                         "minseq.nn.activations.ReLU.backward"])]
+
+
+#: The net's forward pass, one operation a line in the formulas' names: its graph diagram
+GRAPH = [("x^h", "x W1 + b1", ["x", "W1", "b1"]), ("y^h", "ReLU", ["x^h"]),
+         ("x^o", "y^h W2 + b2", ["y^h", "W2", "b2"]), ("y^o", "softmax", ["x^o"]),
+         ("loss", "-log y^o_t", ["y^o", "t"])]
 
 
 # %%
@@ -257,6 +265,11 @@ with L.step("A4: every gradient of the two-layer net, by hand",
     L.compare([("dL/dx^o = y^o - t", d_xo, d_scores),
                ("dL/dW2", dW2, net[2].grads["W"]), ("dL/db2", db2, net[2].grads["b"]),
                ("dL/dW1", dW1, net[0].grads["W"]), ("dL/db1", db1, net[0].grads["b"])])
+    L.say("One entry with numbers: the weight from the most active hidden unit to the "
+          "target's score.")
+    work_weight_gradient(L, "dL/dW2", y_h, d_xo, int(xp.argmax(y_h[0])), int(t[0]),
+                         net[2].grads["W"], "y^h", "dL/dx^o")
+    L.savefig(graph_diagram.draw(GRAPH, "The two-layer net of A1-A4", constants=["t"]), "graph")
 
     def loss_now():
         return float(ce(net(x), t))

@@ -14,7 +14,9 @@ import minseq.nn.rnn as rnn_module
 from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, windows
 
@@ -116,6 +118,10 @@ EXERCISES = [
              "then dx, dh_prev, dWx, dWh and db (the 'D1 backward' step of this lesson).",
              grade_step_backward,
              reference=["minseq.nn.rnn.rnn_step_backward"])]
+
+
+#: One RNN step's forward, one operation a line in D1's names: its graph diagram
+GRAPH = [("a", "x Wx + h_prev Wh + b", ["x", "h_prev", "Wx", "Wh", "b"]), ("h", "tanh", ["a"])]
 
 
 # %%
@@ -271,6 +277,8 @@ with L.step("D1 backward: one step by hand",
     dx_cell, dh_prev_cell = cell.backward(dh)
     L.compare([("dx", hand["dx"], dx_cell), ("dh_prev", hand["dh_prev"], dh_prev_cell)]
               + [(f"d{k}", hand[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "b")])
+    work_weight_gradient(L, "dWh", h_prev, da, 0, 0, cell.grads["Wh"], "h_prev", "da")
+    L.savefig(graph_diagram.draw(GRAPH, "One RNN step (D1)", loss="L (later steps)"), "graph")
     L.say("With a one-hot x_t, dWx = x^T da is zero except in the row of the event seen: "
           "a step only teaches the embedding of its own event.")
 

@@ -14,7 +14,9 @@ import minseq.nn.lstm as lstm_module
 from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
 
@@ -125,6 +127,12 @@ EXERCISES = [
              "four da blocks, then dx, dh_prev, dWx, dWh and db (step 3 of this lesson).",
              grade_step_backward,
              reference=["minseq.nn.lstm.lstm_step_backward"])]
+
+
+#: One LSTM step's forward, one operation a line in D3/D5's names: its graph diagram
+GRAPH = [("a", "x Wx + h_prev Wh + b", ["x", "h_prev", "Wx", "Wh", "b"]),
+         ("i, f, o", "sigma", ["a"]), ("g", "tanh", ["a"]),
+         ("c", "f c_prev + i g", ["i, f, o", "g", "c_prev"]), ("h", "o tanh(c)", ["i, f, o", "c"])]
 
 
 # %%
@@ -267,6 +275,9 @@ with L.step("D8 backward: one step by hand, every intermediate gradient",
               + [("dx", grads["dx"], dx_cell), ("dh_prev", grads["dh_prev"], dh_prev_cell),
                  ("dc_prev", grads["dc_prev"], dc_prev_cell)]
               + [(f"d{k}", grads[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "b")])
+    work_weight_gradient(L, "dWh", h_prev, da, 0, H, cell.grads["Wh"], "h_prev", "da")
+    L.savefig(graph_diagram.draw(GRAPH, "One LSTM step (D3, D5)", loss="L (later steps)"),
+              "graph")
 
 
 # %% [markdown]

@@ -13,7 +13,9 @@ import minseq.nn.gru as gru_module
 from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
 
@@ -93,6 +95,12 @@ EXERCISES = [
              "dax and dah, and from them dx, dh_prev, dWx, dWh, dbx and dbh (the 'D9 backward' "
              "step of this lesson).", grade_step_backward,
              reference=["minseq.nn.gru.gru_step_backward"])]
+
+
+#: One GRU step's forward, one operation a line in D9's names: its graph diagram
+GRAPH = [("ax", "x Wx + bx", ["x", "Wx", "bx"]), ("ah", "h Wh + bh", ["h", "Wh", "bh"]),
+         ("r, z", "sigma", ["ax", "ah"]), ("n", "tanh(ax_n + r ah_n)", ["ax", "ah", "r, z"]),
+         ("h'", "(1 - z) n + z h", ["n", "r, z", "h"])]
 
 
 # %%
@@ -237,6 +245,8 @@ with L.step("D9 backward: one step by hand, every intermediate gradient",
                for n, k in enumerate(("da_r", "da_z", "da_n"))]
               + [("dx", g["dx"], dx_cell), ("dh_prev", g["dh_prev"], dh_prev_cell)]
               + [(f"d{k}", g[f"d{k}"], cell.grads[k]) for k in ("Wx", "Wh", "bx", "bh")])
+    work_weight_gradient(L, "dWh", h_t, dah, 0, 2 * H, cell.grads["Wh"], "h", "dah")
+    L.savefig(graph_diagram.draw(GRAPH, "One GRU step (D9)", loss="L (later steps)"), "graph")
 
 
 # %% [markdown]

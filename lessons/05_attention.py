@@ -14,7 +14,9 @@ import minseq.nn.attention as attention_module
 from minseq import backend, nn
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import (EVENTS, USER, behaviour_log, behaviour_vectors, check_embedding, embed,
                      first_events, softmax)
@@ -124,6 +126,11 @@ EXERCISES = [
              reference=["minseq.nn.attention.ScaledDotProductAttention.backward"])]
 
 
+#: Attention's forward, one operation a line in E1's names: its graph diagram
+GRAPH = [("S", "Q K^T / sqrt(d_k)", ["Q", "K"]), ("P", "softmax (rows)", ["S"]),
+         ("out", "P V", ["P", "V"])]
+
+
 # %%
 L = Lesson(__file__, "Attention: softmax(Q K^T / sqrt(d_k)) V", ids=["E1", "E2", "E3", "E4", "E5"],
            goals=["compute scaled dot-product attention by hand on a behaviour sequence",
@@ -204,6 +211,9 @@ with L.step("E1 backward by hand: dV, dP, dS, dQ, dK",
     attn(Q, K, V)
     dq, dk, dv = attn.backward(dout)
     L.compare([("dQ", hand["dQ"], dq), ("dK", hand["dK"], dk), ("dV", hand["dV"], dv)])
+    work_weight_gradient(L, "dV", P, dout, 0, 0, dv, "P", "dout")
+    L.savefig(graph_diagram.draw(GRAPH, "Scaled dot-product attention (E1)",
+                                 loss="L (dout upstream)"), "graph")
     L.check_gradients(attn, Q, K, V)
 
 

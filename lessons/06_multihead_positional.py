@@ -14,7 +14,9 @@ import minseq.nn.positional as positional_module
 from minseq import backend, nn, optim
 from minseq.backend import xp
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import (EVENTS, USER, behaviour_log, behaviour_vectors, check_embedding, embed,
                      first_events, softmax, windows)
@@ -131,6 +133,13 @@ EXERCISES = [
              reference=["minseq.nn.multihead.MultiHeadAttention.forward"])]
 
 
+#: Multi-head attention's forward, one operation a line in E6's names: its graph diagram
+GRAPH = [("Q, K, V", "x W_Q, x W_K, x W_V (+ biases)", ["x", "W_Q, W_K, W_V"]),
+         ("head_i", "softmax(Q_i K_i^T / sqrt(d_k)) V_i", ["Q, K, V"]),
+         ("concat", "Concat(head_1 .. head_h)", ["head_i"]),
+         ("y", "concat W_O + b_O", ["concat", "W_O", "b_O"])]
+
+
 # %%
 L = Lesson(__file__, "Multi-head attention and positional encoding", ids=["E6", "E7", "E9"],
            goals=["compute multi-head attention head by head, then all heads at once",
@@ -182,6 +191,13 @@ with L.step("E6 head by head",
     y = concat @ p["Wo"] + p["bo"]
     out = mha(Xd[None])
     L.check_close("nn.MultiHeadAttention gives the same output", out[0], y)
+    dy = dev(np.round(backend.host_rng(7).standard_normal((T, d)), 2))
+    mha.backward(dy[None])
+    L.say("Backward from an upstream dy: W_O's gradient is Concat^T dy; one entry with "
+          "numbers, summed over the events:")
+    work_weight_gradient(L, "dW_O", concat, dy, 0, 0, mha.grads["Wo"], "concat", "dy")
+    L.savefig(graph_diagram.draw(GRAPH, "Multi-head attention (E6)",
+                                 loss="L (dy upstream)"), "graph")
 
 
 # %% [markdown]

@@ -14,7 +14,9 @@ from minseq import backend, nn
 from minseq.backend import xp
 from minseq.gradcheck.cases import CASES
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 from helpers import USER, behaviour_log, behaviour_vectors, check_embedding, embed, first_events
 
@@ -174,6 +176,13 @@ EXERCISES = [
              reference=["minseq.nn.transformer.TransformerEncoderLayer.forward"])]
 
 
+#: The post-LN encoder layer's forward, one operation a line in E8's names: its graph diagram
+GRAPH = [("a", "MultiHeadAttention", ["x", "W_Q, W_K, W_V, W_O"]),
+         ("h", "LayerNorm(x + a)", ["x", "a", "gamma_1, beta_1"]),
+         ("r", "ReLU(h W_1 + b_1)", ["h", "W_1, b_1"]), ("f", "r W_2 + b_2", ["r", "W_2, b_2"]),
+         ("y", "LayerNorm(h + f)", ["h", "f", "gamma_2, beta_2"])]
+
+
 # %%
 L = Lesson(__file__, "The Transformer block", ids=["E8"],
            goals=["build an encoder layer from its sub-layers and check it against minseq's",
@@ -283,6 +292,21 @@ with L.step("Every parameter's gradient against central differences"):
     L.say("The registered gradient-check cases of the three blocks (python -m minseq "
           "gradcheck), every tensor at the blocks' tolerance:")
     check_block_gradients(L, BLOCK_CASES)
+    L.say("Beyond LayerNorm, one entry of the feed-forward sub-layer's backward with "
+          "numbers: dW_2 = r^T df, r = ReLU(h W_1 + b_1), on the post-LN layer's h and an "
+          "upstream df.")
+    ffn = nn.FeedForward(d, d_ff, dropout=0.0).astype("float64")
+    for part in ("linear1", "linear2"):
+        getattr(ffn, part).load_state_dict(getattr(enc, part).state_dict())
+    h_post = encoder_by_hand(enc, Xd)[0][0]                                 # (T, d)
+    df = dev(np.round(backend.host_rng(8).standard_normal((T, d)), 2))
+    ffn(h_post)
+    ffn.backward(df)
+    r = xp.maximum(h_post @ enc.linear1.params["W"] + enc.linear1.params["b"], 0)
+    j = int(xp.argmax(r.sum(axis=0)))                      # the most active hidden unit
+    work_weight_gradient(L, "dW_2", r, df, j, 0, ffn.linear2.grads["W"], "r", "df")
+    L.savefig(graph_diagram.draw(GRAPH, "The post-LN encoder layer (E8)",
+                                 loss="L (dy upstream)"), "graph")
 
 
 # %% [markdown]

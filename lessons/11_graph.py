@@ -16,7 +16,9 @@ import minseq
 import minseq.nn.graph as graph_module
 from minseq import backend, nn, optim
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 
 ITEMS = ["phone", "case", "charger", "headphones", "cable"]
 SESSIONS = [[0, 1, 2], [0, 4, 2], [3, 0, 1, 2]]
@@ -171,6 +173,11 @@ EXERCISES = [
              reference=["minseq.nn.graph.dense_operator", "minseq.nn.graph._degree_factors"])]
 
 
+#: GraphConv's forward, one operation a line in G1's names: its graph diagram
+GRAPH = [("AH", "A H (sum over neighbours)", ["A", "H"]), ("Z", "AH W + b", ["AH", "W", "b"]),
+         ("H'", "tanh", ["Z"])]
+
+
 # %%
 L = Lesson(__file__, "Lesson 11 - Graph message passing on an item-transition graph",
            ids=["G1"],
@@ -289,6 +296,9 @@ with L.step("Backward: gradients of W, b and H",
     dH_layer = conv.backward(R)
     L.compare([("dW", dW, conv.grads["W"]), ("db", db, conv.grads["b"]),
                ("dH", dH, dH_layer)])
+    work_weight_gradient(L, "dW", AH, dZ, 0, 0, conv.grads["W"], "(A H)", "dZ")
+    L.savefig(graph_diagram.draw(GRAPH, "One graph convolution (G1)", constants=["A"],
+                                 loss="L (dH' upstream)"), "graph")
     L.check_gradients(conv, H, edges)
 
 

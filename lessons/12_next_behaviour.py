@@ -21,7 +21,9 @@ from minseq.data import Batches, MinMaxScaler, sliding_windows, split_by_user
 from minseq.data.windows import behaviour_windows
 from minseq.gradcheck import check_module
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_weight_gradient
 from minseq.models.classifier import TokenEmbedding
 from minseq.models.lstm_attention import LSTMAttentionClassifier
 from minseq.models.lstm_classifier import LSTMClassifier
@@ -164,6 +166,13 @@ def check_summary(L, layers, by_formula, total):
     L.check(f"the parameter counts model.summary() would print, {total:,} in all",
             [m.num_parameters() for m in layers.values()] == by_formula
             and sum(by_formula) == total)
+
+
+#: H3's forward, one operation a line in its names: its graph diagram
+GRAPH = [("x", "embedding E[ids]", ["ids", "E"]),
+         ("h_n", "LSTM, last real state", ["x", "Wx, Wh, b"]),
+         ("a", "tanh(h_n W_1 + b_1)", ["h_n", "W_1, b_1"]),
+         ("yhat", "a W_2 + b_2", ["a", "W_2, b_2"]), ("loss", "MSE", ["yhat", "y"])]
 
 
 # %%
@@ -527,6 +536,20 @@ with L.step("H3: LSTM(128, tanh) -> Dense(128, tanh) -> Dense(1), MSE, Adam lr 0
                           raise_on_fail=False)
     L.check("H3's backward matches central differences", max(errors.values()) < 1e-6,
             f"worst {max(errors.values()):.1e}")
+    small = H3Regressor(log.n_behaviours, 3, embed_dim=2).astype(xp.float64)
+    ids, mask = (xp.asarray(a[:3, -4:]) for a in (tr[0], tr[2]))
+    y = xp.asarray(tr[1][:3]).astype(xp.float64)
+    small.criterion(small(ids, mask), y)
+    small.backward_loss()
+    h_n = small.lstm(small.embed(ids), mask=mask)[1][0]                    # (3, H)
+    first, second = small.dense[0].params, small.dense[2].params
+    a = xp.tanh(h_n @ first["W"] + first["b"])
+    dyhat = 2 * (a @ second["W"] + second["b"] - y) / y.size                # dMSE/dyhat
+    L.say("Its last layer's backward, one entry with numbers on three windows: "
+          "dW_2 = a^T dyhat, a = tanh(h_n W_1 + b_1), dyhat = 2 (yhat - y) / 3.")
+    work_weight_gradient(L, "dW_2", a, dyhat, 0, 0, small.dense[2].grads["W"], "a", "dyhat")
+    L.savefig(graph_diagram.draw(GRAPH, "H3: LSTM -> Dense(tanh) -> Dense(1), MSE",
+                                 constants=["ids", "y"]), "graph")
     history = Trainer(h3, optim.Adam(h3, lr=1e-3 if L.full else 1e-2), progress=False).fit(
         Batches(*tr, batch_size=64, seed=0), size["epochs"])
     pred = backend.to_numpy(h3.eval()(xp.asarray(va[0]), xp.asarray(va[2])))

@@ -17,13 +17,15 @@ import minseq
 import minseq.models.recommender as recommender_module
 from minseq import backend, checkpoint, tasks
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
+from minseq.lessons_support.worked import work_element
 from minseq.models.baselines import Markov
 from minseq.models.gru4rec import GRU4Rec
 from minseq.models.sasrec import SASRec
 from minseq.tasks import evaluation
 
-from helpers import behaviour_log, sigma
+from helpers import behaviour_log, sigma, softmax
 
 
 def run(table, model, out, **settings):
@@ -132,6 +134,12 @@ EXERCISES = [
                         "minseq.metrics.mrr"])]
 
 
+#: GRU4Rec's forward, one operation a line in its names: its graph diagram
+GRAPH = [("x", "E[s] (embedding)", ["s", "E"]), ("h", "GRU", ["x", "GRU weights"]),
+         ("score", "h_t . E[i], every item", ["h", "E"]),
+         ("loss", "mean_t -log softmax(score)[target]", ["score", "target"])]
+
+
 # %%
 L = Lesson(__file__, "Next-item recommendation: GRU4Rec, SASRec and their evaluation",
            ids=["D9", "E1", "E6", "E8", "B2"], goals=[
@@ -202,6 +210,21 @@ with L.step("A tiny GRU4Rec, by hand", formula="h_t = GRU(E[s_1..s_t]);  "
     L.show("cross-entropy by hand", by_hand)
     L.check_close("GRU4Rec.loss equals the hand computation", g.loss((seq, pos, None)),
                   by_hand, rtol=1e-10)
+    g.loss((seq, pos, None))
+    g.backward_loss()
+    hs = g.encode(seq)[0]                                      # (T, d): the states h_t
+    steps = list(range(1, seq.shape[1]))                       # position 0 has no target
+    dscore = softmax(scores) - xp.eye(scores.shape[1])[pos[0] - 1]
+    item = next(i for i in range(1, 7) if i not in backend.to_numpy(seq))
+    L.say(f"E is used twice: to embed the inputs and to score every item. Item {item} is "
+          "never an input, so its row of dE is the scoring use's alone: dE[i] = sum_t "
+          f"dscore(t, i) h_t, with dscore = (softmax(score) - onehot(target)) / {len(steps)}.")
+    work_element(L, f"dE[{item}, 0]",
+                 [[(f"dscore({t}, {item})", dscore[t, item - 1] / len(steps)),
+                   (f"h_{t}[0]", hs[t, 0])] for t in steps],
+                 g.item_emb.grads["W"][item, 0])
+    L.savefig(graph_diagram.draw(GRAPH, "GRU4Rec, the item table used twice",
+                                 constants=["s", "target"]), "graph")
     L.check_gradients(g, seq, cand)
 
 table = behaviour_log(n_users)
