@@ -176,8 +176,8 @@ with L.step("D3: the gates with separate matrices, first event",
           f"W_ix {tuple(w.W_ix.shape)}, W_ih {tuple(w.W_ih.shape)}, ...")
     for gate in ("i", "f", "o", "g"):
         for part in ("x", "h"):
-            L.show(f"W_{gate}{part}", getattr(w, f"W_{gate}{part}"))
-        L.show(f"b_{gate}", getattr(w, f"b_{gate}"))
+            L.show(f"W_{gate}{part}", getattr(w, f"W_{gate}{part}"), detail=True)
+        L.show(f"b_{gate}", getattr(w, f"b_{gate}"), detail=True)
     h1, c1, gates = standard_step(w, x[0, 0], h0, c0)
     for gate, value in gates.items():
         L.show(f"{gate}_1", value)
@@ -201,9 +201,9 @@ with L.step("D5 / D8: cell state and output, every event",
                     "D5 in concatenated form: f_t = sigma(W_f [h_{t-1}, x_t] + b_f), "
                     "W_f = [W_fh W_fx]"):
     hs, cs = run(standard_step, w, x, H)
-    for t, name in enumerate(names):
-        L.show(f"t={t + 1} {name:>8}: c_t", cs[t])
-        L.show(f"           {'':>8}  h_t", hs[t])
+    for t, name in enumerate(names):                 # the first two; --detail: every event
+        L.show(f"t={t + 1} {name:>8}: c_t", cs[t], detail=t >= 2)
+        L.show(f"           {'':>8}  h_t", hs[t], detail=t >= 2)
     layer = nn.LSTM(D, H).astype(xp.float64)
     layer.load_state_dict(cell.state_dict())
     L.check_close("by hand equals minseq.nn.LSTM, every step", layer(x)[0][0], hs,
@@ -263,8 +263,8 @@ with L.step("D8 backward: one step by hand, every intermediate gradient",
           f"{tuple(da.shape)}, the layout of a = x Wx + h_prev Wh + b")
     grads.update(dx=da @ cell.params["Wx"].T, dh_prev=da @ cell.params["Wh"].T,
                  dWx=x_t.T @ da, dWh=h_prev.T @ da, db=da.sum(axis=0))
-    for name, value in grads.items():
-        L.show(name, value)
+    for name, value in grads.items():                # the table below shows their heads
+        L.show(name, value, detail=True)
     dx_cell, dh_prev_cell, dc_prev_cell = cell.backward(dh, dc_next)
     db_cell = cell.grads["b"]
     L.say("The cell returns dx, dh_prev, dc_prev and the weight gradients; its db is da "
@@ -421,8 +421,8 @@ with L.step("D6: the output gate reading c_t, beside the standard gate",
     W_oc = backend.asarray(backend.host_rng(6).uniform(-0.6, 0.6, (H, H)))
     hs_std, _ = run(standard_step, w, long_x, H)
     hs_d6, _ = run(d6_step, w, long_x, H, W_oc=W_oc)
-    L.show("h_t standard, first 4", hs_std[:4])
-    L.show("h_t D6 as printed, first 4", hs_d6[:4])
+    L.show("h_t standard, first 4", hs_std[:4], detail=True)
+    L.show("h_t D6 as printed, first 4", hs_d6[:4], detail=True)
     gap = float(xp.abs(hs_std - hs_d6).max())
     L.check("the two output gates give different h_t", gap > 1e-3, f"max gap {gap:.3f}")
     L.erratum("D6",
@@ -548,7 +548,8 @@ with L.step("The gates of a trained LSTM over a behaviour sequence",
     lstm = nn.LSTM(D, 8, record_gates=True)
     seq, y, events, pred = train_cart_pending(L, lstm, 8, steps, T)
     for gate in "ifgo":
-        L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1))
+        L.show(f"mean {gate} per step, first 6", lstm.gates[gate][0, :6].mean(axis=1),
+               detail=True)
     L.check("sigmoid gates lie in (0, 1)", all(
         bool(((lstm.gates[g] > 0) & (lstm.gates[g] < 1)).all()) for g in "ifo"))
     f_mean = lstm.gates["f"][0].mean(axis=1)                     # (T,)

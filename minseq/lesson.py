@@ -14,7 +14,8 @@ A lesson is a plain script in a checkout's ``lessons/`` folder that runs from an
 
 Flags every lesson accepts: ``--step`` (pause after each step), ``--backend numpy|cupy``,
 ``--fast`` (smallest settings, for the test suite), ``--full`` (longer training where a lesson
-trains), ``--out DIR`` (figures; default ``out/lessons/<lesson>``). A failed check makes
+trains), ``--detail`` (also the intermediate arrays shown with ``detail=True``), ``--out DIR``
+(figures; default ``out/lessons/<lesson>``). A failed check makes
 ``finish`` return 1, so ``make lessons`` fails.
 
 Exercises are runnable and graded, as CS231n's are. A lesson lists its ``Exercise``s; the
@@ -60,6 +61,8 @@ def parse_args(argv=None, extra=None):
                    help="array backend (default: MINSEQ_BACKEND or numpy)")
     p.add_argument("--fast", action="store_true", help="smallest settings (used by the tests)")
     p.add_argument("--full", action="store_true", help="train longer where the lesson trains")
+    p.add_argument("--detail", action="store_true",
+                   help="also print the intermediate arrays a lesson keeps back by default")
     p.add_argument("--out", default=None, help="folder for figures (default out/lessons/NAME)")
     p.add_argument("--exercise", type=int, default=None, metavar="K",
                    help="grade exercise K: load your function from lessons/exercises/ and run "
@@ -102,6 +105,7 @@ class Lesson:
         self.out.mkdir(parents=True, exist_ok=True)
         self.passed, self.failed, self.figures = [], [], []
         self._n = 0
+        self.kept_back = 0                         # detail arrays not printed (no --detail)
         #: the heads of ``compare``'s two columns: exercise grading says whose numbers they are
         self.columns = ("by hand", "layer")
         # a lesson is its own process: its print options are the lesson's
@@ -141,8 +145,12 @@ class Lesson:
     def say(self, text):
         print(textwrap.indent(textwrap.fill(textwrap.dedent(text).strip(), 94), "  "))
 
-    def show(self, label, value):
-        """Print a number or array (moved to the host) under ``label``."""
+    def show(self, label, value, detail=False):
+        """Print a number or array (moved to the host) under ``label``; a ``detail`` one only
+        with --detail (finish says how many were kept back)."""
+        if detail and not self.args.detail:
+            self.kept_back += 1
+            return
         host = backend.to_numpy(value)
         text = np.array2string(host) if host.ndim else f"{host.item():.6g}"
         pad = " " * (len(label) + 5)
@@ -263,6 +271,8 @@ class Lesson:
                     f"then grade it: python {self._shown(self.folder / self.name)}.py "
                     f"--exercise {i}")
                 print(textwrap.fill(text, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
+        if self.kept_back:
+            print(f"\n({self.kept_back} intermediate arrays kept back: --detail prints them)")
         n = len(self.passed) + len(self.failed)
         status = "OK" if not self.failed else "FAILED"
         print(f"\n{self.name}: {status}: {len(self.passed)}/{n} checks passed, "
