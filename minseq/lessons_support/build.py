@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..files import atomic_write
-from ..lesson import find_lessons
+from ..lesson import LessonsNotFound, find_lessons
 
 
 def exercise_tasks(path):
@@ -117,7 +117,11 @@ def main(argv=None):
         print(f"notebooks: {exc.name} is not installed: pip install -e '.[notebooks]'",
               file=sys.stderr)
         return 2
-    files = find_lessons(args.dir)
+    try:
+        files = find_lessons(args.dir)
+    except LessonsNotFound as exc:
+        print(f"notebooks: {exc}", file=sys.stderr)
+        return 2
     if args.which:
         files = [f for f in files if any(f.stem[:2] == w.zfill(2) or w in f.stem
                                          for w in args.which)]
