@@ -146,7 +146,7 @@ W2, b2 = output.params["W"], output.params["b"]
 # %% [markdown]
 # ### A1: one dense layer
 #
-# $$ y = ReLU(W x + b) $$ (the document: W is out x in)
+# $$ y = \mathrm{ReLU}(W x + b) $$ (the document: W is out x in)
 
 # %%
 with L.step("A1: one dense layer", formula="y = ReLU(W x + b)      (the document: W is out x in)"):
@@ -168,7 +168,7 @@ with L.step("A1: one dense layer", formula="y = ReLU(W x + b)      (the document
 # %% [markdown]
 # ### A2: the hidden layer in index form
 #
-# $$ x_j^h = \sum_{i} w_ij x_i + b_j, \quad y_j^h = ReLU(x_j^h) $$
+# $$ x_j^h = \sum_{i} w_{ij} x_i + b_j, \quad y_j^h = \mathrm{ReLU}(x_j^h) $$
 
 # %%
 with L.step("A2: the hidden layer in index form",
@@ -188,7 +188,7 @@ with L.step("A2: the hidden layer in index form",
 # %% [markdown]
 # ### A3: output layer with softmax
 #
-# $$ x_k^o = \sum_{j} w_jk y_j^h + b_k, \quad y_k^o = e^{x_k^o} / \sum_{k}' e^{x_k'^o} $$
+# $$ x_k^o = \sum_{j} w_{jk} y_j^h + b_k, \quad y_k^o = e^{x_k^o} / \sum_{k'} e^{x_{k'}^o} $$
 
 # %%
 with L.step("A3: output layer with softmax",
@@ -234,10 +234,10 @@ with L.step("B2: categorical cross-entropy, and why to compute it from the score
 # %% [markdown]
 # ### A4: every gradient of the two-layer net, by hand
 #
-# $$ dL/dx^o = y^o - t $$ (softmax + cross-entropy)
-# $$ dL/dW2 = y^h^\top dL/dx^o, \quad dL/db2 = dL/dx^o $$
-# $$ dL/dy^h = dL/dx^o W2^\top, \quad dL/dx^h = dL/dy^h \quad \odot \quad [x^h > 0] $$
-# $$ dL/dW1 = x^\top dL/dx^h, \quad dL/db1 = dL/dx^h $$
+# $$ \frac{\partial L}{\partial x^o} = y^o - t $$ (softmax + cross-entropy)
+# $$ \frac{\partial L}{\partial W_2} = (y^h)^\top \frac{\partial L}{\partial x^o}, \quad \frac{\partial L}{\partial b_2} = \frac{\partial L}{\partial x^o} $$
+# $$ \frac{\partial L}{\partial y^h} = \frac{\partial L}{\partial x^o} W_2^\top, \quad \frac{\partial L}{\partial x^h} = \frac{\partial L}{\partial y^h} \odot [x^h > 0] $$
+# $$ \frac{\partial L}{\partial W_1} = x^\top \frac{\partial L}{\partial x^h}, \quad \frac{\partial L}{\partial b_1} = \frac{\partial L}{\partial x^h} $$
 
 # %%
 with L.step("A4: every gradient of the two-layer net, by hand",
@@ -313,7 +313,7 @@ with L.step("A4: every gradient of the two-layer net, by hand",
 #
 # $$ \theta \leftarrow \theta - lr \cdot (grad + \lambda \cdot \theta) $$ (L2, weight decay)
 # $$ \theta \leftarrow \theta - lr \cdot (grad + \lambda \cdot sign(\theta)) $$ (L1)
-# $$ dropout: y = x \quad \odot \quad m / (1 - p), \quad m ~ Bernoulli(1 - p), identity at test $$
+# $$ dropout: y = x \odot m / (1 - p), \quad m ~ Bernoulli(1 - p), identity at test $$
 
 # %%
 with L.step("A5: training with SGD, L2 / L1 penalties and dropout",

@@ -208,8 +208,8 @@ with L.step("D2: the concatenated form",
 # ### Document 004, section 4.1: its worked example, with its numbers
 #
 # $$ x_1 = [1, 0], \quad x_2 = [0, 1], \quad x_3 = [1, 1] $$
-# $$ h_t = \tanh(W_h [h_{t-1}, x_t] + b_h), \quad y_t = ReLU(W_y h_t + b_y) $$
-# $$ Loss = -1/T \sum_{t} [y_t \log(y_t) + (1 - y_t) \log(1 - y_t)] $$ (as printed)
+# $$ h_t = \tanh(W_h [h_{t-1}, x_t] + b_h), \quad y_t = \mathrm{ReLU}(W_y h_t + b_y) $$
+# $$ \mathrm{Loss} = -1/T \sum_{t} [y_t \log(y_t) + (1 - y_t) \log(1 - y_t)] $$ (as printed)
 
 # %%
 with L.step("Document 004, section 4.1: its worked example, with its numbers",
@@ -249,9 +249,9 @@ with L.step("Document 004, section 4.1: its worked example, with its numbers",
 # %% [markdown]
 # ### D1 backward: one step by hand
 #
-# $$ a = x Wx + h_prev Wh + b, \quad h = \tanh(a) $$ (rows: x (1, D), h (1, H))
-# $$ da = dh \quad \odot \quad (1 - h^2) $$
-# $$ dWx = x^\top da, \quad dWh = h_prev^\top da, \quad db = da, \quad dx = da Wx^\top, \quad dh_prev = da Wh^\top $$
+# $$ a = x Wx + h_{\mathrm{prev}} Wh + b, \quad h = \tanh(a) $$ (rows: x (1, D), h (1, H))
+# $$ da = dh \odot (1 - h^2) $$
+# $$ dWx = x^\top da, \quad dWh = h_{\mathrm{prev}}^\top da, \quad db = da, \quad dx = da Wx^\top, \quad dh_{\mathrm{prev}} = da Wh^\top $$
 
 # %%
 with L.step("D1 backward: one step by hand",
@@ -287,7 +287,7 @@ with L.step("D1 backward: one step by hand",
 # ### Backpropagation through time, checked numerically
 #
 # $$ L = \sum_{t} R_t . h_t + R_n . h_n $$ (R: fixed random weights)
-# $$ dL/dh_{t-1} = R_{t-1} + (dL/dh_t \quad \odot \quad (1 - h_t^2)) Wh^\top $$ (rows, Wh = W_h^T)
+# $$ \frac{\partial L}{\partial h_{t-1}} = R_{t-1} + (\frac{\partial L}{\partial h_t} \odot (1 - h_t^2)) Wh^\top $$ (rows, Wh = W_h^T)
 # $$ every parameter and input, for the layer, the cell and the head $$
 
 # %%
@@ -308,9 +308,9 @@ curves = {}
 # %% [markdown]
 # ### D10: how far back does the gradient reach?
 #
-# $$ L = sum(h_T); \quad ||dL/dh_t|| for t = T, T-1, ..., 0 $$
-# $$ RNN: \quad dL/dh_{t-1} = (dL/dh_t \quad \odot \quad \tanh'(a_t)) Wh^\top \quad a matrix every step $$
-# $$ LSTM: dL/dc_{t-1} = dL/dc_t \quad \odot \quad f_t + ... \quad a gate every step $$
+# $$ L = sum(h_T); \quad ||\frac{\partial L}{\partial h_t}|| for t = T, T-1, ..., 0 $$
+# $$ RNN: \quad \frac{\partial L}{\partial h_{t-1}} = (\frac{\partial L}{\partial h_t} \odot \tanh'(a_t)) Wh^\top \quad a matrix every step $$
+# $$ LSTM: \frac{\partial L}{\partial c_{t-1}} = \frac{\partial L}{\partial c_t} \odot f_t + ... \quad a gate every step $$
 
 # %%
 with L.step("D10: how far back does the gradient reach?",

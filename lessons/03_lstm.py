@@ -159,10 +159,10 @@ L.say(f"User {USER}'s first 6 events, in the same behaviour log as lesson 02 "
 # %% [markdown]
 # ### D3: the gates with separate matrices, first event
 #
-# $$ i_t = \sigma(W_ix x_t + W_ih h_{t-1} + b_i) $$
-# $$ f_t = \sigma(W_fx x_t + W_fh h_{t-1} + b_f) $$
-# $$ o_t = \sigma(W_ox x_t + W_oh h_{t-1} + b_o) $$
-# $$ g_t = \tanh(W_gx x_t + W_gh h_{t-1} + b_g) $$ (the candidate, cbar_t)
+# $$ i_t = \sigma(W_{ix} x_t + W_{ih} h_{t-1} + b_i) $$
+# $$ f_t = \sigma(W_{fx} x_t + W_{fh} h_{t-1} + b_f) $$
+# $$ o_t = \sigma(W_{ox} x_t + W_{oh} h_{t-1} + b_o) $$
+# $$ g_t = \tanh(W_{gx} x_t + W_{gh} h_{t-1} + b_g) $$ (the candidate, cbar_t)
 
 # %%
 with L.step("D3: the gates with separate matrices, first event",
@@ -190,9 +190,9 @@ with L.step("D3: the gates with separate matrices, first event",
 # %% [markdown]
 # ### D5 / D8: cell state and output, every event
 #
-# $$ c_t = f_t \quad \odot \quad c_{t-1} + i_t \quad \odot \quad g_t $$
-# $$ h_t = o_t \quad \odot \quad \tanh(c_t) $$
-# $$ D5 in concatenated form: f_t = \sigma(W_f [h_{t-1}, x_t] + b_f), W_f = [W_fh W_fx] $$
+# $$ c_t = f_t \odot c_{t-1} + i_t \odot g_t $$
+# $$ h_t = o_t \odot \tanh(c_t) $$
+# $$ D5 in concatenated form: f_t = \sigma(W_f [h_{t-1}, x_t] + b_f), W_f = [W_{fh} W_{fx}] $$
 
 # %%
 with L.step("D5 / D8: cell state and output, every event",
@@ -228,12 +228,12 @@ with L.step("D5 / D8: cell state and output, every event",
 # %% [markdown]
 # ### D8 backward: one step by hand, every intermediate gradient
 #
-# $$ from dh = dL/dh_t and dc_next = dL/dc_t (from later steps): $$
-# $$ dc = dc_next + dh \quad \odot \quad o \quad \odot \quad (1 - \tanh(c)^2) \quad do = dh \quad \odot \quad \tanh(c) $$
-# $$ di = dc \quad \odot \quad g \quad df = dc \quad \odot \quad c_prev \quad dg = dc \quad \odot \quad i \quad dc_prev = dc \quad \odot \quad f $$
-# $$ da_i = di \quad \odot \quad i \quad \odot \quad (1 - i), da_f, da_o alike; \quad da_g = dg \quad \odot \quad (1 - g^2) $$
-# $$ da = [da_i da_f da_g da_o]; \quad dWx = x^\top da, \quad dWh = h_prev^\top da, \quad db = da $$
-# $$ dx = da Wx^\top, \quad dh_prev = da Wh^\top $$
+# $$ from dh = \frac{\partial L}{\partial h_t} and dc_{\mathrm{next}} = \frac{\partial L}{\partial c_t} (from later steps): $$
+# $$ dc = dc_{\mathrm{next}} + dh \odot o \odot (1 - \tanh(c)^2) \quad do = dh \odot \tanh(c) $$
+# $$ di = dc \odot g \quad df = dc \odot c_{\mathrm{prev}} \quad dg = dc \odot i \quad dc_{\mathrm{prev}} = dc \odot f $$
+# $$ da_i = di \odot i \odot (1 - i), da_f, da_o alike; \quad da_g = dg \odot (1 - g^2) $$
+# $$ da = [da_i da_f da_g da_o]; \quad dWx = x^\top da, \quad dWh = h_{\mathrm{prev}}^\top da, \quad db = da $$
+# $$ dx = da Wx^\top, \quad dh_{\mathrm{prev}} = da Wh^\top $$
 
 # %%
 with L.step("D8 backward: one step by hand, every intermediate gradient",
@@ -297,7 +297,7 @@ with L.step("Backward: every gradient against central differences",
 # %% [markdown]
 # ### D4: the lstm_cell of document 001, section 5.2, with its sizes (input 10, hidden 20)
 #
-# $$ i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i) $$ (as printed)
+# $$ i = \mathrm{sigmoid}(matmul(x, W_i) + matmul(h, W_i) + b_i) $$ (as printed)
 
 # %%
 with L.step("D4: the lstm_cell of document 001, section 5.2, with its sizes (input 10, "
@@ -326,9 +326,9 @@ with L.step("D4: the lstm_cell of document 001, section 5.2, with its sizes (inp
 # %% [markdown]
 # ### Document 001, section 5.4: its printed run, beside what its code computes
 #
-# $$ as printed: Training losses: [0.02287281 0.02784542 ... 0.02314838] $$ (10 numbers)
+# $$ \text{as printed: } Training losses: [0.02287281 0.02784542 ... 0.02314838] $$ (10 numbers)
 # $$ Evaluation losses: the same 10; \quad Predictions: 10 rows of 1 number; \quad 'the loss falls' $$
-# $$ the code: \quad for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c); \quad loss = mean((h - y)^2) $$
+# $$ the code: \quad for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c); \quad loss = \operatorname{mean}((h - y)^2) $$
 # $$ inputs = rand(100, 10), labels = rand(100, 1), hidden_size = 20 $$
 
 # %%
@@ -411,8 +411,8 @@ L.say(f"Steps D6 to D8 run user {USER}'s first {T} events: x {tuple(long_x.shape
 # %% [markdown]
 # ### D6: the output gate reading c_t, beside the standard gate
 #
-# $$ as printed: o_t = \sigma(W_o [h_{t-1}, c_t] + b_o) $$
-# $$ standard \quad : o_t = \sigma(W_o [h_{t-1}, x_t] + b_o) $$
+# $$ \text{as printed: } o_t = \sigma(W_o [h_{t-1}, c_t] + b_o) $$
+# $$ \text{standard: } o_t = \sigma(W_o [h_{t-1}, x_t] + b_o) $$
 
 # %%
 with L.step("D6: the output gate reading c_t, beside the standard gate",
@@ -437,9 +437,9 @@ with L.step("D6: the output gate reading c_t, beside the standard gate",
 # %% [markdown]
 # ### D7: sigma for the candidate and the output, beside tanh
 #
-# $$ as printed: C_t = f \quad \odot \quad C_{t-1} + i \quad \odot \quad \sigma(W_xc x_t + W_hc h_{t-1} + b_c) $$
-# $$ h_t = o_t \quad \odot \quad \sigma(W_hc C_t + b_h) $$
-# $$ standard \quad : g_t = \tanh(...), \quad h_t = o_t \quad \odot \quad \tanh(C_t) $$
+# $$ \text{as printed: } C_t = f \odot C_{t-1} + i \odot \sigma(W_{xc} x_t + W_{hc} h_{t-1} + b_c) $$
+# $$ h_t = o_t \odot \sigma(W_{hc} C_t + b_h) $$
+# $$ \text{standard: } g_t = \tanh(...), \quad h_t = o_t \odot \tanh(C_t) $$
 
 # %%
 with L.step("D7: sigma for the candidate and the output, beside tanh",
@@ -470,8 +470,8 @@ with L.step("D7: sigma for the candidate and the output, beside tanh",
 # %% [markdown]
 # ### D8: the forget gate applied twice, beside once
 #
-# $$ as printed: c_{t-1} = f_t c_{t-1}; \quad c_t = i_t g_t + f_t c_{t-1} $$
-# $$ standard \quad : c_t = i_t g_t + f_t c_{t-1} $$
+# $$ \text{as printed: } c_{t-1} = f_t c_{t-1}; \quad c_t = i_t g_t + f_t c_{t-1} $$
+# $$ \text{standard: } c_t = i_t g_t + f_t c_{t-1} $$
 
 # %%
 with L.step("D8: the forget gate applied twice, beside once",
@@ -495,8 +495,8 @@ with L.step("D8: the forget gate applied twice, beside once",
 # ### Document 004, section 4.2: its worked example, with its numbers
 #
 # $$ x_1 = [1, 0], \quad x_2 = [0, 1], \quad x_3 = [1, 1]; \quad gates from [h_{t-1}, x_t] $$
-# $$ as printed: c_{t-1} = f_t c_{t-1}; \quad c_t = i_t g_t + f_t c_{t-1}; \quad h_t = o_t \tanh(c_t) $$
-# $$ y_t = ReLU(W_y h_t + b_y); \quad Loss = -1/T sum [y \log y + (1 - y) \log(1 - y)] $$
+# $$ \text{as printed: } c_{t-1} = f_t c_{t-1}; \quad c_t = i_t g_t + f_t c_{t-1}; \quad h_t = o_t \tanh(c_t) $$
+# $$ y_t = \mathrm{ReLU}(W_y h_t + b_y); \quad \mathrm{Loss} = -1/T sum [y \log y + (1 - y) \log(1 - y)] $$
 
 # %%
 with L.step("Document 004, section 4.2: its worked example, with its numbers",

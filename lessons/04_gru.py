@@ -125,10 +125,10 @@ L.say("The documents name the GRU (D9) without writing it out; minseq uses PyTor
 # %% [markdown]
 # ### D9: one GRU step by hand
 #
-# $$ r = \sigma(W_ir x + b_ir + W_hr h + b_hr) $$
-# $$ z = \sigma(W_iz x + b_iz + W_hz h + b_hz) $$
-# $$ n = \tanh(W_in x + b_in + r \quad \odot \quad (W_hn h + b_hn)) $$
-# $$ h' = (1 - z) \quad \odot \quad n + z \quad \odot \quad h $$
+# $$ r = \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) $$
+# $$ z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) $$
+# $$ n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) $$
+# $$ h' = (1 - z) \odot n + z \odot h $$
 
 # %%
 with L.step("D9: one GRU step by hand",
@@ -201,12 +201,12 @@ with L.step("The sequence layer, checked against the cell and numerically",
 # %% [markdown]
 # ### D9 backward: one step by hand, every intermediate gradient
 #
-# $$ from dh = dL/dh': $$
-# $$ dn = dh \quad \odot \quad (1 - z) \quad dz = dh \quad \odot \quad (h - n) \quad da_n = dn \quad \odot \quad (1 - n^2) $$
-# $$ dr = da_n \quad \odot \quad ah_n $$ (ah_n = h W_hn + b_hn)
-# $$ da_r = dr \quad \odot \quad r \quad \odot \quad (1 - r) \quad da_z = dz \quad \odot \quad z \quad \odot \quad (1 - z) $$
-# $$ dax = [da_r da_z da_n], \quad dah = [da_r da_z da_n \quad \odot \quad r] $$
-# $$ dWx = x^\top dax, dWh = h^\top dah, dbx = dax, dbh = dah; \quad dx = dax Wx^\top, \quad dh = dh' \quad \odot \quad z + dah Wh^\top $$
+# $$ from dh = \frac{\partial L}{\partial h'}: $$
+# $$ dn = dh \odot (1 - z) \quad dz = dh \odot (h - n) \quad da_n = dn \odot (1 - n^2) $$
+# $$ dr = da_n \odot ah_n $$ (ah_n = h W_hn + b_hn)
+# $$ da_r = dr \odot r \odot (1 - r) \quad da_z = dz \odot z \odot (1 - z) $$
+# $$ dax = [da_r da_z da_n], \quad dah = [da_r da_z da_n \odot r] $$
+# $$ dWx = x^\top dax, dWh = h^\top dah, dbx = dax, dbh = dah; \quad dx = dax Wx^\top, \quad dh = dh' \odot z + dah Wh^\top $$
 
 # %%
 with L.step("D9 backward: one step by hand, every intermediate gradient",

@@ -152,7 +152,7 @@ check_embedding(L, SEQUENCE, X)
 # %% [markdown]
 # ### E1 by hand: the last event asks which earlier events matter
 #
-# $$ Attention(Q, K, V) = softmax(Q K^\top / \sqrt{d_k}) V $$
+# $$ \mathrm{Attention}(Q, K, V) = \mathrm{softmax}(Q K^\top / \sqrt{d_k}) V $$
 
 # %%
 with L.step("E1 by hand: the last event asks which earlier events matter",
@@ -180,9 +180,9 @@ with L.step("E1 by hand: the last event asks which earlier events matter",
 # %% [markdown]
 # ### E1 backward by hand: dV, dP, dS, dQ, dK
 #
-# $$ S = Q K^\top / \sqrt{d_k}, \quad P = softmax(S) (rows), \quad out = P V $$
+# $$ S = Q K^\top / \sqrt{d_k}, \quad P = \mathrm{softmax}(S) (rows), \quad out = P V $$
 # $$ dV = P^\top dout \quad dP = dout V^\top $$
-# $$ dS = P \quad \odot \quad (dP - rowsum(dP \quad \odot \quad P)) $$ (the softmax's Jacobian, row by row)
+# $$ dS = P \odot (dP - \operatorname{rowsum}(dP \odot P)) $$ (the softmax's Jacobian, row by row)
 # $$ dQ = dS K / \sqrt{d_k} \quad dK = dS^\top Q / \sqrt{d_k} $$
 
 # %%
@@ -265,7 +265,7 @@ with L.step("Why divide by sqrt(d_k)?",
 # %% [markdown]
 # ### Masks: padding and the future
 #
-# $$ mask[i, j] = True \quad <=> \quad query i may attend to key j $$
+# $$ mask[i, j] = True \quad \iff \quad query i may attend to key j $$
 # $$ (PyTorch's boolean attn_mask is the opposite: True = NOT allowed) $$
 
 # %%
@@ -332,7 +332,7 @@ with L.step("E2 erratum: self-attention needs three projections"):
 # %% [markdown]
 # ### E3 errata: attention pooling over recurrent states, on document 002, section 4.3's example
 #
-# $$ s = h_T [h_1 .. h_T]^\top / \sqrt{d}; \quad \alpha = softmax(s); \quad context = \alpha V = \sum_{t} alpha_t h_t $$
+# $$ s = h_T [h_1 .. h_T]^\top / \sqrt{d}; \quad \alpha = \mathrm{softmax}(s); \quad context = \alpha V = \sum_{t} \alpha_t h_t $$
 
 # %%
 with L.step("E3 errata: attention pooling over recurrent states, on document 002, "

@@ -168,8 +168,8 @@ Xd = dev(X)
 # %% [markdown]
 # ### E6 head by head
 #
-# $$ head_i = Attention(x W_Q^i, x W_K^i, x W_V^i) $$ (W^i: columns i*d_k .. (i+1)*d_k)
-# $$ MultiHead(x) = Concat(head_1, ..., head_h) W_O $$
+# $$ head_i = \mathrm{Attention}(x W_Q^i, x W_K^i, x W_V^i) $$ (W^i: columns i*d_k .. (i+1)*d_k)
+# $$ \mathrm{MultiHead}(x) = \mathrm{Concat}(head_1, ..., head_h) W_O $$
 
 # %%
 with L.step("E6 head by head",
@@ -306,7 +306,7 @@ with L.step("Attention alone ignores order",
 # %% [markdown]
 # ### E7: sinusoidal positional encoding
 #
-# $$ PE[pos, 2i] = sin(pos / 10000^(2i/d)), \quad PE[pos, 2i+1] = cos(pos / 10000^(2i/d)) $$
+# $$ PE[pos, 2i] = \sin(pos / 10000^{2i/d}), \quad PE[pos, 2i+1] = \cos(pos / 10000^{2i/d}) $$
 
 # %%
 with L.step("E7: sinusoidal positional encoding",

@@ -206,8 +206,8 @@ enc = nn.TransformerEncoderLayer(d, h, d_ff=d_ff, dropout=0.0).astype("float64")
 # %% [markdown]
 # ### E8 encoder layer, post-LN (the original Transformer, PyTorch's default)
 #
-# $$ h = LayerNorm(x + MultiHeadAttention(x)) $$
-# $$ y = LayerNorm(h + W_2 ReLU(W_1 h + b_1) + b_2) $$
+# $$ h = \mathrm{LayerNorm}(x + \mathrm{MultiHeadAttention}(x)) $$
+# $$ y = \mathrm{LayerNorm}(h + W_2 \mathrm{ReLU}(W_1 h + b_1) + b_2) $$
 
 # %%
 with L.step("E8 encoder layer, post-LN (the original Transformer, PyTorch's default)",
@@ -229,8 +229,8 @@ with L.step("E8 encoder layer, post-LN (the original Transformer, PyTorch's defa
 # %% [markdown]
 # ### Pre-LN: normalise the input of each sub-layer instead
 #
-# $$ h = x + MultiHeadAttention(LayerNorm(x)) $$
-# $$ y = h + FFN(LayerNorm(h)) $$
+# $$ h = x + \mathrm{MultiHeadAttention}(\mathrm{LayerNorm}(x)) $$
+# $$ y = h + \mathrm{FFN}(\mathrm{LayerNorm}(h)) $$
 
 # %%
 with L.step("Pre-LN: normalise the input of each sub-layer instead",
@@ -250,9 +250,9 @@ with L.step("Pre-LN: normalise the input of each sub-layer instead",
 # %% [markdown]
 # ### LayerNorm backward by hand
 #
-# $$ \mu, var over each row; \quad std = \sqrt{var + \varepsilon}; \quad xhat = (x - \mu) / std; \quad y = \gamma \quad \odot \quad xhat + \beta $$
-# $$ dgamma = \sum_{rows} dy \quad \odot \quad xhat \quad dbeta = \sum_{rows} dy \quad dxhat = dy \quad \odot \quad \gamma $$
-# $$ dx = (dxhat - mean(dxhat) - xhat \quad \odot \quad mean(dxhat \quad \odot \quad xhat)) / std $$ (means over the row)
+# $$ \mu, \mathrm{var} over each row; \quad \mathrm{std} = \sqrt{\mathrm{var} + \varepsilon}; \quad \hat{x} = (x - \mu) / \mathrm{std}; \quad y = \gamma \odot \hat{x} + \beta $$
+# $$ dgamma = \sum_{rows} dy \odot \hat{x} \quad dbeta = \sum_{rows} dy \quad d\hat{x} = dy \odot \gamma $$
+# $$ dx = (d\hat{x} - \operatorname{mean}(d\hat{x}) - \hat{x} \odot \operatorname{mean}(d\hat{x} \odot \hat{x})) / \mathrm{std} $$ (means over the row)
 
 # %%
 with L.step("LayerNorm backward by hand",
@@ -383,7 +383,7 @@ with L.step("Post-LN against pre-LN through a stack of layers"):
 #
 # $$ h1 = LN(y + MHA(y, causal mask)) $$
 # $$ h2 = LN(h1 + MHA(h1, memory)) $$ (queries from the decoder, keys and values from the encoder)
-# $$ out = LN(h2 + FFN(h2)) $$
+# $$ out = LN(h2 + \mathrm{FFN}(h2)) $$
 
 # %%
 with L.step("E8 decoder layer: masked self-attention, then cross-attention",

@@ -154,7 +154,7 @@ is_train = np.isin(log.user, np.unique(train_users.user))
 # %% [markdown]
 # ### C1: missing values
 #
-# $$ drop rows with NaN, or fill NaN with the column mean (of the training rows) $$
+# $$ drop rows with NaN, or fill NaN with the column \operatorname{mean} (of the training rows) $$
 
 # %%
 with L.step("C1: missing values", formula="drop rows with NaN, or fill NaN with the "
@@ -366,7 +366,7 @@ L.check("per-user windows are stretches of time; shuffled ones mostly are not",
 # %% [markdown]
 # ### C7: splits that never leak the future
 #
-# $$ 20 % validation, fixed seed; for sequences split by user or by time $$
+# $$ \text{20 \% validation, fixed seed; for sequences split by user or by time} $$
 
 # %%
 with L.step("C7: splits that never leak the future", formula="20 % validation, fixed "

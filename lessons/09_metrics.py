@@ -178,7 +178,7 @@ if L.args.exercise:
 # %% [markdown]
 # ### B1: regression metrics
 #
-# $$ MSE = mean((y - yhat)^2), \quad RMSE = \sqrt{MSE}, \quad MAE = mean(|y - yhat|) $$
+# $$ \mathrm{MSE} = \operatorname{mean}((y - yhat)^2), \quad \mathrm{RMSE} = \sqrt{MSE}, \quad \mathrm{MAE} = \operatorname{mean}(|y - yhat|) $$
 
 # %%
 with L.step("B1: regression metrics", formula="MSE = mean((y - yhat)^2),  "
@@ -204,7 +204,7 @@ p, t = backend.asarray(P_PURCHASE), backend.asarray(T_PURCHASE)  # predictions, 
 # %% [markdown]
 # ### B3: binary cross-entropy, as printed
 #
-# $$ Loss = -1/T \sum_{t} [ y_t \log(y_t) + (1 - y_t) \log(1 - y_t) ] $$
+# $$ \mathrm{Loss} = -1/T \sum_{t} [ y_t \log(y_t) + (1 - y_t) \log(1 - y_t) ] $$
 
 # %%
 with L.step("B3: binary cross-entropy, as printed", formula="Loss = -1/T sum_t "
@@ -252,7 +252,7 @@ L.erratum("B3",
 # %% [markdown]
 # ### B4: a ReLU output fed to cross-entropy
 #
-# $$ y_t = ReLU(W_y h_t + b_y) $$
+# $$ y_t = \mathrm{ReLU}(W_y h_t + b_y) $$
 
 # %%
 with L.step("B4: a ReLU output fed to cross-entropy", formula="y_t = ReLU(W_y h_t + b_y)"):
@@ -359,7 +359,7 @@ with L.step("B6: ROC curve and AUC", formula="AUC = P(score of a random positive
 # %% [markdown]
 # ### HR@K, NDCG@K, MRR: ranking a target item
 #
-# $$ rank = #other items scoring >= the target; \quad HR@K = mean [rank < K]; \quad NDCG@K = mean( [rank < K] / log2(rank + 2) ); \quad MRR = mean 1/(rank + 1) $$
+# $$ \mathrm{rank} = \#\{\text{other items scoring} \geq \text{the target}\}; \quad \mathrm{HR@}K = \operatorname{mean} [\mathrm{rank} < K]; \quad \mathrm{NDCG@}K = \operatorname{mean}\left( \frac{[\mathrm{rank} < K]}{\log_2(\mathrm{rank} + 2)} \right); \quad \mathrm{MRR} = \operatorname{mean} \frac{1}{\mathrm{rank} + 1} $$
 
 # %%
 with L.step("HR@K, NDCG@K, MRR: ranking a target item", formula="rank = #other items "

@@ -240,7 +240,7 @@ with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i
 # %% [markdown]
 # ### F3: ARMA(p, q), and the document's missing current shock
 #
-# $$ as printed: X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j} $$
+# $$ \text{as printed: } X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j} $$
 # $$ standard: \quad X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} $$
 
 # %%
@@ -391,7 +391,7 @@ with L.step("Forecasting: feed each forecast back, future shocks 0",
 # %% [markdown]
 # ### A series from behaviour data: purchases per day
 #
-# $$ count_d = #{events with behaviour = purchase and day(t) = d} $$
+# $$ \mathrm{count}_d = \#\{\text{events with behaviour} = \text{purchase and } \mathrm{day}(t) = d\} $$
 
 # %%
 with L.step("A series from behaviour data: purchases per day",
@@ -424,7 +424,7 @@ with L.step("A series from behaviour data: purchases per day",
 # %% [markdown]
 # ### Document 003, section 4.4: its LSTM example, with its settings
 #
-# $$ LSTM(128, \tanh, return_sequences=True) \to Dense(1) at every step, MSE, Adam $$
+# $$ LSTM(128, \tanh, return_sequences=True) \to Dense(1) at every step, \mathrm{MSE}, Adam $$
 # $$ x = rand(time_steps = 10, input_size = 1), y = rand(10, 1), 100 epochs $$
 
 # %%
@@ -469,7 +469,7 @@ with L.step("Document 003, section 4.4: its LSTM example, with its settings",
 # ### Document 003, section 5.2: its project, with its numbers
 #
 # $$ np.random.seed(42); \quad x = rand(1000, 10, 10), \quad y = rand(1000, 10, 1) $$
-# $$ LSTM(128, \tanh, return_sequences=True) \to Dense(128, \tanh) \to Dense(1), MSE, Adam(lr 0.001) $$
+# $$ LSTM(128, \tanh, return_sequences=True) \to Dense(128, \tanh) \to Dense(1), \mathrm{MSE}, Adam(lr 0.001) $$
 # $$ fit(x, y, epochs=100, batch_size=32, validation_split=0.2); \quad evaluate(x, y) $$
 
 # %%
@@ -532,7 +532,7 @@ with L.step("Document 003, section 5.2: its project, with its numbers",
 # ### F4: an LSTM regressor on sliding windows against the AR(2) forecast
 #
 # $$ windows X_i = y[i : i+w], target y[i+w] (C6), scaled to [0, 1] on the training days (C2) $$
-# $$ yhat = W h_w + b, \quad h = LSTM(X_i); \quad loss = MSE; \quad Adam, lr 0.001 $$
+# $$ yhat = W h_w + b, \quad h = LSTM(X_i); \quad loss = \mathrm{MSE}; \quad Adam, lr 0.001 $$
 
 # %%
 with L.step("F4: an LSTM regressor on sliding windows against the AR(2) forecast",

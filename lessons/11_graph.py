@@ -257,7 +257,7 @@ with L.step("G1 by hand for one item: charger (2)",
 # ### The matrix form, and three normalisations
 #
 # $$ H' = \sigma(A_hat H W + b) $$
-# $$ none: A_hat = A; \quad mean: A_hat[v,u] = A[v,u] / d_in(v); \quad sym: A[v,u] / sqrt(d_in(v) d_out(u)) $$
+# $$ \text{none: } \hat{A} = A; \quad \text{mean: } \hat{A}_{vu} = A_{vu} / d_{\mathrm{in}}(v); \quad \text{sym: } \hat{A}_{vu} = A_{vu} / \sqrt{d_{\mathrm{in}}(v)\, d_{\mathrm{out}}(u)} $$
 
 # %%
 with L.step("The matrix form, and three normalisations",
@@ -281,7 +281,7 @@ with L.step("The matrix form, and three normalisations",
 # %% [markdown]
 # ### Backward: gradients of W, b and H
 #
-# $$ Z = A H W + b, \quad dZ = dH' \quad \odot \quad (1 - H'^2) $$
+# $$ Z = A H W + b, \quad dZ = dH' \odot (1 - H'^2) $$
 # $$ dW = (A H)^\top dZ, \quad db = \sum_{v} dZ_v, \quad dH = A^\top dZ W^\top $$
 
 # %%
@@ -346,8 +346,8 @@ with L.step("Two rounds of message passing: how far does an item's signal travel
 # %% [markdown]
 # ### A tiny next-item scorer on top of the graph
 #
-# $$ p(next | u) = softmax(Linear(H'[u])), $$
-# $$ H' = \tanh(A_hat X W + b), \quad A_hat = mean-normalised A + I, X = one-hot items $$
+# $$ p(next | u) = \mathrm{softmax}(Linear(H'[u])), $$
+# $$ H' = \tanh(A_hat X W + b), \quad A_hat = \operatorname{mean}-normalised A + I, X = one-hot items $$
 # $$ loss: cross-entropy over every observed transition u \to v $$
 
 # %%

@@ -160,8 +160,8 @@ epochs = 2 if L.fast else 20 if L.full else 5
 # %% [markdown]
 # ### A tiny SASRec, by hand
 #
-# $$ x_t = \sqrt{d} E[s_t] + P[t]; \quad H = LayerNorm(blocks(x)); \quad r(t, i) = H_t . E[i] $$
-# $$ L = mean over real t of [ -\log \sigma(r(t, pos_t)) - \log(1 - \sigma(r(t, neg_t))) ] $$
+# $$ x_t = \sqrt{d} E[s_t] + P[t]; \quad H = \mathrm{LayerNorm}(blocks(x)); \quad r(t, i) = H_t . E[i] $$
+# $$ L = \operatorname{mean} over real t of [ -\log \sigma(r(t, pos_t)) - \log(1 - \sigma(r(t, neg_t))) ] $$
 
 # %%
 with L.step("A tiny SASRec, by hand", formula="x_t = sqrt(d) E[s_t] + P[t];  "
@@ -195,7 +195,7 @@ with L.step("A tiny SASRec, by hand", formula="x_t = sqrt(d) E[s_t] + P[t];  "
 # %% [markdown]
 # ### A tiny GRU4Rec, by hand
 #
-# $$ h_t = GRU(E[s_1..s_t]); \quad score(t, i) = h_t . E[i]; \quad L = mean_t -\log softmax(score(t, .))[target_t] $$
+# $$ h_t = GRU(E[s_1..s_t]); \quad score(t, i) = h_t . E[i]; \quad L = \operatorname{mean}_t -\log \mathrm{softmax}(score(t, .))[target_t] $$
 
 # %%
 with L.step("A tiny GRU4Rec, by hand", formula="h_t = GRU(E[s_1..s_t]);  "
@@ -266,7 +266,7 @@ with L.step("Leave-one-out, and the four models trained", formula="last event = 
 # %% [markdown]
 # ### Sampled vs full ranking, with numbers
 #
-# $$ sampled rank = #negatives scoring >= target <= full rank = #items scoring >= target $$
+# $$ \text{sampled rank} = \#\{\text{negatives scoring} \geq \text{target}\} \leq \text{full rank} = \#\{\text{items scoring} \geq \text{target}\} $$
 
 # %%
 with L.step("Sampled vs full ranking, with numbers", formula="sampled rank = #negatives "
@@ -319,7 +319,7 @@ with L.step("Sampled vs full ranking, with numbers", formula="sampled rank = #ne
 # %% [markdown]
 # ### Attention weights of one user's history
 #
-# $$ P = softmax(Q K^\top / \sqrt{d_k}), causal and key-is-real mask: row t sums to 1 over positions <= t $$
+# $$ P = \mathrm{softmax}(Q K^\top / \sqrt{d_k}), causal and key-is-real mask: row t sums to 1 over positions <= t $$
 
 # %%
 with L.step("Attention weights of one user's history", formula="P = softmax(Q K^T / "

@@ -253,7 +253,7 @@ with L.step("The same steps on the GPU (CuPy)"):
 # %% [markdown]
 # ### Same numbers on every backend
 #
-# $$ y and dL/dWq of one encoder step: CPU == other backend (float32 rounding) $$
+# $$ y and \frac{\partial L}{\partial Wq} of one encoder step: CPU == other backend (float32 rounding) $$
 
 # %%
 with L.step("Same numbers on every backend",
