@@ -18,7 +18,8 @@ from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
 from minseq.lessons_support.worked import work_weight_gradient
 
-from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
+from helpers import (EVENTS, USER, behaviour_log, first_events, one_hot, plot_tags, sigma,
+                     train_cart_pending)
 
 
 class Weights:
@@ -565,7 +566,6 @@ with L.step("The gates of a trained LSTM over a behaviour sequence",
           f"content makes way; while the bit is held it averages {f_at['held']:.2f}, and the "
           "pending steps keep the tag at 1 without a cart to read.")
 
-labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
 fig, axes = plt.subplots(5, 1, figsize=(9, 8.5), sharex=True)
 for ax, gate in zip(axes, "ifgo"):
     values = backend.to_numpy(lstm.gates[gate][0]).T          # (H, T)
@@ -573,13 +573,7 @@ for ax, gate in zip(axes, "ifgo"):
                    vmin=-1 if gate == "g" else 0, vmax=1)
     ax.set_ylabel(f"{gate}: unit")
     fig.colorbar(im, ax=ax, pad=0.01)
-axes[4].step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
-axes[4].plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
-axes[4].set_ylabel("y_t")
-axes[4].legend(fontsize=7, loc="upper right")
-axes[4].set_xticks(range(T))
-axes[4].set_xticklabels(labels, rotation=90, fontsize=7)
-axes[4].set_xlabel("event (time step)")
+plot_tags(axes[4], y, pred, events)
 axes[0].set_title("Gates of a trained LSTM (H = 8) over a behaviour sequence")
 L.savefig(fig, "lstm_gates_over_sequence")
 

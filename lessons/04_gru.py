@@ -17,7 +17,8 @@ from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
 from minseq.lessons_support.worked import work_weight_gradient
 
-from helpers import EVENTS, USER, behaviour_log, first_events, one_hot, sigma, train_cart_pending
+from helpers import (EVENTS, USER, behaviour_log, first_events, one_hot, plot_tags, sigma,
+                     train_cart_pending)
 
 
 def gru_by_hand(cell, x, h):
@@ -281,31 +282,29 @@ with L.step("The gates of a trained GRU over a behaviour sequence",
     minseq.manual_seed(7)
     gru = nn.GRU(D, 8, record_gates=True)
     seq, y, events, pred = train_cart_pending(L, gru, 8, steps, T)
-    z_mean = gru.gates["z"][0].mean(axis=1)                          # (T,)
-    changes = ((events[0] == EVENTS.index("cart"))
-               | (events[0] == EVENTS.index("purchase")))      # where the bit is set or cleared
-    z_change, z_other = float(z_mean[changes].mean()), float(z_mean[~changes].mean())
-    z_top = float(z_mean.max())
-    L.check("the mean update gate stays below 1/2 at every step: the state is rewritten, not "
-            "copied", z_top < 0.5, f"largest mean z {z_top:.2f}")
-    L.say(f"mean z {z_change:.2f} at carts and purchases, {z_other:.2f} at other events, at "
-          f"most {z_top:.2f}. A large z would copy h; this GRU keeps z small and writes each "
-          "new state from its candidate n, which reads the old state through r (.) "
-          "(W_hn h + b_hn): the bit travels through the candidate, rewritten every step.")
+    z = gru.gates["z"][0]                                            # (T, H)
+    held = (y[0] > 0.5) & (events[0] != EVENTS.index("cart"))       # the bit kept, not set
+    z_held = z[held].mean(axis=0)                                     # (H,) per unit
+    z_else = z[~held].mean(axis=0)
+    keepers = [int(k) for k in backend.to_numpy(xp.flatnonzero(z_held > 0.8))]
+    L.check("while the cart is pending some unit keeps z near 1 (h' = h: it copies the state "
+            "forward), well above its z at the other steps",
+            bool(keepers) and all(float(z_else[k]) < float(z_held[k]) - 0.3 for k in keepers),
+            ", ".join(f"unit {k}: mean z {float(z_held[k]):.2f} pending, "
+                      f"{float(z_else[k]):.2f} else" for k in keepers) or "no unit above 0.8")
+    rest = [k for k in range(z.shape[1]) if k not in keepers]
+    others = float(z_held[backend.asarray(rest)].mean()) if rest else float("nan")
+    L.say(f"In the figure: unit(s) {keepers} hold z near 1 while the cart is pending, so "
+          "h' = (1 - z) n + z h copies their state forward, the memory of the cart. The other "
+          f"units average z {others:.2f} there: they are rewritten from the candidate n every "
+          "step.")
 
-labels = [EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])]
 fig, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
 for ax, gate in zip(axes[:2], "rz"):
     im = ax.imshow(backend.to_numpy(gru.gates[gate][0]).T, aspect="auto", vmin=0, vmax=1)
     ax.set_ylabel(f"{gate}: unit")
     fig.colorbar(im, ax=ax, pad=0.01)
-axes[2].step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
-axes[2].plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
-axes[2].set_ylabel("y_t")
-axes[2].legend(fontsize=7, loc="upper right")
-axes[2].set_xticks(range(T))
-axes[2].set_xticklabels(labels, rotation=90, fontsize=7)
-axes[2].set_xlabel("event (time step)")
+plot_tags(axes[2], y, pred, events)
 axes[0].set_title("Reset and update gates of a trained GRU (H = 8) over a behaviour "
                   "sequence")
 L.savefig(fig, "gru_gates_over_sequence")

@@ -186,6 +186,20 @@ def train_cart_pending(L, recurrent, hidden, steps, T):
     return seq, y, events, pred
 
 
+def plot_tags(ax, y, pred, events):
+    """The bottom panel of lessons 03 and 04's gate figures: the 'cart pending' target and the
+    trained tagger's predictions over the tagged events, each step labelled with its event."""
+    T = len(backend.to_numpy(events[0]))
+    ax.step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
+    ax.plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
+    ax.set_ylabel("y_t")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_xticks(range(T))
+    ax.set_xticklabels([EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])], rotation=90,
+                       fontsize=7)
+    ax.set_xlabel("event (time step)")
+
+
 def run_probabilities(path, task, table, clock=None):
     """The class probabilities (on the host) that the run saved at ``path`` (a checkpoint of
     ``minseq.tasks.train``) gives ``table``'s windows for ``task``, cut with the run's own
