@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine with only python3 (with venv):
 #   make lessons   every lesson, non-interactive, figures under out/lessons/
+#   make notebooks every lesson as a notebook, executed, under out/notebooks/
 #   make test      the test suite (light: no PyTorch)
 # and two more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
@@ -20,7 +21,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 GPU_EXTRA ?= gpu
 
-.PHONY: lessons test parity cupy-api test-gpu gpu-check gpu-check-dry gradcheck bench bench-publish clean
+.PHONY: lessons notebooks test parity cupy-api test-gpu gpu-check gpu-check-dry gradcheck bench bench-publish clean
 
 # Decided only when a GPU target is asked for: importing cupy takes a while.
 ifneq ($(filter test-gpu gpu-check,$(MAKECMDGOALS)),)
@@ -52,6 +53,18 @@ $(VENV)/.installed-parity: setup.cfg pyproject.toml | $(PY)
 
 lessons: $(VENV)/.installed
 	MPLBACKEND=Agg $(PY) -m minseq lessons all --out out/lessons
+
+$(VENV)/.installed-notebooks: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[notebooks]'
+	touch $@ $(VENV)/.installed
+
+# Each lesson script (jupytext percent format) built into out/notebooks/NN_name.ipynb and
+# executed in a fresh kernel, outputs and figures inline; a cell that raises (a failed check
+# does, in the last cell) fails the target. Built with the lessons' --fast settings so that all
+# of them execute in a few minutes: `make notebooks NOTEBOOK_FLAGS=` for the default settings.
+NOTEBOOK_FLAGS ?= --fast
+notebooks: $(VENV)/.installed-notebooks
+	$(PY) -m minseq.lessons_support.build --out out/notebooks $(NOTEBOOK_FLAGS)
 
 test: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest -q
