@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with only python3 (with venv):
 #   make lessons   every lesson, non-interactive, figures under out/lessons/
 #   make test      the test suite (light: no PyTorch)
+#   make explore   the hypothesis tests on new random examples (make test replays fixed ones)
 # and two more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
 #   make cupy-api  installs CuPy's package (no GPU needed), checks minseq's use of its API
@@ -10,7 +11,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: lessons test parity cupy-api test-gpu gradcheck bench clean
+.PHONY: lessons test explore parity cupy-api test-gpu gradcheck bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,11 @@ lessons: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest -q
+
+# make test draws the same hypothesis examples every run (tests/conftest.py); this draws new
+# ones, 200 per test, and keeps any that fail in .hypothesis so the next run replays them first.
+explore: $(VENV)/.installed-test
+	MPLBACKEND=Agg $(PY) -m pytest -q --hypothesis-profile explore
 
 # Every test that takes the torch fixture (marked parity) against PyTorch. MINSEQ_PARITY=1 turns
 # a parity test's skip into a failure (tests/conftest.py), and pytest exits 5 when none ran:
