@@ -121,7 +121,7 @@ def test_a_forward_on_another_thread_is_caught_there_and_only_there(strict):
     class Waits(nn.Module):
         def forward(self, x):
             inside.set()
-            done.wait(5)
+            done.wait()                                # set by the caller, whatever happens
             try:
                 float(x[0])
             except HostConversionError as exc:
@@ -129,10 +129,13 @@ def test_a_forward_on_another_thread_is_caught_there_and_only_there(strict):
             return x
     worker = threading.Thread(target=Waits(), args=(strict.ones(3),))
     worker.start()
-    inside.wait(5)
-    assert float(strict.ones(3)[0]) == 1.0        # this thread is outside any forward
-    done.set()
-    worker.join()
+    try:
+        # the ready signal, not a time: the worker is inside its forward from here on
+        assert inside.wait(60), "the worker never entered its forward"
+        assert float(strict.ones(3)[0]) == 1.0    # this thread is outside any forward
+    finally:
+        done.set()
+        worker.join()
     assert len(errors) == 1
 
 
