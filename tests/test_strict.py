@@ -218,6 +218,50 @@ def test_numpy_arrays_mixed_with_device_arrays_are_caught(strict, mix):
         mix(strict, np.ones(3))
 
 
+INPLACE = ["iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "iand", "ior",
+           "ixor"]
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_numpy_arrays_in_in_place_operators_are_caught(strict, name):
+    """x += host (and every other in-place operator) refuses a NumPy operand, and leaves x
+    as it was."""
+    dtype = bool if name in ("iand", "ior", "ixor") else float
+    x = strict.ones(3, dtype=dtype)
+    with pytest.raises(CupyMismatchError, match=f"operator {name}"):
+        getattr(operator, name)(x, np.ones(3, dtype=dtype))
+    assert backend.to_numpy(x).tolist() == [True] * 3
+    assert getattr(operator, name)(x, strict.ones(3, dtype=dtype)) is x     # device: fine
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, host: np.dot(a, host),
+    lambda a, host: np.matmul(host, a),
+    lambda a, host: np.einsum("i,i->", a, host),
+    lambda a, host: np.where(a > 0, host, 0.0),
+    lambda a, host: np.add(a, host),
+    lambda a, host: np.exp(a, out=host),
+    lambda a, host: np.add(a, a, out=(host,)),
+], ids=["dot", "matmul", "einsum", "where", "ufunc", "ufunc out", "ufunc out tuple"])
+def test_numpy_functions_given_a_host_array_are_caught(strict, call):
+    """Through NumPy's own functions and ufuncs too (np.*, not xp.*), as CuPy's arrays
+    refuse them there."""
+    with pytest.raises(CupyMismatchError, match="a NumPy array mixed with device arrays"):
+        call(strict.ones(3), np.ones(3))
+
+
+@pytest.mark.parametrize("ufunc", [lambda xp: xp.add, lambda xp: np.add],
+                         ids=["xp.add", "np.add"])
+def test_ufunc_keywords_cupy_lacks_are_caught(strict, ufunc):
+    a, keep = strict.ones(3), strict.ones(3, dtype=bool)
+    for keywords in ({"where": keep, "out": strict.zeros(3)}, {"order": "C"}, {"subok": True}):
+        with pytest.raises(CupyMismatchError, match="with keywords"):
+            ufunc(strict)(a, a, **keywords)
+    out = strict.zeros(3)
+    ufunc(strict)(a, a, out=out, dtype=out.dtype, casting="same_kind")   # CuPy's keywords
+    assert backend.to_numpy(out).tolist() == [2.0] * 3
+
+
 def test_a_numpy_mask_in_a_layer_is_caught(strict):
     with pytest.raises(CupyMismatchError, match="backend.asarray"):
         HostMaskInForward()(strict.ones(3))
