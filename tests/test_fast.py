@@ -374,6 +374,29 @@ def test_accelerate_refuses_what_is_not_a_module():
         accelerate("LSTM")
 
 
+@pytest.mark.parametrize("sharded", [False, True], ids=["one thread", "batch shards"])
+def test_a_twin_and_its_shards_follow_the_models_train_and_eval_modes(xp, sharded):
+    """Accelerated in eval mode, a block with dropout stays in eval mode; switched to training
+    and back (on batch shards: after its clones were made in training mode), it computes the
+    reference's eval output again, and in training mode it drops."""
+    backend.manual_seed(3)
+    reference = nn.TransformerEncoderLayer(8, 2, d_ff=12, dropout=0.5).astype(xp.float64)
+    reference.eval()
+    twin = accelerate(reference.copy())
+    assert not any(m.training for m in twin.modules())
+    x = backend.asarray(backend.host_rng(1).standard_normal((4, 6, 8)))
+    expected = backend.to_numpy(reference(x))
+    with shard_threads(2 if sharded else 1):
+        twin.train()
+        dropped = backend.to_numpy(twin(x))
+        twin.eval()
+        again = backend.to_numpy(twin(x))
+    assert abs(again - expected).max() <= 1e-12 * abs(expected).max()
+    assert abs(dropped - expected).max() > 1e-3
+    if sharded:
+        assert not any(m.training for c in twin._shards.layers for m in c.modules())
+
+
 # -- a training step of a whole model -----------------------------------------------------------
 
 def _ids(xp, high, shape, seed):

@@ -59,6 +59,19 @@ LAYERS = {
 }
 
 
+def assert_same_outputs(torch, name, layer, twin):
+    """The minseq layer and its PyTorch twin on the same float64 input give the same output."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 5 if name in ("Linear", "LSTM", "GRU")
+                                                  else 8))
+    mine = layer(x)
+    mine = mine[0] if isinstance(mine, tuple) else mine
+    with torch.no_grad():
+        t = torch.from_numpy(x)
+        theirs = twin(t, t, t, need_weights=False) if name == "MultiHeadAttention" else twin(t)
+    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
+    np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_pytorch_loads_the_state_dict_into_the_twin_and_computes_the_same(torch, name):
     """The state_dict loaded (strictly) into a fresh PyTorch twin: the twin's own state_dict
@@ -71,12 +84,22 @@ def test_pytorch_loads_the_state_dict_into_the_twin_and_computes_the_same(torch,
         for p in twin.parameters():
             p.zero_()
     twin.load_state_dict(sd, strict=True)
-    x = np.random.default_rng(0).standard_normal((2, 3, 5 if name in ("Linear", "LSTM", "GRU")
-                                                  else 8))
-    mine = layer(x)
-    mine = mine[0] if isinstance(mine, tuple) else mine
+    assert_same_outputs(torch, name, layer, twin)
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_a_state_dict_pytorch_wrote_loads_and_computes_the_same(torch, name):
+    """The other way: PyTorch's own state_dict of its twin, every entry drawn afresh (both
+    recurrent biases non-zero, the packed in_proj rows distinct), read into the minseq
+    layer, which then computes PyTorch's outputs."""
+    layer = LAYERS[name]().astype(np.float64)
+    layer.eval()
+    twin = torch_twin(torch, layer).double().eval()
+    generator = torch.Generator().manual_seed(3)
     with torch.no_grad():
-        t = torch.from_numpy(x)
-        theirs = twin(t, t, t, need_weights=False) if name == "MultiHeadAttention" else twin(t)
-    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
-    np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)
+        for p in twin.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype))
+    state = {k: v.numpy() for k, v in twin.state_dict().items()}
+    assert all(np.abs(v).min() > 0 for v in state.values())
+    from_torch_state_dict(layer, state)
+    assert_same_outputs(torch, name, layer, twin)
