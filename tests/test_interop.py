@@ -45,8 +45,28 @@ def test_names_and_layouts_are_pytorchs():
 def test_a_missing_entry_is_named():
     sd = torch_state_dict(build("gru4rec", 0))
     del sd["gru.bias_hh_l0"]
-    with pytest.raises(KeyError, match="gru.bias_hh_l0"):
+    with pytest.raises(KeyError, match="from_torch_state_dict: no entry 'gru.bias_hh_l0'"):
         from_torch_state_dict(build("gru4rec", 1), sd)
+
+
+def test_a_linear_layer_without_bias_has_no_bias_entry_either_way():
+    layer = nn.Linear(3, 2, bias=False)
+    sd = torch_state_dict(layer)
+    assert list(sd) == ["weight"]
+    other = nn.Linear(3, 2, bias=False)
+    from_torch_state_dict(other, sd)
+    assert list(other.params) == ["W"]
+    np.testing.assert_array_equal(other.params["W"], layer.params["W"])
+
+
+def test_pytorchs_two_recurrent_biases_are_read_back_as_their_sum():
+    """An LSTM keeps one bias b = bias_ih + bias_hh: a PyTorch state dict has both."""
+    lstm = nn.LSTM(3, 2)
+    sd = torch_state_dict(lstm)
+    sd["bias_ih_l0"] = np.arange(8.0)
+    sd["bias_hh_l0"] = np.full(8, 10.0)
+    from_torch_state_dict(lstm, sd)
+    np.testing.assert_array_equal(lstm.params["b"], np.arange(8.0) + 10.0)
 
 
 LAYERS = {
