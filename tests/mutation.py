@@ -25,7 +25,8 @@ OUT = ROOT / "out" / "mutation"
 #: group -> (the files mutated, the test files run against them)
 GROUPS = {
     "interop": (["minseq/interop.py"], ["tests/test_interop.py"]),
-    "strict": (["minseq/strict.py"], ["tests/test_strict.py", "tests/test_backend.py"]),
+    "strict": (["minseq/strict.py"], ["tests/test_strict.py", "tests/test_backend.py",
+                                      "tests/test_syncs.py"]),
     "data": (["minseq/data/*.py"], ["tests/test_data_*.py"]),
     "fast": (["minseq/fast/*.py"], ["tests/test_fast.py", "tests/test_fast_shards.py"]),
     "tasks": (["minseq/tasks/*.py"], ["tests/test_tasks_*.py", "tests/test_evaluation.py",

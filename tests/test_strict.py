@@ -171,6 +171,29 @@ def test_host_code_may_convert_as_on_cupy(strict):
     assert "StrictArray" in repr(loss)
 
 
+def test_outside_the_compute_path_a_device_array_gives_numpys_values(strict):
+    """Host code (tests, the trainer) converts, copies, formats and assigns as on NumPy, and
+    NumPy's own functions on device arrays give device arrays of NumPy's values."""
+    x = strict.asarray([[1.5, -2.0], [3.0, 4.0]])
+    assert bool(strict.asarray(True)) and not bool(strict.asarray(0.0))
+    assert int(strict.asarray(7)) == 7 and float(x[1, 0]) == 3.0
+    assert f"{x.sum():.2f}" == "6.50" and repr(strict.asarray([2.0])) == "StrictArray([2.])"
+    assert [backend.to_numpy(row).tolist() for row in x] == [[1.5, -2.0], [3.0, 4.0]]
+    for same in (copy.copy(x), copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert isinstance(same, StrictArray) and backend.to_numpy(same).tolist() == x.tolist()
+    y = strict.zeros(4)
+    y[1:3] = strict.asarray([5.0, 6.0])
+    assert y.tolist() == [0.0, 5.0, 6.0, 0.0] and y.T.shape == (4,)
+    joined = np.concatenate([x, x], axis=1)
+    assert isinstance(joined, StrictArray) and joined.tolist() == [[1.5, -2.0, 1.5, -2.0],
+                                                                   [3.0, 4.0, 3.0, 4.0]]
+    assert x.sum(axis=0).tolist() == [4.5, 2.0] and strict.linalg.norm(x).item() > 5.0
+    with count_syncs() as n:
+        bool(strict.asarray(True)), float(x[0, 0]), int(strict.asarray(1)), x.tolist()
+        x.get()
+    assert n.reads == ["bool", "float", "int", "tolist", "get"]
+
+
 def test_add_at_accumulates_repeated_indices(strict):
     out = strict.zeros(3)
     strict.add.at(out, strict.asarray([1, 1, 2]), 1.0)
