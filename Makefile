@@ -2,6 +2,9 @@
 #   make lessons   every lesson, non-interactive, figures under out/lessons/
 #   make notebooks every lesson as a notebook, executed, under out/notebooks/
 #   make test      the test suite (light: no PyTorch)
+#   make explore   the hypothesis tests on new random examples (make test replays fixed ones)
+#   make mutation  mutation testing of data, tasks, strict, interop and fast (hours; report in
+#                  tests/MUTATION.md)
 # and two more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
 #   make cupy-api  installs CuPy's package (no GPU needed), checks minseq's use of its API
@@ -21,7 +24,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 GPU_EXTRA ?= gpu
 
-.PHONY: lessons notebooks test parity cupy-api test-gpu gpu-check gpu-check-dry gradcheck bench bench-publish clean
+.PHONY: lessons notebooks test explore mutation parity cupy-api test-gpu gpu-check gpu-check-dry gradcheck bench bench-publish clean
 
 # Decided only when a GPU target is asked for: importing cupy takes a while.
 ifneq ($(filter test-gpu gpu-check,$(MAKECMDGOALS)),)
@@ -47,6 +50,10 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-dev: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
 $(VENV)/.installed-parity: setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,parity]'
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed
@@ -68,6 +75,18 @@ notebooks: $(VENV)/.installed-notebooks
 
 test: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest -q
+
+# make test draws the same hypothesis examples every run (tests/conftest.py); this draws new
+# ones, 200 per test, and keeps any that fail in .hypothesis so the next run replays them first.
+explore: $(VENV)/.installed-test
+	MPLBACKEND=Agg $(PY) -m pytest -q --hypothesis-profile explore
+
+# mutmut plants one small bug at a time and runs the tests that reach it; each group in a
+# scratch copy under out/mutation/, at the lowest priority (MUTATION_GROUPS: some of data,
+# strict, interop, fast, tasks). Not part of CI.
+MUTATION_GROUPS ?=
+mutation: $(VENV)/.installed-dev
+	$(PY) tests/mutation.py $(MUTATION_GROUPS)
 
 # Every test that takes the torch fixture (marked parity) against PyTorch. MINSEQ_PARITY=1 turns
 # a parity test's skip into a failure (tests/conftest.py), and pytest exits 5 when none ran:

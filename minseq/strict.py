@@ -64,6 +64,13 @@ def _refuse_sequence_operands(operands, where):
                   "make it an array first with xp.asarray")
 
 
+def _refuse_ufunc_keywords(kwargs, where):
+    """A CuPy ufunc call takes only the keywords of UFUNC_KEYWORDS."""
+    if not UFUNC_KEYWORDS.issuperset(kwargs):
+        _mismatch(f"{where} with keywords {sorted(set(kwargs) - UFUNC_KEYWORDS)}",
+                  f"a CuPy ufunc takes only {sorted(UFUNC_KEYWORDS)}")
+
+
 def _holds_host_array(value):
     if isinstance(value, numpy.ndarray):
         return True
@@ -241,6 +248,8 @@ class StrictArray:
     # -- NumPy protocol: ufuncs and array functions on strict arrays stay strict ----------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         _refuse_host_arrays((inputs, kwargs), f"numpy.{ufunc.__name__}")
+        if method == "__call__":            # numpy.add(x, y, ...) hands CuPy the same keywords
+            _refuse_ufunc_keywords(kwargs, f"numpy.{ufunc.__name__}()")
         if "out" in kwargs:
             kwargs["out"] = tuple(unwrap(o) for o in kwargs["out"])
         return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
@@ -369,9 +378,7 @@ class _Callable:
             _record(name)
         if isinstance(self._target, numpy.ufunc):
             _refuse_sequence_operands(args, self._name + "()")
-        if isinstance(self._target, numpy.ufunc) and not UFUNC_KEYWORDS.issuperset(kwargs):
-            _mismatch(f"{self._name}() with keywords {sorted(set(kwargs) - UFUNC_KEYWORDS)}",
-                      f"a CuPy ufunc takes only {sorted(UFUNC_KEYWORDS)}")
+            _refuse_ufunc_keywords(kwargs, self._name + "()")
         return wrap(self._target(*unwrap(args), **unwrap(kwargs)))
 
     def __getattr__(self, attr):
