@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minseq.lesson import lesson_files
+from minseq.lesson_runner import lesson_files
 from minseq.lessons_support.build import exercise_tasks, main, notebook_of
 
 pytest.importorskip("jupytext", reason="the notebooks extra (jupytext) is not installed")

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..files import atomic_write
-from ..lesson import LessonsNotFound, find_lessons
+from ..lesson_runner import LessonsNotFound, find_lessons
 
 
 def exercise_tasks(path):
