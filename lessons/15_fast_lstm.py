@@ -1,3 +1,4 @@
+# %%
 """From the reference LSTM to the fast one, one speed trick at a time, each measured.
 
 No document formula here: the lesson starts from minseq.nn.LSTM, the layer a student reads
@@ -8,8 +9,10 @@ float64, and timed in float32 against the others, interleaved in one run:
     0. reference     one cell step per time step, as the formulas read
     1. + one input projection for every step at once: A = X Wx + b, one (T B, D) x (D, 4H) product
     2. + dWh as one product after the loop: dWh = sum_t h_{t-1}^T da_t = H_prev^T dA
-    3. + one tanh for all four gates: sigma(a) = 0.5 tanh(a / 2) + 0.5
-    4. + in-place work in reused time-major buffers: minseq.fast.LSTM itself
+    3. + in-place work in reused time-major buffers: minseq.fast.LSTM itself
+
+A trick stays in minseq.fast only when it measures clearly faster: one tanh for all four gates,
+act(a) = scale tanh(scale a) + shift, measured 1.00x and was removed.
 """
 
 from unittest import mock
@@ -24,19 +27,12 @@ from minseq import backend, fast, nn
 from minseq.bench import compare
 from minseq.bench.kernel import blas_pool, timing_setup
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support.notebook import conclude
 from minseq.nn.functional import sigmoid
 from minseq.nn.recurrent import split_gates
 from minseq.threads import one_blas_thread
 
-TRICKS = ("one input projection", "dWh after the loop", "one tanh for four gates")
-
-
-def gate_affine(H, xp):
-    """(scale, shift) per column of the (4H,) gate block [i, f, g, o]: act(a) = scale
-    tanh(scale a) + shift is sigma on i, f, o (scale = shift = 1/2) and tanh on g (1, 0)."""
-    scale = xp.concatenate([xp.full(2 * H, 0.5), xp.ones(H), xp.full(H, 0.5)])
-    shift = xp.concatenate([xp.full(2 * H, 0.5), xp.zeros(H), xp.full(H, 0.5)])
-    return scale, shift
+TRICKS = ("one input projection", "dWh after the loop")
 
 
 def lstm_with_tricks(p, x, dhs, n_tricks):
@@ -44,11 +40,10 @@ def lstm_with_tricks(p, x, dhs, n_tricks):
     ``n_tricks`` of TRICKS switched on. Returns hs (B, T, H), dx (B, T, D) and the gradients
     {"Wx", "Wh", "b"}, as nn.LSTM's forward and backward compute them."""
     xp = backend.xp
-    one_projection, dWh_once, one_tanh = (n_tricks > k for k in range(3))
+    one_projection, dWh_once = (n_tricks > k for k in range(2))
     B, T, D = x.shape
     H = p["Wh"].shape[0]
     dtype = x.dtype
-    scale, shift = (a.astype(dtype) for a in gate_affine(H, xp))
     xs = x.transpose(1, 0, 2)                                       # (T, B, D) time-major
     if one_projection:
         A = (xs.reshape(T * B, D) @ p["Wx"] + p["b"]).reshape(T, B, 4 * H)
@@ -57,12 +52,8 @@ def lstm_with_tricks(p, x, dhs, n_tricks):
     for t in range(T):
         ax = A[t] if one_projection else xs[t] @ p["Wx"] + p["b"]
         a = ax + h @ p["Wh"]                                        # (B, 4H)
-        if one_tanh:
-            gates = scale * xp.tanh(scale * a) + shift              # one pass over 4H columns
-        else:
-            a_i, a_f, a_g, a_o = xp.split(a, 4, axis=1)
-            gates = xp.concatenate([sigmoid(a_i), sigmoid(a_f),
-                                    xp.tanh(a_g), sigmoid(a_o)], axis=1)
+        a_i, a_f, a_g, a_o = xp.split(a, 4, axis=1)
+        gates = xp.concatenate([sigmoid(a_i), sigmoid(a_f), xp.tanh(a_g), sigmoid(a_o)], axis=1)
         i, f, g, o = xp.split(gates, 4, axis=1)
         c_new = f * c + i * g
         tanh_c = xp.tanh(c_new)
@@ -80,11 +71,7 @@ def lstm_with_tricks(p, x, dhs, n_tricks):
         dh = dhs[:, t] + dh_next
         dc = dc_next + dh * o * (1 - tanh_c ** 2)
         dgates = xp.concatenate([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=1)
-        if one_tanh:
-            da = dgates * (scale ** 2 - (gates - shift) ** 2)       # act' read from act
-        else:
-            da = dgates * xp.concatenate([i * (1 - i), f * (1 - f), 1 - g ** 2, o * (1 - o)],
-                                         axis=1)
+        da = dgates * xp.concatenate([i * (1 - i), f * (1 - f), 1 - g ** 2, o * (1 - o)], axis=1)
         dA[t] = da
         if not dWh_once:
             grads["Wh"] += h_prev.T @ da
@@ -117,7 +104,7 @@ def stages(layer, x, dhs):
     for k, trick in enumerate(TRICKS, 1):
         fns[f"{k} + {trick}"] = lambda k=k: lstm_with_tricks(layer.params, x, dhs, k)
     fast_layer = fast.twin_of(layer)
-    fns["4 + in-place, reused buffers (fast)"] = lambda: layer_pass(fast_layer, x, dhs)
+    fns["3 + in-place, reused buffers (fast)"] = lambda: layer_pass(fast_layer, x, dhs)
     return fns
 
 
@@ -157,14 +144,14 @@ def by_hand_gates(a):
 
 
 def grade_gates(L, lstm_gates):
-    """Exercise 1: the four activations from one tanh, on a spread of pre-activations (up to
+    """Exercise 1: the four activations in place, on a spread of pre-activations (up to
     +-1000, where e^-a overflows) against the gate-by-gate functions, in place; then inside
     minseq.fast.LSTM, against the reference layer and central differences."""
     xp, H = backend.xp, 3
     a = backend.asarray(np.concatenate([np.linspace(-12, 12, 4 * H)[None],
                                         np.tile([-1000.0, 1000.0], (1, 2 * H))]))   # (2, 4H)
     expected = by_hand_gates(a)
-    gates = lstm_gates(a, *fast_lstm.gate_affine(H, xp.float64))
+    gates = lstm_gates(a)
     L.check_close("gates equal [sigma, sigma, tanh, sigma] of the four blocks", gates, expected,
                   rtol=1e-12, atol=1e-15)
     L.check_close("a holds the gates afterwards (written in place)", a, expected,
@@ -176,14 +163,13 @@ def grade_gates(L, lstm_gates):
 
 
 def grade_state_backward(L, lstm_state_backward):
-    """Exercise 2: one step's backward with act' read from act, on one step against the
+    """Exercise 2: one step's backward with each act' read from act, on one step against the
     lesson's by-hand formulas; then inside minseq.fast.LSTM, against the reference layer and
     central differences."""
     xp, B, H = backend.xp, 2, 3
     rng = backend.host_rng(2)
     a, c_prev, dh, dc = (backend.asarray(rng.standard_normal(shape))
                          for shape in ((B, 4 * H), (B, H), (B, H), (B, H)))
-    scale, shift = fast_lstm.gate_affine(H, xp.float64)
     gates = by_hand_gates(a)
     i, f, g, o = split_gates(gates, 4)
     tanh_c = xp.tanh(f * c_prev + i * g)
@@ -192,7 +178,7 @@ def grade_state_backward(L, lstm_state_backward):
                                   dc_t * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=1)
     dc_prev = xp.zeros_like(c_prev)
     overwritten = gates.copy()
-    da = lstm_state_backward(overwritten, c_prev, tanh_c, dh, dc.copy(), dc_prev, scale, shift,
+    da = lstm_state_backward(overwritten, c_prev, tanh_c, dh, dc.copy(), dc_prev,
                              xp.empty_like(gates))
     L.check_close("dL/da equals [di s(1-s), df s(1-s), dg (1-g^2), do s(1-s)]", da, expected_da,
                   rtol=1e-12, atol=1e-15)
@@ -277,8 +263,7 @@ def say_gains(L, gains):
     best = max(gains, key=gains.get)
     L.say(f"Here the largest step was stage {best}: {gains[best]:.2f}x the stage before. "
           "Tricks 1 and 2 replace T small products (each a library call with a fixed cost) by "
-          "one large one; trick 3 saves passes over the (B, 4H) gate block; the fast layer's "
-          "in-place work saves a fresh array at every step.")
+          "one large one; the fast layer's in-place work saves a fresh array at every step.")
     slower = [f"{name} ({g:.2f}x)" for name, g in gains.items() if g < 1]
     if slower:
         L.say("Measured slower than the stage before in this run: " + ", ".join(slower) + ". "
@@ -296,93 +281,117 @@ def products_share(timings):
 
 
 EXERCISES = [
-    Exercise("lstm_gates", "Write trick 3 forward: the four gate activations of a (B, 4H) "
-             "block from one tanh, act(a) = scale tanh(scale a) + shift, written in place.",
-             grade_gates),
+    Exercise("lstm_gates", "Write the fast layer's gates: the four activations of a (B, 4H) "
+             "block, sigma on i, f, o and tanh on g, written in place.",
+             grade_gates,
+             reference=["minseq.fast.lstm.lstm_gates"]),
     Exercise("lstm_state_backward", "Write one step's backward of the fast LSTM: dc_t, dc_prev "
-             "and dL/da, reading each activation's derivative from the activation itself, "
-             "act'(a) = scale^2 - (act - shift)^2.", grade_state_backward),
+             "and dL/da, reading each activation's derivative from the activation itself: "
+             "s (1 - s) for a sigmoid s, 1 - g^2 for g = tanh.", grade_state_backward,
+             reference=["minseq.fast.lstm.lstm_state_backward"]),
     Exercise("weight_grads", "Write tricks 1 and 2 backward: dWx, dWh and the biases as one "
-             "product over every step's rows, and dx = dA Wx^T.", grade_weight_grads)]
+             "product over every step's rows, and dx = dA Wx^T.", grade_weight_grads,
+             reference=["minseq.fast.recurrent.weight_grads"])]
 
 
-def main(argv=None):
-    L = Lesson(__file__, "Lesson 15 - From the reference LSTM to the fast one", ids=[],
-               argv=argv,
-               goals=["see which lines of a plain LSTM cost time, and why",
-                      "apply one speed trick at a time and check that the numbers stay equal",
-                      "measure each trick's effect honestly: interleaved, median of samples"])
-    if L.args.exercise:
-        return L.grade(EXERCISES)
-    xp = backend.xp
-
-    with L.step("Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)",
-                formula="hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM"):
-        layer, x, dhs = inputs(3, 5, 4, 3, xp.float64, seed=1)
-        results = {name: run() for name, run in stages(layer, x, dhs).items()}
-        ref_hs, ref_dx, ref_grads = results.pop("0 reference")
-        L.show("reference hs[0, -1]", ref_hs[0, -1])
-        for name, (hs, dx, grads) in results.items():
-            L.check_close(f"stage {name}: hs", hs, ref_hs, rtol=1e-12, atol=1e-14)
-            L.check_close(f"stage {name}: dx", dx, ref_dx, rtol=1e-12, atol=1e-14)
-            for k in ("Wx", "Wh", "b"):
-                L.check_close(f"stage {name}: d{k}", grads[k], ref_grads[k], rtol=1e-12,
-                              atol=1e-14)
-
-    # --full: the benchmark's size (about a minute); the default runs in seconds
-    size = (16, 30, 32, 64) if L.fast else (64, 100, 128, 256) if L.full else (32, 50, 64, 128)
-    with L.step("One BLAS thread for timing: a small product on a busy pool",
-                formula=("h_{t-1} Wh: (B, H) x (H, 4H), T times per forward\n"
-                         "on n BLAS threads each product is split n ways, and waits for the "
-                         "slowest")):
-        pool = pool_against_one_thread(L, size, xp.float32)
-
-    with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",
-                formula=("median of interleaved samples: stage A, B, C, ... A, B, C, ...\n"
-                         "so a machine that slows down for a while slows every stage alike")):
-        layer, x, dhs = inputs(*size, xp.float32)
-        with one_blas_thread():
-            for line in timing_setup():
-                print("  " + line)
-            # no idle gap: one library (NumPy) on one thread, so no thread pool to wait out
-            timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
-                              sync=backend.synchronize)
-        base = timings["0 reference"].median
-        previous = base
-        gains = {}
-        for name, t in timings.items():
-            gains[name] = previous / t.median
-            print(f"  {name:<38} {t.median * 1e3:8.2f} ms   {base / t.median:4.2f}x the "
-                  f"reference, {gains[name]:4.2f}x the stage before")
-            previous = t.median
-        gains.pop("0 reference")
-        say_gains(L, gains)
-
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    names = list(timings)
-    ax.barh(range(len(names)), [timings[n].median * 1e3 for n in names], color="tab:blue")
-    ax.set_yticks(range(len(names)))
-    ax.set_yticklabels(names)
-    ax.invert_yaxis()
-    ax.set_xlabel("ms per forward + backward (median)")
-    ax.set_title(f"LSTM {size}: reference to fast, one trick at a time ({backend.get_backend()})")
-    fig.tight_layout()
-    L.savefig(fig, "tricks")
-
-    return L.finish(
-        summary=["minseq.nn.LSTM is the formula, line by line; minseq.fast.LSTM is the same "
-                 "function with the tricks above, and the test suite holds the two equal.",
-                 products_share(timings),
-                 pool,
-                 "Each trick is checked for equality before it is timed: a fast layer that "
-                 "computes another function is not faster, it is wrong."],
-        exercises=EXERCISES + [
-            "In lstm_with_tricks with no trick on, db is summed inside the loop: move that sum "
-            "alone after the loop (db = dA summed over steps and rows) and time it. How much "
-            "does it save on its own, and why so little next to dWh?",
-            "Run the lesson with --backend strict: which stages does the strict backend slow "
-            "down, and why do their results still agree?"])
+# %%
+L = Lesson(__file__, "Lesson 15 - From the reference LSTM to the fast one", ids=[],
+           goals=["see which lines of a plain LSTM cost time, and why",
+                  "apply one speed trick at a time and check that the numbers stay equal",
+                  "measure each trick's effect honestly: interleaved, median of samples"])
+if L.args.exercise:
+    conclude(L.grade(EXERCISES))
+xp = backend.xp
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+# %% [markdown]
+# ### Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)
+#
+# $$ hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM $$
+
+# %%
+with L.step("Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)",
+            formula="hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM"):
+    layer, x, dhs = inputs(3, 5, 4, 3, xp.float64, seed=1)
+    results = {name: run() for name, run in stages(layer, x, dhs).items()}
+    ref_hs, ref_dx, ref_grads = results.pop("0 reference")
+    L.show("reference hs[0, -1]", ref_hs[0, -1])
+    for name, (hs, dx, grads) in results.items():
+        L.check_close(f"stage {name}: hs", hs, ref_hs, rtol=1e-12, atol=1e-14)
+        L.check_close(f"stage {name}: dx", dx, ref_dx, rtol=1e-12, atol=1e-14)
+        for k in ("Wx", "Wh", "b"):
+            L.check_close(f"stage {name}: d{k}", grads[k], ref_grads[k], rtol=1e-12,
+                          atol=1e-14)
+
+# --full: the benchmark's size (about a minute); the default runs in seconds
+size = (16, 30, 32, 64) if L.fast else (64, 100, 128, 256) if L.full else (32, 50, 64, 128)
+
+
+# %% [markdown]
+# ### One BLAS thread for timing: a small product on a busy pool
+#
+# $$ h_{t-1} W_h:\ (B, H) \times (H, 4H),\ T \text{ times per forward} $$
+#
+# On n BLAS threads each product is split n ways, and waits for the slowest.
+
+# %%
+with L.step("One BLAS thread for timing: a small product on a busy pool",
+            formula=("h_{t-1} Wh: (B, H) x (H, 4H), T times per forward\n"
+                     "on n BLAS threads each product is split n ways, and waits for the "
+                     "slowest")):
+    pool = pool_against_one_thread(L, size, xp.float32)
+
+
+# %% [markdown]
+# ### (step)
+#
+# $$ median of interleaved samples: stage A, B, C, ... A, B, C, ... $$
+# $$ so a machine that slows down for a while slows every stage alike $$
+
+# %%
+with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",
+            formula=("median of interleaved samples: stage A, B, C, ... A, B, C, ...\n"
+                     "so a machine that slows down for a while slows every stage alike")):
+    layer, x, dhs = inputs(*size, xp.float32)
+    with one_blas_thread():
+        for line in timing_setup():
+            print("  " + line)
+        # no idle gap: one library (NumPy) on one thread, so no thread pool to wait out
+        timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
+                          sync=backend.synchronize)
+    base = timings["0 reference"].median
+    previous = base
+    gains = {}
+    for name, t in timings.items():
+        gains[name] = previous / t.median
+        print(f"  {name:<38} {t.median * 1e3:8.2f} ms   {base / t.median:4.2f}x the "
+              f"reference, {gains[name]:4.2f}x the stage before")
+        previous = t.median
+    gains.pop("0 reference")
+    say_gains(L, gains)
+
+fig, ax = plt.subplots(figsize=(8, 3.6))
+names = list(timings)
+ax.barh(range(len(names)), [timings[n].median * 1e3 for n in names], color="tab:blue")
+ax.set_yticks(range(len(names)))
+ax.set_yticklabels(names)
+ax.invert_yaxis()
+ax.set_xlabel("ms per forward + backward (median)")
+ax.set_title(f"LSTM {size}: reference to fast, one trick at a time ({backend.get_backend()})")
+fig.tight_layout()
+L.savefig(fig, "tricks")
+
+# %%
+conclude(L.finish(
+    summary=["minseq.nn.LSTM is the formula, line by line; minseq.fast.LSTM is the same "
+             "function with the tricks above, and the test suite holds the two equal.",
+             products_share(timings),
+             pool,
+             "Each trick is checked for equality before it is timed: a fast layer that "
+             "computes another function is not faster, it is wrong."],
+    exercises=EXERCISES + [
+        "In lstm_with_tricks with no trick on, db is summed inside the loop: move that sum "
+        "alone after the loop (db = dA summed over steps and rows) and time it. How much "
+        "does it save on its own, and why so little next to dWh?",
+        "Run the lesson with --backend strict: which stages does the strict backend slow "
+        "down, and why do their results still agree?"]))

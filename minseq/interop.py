@@ -4,12 +4,13 @@
     save_safetensors(model, "sasrec.safetensors")
     load_safetensors(model, "sasrec.safetensors")     # the same weights back
 
-Each layer's entries take the names and layouts of its PyTorch twin (minseq.bench.twins): a
-weight stored (in, out) here is (out, in) there; MultiHeadAttention's Wq, Wk, Wv become one
-``in_proj_weight``; RNN and LSTM keep one bias b where PyTorch has ``bias_ih`` + ``bias_hh``
-(written as b and zeros; read back as their sum); GRU keeps both. A layer's prefix is its dotted
-path in the model, so a Transformer block's entries are those of
-``torch.nn.TransformerEncoderLayer``. Parameters of layers without a twin keep their own names.
+Each layer's entries take the names and layouts of its PyTorch counterpart
+(minseq.bench.torch_modules): a weight stored (in, out) here is (out, in) there;
+MultiHeadAttention's Wq, Wk, Wv become one ``in_proj_weight``; RNN and LSTM keep one bias b where
+PyTorch has ``bias_ih`` + ``bias_hh`` (written as b and zeros; read back as their sum); GRU keeps
+both. A layer's prefix is its dotted path in the model, so a Transformer block's entries are
+those of ``torch.nn.TransformerEncoderLayer``. Parameters of layers without a counterpart keep
+their own names.
 The file is written by the ``safetensors`` package's NumPy API: plain tensors, never a pickle.
 """
 

@@ -1,7 +1,7 @@
 """The frame every lesson script shares: flags, steps, printed numbers, checks and figures.
 
 A lesson is a plain script in a checkout's ``lessons/`` folder that runs from any directory
-(the folder is not installed with the package: ``find_lessons`` looks for it):
+(the folder is not installed with the package: ``minseq.lesson_runner`` finds and runs them):
 
     L = Lesson(__file__, "Dense layers and backpropagation", ids=["A1", "A2"],
                goals=["compute a dense layer by index and by matrix", ...])
@@ -14,7 +14,8 @@ A lesson is a plain script in a checkout's ``lessons/`` folder that runs from an
 
 Flags every lesson accepts: ``--step`` (pause after each step), ``--backend numpy|cupy``,
 ``--fast`` (smallest settings, for the test suite), ``--full`` (longer training where a lesson
-trains), ``--out DIR`` (figures; default ``out/lessons/<lesson>``). A failed check makes
+trains), ``--detail`` (also the intermediate arrays shown with ``detail=True``), ``--out DIR``
+(figures; default ``out/lessons/<lesson>``). A failed check makes
 ``finish`` return 1, so ``make lessons`` fails.
 
 Exercises are runnable and graded, as CS231n's are. A lesson lists its ``Exercise``s; the
@@ -31,7 +32,6 @@ on the function and prints PASS or FAIL for each (``--solution`` grades the work
 
 import contextlib
 import importlib.util
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -41,15 +41,9 @@ import numpy as np
 from . import backend
 from .argparser import ArgumentParser
 from .gradcheck import check_module
+from .lessons_support.grading import run_grader
+from .lessons_support.notebook import show_figure
 from .plot import save_figure
-
-#: where a checkout keeps its lessons, when minseq runs from that checkout (an editable install)
-CHECKOUT_LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-
-
-class LessonsNotFound(LookupError):
-    """No lesson scripts where the runner looked; the message names every place."""
-
 
 def parse_args(argv=None, extra=None):
     p = ArgumentParser(add_help=True)
@@ -58,6 +52,8 @@ def parse_args(argv=None, extra=None):
                    help="array backend (default: MINSEQ_BACKEND or numpy)")
     p.add_argument("--fast", action="store_true", help="smallest settings (used by the tests)")
     p.add_argument("--full", action="store_true", help="train longer where the lesson trains")
+    p.add_argument("--detail", action="store_true",
+                   help="also print the intermediate arrays a lesson keeps back by default")
     p.add_argument("--out", default=None, help="folder for figures (default out/lessons/NAME)")
     p.add_argument("--exercise", type=int, default=None, metavar="K",
                    help="grade exercise K: load your function from lessons/exercises/ and run "
@@ -77,11 +73,15 @@ class Exercise:
         the checks, never a crash, tell it apart);
     task: what to write, in a sentence or two (printed with the lesson's exercises);
     grade: ``grade(L, function)`` runs the lesson's own checks (``L.check``, ``L.check_close``,
-        ``L.check_gradients``) on the student's function.
+        ``L.check_gradients``) on the student's function;
+    reference: the dotted names of the library functions that already compute what the
+        student writes; they raise while the student's function runs
+        (``minseq.lessons_support.grading``), so calling them fails the exercise.
     """
 
-    def __init__(self, function, task, grade):
+    def __init__(self, function, task, grade, reference=()):
         self.function, self.task, self.grade = function, task, grade
+        self.reference = tuple(reference)
 
 
 class Lesson:
@@ -96,6 +96,9 @@ class Lesson:
         self.out.mkdir(parents=True, exist_ok=True)
         self.passed, self.failed, self.figures = [], [], []
         self._n = 0
+        self.kept_back = 0                         # detail arrays not printed (no --detail)
+        #: the heads of ``compare``'s two columns: exercise grading says whose numbers they are
+        self.columns = ("by hand", "layer")
         # a lesson is its own process: its print options are the lesson's
         np.set_printoptions(precision=4, suppress=True, linewidth=100)
         bar = "=" * 78
@@ -133,8 +136,12 @@ class Lesson:
     def say(self, text):
         print(textwrap.indent(textwrap.fill(textwrap.dedent(text).strip(), 94), "  "))
 
-    def show(self, label, value):
-        """Print a number or array (moved to the host) under ``label``."""
+    def show(self, label, value, detail=False):
+        """Print a number or array (moved to the host) under ``label``; a ``detail`` one only
+        with --detail (finish says how many were kept back)."""
+        if detail and not self.args.detail:
+            self.kept_back += 1
+            return
         host = backend.to_numpy(value)
         text = np.array2string(host) if host.ndim else f"{host.item():.6g}"
         pad = " " * (len(label) + 5)
@@ -186,11 +193,12 @@ class Lesson:
             return " ".join(f"{v:+.4f}" for v in flat[:3]) + (" ..." if flat.size > 3 else "")
         table = [(name, backend.to_numpy(hand), backend.to_numpy(layer))
                  for name, hand, layer in rows]
-        print(f"    {'name':<22} {'by hand':<32} {'layer':<32} max abs diff")
+        mine, theirs = self.columns
+        print(f"    {'name':<22} {mine:<32} {theirs:<32} max abs diff")
         for name, h, m in table:
             diff = np.max(np.abs(h - m)) if h.shape == m.shape and h.size else float("nan")
             print(f"    {name:<22} {head(h):<32} {head(m):<32} {diff:.1e}")
-        return all([self.check_close(f"{name} by hand equals the layer's", h, m, rtol, atol)
+        return all([self.check_close(f"{name} {mine} equals the {theirs}'s", h, m, rtol, atol)
                     for name, h, m in table])
 
     # -- exercises ----------------------------------------------------------------------
@@ -226,10 +234,7 @@ class Lesson:
             return 2
         print(f"\nExercise {k}: {ex.function}   (from {path})")
         print(textwrap.fill(ex.task, 94, initial_indent="  ", subsequent_indent="  "))
-        try:
-            ex.grade(self, getattr(module, ex.function))
-        except Exception as exc:                   # the student's code raised: that check fails
-            self.check(f"{ex.function} runs", False, f"{type(exc).__name__}: {exc}")
+        run_grader(self, ex, getattr(module, ex.function))
         n = len(self.passed) + len(self.failed)
         ok = n and not self.failed
         print(f"\n{self.name} exercise {k}: {'PASS' if ok else 'FAIL'}: "
@@ -238,6 +243,7 @@ class Lesson:
 
     # -- figures ------------------------------------------------------------------------
     def savefig(self, fig, name):
+        show_figure(fig)                           # inline, when the lesson runs in a notebook
         path = save_figure(fig, self.out / f"{name}.png")
         self.figures.append(path)
         print(f"  figure saved: {path}")
@@ -256,6 +262,8 @@ class Lesson:
                     f"then grade it: python {self._shown(self.folder / self.name)}.py "
                     f"--exercise {i}")
                 print(textwrap.fill(text, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
+        if self.kept_back:
+            print(f"\n({self.kept_back} intermediate arrays kept back: --detail prints them)")
         n = len(self.passed) + len(self.failed)
         status = "OK" if not self.failed else "FAILED"
         print(f"\n{self.name}: {status}: {len(self.passed)}/{n} checks passed, "
@@ -263,58 +271,3 @@ class Lesson:
         for label in self.failed:
             print(f"  failed: {label}")
         return 1 if self.failed or n == 0 else 0
-
-
-def lesson_files(folder):
-    """The lesson scripts in ``folder``, in order (``NN_name.py``)."""
-    return sorted(Path(folder).glob("[0-9][0-9]_*.py"))
-
-
-def find_lessons(folder=None):
-    """The lesson scripts of ``folder``, or else of the checkout minseq runs from, or else of
-    ``lessons/`` in the current folder. Raises LessonsNotFound naming where it looked."""
-    places = [Path(folder)] if folder else [CHECKOUT_LESSONS, Path.cwd() / "lessons"]
-    for place in places:
-        files = lesson_files(place)
-        if files:
-            return files
-    looked = " and ".join(str(p.resolve()) for p in dict.fromkeys(places))
-    hint = "" if folder else "; give the lessons folder of a checkout with --dir"
-    raise LessonsNotFound(f"no lessons (NN_name.py files) in {looked}{hint}")
-
-
-def describe(path):
-    """First line of a lesson's docstring, for the listing."""
-    import ast
-    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else path.stem
-
-
-def run_lessons(paths, flags, out_root=None, quiet=True):
-    """Run lessons as child processes; return the number that failed.
-
-    quiet: print one line per lesson (its verdict and time) and a total, showing a lesson's
-    output only when it fails; otherwise the lesson prints as it runs (for --step)."""
-    import subprocess
-    import time
-    failures = 0
-    env = dict(os.environ, MPLBACKEND="Agg")
-    for path in paths:
-        cmd = [sys.executable, str(path)] + list(flags)
-        if out_root:
-            cmd += ["--out", str(Path(out_root) / path.stem)]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, text=True, capture_output=quiet)
-        dt = time.perf_counter() - t0
-        ok = proc.returncode == 0
-        failures += not ok
-        if quiet:
-            lines = proc.stdout.strip().splitlines()
-            verdict = lines[-1].split(": ", 1)[-1] if ok and lines else f"exit {proc.returncode}"
-        else:
-            verdict = "passed" if ok else f"exit {proc.returncode}"
-        print(f"{'ok  ' if ok else 'FAIL'} {path.stem:<30} {dt:6.1f} s  {verdict}")
-        if quiet and not ok:
-            print(textwrap.indent(proc.stdout[-3000:] + proc.stderr[-3000:], "     | "))
-    print(f"\n{len(paths) - failures}/{len(paths)} lessons passed")
-    return failures

@@ -1,5 +1,5 @@
 """How many threads minseq computes on: the BLAS library (OpenBLAS, MKL) behind NumPy, and the
-fast tier's batch shards (``minseq.fast.shards``).
+batch shards of ``minseq.parallel``.
 
     set_threads(threads_setting(None))     # MINSEQ_THREADS, else DEFAULT_THREADS
 
@@ -37,8 +37,8 @@ def threads_setting(given):
 
 
 def set_threads(n):
-    """Limit the BLAS thread pools to ``n`` threads, and run the fast tier's batch shards on
-    ``n`` threads, for the rest of the process."""
+    """Limit the BLAS thread pools to ``n`` threads, and run the batch shards of
+    ``minseq.parallel`` on ``n`` threads, for the rest of the process."""
     _limits[:] = [threadpool_limits(limits=n, user_api="blas")]
     _setting[:] = [n]
 

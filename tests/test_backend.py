@@ -13,9 +13,9 @@ from minseq import backend
 
 PACKAGE = Path(minseq.__file__).parent
 # Host-side modules may use numpy; everything else computes through minseq.backend.
-HOST_SIDE = {"backend.py", "lesson.py", "cli.py", "__main__.py", "metrics.py", "plot.py",
+HOST_SIDE = {"lesson.py", "lesson_runner.py", "cli.py", "__main__.py", "metrics.py", "plot.py",
              "checkpoint.py", "strict.py", "interop.py", "threads.py"}
-HOST_SIDE_DIRS = {"data", "bench", "timeseries", "tasks"}
+HOST_SIDE_DIRS = {"backend", "data", "bench", "timeseries", "tasks"}
 
 
 def compute_modules():

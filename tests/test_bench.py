@@ -115,6 +115,34 @@ def test_agreement_refuses_nan_and_shape_mismatch():
     assert cases.agreement((a, a), (a, a)) == 0.0
 
 
+def test_float32_lies_within_its_rounding_of_float64_on_both_tiers():
+    """The fast tier (blocked softmax and LayerNorm) sums no worse than the reference: both
+    float32 tiers within a few float32 ulps of the float64 reference on the same inputs."""
+    from minseq.fast import accelerate
+    case = cases.encoder_case(2, 6, 8, 2)
+    module = cases.build_module(case)
+    truth = cases.minseq_side(case, module.copy().astype(np.float64), np.float64).step()
+    for tier in (module, accelerate(module.copy())):
+        for got, want in zip(cases.minseq_side(case, tier).step(), truth):
+            assert got.dtype == np.float32 and want.dtype == np.float64
+            assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
+
+
+def test_the_precision_script_reports_every_side(torch):
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "precision.py"),
+                           "--size", "2,6,8,2"], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                              [str(root), *sys.path])))
+    assert done.returncode == 0, done.stderr
+    rows = {line[:22].strip(): [float(v) for v in line[22:].split()]
+            for line in done.stdout.splitlines()[2:]}
+    assert set(rows) == {"reference float32", "fast float32", "PyTorch float32",
+                         "PyTorch float64"}
+    assert all(e < 1e-5 for name, errs in rows.items() if "32" in name for e in errs)
+    assert all(e < 1e-12 for e in rows["PyTorch float64"])
+
+
 def _check_result(result, torch_present):
     assert result["machine"]["cores"] >= 1 and result["gemm_gflops"]["numpy"] > 0
     layers = {r["layer"] for r in result["rows"]}
@@ -187,7 +215,7 @@ def test_a_model_following_the_trainer_protocol_is_timed(monkeypatch):
                                 log=lambda *a: None)
     assert [r["layer"] for r in rows] == ["Tiny training step"]
     assert rows[0]["fast"]["median"] > 0 and rows[0]["reference"]["median"] > 0
-    assert rows[0]["torch_note"] == "no PyTorch twin" and rows[0]["peak_memory_mb"] >= 0
+    assert rows[0]["torch_note"] == "no PyTorch counterpart" and rows[0]["peak_memory_mb"] >= 0
 
 
 def test_peak_memory_sees_a_large_array():

@@ -90,7 +90,7 @@ def test_importing_minseq_leaves_numpy_and_matplotlib_alone():
     code = ("import numpy as np, matplotlib; before = np.get_printoptions(); "
             "backend = dict.__getitem__(matplotlib.rcParams, 'backend'); "
             "import minseq, minseq.tasks, minseq.lesson, minseq.bench, minseq.cli, "
-            "minseq.gradcheck.cases; import sys; "
+            "minseq.gradcheck.registry; import sys; "
             "print(np.get_printoptions() == before, "
             "dict.__getitem__(matplotlib.rcParams, 'backend') is backend, "
             "'matplotlib.pyplot' in sys.modules)")

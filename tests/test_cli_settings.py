@@ -30,15 +30,26 @@ def interrupted(*args, cwd, ready):
     lines up to the ready one, the rest of stderr)."""
     proc = subprocess.Popen([sys.executable, "-m", "minseq", *map(str, args)], cwd=cwd,
                             env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": ""},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_as_at_a_terminal)
     lines = []
     for line in proc.stderr:
         lines.append(line)
         if line.startswith(ready):
             break
     proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    return proc.wait(timeout=60), lines, rest
+    try:
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return proc.returncode, lines, rest
+
+
+def _sigint_as_at_a_terminal():
+    """In the child: Ctrl-C's default action, whatever the test run inherited. A shell script
+    that starts `make test &` hands its background job SIGINT ignored; Python then installs no
+    KeyboardInterrupt handler, and the command would train all its epochs and exit 0."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def files(tmp_path):
@@ -77,6 +88,16 @@ CASES = """
 --model lstm --task churn --churn-days 0        | --churn-days must be a finite number > 0
 --model lstm --folds 0                          | --folds must be at least 1, got 0
 --model lstm --grid d_model                     | --grid: 'd_model' is not NAME=VALUE
+--model sasrec --dropout 1                      | --dropout must be a number in [0, 1), got 1.0
+--model lstm --lr 0                             | --lr must be a finite number > 0, got 0.0
+--model lstm --lr inf                           | --lr must be a finite number > 0, got inf
+--model lstm --clip 0                           | --clip must be a finite number > 0, got 0.0
+--model sasrec --heads 0                        | --num-heads must be an integer >= 1, got 0
+--model sasrec --layers 0                       | --num-layers must be an integer >= 1, got 0
+--model lstm --patience 0                       | --patience must be an integer >= 1, got 0
+--model pop --users 0                           | --users must be an integer >= 1, got 0
+--model pop --items 0                           | --items must be an integer >= 1, got 0
+--model sasrec --k 1 1 0                        | --k must be one or more integers >= 1
 """
 CASES = dict(line.split("|") for line in CASES.strip().splitlines())
 
@@ -89,6 +110,29 @@ def test_a_bad_train_setting_is_one_line_before_work(tmp_path, case):
     assert err.startswith("minseq train: ") and message in err, err
     assert "Traceback" not in err and "epoch" not in out + err.replace("--epochs", "")
     assert not (tmp_path / "out").exists()
+
+
+def test_every_setting_exactly_at_its_bound_is_accepted(tmp_path):
+    """The smallest value each setting accepts (0 for --dropout and --negatives, one for the
+    counts, the least positive float for rates), all at once: the only complaint is then the
+    missing data file, which is checked after the settings."""
+    status, _, err = minseq(
+        "train", "--model", "sasrec", "--epochs", "1", "--batch-size", "1", "--maxlen", "1",
+        "--d-model", "1", "--heads", "1", "--layers", "1", "--patience", "1", "--negatives",
+        "0", "--threads", "1", "--lr", "5e-324", "--clip", "5e-324", "--dropout", "0",
+        "--churn-days", "5e-324", "--k", "1", "--folds", "1", "--users", "1", "--items", "1",
+        "--data", "nothing.txt", cwd=tmp_path)
+    assert (status, err) == (2, "minseq train: --data nothing.txt: no such file\n")
+    status, _, err = minseq("train", "--model", "sasrec", "--dropout", "0.999", "--data",
+                            "nothing.txt", cwd=tmp_path)
+    assert (status, err) == (2, "minseq train: --data nothing.txt: no such file\n")
+
+
+def test_recommend_takes_one_item_and_no_fewer(tmp_path):
+    status, _, err = minseq("recommend", "nothing.npz", "--user", "1", "-k", "0", cwd=tmp_path)
+    assert (status, err) == (2, "minseq recommend: --top must be an integer >= 1, got 0\n")
+    status, _, err = minseq("recommend", "nothing.npz", "--user", "1", "-k", "1", cwd=tmp_path)
+    assert (status, err) == (1, "minseq recommend: checkpoint nothing.npz: no such file\n")
 
 
 def test_a_bad_minseq_threads_is_one_line(tmp_path):

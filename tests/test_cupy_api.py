@@ -21,7 +21,7 @@ from minseq import cupy_api
 
 PACKAGE = pathlib.Path(minseq.__file__).parent
 #: the backend switch itself and the strict stand-in are not compute code
-NOT_COMPUTE = {"backend.py", "strict.py"}
+NOT_COMPUTE = {"backend", "strict.py"}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,8 @@ def cupy():
 
 def compute_files():
     """Every module of the package but the two above (host-side modules name no ``xp``)."""
-    return sorted(p for p in PACKAGE.rglob("*.py") if p.name not in NOT_COMPUTE)
+    return sorted(p for p in PACKAGE.rglob("*.py")
+                  if p.relative_to(PACKAGE).parts[0] not in NOT_COMPUTE)
 
 
 def _chain(node):

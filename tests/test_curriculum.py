@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from minseq.lesson import lesson_files
+from minseq.lesson_runner import lesson_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LESSONS_DIR = REPO_ROOT / "lessons"
@@ -231,3 +231,25 @@ def test_every_sigmoid_is_the_helpers_sigma(name):
     text = LESSONS[name].read_text(encoding="utf-8")
     assert not re.search(r"1\s*/\s*\(\s*1\s*\+\s*\w+\.exp\(", text), \
         f"{name} writes its own sigmoid: use helpers.sigma"
+
+
+# -- the backward with numbers, and the graph it runs on -----------------------------------------
+#: Lessons that teach a layer (or a model made of layers)
+LAYER_LESSONS = ["01_dense_backprop.py", "02_rnn.py", "03_lstm.py", "04_gru.py",
+                 "05_attention.py", "06_multihead_positional.py", "07_transformer.py",
+                 "11_graph.py", "12_next_behaviour.py", "13_next_item.py"]
+
+
+@pytest.mark.parametrize("name", LAYER_LESSONS)
+def test_every_layer_lesson_works_a_backward_element_and_draws_its_graph(name):
+    """One gradient entry worked through with the run's numbers and checked against the layer
+    (minseq.lessons_support.worked), and the computational graph drawn from the lesson's own
+    operations (graph_diagram.draw of its GRAPH) and saved as a figure."""
+    calls = list(lesson_calls(LESSONS[name]))
+    assert any(f in ("work_element", "work_weight_gradient") for f, _ in calls), \
+        f"{name} works no backward element with numbers"
+    drawn = [n for f, n in calls if f == "draw" and isinstance(n.func, ast.Attribute)
+             and getattr(n.func.value, "id", "") == "graph_diagram"]
+    assert drawn, f"{name} draws no computational graph"
+    assert all(isinstance(n.args[0], ast.Name) and n.args[0].id == "GRAPH" for n in drawn), \
+        f"{name}: the graph is drawn from something other than the lesson's GRAPH"

@@ -40,3 +40,23 @@ def test_next_event_pairs():
     x, y, m = next_event_pairs([[4, 5, 6], [7], [8, 9]], maxlen=3)
     assert x.tolist() == [[4, 5, 0], [8, 0, 0]] and y.tolist() == [[5, 6, 0], [9, 0, 0]]
     assert m.tolist() == [[True, True, False], [True, False, False]]
+
+
+def test_each_mask_row_follows_its_inputs_and_targets_through_the_shuffle(xp):
+    """Row r of the mask keeps the first r % 5 steps: whatever the order, a batch's mask rows
+    are those of its own examples (identified by their target)."""
+    n, T = 23, 5
+    lengths = np.arange(n) % T
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    inputs = np.where(mask, np.arange(n)[:, None] + 1, 0)
+    for bx, by, bm in Batches(inputs, np.arange(n), mask, batch_size=4, seed=2):
+        rows = backend.to_numpy(by)
+        assert (backend.to_numpy(bm) == mask[rows]).all()
+        assert (backend.to_numpy(bx) == inputs[rows]).all()
+
+
+def test_next_event_pairs_keep_the_last_steps_of_a_long_sequence():
+    """A sequence longer than maxlen keeps its last pairs: each target is still the event
+    after its input."""
+    x, y, m = next_event_pairs([[1, 2, 3, 4, 5, 6]], maxlen=3)
+    assert x.tolist() == [[3, 4, 5]] and y.tolist() == [[4, 5, 6]] and m.all()

@@ -37,6 +37,22 @@ def test_windows_by_hand():
     assert w.inputs[3][:, 0].tolist() == [2, 3]       # day 6 sees the events of days 1 and 5
 
 
+def test_events_exactly_at_a_cut_and_at_its_window_edges():
+    """With D = 2 days, at cut c: an event at c - D counts as active, an event at c is the
+    future (a label of staying, never a feature, and no activity at c), an event at c + D lies
+    outside the label's window; and the last cut is exactly the log's end minus D."""
+    t = log([(1, 0, 1), (1, 2 * DAY, 2), (2, DAY, 1), (2, 5 * DAY, 1), (3, 7 * DAY, 1),
+             (3, 10 * DAY, 1)])
+    w = churn_windows(t, maxlen=2, days=2)
+    got = [(int(u), int(c // DAY), int(y)) for u, c, y in zip(w.user, w.cut, w.targets)]
+    assert got == [(1, 1, 0), (1, 2, 0), (1, 3, 1), (1, 4, 1),   # day 2 is at cut 2: stays
+                   (2, 2, 1), (2, 3, 1), (2, 6, 1), (2, 7, 1),   # day 1 at cut 1: inactive
+                   (3, 8, 1)]                                    # day 10 = cut 8 + D: churns
+    assert w.cut.max() == 10 * DAY - 2 * DAY
+    at_cut = got.index((1, 2, 0))
+    assert w.events[at_cut].tolist() == [-1, 0]      # reads day 0, not the event at the cut
+
+
 @st.composite
 def logs(draw):
     n = draw(st.integers(1, 30))

@@ -75,3 +75,34 @@ def test_without_users_drops_every_event_of_the_other_tables_users(log):
     rest = without_users(log, folds[0])
     assert len(rest) == len(folds[1]) + len(folds[2])
     assert not set(rest.user.tolist()) & set(folds[0].user.tolist())
+
+
+def test_events_at_the_time_cut_all_validate():
+    """The cut is itself an event time: every event at it goes to validation, with the later
+    ones, never to training (a tie at the cut must not leak into training)."""
+    t = from_columns(user=[1, 2, 3, 1, 2, 3], item=[1, 2, 3, 4, 5, 6], behaviour=[1] * 6,
+                     timestamp=[1, 2, 3, 3, 3, 4], behaviour_names=("<pad>", "x"))
+    train, valid = split_by_time(t, 0.5)          # cut = the 3rd of 6 sorted times: 3
+    assert sorted(train.timestamp.tolist()) == [1, 2]
+    assert sorted(valid.timestamp.tolist()) == [3, 3, 3, 4]
+
+
+def test_as_many_folds_as_users_gives_one_user_per_fold(log):
+    n = log.counts()["users"]
+    folds = user_folds(log, n, seed=4)
+    assert len(folds) == n and all(f.counts()["users"] == 1 for f in folds)
+    assert sorted(int(f.user[0]) for f in folds) == list(range(1, n + 1))
+    with pytest.raises(ValueError, match=f"number of users \\({n}\\), got {n + 1}"):
+        user_folds(log, n + 1)
+    with pytest.raises(ValueError, match="got 1"):
+        user_folds(log, 1)
+
+
+def test_leave_one_out_starts_at_three_events():
+    """A user of exactly 3 events gives one train, one validation and one test event; a user
+    of 2 keeps both in training."""
+    t = from_columns(user=[1, 1, 1, 2, 2], item=[1, 2, 3, 4, 5], behaviour=[1] * 5,
+                     timestamp=[1, 2, 3, 1, 2], behaviour_names=("<pad>", "x"))
+    split = leave_one_out(t)
+    assert split.train.item.tolist() == [1, 4, 5]
+    assert split.valid.item.tolist() == [2] and split.test.item.tolist() == [3]

@@ -44,6 +44,12 @@ def test_split_histories_targets_and_negatives():
     assert p.test.negatives[1, 0] in (4, 5)                  # never an item user 3 has seen
 
 
+
+def test_a_history_longer_than_maxlen_keeps_its_latest_items_in_the_last_columns():
+    p = Protocol(toy_table(), maxlen=2, n_negatives=1, seed=0)
+    np.testing.assert_array_equal(p.test.histories, [[2, 3], [3, 1]])
+    np.testing.assert_array_equal(p.valid.histories, [[1, 2], [0, 3]])
+
 def test_metrics_by_hand(xp):
     """Full: user 1's target 4 (0.9) ranks 0; user 3's target 2 (0.5) ties with item 3 and
     trails item 4: pessimistic rank 2. HR@10 = 1, NDCG@10 = (1 + 1/log2 4) / 2 = 0.75,

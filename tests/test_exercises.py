@@ -4,13 +4,15 @@ the student fills in, and a worked solution in lessons/solutions/. The lesson's 
 stub through its checks (a stub returns the right shapes with the wrong numbers, so a grader
 that cannot fail shows here)."""
 
+import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from minseq.lesson import lesson_files
+from minseq.lesson_runner import lesson_files
 
 ROOT = Path(__file__).resolve().parents[1] / "lessons"
 LESSONS = {p.stem: p for p in lesson_files(ROOT)}
@@ -94,3 +96,79 @@ def test_the_lessons_command_grades_an_exercise(capsys):
     assert main(["lessons", stem[:2], "--exercise", str(k)]) == 1
     assert main(["lessons", "all", "--exercise", "1"]) == 2
     assert "name the lesson" in capsys.readouterr().err
+
+
+# -- a solution that calls the library's answer fails ---------------------------------------
+#: (lesson, exercise, a solution that only calls minseq's own code for it). The first three
+#: passed every check before the grader refused the reference code (the third calls it through
+#: the layer class, as does the fourth). Each passes when nothing is refused.
+CHEATS = {
+    "imported at load time, as an alias": ("03_lstm", 2, """
+from minseq.nn.lstm import lstm_step_backward as _library
+
+
+def lstm_step_backward(params, dh, dc_next, cache):
+    return _library(params, dh, dc_next, cache)
+"""),
+    "the library function itself, one line": ("09_metrics", 2, """
+from minseq.metrics import roc_auc
+"""),
+    "the layer class and its backward": ("01_dense_backprop", 1, """
+from minseq import nn
+
+
+def softmax_cross_entropy(scores, t):
+    ce = nn.CrossEntropyLoss()
+    loss = ce(scores, t)
+    return loss, ce.backward()
+"""),
+    "a layer's forward, through the class": ("06_multihead_positional", 2, """
+from minseq import nn
+
+
+def multi_head_attention(params, x, num_heads, mask=None):
+    layer = nn.MultiHeadAttention(x.shape[-1], num_heads).astype(x.dtype)
+    for name, value in params.items():
+        layer.params[name][...] = value
+    out = layer(x, mask=mask)
+    return out, layer.weights
+"""),
+}
+
+
+def lessons_with_exercise(tmp_path, stem, k, source):
+    """A copy of the lessons folder whose exercise k of ``stem`` is ``source``."""
+    copy = tmp_path / "lessons"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "exercises" / f"{stem}_{k}.py").write_text(source)
+    return copy
+
+
+@pytest.mark.parametrize("how", sorted(CHEATS))
+def test_a_solution_that_calls_the_library_fails(how, tmp_path):
+    stem, k, source = CHEATS[how]
+    copy = lessons_with_exercise(tmp_path, stem, k, source)
+    proc = subprocess.run([sys.executable, str(copy / f"{stem}.py"), "--exercise", str(k),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"exercise {k}: FAIL" in proc.stdout.splitlines()[-1]
+    refused = [line for line in proc.stdout.splitlines() if "is your own code" in line]
+    assert len(refused) == 1 and "[FAIL]" in refused[0], proc.stdout[-3000:]
+    assert "the library code this exercise asks you to write" in refused[0]
+
+
+def exercise_calls(path):
+    return [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Exercise"]
+
+
+@pytest.mark.parametrize("stem", sorted(LESSONS))
+def test_every_exercise_names_the_library_code_it_refuses(stem):
+    from minseq.lessons_support.grading import resolve
+    for node in exercise_calls(LESSONS[stem]):
+        kw = {k.arg: k.value for k in node.keywords}
+        assert "reference" in kw, f"{stem}: Exercise {ast.literal_eval(node.args[0])} " \
+                                  "names no reference"
+        names = ast.literal_eval(kw["reference"])
+        assert names and all(callable(resolve(name)) for name in names)

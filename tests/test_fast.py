@@ -9,12 +9,14 @@ drawn as its constructor draws them), its inputs and keyword arguments.
 
 import contextlib
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from minseq import backend, fast, nn, threads
-from minseq.fast import TWINS, accelerate, shards, twin_of
+from minseq.fast import TWINS, accelerate, twin_of
+from minseq.parallel import shards
 from minseq.gradcheck.checker import flatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
@@ -76,9 +78,10 @@ def _same(name, a, b, tol, floor=0.0):
 
 
 def _run(module, inputs, kwargs):
+    """(outputs, input gradients, parameter gradients, upstream gradients) of one step."""
     out = module(*inputs, **kwargs)
-    _, grads = upstream(module, out, seed=7)
-    return flatten(out), grads, {k: g.copy() for k, g in module.named_grads()}
+    dys, grads = upstream(module, out, seed=7)
+    return flatten(out), grads, {k: g.copy() for k, g in module.named_grads()}, dys
 
 
 # -- attention, LayerNorm and the Transformer blocks ------------------------------------------
@@ -135,6 +138,34 @@ def _layernorm(draw, xp):
     # by |x| / std: a spread of 1 let a drawn row of 3 entries reach 1.07e-5 in float32)
     spread = xp.linspace(-3.0, 3.0, d)
     return norm, [randn(xp, draw, *shape) + spread], {}
+
+
+def _layernorm_dx_terms(norm, inputs, dys):
+    """The size of the terms LayerNorm's dx is made of, the scale its float32 rounding follows.
+
+    dx = r (g - mean(g) - xhat mean(g (.) xhat)) per row, g = dy (.) gamma, r = 1 / sqrt(var +
+    eps). Each term is rounded to a few u (u = 2^-24) of its own size, but dx itself can be far
+    smaller than its terms: in d = 3, dx spans a single direction, and a drawn g nearly in the
+    span of 1 and xhat cancels five digits (shape (3,), eps 1e-8, gamma's seed 65536, x's seed
+    3: dx ~ 4e-6 from terms ~ 1, the reference and the twin each 1e-3 of dx away from the
+    float64 dx). So dx is compared relative to max over rows of r (max|g| + |mean g| +
+    max|xhat| |mean(g (.) xhat)|). Measured on that scale over 3,000 drawn float32 cases, the
+    reference and the twin each stayed within 3.1 u of the float64 dx and within 4.8 u of each
+    other: the tolerance 1e-5 (168 u) holds with room, and a wrong twin still fails by far more.
+    """
+    x, dy = (backend.to_numpy(a).astype(np.float64) for a in (inputs[0], dys[0]))
+    gamma = backend.to_numpy(norm.params["gamma"]).astype(np.float64)
+    x, dy = x.reshape(-1, norm.d), dy.reshape(-1, norm.d)
+    centred = x - x.mean(axis=1, keepdims=True)
+    r = 1.0 / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + norm.eps)
+    xhat, g = centred * r, dy * gamma
+    terms = (abs(g).max(axis=1, keepdims=True) + abs(g.mean(axis=1, keepdims=True))
+             + abs(xhat).max(axis=1, keepdims=True) * abs((g * xhat).mean(axis=1, keepdims=True)))
+    return float((r * terms).max()) if x.size else 0.0
+
+
+# The scale of a twin's input gradients where it is set by their terms, not by their size.
+INPUT_GRADIENT_SCALE = {"LayerNorm": _layernorm_dx_terms}
 
 
 @twin_case("TransformerEncoderLayer (attention, LayerNorm)")
@@ -224,6 +255,28 @@ def test_twin_equals_reference(xp, name, dtype, data):
     check_twin(xp, name, dtype, data)
 
 
+class Replay:
+    """Stands for hypothesis's ``data``: ``draw`` hands back recorded values in order."""
+
+    def __init__(self, *values):
+        self.values = list(values)
+
+    def draw(self, strategy):
+        return self.values.pop(0)
+
+
+# Cases hypothesis once drew that failed, replayed on every run: (name, dtype, the draws).
+FOUND = [
+    # a float32 dx five digits smaller than its terms (see _layernorm_dx_terms)
+    ("LayerNorm", "float32", ([], 3, 1e-8, 65536, 0, 3)),
+]
+
+
+@pytest.mark.parametrize("name, dtype, draws", FOUND)
+def test_twin_equals_reference_on_cases_once_found(xp, name, dtype, draws):
+    check_twin(xp, name, dtype, Replay(*draws))
+
+
 SHARDED = sorted(name for name in TWIN_CASES if name.split()[0] in
                  {"MultiHeadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer"})
 
@@ -236,7 +289,7 @@ def test_twin_on_batch_shards_equals_reference(xp, name, dtype, data):
     with shard_threads(3):
         twin, rows = check_twin(xp, name, dtype, data)
     if rows > 1:
-        assert len(twin._shards.layers) == min(3, rows), f"{name}: not sharded"
+        assert len(twin._shards.clones) == min(3, rows), f"{name}: not sharded"
 
 
 def check_twin(xp, name, dtype, data):
@@ -250,8 +303,8 @@ def check_twin(xp, name, dtype, data):
     tol = TOLERANCE[dtype]
     if dtype == "float32" and name.startswith("Transformer"):
         tol = BLOCK_FLOAT32
-    outs, in_grads, grads = _run(reference, inputs, kwargs)
-    fast_outs, fast_in_grads, fast_grads = _run(twin, inputs, kwargs)
+    outs, in_grads, grads, dys = _run(reference, inputs, kwargs)
+    fast_outs, fast_in_grads, fast_grads, _ = _run(twin, inputs, kwargs)
     # outputs and gradients relative to the largest of their kind: one that is small by
     # cancellation (attention's dbq, or dq when the weights are nearly uniform) still carries
     # the rounding of its terms
@@ -259,6 +312,8 @@ def check_twin(xp, name, dtype, data):
     for k, (a, b) in enumerate(zip(fast_outs, outs, strict=True)):
         _same(f"{name} output {k}", a, b, tol, floor=largest)
     largest = max((_largest(g) for g in in_grads), default=0.0)
+    if name in INPUT_GRADIENT_SCALE:
+        largest = max(largest, INPUT_GRADIENT_SCALE[name](reference, inputs, dys))
     for k, (a, b) in enumerate(zip(fast_in_grads, in_grads, strict=True)):
         _same(f"{name} input gradient {k}", a, b, tol, floor=largest)
     assert list(fast_grads) == list(grads)
@@ -318,6 +373,29 @@ def test_a_twin_must_subclass_its_reference():
 def test_accelerate_refuses_what_is_not_a_module():
     with pytest.raises(TypeError, match="minseq.nn.Module"):
         accelerate("LSTM")
+
+
+@pytest.mark.parametrize("sharded", [False, True], ids=["one thread", "batch shards"])
+def test_a_twin_and_its_shards_follow_the_models_train_and_eval_modes(xp, sharded):
+    """Accelerated in eval mode, a block with dropout stays in eval mode; switched to training
+    and back (on batch shards: after its clones were made in training mode), it computes the
+    reference's eval output again, and in training mode it drops."""
+    backend.manual_seed(3)
+    reference = nn.TransformerEncoderLayer(8, 2, d_ff=12, dropout=0.5).astype(xp.float64)
+    reference.eval()
+    twin = accelerate(reference.copy())
+    assert not any(m.training for m in twin.modules())
+    x = backend.asarray(backend.host_rng(1).standard_normal((4, 6, 8)))
+    expected = backend.to_numpy(reference(x))
+    with shard_threads(2 if sharded else 1):
+        twin.train()
+        dropped = backend.to_numpy(twin(x))
+        twin.eval()
+        again = backend.to_numpy(twin(x))
+    assert abs(again - expected).max() <= 1e-12 * abs(expected).max()
+    assert abs(dropped - expected).max() > 1e-3
+    if sharded:
+        assert not any(m.training for c in twin._shards.layers for m in c.modules())
 
 
 # -- a training step of a whole model -----------------------------------------------------------

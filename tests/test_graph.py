@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minseq
 from minseq import backend, nn
 from minseq.gradcheck import check_module
+from minseq.strict import count_syncs
 
 NORMS = ["none", "mean", "sym"]
 
@@ -190,3 +192,21 @@ def test_item_transition_graph_checks_ids(xp):
         nn.item_transition_graph([[0, 7]], num_items=5)
     with pytest.raises(ValueError, match="non-negative"):
         nn.item_transition_graph([[0, -1]])
+
+
+@pytest.mark.parametrize("bad", [[[0, 1.5]], [[[0, 1]]]], ids=["float ids", "2-D session"])
+def test_item_transition_graph_refuses_what_is_not_a_sequence_of_ids(xp, bad):
+    with pytest.raises(ValueError, match="each session must be a 1-D sequence of integer"):
+        nn.item_transition_graph(bad)
+
+
+def test_item_transition_graph_reads_device_sessions_in_one_transfer_each():
+    minseq.use_backend("strict")
+    sessions = [[0, 1, 2], [1, 2, 2, 3]]
+    with count_syncs() as per_session:
+        edges, n = nn.item_transition_graph([backend.asarray(s) for s in sessions])
+    with count_syncs() as whole:
+        same, _ = nn.item_transition_graph(backend.asarray([[0, 1, 2], [2, 2, 3]]))
+    assert per_session.reads == ["get", "get"] and whole.reads == ["get"]
+    assert backend.to_numpy(edges).tolist() == [[0, 1], [1, 2], [1, 2], [2, 2], [2, 3]]
+    assert backend.to_numpy(same).tolist() == [[0, 1], [1, 2], [2, 2], [2, 3]] and n == 4

@@ -48,3 +48,30 @@ def test_compare_fails_on_a_difference_or_a_shape(lesson, xp):
     a = xp.ones((1, 3))
     assert not lesson.compare([("da", a, a * 1.01), ("db", a, a[0])])
     assert lesson.failed == ["da by hand equals the layer's", "db by hand equals the layer's"]
+
+
+def test_compare_in_an_exercise_heads_its_columns_yours_and_reference(lesson, xp, capsys):
+    from minseq.lesson import Exercise
+    from minseq.lessons_support.grading import run_grader
+
+    def grade(L, function):
+        L.compare([("dW", function(xp.ones(2)), xp.ones(2))])
+    run_grader(lesson, Exercise("f", "task", grade), lambda a: a)
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "yours" in head and "reference" in head and "by hand" not in head
+    assert lesson.passed == ["dW yours equals the reference's"]
+    assert lesson.columns == ("by hand", "layer")
+
+
+def test_the_grader_refuses_the_reference_through_every_alias_and_restores_it(lesson, xp):
+    from minseq.lesson import Exercise
+    from minseq.lessons_support.grading import run_grader
+    from minseq.nn.functional import softplus as alias
+
+    def grade(L, function):
+        L.check_close("softplus(0) = log 2", function(xp.zeros(1)), xp.log(2.0) * xp.ones(1))
+    run_grader(lesson, Exercise("f", "task", grade, reference=["minseq.nn.functional.softplus"]),
+               alias)
+    assert lesson.failed == ["f is your own code"]
+    run_grader(lesson, Exercise("f", "task", grade), alias)       # outside grading: its code
+    assert lesson.passed == ["softplus(0) = log 2"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from minseq.lesson import lesson_files
+from minseq.lesson_runner import lesson_files
 
 LESSONS = {p.stem: p for p in lesson_files(Path(__file__).resolve().parents[1] / "lessons")}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import minseq
-from minseq import lesson
+from minseq import lesson_runner
 from minseq.cli import main
-from minseq.lesson import describe, lesson_files
+from minseq.lesson_runner import describe, lesson_files
 
 CHECKOUT_LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 LESSONS = lesson_files(CHECKOUT_LESSONS)
@@ -52,7 +52,7 @@ def test_step_mode_survives_no_terminal(tmp_path):
 def _installed(monkeypatch, tmp_path):
     """minseq as a non-editable install sees it: no lessons beside the package, and the
     current folder outside any checkout."""
-    monkeypatch.setattr(lesson, "CHECKOUT_LESSONS", tmp_path / "site-packages" / "lessons")
+    monkeypatch.setattr(lesson_runner, "CHECKOUT_LESSONS", tmp_path / "site-packages" / "lessons")
     monkeypatch.chdir(tmp_path)
 
 

@@ -94,3 +94,16 @@ def test_reference_and_fast_layers_train_to_the_same_model(small_log, tmp_path):
                       reference=True, quiet=True)["metrics"]
     for protocol in ("sampled", "full"):
         assert ref[protocol] == pytest.approx(fast[protocol], abs=2e-3)
+
+
+def test_training_targets_are_aligned_with_left_padded_inputs():
+    """Each column's target is the item after its input, padding on the left, a long history
+    cut to its latest steps, and a history of one item gives no example."""
+    batches = tasks.next_item.training_batches([np.array([1, 2, 3]), np.array([4]),
+                                                np.array([4, 5, 6, 7, 8, 9])], maxlen=4,
+                                               batch_size=8, seed=0)
+    batches.shuffle = False
+    ((inputs, targets, mask),) = list(batches)
+    assert inputs.tolist() == [[0, 0, 1, 2], [5, 6, 7, 8]]
+    assert targets.tolist() == [[0, 0, 2, 3], [6, 7, 8, 9]]
+    assert mask.tolist() == [[False, False, True, True], [True] * 4]

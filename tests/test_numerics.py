@@ -16,7 +16,7 @@ from hypothesis.extra.numpy import arrays
 
 from minseq import backend, fast, nn, optim
 from minseq.gradcheck.checker import flatten
-from minseq.gradcheck.cases import CASES
+from minseq.gradcheck.registry import CASES
 from minseq.nn import functional as F
 
 DTYPES = ["float32", "float64"]

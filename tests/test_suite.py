@@ -89,3 +89,12 @@ def test_a_skipped_parity_test_fails_under_minseq_parity(tmp_path):
 def test_a_skipped_parity_test_only_skips_in_make_test(tmp_path):
     proc = _run_parity(tmp_path, parity_env=False)
     assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout
+
+
+def test_hypothesis_draws_the_same_examples_every_run_and_keeps_none():
+    """make test and CI (with CI set or not) replay fixed examples and read no stored failure:
+    a random draw never turns a run red by chance (make explore draws new ones)."""
+    from hypothesis import settings
+    assert settings.default.derandomize and settings.default.database is None
+    explore = settings.get_profile("explore")
+    assert not explore.derandomize and explore.database is not None

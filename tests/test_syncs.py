@@ -16,7 +16,7 @@ import pytest
 
 import minseq
 from minseq import backend, nn, optim
-from minseq.gradcheck.cases import CASES
+from minseq.gradcheck.registry import CASES
 from minseq.gradcheck.checker import upstream
 from minseq.strict import count_syncs
 from minseq.train import Trainer

@@ -1,4 +1,4 @@
-"""Lesson 15, exercise 1: trick 3 forward, the four LSTM gates from one tanh.
+"""Lesson 15, exercise 1: the fast LSTM's gates, written in place.
 
 Fill in ``lstm_gates``, then grade it:  python lessons/15_fast_lstm.py --exercise 1
 The lesson checks your gates against sigma and tanh taken block by block (also at a = +-1000,
@@ -10,19 +10,18 @@ central differences.
 from minseq.backend import xp
 
 
-def lstm_gates(a, scale, shift):
+def lstm_gates(a):
     """In place: the pre-activations a (B, 4H) become the gates [i, f, g, o].
 
-    a = x_t Wx + h_{t-1} Wh + b, the four blocks side by side in the order i, f, g, o;
-    scale, shift (4H,): 1/2 and 1/2 on the columns of i, f and o, 1 and 0 on those of g, so that
+    a = x_t Wx + h_{t-1} Wh + b, the four blocks side by side in the order i, f, g, o:
 
-        act(a) = scale (.) tanh(scale (.) a) + shift
+        i, f, o = sigma(a_i), sigma(a_f), sigma(a_o),   g = tanh(a_g)
 
-    is sigma(a) = 0.5 tanh(a / 2) + 0.5 on i, f, o and tanh(a) on g.
+    with sigma(a) = 0.5 tanh(a / 2) + 0.5 (exact, and it never overflows where e^-a does).
 
     Overwrites ``a`` with the gates (the fast layer reads them from ``a``, and allocates no new
-    (B, 4H) array per step) and returns ``a``. ``xp.tanh(a, out=a)`` and ``a *= ...`` work in
-    place.
+    (B, 4H) array per step) and returns ``a``. A slice such as ``a[:, :2 * H]`` is a view:
+    ``xp.tanh(v, out=v)`` and ``v *= ...`` on it work in place on ``a``.
     """
-    # YOUR CODE HERE: scale a, tanh it, scale again and shift, each step in place.
+    # YOUR CODE HERE: sigma on the blocks of i, f and o, tanh on g's, each in place.
     return a

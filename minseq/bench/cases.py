@@ -1,6 +1,6 @@
 """The benchmark cases: every layer at every size, built with the same weights on both sides.
 
-A ``Case`` builds a minseq layer (float32, fixed seed, on the active backend) and knows the
+A ``BenchCase`` builds a minseq layer (float32, fixed seed, on the active backend) and knows the
 number of floating-point operations its matrix products do in one forward. ``minseq_side`` and
 ``torch_side`` turn it into two ``Side`` objects on the same inputs:
 
@@ -19,20 +19,20 @@ from typing import Callable
 import numpy
 
 from .. import backend, nn
-from .twins import torch_twin
+from .torch_modules import torch_counterpart
 
 SEED = 0
 
 
 @dataclass
-class Case:
+class BenchCase:
     layer: str                 # "LSTM"
     size: tuple                # (B, T, D, H)
     dims: str                  # what the numbers in size mean: "B, T, D, H"
     flops: float               # matrix-product FLOPs of one forward
     build: Callable            # () -> minseq module, float32
     x_shape: tuple
-    call_torch: Callable = field(default=lambda twin, x: twin(x))
+    call_torch: Callable = field(default=lambda module, x: module(x))
 
     @property
     def label(self):
@@ -49,8 +49,9 @@ class Side:
     step: Callable
 
 
-def _host(shape, seed):
-    return numpy.random.default_rng(seed).standard_normal(shape, dtype=numpy.float32)
+def _host(shape, seed, dtype=numpy.float32):
+    return numpy.random.default_rng(seed).standard_normal(shape, dtype=numpy.float32).astype(
+        dtype, copy=False)
 
 
 def build_module(case):
@@ -65,9 +66,11 @@ def _first(out):
     return out[0] if isinstance(out, tuple) else out
 
 
-def minseq_side(case, module):
-    x = backend.asarray(_host(case.x_shape, 1))
-    dy = backend.asarray(_host(_output_shape(case), 2))
+def minseq_side(case, module, dtype=numpy.float32):
+    """The case's fixed x and dy (float32 draws, held as ``dtype``) through ``module``, whose
+    parameters must be ``dtype`` too."""
+    x = backend.asarray(_host(case.x_shape, 1, dtype))
+    dy = backend.asarray(_host(_output_shape(case), 2, dtype))
 
     def step():
         y = _first(module(x))
@@ -75,18 +78,19 @@ def minseq_side(case, module):
     return Side(lambda: module(x), step)
 
 
-def torch_side(case, torch, module, device="cpu"):
-    twin = torch_twin(torch, module, device)
-    x = torch.from_numpy(_host(case.x_shape, 1)).to(device).requires_grad_()
-    dy = torch.from_numpy(_host(_output_shape(case), 2)).to(device)
+def torch_side(case, torch, module, device="cpu", dtype=numpy.float32):
+    counterpart = torch_counterpart(torch, module, device)
+    counterpart = counterpart.to(getattr(torch, numpy.dtype(dtype).name))
+    x = torch.from_numpy(_host(case.x_shape, 1, dtype)).to(device).requires_grad_()
+    dy = torch.from_numpy(_host(_output_shape(case), 2, dtype)).to(device)
 
     def step():
-        twin.zero_grad(set_to_none=True)
+        counterpart.zero_grad(set_to_none=True)
         x.grad = None
-        y = case.call_torch(twin, x)
+        y = case.call_torch(counterpart, x)
         y.backward(dy)
         return y, x.grad
-    return Side(lambda: case.call_torch(twin, x), step)
+    return Side(lambda: case.call_torch(counterpart, x), step)
 
 
 def _output_shape(case):
@@ -107,7 +111,18 @@ def to_host(a):
     return backend.to_numpy(a)
 
 
-def agreement(ours, theirs, tol=1e-3, name="case"):
+#: Two correct float32 computations of one case may differ by their rounding, and no more.
+#: A dot product of length k rounds by at most k u (u = 2^-24, the float32 unit roundoff; the
+#: worst case, whatever the summation order: blocked on the CPU, split-K on a GPU). The deepest
+#: chain, the encoder layer at (16, 512, 256, 8), sums k = 256 (projections, LayerNorm), 32
+#: (scores), 512 (P V) and 1024 (feed-forward) through forward and backward: about 5,700 u =
+#: 3.4e-4 end to end. 1e-3 stands above that bound, so only a real difference crosses it. Measured
+#: (benchmarks/precision.py, the README's Method): each side's float32 lies within 3e-7 of the
+#: float64 reference there, the fast tier no further than the reference tier.
+AGREEMENT_TOLERANCE = 1e-3
+
+
+def agreement(ours, theirs, tol=AGREEMENT_TOLERANCE, name="case"):
     """Largest relative difference max|a - b| / max|b| over the pairs of arrays (y, dx);
     AgreementError when it exceeds ``tol`` (float32 over 200 recurrent steps stays ~1e-5)."""
     worst = 0.0
@@ -126,10 +141,10 @@ def agreement(ours, theirs, tol=1e-3, name="case"):
 # -- the cases ----------------------------------------------------------------------------
 
 def mlp_case(B, d_in, d_hidden, d_out):
-    return Case("MLP", (B, d_in, d_hidden, d_out), "batch, in, hidden, out",
-                2 * B * (d_in * d_hidden + d_hidden * d_out),
-                lambda: nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(),
-                                      nn.Linear(d_hidden, d_out)), (B, d_in))
+    return BenchCase("MLP", (B, d_in, d_hidden, d_out), "batch, in, hidden, out",
+                     2 * B * (d_in * d_hidden + d_hidden * d_out),
+                     lambda: nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(),
+                                           nn.Linear(d_hidden, d_out)), (B, d_in))
 
 
 RECURRENT = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
@@ -137,8 +152,8 @@ RECURRENT = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
 
 def recurrent_case(kind, B, T, D, H):
     cls, blocks = RECURRENT[kind]
-    return Case(kind, (B, T, D, H), "B, T, D, H", 2 * T * B * (D + H) * blocks * H,
-                lambda: cls(D, H), (B, T, D), lambda twin, x: twin(x)[0])
+    return BenchCase(kind, (B, T, D, H), "B, T, D, H", 2 * T * B * (D + H) * blocks * H,
+                     lambda: cls(D, H), (B, T, D), lambda module, x: module(x)[0])
 
 
 def attention_flops(B, T, d):
@@ -147,16 +162,18 @@ def attention_flops(B, T, d):
 
 
 def multihead_case(B, T, d, heads):
-    return Case("MultiHeadAttention", (B, T, d, heads), "B, T, d_model, heads",
-                attention_flops(B, T, d), lambda: nn.MultiHeadAttention(d, heads), (B, T, d),
-                lambda twin, x: twin(x, x, x, need_weights=False)[0])
+    return BenchCase("MultiHeadAttention", (B, T, d, heads), "B, T, d_model, heads",
+                     attention_flops(B, T, d), lambda: nn.MultiHeadAttention(d, heads), (B, T, d),
+                     lambda module, x: module(x, x, x, need_weights=False)[0])
 
 
 def encoder_case(B, T, d, heads):
     d_ff = 4 * d   # dropout 0: the same function on both sides, so outputs can be compared
-    return Case("TransformerEncoderLayer", (B, T, d, heads), "B, T, d_model, heads (d_ff = 4 d)",
-                attention_flops(B, T, d) + 2 * 2 * B * T * d * d_ff,
-                lambda: nn.TransformerEncoderLayer(d, heads, d_ff=d_ff, dropout=0.0), (B, T, d))
+    return BenchCase("TransformerEncoderLayer", (B, T, d, heads),
+                     "B, T, d_model, heads (d_ff = 4 d)",
+                     attention_flops(B, T, d) + 2 * 2 * B * T * d * d_ff,
+                     lambda: nn.TransformerEncoderLayer(d, heads, d_ff=d_ff, dropout=0.0),
+                     (B, T, d))
 
 
 RECURRENT_SIZES = [(32, 50, 64, 128), (64, 100, 128, 256), (128, 200, 64, 64)]

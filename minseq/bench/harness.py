@@ -23,7 +23,7 @@ import time
 from .. import backend
 from ..fast import TWINS, accelerate
 from . import models
-from .cases import (AgreementError, Case, agreement, build_module, layer_cases, minseq_side,
+from .cases import (AgreementError, BenchCase, agreement, build_module, layer_cases, minseq_side,
                     torch_side)
 from .kernel import forced_kernel_note, native_probe
 from .machine import gemm_probe, machine_info, optional_torch
@@ -140,9 +140,10 @@ def bench_models(quick, settings, notes, log=print, names=None):
             sides = {tier: models.model_step_side(name, size, fast=tier == "fast")
                      for tier in ("reference", "fast")}
             timings = compare({tier: side.step for tier, side in sides.items()}, **settings)
-            case = Case(f"{name} training step", size, "B, T, n_items, d", 0, None, ())
+            case = BenchCase(f"{name} training step", size, "B, T, n_items, d", 0, None, ())
             rows.append(_row(case, "training step", "cpu", timings, None,
-                             models.peak_memory_mb(sides["fast"].step), None, "no PyTorch twin"))
+                             models.peak_memory_mb(sides["fast"].step), None,
+                             "no PyTorch counterpart"))
             log(f"  cpu {name} {case.label:<30} training step fast "
                 f"{timings['fast'].median * 1e3:9.2f} ms  reference "
                 f"{timings['reference'].median * 1e3:9.2f} ms")

@@ -4,7 +4,7 @@ against numerical gradients, as a table."""
 import sys
 
 from .. import backend
-from ..gradcheck.cases import CASES, run_case
+from ..gradcheck.registry import CASES, run_case
 
 
 def add_arguments(p):

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import backend
-from ..lesson import LessonsNotFound, describe, find_lessons, run_lessons
+from ..lesson_runner import LessonsNotFound, describe, find_lessons, run_lessons
 
 
 def add_arguments(p):

@@ -6,22 +6,39 @@ names, shapes and state dict, same outputs and gradients (tested equal), only ``
 a twin can take over a reference layer's attributes as they are, so ``accelerate`` needs no
 constructor arguments and copies no weights: the twin holds the very same ``params`` and
 ``grads`` dicts, as a compiler's fusion pass rewrites a graph without touching its tensors.
+
+A twin names itself ``fast.LSTM`` (its repr and its error messages), so a model shows which tier
+each layer is. The layers that run on batch shards (``minseq.parallel``: attention and the
+Transformer layers, and the Dropout inside them) take their references' place the same way.
 """
 
 from .. import nn
+from ..parallel import SHARDED
 
-#: reference class -> fast twin class; filled by the modules of ``minseq.fast``
+#: reference class -> the class ``accelerate`` puts in its place: the fast twins, filled by the
+#: modules of ``minseq.fast``, and the layers on batch shards (``minseq.parallel``)
 TWINS = {}
 
 
+def _fast_name(self):
+    return f"fast.{type(self).__name__}"
+
+
 def twin(reference_cls):
-    """Class decorator: register the decorated class as the fast twin of ``reference_cls``."""
+    """Class decorator: register the decorated class as the fast twin of ``reference_cls``; it
+    names itself ``fast.<class>`` unless it names itself otherwise."""
     def register(cls):
         if not issubclass(cls, reference_cls):
             raise TypeError(f"fast twin {cls.__name__} must subclass {reference_cls.__name__}")
+        if cls.name is reference_cls.name:
+            cls.name = _fast_name
         TWINS[reference_cls] = cls
         return cls
     return register
+
+
+for _reference, _sharded in SHARDED.items():
+    twin(_reference)(_sharded)
 
 
 def twin_of(layer):

@@ -15,15 +15,16 @@ measured forward+backward, float32, one thread, interleaved):
   three together: 2.9-4.3x over a softmax with fresh temporaries, on this project's machine;
   the twin against today's reference: 1.3x at (B, T, d_model, h) = (64, 200, 128, 4), 2.3x at
   (16, 512, 256, 8));
-- the work runs in blocks of about 1 MB of scores (``blocks``), from the product that makes
-  them to the product that uses them, so every softmax pass reads cache, and the backward's dS
-  is one block-sized scratch array: attention's forward+backward 95 -> 80 ms (1.19x) at
-  (64, 200, 128, 4), 304 -> 212 ms (1.43x) at (16, 512, 256, 8).
+- on the CPU the work runs in blocks of about 1 MB of scores (``blocks``, sized per backend in
+  ``minseq.fast.buffers``), from the product that makes them to the product that uses them, so
+  every softmax pass reads cache, and the backward's dS is one block-sized scratch array:
+  attention's forward+backward 95 -> 80 ms (1.19x) at (64, 200, 128, 4), 304 -> 212 ms (1.43x)
+  at (16, 512, 256, 8). On a GPU it is one block: the same nine or so launches at any size.
 
-MultiHeadAttention's own twin (``minseq.fast.transformer``) only runs it on batch shards:
-``accelerate`` swaps its ``attention`` sub-module, where the time goes. A twin that also fused
-its bias additions and input-gradient sums in place measured the same within noise (180 against
-191 ms at (64, 200, 128, 4), 389 against 367 ms at (16, 512, 256, 8)), so it was removed.
+MultiHeadAttention has no arithmetic twin: ``accelerate`` swaps its ``attention`` sub-module,
+where the time goes. A twin that also fused its bias additions and input-gradient sums in place
+measured the same within noise (180 against 191 ms at (64, 200, 128, 4), 389 against 367 ms at
+(16, 512, 256, 8)), so it was removed.
 """
 
 import math
@@ -32,26 +33,15 @@ from .. import nn
 from ..backend import xp
 from ..nn.checks import check_same_shape
 from .accelerate import twin
-from .shards import recorded
+from .buffers import block_bytes, reuse
 
 
-def reuse(buffer, shape, dtype):
-    """``buffer`` if it is an array of the active backend with this shape and dtype, else a new
-    uninitialised one: the caller overwrites every entry."""
-    if isinstance(buffer, xp.ndarray) and buffer.shape == tuple(shape) and buffer.dtype == dtype:
-        return buffer
-    return xp.empty(shape, dtype=dtype)
-
-
-# Blocks of about 1 MB of scores stay in a core's 2 MB L2 cache through all the softmax passes.
-BLOCK_BYTES = 1 << 20
-
-
-def blocks(lead, slice_bytes, target=BLOCK_BYTES):
+def blocks(lead, slice_bytes, target):
     """Index tuples that cut the leading axes ``lead`` of a (..., Tq, Tk) array into blocks of
     about ``target`` bytes (``slice_bytes`` per (Tq, Tk) slice): runs of axis 0 while whole rows
-    fit, else runs along axis 1 within each row (a block is never smaller than one slice)."""
-    if not lead:
+    fit, else runs along axis 1 within each row (a block is never smaller than one slice).
+    ``target`` None: the whole array, one block."""
+    if not lead or target is None:
         yield ()
         return
     per = max(1, target // max(slice_bytes, 1))                  # slices per block
@@ -92,7 +82,7 @@ def attention(q_scaled, k, v, mask=None, scores=None):
     kT = k.swapaxes(-1, -2)
     if mask is not None:
         mask = xp.broadcast_to(mask, shape)
-    for idx in blocks(shape[:-2], shape[-2] * shape[-1] * E.itemsize):
+    for idx in blocks(shape[:-2], shape[-2] * shape[-1] * E.itemsize, block_bytes()):
         Eb, rb, ob = E[idx], r[idx], out[idx]
         xp.matmul(q_scaled[idx], kT[idx], out=Eb)       # scores S, then E in place
         if mask is not None:
@@ -127,7 +117,7 @@ def attention_backward(dout, q_scaled, k, v, E, r, out):
     dq_scaled, dk, dv = (xp.empty(a.shape, dtype=E.dtype) for a in (q_scaled, k, v))
     vT = v.swapaxes(-1, -2)
     dS = None
-    for idx in blocks(E.shape[:-2], E.shape[-2] * E.shape[-1] * E.itemsize):
+    for idx in blocks(E.shape[:-2], E.shape[-2] * E.shape[-1] * E.itemsize, block_bytes()):
         Eb = E[idx]
         xp.matmul(Eb.swapaxes(-1, -2), G[idx], out=dv[idx])
         dS = reuse(dS, Eb.shape, Eb.dtype)
@@ -147,11 +137,7 @@ class ScaledDotProductAttention(nn.ScaledDotProductAttention):
 
     @property
     def weights(self):
-        """P = E (.) r of the last forward (a new array), for plots; the shards' P joined when
-        that forward ran inside a layer on batch shards (``minseq.fast.shards``)."""
-        joined = recorded(self, "weights")
-        if joined is not None:
-            return joined
+        """P = E (.) r of the last forward (a new array), for plots."""
         E = getattr(self, "_E", None)
         return None if E is None else E * self._r
 

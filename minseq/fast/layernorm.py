@@ -5,12 +5,15 @@ from .. import nn
 from ..backend import xp
 from ..nn.checks import check_array, check_same_shape
 from .accelerate import twin
-from .attention import BLOCK_BYTES, reuse
+from .buffers import block_bytes, reuse
 
 
-def row_blocks(n_rows, row_bytes, target=BLOCK_BYTES):
+def row_blocks(n_rows, row_bytes, target):
     """Slices cutting ``n_rows`` rows of ``row_bytes`` each into blocks of about ``target``
-    bytes: every pass over a block then reads it from cache, not from memory."""
+    bytes: every pass over a block then reads it from cache, not from memory. ``target`` None:
+    all rows, one block."""
+    if target is None:
+        return [slice(0, n_rows)]
     step = max(1, target // max(row_bytes, 1))
     return [slice(i, i + step) for i in range(0, n_rows, step)]
 
@@ -33,9 +36,10 @@ class LayerNorm(nn.LayerNorm):
     - row sums as products with a vector of ones, mean(s) = s (1/d), and sums of products as
       one ``einsum`` pass, var = rowdot(s, s) / d: NumPy's reductions along a short last axis
       run at half the speed of a matrix-vector product, and the products need no array;
-    - the rows cut into blocks of about 1 MB (``row_blocks``), so the passes over a block read
-      cache instead of memory: with the previous trick, 11.3 ms (1.36x the second trick;
-      blocks alone gave 1.07x).
+    - on the CPU the rows cut into blocks of about 1 MB (``row_blocks``, sized per backend in
+      ``minseq.fast.buffers``; one block on a GPU), so the passes over a block read cache
+      instead of memory: with the previous trick, 11.3 ms (1.36x the second trick; blocks
+      alone gave 1.07x).
     """
 
     def forward(self, x):
@@ -47,7 +51,7 @@ class LayerNorm(nn.LayerNorm):
         xhat = self._xhat = reuse(getattr(self, "_xhat", None), x2.shape, x.dtype)
         rstd = xp.empty((x2.shape[0], 1), dtype=x.dtype)
         y = xp.empty_like(xhat)
-        for rows in row_blocks(x2.shape[0], d * x.itemsize):
+        for rows in row_blocks(x2.shape[0], d * x.itemsize, block_bytes()):
             s, yb = xhat[rows], y[rows]
             xp.subtract(x2[rows], x2[rows, :1], out=s)                    # s = x - x_0
             s -= s @ mean_of                                              # s - mean(s) = x - mu
@@ -71,7 +75,7 @@ class LayerNorm(nn.LayerNorm):
         t = self._scratch = reuse(getattr(self, "_scratch", None), xhat.shape, xhat.dtype)
         dx = xp.empty_like(xhat)
         dgamma, dbeta = xp.zeros_like(gamma), xp.zeros_like(gamma)
-        for rows in row_blocks(xhat.shape[0], d * xhat.itemsize):
+        for rows in row_blocks(xhat.shape[0], d * xhat.itemsize, block_bytes()):
             g, xh, tb, dyb = dx[rows], xhat[rows], t[rows], dy2[rows]
             ones = xp.ones(dyb.shape[0], dtype=dyb.dtype)
             dgamma += ones @ xp.multiply(dyb, xh, out=tb)                 # sum dy (.) xhat

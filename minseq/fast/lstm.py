@@ -1,4 +1,4 @@
-"""Fast twins of LSTMCell and LSTM: one tanh for all four gates, gate gradients in place."""
+"""Fast twins of LSTMCell and LSTM: the gates and their gradients in place."""
 
 from .. import nn
 from ..backend import xp
@@ -9,26 +9,23 @@ from .accelerate import twin
 from .recurrent import FastRecurrent, weight_grads
 
 
-def gate_affine(H, dtype):
-    """Per-column (scale, shift), each (4H,), that turn one tanh into all four activations
-    (measured: 1.02x at (64, 100, 128, 256), within noise at (32, 50, 64, 128); lesson 15):
-
-        act(a) = scale (.) tanh(scale (.) a) + shift
-    with (1/2, 1/2) on i, f, o: sigma(a) = 0.5 tanh(a / 2) + 0.5 (exact, never overflows),
-    and (1, 0) on g: tanh(a). Four whole-array passes instead of one per gate block."""
-    scale = xp.full(4 * H, 0.5, dtype=dtype)
-    shift = xp.full(4 * H, 0.5, dtype=dtype)
-    scale[2 * H:3 * H], shift[2 * H:3 * H] = 1, 0
-    return scale, shift
-
-
-def lstm_gates(a, scale, shift):
-    """In place: a (B, 4H) pre-activations -> the gates [i, f, g, o]
-    = [sigma, sigma, tanh, sigma](a), with (scale, shift) from ``gate_affine``."""
-    a *= scale
+def sigmoid_in_place(a):
+    """a <- sigma(a) = 0.5 tanh(a / 2) + 0.5 (exact, never overflows), written over a."""
+    a *= 0.5
     xp.tanh(a, out=a)
-    a *= scale
-    a += shift
+    a *= 0.5
+    a += 0.5
+
+
+def lstm_gates(a):
+    """In place: a (B, 4H) pre-activations -> the gates [i, f, g, o] = [sigma, sigma, tanh,
+    sigma](a). (One tanh over all four blocks, act(a) = scale tanh(scale a) + shift, measured
+    1.00x at (64, 100, 128, 256): removed.)"""
+    H = a.shape[-1] // 4
+    sigmoid_in_place(a[..., :2 * H])                    # i and f, side by side
+    g = a[..., 2 * H:3 * H]
+    xp.tanh(g, out=g)
+    sigmoid_in_place(a[..., 3 * H:])                    # o
     return a
 
 
@@ -41,14 +38,13 @@ def lstm_state(gates, c_prev, c, tanh_c, h):
     xp.multiply(o, tanh_c, out=h)
 
 
-def lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev, scale, shift, dgates):
+def lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev, dgates):
     """Backward through one step, from dh = dL/dh_t and dc = dL/dc_t from later steps.
 
     dc_t    = dc + dh (.) o (.) (1 - tanh^2 c_t)      (dc is overwritten with this total)
     dc_prev = dc_t (.) f                              (written into ``dc_prev``)
     dL/d[i, f, g, o] = [dc_t g, dc_t c_prev, dc_t i, dh tanh(c_t)]     (into ``dgates``)
-    dL/da = dL/d[i, f, g, o] (.) act'(a), and for act(a) = scale tanh(scale a) + shift
-    (``gate_affine``) act'(a) = scale^2 - (act - shift)^2: s (1 - s) on i, f, o, 1 - g^2 on g.
+    dL/da = dL/d[i, f, g, o] (.) [i (1 - i), f (1 - f), 1 - g^2, o (1 - o)]
     Each gate is read for the last time here, so dL/da (B, 4H) overwrites ``gates``; returned.
     """
     i, f, g, o = split_gates(gates, 4)
@@ -59,22 +55,23 @@ def lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev, scale, shift, dg
     xp.multiply(dc, c_prev, out=df)
     xp.multiply(dc, i, out=dg)
     xp.multiply(dh, tanh_c, out=do)
-    gates -= shift                      # act'(a) = scale^2 - (act - shift)^2, in place
-    gates *= gates
-    xp.subtract(scale * scale, gates, out=gates)
+    for s in (i, f, o):                 # sigma' = s (1 - s), in place
+        xp.multiply(s, 1 - s, out=s)
+    xp.multiply(g, g, out=g)            # tanh' = 1 - g^2, in place
+    xp.subtract(1, g, out=g)
     gates *= dgates
     return gates
 
 
 @twin(nn.LSTMCell)
 class LSTMCell(nn.LSTMCell):
-    """``nn.LSTMCell`` with one tanh for the four gates and the gate gradients in place."""
+    """``nn.LSTMCell`` with the gates and their gradients in place."""
 
     def forward(self, x, h_prev=None, c_prev=None):
         h_prev, c_prev = check_step_inputs(self, x, {"h_prev": h_prev, "c_prev": c_prev})
         p = self.params
         a = x @ p["Wx"] + h_prev @ p["Wh"] + p["b"]                      # (B, 4H)
-        gates = lstm_gates(a, *gate_affine(self.hidden_size, a.dtype))
+        gates = lstm_gates(a)
         if self.record_gates:
             self.gates = dict(zip(GATES, (s.copy() for s in split_gates(gates, 4))))
         c, tanh_c, h = (xp.empty_like(c_prev) for _ in range(3))
@@ -88,16 +85,15 @@ class LSTMCell(nn.LSTMCell):
         dc = xp.zeros_like(c_prev) if dc is None else check_same_shape(
             self, "dc", dc, c_prev.shape).copy()          # copied: it is overwritten below
         dc_prev = xp.empty_like(c_prev)
-        da = lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev,
-                                 *gate_affine(self.hidden_size, gates.dtype), xp.empty_like(gates))
+        da = lstm_state_backward(gates, c_prev, tanh_c, dh, dc, dc_prev, xp.empty_like(gates))
         dx = weight_grads(self, x, h_prev, da, da, "b")
         return dx, da @ self.params["Wh"].T, dc_prev
 
 
 @twin(nn.LSTM)
 class LSTM(FastRecurrent, nn.LSTM):
-    """``nn.LSTM`` with the input projection of every step in one product up front, one tanh
-    for the four gates, the gate gradients in place and dWx, dWh as one product after the loop.
+    """``nn.LSTM`` with the input projection of every step in one product up front, the gates
+    and their gradients in place and dWx, dWh as one product after the loop.
 
     Measured (``make bench``, forward+backward, float32, one thread): 1.33x the reference's
     speed at (B, T, D, H) = (64, 100, 128, 256), 1.22x at (128, 200, 64, 64), 1.58x at
@@ -109,16 +105,15 @@ class LSTM(FastRecurrent, nn.LSTM):
         H = self.hidden_size
         return {"tanh_c": xp.empty((T, B, H), dtype=dtype),
                 "ah": xp.empty((B, 4 * H), dtype=dtype),     # scratch for h_{t-1} Wh
-                "dgates": xp.empty((B, 4 * H), dtype=dtype),  # scratch for dL/d[i, f, g, o]
-                "affine": gate_affine(H, dtype)}
+                "dgates": xp.empty((B, 4 * H), dtype=dtype)}  # scratch for dL/d[i, f, g, o]
 
     def _step_in_place(self, t, A, Z, buf):
         a = A[t]                                            # x_t Wx + b, (B, 4H)
         a += xp.matmul(Z[0, t], self.params["Wh"], out=buf["ah"])
-        lstm_gates(a, *buf["affine"])                       # a now holds the gates
+        lstm_gates(a)                                       # a now holds the gates
         lstm_state(a, Z[1, t], Z[1, t + 1], buf["tanh_c"][t], Z[0, t + 1])
 
     def _step_backward_in_place(self, t, dnew, dprev, A, Z, buf):
         da = lstm_state_backward(A[t], Z[1, t], buf["tanh_c"][t], dnew[0], dnew[1], dprev[1],
-                                 *buf["affine"], buf["dgates"])
+                                 buf["dgates"])
         xp.matmul(da, buf["WhT"], out=dprev[0])    # dh_{t-1} = da_t Wh^T

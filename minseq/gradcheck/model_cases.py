@@ -7,7 +7,7 @@ from .. import backend, nn
 from ..backend import xp
 from ..models import (GRU4Rec, LSTMAttentionClassifier, LSTMClassifier, MLPCounts, SASRec,
                       TransformerClassifier)
-from .registry import BLOCK_TOL, fixed_weights, randint, registrar
+from .cases import BLOCK_TOL, fixed_weights, randint, registrar
 
 CASES = {}
 case = registrar(CASES)

@@ -11,7 +11,7 @@ from functools import partial
 from .. import backend, nn
 from ..backend import xp
 from ..fast import accelerate
-from .registry import BLOCK_TOL, Case, fixed_weights, randint, randn, registrar
+from .cases import BLOCK_TOL, CheckCase, fixed_weights, randint, randn, registrar
 
 CASES = {}
 case = registrar(CASES)
@@ -211,7 +211,7 @@ def fast_case(name):
     def build():
         module, inputs, kwargs = reference.build()
         return accelerate(module), inputs, kwargs
-    CASES["fast " + name] = Case(build, reference.tol, reference.grad_inputs)
+    CASES["fast " + name] = CheckCase(build, reference.tol, reference.grad_inputs)
 
 
 fast_case("Dropout")

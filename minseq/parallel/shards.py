@@ -1,4 +1,4 @@
-"""Batch shards: the fast tier on every thread of the ``threads`` setting.
+"""Batch shards: a layer run on every thread of the ``threads`` setting.
 
 In a layer where output row b depends on input row b alone (attention over each sequence, a
 Transformer block), any split of the batch into blocks of rows computes the same function, and
@@ -7,30 +7,36 @@ the loss is a sum over rows, so a parameter's gradient is the sum of the blocks'
     y = concat(f(x_1), ..., f(x_n))          x_k = rows lo_k .. hi_k of x
     dx = concat(dx_1, ..., dx_n)             dW = dW_1 + ... + dW_n
 
-A sharded twin (``class TransformerEncoderLayer(BatchSharded, nn.TransformerEncoderLayer)``),
-with ``threads`` n > 1 (``minseq.threads.set_threads``, ``--threads``, ``MINSEQ_THREADS``), runs
-forward and backward on n blocks at once, one per thread of a persistent pool, each block on its
-own clone of the layer: the same parameter arrays, its own gradients, caches and buffers. NumPy
-releases the GIL inside every product and ufunc, so the blocks compute in parallel; inside them
-BLAS runs on one thread (``threads.one_blas_thread``). Why a whole layer and not each operation:
-a pool woken for each softmax or LayerNorm pays two hand-offs per operation, and BLAS's own
-worker threads, spinning for about 0.1 s after a product, take the core the next split needs.
+A sharded layer (``class TransformerEncoderLayer(BatchSharded, nn.TransformerEncoderLayer)``,
+in ``minseq.parallel.layers``), with ``threads`` n > 1 (``minseq.threads.set_threads``,
+``--threads``, ``MINSEQ_THREADS``), runs forward and backward on n blocks at once, one per
+thread of a persistent pool, each block on its own clone of the layer: the same parameter
+arrays, its own gradients, caches and buffers. NumPy releases the GIL inside every product and
+ufunc, so the blocks compute in parallel; inside them BLAS runs on one thread
+(``threads.one_blas_thread``). Why a whole layer and not each operation: a pool woken for each
+softmax or LayerNorm pays two hand-offs per operation, and BLAS's own worker threads, spinning
+for about 0.1 s after a product, take the core the next split needs.
 
 Measured, forward+backward, float32, 2 threads each, idle 2-core machine, interleaved (README,
 "On more than one thread"): TransformerEncoderLayer (64, 200, 128, 4) 219 ms unsharded, 141 ms
 sharded, PyTorch 133 ms; MultiHeadAttention (64, 200, 128, 4) 121 -> 75 ms, PyTorch 78 ms.
 
-Dropout inside a sharded layer is the fast twin ``minseq.fast.Dropout``: each shard takes its
-rows of the one mask the layer's own Dropout draws for the whole batch, so the sharded layer
-drops what the unsharded one drops. A layer runs unsharded (the same numbers) when n = 1, the
-batch has one row, the call is small (fewer than ``MIN_SCORES`` attention scores), the backend
-is CuPy (the device is already parallel), it runs inside another shard, or it holds an active
-reference ``nn.Dropout`` (built without ``accelerate``).
+Dropout inside a sharded layer is ``minseq.parallel.Dropout``: each shard takes its rows of the
+one mask the layer's own Dropout draws for the whole batch, so the sharded layer drops what the
+unsharded one drops. A layer runs unsharded (the same numbers) when n = 1, the batch has one
+row, the call is small (fewer than ``MIN_SCORES`` attention scores), the backend is CuPy (the
+device is already parallel), it runs inside another shard, or it holds an active reference
+``nn.Dropout`` (one set on it by hand).
+
+What a sub-module keeps of its last forward for plots (attention weights) is its clones' after
+a sharded forward: ``counterparts(module)`` names them, and the layer that reports it joins
+them (``minseq.parallel.layers.MultiHeadAttention.weights``).
 """
 
 import copy
 import os
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from .. import backend, nn, threads
@@ -99,15 +105,29 @@ def join(parts):
     return xp.concatenate(parts, axis=0)
 
 
-class _Clones:
-    """Modules held out of sight: not a Module, list or tuple, so no parameter walk, state dict
-    or ``accelerate`` sees them, and a copy of their holder starts with none."""
+class ShardState:
+    """A sharded layer's clones, held out of sight: not a Module, list or tuple, so no parameter
+    walk, state dict or ``accelerate`` sees them, and a copy of their layer starts with none.
 
-    def __init__(self, layers=()):
-        self.layers = list(layers)
+    ``clones``: one copy of the layer per block (``clone``); ``sources``: id(a clone's
+    sub-module) -> the layer's own sub-module it copies (the Dropout whose stream it draws)."""
+
+    def __init__(self):
+        self.clones, self.sources = [], {}
+
+    def resize(self, layer, n):
+        """``n`` clones of ``layer``, made anew when their number changes, each made to follow
+        the layer (``follow``); returns them."""
+        if len(self.clones) != n:
+            self.clones = [clone(layer) for _ in range(n)]
+            self.sources = {id(c): m for copy_ in self.clones
+                            for m, c in zip(layer.modules(), copy_.modules(), strict=True)}
+        for c in self.clones:
+            follow(layer, c)
+        return self.clones
 
     def __deepcopy__(self, memo):
-        return _Clones()
+        return ShardState()
 
 
 def clone(layer):
@@ -121,10 +141,10 @@ def clone(layer):
     return copy.deepcopy(layer, memo)
 
 
-def _sync(layer, twin):
+def follow(layer, copy_):
     """Make a clone follow its layer: same params dicts and modes, gradients of the same shape
     and dtype (after ``astype`` or ``to_backend`` the layer's have changed)."""
-    for m, c in zip(layer.modules(), twin.modules(), strict=True):
+    for m, c in zip(layer.modules(), copy_.modules(), strict=True):
         c.params, c.training = m.params, m.training
         for k, g in m.grads.items():
             mine = c.grads.get(k)
@@ -184,10 +204,10 @@ def _run(call, clones, jobs, shards):
     """call(clone, job) for every block: the first in this thread, the rest on the pool, BLAS
     on one thread meanwhile; waits for all before it returns the results or raises the first
     block's error."""
-    def one(twin, job, shard):
+    def one(copy_, job, shard):
         _local.shard = shard
         try:
-            return call(twin, job)
+            return call(copy_, job)
         finally:
             _local.shard = None
 
@@ -210,26 +230,36 @@ class _Sharded:
         self.out_shape = out.shape if isinstance(out, xp.ndarray) else None
 
 
-def recorded(module, name):
-    """``module``'s attribute ``name`` from its last forward (attention weights, for plots): the
-    shards' values joined when that forward ran on batch shards, else None."""
-    parts = module.__dict__.get("shard_parts")
-    if parts is None:
-        return None
-    return join([getattr(p, name) for p in parts.layers])
+# module -> its counterparts in the clones of the last sharded forward that ran it; weak, so a
+# module dropped by its owner drops its entry
+_counterparts = weakref.WeakKeyDictionary()
+
+
+def counterparts(module):
+    """The clones' copies of ``module`` that ran its rows in the last forward, when that forward
+    ran on batch shards (``module`` itself, or a sharded layer holding it); else None."""
+    return _counterparts.get(module)
 
 
 def _reference_dropout_active(layer):
-    """An active ``nn.Dropout`` itself (not its twin) would draw its own masks in each shard."""
+    """An active ``nn.Dropout`` itself (not ``minseq.parallel.Dropout``) would draw its own masks
+    in each shard."""
     return any(type(m) is nn.Dropout and m.training and m.p > 0 for m in layer.modules())
 
 
-class BatchSharded:
+class BatchSharded(nn.Module):
     """Mixin placed before a reference layer whose rows are independent: forward and backward
     on row blocks over the threads of the ``threads`` setting (module docstring). Positional
     array inputs all carry the batch axis first; keyword arrays (masks) carry it when they are
-    more than 2-D with the batch's length first, and are shared otherwise. A twin writes
-    ``shard_scores`` (its work) and ``check_shard_inputs`` (its reference's input checks)."""
+    more than 2-D with the batch's length first, and are shared otherwise. A sharded layer
+    writes ``shard_scores`` (its work) and ``check_shard_inputs`` (its reference's input
+    checks). Being a Module, its forward and backward are the compute path as every layer's."""
+
+    _shards = None          # the ShardState, made at the first sharded forward
+    _ran_sharded = False    # whether the last forward ran on batch shards
+
+    def name(self):
+        return f"parallel.{type(self).__name__}"
 
     def shard_scores(self, *args, **kwargs):
         """How many attention scores (B h Tq Tk, summed over the layer's attentions) one call on
@@ -261,47 +291,38 @@ class BatchSharded:
             return None
         return row_bounds(rows, min(n, rows))
 
-    def _clones(self, n):
-        holder = self.__dict__.setdefault("_shards", _Clones())
-        if len(holder.layers) != n:
-            holder.layers = [clone(self) for _ in range(n)]
-            holder.sources = {id(c): m for twin in holder.layers
-                              for m, c in zip(self.modules(), twin.modules())}
-        for c in holder.layers:
-            _sync(self, c)
-        return holder.layers
-
     def forward(self, *args, **kwargs):
         bounds = self._shard_bounds(args, kwargs)
-        for m in self.modules():
-            m.__dict__.pop("shard_parts", None)
+        if current_shard() is None:
+            for m in self.modules():
+                _counterparts.pop(m, None)
+        self._ran_sharded = bounds is not None
         if bounds is None:
             return super().forward(*args, **kwargs)
-        with backend.compute_section():
-            self.check_shard_inputs(*args, **kwargs)
-            rows = args[0].shape[0]
-            clones = self._clones(len(bounds))
-            draws = _Draws(self._shards.sources)
-            outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones,
-                        [split_inputs(args, kwargs, lo, hi, rows) for lo, hi in bounds],
-                        [_Shard(lo, hi, rows, draws) for lo, hi in bounds])
-            for m, *cs in zip(self.modules(), *(c.modules() for c in clones)):
-                m.shard_parts = _Clones(cs)    # what each shard's sub-module recorded (weights)
-            out = join(outs)
-            self.save_for_backward(_Sharded(bounds, rows, out))
-            return out
+        self.check_shard_inputs(*args, **kwargs)
+        rows = args[0].shape[0]
+        if self._shards is None:
+            self._shards = ShardState()
+        clones = self._shards.resize(self, len(bounds))
+        draws = _Draws(self._shards.sources)
+        outs = _run(lambda c, job: c.forward(*job[0], **job[1]), clones,
+                    [split_inputs(args, kwargs, lo, hi, rows) for lo, hi in bounds],
+                    [_Shard(lo, hi, rows, draws) for lo, hi in bounds])
+        for m, *cs in zip(self.modules(), *(c.modules() for c in clones), strict=True):
+            _counterparts[m] = cs
+        out = join(outs)
+        self.save_for_backward(_Sharded(bounds, rows, out))
+        return out
 
     def backward(self, grad_out):
-        cache = self._cache
-        if not (isinstance(cache, tuple) and len(cache) == 1 and isinstance(cache[0], _Sharded)):
+        if not self._ran_sharded:
             return super().backward(grad_out)
-        with backend.compute_section():
-            (sharded,) = self.saved()
-            if sharded.out_shape is not None:
-                check_same_shape(self, "dy", grad_out, sharded.out_shape)
-            clones = self._shards.layers
-            douts = _run(lambda c, dy: c.backward(dy), clones,
-                         [split(grad_out, lo, hi, sharded.rows) for lo, hi in sharded.bounds],
-                         [_Shard(lo, hi, sharded.rows, None) for lo, hi in sharded.bounds])
-            _sum_grads(self, clones)
-            return join(douts)
+        (sharded,) = self.saved()
+        if sharded.out_shape is not None:
+            check_same_shape(self, "dy", grad_out, sharded.out_shape)
+        clones = self._shards.clones
+        douts = _run(lambda c, dy: c.backward(dy), clones,
+                     [split(grad_out, lo, hi, sharded.rows) for lo, hi in sharded.bounds],
+                     [_Shard(lo, hi, sharded.rows, None) for lo, hi in sharded.bounds])
+        _sum_grads(self, clones)
+        return join(douts)

@@ -1,9 +1,10 @@
-"""PyTorch twins of minseq layers, carrying the very same weights (the yardstick's side).
+"""The PyTorch counterparts of minseq layers, carrying the very same weights (the yardstick's
+side).
 
 Every minseq layer documents how its parameters map to PyTorch's: weights are stored
 transposed ((in, out) here, (out, in) there) and LSTM's single bias b stands for
-bias_ih + bias_hh. ``torch_twin(torch, module, device)`` builds the PyTorch module of the same
-function and copies the weights over, so both sides compute the same numbers.
+bias_ih + bias_hh. ``torch_counterpart(torch, module, device)`` builds the PyTorch module of the
+same function and copies the weights over, so both sides compute the same numbers.
 """
 
 import numpy
@@ -69,13 +70,13 @@ def _encoder_layer(torch, m, device):
 
 
 def _sequential(torch, m, device):
-    return torch.nn.Sequential(*(torch_twin(torch, layer, device) for layer in m))
+    return torch.nn.Sequential(*(torch_counterpart(torch, layer, device) for layer in m))
 
 
 _ACTIVATIONS = {nn.ReLU: "ReLU", nn.Tanh: "Tanh", nn.Sigmoid: "Sigmoid"}
 
 
-def torch_twin(torch, module, device="cpu"):
+def torch_counterpart(torch, module, device="cpu"):
     """The PyTorch module computing the same function as ``module``, with its weights (a fast
     twin of minseq.fast maps as the reference layer it subclasses)."""
     kind = next(c for c in type(module).__mro__ if c.__module__.startswith("minseq.nn"))
@@ -92,5 +93,5 @@ def torch_twin(torch, module, device="cpu"):
     elif kind is nn.Sequential:
         ref = _sequential(torch, module, device)
     else:
-        raise TypeError(f"torch_twin: no PyTorch twin known for {kind.__name__}")
+        raise TypeError(f"torch_counterpart: no PyTorch counterpart known for {kind.__name__}")
     return ref.to(device)

@@ -1,15 +1,15 @@
-"""minseq.fast.shards: a row-independent layer on blocks of batch rows, one per thread.
+"""minseq.parallel: a row-independent layer on blocks of batch rows, one per thread.
 
-The equality of every sharded twin with its reference, over drawn shapes and masks, is in
+The equality of every sharded layer with its reference, over drawn shapes and masks, is in
 test_fast.py (``test_twin_on_batch_shards_equals_reference``); here: how rows are split and
 joined, when a layer runs unsharded, what the shards share with their layer, and errors.
 """
 
 import pytest
 
-from minseq import backend, fast, nn, optim
-from minseq.fast import shards
-from minseq.fast.shards import join, row_bounds, split
+from minseq import backend, fast, nn, optim, parallel
+from minseq.parallel import shards
+from minseq.parallel.shards import join, row_bounds, split
 from minseq.models import SASRec
 from test_fast import shard_threads
 
@@ -74,9 +74,9 @@ def test_a_sharded_encoder_layer_equals_the_reference_and_records_its_weights(xp
     expected = step(reference, x, dy, mask=mask)
     with shard_threads(3):
         got = step(twin, x, dy, mask=mask)
-    assert [len(layer.params) for layer in twin._shards.layers[0].modules()] == [
+    assert [len(layer.params) for layer in twin._shards.clones[0].modules()] == [
         len(m.params) for m in twin.modules()]
-    assert len(twin._shards.layers) == 3
+    assert len(twin._shards.clones) == 3
     for a, b in zip(got[:2], expected[:2]):
         assert_same(xp, a, b)
     for k in expected[2]:
@@ -116,7 +116,7 @@ def test_the_clones_are_no_sub_modules_and_a_copy_has_none(xp):
         step(layer, randn(xp, 4, 3, 8), randn(xp, 4, 3, 8))
     assert [name for name, _ in layer.named_parameters()] == names
     assert list(layer.state_dict()) == names
-    assert layer.copy()._shards.layers == []
+    assert layer.copy()._shards.clones == []
 
 
 def test_only_a_call_with_enough_attention_scores_is_sharded(xp):
@@ -127,16 +127,16 @@ def test_only_a_call_with_enough_attention_scores_is_sharded(xp):
         step(layer, randn(xp, 2, 32, 8), randn(xp, 2, 32, 8))
         assert getattr(layer, "_shards", None) is None
         step(layer, randn(xp, 4, 32, 8), randn(xp, 4, 32, 8))
-        assert len(layer._shards.layers) == 2
+        assert len(layer._shards.clones) == 2
     assert shards.MIN_SCORES == 2**20
 
 
 @pytest.mark.parametrize("why", ["one thread", "one row", "a reference Dropout", "inside a shard"])
 def test_when_it_runs_unsharded(xp, why):
     dropout = 0.3 if why == "a reference Dropout" else 0.0
-    if why == "a reference Dropout":      # a twin built directly: its sub-modules are nn's
+    if why == "a reference Dropout":      # built directly: its sub-modules are nn's
         backend.manual_seed(3)
-        layer = fast.TransformerEncoderLayer(8, 2, d_ff=12, dropout=dropout).astype(xp.float64)
+        layer = parallel.TransformerEncoderLayer(8, 2, d_ff=12, dropout=dropout).astype(xp.float64)
     else:
         layer = fast.accelerate(encoder(xp))
     rows = 1 if why == "one row" else 4
@@ -164,8 +164,8 @@ def test_a_sharded_layer_drops_what_the_unsharded_one_drops(xp, norm_first):
         expected = step(reference, x, dy)
         with shard_threads(2):
             got = step(twin, x, dy)
-        assert len(twin._shards.layers) == 2
-        assert isinstance(twin._shards.layers[0].dropout1, fast.Dropout)
+        assert len(twin._shards.clones) == 2
+        assert isinstance(twin._shards.clones[0].dropout1, parallel.Dropout)
         for a, b in zip(got[:2], expected[:2]):
             assert_same(xp, a, b)
         for k in expected[2]:
@@ -173,8 +173,8 @@ def test_a_sharded_layer_drops_what_the_unsharded_one_drops(xp, norm_first):
 
 
 def test_a_dropout_called_twice_in_one_forward_draws_twice(xp):
-    drop = fast.Dropout(0.5, seed=4)
-    layer = fast.Dropout(0.5, seed=4)
+    drop = parallel.Dropout(0.5, seed=4)
+    layer = parallel.Dropout(0.5, seed=4)
     x = xp.ones((4, 6))
     draws = shards._Draws({id(layer): drop})
     shard = shards._Shard(0, 2, 4, draws)
@@ -188,12 +188,45 @@ def test_a_dropout_called_twice_in_one_forward_draws_twice(xp):
     assert (backend.to_numpy(second) == backend.to_numpy(whole.draw_keep((4, 6), x.dtype)[:2])).all()
 
 
+def test_a_layer_built_directly_reports_its_shards_weights(xp):
+    """A sharded MultiHeadAttention built as such (its attention the reference's, not the fast
+    twin ``accelerate`` puts in) reports the weights of the whole batch, as an accelerated one
+    does: (B, h, T, T) = (4, 2, 5, 5), equal to the reference layer's."""
+    backend.manual_seed(5)
+    direct = parallel.MultiHeadAttention(8, 2).astype(xp.float64)
+    accelerated = fast.accelerate(direct.copy())
+    reference = nn.MultiHeadAttention(8, 2).astype(xp.float64)
+    reference.load_state_dict(direct.state_dict())
+    x = randn(xp, 4, 5, 8, seed=1)
+    reference(x)
+    with shard_threads(2):
+        for layer in (direct, accelerated):
+            layer(x)
+            assert layer._ran_sharded
+            assert layer.weights.shape == (4, 2, 5, 5)
+            assert_same(xp, layer.weights, reference.weights)
+
+
+def test_weights_after_an_unsharded_forward_are_that_forwards(xp):
+    """A sharded forward's weights do not outlive it: the next forward, unsharded, reports its
+    own."""
+    layer = fast.accelerate(encoder(xp))
+    reference = encoder(xp)
+    with shard_threads(2):
+        layer(randn(xp, 4, 3, 8, seed=1))
+    x = randn(xp, 1, 3, 8, seed=2)                               # one row: unsharded
+    reference(x)
+    with shard_threads(2):
+        layer(x)
+    assert_same(xp, layer.self_attn.weights, reference.self_attn.weights)
+
+
 def test_the_attention_inside_a_sharded_block_is_not_sharded_again(xp):
     layer = fast.accelerate(encoder(xp))
     with shard_threads(2):
         step(layer, randn(xp, 4, 3, 8), randn(xp, 4, 3, 8))
-    clone = layer._shards.layers[0]
-    assert isinstance(clone.self_attn, fast.MultiHeadAttention)
+    clone = layer._shards.clones[0]
+    assert isinstance(clone.self_attn, parallel.MultiHeadAttention)
     assert getattr(clone.self_attn, "_shards", None) is None
 
 
@@ -212,7 +245,8 @@ def test_a_training_step_of_sasrec_on_shards_equals_the_reference(xp):
     with shard_threads(2):
         fast_loss = float(twin.loss(batch))
         twin.backward_loss()
-    assert any(len(getattr(m, "_shards", shards._Clones()).layers) == 2 for m in twin.modules())
+    assert any(m._shards is not None and len(m._shards.clones) == 2 for m in twin.modules()
+               if isinstance(m, parallel.BatchSharded))
     assert abs(fast_loss - loss) <= 1e-12 * abs(loss)
     expected = dict(model.named_grads())
     for k, g in twin.named_grads():
@@ -235,14 +269,14 @@ def test_backward_without_forward_is_the_usual_error(xp):
         layer.backward(randn(xp, 4, 3, 8))
 
 
-def test_bad_input_gets_the_reference_layers_error(xp):
+def test_bad_input_gets_the_reference_layers_error_naming_the_sharded_layer(xp):
     layer, reference = fast.accelerate(encoder(xp)), encoder(xp)
     bad = randn(xp, 4, 3, 7)
     with pytest.raises(ValueError) as expected:
         reference(bad)
     with shard_threads(2), pytest.raises(ValueError) as got:
         layer(bad)
-    assert str(got.value) == str(expected.value)
+    assert str(got.value) == "parallel." + str(expected.value)
 
 
 def test_an_error_inside_a_shard_reaches_the_caller(xp):
