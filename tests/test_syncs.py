@@ -25,7 +25,7 @@ from minseq.train import Trainer
 #: one per array of ids (or edges, or class targets) whose range is checked, one for a mask
 #: that must have a real event per row, one for a weighted graph's non-negative weights.
 CHECK_READS = {
-    "Embedding": 1, "CrossEntropyLoss": 1,
+    "Embedding": 1, "CrossEntropyLoss": 1, "CatalogueSoftmaxLoss": 1,
     "GraphConv dense sym": 1, "GraphConv edges mean": 2, "GraphConv batched edges": 2,
     "MLPCounts": 3, "LSTMClassifier 2 layers": 3, "LSTMClassifier categories binary": 5,
     "LSTMAttentionClassifier": 3, "TransformerClassifier": 5,
