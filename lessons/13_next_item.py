@@ -15,7 +15,7 @@ import numpy as np
 
 import minseq
 import minseq.models.recommender as recommender_module
-from minseq import backend, checkpoint, tasks
+from minseq import backend, checkpoint, nn, tasks
 from minseq.lesson import Exercise, Lesson
 from minseq.lessons_support import graph_diagram
 from minseq.lessons_support.notebook import conclude
@@ -349,6 +349,105 @@ with L.step("Attention weights of one user's history", formula="P = softmax(Q K^
                xlabel="key: item attended to (older -> newer)", ylabel="query: item at step t")
         fig.colorbar(im, ax=ax, shrink=0.8)
     L.savefig(fig, "attention_heatmap")
+
+# %% [markdown]
+# ### Why one negative and BCE learn slowly; what sampled metrics hide
+#
+# The positive's gradient under BCE with one negative, a sampled softmax and the full softmax
+# on 8 items; two models that sampled and full NDCG@10 rank in opposite orders.
+
+# %%
+def losses_and_what_sampled_metrics_hide(L, results):
+    """The last step: the positive's gradient under the three next-item losses on a tiny
+    catalogue, and two models that the sampled and the full protocol rank in opposite orders."""
+    xp = backend.xp
+    with L.step("Why one negative and BCE learn slowly; what sampled metrics hide",
+                formula="dL/ds+:  BCE, one negative  sigma(s+) - 1\n"
+                        "         sampled softmax    softmax([s+, s_1..s_K])_0 - 1\n"
+                        "         full softmax (CE)  softmax(s_1..s_N)_+ - 1\n"
+                        "sampled NDCG@10 ranks the target among 1 + 100 items, full among all"):
+        # one position, 8 items: the positive (item 1) scores 2.0, items 2 and 3 outscore it
+        s = backend.asarray(np.array([2.0, 3.0, 2.5, -1.0, -1.5, -2.0, -0.5, -1.2]))
+        L.show("scores of items 1..8 (item 1 is the next item)", s)
+        bce = sigma(s[0]) - 1                                    # whichever negative is drawn
+        drawn = backend.asarray(np.array([0, 4, 2, 6]))          # item 1, then 3 negatives
+        p_sampled = softmax(s[drawn])
+        p_full = softmax(s)
+        by_hand = xp.stack([bce, p_sampled[0] - 1, p_full[0] - 1])
+        L.show("dL/ds+ by hand: BCE, sampled softmax (items 5, 3, 7), full softmax", by_hand)
+        # the same three from minseq's losses (minseq.nn.item_losses): a one-position batch
+        real = xp.ones((1,), dtype=bool)
+        pair = xp.stack([s[0], s[1 + 3]])[None]                  # BCE's one negative: item 5
+        layers = []
+        for loss, scores in ((nn.GBCELoss(), pair), (nn.SampledSoftmaxLoss(), s[drawn][None])):
+            loss(scores, real)
+            layers.append(loss.backward()[0, 0])
+        full = nn.CatalogueSoftmaxLoss()                         # h = [1], E[1:] = s: h E^T = s
+        E = xp.concatenate([xp.zeros(1), s])[:, None]
+        full(xp.ones((1, 1)), E, backend.asarray(np.array([1])))
+        layers.append(full.backward()[1][1, 0])                  # dL/dE[1] = dL/ds+ (h = 1)
+        L.check_close("minseq's GBCELoss, SampledSoftmaxLoss, CatalogueSoftmaxLoss agree",
+                      xp.stack(layers), by_hand, rtol=1e-10)
+        ratio = float(backend.to_numpy(by_hand[2] / by_hand[0]))
+        L.say(f"The positive ranks third, yet BCE's pull on it is only {-float(bce):.3f}: "
+              f"sigma(2.0) is already near 1, and a uniform negative is usually an easy one "
+              f"(items 2 and 3, the ones that outrank it, are drawn 2 times in 7). The full "
+              f"softmax pulls {ratio:.1f}x harder and pushes item 2 by "
+              f"{float(p_full[1]):.3f} and item 3 by {float(p_full[2]):.3f} at every step; "
+              f"the sampled softmax sits between, as far as its negatives find the hard items.")
+        L.check("the full softmax pulls the misranked positive harder than BCE", ratio > 2,
+                f"{ratio:.2f}x")
+
+        # two models' full ranks over 300 items, 1000 users: A is sharp (30% at rank 0, the
+        # rest far down), B is broad (every target at full rank 10..19, just outside the top 10)
+        rng = np.random.default_rng(0)
+        n_items, n = 300, 1000
+        ranks = {"A (sharp)": np.where(rng.random(n) < 0.3, 0, rng.integers(100, 300, n)),
+                 "B (broad)": rng.integers(10, 20, n)}
+        ndcg = {}
+        for name, full_rank in ranks.items():
+            # 100 negatives among the other 299 items: those drawn from the full_rank items
+            # above the target are its sampled rank
+            sampled_rank = rng.hypergeometric(full_rank, n_items - 1 - full_rank, 100)
+            ndcg[name] = {"sampled": evaluation.ranking_metrics(sampled_rank)["ndcg@10"],
+                          "full": evaluation.ranking_metrics(full_rank)["ndcg@10"]}
+            L.say(f"model {name}: NDCG@10 sampled {ndcg[name]['sampled']:.3f}, full "
+                  f"{ndcg[name]['full']:.3f}")
+        a, b = ndcg.values()
+        L.check("the sampled protocol ranks B first, the full ranking A: the order flips",
+                b["sampled"] > a["sampled"] and a["full"] > b["full"])
+        L.say(f"B's targets sit just below the top 10 of {n_items}; against 100 random items "
+              f"their rank shrinks about {(n_items - 1) / 100:.0f} times, so the sampled "
+              "protocol counts them as hits. Sampled metrics are not a monotone function of "
+              "the full ones and can reorder models (Krichene and Rendle, KDD 2020): report "
+              "the full ranking too.")
+        order = {proto: sorted(results, key=lambda k: -results[k]["metrics"][proto]["ndcg@10"])
+                 for proto in ("sampled", "full")}
+        L.say(f"This lesson's own four models, best first: sampled {', '.join(order['sampled'])};"
+              f" full {', '.join(order['full'])} ("
+              + ("the same order" if order["sampled"] == order["full"] else "the orders differ")
+              + ").")
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10.4, 3.8))
+        grads = np.zeros((3, 8))                                 # rows: the three losses
+        grads[0, [0, 4]] = backend.to_numpy(xp.stack([bce, sigma(s[4])]))
+        grads[1, backend.to_numpy(drawn)] = backend.to_numpy(p_sampled) - np.eye(4)[0]
+        grads[2] = backend.to_numpy(p_full) - np.eye(8)[0]
+        for k, label in enumerate(("BCE, one negative (item 5)", "sampled softmax, K = 3",
+                                   "full softmax")):
+            left.bar(np.arange(1, 9) + (k - 1) * 0.27, grads[k], 0.27, label=label)
+        left.set(title="dL/ds per item at one position (item 1 is next)", xlabel="item",
+                 ylabel="gradient on the score")
+        left.legend(fontsize=8)
+        for off, proto in ((-0.2, "sampled"), (0.2, "full")):
+            right.bar(np.arange(2) + off, [ndcg[k][proto] for k in ndcg], 0.4,
+                      label=f"NDCG@10 {proto}")
+        right.set_xticks(range(2), list(ndcg))
+        right.set(title="Two models, two protocols: the order flips", ylabel="NDCG@10")
+        right.legend()
+        L.savefig(fig, "losses_and_sampled_metrics")
+
+
+losses_and_what_sampled_metrics_hide(L, results)
 
 # %%
 conclude(L.finish(summary=[

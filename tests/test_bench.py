@@ -321,3 +321,26 @@ def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
     bad = subprocess.run([sys.executable, script, "--threads", "0"], capture_output=True,
                          text=True, env=env)
     assert bad.returncode == 2 and "counts must be >= 1" in bad.stderr
+
+
+def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
+    """On a tiny `user item` file with no time to spare (--minutes 0: the first epoch only),
+    each loss gives a row of both protocols, a curve of one point and the figure."""
+    root = Path(__file__).resolve().parents[1]
+    rng = np.random.default_rng(0)
+    lines = [f"{u} {i}" for u in range(1, 41) for i in rng.integers(1, 16, 5)]
+    (tmp_path / "log.txt").write_text("\n".join(lines) + "\n")
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "next_item_quality.py"),
+                           "--data", str(tmp_path / "log.txt"), "--losses", "ce", "gbce",
+                           "--minutes", "0", "--loss-negatives", "3", "--results", str(tmp_path)],
+                          capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    saved = json.loads((tmp_path / "next_item_quality.json").read_text())
+    assert [r["loss"] for r in saved["results"]] == ["ce", "gbce"]
+    for r in saved["results"]:
+        assert r["epochs"] == len(r["curve"]) == 1 and r["users_evaluated"] == 40
+        assert set(r["test"]) == {"sampled", "full"} and r["peak_rss_mb"] > 0
+    table = (tmp_path / "next_item_quality.md").read_text()
+    assert "| sasrec | gbce, K=3 |" in table and "| sasrec | ce |" in table
+    assert (tmp_path / "next_item_quality.png").stat().st_size > 0

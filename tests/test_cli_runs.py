@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 
+from minseq import checkpoint
 from test_cli_settings import interrupted, minseq
 
 
@@ -107,3 +108,19 @@ def test_string_ids_in_and_out_and_bad_rows_counted(tmp_path):
     assert status == 1 and "item(s) nope not in the checkpoint's vocabulary" in err
     status, _, err = minseq("recommend", "m/best.npz", "--user", "nobody", cwd=tmp_path)
     assert status == 1 and "user nobody is not in" in err and err.count("\n") == 1
+
+
+def test_the_loss_is_kept_in_the_checkpoint_and_evaluate_says_how_many_users(tmp_path):
+    taobao_file(tmp_path / "UserBehavior.csv")
+    status, out, err = minseq("train", "--model", "sasrec", "--data", "UserBehavior.csv",
+                              "--epochs", "1", "--maxlen", "10", "--d-model", "8",
+                              "--loss", "sampled-ce", "--loss-negatives", "4", "--out", "run",
+                              cwd=tmp_path)
+    assert status == 0, err
+    config = checkpoint.read(tmp_path / "run" / "best.npz")[2]
+    assert (config["kwargs"]["loss"], config["kwargs"]["loss_negatives"]) == ("sampled-ce", 4)
+    status, out, err = minseq("evaluate", "run", cwd=tmp_path)
+    assert status == 0, err
+    users = len({line.split(",")[0] for line in
+                 (tmp_path / "UserBehavior.csv").read_text().split()})
+    assert f"users       {users} evaluated" in out and "sampled" in out and "full" in out

@@ -72,6 +72,9 @@ CASES = """
 --model transformer --d-model 10 --heads 4      | --num-heads 4 must divide --d-model 10
 --model sasrec --k 5 0                          | --k must be one or more integers >= 1, got 5 0
 --model sasrec --negatives -1                   | --negatives must be an integer >= 0
+--model sasrec --loss bpr                       | --loss: invalid choice 'bpr'; choose from bce
+--model sasrec --loss-negatives 0               | --loss-negatives must be an integer >= 1
+--model sasrec --gbce-t 2                       | --gbce-t must be a number in [0, 1], got 2.0
 --model pop --threads 0                         | --threads must be an integer >= 1, got 0
 --model sasrec --task will-purchase             | sasrec is a next-item model
 --model lstm --data log.txt                     | --task next-behaviour needs at least 2 behav

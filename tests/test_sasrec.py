@@ -105,6 +105,8 @@ def test_negatives_are_uniform_and_never_the_positive(xp):
     m = SASRec(5, maxlen=4, d_model=4)
     targets = backend.asarray(np.tile(np.array([1, 2, 3, 5]), (2000, 1)))
     neg = backend.to_numpy(m.negatives(targets))
+    assert neg.shape == (2000, 4, 1)
+    neg = neg[..., 0]
     assert (neg != backend.to_numpy(targets)).all() and neg.min() >= 1 and neg.max() <= 5
     counts = np.bincount(neg[:, 2], minlength=6)[1:]            # positive 3: the 4 others
     # 0.05 is 5 standard deviations of a share of 2000 draws: any generator passes (CuPy's
@@ -136,3 +138,60 @@ def test_bad_input_is_a_clear_error():
         m.backward_loss()
     with pytest.raises(ValueError, match="SASRec"):
         m(backend.asarray(np.ones((2, 3), np.int64)), backend.asarray(np.ones((2, 2, 1), np.int64)))
+
+
+# -- the training losses (minseq.nn.item_losses) ------------------------------------------------
+NEGATIVES_3 = np.stack([NEGATIVES, np.roll(NEGATIVES, 1, axis=1) % 5 + 1,
+                        np.roll(NEGATIVES, 2, axis=1) % 5 + 1], axis=-1)     # (B, T, 3)
+
+
+def loss_model(xp, loss, dropout=0.0):
+    minseq.manual_seed(0)
+    return SASRec(5, maxlen=6, d_model=4, num_layers=2, num_heads=2, dropout=dropout, loss=loss,
+                  loss_negatives=None if loss == "ce" else 3).astype(xp.float64)
+
+
+@pytest.mark.parametrize("loss", ["ce", "sampled-ce", "gbce"])
+def test_each_loss_gradient_every_parameter(xp, loss):
+    check_loss_gradient(loss_model(xp, loss, dropout=0.2),
+                        (ids(SEQ), ids(TARGETS), None, ids(NEGATIVES_3)), tol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["ce", "sampled-ce", "gbce"])
+def test_each_loss_is_its_formula_over_the_models_scores(xp, loss):
+    """ce: cross-entropy over every item's score; sampled-ce: over the positive and its 3
+    negatives; gbce: beta softplus(-s+) + sum softplus(s-), beta from t 0.75, 3 of 4 others."""
+    m = loss_model(xp, loss).eval()
+    H = backend.to_numpy(m.encode(ids(SEQ)))
+    E = backend.to_numpy(m.item_emb.params["W"])
+    t = np.array(TARGETS)
+    if loss == "ce":
+        s = H @ E[1:].T
+        candidates = np.broadcast_to(np.arange(5), s.shape)
+        column = np.maximum(t - 1, 0)
+    else:
+        cand = np.concatenate([t[..., None], NEGATIVES_3], axis=-1)
+        s = np.einsum("btd,btcd->btc", H, E[cand])
+        candidates, column = cand, np.zeros_like(t)
+    assert candidates.shape == s.shape
+    logp = s - np.logaddexp.reduce(s, axis=-1, keepdims=True)
+    picked = np.take_along_axis(logp, column[..., None], -1)[..., 0]
+    if loss == "gbce":
+        beta = 0.75 * 3 / 4 - 0.75 + 1
+        terms = beta * np.logaddexp(0, -s[..., 0]) + np.logaddexp(0, s[..., 1:]).sum(-1)
+    else:
+        terms = -picked
+    got = float(m.loss((ids(SEQ), ids(TARGETS), None, ids(NEGATIVES_3))))
+    assert math.isclose(got, terms[t > 0].mean(), rel_tol=1e-12)
+
+
+def test_the_loss_draws_its_negatives_per_position():
+    m = SASRec(50, maxlen=4, d_model=4, loss="sampled-ce", loss_negatives=7)
+    assert m.negatives(ids([[0, 3, 4, 5]])).shape == (1, 4, 7)
+    assert SASRec(50, loss="gbce").n_negatives == 49             # 256 capped at n_items - 1
+    assert SASRec(500, loss="gbce").n_negatives == 256
+    assert SASRec(500).n_negatives == 1 and SASRec(500, loss="ce").n_negatives == 0
+    with pytest.raises(ValueError, match="loss must be one of"):
+        SASRec(5, loss="bpr")
+    with pytest.raises(ValueError, match="at most n_items - 1 = 4"):
+        SASRec(5, loss="gbce", loss_negatives=5)

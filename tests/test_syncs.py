@@ -25,7 +25,7 @@ from minseq.train import Trainer
 #: one per array of ids (or edges, or class targets) whose range is checked, one for a mask
 #: that must have a real event per row, one for a weighted graph's non-negative weights.
 CHECK_READS = {
-    "Embedding": 1, "CrossEntropyLoss": 1,
+    "Embedding": 1, "CrossEntropyLoss": 1, "CatalogueSoftmaxLoss": 1,
     "GraphConv dense sym": 1, "GraphConv edges mean": 2, "GraphConv batched edges": 2,
     "MLPCounts": 3, "LSTMClassifier 2 layers": 3, "LSTMClassifier categories binary": 5,
     "LSTMAttentionClassifier": 3, "TransformerClassifier": 5,
@@ -34,6 +34,7 @@ CHECK_READS = {
 #: ... in one training step, by model: those of its forward plus the loss's targets
 STEP_CHECK_READS = {
     "SASRec": 3, "GRU4Rec": 3, "GRU4Rec sampled": 4, "MLPCounts": 3, "LSTMClassifier": 4,
+    "SASRec ce": 3, "SASRec sampled-ce": 3, "SASRec gbce": 3,   # seq, targets|candidates, lookup
     "LSTMAttentionClassifier": 4, "TransformerClassifier": 4,
 }
 
@@ -87,6 +88,9 @@ def _models():
     from minseq.models.transformer_classifier import TransformerClassifier
     return {
         "SASRec": _next_item(lambda: SASRec(9, maxlen=5, d_model=8, num_layers=2, num_heads=2)),
+        **{f"SASRec {loss}": _next_item(lambda loss=loss: SASRec(
+            9, maxlen=5, d_model=8, num_layers=2, num_heads=2, loss=loss, loss_negatives=3))
+           for loss in ("ce", "sampled-ce", "gbce")},
         "GRU4Rec": _next_item(lambda: GRU4Rec(9, d_model=8)),
         "GRU4Rec sampled": _next_item(lambda: GRU4Rec(9, d_model=8, n_sampled=3)),
         "MLPCounts": _classifier(lambda: MLPCounts(5, 5, d_model=6, dropout=0.2)),

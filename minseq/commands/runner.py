@@ -67,6 +67,9 @@ def run_task(args, action, work, d, seed):
     for line in crossval.lines(result["cross_validation"]) if "cross_validation" in result else ():
         print(line)
     print_metrics(result["metrics"], "test")
+    if "users_evaluated" in result:   # the SASRec code scores a sample of 10,000 users at most
+        print(f"{'users':<11} {result['users_evaluated']:,} evaluated: every user with a test "
+              f"event")
     for key, what in (("checkpoint", "checkpoint"), ("curves", "curves"),
                       ("history_csv", "history"), ("folds_csv", "folds")):
         if result.get(key) and action == "train":

@@ -19,6 +19,7 @@ import sys
 
 from .. import checkpoint, tasks
 from ..models.registry import MODELS, spec_of
+from ..models.sasrec import LOSSES
 from ..tasks.checks import check_fits
 from ..tasks.crossval import parse_grid
 from ..tasks.folder import check_fresh, check_resume, checkpoint_in, left_to_do
@@ -30,7 +31,8 @@ from .runner import fail, run_task, start
 #: the settings flags; a flag left out keeps the model's default (minseq.models.registry),
 #: which --help shows
 SETTINGS = ("epochs", "batch_size", "lr", "maxlen", "d_model", "num_heads", "num_layers",
-            "dropout", "patience", "clip", "churn_days", "k", "negatives", "exclude_seen")
+            "dropout", "patience", "clip", "churn_days", "k", "negatives", "exclude_seen",
+            "loss", "loss_negatives", "gbce_t")
 #: --grid takes the settings' names, and these aliases of the flags
 GRID_ALIASES = {"hidden": "d_model", "heads": "num_heads", "layers": "num_layers"}
 
@@ -85,11 +87,26 @@ def add_arguments(p):
                    help="classifier tasks: select the settings by mean validation metric, "
                         'e.g. "d_model=32,64 lr=1e-3,3e-3"; the best is refitted and tested')
     add_ranking_arguments(p)
+    add_loss_arguments(p)
     p.add_argument("--out", default=None,
                    help="folder for the checkpoints, curves and history.csv (default a new "
                         "out/train/MODEL/run-N; with --resume, the run's own)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run in an --out folder that holds one")
+
+
+def add_loss_arguments(p):
+    """The next-item training loss (minseq.models.sasrec; minseq.nn.item_losses)."""
+    p.add_argument("--loss", choices=list(LOSSES), default=None,
+                   help="sasrec's training loss: bce (the paper's, one negative), gbce "
+                        "(gSASRec), sampled-ce (softmax over sampled negatives), ce (softmax over "
+                        f"every item) (default {model_defaults('loss')})")
+    p.add_argument("--loss-negatives", type=int, default=None, metavar="K",
+                   help="negatives per position the bce, gbce and sampled-ce losses draw; "
+                        "none: 1 for bce, 256 for gbce and sampled-ce; not --negatives, which "
+                        f"the evaluation samples (default {model_defaults('loss_negatives')})")
+    p.add_argument("--gbce-t", type=float, default=None, metavar="T",
+                   help=f"gbce's calibration t in [0, 1] (default {model_defaults('gbce_t')})")
 
 
 def run(args):

@@ -16,6 +16,7 @@ from ..data.churn import units_per_day
 from ..data.tasks import CHURN, NEXT_ITEM, WILL_PURCHASE, task_of
 from ..files import can_write_in
 from ..models.registry import MODELS
+from ..models.sasrec import LOSSES
 
 
 class SettingError(ValueError):
@@ -39,6 +40,9 @@ RULES = {
     "dropout": (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
     "k": (lambda v: len(v) > 0 and all(_int(1)[0](x) for x in v),
           "one or more integers >= 1"),
+    "loss": (lambda v: v in LOSSES, f"one of {', '.join(LOSSES)}"),
+    "loss_negatives": _int(1),
+    "gbce_t": (lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]"),
 }
 
 

@@ -98,6 +98,7 @@ def train(table, run):
             "epochs": epochs, "model": run.model, "checkpoint": str(path),
             "settings": s, "parameters": net.num_parameters(),
             "sampled_negatives": protocol.n_negatives,
+            "users_evaluated": len(protocol.test.targets),
             **({"history": history} if history else {})}
 
 
@@ -116,4 +117,5 @@ def evaluate(table, path, run, config):
     protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"], seed=run.seed)
     options = ranking_options(s)
     return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": run.model,
-            "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}
+            "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives,
+            "users_evaluated": len(protocol.test.targets)}
