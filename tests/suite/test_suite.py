@@ -6,9 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
+from paths import ROOT
+
+TESTS = ROOT / "tests"
 
 # Collects the suite in a child pytest and prints, for every test that uses the xp fixture,
 # its node id without parameters and the backend it runs on (None when no xp parameter is set,
@@ -41,7 +42,7 @@ def backends_per_test(chosen=None):
     if chosen:
         env["MINSEQ_BACKEND"] = chosen
     proc = subprocess.run([sys.executable, "-c", _COLLECT, str(TESTS)], capture_output=True,
-                          text=True, timeout=300, cwd=TESTS.parent, env=env)
+                          text=True, timeout=300, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = json.loads(proc.stdout.rsplit("ROWS ", 1)[1])
     backends = {}
