@@ -25,13 +25,13 @@ OUT = ROOT / "out" / "mutation"
 #: group -> (the files mutated, the test files run against them)
 GROUPS = {
     "interop": (["minseq/interop.py"], ["tests/test_interop.py"]),
-    "strict": (["minseq/strict.py"], ["tests/test_strict.py", "tests/test_backend.py",
-                                      "tests/test_syncs.py"]),
-    "data": (["minseq/data/*.py"], ["tests/test_data_*.py"]),
-    "fast": (["minseq/fast/*.py"], ["tests/test_fast.py", "tests/test_fast_shards.py"]),
-    "tasks": (["minseq/tasks/*.py"], ["tests/test_tasks_*.py", "tests/test_evaluation.py",
-                                      "tests/test_next_item.py", "tests/test_cli_runs.py",
-                                      "tests/test_cli_settings.py"]),
+    "strict": (["minseq/strict.py"], ["tests/test_strict.py", "tests/backend/test_backend.py",
+                                      "tests/suite/test_syncs.py"]),
+    "data": (["minseq/data/*.py"], ["tests/data/test_*.py",
+                                    "tests/commands/test_data_command.py"]),
+    "fast": (["minseq/fast/*.py"], ["tests/fast/test_*.py"]),
+    "tasks": (["minseq/tasks/*.py"], ["tests/tasks/test_*.py", "tests/commands/test_cli_runs.py",
+                                      "tests/commands/test_cli_settings.py"]),
 }
 
 

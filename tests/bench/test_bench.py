@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +17,8 @@ from minseq.bench import Timing, compare, time_call
 from minseq.bench import cases, harness, machine, models, report, targets
 from minseq.cli import main
 from minseq.models import registry
+
+from paths import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -129,11 +130,10 @@ def test_float32_lies_within_its_rounding_of_float64_on_both_tiers():
 
 
 def test_the_precision_script_reports_every_side(torch):
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(root / "benchmarks" / "precision.py"),
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "precision.py"),
                            "--size", "2,6,8,2"], capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-                              [str(root), *sys.path])))
+                              [str(ROOT), *sys.path])))
     assert done.returncode == 0, done.stderr
     rows = {line[:22].strip(): [float(v) for v in line[22:].split()]
             for line in done.stdout.splitlines()[2:]}
@@ -287,16 +287,15 @@ def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
     line (exit 2) in a fresh clone, where ../shared/data is not there."""
     import re
     import runpy
-    root = Path(__file__).resolve().parents[1]
-    script = runpy.run_path(str(root / "benchmarks" / "wikipedia_next_item.py"))
+    script = runpy.run_path(str(ROOT / "benchmarks" / "wikipedia_next_item.py"))
     defaults = vars(script["parser"]().parse_args([]))
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for model in ("sasrec", "gru4rec"):
         row = next(line for line in readme.splitlines() if line.startswith(f"| {model} |"))
         assert f"epochs={defaults[f'epochs_{model}']}," in row
-    done = subprocess.run([sys.executable, str(root / "benchmarks" / "wikipedia_next_item.py"),
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "wikipedia_next_item.py"),
                            "--data", str(tmp_path / "wikipedia.txt")], capture_output=True,
-                          text=True, env=dict(os.environ, PYTHONPATH=str(root)))
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "no data file at" in done.stderr
 
@@ -304,9 +303,8 @@ def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
 def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
     """A quick run at 1 and 2 threads writes one result per count, the table (a row per case,
     three columns per count) and the figure; a count below 1 is one line, exit 2."""
-    root = Path(__file__).resolve().parents[1]
-    env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg")
-    script = str(root / "benchmarks" / "scaling.py")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    script = str(ROOT / "benchmarks" / "scaling.py")
     done = subprocess.run([sys.executable, script, "--quick", "--threads", "1", "2", "--out",
                            str(tmp_path)], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

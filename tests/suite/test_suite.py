@@ -1,14 +1,42 @@
-"""The test suite itself: every test on the xp fixture runs on "strict", and ``make parity``
-fails on a skipped parity test."""
+"""The test suite itself: its folders mirror the package, every test on the xp fixture runs on
+"strict", and ``make parity`` fails on a skipped parity test."""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
+from paths import ROOT
+
+TESTS = ROOT / "tests"
+PACKAGE = ROOT / "minseq"
+# Folders of tests/ that mirror no package of minseq: the lessons (minseq/lesson.py, its runner
+# and lessons/), the tools (tools/), the suites that cut across the package (bad input, syncs,
+# numerics, the suite's own rules, the README) and what tests in several folders share.
+OTHER_FOLDERS = {"lessons", "tools", "suite", "support"}
+# A package whose tests sit in another folder: the lesson frame's helpers, with the lessons.
+TESTED_IN = {"lessons_support": "lessons"}
+
+
+def test_the_tests_mirror_the_package():
+    """A test file directly in tests/ is test_<module>.py for a top-level module of minseq;
+    each package of minseq has its folder of tests, tests/<package>/; every other folder is
+    one of OTHER_FOLDERS; and no two test files share a name (pytest imports them by it)."""
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    loose = sorted(p.name for p in TESTS.glob("test_*.py") if p.stem[len("test_"):] not in modules)
+    assert not loose, f"in tests/ but testing no top-level module of minseq: {loose}"
+    folders = {TESTED_IN.get(name, name) for name in packages}
+    untested = sorted(name for name in packages
+                      if not any((TESTS / TESTED_IN.get(name, name)).glob("test_*.py")))
+    assert not untested, f"packages of minseq without their folder of tests: {untested}"
+    present = {p.name for p in TESTS.iterdir() if p.is_dir() and p.name[0] not in "._"}
+    strays = sorted(present - folders - OTHER_FOLDERS)
+    assert not strays, f"folders of tests/ that mirror no package of minseq: {strays}"
+    names = [p.name for p in TESTS.rglob("test_*.py")]
+    shared = sorted({n for n in names if names.count(n) > 1})
+    assert not shared, f"test files of one name in two folders: {shared}"
 
 # Collects the suite in a child pytest and prints, for every test that uses the xp fixture,
 # its node id without parameters and the backend it runs on (None when no xp parameter is set,
@@ -41,7 +69,7 @@ def backends_per_test(chosen=None):
     if chosen:
         env["MINSEQ_BACKEND"] = chosen
     proc = subprocess.run([sys.executable, "-c", _COLLECT, str(TESTS)], capture_output=True,
-                          text=True, timeout=300, cwd=TESTS.parent, env=env)
+                          text=True, timeout=300, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = json.loads(proc.stdout.rsplit("ROWS ", 1)[1])
     backends = {}

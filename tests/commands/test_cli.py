@@ -16,6 +16,8 @@ from minseq import cli
 from minseq.commands.train import SETTINGS
 from minseq.models.registry import MODELS
 
+from paths import ROOT
+
 PACKAGE = Path(minseq.__file__).parent
 
 
@@ -105,7 +107,7 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     shell reports SIGPIPE), with nothing on stderr. The pipe is closed before the command
     starts writing, so the write always meets it."""
     proc = subprocess.Popen([sys.executable, "-m", "minseq", "lessons"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+                            stderr=subprocess.PIPE, cwd=ROOT)
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert (proc.wait(timeout=60), err) == (141, "")
@@ -167,10 +169,9 @@ def test_version(capsys):
 
 def test_a_lesson_script_parses_its_flags_as_strictly(tmp_path):
     """The lessons' own flags: no abbreviation, the nearest flag, one line, exit 2."""
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(root / "lessons" / "01_dense_backprop.py"), "--fas"],
+    done = subprocess.run([sys.executable, str(ROOT / "lessons" / "01_dense_backprop.py"), "--fas"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=str(root)))
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert (done.returncode, done.stderr) == (
         2, "01_dense_backprop.py: unrecognized arguments: --fas (did you mean --fast?)\n")
 

@@ -15,7 +15,9 @@ from minseq import lesson_runner
 from minseq.cli import main
 from minseq.lesson_runner import describe, lesson_files
 
-CHECKOUT_LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+from paths import ROOT
+
+CHECKOUT_LESSONS = ROOT / "lessons"
 LESSONS = lesson_files(CHECKOUT_LESSONS)
 
 

@@ -1,7 +1,6 @@
 """The model registry: one home for every model's name, class, task and default settings."""
 
 import argparse
-import ast
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,8 @@ import pytest
 import minseq
 from minseq.commands import train as train_command
 from minseq.models import registry
+
+from source_strings import string_constants
 
 PACKAGE = Path(minseq.__file__).parent
 
@@ -50,16 +51,6 @@ def test_a_model_name_is_written_in_the_registry_only():
             if hits:
                 found[str(path.relative_to(PACKAGE))] = hits
     assert not found
-
-
-def string_constants(path):
-    """Every string literal of the module at ``path`` except docstrings (examples)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docs = {id(node.body[0].value) for node in ast.walk(tree)
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
-            and node.body and isinstance(node.body[0], ast.Expr)}
-    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
-            and isinstance(n.value, str) and id(n) not in docs]
 
 
 def test_unknown_model_lists_the_known_ones():

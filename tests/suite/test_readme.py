@@ -4,9 +4,9 @@ checkout's folder after ``make``, without an activated environment."""
 
 import configparser
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
+
 
 
 def layout_rows():

@@ -8,13 +8,14 @@ run the lesson script as ``__main__``.
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from minseq.lesson_runner import lesson_files
 
-LESSONS = {p.stem: p for p in lesson_files(Path(__file__).resolve().parents[1] / "lessons")}
+from paths import ROOT
+
+LESSONS = {p.stem: p for p in lesson_files(ROOT / "lessons")}
 
 # lesson -> (class or function, what to scale by 1.01, words of the check that must fail).
 # What to scale: a parameter name (that gradient, after backward), an int (that returned

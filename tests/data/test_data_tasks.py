@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_models_registry import string_constants
 
 import minseq
 from minseq.commands import flags
@@ -15,6 +14,8 @@ from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM, TASKS, WILL_PURC
 from minseq.models import registry
 from minseq.tasks import evaluation, next_behaviour
 from minseq.tasks.settings import RunSettings
+
+from source_strings import string_constants
 
 PACKAGE = Path(minseq.__file__).parent
 

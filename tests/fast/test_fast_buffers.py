@@ -13,6 +13,8 @@ from minseq import backend, fast, nn
 from minseq.bench.launches import count_launches
 from minseq.fast import buffers
 
+from paths import ROOT
+
 
 def randn(*shape, seed=0):
     return backend.asarray(backend.host_rng(seed).standard_normal(shape))
@@ -96,9 +98,7 @@ def test_the_launch_table_has_a_row_per_benchmark_case(tmp_path):
     """benchmarks/launches.py --quick: every layer's row, counts that are positive, and at a
     size of one block even on the CPU, the same count with and without 1 MB blocks."""
     import runpy
-    from pathlib import Path
-    script = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks"
-                                / "launches.py"))
+    script = runpy.run_path(str(ROOT / "benchmarks" / "launches.py"))
     out = tmp_path / "launches.md"
     script["main"](["--quick", "--out", str(out)])
     rows = [line.split(" | ") for line in out.read_text().splitlines()

@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
+
 TAOBAO_VIEWS = "".join(f"{u},{100 + i},7,{'pv' if i % 2 else 'cart'},{10 + i}\n"
                        for u in (1, 2, 3) for i in range(4))
 USER_ITEM = "".join(f"{u} {i}\n" for u in (1, 2, 3) for i in range(1, 5))

@@ -7,18 +7,17 @@ with one ``@twin_case`` builder: it draws a setting and returns the reference mo
 drawn as its constructor draws them), its inputs and keyword arguments.
 """
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minseq import backend, fast, nn, threads
+from minseq import backend, fast, nn
 from minseq.fast import TWINS, accelerate, twin_of
-from minseq.parallel import shards
 from minseq.gradcheck.checker import flatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
+
+from shard_setting import shard_threads
 
 TWIN_CASES = {}
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
@@ -26,19 +25,6 @@ TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 # the float32 rounding of its input by |x| / std of its row: its float32 tolerance is looser,
 # as the gradient checker's is for whole blocks (a wrong twin still differs by far more).
 BLOCK_FLOAT32 = 1e-4
-
-
-@contextlib.contextmanager
-def shard_threads(n, min_scores=0):
-    """The threads setting as the fast tier's batch shards read it, without touching BLAS, and
-    their size threshold (0: the small layers of the tests are sharded too)."""
-    saved = list(threads._setting), shards.MIN_SCORES
-    threads._setting[:] = [n]
-    shards.MIN_SCORES = min_scores
-    try:
-        yield
-    finally:
-        threads._setting[:], shards.MIN_SCORES = saved
 
 
 def twin_case(name):

@@ -3,16 +3,17 @@ opening text, a set-up cell carrying its flags, its own cells, and for each grad
 cell with the stub to fill in and a cell that grades it. Built without executing (executing
 every notebook is ``make notebooks``' job); skipped where the ``notebooks`` extra is absent."""
 
-from pathlib import Path
 
 import pytest
 
 from minseq.lesson_runner import lesson_files
 from minseq.lessons_support.build import exercise_tasks, main, notebook_of
 
+from paths import ROOT
+
 pytest.importorskip("jupytext", reason="the notebooks extra (jupytext) is not installed")
 
-LESSON = lesson_files(Path(__file__).resolve().parents[1] / "lessons")[2]       # 03_lstm
+LESSON = lesson_files(ROOT / "lessons")[2]       # 03_lstm
 
 
 def test_a_lesson_becomes_cells_with_its_exercises(tmp_path):

@@ -8,19 +8,21 @@ import ast
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from minseq.lesson_runner import lesson_files
 
-ROOT = Path(__file__).resolve().parents[1] / "lessons"
-LESSONS = {p.stem: p for p in lesson_files(ROOT)}
+from paths import ROOT
+
+LESSONS_DIR = ROOT / "lessons"
+LESSONS = {p.stem: p for p in lesson_files(LESSONS_DIR)}
 
 
 def exercises(stem, folder="exercises"):
     """Exercise numbers with a file in ``folder``, in order."""
-    return sorted(int(p.stem.rsplit("_", 1)[1]) for p in (ROOT / folder).glob(f"{stem}_*.py"))
+    return sorted(int(p.stem.rsplit("_", 1)[1])
+                  for p in (LESSONS_DIR / folder).glob(f"{stem}_*.py"))
 
 
 CASES = [(stem, k) for stem in sorted(LESSONS) for k in exercises(stem)]
@@ -70,10 +72,10 @@ def test_a_function_that_raises_fails_its_check_with_the_error(tmp_path, monkeyp
     stem, k = CASES[0]
     broken = tmp_path / "lessons"
     broken.mkdir()
-    for path in ROOT.glob("*.py"):
+    for path in LESSONS_DIR.glob("*.py"):
         (broken / path.name).write_text(path.read_text())
     (broken / "exercises").mkdir()
-    stub = (ROOT / "exercises" / f"{stem}_{k}.py").read_text()
+    stub = (LESSONS_DIR / "exercises" / f"{stem}_{k}.py").read_text()
     (broken / "exercises" / f"{stem}_{k}.py").write_text(
         stub + "\n\ndef _raise(*args, **kwargs):\n    raise ValueError('not yet')\n\n\n"
         + f"{function_name(stub)} = _raise\n")
@@ -139,7 +141,7 @@ def multi_head_attention(params, x, num_heads, mask=None):
 def lessons_with_exercise(tmp_path, stem, k, source):
     """A copy of the lessons folder whose exercise k of ``stem`` is ``source``."""
     copy = tmp_path / "lessons"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(LESSONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "exercises" / f"{stem}_{k}.py").write_text(source)
     return copy
 

@@ -8,15 +8,15 @@ is absent, the IDs below (its contents when this test was written) stand in for 
 import ast
 import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
 from minseq.lesson_runner import lesson_files
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LESSONS_DIR = REPO_ROOT / "lessons"
-CATALOGUE = REPO_ROOT.parent / "shared" / "FORMULAS.md"
+from paths import ROOT
+
+LESSONS_DIR = ROOT / "lessons"
+CATALOGUE = ROOT.parent / "shared" / "FORMULAS.md"
 KNOWN_IDS = ([f"A{i}" for i in range(1, 6)] + [f"B{i}" for i in range(1, 8)]
              + [f"C{i}" for i in range(1, 8)] + [f"D{i}" for i in range(1, 11)]
              + [f"E{i}" for i in range(1, 10)] + [f"F{i}" for i in range(1, 5)] + ["G1"]
@@ -111,7 +111,7 @@ def test_every_erratum_is_shown(cid):
 @pytest.mark.parametrize("name", sorted(LESSONS))
 def test_lesson_has_the_common_shape(name):
     """Goals, a figure, a summary and exercises, in every lesson (the graded ones:
-    tests/test_exercises.py)."""
+    tests/lessons/test_exercises.py)."""
     calls = list(lesson_calls(LESSONS[name]))
     kw = {k.arg: k.value for f, n in calls if f in ("Lesson", "finish") for k in n.keywords}
     assert isinstance(kw.get("goals"), ast.List) and kw["goals"].elts, f"{name}: no goals"

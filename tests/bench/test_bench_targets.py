@@ -1,13 +1,13 @@
 """The targets table, the GEMM / rest split behind it, and the publication's README blocks."""
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 
 from minseq.bench import cases, split, targets
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
+
 
 
 def _publish():

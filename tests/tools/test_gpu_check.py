@@ -8,11 +8,11 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
+
 SCRIPT = ROOT / "tools" / "gpu_check.py"
 
 
@@ -31,7 +31,7 @@ def run_check(*args):
 
 def test_the_dry_run_runs_every_stage_and_writes_the_summary(tmp_path):
     done = run_check("--dry-run", "--out", str(tmp_path), "--shards", "2",
-                     "--tests", "tests/test_positional.py", "tests/test_activations.py",
+                     "--tests", "tests/nn/test_positional.py", "tests/nn/test_activations.py",
                      "--cases", "Linear", "Embedding", "--lessons", "11", "--layers", "LSTM")
     assert done.returncode == 0, done.stdout + done.stderr
     run = tmp_path / "run-1"

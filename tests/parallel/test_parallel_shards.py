@@ -1,8 +1,9 @@
 """minseq.parallel: a row-independent layer on blocks of batch rows, one per thread.
 
 The equality of every sharded layer with its reference, over drawn shapes and masks, is in
-test_fast.py (``test_twin_on_batch_shards_equals_reference``); here: how rows are split and
-joined, when a layer runs unsharded, what the shards share with their layer, and errors.
+tests/fast/test_fast.py (``test_twin_on_batch_shards_equals_reference``); here: how rows are
+split and joined, when a layer runs unsharded, what the shards share with their layer, and
+errors.
 """
 
 import pytest
@@ -11,7 +12,8 @@ from minseq import backend, fast, nn, optim, parallel
 from minseq.parallel import shards
 from minseq.parallel.shards import join, row_bounds, split
 from minseq.models import SASRec
-from test_fast import shard_threads
+
+from shard_setting import shard_threads
 
 
 def randn(xp, *shape, seed=0):

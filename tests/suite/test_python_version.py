@@ -10,11 +10,11 @@ check at the minimum catches what a newer interpreter would accept silently (``m
 import ast
 import configparser
 import re
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 FOLDERS = ("minseq", "lessons", "benchmarks", "tests")
 
 
