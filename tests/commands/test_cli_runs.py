@@ -3,25 +3,9 @@ recommend for a user, evaluate without repeating a flag; Ctrl-C in the middle of
 
 import json
 
-import numpy as np
+from command_line import interrupted, minseq, taobao_file
 
 from minseq import checkpoint
-from test_cli_settings import interrupted, minseq
-
-
-def taobao_file(path, users=60, items=40, seed=0):
-    """A Taobao UserBehavior CSV: each user walks the items in steps of one, with views, carts
-    and purchases, a timestamp per event."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for user in range(1, users + 1):
-        start = rng.integers(items)
-        for t in range(rng.integers(4, 12)):
-            kind = rng.choice(["pv", "pv", "cart", "buy"])
-            rows.append(f"{1000 + user},{500 + (start + t) % items},{7 + t % 3},{kind},"
-                        f"{1511544000 + 60 * t}")
-    path.write_text("\n".join(rows) + "\n")
-    return path
 
 
 def test_train_recommend_and_evaluate_without_repeating_a_flag(tmp_path):

@@ -2,54 +2,13 @@
 in a subprocess, names the option and what it accepts, exits 2 (1 for a checkpoint that does
 not fit the data), prints no traceback and writes nothing."""
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
-from paths import ROOT
+from command_line import minseq
 
 TAOBAO_VIEWS = "".join(f"{u},{100 + i},7,{'pv' if i % 2 else 'cart'},{10 + i}\n"
                        for u in (1, 2, 3) for i in range(4))
 USER_ITEM = "".join(f"{u} {i}\n" for u in (1, 2, 3) for i in range(1, 5))
-
-
-def minseq(*args, cwd, env=None):
-    """Run ``python -m minseq ARGS`` in ``cwd``: (exit status, stdout, stderr)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg", **(env or {}))
-    done = subprocess.run([sys.executable, "-m", "minseq", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-    return done.returncode, done.stdout, done.stderr
-
-
-def interrupted(*args, cwd, ready):
-    """Run ``python -m minseq ARGS`` in ``cwd``, send Ctrl-C (SIGINT) once a line on stderr
-    starts with ``ready`` (a signal the run gives, never a sleep): (exit status, the stderr
-    lines up to the ready one, the rest of stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "minseq", *map(str, args)], cwd=cwd,
-                            env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": ""},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_sigint_as_at_a_terminal)
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.startswith(ready):
-            break
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, rest = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
-    return proc.returncode, lines, rest
-
-
-def _sigint_as_at_a_terminal():
-    """In the child: Ctrl-C's default action, whatever the test run inherited. A shell script
-    that starts `make test &` hands its background job SIGINT ignored; Python then installs no
-    KeyboardInterrupt handler, and the command would train all its epochs and exit 0."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def files(tmp_path):

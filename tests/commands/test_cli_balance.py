@@ -6,7 +6,7 @@ users, names each fold, and keeps each finished fold's metrics through Ctrl-C.""
 import csv
 import re
 
-from test_cli_settings import interrupted, minseq
+from command_line import interrupted, minseq
 
 DAY = 86400
 

@@ -5,8 +5,7 @@ that beats no epoch keeps the best; ``--out`` never replaces another run without
 
 import json
 
-from test_cli_runs import taobao_file
-from test_cli_settings import minseq
+from command_line import minseq, taobao_file
 
 GRU = ["--maxlen", "10", "--d-model", "8", "--patience", "9", "--quiet"]
 
