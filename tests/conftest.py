@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 import minseq
 from minseq import backend
@@ -19,7 +20,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.register_profile("ci", max_examples=25, derandomize=True, database=None,
                           print_blob=True, **_COMMON)
-settings.register_profile("explore", max_examples=200, **_COMMON)
+# explicit: with CI set, hypothesis's own defaults are derandomised and keep no database
+settings.register_profile("explore", max_examples=200, derandomize=False,
+                          database=DirectoryBasedExampleDatabase(".hypothesis/examples"),
+                          **_COMMON)
 settings.load_profile("ci")
 
 _CUPY_OK, _CUPY_WHY = backend.cupy_available()

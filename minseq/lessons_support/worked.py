@@ -5,7 +5,7 @@ the same way, e.g. ``dW2[1, 0] = h[0, 1] * dz2[0, 0] = 1.2623 * 0.1552 = 0.1959`
 the sum against the layer's own gradient, so a wrong backward fails the lesson here too.
 """
 
-import numpy as np
+import math
 
 from .. import backend
 
@@ -24,7 +24,7 @@ def work_element(L, label, products, layer, rtol=1e-7, atol=1e-10):
     if not products or not all(products):
         raise ValueError(f"work_element: {label}: no products to work through")
     terms = [[(symbol, _number(value)) for symbol, value in p] for p in products]
-    total = sum(float(np.prod([v for _, v in p])) for p in terms)
+    total = sum(math.prod(v for _, v in p) for p in terms)
 
     def show(parts, joint):
         text = " + ".join(joint.join(parts[k]) for k in range(min(SHOWN, len(parts))))

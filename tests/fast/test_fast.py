@@ -381,7 +381,7 @@ def test_a_twin_and_its_shards_follow_the_models_train_and_eval_modes(xp, sharde
     assert abs(again - expected).max() <= 1e-12 * abs(expected).max()
     assert abs(dropped - expected).max() > 1e-3
     if sharded:
-        assert not any(m.training for c in twin._shards.layers for m in c.modules())
+        assert not any(m.training for c in twin._shards.clones for m in c.modules())
 
 
 # -- a training step of a whole model -----------------------------------------------------------
