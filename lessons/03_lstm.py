@@ -194,7 +194,7 @@ with L.step("D3: the gates with separate matrices, first event",
 #
 # $$ c_t = f_t \odot c_{t-1} + i_t \odot g_t $$
 # $$ h_t = o_t \odot \tanh(c_t) $$
-# $$ D5 in concatenated form: f_t = \sigma(W_f [h_{t-1}, x_t] + b_f), W_f = [W_{fh} W_{fx}] $$
+# $$ D5 \text{ in concatenated form: } f_t = \sigma(W_f [h_{t-1}, x_t] + b_f), W_f = [W_{fh} W_{fx}] $$
 
 # %%
 with L.step("D5 / D8: cell state and output, every event",
@@ -230,10 +230,10 @@ with L.step("D5 / D8: cell state and output, every event",
 # %% [markdown]
 # ### D8 backward: one step by hand, every intermediate gradient
 #
-# $$ from dh = \frac{\partial L}{\partial h_t} and dc_{\mathrm{next}} = \frac{\partial L}{\partial c_t} (from later steps): $$
+# $$ \text{from } dh = \frac{\partial L}{\partial h_t} \text{ and } dc_{\mathrm{next}} = \frac{\partial L}{\partial c_t} \text{ (from later steps):} $$
 # $$ dc = dc_{\mathrm{next}} + dh \odot o \odot (1 - \tanh(c)^2) \quad do = dh \odot \tanh(c) $$
 # $$ di = dc \odot g \quad df = dc \odot c_{\mathrm{prev}} \quad dg = dc \odot i \quad dc_{\mathrm{prev}} = dc \odot f $$
-# $$ da_i = di \odot i \odot (1 - i), da_f, da_o alike; \quad da_g = dg \odot (1 - g^2) $$
+# $$ da_i = di \odot i \odot (1 - i), da_f, da_o \text{ alike }; \quad da_g = dg \odot (1 - g^2) $$
 # $$ da = [da_i da_f da_g da_o]; \quad dWx = x^\top da, \quad dWh = h_{\mathrm{prev}}^\top da, \quad db = da $$
 # $$ dx = da Wx^\top, \quad dh_{\mathrm{prev}} = da Wh^\top $$
 
@@ -285,7 +285,7 @@ with L.step("D8 backward: one step by hand, every intermediate gradient",
 # %% [markdown]
 # ### Backward: every gradient against central differences
 #
-# $$ L = \sum_{t} R_t . h_t + R_n . (h_n, c_n); \quad each tensor by BPTT and by (L(\theta + e) - L(\theta - e)) / 2e $$
+# $$ L = \sum_{t} R_t . h_t + R_n . (h_n, c_n); \quad \text{each tensor by BPTT and by } (L(\theta + e) - L(\theta - e)) / 2e $$
 
 # %%
 with L.step("Backward: every gradient against central differences",
@@ -329,10 +329,10 @@ with L.step("D4: the lstm_cell of document 001, section 5.2, with its sizes (inp
 # %% [markdown]
 # ### Document 001, section 5.4: its printed run, beside what its code computes
 #
-# $$ \text{as printed: } Training losses: [0.02287281 0.02784542 ... 0.02314838] $$ (10 numbers)
-# $$ Evaluation losses: the same 10; \quad Predictions: 10 rows of 1 number; \quad 'the loss falls' $$
-# $$ the code: \quad for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c); \quad loss = \operatorname{mean}((h - y)^2) $$
-# $$ inputs = rand(100, 10), labels = rand(100, 1), hidden_size = 20 $$
+# $$ \text{as printed: Training losses: } [0.02287281\ 0.02784542\ ...\ 0.02314838] \text{ (10 numbers)} $$
+# $$ \text{Evaluation losses: the same 10;} \quad \text{Predictions: 10 rows of 1 number;} \quad \text{'the loss falls'} $$
+# the code: `for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c); loss = mean((h - y)^2)`
+# `inputs = rand(100, 10), labels = rand(100, 1), hidden_size = 20`
 
 # %%
 with L.step("Document 001, section 5.4: its printed run, beside what its code computes",
@@ -501,7 +501,7 @@ with L.step("D8: the forget gate applied twice, beside once",
 # %% [markdown]
 # ### Document 004, section 4.2: its worked example, with its numbers
 #
-# $$ x_1 = [1, 0], \quad x_2 = [0, 1], \quad x_3 = [1, 1]; \quad gates from [h_{t-1}, x_t] $$
+# $$ x_1 = [1, 0], \quad x_2 = [0, 1], \quad x_3 = [1, 1]; \quad \text{ gates from } [h_{t-1}, x_t] $$
 # $$ \text{as printed: } c_{t-1} = f_t c_{t-1}; \quad c_t = i_t g_t + f_t c_{t-1}; \quad h_t = o_t \tanh(c_t) $$
 # $$ y_t = \mathrm{ReLU}(W_y h_t + b_y); \quad \mathrm{Loss} = -1/T sum [y \log y + (1 - y) \log(1 - y)] $$
 
