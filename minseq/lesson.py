@@ -173,16 +173,15 @@ class Lesson:
     def erratum(self, cid, literal, standard, demo=None, source=None):
         """Show a document's formula as printed beside the standard one, never silently fixed;
         ``source`` names the document and section that print it. In a detail step (no
-        --detail) it is one line naming the erratum: the step's title says what it is."""
+        --detail) the two formulas still print, and only the demonstration of why is kept
+        back: a wrong formula is always shown beside the standard one."""
         head = f"  ERRATUM {cid}" + (f"   ({source})" if source else "")
-        if self._folded:
-            self.kept_back += 1
-            print(f"{head}: --detail shows it")
-            return
         print(f"\n{head}")
         print(f"    as printed : {literal}")
         print(f"    standard   : {standard}")
-        if demo:
+        if demo and self._folded:
+            self.kept_back += 1
+        elif demo:
             print(textwrap.indent(textwrap.fill(demo, 90), "    why        : ")
                   .replace("\n    why        : ", "\n                 "))
 

@@ -81,11 +81,14 @@ def test_a_detail_step_keeps_back_its_numbers_and_passes_but_prints_a_failure(le
     with lesson.step("secondary", formula="y = 2 x", detail=True):
         lesson.show("y", 2.0)
         lesson.say("a long note")
-        lesson.erratum("X1", literal="y = 3 x", standard="y = 2 x", demo="why", source="doc")
+        lesson.erratum("X1", literal="y = 3 x", standard="y = 2 * x", demo="why it matters",
+                       source="doc")
         lesson.check("passes", True)
         lesson.check("fails", False)
     out = capsys.readouterr().out
-    assert "y = 2 x" not in out and "a long note" not in out and "as printed" not in out
+    assert "y = 2 x" not in out and "a long note" not in out and "why it matters" not in out
+    # a wrong formula is always shown beside the standard one
+    assert "as printed : y = 3 x" in out and "standard   : y = 2 * x" in out
     assert "ERRATUM X1" in out and "[FAIL] fails" in out and "[PASS] passes" not in out
     assert "1 of 2 passed" in out
     assert (lesson.passed, lesson.failed) == (["passes"], ["fails"])
