@@ -313,7 +313,7 @@ with L.step("A4: every gradient of the two-layer net, by hand",
 #
 # $$ \theta \leftarrow \theta - lr \cdot (grad + \lambda \cdot \theta) $$ (L2, weight decay)
 # $$ \theta \leftarrow \theta - lr \cdot (grad + \lambda \cdot sign(\theta)) $$ (L1)
-# $$ dropout: y = x \odot m / (1 - p), \quad m ~ Bernoulli(1 - p), identity at test $$
+# $$ \text{dropout: } y = x \odot m / (1 - p), \quad m \sim \mathrm{Bernoulli}(1 - p), \quad \text{identity at test} $$
 
 # %%
 with L.step("A5: training with SGD, L2 / L1 penalties and dropout",

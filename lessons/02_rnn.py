@@ -144,7 +144,7 @@ W_h, W_x, b_h = column_form(rnn)
 # ### D1: the RNN recurrence, one event at a time
 #
 # $$ h_t = \sigma(W_h h_{t-1} + W_x x_t + b_h), \quad \sigma = \tanh, \quad h_0 = 0 $$
-# $$ (column vectors as the document writes them; minseq stores Wx = W_x^\top, Wh = W_h^\top) $$
+# $$ \text{(column vectors as the document writes them; minseq stores } Wx = W_x^\top, Wh = W_h^\top \text{)} $$
 
 # %%
 with L.step("D1: the RNN recurrence, one event at a time",
@@ -180,7 +180,7 @@ with L.step("D1: the RNN recurrence, one event at a time",
 # ### D2: the concatenated form
 #
 # $$ h_t = \sigma(W_h [h_{t-1}, x_t] + b_h), \quad y_t = \sigma(W_y h_t + b_y) $$
-# $$ with the document's W_h = [W_h W_x] $$ (H x (H + D)) side by side
+# $$ \text{with the document's } W_h = [W_h W_x] $$ (H x (H + D)) side by side
 
 # %%
 with L.step("D2: the concatenated form",
@@ -288,7 +288,7 @@ with L.step("D1 backward: one step by hand",
 #
 # $$ L = \sum_{t} R_t . h_t + R_n . h_n $$ (R: fixed random weights)
 # $$ \frac{\partial L}{\partial h_{t-1}} = R_{t-1} + (\frac{\partial L}{\partial h_t} \odot (1 - h_t^2)) Wh^\top $$ (rows, Wh = W_h^T)
-# $$ every parameter and input, for the layer, the cell and the head $$
+# $$ \text{every parameter and input, for the layer, the cell and the head} $$
 
 # %%
 with L.step("Backpropagation through time, checked numerically",
@@ -308,9 +308,9 @@ curves = {}
 # %% [markdown]
 # ### D10: how far back does the gradient reach?
 #
-# $$ L = sum(h_T); \quad ||\frac{\partial L}{\partial h_t}|| for t = T, T-1, ..., 0 $$
-# $$ RNN: \quad \frac{\partial L}{\partial h_{t-1}} = (\frac{\partial L}{\partial h_t} \odot \tanh'(a_t)) Wh^\top \quad a matrix every step $$
-# $$ LSTM: \frac{\partial L}{\partial c_{t-1}} = \frac{\partial L}{\partial c_t} \odot f_t + ... \quad a gate every step $$
+# $$ L = sum(h_T); \quad ||\frac{\partial L}{\partial h_t}|| \text{ for } t = T, T-1, ..., 0 $$
+# $$ RNN: \quad \frac{\partial L}{\partial h_{t-1}} = (\frac{\partial L}{\partial h_t} \odot \tanh'(a_t)) Wh^\top \quad \text{ a matrix every step} $$
+# $$ LSTM: \frac{\partial L}{\partial c_{t-1}} = \frac{\partial L}{\partial c_t} \odot f_t + ... \quad \text{ a gate every step} $$
 
 # %%
 with L.step("D10: how far back does the gradient reach?",

@@ -172,9 +172,9 @@ with L.step("D3: the gates with separate matrices, first event",
                     "o_t = sigma(W_ox x_t + W_oh h_{t-1} + b_o)\n"
                     "g_t = tanh(W_gx x_t + W_gh h_{t-1} + b_g)     (the candidate, cbar_t)"):
     h0, c0 = xp.zeros(H), xp.zeros(H)
-    print(f"    fused Wx {tuple(cell.params['Wx'].shape)}, Wh "
+    L.say(f"fused Wx {tuple(cell.params['Wx'].shape)}, Wh "
           f"{tuple(cell.params['Wh'].shape)} -> 4 column blocks of {H}, transposed: "
-          f"W_ix {tuple(w.W_ix.shape)}, W_ih {tuple(w.W_ih.shape)}, ...")
+          f"W_ix {tuple(w.W_ix.shape)}, W_ih {tuple(w.W_ih.shape)}, ...", detail=True)
     for gate in ("i", "f", "o", "g"):
         for part in ("x", "h"):
             L.show(f"W_{gate}{part}", getattr(w, f"W_{gate}{part}"), detail=True)
@@ -183,9 +183,10 @@ with L.step("D3: the gates with separate matrices, first event",
     for gate, value in gates.items():
         L.show(f"{gate}_1", value)
     cell(x[:, 0], h0[None], c0[None])
-    for gate, value in gates.items():
-        L.check_close(f"{gate} by hand equals LSTMCell's", cell.gates[gate][0], value,
-                      rtol=1e-12, atol=1e-12)
+    with L.group("i, f, g, o by hand equal LSTMCell's"):
+        for gate, value in gates.items():
+            L.check_close(f"{gate} by hand equals LSTMCell's", cell.gates[gate][0], value,
+                          rtol=1e-12, atol=1e-12)
 
 
 # %% [markdown]
@@ -193,7 +194,7 @@ with L.step("D3: the gates with separate matrices, first event",
 #
 # $$ c_t = f_t \odot c_{t-1} + i_t \odot g_t $$
 # $$ h_t = o_t \odot \tanh(c_t) $$
-# $$ D5 in concatenated form: f_t = \sigma(W_f [h_{t-1}, x_t] + b_f), W_f = [W_{fh} W_{fx}] $$
+# $$ D5 \text{ in concatenated form: } f_t = \sigma(W_f [h_{t-1}, x_t] + b_f), W_f = [W_{fh} W_{fx}] $$
 
 # %%
 with L.step("D5 / D8: cell state and output, every event",
@@ -211,8 +212,8 @@ with L.step("D5 / D8: cell state and output, every event",
                   rtol=1e-12, atol=1e-12)
     W_f = xp.concatenate([w.W_fh, w.W_fx], axis=1)
     hx = xp.concatenate([hs[0], x[0, 1]])
-    print(f"    [W_fh W_fx] {tuple(w.W_fh.shape)} | {tuple(w.W_fx.shape)} -> W_f "
-          f"{tuple(W_f.shape)};  [h_1, x_2] ({H},) + ({D},) -> {tuple(hx.shape)}")
+    L.say(f"[W_fh W_fx] {tuple(w.W_fh.shape)} | {tuple(w.W_fx.shape)} -> W_f "
+          f"{tuple(W_f.shape)};  [h_1, x_2] ({H},) + ({D},) -> {tuple(hx.shape)}", detail=True)
     L.check_close("W_f [h, x] = W_fh h + W_fx x", W_f @ hx,
                   w.W_fh @ hs[0] + w.W_fx @ x[0, 1], rtol=1e-12, atol=1e-12)
     f2 = standard_step(w, x[0, 1], hs[0], cs[0])[2]["f"]
@@ -229,10 +230,10 @@ with L.step("D5 / D8: cell state and output, every event",
 # %% [markdown]
 # ### D8 backward: one step by hand, every intermediate gradient
 #
-# $$ from dh = \frac{\partial L}{\partial h_t} and dc_{\mathrm{next}} = \frac{\partial L}{\partial c_t} (from later steps): $$
+# $$ \text{from } dh = \frac{\partial L}{\partial h_t} \text{ and } dc_{\mathrm{next}} = \frac{\partial L}{\partial c_t} \text{ (from later steps):} $$
 # $$ dc = dc_{\mathrm{next}} + dh \odot o \odot (1 - \tanh(c)^2) \quad do = dh \odot \tanh(c) $$
 # $$ di = dc \odot g \quad df = dc \odot c_{\mathrm{prev}} \quad dg = dc \odot i \quad dc_{\mathrm{prev}} = dc \odot f $$
-# $$ da_i = di \odot i \odot (1 - i), da_f, da_o alike; \quad da_g = dg \odot (1 - g^2) $$
+# $$ da_i = di \odot i \odot (1 - i), da_f, da_o \text{ alike }; \quad da_g = dg \odot (1 - g^2) $$
 # $$ da = [da_i da_f da_g da_o]; \quad dWx = x^\top da, \quad dWh = h_{\mathrm{prev}}^\top da, \quad db = da $$
 # $$ dx = da Wx^\top, \quad dh_{\mathrm{prev}} = da Wh^\top $$
 
@@ -260,8 +261,8 @@ with L.step("D8 backward: one step by hand, every intermediate gradient",
     grads.update(da_i=grads["di"] * i * (1 - i), da_f=grads["df"] * f * (1 - f),
                  da_g=grads["dg"] * (1 - g ** 2), da_o=grads["do"] * o * (1 - o))
     da = xp.concatenate([grads[k] for k in ("da_i", "da_f", "da_g", "da_o")], axis=1)
-    print(f"    da_i, da_f, da_g, da_o: 4 x {tuple(grads['da_i'].shape)} -> da "
-          f"{tuple(da.shape)}, the layout of a = x Wx + h_prev Wh + b")
+    L.say(f"da_i, da_f, da_g, da_o: 4 x {tuple(grads['da_i'].shape)} -> da "
+          f"{tuple(da.shape)}, the layout of a = x Wx + h_prev Wh + b", detail=True)
     grads.update(dx=da @ cell.params["Wx"].T, dh_prev=da @ cell.params["Wh"].T,
                  dWx=x_t.T @ da, dWh=h_prev.T @ da, db=da.sum(axis=0))
     for name, value in grads.items():                # the table below shows their heads
@@ -284,7 +285,7 @@ with L.step("D8 backward: one step by hand, every intermediate gradient",
 # %% [markdown]
 # ### Backward: every gradient against central differences
 #
-# $$ L = \sum_{t} R_t . h_t + R_n . (h_n, c_n); \quad each tensor by BPTT and by (L(\theta + e) - L(\theta - e)) / 2e $$
+# $$ L = \sum_{t} R_t . h_t + R_n . (h_n, c_n); \quad \text{each tensor by BPTT and by } (L(\theta + e) - L(\theta - e)) / 2e $$
 
 # %%
 with L.step("Backward: every gradient against central differences",
@@ -303,7 +304,8 @@ with L.step("Backward: every gradient against central differences",
 # %%
 with L.step("D4: the lstm_cell of document 001, section 5.2, with its sizes (input 10, "
             "hidden 20)",
-            formula="i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i)   (as printed)"):
+            formula="i = sigmoid(matmul(x, W_i) + matmul(h, W_i) + b_i)   (as printed)",
+            detail=True):
     host = backend.host_rng(4)
     W_i = backend.asarray(host.standard_normal((10, 20)))   # (input_size, hidden_size)
     x10, h20 = backend.asarray(host.standard_normal((1, 10))), xp.zeros((1, 20))
@@ -327,10 +329,10 @@ with L.step("D4: the lstm_cell of document 001, section 5.2, with its sizes (inp
 # %% [markdown]
 # ### Document 001, section 5.4: its printed run, beside what its code computes
 #
-# $$ \text{as printed: } Training losses: [0.02287281 0.02784542 ... 0.02314838] $$ (10 numbers)
-# $$ Evaluation losses: the same 10; \quad Predictions: 10 rows of 1 number; \quad 'the loss falls' $$
-# $$ the code: \quad for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c); \quad loss = \operatorname{mean}((h - y)^2) $$
-# $$ inputs = rand(100, 10), labels = rand(100, 1), hidden_size = 20 $$
+# $$ \text{as printed: Training losses: } [0.02287281\ 0.02784542\ ...\ 0.02314838] \text{ (10 numbers)} $$
+# $$ \text{Evaluation losses: the same 10;} \quad \text{Predictions: 10 rows of 1 number;} \quad \text{'the loss falls'} $$
+# the code: `for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c); loss = mean((h - y)^2)`
+# `inputs = rand(100, 10), labels = rand(100, 1), hidden_size = 20`
 
 # %%
 with L.step("Document 001, section 5.4: its printed run, beside what its code computes",
@@ -341,7 +343,8 @@ with L.step("Document 001, section 5.4: its printed run, beside what its code co
                     "the code:   for x, y in zip(inputs, labels): h, c = lstm_cell(x, h, c);"
                     "  loss = mean((h - y)^2)\n"
                     "            inputs = rand(100, 10), labels = rand(100, 1), hidden_size "
-                    "= 20"):
+                    "= 20",
+            detail=True):
     printed = backend.asarray([0.02287281, 0.02784542, 0.02364073, 0.02305719, 0.0228145,
                                0.02331739, 0.02278256, 0.02288632, 0.02285256, 0.02314838])
     L.show("printed losses x 1000", printed * 1000)
@@ -378,8 +381,8 @@ with L.step("Document 001, section 5.4: its printed run, beside what its code co
     learnt_losses, _ = document_loop(learner, optim.SGD(learner, lr=0.5))
     eval_losses, _ = document_loop(learner)
     L.show("training losses, first 5 of 100", train_losses[:5])
-    print(f"    losses {tuple(train_losses.shape)} (printed: 10);  predictions "
-          f"{tuple(predictions.shape)} (printed: 10 x 1)")
+    L.say(f"losses {tuple(train_losses.shape)} (printed: 10);  predictions "
+          f"{tuple(predictions.shape)} (printed: 10 x 1)", detail=True)
     L.say("The document's loop updates no weight, so its evaluation repeats its training "
           "losses. With one SGD step per row (lr 0.5), a second pass reads other numbers:")
     L.show("mean loss: no update / training with updates / evaluation after them",
@@ -406,7 +409,7 @@ with L.step("Document 001, section 5.4: its printed run, beside what its code co
 
 T = 12 if L.fast else 40
 long_x = one_hot(first_events(log, USER, T))
-L.say(f"Steps D6 to D8 run user {USER}'s first {T} events: x {tuple(long_x.shape)}.")
+L.say(f"Steps D6 to D8 run user {USER}'s first {T} events: x {tuple(long_x.shape)}.", detail=True)
 
 
 # %% [markdown]
@@ -418,7 +421,8 @@ L.say(f"Steps D6 to D8 run user {USER}'s first {T} events: x {tuple(long_x.shape
 # %%
 with L.step("D6: the output gate reading c_t, beside the standard gate",
             formula="as printed: o_t = sigma(W_o [h_{t-1}, c_t] + b_o)\n"
-                    "standard  : o_t = sigma(W_o [h_{t-1}, x_t] + b_o)"):
+                    "standard  : o_t = sigma(W_o [h_{t-1}, x_t] + b_o)",
+            detail=True):
     W_oc = backend.asarray(backend.host_rng(6).uniform(-0.6, 0.6, (H, H)))
     hs_std, _ = run(standard_step, w, long_x, H)
     hs_d6, _ = run(d6_step, w, long_x, H, W_oc=W_oc)
@@ -447,7 +451,8 @@ with L.step("D7: sigma for the candidate and the output, beside tanh",
             formula="as printed: C_t = f (.) C_{t-1} "
                     "+ i (.) sigma(W_xc x_t + W_hc h_{t-1} + b_c)\n"
                     "            h_t = o_t (.) sigma(W_hc C_t + b_h)\n"
-                    "standard  : g_t = tanh(...),  h_t = o_t (.) tanh(C_t)"):
+                    "standard  : g_t = tanh(...),  h_t = o_t (.) tanh(C_t)",
+            detail=True):
     L.say("A reading, not the text: the document writes one generic sigma for every "
           "nonlinearity. In D3 to D6 it is the gates' logistic sigmoid, so this lesson reads "
           "D7's sigma as the sigmoid too; read as tanh, D7 would be the standard cell and "
@@ -477,7 +482,8 @@ with L.step("D7: sigma for the candidate and the output, beside tanh",
 # %%
 with L.step("D8: the forget gate applied twice, beside once",
             formula="as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1}\n"
-                    "standard  : c_t = i_t g_t + f_t c_{t-1}"):
+                    "standard  : c_t = i_t g_t + f_t c_{t-1}",
+            detail=True):
     _, cs_d8 = run(d8_step, w, long_x, H)
     L.show("c_t standard (unit 0), first 6", cs_std[:6, 0])
     L.show("c_t D8 literal (unit 0), first 6", cs_d8[:6, 0])
@@ -495,7 +501,7 @@ with L.step("D8: the forget gate applied twice, beside once",
 # %% [markdown]
 # ### Document 004, section 4.2: its worked example, with its numbers
 #
-# $$ x_1 = [1, 0], \quad x_2 = [0, 1], \quad x_3 = [1, 1]; \quad gates from [h_{t-1}, x_t] $$
+# $$ x_1 = [1, 0], \quad x_2 = [0, 1], \quad x_3 = [1, 1]; \quad \text{ gates from } [h_{t-1}, x_t] $$
 # $$ \text{as printed: } c_{t-1} = f_t c_{t-1}; \quad c_t = i_t g_t + f_t c_{t-1}; \quad h_t = o_t \tanh(c_t) $$
 # $$ y_t = \mathrm{ReLU}(W_y h_t + b_y); \quad \mathrm{Loss} = -1/T sum [y \log y + (1 - y) \log(1 - y)] $$
 
@@ -504,7 +510,8 @@ with L.step("Document 004, section 4.2: its worked example, with its numbers",
             formula="x_1 = [1, 0],  x_2 = [0, 1],  x_3 = [1, 1];  gates from [h_{t-1}, x_t]\n"
                     "as printed: c_{t-1} = f_t c_{t-1};  c_t = i_t g_t + f_t c_{t-1};  "
                     "h_t = o_t tanh(c_t)\n"
-                    "y_t = ReLU(W_y h_t + b_y);  Loss = -1/T sum [y log y + (1 - y) log(1 - y)]"):
+                    "y_t = ReLU(W_y h_t + b_y);  Loss = -1/T sum [y log y + (1 - y) log(1 - y)]",
+            detail=True):
     L.say("No weights are printed: minseq's seeded initial weights, H = 3. The document "
           "works step 1 only, where c_0 = 0 hides the doubled forget gate; steps 2 and 3 "
           "show it.")

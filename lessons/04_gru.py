@@ -128,7 +128,7 @@ L.say("The documents name the GRU (D9) without writing it out; minseq uses PyTor
 #
 # $$ r = \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) $$
 # $$ z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) $$
-# $$ n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) $$
+# $$ n = \tanh(W_{\mathrm{in}} x + b_{\mathrm{in}} + r \odot (W_{hn} h + b_{hn})) $$
 # $$ h' = (1 - z) \odot n + z \odot h $$
 
 # %%
@@ -178,7 +178,7 @@ with L.step("The update gate z: keep the old state or take the candidate",
 # %% [markdown]
 # ### The sequence layer, checked against the cell and numerically
 #
-# $$ hs = GRU(x), \quad L = \sum_{t} R_t . h_t + R_n . h_n, \quad every gradient by BPTT $$
+# $$ hs = \mathrm{GRU}(x), \quad L = \sum_{t} R_t . h_t + R_n . h_n, \quad \text{every gradient by BPTT} $$
 
 # %%
 with L.step("The sequence layer, checked against the cell and numerically",
@@ -202,7 +202,7 @@ with L.step("The sequence layer, checked against the cell and numerically",
 # %% [markdown]
 # ### D9 backward: one step by hand, every intermediate gradient
 #
-# $$ from dh = \frac{\partial L}{\partial h'}: $$
+# $$ \text{from } dh = \frac{\partial L}{\partial h'}: $$
 # $$ dn = dh \odot (1 - z) \quad dz = dh \odot (h - n) \quad da_n = dn \odot (1 - n^2) $$
 # $$ dr = da_n \odot ah_n $$ (ah_n = h W_hn + b_hn)
 # $$ da_r = dr \odot r \odot (1 - r) \quad da_z = dz \odot z \odot (1 - z) $$

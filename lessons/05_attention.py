@@ -265,8 +265,8 @@ with L.step("Why divide by sqrt(d_k)?",
 # %% [markdown]
 # ### Masks: padding and the future
 #
-# $$ mask[i, j] = True \quad \iff \quad query i may attend to key j $$
-# $$ (PyTorch's boolean attn_mask is the opposite: True = NOT allowed) $$
+# $$ \mathrm{mask}[i, j] = \mathrm{True} \quad \Leftrightarrow \quad \text{query } i \text{ may attend to key } j $$
+# (PyTorch's boolean `attn_mask` is the opposite: True = NOT allowed)
 
 # %%
 with L.step("Masks: padding and the future",

@@ -204,7 +204,7 @@ with L.step("E6 head by head",
 # ### All heads in one batched product
 #
 # $$ (B, T, d_model) \to reshape (B, T, h, d_k) \to swap \to (B, h, T, d_k) $$
-# $$ scores (B, h, T, T) = Q @ K^\top: one matmul for every head and sequence $$
+# $$ \mathrm{scores}\ (B, h, T, T) = Q K^\top: \text{ one matmul for every head and sequence} $$
 
 # %%
 with L.step("All heads in one batched product",
@@ -290,7 +290,7 @@ with L.step("Two heads trained until they specialise",
 # %% [markdown]
 # ### Attention alone ignores order
 #
-# $$ MHA(P x) = P MHA(x) for any permutation P of the time steps $$
+# $$ MHA(P x) = P MHA(x) \text{ for any permutation } P \text{ of the time steps} $$
 
 # %%
 with L.step("Attention alone ignores order",

@@ -250,7 +250,7 @@ with L.step("Pre-LN: normalise the input of each sub-layer instead",
 # %% [markdown]
 # ### LayerNorm backward by hand
 #
-# $$ \mu, \mathrm{var} over each row; \quad \mathrm{std} = \sqrt{\mathrm{var} + \varepsilon}; \quad \hat{x} = (x - \mu) / \mathrm{std}; \quad y = \gamma \odot \hat{x} + \beta $$
+# $$ \mu, \mathrm{var} \text{ over each row }; \quad \mathrm{std} = \sqrt{\mathrm{var} + \varepsilon}; \quad \hat{x} = (x - \mu) / \mathrm{std}; \quad y = \gamma \odot \hat{x} + \beta $$
 # $$ dgamma = \sum_{rows} dy \odot \hat{x} \quad dbeta = \sum_{rows} dy \quad d\hat{x} = dy \odot \gamma $$
 # $$ dx = (d\hat{x} - \operatorname{mean}(d\hat{x}) - \hat{x} \odot \operatorname{mean}(d\hat{x} \odot \hat{x})) / \mathrm{std} $$ (means over the row)
 
@@ -381,7 +381,7 @@ with L.step("Post-LN against pre-LN through a stack of layers"):
 # %% [markdown]
 # ### E8 decoder layer: masked self-attention, then cross-attention
 #
-# $$ h1 = LN(y + MHA(y, causal mask)) $$
+# $$ h_1 = \mathrm{LN}(y + \mathrm{MHA}(y, \text{causal mask})) $$
 # $$ h2 = LN(h1 + MHA(h1, memory)) $$ (queries from the decoder, keys and values from the encoder)
 # $$ out = LN(h2 + \mathrm{FFN}(h2)) $$
 

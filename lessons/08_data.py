@@ -154,7 +154,7 @@ is_train = np.isin(log.user, np.unique(train_users.user))
 # %% [markdown]
 # ### C1: missing values
 #
-# $$ drop rows with NaN, or fill NaN with the column \operatorname{mean} (of the training rows) $$
+# $$ \text{drop rows with NaN, or fill NaN with the column mean (of the training rows)} $$
 
 # %%
 with L.step("C1: missing values", formula="drop rows with NaN, or fill NaN with the "
@@ -237,7 +237,7 @@ maxlen = MAXLEN
 # %% [markdown]
 # ### C5: pad and truncate to one length
 #
-# $$ post padding with 0; a longer sequence keeps its last n steps; the mask marks real events $$
+# $$ \text{post padding with 0; a longer sequence keeps its last } n \text{ steps; the mask marks real events} $$
 
 # %%
 with L.step("C5: pad and truncate to one length", formula="post padding with 0; a longer "
@@ -263,9 +263,9 @@ with L.step("C5: pad and truncate to one length", formula="post padding with 0; 
 # %% [markdown]
 # ### Document 002, section 5.2: its encoding, padding and decoding, with its numbers
 #
-# $$ type_code = {browse: 0, purchase: 1, like: 2} $$ (its keys are Chinese)
-# $$ rows = [[user_id, type_code, t'] for each event]; \quad pad_sequences(rows, maxlen=100, padding='post') $$
-# $$ print(f'predicted type: {type_code[pred]}, ...') $$ (section 5.2.5)
+# `type_code = {browse: 0, purchase: 1, like: 2}` (its keys are Chinese)
+# `rows = [[user_id, type_code, t'] for each event]; pad_sequences(rows, maxlen=100, padding='post')`
+# `print(f'predicted type: {type_code[pred]}, ...')` (section 5.2.5)
 
 # %%
 with L.step("Document 002, section 5.2: its encoding, padding and decoding, with its numbers",
@@ -325,7 +325,7 @@ steps = 5
 # %% [markdown]
 # ### C6: sliding windows
 #
-# $$ X_i = data[i : i + time_steps], \quad y_i = data[i + time_steps] $$
+# `X_i = data[i : i + time_steps], y_i = data[i + time_steps]`
 
 # %%
 with L.step("C6: sliding windows", formula="X_i = data[i : i + time_steps],  "

@@ -279,7 +279,7 @@ y_true, scores = backend.asarray(Y_TRUE), backend.asarray(SCORES)
 # %% [markdown]
 # ### B7: a 0.5 threshold on sigmoid outputs
 #
-# $$ label = 1 if p > 0.5 $$
+# $$ \text{label } = 1 \text{ if } p > 0.5 $$
 
 # %%
 with L.step("B7: a 0.5 threshold on sigmoid outputs", formula="label = 1 if p > 0.5"):
@@ -331,7 +331,7 @@ with L.step("B5: accuracy, precision, recall, F1", formula="P = TP/(TP+FP), R = 
 # %% [markdown]
 # ### B6: ROC curve and AUC
 #
-# $$ AUC = P(score of a random positive > score of a random negative), ties count 1/2 $$
+# $$ \mathrm{AUC} = P(\text{score of a random positive} > \text{score of a random negative}), \text{ ties count } 1/2 $$
 
 # %%
 with L.step("B6: ROC curve and AUC", formula="AUC = P(score of a random positive > score "

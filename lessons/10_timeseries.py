@@ -226,7 +226,7 @@ with L.step("F1: AR(2) by hand", formula="X_t = c + sum_{i=1..p} phi_i X_{t-i} +
 # %% [markdown]
 # ### F2: MA(2) by hand
 #
-# $$ X_t = c + eps_t + \sum_{i=1..q} theta_i eps_{t-i} $$
+# $$ X_t = c + \varepsilon_t + \sum_{i=1}^{q} \theta_i \varepsilon_{t-i} $$
 
 # %%
 with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i eps_{t-i}"):
@@ -240,8 +240,8 @@ with L.step("F2: MA(2) by hand", formula="X_t = c + eps_t + sum_{i=1..q} theta_i
 # %% [markdown]
 # ### F3: ARMA(p, q), and the document's missing current shock
 #
-# $$ \text{as printed: } X_t = c + sum phi_i X_{t-i} + sum theta_j eps_{t-j} $$
-# $$ standard: \quad X_t = c + sum phi_i X_{t-i} + eps_t + sum theta_j eps_{t-j} $$
+# $$ \text{as printed: } X_t = c + \sum \phi_i X_{t-i} + \sum \theta_j \varepsilon_{t-j} $$
+# $$ \text{standard: } \quad X_t = c + \sum \phi_i X_{t-i} + \varepsilon_t + \sum \theta_j \varepsilon_{t-j} $$
 
 # %%
 with L.step("F3: ARMA(p, q), and the document's missing current shock",
@@ -287,7 +287,7 @@ series = {name: ts.simulate_arma(n, ar, ma, seed=k)
 # ### ACF and PACF: MA cuts off in the ACF, AR in the PACF
 #
 # $$ rho_k = \sum_{t} (X_t - m)(X_{t+k} - m) / \sum_{t} (X_t - m)^2 $$
-# $$ phi_kk = last coefficient of the best AR(k) predictor (Durbin-Levinson) $$
+# $$ \phi_{kk} = \text{last coefficient of the best AR}(k) \text{ predictor (Durbin-Levinson)} $$
 
 # %%
 with L.step("ACF and PACF: MA cuts off in the ACF, AR in the PACF",
@@ -324,9 +324,9 @@ with L.step("ACF and PACF: MA cuts off in the ACF, AR in the PACF",
 # %% [markdown]
 # ### F1: fitting AR(2) two ways, ARMA(1,1) by Hannan-Rissanen
 #
-# $$ OLS: \quad X_t ~ [1, X_{t-1}, X_{t-2}], \quad least squares $$
+# $$ \text{OLS:} \quad X_t \sim [1, X_{t-1}, X_{t-2}], \quad \text{least squares} $$
 # $$ Yule-Walker: \quad [g0 g1; g1 g0] \phi = [g1; g2], \quad c = m (1 - sum \phi) $$
-# $$ Hannan-Rissanen: residuals of a long AR estimate eps_t, then least squares on [1, X_{t-1}, eps_{t-1}] $$
+# $$ \text{Hannan-Rissanen: residuals of a long AR estimate } \varepsilon_t, \text{ then least squares on } [1, X_{t-1}, \varepsilon_{t-1}] $$
 
 # %%
 with L.step("F1: fitting AR(2) two ways, ARMA(1,1) by Hannan-Rissanen",
@@ -369,8 +369,8 @@ with L.step("F1: fitting AR(2) two ways, ARMA(1,1) by Hannan-Rissanen",
 # %% [markdown]
 # ### Forecasting: feed each forecast back, future shocks 0
 #
-# $$ Xhat_{n+1} = c + phi_1 X_n + phi_2 X_{n-1}, \quad Xhat_{n+2} = c + phi_1 Xhat_{n+1} + phi_2 X_n, ... $$
-# $$ Xhat_{n+h} \to c / (1 - phi_1 - phi_2) as h grows $$
+# $$ \hat{X}_{n+1} = c + \phi_1 X_n + \phi_2 X_{n-1}, \quad \hat{X}_{n+2} = c + \phi_1 \hat{X}_{n+1} + \phi_2 X_n, ... $$
+# $$ \hat{X}_{n+h} \to c / (1 - \phi_1 - \phi_2) \text{ as } h \text{ grows} $$
 
 # %%
 with L.step("Forecasting: feed each forecast back, future shocks 0",
@@ -424,8 +424,8 @@ with L.step("A series from behaviour data: purchases per day",
 # %% [markdown]
 # ### Document 003, section 4.4: its LSTM example, with its settings
 #
-# $$ LSTM(128, \tanh, return_sequences=True) \to Dense(1) at every step, \mathrm{MSE}, Adam $$
-# $$ x = rand(time_steps = 10, input_size = 1), y = rand(10, 1), 100 epochs $$
+# `LSTM(128, tanh, return_sequences=True) -> Dense(1) at every step, MSE, Adam`
+# `x = rand(time_steps = 10, input_size = 1), y = rand(10, 1), 100 epochs`
 
 # %%
 with L.step("Document 003, section 4.4: its LSTM example, with its settings",
@@ -469,8 +469,8 @@ with L.step("Document 003, section 4.4: its LSTM example, with its settings",
 # ### Document 003, section 5.2: its project, with its numbers
 #
 # $$ np.random.seed(42); \quad x = rand(1000, 10, 10), \quad y = rand(1000, 10, 1) $$
-# $$ LSTM(128, \tanh, return_sequences=True) \to Dense(128, \tanh) \to Dense(1), \mathrm{MSE}, Adam(lr 0.001) $$
-# $$ fit(x, y, epochs=100, batch_size=32, validation_split=0.2); \quad evaluate(x, y) $$
+# `LSTM(128, tanh, return_sequences=True) -> Dense(128, tanh) -> Dense(1), MSE, Adam(lr 0.001)`
+# `fit(x, y, epochs=100, batch_size=32, validation_split=0.2); evaluate(x, y)`
 
 # %%
 with L.step("Document 003, section 5.2: its project, with its numbers",
@@ -531,7 +531,7 @@ with L.step("Document 003, section 5.2: its project, with its numbers",
 # %% [markdown]
 # ### F4: an LSTM regressor on sliding windows against the AR(2) forecast
 #
-# $$ windows X_i = y[i : i+w], target y[i+w] (C6), scaled to [0, 1] on the training days (C2) $$
+# $$ \text{windows } X_i = y[i : i+w], \text{ target } y[i+w] \text{ (C6), scaled to } [0, 1] \text{ on the training days (C2)} $$
 # $$ yhat = W h_w + b, \quad h = LSTM(X_i); \quad loss = \mathrm{MSE}; \quad Adam, lr 0.001 $$
 
 # %%

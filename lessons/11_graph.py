@@ -195,7 +195,7 @@ xp = backend.xp
 # %% [markdown]
 # ### The item-transition graph from three sessions
 #
-# $$ edge u \to v for every consecutive pair (u, v) of a session; \quad A[v, u] = number of times v followed u $$
+# $$ \text{edge } u \to v \text{ for every consecutive pair } (u, v) \text{ of a session }; \quad A[v, u] = \text{ number of times } v \text{ followed } u $$
 
 # %%
 with L.step("The item-transition graph from three sessions",
@@ -222,8 +222,8 @@ W, b = conv.params["W"], conv.params["b"]
 # %% [markdown]
 # ### G1 by hand for one item: charger (2)
 #
-# $$ h_v^{(k+1)} = \sigma( \sum_{u in N(v)} W^{(k)} h_u^{(k)} + b^{(k)} ) $$
-# $$ (rows as vectors: W h_u is written h_u W here, W is (in, out)) $$
+# $$ h_v^{(k+1)} = \sigma( \sum_{u \in N(v)} W^{(k)} h_u^{(k)} + b^{(k)} ) $$
+# $$ \text{(rows as vectors: } W h_u \text{ is written } h_u W \text{ here, } W \text{ is (in, out))} $$
 
 # %%
 with L.step("G1 by hand for one item: charger (2)",
@@ -305,7 +305,7 @@ with L.step("Backward: gradients of W, b and H",
 # %% [markdown]
 # ### Two rounds of message passing: how far does an item's signal travel?
 #
-# $$ H'' = \sigma(A \sigma(A H W1 + b1) W2 + b2); \quad after k rounds v hears from u when (A^k)[v, u] != 0 $$
+# $$ H'' = \sigma(A \sigma(A H W_1 + b_1) W_2 + b_2); \quad \text{after } k \text{ rounds } v \text{ hears from } u \text{ when } (A^k)[v, u] \neq 0 $$
 
 # %%
 with L.step("Two rounds of message passing: how far does an item's signal travel?",
@@ -347,8 +347,8 @@ with L.step("Two rounds of message passing: how far does an item's signal travel
 # ### A tiny next-item scorer on top of the graph
 #
 # $$ p(next | u) = \mathrm{softmax}(Linear(H'[u])), $$
-# $$ H' = \tanh(A_hat X W + b), \quad A_hat = \operatorname{mean}-normalised A + I, X = one-hot items $$
-# $$ loss: cross-entropy over every observed transition u \to v $$
+# $$ H' = \tanh(\hat{A} X W + b), \quad \hat{A} = \text{mean-normalised } A + I, \quad X = \text{one-hot items} $$
+# $$ \text{loss: cross-entropy over every observed transition } u \to v $$
 
 # %%
 with L.step("A tiny next-item scorer on top of the graph",

@@ -197,8 +197,8 @@ train_log, valid_log = split_by_user(log, 0.2, seed=0)
 # %% [markdown]
 # ### Windows inside each user's time line
 #
-# $$ x = the last maxlen behaviours up to event e (front-padded, mask) $$
-# $$ next-behaviour target: behaviour[e+1] - 1; \quad will-purchase: a purchase among e+1 .. e+k $$
+# $$ x = \text{the last maxlen behaviours up to event } e \text{ (front-padded, mask)} $$
+# $$ \text{next-behaviour target: } \mathrm{behaviour}[e+1] - 1; \quad \text{will-purchase: a purchase among } e+1 .. e+k $$
 
 # %%
 with L.step("Windows inside each user's time line",
@@ -227,7 +227,7 @@ with L.step("Windows inside each user's time line",
 # %% [markdown]
 # ### H4 as printed in document 004, section 5.2: windows of feature rows, the next ROW as the label
 #
-# $$ MinMax \to sliding_windows(5): X_i = data[i:i+5], y_i = data[i+5] $$
+# `MinMax -> sliding_windows(5): X_i = data[i:i+5], y_i = data[i+5]`
 # $$ \to LSTM(50) \to Dropout(0.2) \to LSTM(50) \to Dropout(0.2) \to Dense(1, \mathrm{sigmoid}), BCE $$
 
 # %%
@@ -264,9 +264,9 @@ with L.step("H4 as printed in document 004, section 5.2: windows of feature rows
 # %% [markdown]
 # ### Document 004, section 5.4: its printed run
 #
-# $$ Epoch 1/50 \quad 1536/1536 - loss: 0.6341 - accuracy: 0.7152 - val_loss: 0.6125 - val_accuracy: 0.7562 $$
-# $$ Epoch 50/50 \quad 1536/1536 - loss: 0.4197 - accuracy: 0.8738 - val_loss: 0.4625 - val_accuracy: 0.8875 $$
-# $$ accuracy = (predicted_labels == y_test).\operatorname{mean}(); \quad print(f'accuracy: {accuracy:.2f}') \quad \to \quad 'accuracy: 0.88' $$
+# `Epoch 1/50 1536/1536 - loss: 0.6341 - accuracy: 0.7152 - val_loss: 0.6125 - val_accuracy: 0.7562`
+# `Epoch 50/50 1536/1536 - loss: 0.4197 - accuracy: 0.8738 - val_loss: 0.4625 - val_accuracy: 0.8875`
+# `accuracy = (predicted_labels == y_test).mean(); print(f'accuracy: {accuracy:.2f}') -> 'accuracy: 0.88'`
 
 # %%
 with L.step("Document 004, section 5.4: its printed run",
@@ -329,7 +329,7 @@ with L.step("H4 fixed: two LSTM(50)s with dropout, BCE on 'purchase within 5 eve
 # %% [markdown]
 # ### H1: the 'Transformer-based' model of document 000
 #
-# $$ Embedding \to LSTM (encoder) \to LSTM (decoder) \to Dense \mathrm{softmax}, categorical CE, Adam $$
+# $$ \mathrm{Embedding} \to \mathrm{LSTM}\ \text{(encoder)} \to \mathrm{LSTM}\ \text{(decoder)} \to \mathrm{Dense}\ \mathrm{softmax}, \text{ categorical CE, Adam} $$
 
 # %%
 # -- H1: 'Transformer-based' without attention ----------------------------------------------
@@ -368,8 +368,8 @@ with L.step("H1: the 'Transformer-based' model of document 000",
 # %% [markdown]
 # ### Document 000, section 4.2: its model at its sizes
 #
-# $$ vocab_size = 1000, \mathrm{embedding}_dim = 32, hidden_dim = 128, output_dim = 1, max_sequence_length = 100 $$
-# $$ Embedding(1000, 32) \to LSTM(128) \to LSTM(128) \to Dense(1, \mathrm{softmax}); \quad categorical_crossentropy $$
+# `vocab_size = 1000, embedding_dim = 32, hidden_dim = 128, output_dim = 1, max_sequence_length = 100`
+# `Embedding(1000, 32) -> LSTM(128) -> LSTM(128) -> Dense(1, softmax); categorical_crossentropy`
 
 # %%
 with L.step("Document 000, section 4.2: its model at its sizes",
@@ -456,9 +456,9 @@ with L.step("H2: LSTM + attention pooling (E3 done right)",
 # %% [markdown]
 # ### Document 002, section 5.2.2: its model at its sizes, and the run printed in section 5.4
 #
-# $$ Embedding(10000, 128) \to LSTM(128, return_sequences=True) \to TimeDistributed(Dense(1, \tanh)) $$
+# `Embedding(10000, 128) -> LSTM(128, return_sequences=True) -> TimeDistributed(Dense(1, tanh))`
 # $$ \to Activation('\mathrm{softmax}') \to TimeDistributed(Dense(128))(scores \cdot lstm) \to Dense(64, relu) \to Dense(3, \mathrm{softmax}) $$
-# $$ inputs padded to 100; \quad printed: Validation \mathrm{Loss}: 0.4123456789, Validation Accuracy: 0.8543210987 $$
+# `inputs padded to 100; printed: Validation Loss: 0.4123456789, Validation Accuracy: 0.8543210987`
 
 # %%
 with L.step("Document 002, section 5.2.2: its model at its sizes, and the run printed in "
@@ -508,7 +508,7 @@ with L.step("Document 002, section 5.2.2: its model at its sizes, and the run pr
 # %% [markdown]
 # ### H3: LSTM(128, tanh) -> Dense(128, tanh) -> Dense(1), MSE, Adam lr 0.001
 #
-# $$ y = number of purchases among the user's next 5 events, from the window $$
+# $$ y = \text{number of purchases among the user's next 5 events, from the window} $$
 
 # %%
 # -- H3: the regression model ------------------------------------------------------------------

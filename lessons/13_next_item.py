@@ -161,7 +161,7 @@ epochs = 2 if L.fast else 20 if L.full else 5
 # ### A tiny SASRec, by hand
 #
 # $$ x_t = \sqrt{d} E[s_t] + P[t]; \quad H = \mathrm{LayerNorm}(blocks(x)); \quad r(t, i) = H_t . E[i] $$
-# $$ L = \operatorname{mean} over real t of [ -\log \sigma(r(t, pos_t)) - \log(1 - \sigma(r(t, neg_t))) ] $$
+# $$ L = \operatorname{mean} \text{ over real } t \text{ of } [ -\log \sigma(r(t, \mathrm{pos}_t)) - \log(1 - \sigma(r(t, \mathrm{neg}_t))) ] $$
 
 # %%
 with L.step("A tiny SASRec, by hand", formula="x_t = sqrt(d) E[s_t] + P[t];  "
@@ -233,7 +233,7 @@ table = behaviour_log(n_users)
 # %% [markdown]
 # ### Leave-one-out, and the four models trained
 #
-# $$ last event = test, second last = validation, the rest trains (users with < 3 events: train only) $$
+# $$ \text{last event = test, second last = validation, the rest trains (users with fewer than 3 events: train only)} $$
 
 # %%
 with L.step("Leave-one-out, and the four models trained", formula="last event = test, "
@@ -319,7 +319,7 @@ with L.step("Sampled vs full ranking, with numbers", formula="sampled rank = #ne
 # %% [markdown]
 # ### Attention weights of one user's history
 #
-# $$ P = \mathrm{softmax}(Q K^\top / \sqrt{d_k}), causal and key-is-real mask: row t sums to 1 over positions <= t $$
+# $$ P = \mathrm{softmax}(Q K^\top / \sqrt{d_k}), \text{ causal and key-is-real mask: row } t \text{ sums to 1 over positions } \leq t $$
 
 # %%
 with L.step("Attention weights of one user's history", formula="P = softmax(Q K^T / "

@@ -173,7 +173,7 @@ cpu = L.args.backend if L.args.backend in ("numpy", "strict") else "numpy"
 # ### Why timing a GPU needs a synchronise
 #
 # $$ t0 = clock(); step(); synchronize(); t1 = clock() $$
-# $$ without synchronize() the clock stops when the GPU has been *asked*, not when it has *finished* $$
+# Without `synchronize()` the clock stops when the GPU has been *asked*, not when it has *finished*.
 
 # %%
 with L.step("Why timing a GPU needs a synchronise",
@@ -197,7 +197,7 @@ with L.step("Why timing a GPU needs a synchronise",
 # %% [markdown]
 # ### The Python loop's cost per time step
 #
-# $$ time(T) = a + b T \quad for a tiny LSTM (B=2, D=4, H=8): b = cost per step $$
+# $$ \mathrm{time}(T) = a + b T \quad \text{for a tiny LSTM } (B=2, D=4, H=8)\text{: } b = \text{cost per step} $$
 
 # %%
 with L.step("The Python loop's cost per time step",
@@ -226,7 +226,7 @@ sizes = ([("small", 8, 32, 32, 2), ("larger", 16, 64, 64, 4)] if L.fast else
 # %% [markdown]
 # ### Where the work is in large matrix products: the Transformer encoder layer
 #
-# $$ cost ~ B T d^2 (projections, feed-forward) + B T^2 d (attention) $$
+# $$ \mathrm{cost} \sim B T d^2 \text{ (projections, feed-forward)} + B T^2 d \text{ (attention)} $$
 
 # %%
 with L.step("Where the work is in large matrix products: the Transformer encoder layer",
@@ -269,7 +269,7 @@ with L.step("The same steps on the GPU (CuPy)"):
 # %% [markdown]
 # ### Same numbers on every backend
 #
-# $$ y and \frac{\partial L}{\partial Wq} of one encoder step: CPU == other backend (float32 rounding) $$
+# $$ y \text{ and } \frac{\partial L}{\partial W_q} \text{ of one encoder step: CPU = other backend (float32 rounding)} $$
 
 # %%
 with L.step("Same numbers on every backend",

@@ -307,7 +307,7 @@ xp = backend.xp
 # %% [markdown]
 # ### Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)
 #
-# $$ hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM $$
+# $$ hs, dx, dWx, dWh, db \text{ of each stage} = \text{those of minseq.nn.LSTM} $$
 
 # %%
 with L.step("Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)",
@@ -345,8 +345,8 @@ with L.step("One BLAS thread for timing: a small product on a busy pool",
 # %% [markdown]
 # ### (step)
 #
-# $$ median of interleaved samples: stage A, B, C, ... A, B, C, ... $$
-# $$ so a machine that slows down for a while slows every stage alike $$
+# Timing: the median of interleaved samples (stage A, B, C, ... A, B, C, ...),
+# so a machine that slows down for a while slows every stage alike.
 
 # %%
 with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",

@@ -217,9 +217,9 @@ with L.step("An LSTM against the recency baseline (test users)"):
 # %% [markdown]
 # ### The ROC curve, and a leaking cut time (WRONG, for contrast)
 #
-# $$ honest: \quad recency at the cut c \quad = c - (last event before c) $$
-# $$ leaked: \quad recency at c + D (WRONG) \quad = c + D - (last event before c + D) $$
-# $$ the leaked feature is < D exactly when the user came back: it IS the label $$
+# $$ \text{honest:} \quad \text{recency at the cut } c \quad = c - (\text{last event before } c) $$
+# $$ \text{leaked:} \quad \text{recency at } c + D \text{ (WRONG)} \quad = c + D - (\text{last event before } c + D) $$
+# $$ \text{the leaked feature is } < D \text{ exactly when the user came back: it IS the label} $$
 
 # %%
 with L.step("The ROC curve, and a leaking cut time (WRONG, for contrast)", formula="""

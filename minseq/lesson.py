@@ -14,7 +14,9 @@ A lesson is a plain script in a checkout's ``lessons/`` folder that runs from an
 
 Flags every lesson accepts: ``--step`` (pause after each step), ``--backend numpy|cupy``,
 ``--fast`` (smallest settings, for the test suite), ``--full`` (longer training where a lesson
-trains), ``--detail`` (also the intermediate arrays shown with ``detail=True``), ``--out DIR``
+trains), ``--detail`` (also what a lesson keeps back so its default output fits a few screens:
+the arrays and notes shown with ``detail=True``, one line per passing check of a gradient check
+or a ``compare`` table, the exercises in full), ``--out DIR``
 (figures; default ``out/lessons/<lesson>``). A failed check makes
 ``finish`` return 1, so ``make lessons`` fails.
 
@@ -53,7 +55,8 @@ def parse_args(argv=None, extra=None):
     p.add_argument("--fast", action="store_true", help="smallest settings (used by the tests)")
     p.add_argument("--full", action="store_true", help="train longer where the lesson trains")
     p.add_argument("--detail", action="store_true",
-                   help="also print the intermediate arrays a lesson keeps back by default")
+                   help="also print what a lesson keeps back by default: intermediate arrays, "
+                        "longer notes, each passing check of a group, the exercises in full")
     p.add_argument("--out", default=None, help="folder for figures (default out/lessons/NAME)")
     p.add_argument("--exercise", type=int, default=None, metavar="K",
                    help="grade exercise K: load your function from lessons/exercises/ and run "
@@ -96,7 +99,9 @@ class Lesson:
         self.out.mkdir(parents=True, exist_ok=True)
         self.passed, self.failed, self.figures = [], [], []
         self._n = 0
-        self.kept_back = 0                         # detail arrays not printed (no --detail)
+        self.kept_back = 0                         # detail arrays and notes not printed
+        self._folded = False                       # inside a detail step, without --detail
+        self._grouped = False                      # inside ``group``
         #: the heads of ``compare``'s two columns: exercise grading says whose numbers they are
         self.columns = ("by hand", "layer")
         # a lesson is its own process: its print options are the lesson's
@@ -119,27 +124,44 @@ class Lesson:
 
     # -- narration ------------------------------------------------------------------------
     @contextlib.contextmanager
-    def step(self, title, formula=None):
-        """A numbered step: its title, the formula it computes, then its output."""
+    def step(self, title, formula=None, detail=False):
+        """A numbered step: its title, the formula it computes, then its output. A ``detail``
+        step (a secondary one) prints without --detail only its title, errata, figures and
+        failed checks, then one line for its passed checks: its formula, arrays and notes are
+        kept back, its checks run and count all the same."""
         self._n += 1
         print(f"\n--- Step {self._n}: {title} " + "-" * max(3, 66 - len(title)))
-        if formula:
+        if formula and detail and not self.args.detail:
+            self.kept_back += 1
+        elif formula:
             print(textwrap.indent(formula.strip("\n"), "    "))
             print()
-        yield
+        self._folded = detail and not self.args.detail
+        before = len(self.passed), len(self.failed)
+        try:
+            yield
+        finally:
+            folded, self._folded = self._folded, False
+        if folded:
+            self._verdict(len(self.passed) - before[0], len(self.failed) - before[1],
+                          "this step's checks (--detail prints its numbers)")
         if self.args.step:
             try:
                 input("    [Enter] for the next step ")
             except EOFError:
                 self.args.step = False
 
-    def say(self, text):
+    def say(self, text, detail=False):
+        """Print a paragraph; a ``detail`` one only with --detail (counted as kept back)."""
+        if (detail or self._folded) and not self.args.detail:
+            self.kept_back += 1
+            return
         print(textwrap.indent(textwrap.fill(textwrap.dedent(text).strip(), 94), "  "))
 
     def show(self, label, value, detail=False):
         """Print a number or array (moved to the host) under ``label``; a ``detail`` one only
         with --detail (finish says how many were kept back)."""
-        if detail and not self.args.detail:
+        if (detail or self._folded) and not self.args.detail:
             self.kept_back += 1
             return
         host = backend.to_numpy(value)
@@ -150,19 +172,27 @@ class Lesson:
 
     def erratum(self, cid, literal, standard, demo=None, source=None):
         """Show a document's formula as printed beside the standard one, never silently fixed;
-        ``source`` names the document and section that print it."""
-        print(f"\n  ERRATUM {cid}" + (f"   ({source})" if source else ""))
+        ``source`` names the document and section that print it. In a detail step (no
+        --detail) the two formulas still print, and only the demonstration of why is kept
+        back: a wrong formula is always shown beside the standard one."""
+        head = f"  ERRATUM {cid}" + (f"   ({source})" if source else "")
+        print(f"\n{head}")
         print(f"    as printed : {literal}")
         print(f"    standard   : {standard}")
-        if demo:
+        if demo and self._folded:
+            self.kept_back += 1
+        elif demo:
             print(textwrap.indent(textwrap.fill(demo, 90), "    why        : ")
                   .replace("\n    why        : ", "\n                 "))
 
     # -- checks -------------------------------------------------------------------------
     def check(self, label, ok, detail=""):
+        """Record and print one check; inside ``group`` or a detail step a pass prints only
+        with --detail (a failure always prints)."""
         ok = bool(ok)
         (self.passed if ok else self.failed).append(label)
-        print(f"  [{'PASS' if ok else 'FAIL'}] {label}" + (f"  ({detail})" if detail else ""))
+        if not ((self._grouped or self._folded) and ok and not self.args.detail):
+            print(f"  [{'PASS' if ok else 'FAIL'}] {label}" + (f"  ({detail})" if detail else ""))
         return ok
 
     def check_close(self, label, actual, expected, rtol=1e-5, atol=1e-8):
@@ -173,33 +203,63 @@ class Lesson:
         return self.check(label, np.allclose(a, e, rtol=rtol, atol=atol),
                           f"max abs difference {err:.2e}")
 
+    @contextlib.contextmanager
+    def group(self, what):
+        """Checks that belong together: each is recorded and counted, but without --detail they
+        print one line, ``[PASS xN] what`` (a failed one always prints its own line). Yields a
+        dict whose "what" may be set to a text known only once the checks ran."""
+        verdict = {"what": what}
+        grouped, self._grouped = self._grouped, True
+        before = len(self.passed), len(self.failed)
+        try:
+            yield verdict
+        finally:
+            self._grouped = grouped
+        self._verdict(len(self.passed) - before[0], len(self.failed) - before[1],
+                      verdict["what"])
+
+    def _verdict(self, n_passed, n_failed, what):
+        if (n_passed or n_failed) and not (self.args.detail or self._folded or self._grouped):
+            n = n_passed + n_failed
+            print(f"  [PASS x{n}] {what}" if not n_failed else f"  {n_passed} of {n} passed: {what}")
+
     def check_gradients(self, module, *inputs, tol=1e-6, label=None, **kwargs):
         """Gradient-check every parameter and float input of ``module`` at ``inputs`` against
         central differences (``gradcheck.check_module``), one check per tensor, so a wrong
         gradient of any of them fails the lesson. Checks are named ``label`` (default: the
         module's class) and the tensor; kwargs pass to ``check_module``."""
         errors = check_module(module, *inputs, tol=tol, raise_on_fail=False, **kwargs)
-        for name, err in errors.items():
-            self.check(f"{label or module.name()}: d{name} equals central differences",
-                       err <= tol, f"relative error {err:.1e}")
+        label = label or module.name()
+        with self.group(f"{label}: " + ", ".join(f"d{n}" for n in errors)
+                        + " equal central differences  (largest relative error "
+                        + f"{max(errors.values(), default=0.0):.1e})"):
+            for name, err in errors.items():
+                self.check(f"{label}: d{name} equals central differences", err <= tol,
+                           f"relative error {err:.1e}")
         return errors
 
     def compare(self, rows, rtol=1e-9, atol=1e-12):
         """A table of gradients derived by hand against the reference layer's: one row (name,
         by hand, layer, max abs diff) and one check per ``(name, by_hand, layer)`` in ``rows``.
-        The by-hand and layer columns show each tensor's first entries."""
+        The by-hand and layer columns show each tensor's first entries; without --detail the
+        layer column, which repeats the by-hand one wherever they agree, is left out."""
         def head(a):
             flat = a.reshape(-1)
             return " ".join(f"{v:+.4f}" for v in flat[:3]) + (" ..." if flat.size > 3 else "")
         table = [(name, backend.to_numpy(hand), backend.to_numpy(layer))
                  for name, hand, layer in rows]
         mine, theirs = self.columns
-        print(f"    {'name':<22} {mine:<32} {theirs:<32} max abs diff")
+        both = self.args.detail
+        print(f"    {'name':<22} {mine:<32} " + (f"{theirs:<32} " if both else "")
+              + f"max abs diff ({mine} - {theirs})")
         for name, h, m in table:
             diff = np.max(np.abs(h - m)) if h.shape == m.shape and h.size else float("nan")
-            print(f"    {name:<22} {head(h):<32} {head(m):<32} {diff:.1e}")
-        return all([self.check_close(f"{name} {mine} equals the {theirs}'s", h, m, rtol, atol)
-                    for name, h, m in table])
+            print(f"    {name:<22} {head(h):<32} " + (f"{head(m):<32} " if both else "")
+                  + f"{diff:.1e}")
+        with self.group(f"each row {mine} equals the {theirs}'s"):
+            oks = [self.check_close(f"{name} {mine} equals the {theirs}'s", h, m, rtol, atol)
+                   for name, h, m in table]
+        return all(oks)
 
     # -- exercises ----------------------------------------------------------------------
     def exercise_file(self, k, solution=False):
@@ -249,21 +309,32 @@ class Lesson:
         print(f"  figure saved: {path}")
         return path
 
+    def _exercise_text(self, i, ex):
+        """Exercise i as finish prints it with --detail; a graded one says where to write it and
+        how to grade it."""
+        if isinstance(ex, str):
+            return ex
+        return (f"{ex.task} Write {ex.function} in {self._shown(self.exercise_file(i))}, "
+                f"then grade it: python {self._shown(self.folder / self.name)}.py --exercise {i}")
+
     def finish(self, summary=(), exercises=()):
         if summary:
             print("\nSummary")
             for s in summary:
                 print(textwrap.fill(s, 94, initial_indent="  - ", subsequent_indent="    "))
-        if exercises:
+        graded = [i for i, ex in enumerate(exercises, 1) if not isinstance(ex, str)]
+        if exercises and not self.args.detail:
+            print(f"\n{len(exercises)} exercises: --detail prints them"
+                  + (f"; python {self._shown(self.folder / self.name)}.py --exercise K grades "
+                     + ", ".join(map(str, graded)) if graded else ""))
+        elif exercises:
             print("\nExercises")
             for i, ex in enumerate(exercises, 1):
-                text = ex if isinstance(ex, str) else (
-                    f"{ex.task} Write {ex.function} in {self._shown(self.exercise_file(i))}, "
-                    f"then grade it: python {self._shown(self.folder / self.name)}.py "
-                    f"--exercise {i}")
-                print(textwrap.fill(text, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
+                print(textwrap.fill(self._exercise_text(i, ex), 94, initial_indent=f"  {i}. ",
+                                    subsequent_indent="     "))
         if self.kept_back:
-            print(f"\n({self.kept_back} intermediate arrays kept back: --detail prints them)")
+            print(f"\n({self.kept_back} intermediate arrays and notes kept back: --detail prints "
+                  "them)")
         n = len(self.passed) + len(self.failed)
         status = "OK" if not self.failed else "FAILED"
         print(f"\n{self.name}: {status}: {len(self.passed)}/{n} checks passed, "

@@ -253,3 +253,35 @@ def test_every_layer_lesson_works_a_backward_element_and_draws_its_graph(name):
     assert drawn, f"{name} draws no computational graph"
     assert all(isinstance(n.args[0], ast.Name) and n.args[0].id == "GRAPH" for n in drawn), \
         f"{name}: the graph is drawn from something other than the lesson's GRAPH"
+
+
+# -- the notebooks' formulas -------------------------------------------------------------------
+# words that are never a symbol: in a formula they belong in \text{...} (else they typeset as
+# italic maths, "the code" as t*h*e c*o*d*e), or out of the formula, in the prose
+PROSE_WORDS = {"the", "of", "in", "and", "or", "from", "by", "for", "each", "alike", "with",
+               "is", "are", "to", "as", "at", "on", "not", "it", "its", "this", "that", "then",
+               "when", "while", "over", "per", "every", "only", "same", "so", "if", "into"}
+TEXT_GROUP = re.compile(r"\\(?:text|mathrm|operatorname)\{[^{}]*\}")
+
+
+def markdown_formulas(path):
+    """The $$ ... $$ and $ ... $ formulas of a lesson's ``# %% [markdown]`` cells."""
+    formulas, markdown = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# %%"):
+            markdown = line.startswith("# %% [markdown]")
+        elif markdown and line.startswith("#"):
+            formulas += [a or b for a, b in re.findall(
+                r"\$\$(.+?)\$\$|(?<!\$)\$([^$]+?)\$(?!\$)", line[1:])]
+    return formulas
+
+
+@pytest.mark.parametrize("path", lesson_files(LESSONS_DIR), ids=lambda p: p.stem)
+def test_markdown_formulas_parse_and_keep_their_words_upright(path):
+    from matplotlib.mathtext import MathTextParser
+    parser = MathTextParser("agg")
+    for formula in markdown_formulas(path):
+        parser.parse(f"${formula.strip()}$", 72)          # raises on what mathtext cannot read
+        bare = re.sub(r"\\[A-Za-z]+", " ", TEXT_GROUP.sub(" ", formula))
+        words = PROSE_WORDS.intersection(re.findall(r"[A-Za-z]+", bare))
+        assert not words, f"{path.name}: {sorted(words)} typeset as maths in $${formula}$$"

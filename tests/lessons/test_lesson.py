@@ -75,3 +75,37 @@ def test_the_grader_refuses_the_reference_through_every_alias_and_restores_it(le
     assert lesson.failed == ["f is your own code"]
     run_grader(lesson, Exercise("f", "task", grade), alias)       # outside grading: its code
     assert lesson.passed == ["softplus(0) = log 2"]
+
+
+def test_a_detail_step_keeps_back_its_numbers_and_passes_but_prints_a_failure(lesson, capsys):
+    with lesson.step("secondary", formula="y = 2 x", detail=True):
+        lesson.show("y", 2.0)
+        lesson.say("a long note")
+        lesson.erratum("X1", literal="y = 3 x", standard="y = 2 * x", demo="why it matters",
+                       source="doc")
+        lesson.check("passes", True)
+        lesson.check("fails", False)
+    out = capsys.readouterr().out
+    assert "y = 2 x" not in out and "a long note" not in out and "why it matters" not in out
+    # a wrong formula is always shown beside the standard one
+    assert "as printed : y = 3 x" in out and "standard   : y = 2 * x" in out
+    assert "ERRATUM X1" in out and "[FAIL] fails" in out and "[PASS] passes" not in out
+    assert "1 of 2 passed" in out
+    assert (lesson.passed, lesson.failed) == (["passes"], ["fails"])
+    assert lesson.finish() == 1
+
+
+def test_a_group_prints_one_line_for_its_passes(lesson, capsys):
+    with lesson.group("both gates"):
+        lesson.check("i", True)
+        lesson.check("f", True)
+    assert capsys.readouterr().out.strip() == "[PASS x2] both gates"
+    assert lesson.passed == ["i", "f"]
+
+
+def test_detail_prints_every_check_of_a_group_and_a_detail_step(tmp_path, capsys):
+    lesson = Lesson(__file__, "frame", ids=[], argv=["--out", str(tmp_path), "--detail"])
+    with lesson.step("secondary", formula="y = 2 x", detail=True), lesson.group("both"):
+        lesson.check("i", True)
+    out = capsys.readouterr().out
+    assert "y = 2 x" in out and "[PASS] i" in out and "[PASS x" not in out

@@ -92,3 +92,27 @@ def test_a_lesson_copied_out_of_the_checkout_runs_with_its_helpers(tmp_path):
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert list((work / "out" / "02_rnn").glob("*.png"))
+
+
+# -- length ------------------------------------------------------------------------------------
+def test_lesson_03_default_output_fits_a_few_screens_and_detail_keeps_the_rest(tmp_path):
+    """Lesson 03 printed about 3,100 words; by default it fits a few screens (at most 1,400
+    words and 160 lines; its errata always print both formulas), and --detail prints what was
+    kept back, with the same checks run."""
+    path = CHECKOUT_LESSONS / "03_lstm.py"
+    runs = {}
+    for flags in ([], ["--detail"]):
+        proc = subprocess.run([sys.executable, str(path), "--out", str(tmp_path)] + flags,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+        runs[tuple(flags)] = proc.stdout
+    default, detail = runs[()], runs[("--detail",)]
+    assert len(default.split()) <= 1400 and len(default.splitlines()) <= 160, \
+        f"{len(default.split())} words, {len(default.splitlines())} lines"
+    assert "kept back: --detail prints them" in default
+    assert len(detail.split()) > 2 * len(default.split())
+    assert default.splitlines()[-1].split(", ")[0] == detail.splitlines()[-1].split(", ")[0]
+    for kept in ("W_f (3, 8)", "03_lstm_1.py"):
+        assert kept in detail and kept not in default
+    assert "as printed : matmul(x, W_i)" in default        # an erratum always shows its formula
