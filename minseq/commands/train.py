@@ -4,16 +4,20 @@
     python -m minseq train --model lstm --task next-behaviour --data synthetic
     python -m minseq train --model lstm --task churn --folds 5 --grid "d_model=16,32 lr=1e-3,5e-3"
     python -m minseq train --resume out/train/sasrec/run-1/model.npz --epochs 40
+    mpiexec -n 2 .venv/bin/minseq train --model lstm --batch-size 64    # one model, 2 processes
 
 Every setting is checked before any data is read; every run prints progress and a metrics
 table, and saves the checkpoint, the curves and history.csv in a folder of its own (``--out``,
 default out/train/MODEL/run-N); minseq.tasks runs the pipeline. The flags become one
 RunSettings (minseq.tasks.settings), checked as it is built. ``--resume`` continues a run from
-its checkpoint, with its model, data and settings (flags given override them).
+its checkpoint, with its model, data and settings (flags given override them). Started by
+``mpiexec -n N``, the N processes train one model (minseq.parallel.processes), and process 0
+alone prints and writes.
 """
 
 from .. import checkpoint, tasks
 from ..models.registry import MODELS, spec_of
+from ..parallel.comm import MPIMissing
 from ..tasks.checks import check_fits
 from ..tasks.crossval import parse_grid
 from ..tasks.settings import RunSettings
@@ -77,6 +81,9 @@ def add_arguments(p):
     p.add_argument("--grid", default=None, metavar='"NAME=V1,V2 ..."',
                    help="classifier tasks: select the settings by mean validation metric, "
                         'e.g. "d_model=32,64 lr=1e-3,3e-3"; the best is refitted and tested')
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help="the parameters' and the arithmetic's float type (default float32; "
+                        "float64 to compare runs to 1e-10)")
     add_ranking_arguments(p)
     p.add_argument("--out", default=None,
                    help="folder for the checkpoint, curves and history.csv (default a new "
@@ -101,10 +108,11 @@ def run(args):
                           model_settings=settings,
                           seed=args.seed if args.seed is not None else saved.get("seed", 0),
                           out=args.out, reference=args.reference, quiet=args.quiet,
-                          folds=args.folds, resume=args.resume)
+                          folds=args.folds, resume=args.resume,
+                          dtype=args.dtype or saved.get("dtype", "float32"))
         grid = parse_grid(args.grid or "", spec_of(model).settings, GRID_ALIASES)
         run = run.replace(grid=grid) if grid else run
-    except ValueError as exc:
+    except (ValueError, MPIMissing) as exc:
         return fail("train", exc, 2)
     status = start(args, "train", [(args.metrics_out, "--metrics-out", False)])
     if status is not None:

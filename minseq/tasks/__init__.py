@@ -58,9 +58,11 @@ def train(table, run, task=None, settings=None, **options):
     else:
         result = PIPELINES[run.task.examples].train(table, run)
     result = dict(result, task=str(run.task))
-    checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
+    if run.comm.leads:
+        checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
     if result.get("history", {}).get("epoch"):
-        write_csv(run.out / "history.csv", result["history"])
+        if run.comm.leads:
+            write_csv(run.out / "history.csv", result["history"])
         result.update(history_csv=str(run.out / "history.csv"),
                       curves=str(run.out / "curves.png"))
     return result

@@ -96,11 +96,11 @@ def cross_validate(table, run):
             valid = windows(valid_part, task, c.model_settings, clock)
             net, history, _ = fit(c, size, windows(train_part, task, c.model_settings, clock),
                                   valid)
-            scores.append(score(net, valid, task))
+            scores.append(score(net, valid, task, comm=c.comm))
             curve = history.get(task.monitor, [])               # a fitted baseline has none
             epochs.append(1 + curve.index(max(curve)) if curve else 0)
             if task is CHURN:
-                thresholds.append(churn.threshold(valid[1], probabilities(net, valid)))
+                thresholds.append(churn.threshold(valid[1], probabilities(net, valid, comm=c.comm)))
         runs.append(dict(settings=candidate, folds=scores, summary=mean_std(scores),
                          epochs=epochs, thresholds=thresholds))
     best = max(runs, key=lambda r: r["summary"][task.monitor][0])

@@ -22,6 +22,8 @@ from ..data.tasks import CHURN, task_of
 from ..data.windows import behaviour_windows
 from ..fast import tier
 from ..models.registry import MODELS
+from ..parallel.comm import SingleProcess
+from ..parallel.processes import shared_rows
 from ..plot import training_curves
 from ..train import Trainer
 from . import churn
@@ -65,16 +67,24 @@ def sizes(table, task):
     return dict(n_behaviours=table.n_behaviours, n_classes=n_classes, **extra)
 
 
-def probabilities(model, data, batch_size=512):
+def probabilities(model, data, batch_size=512, comm=None):
+    """P of every window of ``data``, in batches of ``batch_size`` (dealt out to the processes
+    of ``comm``, minseq.parallel.processes.shared_rows), in eval mode."""
     model.eval()
-    return xp.concatenate([model.predict_proba(x, m) for x, _, m in
-                           Batches(*data, batch_size=batch_size, shuffle=False)])
+    inputs, _, mask = data
+
+    def rows(lo, hi):
+        return model.predict_proba(backend.asarray(inputs[lo:hi]), backend.asarray(mask[lo:hi]))
+
+    tail = () if model.n_classes == 1 else (model.n_classes,)
+    dtype = next(p for _, p in model.named_parameters()).dtype
+    return shared_rows(comm or SingleProcess(), len(inputs), batch_size, rows, tail, dtype)
 
 
-def score(model, data, task, threshold=None):
+def score(model, data, task, threshold=None, comm=None):
     """Metrics of ``model`` on ``data`` (inputs, targets, mask), in eval mode; ``threshold``:
-    churn's validation threshold."""
-    p, y = probabilities(model, data), data[1]
+    churn's validation threshold; ``comm``: the processes that share the work."""
+    p, y = probabilities(model, data, comm=comm), data[1]
     if task is CHURN:
         return churn.score(y, p, threshold)
     if task.binary:
@@ -103,6 +113,8 @@ def fit(run, size, train, valid, provenance=(None, None)):
     backend.manual_seed(run.seed)
     kwargs = spec.kwargs(s, **size)
     net = spec.cls(**kwargs)
+    if not spec.fitted:
+        net.astype(run.dtype)
     path = run.out and run.out / "model.npz"
     config = dict(run.to_config(), kwargs=kwargs, maxlen=s["maxlen"], horizon=task.horizon,
                   data=provenance[0])
@@ -110,7 +122,7 @@ def fit(run, size, train, valid, provenance=(None, None)):
     t0 = time.perf_counter()
     if spec.fitted:
         net.fit(*(backend.asarray(a) for a in train))
-        if path:
+        if path and run.comm.leads:
             checkpoint.save(path, net, None, dict(config, epoch=0), vocab)
         return Fitted(net, {"epoch": [], "train_loss": [], "seconds": []},
                       time.perf_counter() - t0)
@@ -118,13 +130,15 @@ def fit(run, size, train, valid, provenance=(None, None)):
     optimizer = optim.Adam(net, lr=s["lr"])
     start, best = checkpoint.resume(run.resume, net, optimizer, monitor)
     net = tier(net, run.reference)
-    trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet)
+    trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet,
+                      comm=run.comm)
     history = trainer.fit(Batches(*train, batch_size=s["batch_size"], seed=run.seed),
                           s["epochs"], monitor=monitor, patience=s["patience"],
-                          validate=None if valid is None else lambda m: score(m, valid, task),
+                          validate=None if valid is None else
+                          lambda m: score(m, valid, task, comm=run.comm),
                           checkpoint_path=path, config=config, vocab=vocab, start_epoch=start,
                           best=best)
-    if run.out:
+    if run.out and run.comm.leads:
         training_curves(history, run.out / "curves.png", title=f"{run.model} ({task})")
     return Fitted(net, {k: v for k, v in history.items() if k != "best"},
                   time.perf_counter() - t0)
@@ -142,7 +156,7 @@ def train(table, run):
     parts = [windows(t, run.task, run.model_settings, clock) for t in split(table, run.seed)]
     fitted = fit(run, sizes(table, run.task), parts[0], parts[1],
                  provenance=(data_of(table), vocab_arrays(table)))
-    t = churn.threshold(parts[1][1], probabilities(fitted.net, parts[1])) \
+    t = churn.threshold(parts[1][1], probabilities(fitted.net, parts[1], comm=run.comm)) \
         if run.task is CHURN else None
     return finish(run, fitted, parts[2], t)
 
@@ -152,10 +166,10 @@ def finish(run, fitted, test, t=None):
     threshold ``t`` is written into the checkpoint's config first, so ``evaluate`` applies the
     same one."""
     path = run.out / "model.npz"
-    if t is not None:
+    if t is not None and run.comm.leads:
         checkpoint.annotate(path, threshold=t)
-    return {"metrics": score(fitted.net, test, run.task, t), "train_seconds": fitted.seconds,
-            "epochs": len(fitted.history["epoch"]), "model": run.model,
+    return {"metrics": score(fitted.net, test, run.task, t, run.comm),
+            "train_seconds": fitted.seconds, "epochs": len(fitted.history["epoch"]), "model": run.model,
             "checkpoint": str(path), "history": fitted.history}
 
 
@@ -166,6 +180,8 @@ def evaluate(table, path, run, config):
     at random."""
     clock = clock_of(table, run.task)
     net = MODELS[run.model].cls(**config["kwargs"])
+    if not MODELS[run.model].fitted:
+        net.astype(run.dtype)
     if net.n_behaviours != table.n_behaviours:
         raise ValueError(f"evaluate: the checkpoint's model knows {net.n_behaviours} "
                          f"behaviours, the data has {table.n_behaviours}")

@@ -65,6 +65,8 @@ def train(table, run):
     protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=seed)
     kwargs = spec.kwargs(s, n_items=table.n_items)
     net = spec.cls(**kwargs)
+    if not spec.fitted:
+        net.astype(run.dtype)
     config = dict(run.to_config(), kwargs=kwargs, maxlen=s["maxlen"], data=data_of(table))
     vocab = vocab_arrays(table)
     path = run.out / "model.npz"
@@ -73,7 +75,8 @@ def train(table, run):
     if spec.fitted:
         net.fit(protocol.train_sequences)
         seconds = time.perf_counter() - t0
-        checkpoint.save(path, net, config=dict(config, epoch=0), vocab=vocab)
+        if run.comm.leads:
+            checkpoint.save(path, net, config=dict(config, epoch=0), vocab=vocab)
         epochs, per_epoch = 0, seconds
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
@@ -81,16 +84,19 @@ def train(table, run):
         monitor = monitored(options["ks"], s["negatives"])
         start, best = checkpoint.resume(run.resume, net, optimizer, monitor)
         net = tier(net, run.reference)
-        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet)
+        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet,
+                          comm=run.comm)
         history = trainer.fit(batches, s["epochs"],
-                              validate=lambda m: validation_metrics(m, protocol.valid, **options),
+                              validate=lambda m: validation_metrics(m, protocol.valid, **options,
+                                                                    comm=run.comm),
                               monitor=monitor, patience=s["patience"], checkpoint_path=path,
                               config=config, vocab=vocab, start_epoch=start, best=best)
         seconds = time.perf_counter() - t0
         epochs = len(history["epoch"])
         per_epoch = sum(history["seconds"]) / max(epochs, 1)
-        training_curves(history, run.out / "curves.png", title=f"{run.model} (next item)")
-    metrics = evaluate_protocol(net, protocol.test, **options)
+        if run.comm.leads:
+            training_curves(history, run.out / "curves.png", title=f"{run.model} (next item)")
+    metrics = evaluate_protocol(net, protocol.test, **options, comm=run.comm)
     return {"metrics": metrics, "train_seconds": seconds, "seconds_per_epoch": per_epoch,
             "epochs": epochs, "model": run.model, "checkpoint": str(path),
             "settings": s, "parameters": net.num_parameters(),
@@ -108,6 +114,8 @@ def evaluate(table, path, run, config):
             f"checkpoint {path} was trained on {config['kwargs']['n_items']} items, "
             f"the data has {table.n_items}")
     net = MODELS[run.model].cls(**config["kwargs"])
+    if not MODELS[run.model].fitted:
+        net.astype(run.dtype)
     checkpoint.load(path, net)
     net = tier(net, run.reference)
     s = run.model_settings
