@@ -4,13 +4,14 @@
 # and two more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
 #   make cupy-api  installs CuPy's package (no GPU needed), checks minseq's use of its API
+#   make test-mpi  installs the mpi extra (mpi4py, mpich's mpiexec), runs the tests under mpiexec
 # and one for a machine with an NVIDIA GPU:
 #   make test-gpu  everything again on CuPy: suite, gradient checks, lessons, benchmark
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: lessons test parity cupy-api test-gpu gradcheck bench bench-publish clean
+.PHONY: lessons test parity cupy-api test-mpi test-gpu gradcheck bench bench-publish clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,16 @@ test: $(VENV)/.installed-test
 # either fails the target.
 parity: $(VENV)/.installed-parity
 	MINSEQ_PARITY=1 MPLBACKEND=Agg $(PY) -m pytest -q -m parity
+
+$(VENV)/.installed-mpi: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,mpi]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+# Every test marked mpi starts mpiexec -n 2 itself (the mpich wheel's, in .venv/bin), each with
+# a timeout, so a hang fails. MINSEQ_MPI=1 turns their skip (no mpi4py) into a failure, and
+# pytest exits 5 when none ran.
+test-mpi: $(VENV)/.installed-mpi
+	MINSEQ_MPI=1 MPLBACKEND=Agg $(PY) -m pytest -q -m mpi
 
 $(VENV)/.installed-gpu: setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,gpu]'

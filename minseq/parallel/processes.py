@@ -24,12 +24,20 @@ k mod N, each computed exactly as one process computes it; the rows go into a bu
 of the whole output, and an all-reduce (x + 0 = x, exactly) gives every process every row, so
 metrics equal a single process's exactly.
 
+Ctrl-C: a process stopped where it stands would leave the others waiting in a sum forever. So
+while a DataParallel trains, Ctrl-C (which ``mpiexec`` hands to every process) only raises a
+flag; the flag travels in the next all-reduce, and every process raises KeyboardInterrupt after
+the same step (the Trainer's TrainingInterrupted: the best checkpoint stays as saved). A second
+Ctrl-C in one process stops it at once.
+
 Randomness (dropout masks, sampled negatives) differs between processes: ``seed_processes``
 gives the random streams of process r > 0 seeds drawn from (seed, r); process 0 keeps the
 model's. Runs on N processes then match one process in distribution, not draw for draw.
 """
 
 import math
+import signal
+import threading
 
 from .. import backend
 from ..backend import xp
@@ -102,6 +110,15 @@ class DataParallel:
         self.comm = comm = for_arrays(comm)
         seed_processes(model, comm)
         broadcast_parameters(model, comm)
+        self.interrupted, self._handler = False, None
+        if threading.current_thread() is threading.main_thread():
+            self._handler = signal.signal(signal.SIGINT, self._interrupt)
+
+    def _interrupt(self, signum, frame):
+        """Ctrl-C: raise the flag the next all-reduce carries; a second one stops at once."""
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
 
     def backprop(self, model, batch):
         comm = self.comm
@@ -120,18 +137,24 @@ class DataParallel:
                 model.zero_grad()
         except Exception as exc:    # a bad row of this share: every process hears it below
             failure = exc
+        # [every gradient (n) | the loss | processes interrupted | one failure flag a process]
         n = flat_size(grads)
-        buffer = xp.zeros(n + 1 + comm.size, dtype=grads[0].dtype)
+        buffer = xp.zeros(n + 2 + comm.size, dtype=grads[0].dtype)
         if failure is None:
             pack(grads, buffer, weight)
             buffer[n] = loss * weight
         else:
-            buffer[n + 1 + comm.rank] = 1
+            buffer[n + 2 + comm.rank] = 1
+        buffer[n + 1] = self.interrupted
         comm.allreduce(buffer)
-        tail = backend.to_numpy(buffer[n:])         # the loss and the failure flags: one read
-        failed = tail[1:].nonzero()[0]
+        tail = backend.to_numpy(buffer[n:])         # the loss and the flags: one read
+        failed = tail[2:].nonzero()[0]
         if len(failed):
             self._stop(failure, int(failed[0]))
+        if tail[1]:
+            if self._handler is not None:
+                signal.signal(signal.SIGINT, self._handler)
+            raise KeyboardInterrupt
         unpack(buffer[:n], grads)
         return float(tail[0])
 
