@@ -178,6 +178,12 @@ def test_the_readme_command_trains_one_checkpoint_that_evaluate_reads(mpiexec, t
     status, out, err = run([str(BIN / "minseq"), "evaluate", str(tmp_path / "run" / "model.npz")])
     assert status == 0, err
     assert "accuracy" in out
+    status, out, err = run(minseq("train", "--resume", str(tmp_path / "run" / "model.npz"),
+                                  "--epochs", "3", "--out", str(tmp_path / "resumed")), 2,
+                           mpiexec)
+    assert status == 0, err
+    assert err.count("epoch 3/3") == 1 and "epoch 2/3" not in err
+    assert (tmp_path / "resumed" / "history.csv").read_text().splitlines()[1].startswith("3,")
 
 
 def test_a_global_batch_smaller_than_the_processes_is_one_line(mpiexec, tmp_path):
@@ -253,3 +259,18 @@ def test_ctrl_c_under_mpiexec_keeps_the_best_checkpoint_whole(mpiexec, tmp_path)
     assert re.search(r"minseq train: interrupted at epoch \d+; best checkpoint at ", err), err
     assert checkpoint.read(out / "model.npz")[2]["model"] == "lstm"
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_error_no_handler_catches_in_one_process_stops_every_process(mpiexec, tmp_path):
+    """Process 1 fails outside any shared step while process 0 waits in a sum: the error is
+    reported and every process stops (no hang)."""
+    script = tmp_path / "uncaught.py"
+    script.write_text("import numpy as np\n"
+                      "from minseq.parallel.comm import world\n"
+                      "comm = world()\n"
+                      "if comm.rank == 1:\n"
+                      "    raise RuntimeError('process 1 cannot go on')\n"
+                      "comm.allreduce(np.ones(3))\n")
+    status, _, err = run([sys.executable, str(script)], 2, mpiexec)
+    assert status != 0
+    assert "RuntimeError: process 1 cannot go on" in err

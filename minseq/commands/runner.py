@@ -21,7 +21,7 @@ from .. import backend
 from ..checkpoint import CheckpointError
 from ..data import DataFormatError
 from ..files import write_json
-from ..parallel.comm import MPIMissing, leads
+from ..parallel.comm import MPIMissing, launched_size, leads, world
 from ..parallel.processes import ProcessFailed
 from ..tasks import crossval
 from ..tasks.checks import SettingError, check_settings, check_writable
@@ -32,9 +32,13 @@ from .loading import check_data_path, load_table
 
 def fail(action, exc, status):
     """Print ``minseq ACTION: exc`` on stderr, one line (on the leading process alone, when
-    several run), return ``status``."""
+    several run), return ``status``; a file error while several run stops them all."""
     if leads():
         print(f"minseq {action}: {exc}", file=sys.stderr)
+    if isinstance(exc, OSError) and launched_size() > 1:
+        # a file only process 0 writes: the others must not wait for it in their next sum
+        sys.stderr.flush()
+        world().abort(status)
     return status
 
 

@@ -6,6 +6,7 @@ One small interface, three versions:
     comm.allreduce(buffer)      buffer <- the sum of every process's buffer (in place; returned)
     comm.broadcast(buffer, root=0)   buffer <- root's buffer (in place; returned)
     comm.barrier()              wait until every process is here
+    comm.abort(status)          stop every process now (a failure the others cannot know of)
     comm.leads                  rank 0: the one process that prints and writes files
 
 - ``SingleProcess``: the default; one process, and every call leaves the buffer as it is.
@@ -23,6 +24,7 @@ sums the active backend's arrays: on CuPy, NCCL over ``comm``'s processes.
 """
 
 import os
+import sys
 
 from .. import backend
 
@@ -59,6 +61,9 @@ class SingleProcess:
     def barrier(self):
         pass
 
+    def abort(self, status):
+        raise SystemExit(status)
+
     def __repr__(self):
         return f"{type(self).__name__}(rank={self.rank}, size={self.size})"
 
@@ -80,6 +85,20 @@ class MPICommunicator(SingleProcess):
         self.MPI = import_mpi()
         self.comm = self.MPI.COMM_WORLD if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        if self.size > 1:
+            sys.excepthook = self._abort_on_error(sys.excepthook)
+
+    def _abort_on_error(self, report):
+        """An error no handler caught, in one process: reported, then every process stops (the
+        others would wait for it in their next sum, for ever)."""
+        def hook(kind, value, traceback):
+            report(kind, value, traceback)
+            sys.stderr.flush()
+            self.abort(1)
+        return hook
+
+    def abort(self, status):
+        self.comm.Abort(status)
 
     def allreduce(self, buffer):
         self.comm.Allreduce(self.MPI.IN_PLACE, buffer, op=self.MPI.SUM)
@@ -132,6 +151,9 @@ class NCCLCommunicator(SingleProcess):
     def barrier(self):
         self.cupy.cuda.get_current_stream().synchronize()
         self.mpi.barrier()
+
+    def abort(self, status):
+        self.mpi.abort(status)
 
 
 def _launched(names, environ, default):
