@@ -71,7 +71,7 @@ if comm.leads:
 def train_rate(model, processes, threads, args):
     """Examples/s of the last training epoch of one run."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "minseq", "train", *MODELS[model], "--users",
+        cmd = [sys.executable, "-m", "minseq", "train", *MODELS[model], *args.sizes, "--users",
                str(args.users), "--epochs", str(args.epochs), "--patience", str(args.epochs),
                "--threads", str(threads), "--out", out]
         if processes > 1:
@@ -87,8 +87,8 @@ def gradient_bytes(model, args):
     """float32 bytes of the model's parameters at its bench size, read off the checkpoint of
     a one-epoch run (what the all-reduce sums each step)."""
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run([sys.executable, "-m", "minseq", "train", *MODELS[model], "--users",
-                        str(args.users), "--epochs", "1", "--quiet", "--out", out],
+        subprocess.run([sys.executable, "-m", "minseq", "train", *MODELS[model], *args.sizes,
+                        "--users", str(args.users), "--epochs", "1", "--quiet", "--out", out],
                        capture_output=True, check=True, timeout=args.timeout,
                        env=dict(os.environ, MPLBACKEND="Agg"))
         state = checkpoint.read(Path(out) / "model.npz")[0]
@@ -109,10 +109,13 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--timeout", type=int, default=1800)
-    p.add_argument("--quick", action="store_true", help="a smoke run: 200 users, 1 repeat")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run of the script, not a measurement: 100 users, width 8, "
+                        "histories of 10, 1 repeat")
     args = p.parse_args(argv)
+    args.sizes = ["--d-model", "8", "--maxlen", "10"] if args.quick else []
     if args.quick:
-        args.users, args.repeats = 200, 1
+        args.users, args.repeats = 100, 1
     if not (BIN / "mpiexec").exists():
         sys.exit(f"data_parallel.py: no mpiexec beside {sys.executable}: "
                  "pip install -e '.[mpi]'")
