@@ -1,3 +1,4 @@
+# %%
 """From the reference LSTM to the fast one, one speed trick at a time, each measured.
 
 No document formula here: the lesson starts from minseq.nn.LSTM, the layer a student reads
@@ -26,6 +27,7 @@ from minseq import backend, fast, nn
 from minseq.bench import compare
 from minseq.bench.kernel import blas_pool, timing_setup
 from minseq.lesson import Exercise, Lesson
+from minseq.lessons_support.notebook import conclude
 from minseq.nn.functional import sigmoid
 from minseq.nn.recurrent import split_gates
 from minseq.threads import one_blas_thread
@@ -281,91 +283,115 @@ def products_share(timings):
 EXERCISES = [
     Exercise("lstm_gates", "Write the fast layer's gates: the four activations of a (B, 4H) "
              "block, sigma on i, f, o and tanh on g, written in place.",
-             grade_gates),
+             grade_gates,
+             reference=["minseq.fast.lstm.lstm_gates"]),
     Exercise("lstm_state_backward", "Write one step's backward of the fast LSTM: dc_t, dc_prev "
              "and dL/da, reading each activation's derivative from the activation itself: "
-             "s (1 - s) for a sigmoid s, 1 - g^2 for g = tanh.", grade_state_backward),
+             "s (1 - s) for a sigmoid s, 1 - g^2 for g = tanh.", grade_state_backward,
+             reference=["minseq.fast.lstm.lstm_state_backward"]),
     Exercise("weight_grads", "Write tricks 1 and 2 backward: dWx, dWh and the biases as one "
-             "product over every step's rows, and dx = dA Wx^T.", grade_weight_grads)]
+             "product over every step's rows, and dx = dA Wx^T.", grade_weight_grads,
+             reference=["minseq.fast.recurrent.weight_grads"])]
 
 
-def main(argv=None):
-    L = Lesson(__file__, "Lesson 15 - From the reference LSTM to the fast one", ids=[],
-               argv=argv,
-               goals=["see which lines of a plain LSTM cost time, and why",
-                      "apply one speed trick at a time and check that the numbers stay equal",
-                      "measure each trick's effect honestly: interleaved, median of samples"])
-    if L.args.exercise:
-        return L.grade(EXERCISES)
-    xp = backend.xp
-
-    with L.step("Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)",
-                formula="hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM"):
-        layer, x, dhs = inputs(3, 5, 4, 3, xp.float64, seed=1)
-        results = {name: run() for name, run in stages(layer, x, dhs).items()}
-        ref_hs, ref_dx, ref_grads = results.pop("0 reference")
-        L.show("reference hs[0, -1]", ref_hs[0, -1])
-        for name, (hs, dx, grads) in results.items():
-            L.check_close(f"stage {name}: hs", hs, ref_hs, rtol=1e-12, atol=1e-14)
-            L.check_close(f"stage {name}: dx", dx, ref_dx, rtol=1e-12, atol=1e-14)
-            for k in ("Wx", "Wh", "b"):
-                L.check_close(f"stage {name}: d{k}", grads[k], ref_grads[k], rtol=1e-12,
-                              atol=1e-14)
-
-    # --full: the benchmark's size (about a minute); the default runs in seconds
-    size = (16, 30, 32, 64) if L.fast else (64, 100, 128, 256) if L.full else (32, 50, 64, 128)
-    with L.step("One BLAS thread for timing: a small product on a busy pool",
-                formula=("h_{t-1} Wh: (B, H) x (H, 4H), T times per forward\n"
-                         "on n BLAS threads each product is split n ways, and waits for the "
-                         "slowest")):
-        pool = pool_against_one_thread(L, size, xp.float32)
-
-    with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",
-                formula=("median of interleaved samples: stage A, B, C, ... A, B, C, ...\n"
-                         "so a machine that slows down for a while slows every stage alike")):
-        layer, x, dhs = inputs(*size, xp.float32)
-        with one_blas_thread():
-            for line in timing_setup():
-                print("  " + line)
-            # no idle gap: one library (NumPy) on one thread, so no thread pool to wait out
-            timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
-                              sync=backend.synchronize)
-        base = timings["0 reference"].median
-        previous = base
-        gains = {}
-        for name, t in timings.items():
-            gains[name] = previous / t.median
-            print(f"  {name:<38} {t.median * 1e3:8.2f} ms   {base / t.median:4.2f}x the "
-                  f"reference, {gains[name]:4.2f}x the stage before")
-            previous = t.median
-        gains.pop("0 reference")
-        say_gains(L, gains)
-
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    names = list(timings)
-    ax.barh(range(len(names)), [timings[n].median * 1e3 for n in names], color="tab:blue")
-    ax.set_yticks(range(len(names)))
-    ax.set_yticklabels(names)
-    ax.invert_yaxis()
-    ax.set_xlabel("ms per forward + backward (median)")
-    ax.set_title(f"LSTM {size}: reference to fast, one trick at a time ({backend.get_backend()})")
-    fig.tight_layout()
-    L.savefig(fig, "tricks")
-
-    return L.finish(
-        summary=["minseq.nn.LSTM is the formula, line by line; minseq.fast.LSTM is the same "
-                 "function with the tricks above, and the test suite holds the two equal.",
-                 products_share(timings),
-                 pool,
-                 "Each trick is checked for equality before it is timed: a fast layer that "
-                 "computes another function is not faster, it is wrong."],
-        exercises=EXERCISES + [
-            "In lstm_with_tricks with no trick on, db is summed inside the loop: move that sum "
-            "alone after the loop (db = dA summed over steps and rows) and time it. How much "
-            "does it save on its own, and why so little next to dWh?",
-            "Run the lesson with --backend strict: which stages does the strict backend slow "
-            "down, and why do their results still agree?"])
+# %%
+L = Lesson(__file__, "Lesson 15 - From the reference LSTM to the fast one", ids=[],
+           goals=["see which lines of a plain LSTM cost time, and why",
+                  "apply one speed trick at a time and check that the numbers stay equal",
+                  "measure each trick's effect honestly: interleaved, median of samples"])
+if L.args.exercise:
+    conclude(L.grade(EXERCISES))
+xp = backend.xp
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+# %% [markdown]
+# ### Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)
+#
+# $$ hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM $$
+
+# %%
+with L.step("Every stage computes the same numbers (float64, B=3, T=5, D=4, H=3)",
+            formula="hs, dx, dWx, dWh, db of each stage == those of minseq.nn.LSTM"):
+    layer, x, dhs = inputs(3, 5, 4, 3, xp.float64, seed=1)
+    results = {name: run() for name, run in stages(layer, x, dhs).items()}
+    ref_hs, ref_dx, ref_grads = results.pop("0 reference")
+    L.show("reference hs[0, -1]", ref_hs[0, -1])
+    for name, (hs, dx, grads) in results.items():
+        L.check_close(f"stage {name}: hs", hs, ref_hs, rtol=1e-12, atol=1e-14)
+        L.check_close(f"stage {name}: dx", dx, ref_dx, rtol=1e-12, atol=1e-14)
+        for k in ("Wx", "Wh", "b"):
+            L.check_close(f"stage {name}: d{k}", grads[k], ref_grads[k], rtol=1e-12,
+                          atol=1e-14)
+
+# --full: the benchmark's size (about a minute); the default runs in seconds
+size = (16, 30, 32, 64) if L.fast else (64, 100, 128, 256) if L.full else (32, 50, 64, 128)
+
+
+# %% [markdown]
+# ### One BLAS thread for timing: a small product on a busy pool
+#
+# $$ h_{t-1} W_h:\ (B, H) \times (H, 4H),\ T \text{ times per forward} $$
+#
+# On n BLAS threads each product is split n ways, and waits for the slowest.
+
+# %%
+with L.step("One BLAS thread for timing: a small product on a busy pool",
+            formula=("h_{t-1} Wh: (B, H) x (H, 4H), T times per forward\n"
+                     "on n BLAS threads each product is split n ways, and waits for the "
+                     "slowest")):
+    pool = pool_against_one_thread(L, size, xp.float32)
+
+
+# %% [markdown]
+# ### (step)
+#
+# $$ median of interleaved samples: stage A, B, C, ... A, B, C, ... $$
+# $$ so a machine that slows down for a while slows every stage alike $$
+
+# %%
+with L.step(f"Time each stage, float32, (B, T, D, H) = {size}",
+            formula=("median of interleaved samples: stage A, B, C, ... A, B, C, ...\n"
+                     "so a machine that slows down for a while slows every stage alike")):
+    layer, x, dhs = inputs(*size, xp.float32)
+    with one_blas_thread():
+        for line in timing_setup():
+            print("  " + line)
+        # no idle gap: one library (NumPy) on one thread, so no thread pool to wait out
+        timings = compare(stages(layer, x, dhs), repeats=3, warmup=1, gap=0,
+                          sync=backend.synchronize)
+    base = timings["0 reference"].median
+    previous = base
+    gains = {}
+    for name, t in timings.items():
+        gains[name] = previous / t.median
+        print(f"  {name:<38} {t.median * 1e3:8.2f} ms   {base / t.median:4.2f}x the "
+              f"reference, {gains[name]:4.2f}x the stage before")
+        previous = t.median
+    gains.pop("0 reference")
+    say_gains(L, gains)
+
+fig, ax = plt.subplots(figsize=(8, 3.6))
+names = list(timings)
+ax.barh(range(len(names)), [timings[n].median * 1e3 for n in names], color="tab:blue")
+ax.set_yticks(range(len(names)))
+ax.set_yticklabels(names)
+ax.invert_yaxis()
+ax.set_xlabel("ms per forward + backward (median)")
+ax.set_title(f"LSTM {size}: reference to fast, one trick at a time ({backend.get_backend()})")
+fig.tight_layout()
+L.savefig(fig, "tricks")
+
+# %%
+conclude(L.finish(
+    summary=["minseq.nn.LSTM is the formula, line by line; minseq.fast.LSTM is the same "
+             "function with the tricks above, and the test suite holds the two equal.",
+             products_share(timings),
+             pool,
+             "Each trick is checked for equality before it is timed: a fast layer that "
+             "computes another function is not faster, it is wrong."],
+    exercises=EXERCISES + [
+        "In lstm_with_tricks with no trick on, db is summed inside the loop: move that sum "
+        "alone after the loop (db = dA summed over steps and rows) and time it. How much "
+        "does it save on its own, and why so little next to dWh?",
+        "Run the lesson with --backend strict: which stages does the strict backend slow "
+        "down, and why do their results still agree?"]))

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from minseq import backend, nn, optim
+from minseq import backend, checkpoint, nn, optim
 from minseq.backend import xp
 from minseq.data import BEHAVIOURS, generate
 
@@ -64,6 +64,33 @@ def one_hot(names, vocab=EVENTS):
     return backend.asarray(np.eye(len(vocab))[ids][None])
 
 
+def behaviour_vectors(rng, d):
+    """The stand-in for a trained embedding table of lessons 05-07: one d-vector per behaviour
+    of EVENTS, (len(EVENTS), d), drawn from ``rng`` on the host and rounded to print."""
+    return np.round(rng.normal(size=(len(EVENTS), d)), 2)
+
+
+def embed(names, table):
+    """Behaviour names as rows of ``table`` looked up by behaviour id, (len(names), d): an
+    event's vector says which behaviour it is, so two 'browse' events get the same one."""
+    return table[[EVENTS.index(name) for name in names]]
+
+
+def check_embedding(L, names, X):
+    """Check that the events ``names`` embedded as the rows of X are embedded by behaviour:
+    equal behaviours have equal rows and different behaviours different rows."""
+    rows = backend.to_numpy(X)
+    same_name = np.array([[a == b for b in names] for a in names])
+    same_row = (rows[:, None] == rows[None]).all(axis=-1)
+    repeats = [f"{name!r} at events " + " and ".join(str(t + 1) for t in range(len(names))
+                                                      if names[t] == name)
+               for name in dict.fromkeys(names) if names.count(name) > 1]
+    return L.check("equal behaviours get equal vectors, different behaviours different ones "
+                   "(one row per behaviour, looked up by its id)",
+                   bool((same_name == same_row).all()),
+                   "; ".join(repeats) + (": one vector" if repeats else "no repeated behaviour"))
+
+
 def sigma(z):
     """The logistic sigmoid 1 / (1 + e^-z), elementwise on the active backend: the gates'
     sigma of the documents (lessons 02 and 03 say where a document's generic sigma is read
@@ -92,6 +119,10 @@ def cart_pending(events):
     return xp.eye(len(EVENTS), dtype=xp.float32)[events], y, events
 
 
+#: The fewest steps the tagged span must hold 'cart pending' for the gates to show memory
+MEMORY_STEPS = 5
+
+
 class Tagger(nn.Module):
     """A number per step: z_t = h_t W + b with hs = the recurrent layer's states (its final
     state is not used)."""
@@ -108,12 +139,28 @@ class Tagger(nn.Module):
         return self.recurrent.backward(self.head.backward(dz))[0]
 
 
+def memory_span(events, T):
+    """Where to read a trained tagger's gates in one user's events (ids, on the host): the
+    longest 'cart pending' stretch that fits in T events with the event before its cart and
+    the purchase that clears it, so the window shows the bit set, held and cleared. Returns
+    (the window's first event, the stretch's length): the cart is the window's second event."""
+    y = backend.to_numpy(cart_pending(events[None])[1][0])
+    starts = np.flatnonzero(np.diff(np.concatenate([[0], y])) == 1)
+    lengths = [int(np.argmin(np.append(y[s:], 0))) for s in starts]
+    fits = [(n, s) for s, n in zip(starts, lengths)
+            if n + 2 <= T and s + n < len(y) and s >= 1 and s - 1 + T <= len(y)]
+    if not fits:
+        raise ValueError(f"no 'cart pending' stretch with its purchase fits in {T} events")
+    n, s = max(fits, key=lambda f: (f[0], -f[1]))
+    return int(s) - 1, n
+
+
 def train_cart_pending(L, recurrent, hidden, steps, T):
     """Train Tagger(recurrent, Linear(hidden, 1)) on 'cart pending' (BCE with logits, Adam,
     batches of 32 windows of 30 events of the behaviour log's users, USER left out), reporting
-    the loss three times, then tag USER's first T events, a session it never trained on, and
-    check the tags. Returns (the session's one-hot x, targets y, behaviour ids, predicted
-    tags)."""
+    the loss three times, then tag T of USER's events, a session it never trained on, chosen
+    by ``memory_span`` so that the bit is held for several steps, and check the tags. Returns
+    (the session's one-hot x, targets y, behaviour ids, predicted tags)."""
     model = Tagger(recurrent, nn.Linear(hidden, 1))
     opt, loss_fn = optim.Adam(model, lr=0.03), nn.BCEWithLogitsLoss()
     log, rng = behaviour_log(), backend.host_rng(11)
@@ -125,9 +172,42 @@ def train_cart_pending(L, recurrent, hidden, steps, T):
         opt.step()
         if step % (steps // 3) == 0:
             L.say(f"step {step:3d}: loss {float(loss):.4f}")
-    seq, y, events = cart_pending(log.behaviour[log.user_events(USER)][None, :T] - 1)
+    mine = log.behaviour[log.user_events(USER)] - 1
+    start, held = memory_span(mine, T)
+    L.say(f"User {USER}'s events {start + 1}-{start + T}: the cart at event "
+          f"{start + 2} stays pending for {held} steps, until a purchase clears it.")
+    L.check(f"the tagged span holds the bit for at least {MEMORY_STEPS} steps, so the gates "
+            "have something to remember", held >= MEMORY_STEPS, f"{held} steps")
+    seq, y, events = cart_pending(mine[None, start:start + T])
     pred = model(seq)[0, :, 0] > 0
     accuracy = float((pred == (y[0] > 0.5)).mean())
-    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on user {USER}'s first {T} "
-            "events (held out of training)", accuracy > 0.95, f"accuracy {accuracy:.2f}")
+    L.check(f"the trained {recurrent.name()} tracks 'cart pending' on these {T} events of "
+            f"user {USER} (held out of training)", accuracy > 0.95, f"accuracy {accuracy:.2f}")
     return seq, y, events, pred
+
+
+def plot_tags(ax, y, pred, events):
+    """The bottom panel of lessons 03 and 04's gate figures: the 'cart pending' target and the
+    trained tagger's predictions over the tagged events, each step labelled with its event."""
+    T = len(backend.to_numpy(events[0]))
+    ax.step(range(T), backend.to_numpy(y[0]), where="mid", label="target: cart pending")
+    ax.plot(range(T), backend.to_numpy(pred).astype(float), "o", ms=3, label="prediction")
+    ax.set_ylabel("y_t")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_xticks(range(T))
+    ax.set_xticklabels([EVENTS[int(e)][:4] for e in backend.to_numpy(events[0])], rotation=90,
+                       fontsize=7)
+    ax.set_xlabel("event (time step)")
+
+
+def run_probabilities(path, task, table, clock=None):
+    """The class probabilities (on the host) that the run saved at ``path`` (a checkpoint of
+    ``minseq.tasks.train``) gives ``table``'s windows for ``task``, cut with the run's own
+    settings; ``clock``: churn's (first, last) time of the whole log."""
+    from minseq.models.registry import MODELS
+    from minseq.tasks import next_behaviour
+    config = checkpoint.read(path)[2]
+    net = MODELS[config["model"]].cls(**config["kwargs"])
+    checkpoint.load(path, net)
+    data = next_behaviour.windows(table, task, config["settings"], clock)
+    return backend.to_numpy(next_behaviour.probabilities(net, data)), data

@@ -81,7 +81,7 @@ def _check_is_an_archive(path):
         raise CheckpointError(f"checkpoint {path}: empty file")
     if start != ZIP_MAGIC:
         raise CheckpointError(f"checkpoint {path}: not a minseq checkpoint (a checkpoint is the "
-                              f"model.npz a 'minseq train' run writes)")
+                              f"best.npz or last.npz a 'minseq train' run writes)")
 
 
 def vocabularies(path):
@@ -110,11 +110,14 @@ def load(path, model, optimizer=None):
 
 def resume(path, model, optimizer, monitor):
     """Load a checkpoint to continue training from: (first epoch to run, the monitored value
-    to beat). ``path`` None: a fresh start, (1, None)."""
+    to beat, the epochs already waited without improvement). ``path`` None: a fresh start,
+    (1, None, 0). A run's last checkpoint keeps the best value so far and the epochs waited; a
+    best checkpoint (or one of an older minseq) is its own best, waited for 0 epochs."""
     if path is None:
-        return 1, None
+        return 1, None, 0
     config = load(path, model, optimizer)
-    return config.get("epoch", 0) + 1, config.get("metrics", {}).get(monitor)
+    best = config["best"] if "best" in config else config.get("metrics", {}).get(monitor)
+    return config.get("epoch", 0) + 1, best, config.get("waited", 0)
 
 
 def annotate(path, **entries):

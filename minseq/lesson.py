@@ -14,7 +14,8 @@ A lesson is a plain script in a checkout's ``lessons/`` folder that runs from an
 
 Flags every lesson accepts: ``--step`` (pause after each step), ``--backend numpy|cupy``,
 ``--fast`` (smallest settings, for the test suite), ``--full`` (longer training where a lesson
-trains), ``--out DIR`` (figures; default ``out/lessons/<lesson>``). A failed check makes
+trains), ``--detail`` (also the intermediate arrays shown with ``detail=True``), ``--out DIR``
+(figures; default ``out/lessons/<lesson>``). A failed check makes
 ``finish`` return 1, so ``make lessons`` fails.
 
 Exercises are runnable and graded, as CS231n's are. A lesson lists its ``Exercise``s; the
@@ -40,6 +41,8 @@ import numpy as np
 from . import backend
 from .argparser import ArgumentParser
 from .gradcheck import check_module
+from .lessons_support.grading import run_grader
+from .lessons_support.notebook import show_figure
 from .plot import save_figure
 
 def parse_args(argv=None, extra=None):
@@ -49,6 +52,8 @@ def parse_args(argv=None, extra=None):
                    help="array backend (default: MINSEQ_BACKEND or numpy)")
     p.add_argument("--fast", action="store_true", help="smallest settings (used by the tests)")
     p.add_argument("--full", action="store_true", help="train longer where the lesson trains")
+    p.add_argument("--detail", action="store_true",
+                   help="also print the intermediate arrays a lesson keeps back by default")
     p.add_argument("--out", default=None, help="folder for figures (default out/lessons/NAME)")
     p.add_argument("--exercise", type=int, default=None, metavar="K",
                    help="grade exercise K: load your function from lessons/exercises/ and run "
@@ -68,11 +73,15 @@ class Exercise:
         the checks, never a crash, tell it apart);
     task: what to write, in a sentence or two (printed with the lesson's exercises);
     grade: ``grade(L, function)`` runs the lesson's own checks (``L.check``, ``L.check_close``,
-        ``L.check_gradients``) on the student's function.
+        ``L.check_gradients``) on the student's function;
+    reference: the dotted names of the library functions that already compute what the
+        student writes; they raise while the student's function runs
+        (``minseq.lessons_support.grading``), so calling them fails the exercise.
     """
 
-    def __init__(self, function, task, grade):
+    def __init__(self, function, task, grade, reference=()):
         self.function, self.task, self.grade = function, task, grade
+        self.reference = tuple(reference)
 
 
 class Lesson:
@@ -87,6 +96,9 @@ class Lesson:
         self.out.mkdir(parents=True, exist_ok=True)
         self.passed, self.failed, self.figures = [], [], []
         self._n = 0
+        self.kept_back = 0                         # detail arrays not printed (no --detail)
+        #: the heads of ``compare``'s two columns: exercise grading says whose numbers they are
+        self.columns = ("by hand", "layer")
         # a lesson is its own process: its print options are the lesson's
         np.set_printoptions(precision=4, suppress=True, linewidth=100)
         bar = "=" * 78
@@ -124,8 +136,12 @@ class Lesson:
     def say(self, text):
         print(textwrap.indent(textwrap.fill(textwrap.dedent(text).strip(), 94), "  "))
 
-    def show(self, label, value):
-        """Print a number or array (moved to the host) under ``label``."""
+    def show(self, label, value, detail=False):
+        """Print a number or array (moved to the host) under ``label``; a ``detail`` one only
+        with --detail (finish says how many were kept back)."""
+        if detail and not self.args.detail:
+            self.kept_back += 1
+            return
         host = backend.to_numpy(value)
         text = np.array2string(host) if host.ndim else f"{host.item():.6g}"
         pad = " " * (len(label) + 5)
@@ -177,11 +193,12 @@ class Lesson:
             return " ".join(f"{v:+.4f}" for v in flat[:3]) + (" ..." if flat.size > 3 else "")
         table = [(name, backend.to_numpy(hand), backend.to_numpy(layer))
                  for name, hand, layer in rows]
-        print(f"    {'name':<22} {'by hand':<32} {'layer':<32} max abs diff")
+        mine, theirs = self.columns
+        print(f"    {'name':<22} {mine:<32} {theirs:<32} max abs diff")
         for name, h, m in table:
             diff = np.max(np.abs(h - m)) if h.shape == m.shape and h.size else float("nan")
             print(f"    {name:<22} {head(h):<32} {head(m):<32} {diff:.1e}")
-        return all([self.check_close(f"{name} by hand equals the layer's", h, m, rtol, atol)
+        return all([self.check_close(f"{name} {mine} equals the {theirs}'s", h, m, rtol, atol)
                     for name, h, m in table])
 
     # -- exercises ----------------------------------------------------------------------
@@ -217,10 +234,7 @@ class Lesson:
             return 2
         print(f"\nExercise {k}: {ex.function}   (from {path})")
         print(textwrap.fill(ex.task, 94, initial_indent="  ", subsequent_indent="  "))
-        try:
-            ex.grade(self, getattr(module, ex.function))
-        except Exception as exc:                   # the student's code raised: that check fails
-            self.check(f"{ex.function} runs", False, f"{type(exc).__name__}: {exc}")
+        run_grader(self, ex, getattr(module, ex.function))
         n = len(self.passed) + len(self.failed)
         ok = n and not self.failed
         print(f"\n{self.name} exercise {k}: {'PASS' if ok else 'FAIL'}: "
@@ -229,6 +243,7 @@ class Lesson:
 
     # -- figures ------------------------------------------------------------------------
     def savefig(self, fig, name):
+        show_figure(fig)                           # inline, when the lesson runs in a notebook
         path = save_figure(fig, self.out / f"{name}.png")
         self.figures.append(path)
         print(f"  figure saved: {path}")
@@ -247,6 +262,8 @@ class Lesson:
                     f"then grade it: python {self._shown(self.folder / self.name)}.py "
                     f"--exercise {i}")
                 print(textwrap.fill(text, 94, initial_indent=f"  {i}. ", subsequent_indent="     "))
+        if self.kept_back:
+            print(f"\n({self.kept_back} intermediate arrays kept back: --detail prints them)")
         n = len(self.passed) + len(self.failed)
         status = "OK" if not self.failed else "FAILED"
         print(f"\n{self.name}: {status}: {len(self.passed)}/{n} checks passed, "

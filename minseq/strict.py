@@ -18,7 +18,9 @@ minseq on NumPy arrays hidden inside ``StrictArray``, which
 - refuses, anywhere, what CuPy refuses (``CupyMismatchError``): a NumPy array mixed with device
   arrays in an operator, a ufunc or an ``xp`` function (``xp.asarray`` excepted), assigned into
   one (``a[i] = numpy_array``), ``operator.index(device_array)``, copying or pickling a device
-  generator, and ``ufunc.at`` on a dtype CuPy's ``ufunc.at`` refuses;
+  generator, ``ufunc.at`` on a NumPy array or on a dtype CuPy's ``ufunc.at`` refuses, and a
+  Python list or tuple as an operand of an operator or a ufunc (``x + [1, 2]``: CuPy takes
+  arrays and scalars only);
 - counts host reads (``count_syncs``): boolean-mask indexing, ``unique``, ``nonzero``,
   ``bincount``, ``.item()``, ``float()``, ``get()``... each one a device-to-host sync on CuPy.
 
@@ -53,6 +55,20 @@ def _refuse_host_arrays(values, where):
     if _holds_host_array(values):
         _mismatch(f"a NumPy array mixed with device arrays in {where}",
                   "move it to the device with backend.asarray first")
+
+
+def _refuse_sequence_operands(operands, where):
+    """CuPy's operators and ufuncs take arrays and scalars: a list or tuple operand is refused."""
+    if any(isinstance(v, (list, tuple)) for v in operands):
+        _mismatch(f"a Python list or tuple as an operand of {where}",
+                  "make it an array first with xp.asarray")
+
+
+def _refuse_ufunc_keywords(kwargs, where):
+    """A CuPy ufunc call takes only the keywords of UFUNC_KEYWORDS."""
+    if not UFUNC_KEYWORDS.issuperset(kwargs):
+        _mismatch(f"{where} with keywords {sorted(set(kwargs) - UFUNC_KEYWORDS)}",
+                  f"a CuPy ufunc takes only {sorted(UFUNC_KEYWORDS)}")
 
 
 def _holds_host_array(value):
@@ -232,6 +248,8 @@ class StrictArray:
     # -- NumPy protocol: ufuncs and array functions on strict arrays stay strict ----------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         _refuse_host_arrays((inputs, kwargs), f"numpy.{ufunc.__name__}")
+        if method == "__call__":            # numpy.add(x, y, ...) hands CuPy the same keywords
+            _refuse_ufunc_keywords(kwargs, f"numpy.{ufunc.__name__}()")
         if "out" in kwargs:
             kwargs["out"] = tuple(unwrap(o) for o in kwargs["out"])
         return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
@@ -299,10 +317,12 @@ class StrictArray:
 def _binary(op):
     def forward(self, other):
         _refuse_host_arrays(other, f"the operator {op.__name__}")
+        _refuse_sequence_operands((other,), f"the operator {op.__name__}")
         return wrap(op(self._data, unwrap(other)))
 
     def reflected(self, other):
         _refuse_host_arrays(other, f"the operator {op.__name__}")
+        _refuse_sequence_operands((other,), f"the operator {op.__name__}")
         return wrap(op(unwrap(other), self._data))
     return forward, reflected
 
@@ -320,6 +340,7 @@ for _name, _op in [("add", operator.add), ("sub", operator.sub), ("mul", operato
 def _inplace(op):
     def apply(self, other):
         _refuse_host_arrays(other, f"the operator {op.__name__}")
+        _refuse_sequence_operands((other,), f"the operator {op.__name__}")
         self._data = op(self._data, unwrap(other))
         return self
     return apply
@@ -355,9 +376,9 @@ class _Callable:
             _refuse_host_arrays((args, kwargs), self._name + "()")
         if name in SYNCING:
             _record(name)
-        if isinstance(self._target, numpy.ufunc) and not UFUNC_KEYWORDS.issuperset(kwargs):
-            _mismatch(f"{self._name}() with keywords {sorted(set(kwargs) - UFUNC_KEYWORDS)}",
-                      f"a CuPy ufunc takes only {sorted(UFUNC_KEYWORDS)}")
+        if isinstance(self._target, numpy.ufunc):
+            _refuse_sequence_operands(args, self._name + "()")
+            _refuse_ufunc_keywords(kwargs, self._name + "()")
         return wrap(self._target(*unwrap(args), **unwrap(kwargs)))
 
     def __getattr__(self, attr):
@@ -370,9 +391,14 @@ class _Callable:
 
 
 class _UfuncAt(_Callable):
-    """``ufunc.at(a, indices, values)`` where CuPy has it: only the dtypes of ``a`` it scatters."""
+    """``ufunc.at(a, indices, values)`` where CuPy has it: on a device array (CuPy's raises
+    AttributeError on a NumPy one), only of the dtypes it scatters."""
 
     def __call__(self, a, *args, **kwargs):
+        if isinstance(a, numpy.ndarray):
+            _mismatch(f"{self._name} on a NumPy array",
+                      "scatter into a device array (backend.asarray), or use NumPy's own "
+                      "ufunc in host code")
         allowed = UFUNC_AT_DTYPES.get(self._target.__name__, ())
         if unwrap(a).dtype.name not in allowed:
             _mismatch(f"{self._name} on a {unwrap(a).dtype.name} array",

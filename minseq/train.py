@@ -31,14 +31,21 @@ from .parallel.processes import DataParallel
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C during ``Trainer.fit``: the epoch it stopped in and the best checkpoint saved so
-    far (None when none was), in one line."""
+    """Ctrl-C during ``Trainer.fit``: the epoch it stopped in, the best checkpoint saved so far
+    (None when none was) and the ``history`` of the finished epochs, in one line; ``kept``:
+    what else was kept (said after the checkpoint)."""
 
-    def __init__(self, epoch, checkpoint_path):
+    def __init__(self, epoch, checkpoint_path, history=None, kept=()):
         self.epoch, self.checkpoint_path = epoch, checkpoint_path
+        self.history, self.kept = history or {}, tuple(kept)
         where = f"best checkpoint at {checkpoint_path}" if checkpoint_path else \
             "no checkpoint saved yet"
-        super().__init__(f"interrupted at epoch {epoch}; {where}")
+        super().__init__("; ".join((f"interrupted at epoch {epoch}", where, *self.kept)))
+
+    def keeping(self, what):
+        """The same interruption, saying that ``what`` was kept too."""
+        return TrainingInterrupted(self.epoch, self.checkpoint_path, self.history,
+                                   (*self.kept, what))
 
 
 def _clock(seconds):
@@ -60,16 +67,18 @@ class Progress:
     terminal; then (on a terminal or not) one line for the epoch, with the run's elapsed time
     and an ETA for the remaining epochs."""
 
-    def __init__(self, total, epoch, epochs, run, stream=None, enabled=True, processes=1):
-        """run: (first epoch of this run, its start time by time.perf_counter); processes:
-        how many train it (said in the line when more than one)."""
-        self.epoch, self.epochs, self.run = epoch, epochs, run
+    def __init__(self, total, epoch, epochs, run, stream=None, enabled=True, label="",
+                 processes=1):
+        """run: (first epoch of this run, its start time by time.perf_counter); label: what
+        each line begins with (``fold 2/5  ``); processes: how many train it (said in the line
+        when more than one)."""
+        self.epoch, self.epochs, self.run, self.label = epoch, epochs, run, label
         self.processes = processes
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.t0 = time.perf_counter()
         self.loss, self.examples = float("nan"), 0
-        self.bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch",
+        self.bar = tqdm(total=total, desc=f"{label}epoch {epoch}/{epochs}", unit="batch",
                         file=self.stream, leave=False, dynamic_ncols=True,
                         disable=not (enabled and self.stream.isatty()))
 
@@ -91,31 +100,32 @@ class Progress:
         eta = elapsed / (self.epoch - first + 1) * (self.epochs - self.epoch)
         rate = self.examples / max(now - self.t0, 1e-9)
         on = f" on {self.processes} processes" if self.processes > 1 else ""
-        print(f"epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  {rate:,.0f} examples/s"
-              f"{on}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
+        print(f"{self.label}epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  "
+              f"{rate:,.0f} examples/s{on}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
               file=self.stream, flush=True)
 
     def note(self, text):
         if self.enabled:
-            print(text, file=self.stream, flush=True)
+            print(f"{self.label}{text}", file=self.stream, flush=True)
 
 
 class Trainer:
     """Fit ``model`` with ``optimizer``.
 
     clip_norm: rescale gradients to this global L2 norm before each step (None: no clipping).
-    progress: print a progress line per epoch (to stderr).
+    progress: print a progress line per epoch (to stderr), each beginning with ``label``.
     comm: the processes training this model together (minseq.parallel.comm; None: this one).
     """
 
-    def __init__(self, model, optimizer, clip_norm=None, progress=True, comm=None):
+    def __init__(self, model, optimizer, clip_norm=None, progress=True, label="", comm=None):
         for name in ("loss", "backward_loss"):
             if not callable(getattr(model, name, None)):
                 raise TypeError(f"Trainer: {model.name()} has no {name}() method "
                                 "(see minseq.train for the protocol)")
         self.model, self.optimizer = model, optimizer
         self.comm = comm or SingleProcess()
-        self.clip_norm, self.progress = clip_norm, progress and self.comm.leads
+        self.clip_norm, self.label = clip_norm, label
+        self.progress = progress and self.comm.leads
         self.backprop = backprop if self.comm.size == 1 else \
             DataParallel(model, self.comm).backprop
 
@@ -139,7 +149,7 @@ class Trainer:
 
     def fit(self, train_batches, epochs, validate=None, monitor=None, mode="max", patience=None,
             restore_best=True, checkpoint_path=None, config=None, vocab=None, start_epoch=1,
-            best=None):
+            best=None, waited=0, last_path=None, history=None, on_epoch=None):
         """Train for up to ``epochs`` epochs; return the history.
 
         history: {"epoch": [...], "train_loss": [...], "seconds": [...], and one list per
@@ -147,24 +157,30 @@ class Trainer:
         after ``patience`` epochs without improvement (``mode`` "max" or "min"), with a line
         naming the best epoch; with ``restore_best`` the best epoch's parameters are put back at
         the end. With ``checkpoint_path`` the best model (or the last, without a monitor) is
-        saved there, with ``config`` and the ``vocab`` arrays. A resumed run starts at
-        ``start_epoch`` with the monitored value ``best`` to beat. Ctrl-C raises
-        TrainingInterrupted (the checkpoint saved so far is whole: saves are atomic).
+        saved there, with ``config`` and the ``vocab`` arrays; with ``last_path`` every epoch's
+        model and optimiser are saved there, with the best value so far and the epochs waited
+        (``best`` and ``waited`` in its config: what a resume needs). A resumed run starts at
+        ``start_epoch`` with the monitored value ``best`` to beat, ``waited`` epochs already
+        without improvement, and the ``history`` of its earlier epochs, which the returned
+        history extends. ``on_epoch(history)`` is called after each epoch's checkpoints are
+        saved and before its progress line. Ctrl-C raises TrainingInterrupted with the history
+        of the finished epochs (the checkpoints saved so far are whole: saves are atomic).
         """
         if mode not in ("max", "min"):
             raise ValueError(f"Trainer.fit: mode must be 'max' or 'min', got {mode!r}")
         if monitor is not None and validate is None:
             raise ValueError("Trainer.fit: monitor needs a validate function")
-        history = {"epoch": [], "train_loss": [], "seconds": []}
+        history = {k: list(v) for k, v in (history or {}).items()} or \
+            {"epoch": [], "train_loss": [], "seconds": []}
         self.saved, self.best_epoch, best_epoch = None, None, None
-        best_state, waited = None, 0
+        best_state = None
         run = (start_epoch, time.perf_counter())
         epoch = start_epoch
         try:
             for epoch in range(start_epoch, epochs + 1):
                 t0 = time.perf_counter()
                 bar = Progress(len(train_batches), epoch, epochs, run, enabled=self.progress,
-                               processes=self.comm.size)
+                               label=self.label, processes=self.comm.size)
                 # the first epoch checked every row (ids in range, ...): later epochs see the
                 # same rows, so their steps skip the checks that read device data
                 checked = backend.inputs_checked() if epoch > start_epoch else nullcontext()
@@ -190,8 +206,14 @@ class Trainer:
                         best_state = self.model.state_dict()
                     if checkpoint_path:
                         self._save_checkpoint(checkpoint_path, config, vocab, epoch, metrics)
+                        self.saved = checkpoint_path
                 else:
                     waited += 1
+                if last_path:
+                    self._save_checkpoint(last_path, dict(config or {}, best=best, waited=waited),
+                                          vocab, epoch, metrics)
+                if on_epoch is not None:
+                    on_epoch(history)
                 # the epoch's line after its checkpoint is saved: Ctrl-C once it shows keeps it
                 bar.close("".join(f"  valid {k} {v:.4f}" for k, v in metrics.items()))
                 if patience is not None and waited >= patience:
@@ -200,7 +222,10 @@ class Trainer:
                              f"{best_epoch or 'before this run'} ({monitor} {best:.4f})")
                     break
         except KeyboardInterrupt:
-            raise TrainingInterrupted(epoch, self.saved) from None
+            # an epoch's row is whole, or left out (Ctrl-C may land while it is appended)
+            n = min(len(v) for v in history.values())
+            raise TrainingInterrupted(epoch, self.saved, {k: v[:n] for k, v in history.items()}
+                                      ) from None
         if restore_best and best_state is not None:
             self.model.load_state_dict(best_state)
         history["best"] = best
@@ -225,4 +250,3 @@ class Trainer:
         if self.comm.leads:
             checkpoint.save(path, self.model, self.optimizer,
                             dict(config or {}, epoch=epoch, metrics=metrics), vocab)
-        self.saved = path

@@ -45,8 +45,28 @@ def test_names_and_layouts_are_pytorchs():
 def test_a_missing_entry_is_named():
     sd = torch_state_dict(build("gru4rec", 0))
     del sd["gru.bias_hh_l0"]
-    with pytest.raises(KeyError, match="gru.bias_hh_l0"):
+    with pytest.raises(KeyError, match="from_torch_state_dict: no entry 'gru.bias_hh_l0'"):
         from_torch_state_dict(build("gru4rec", 1), sd)
+
+
+def test_a_linear_layer_without_bias_has_no_bias_entry_either_way():
+    layer = nn.Linear(3, 2, bias=False)
+    sd = torch_state_dict(layer)
+    assert list(sd) == ["weight"]
+    other = nn.Linear(3, 2, bias=False)
+    from_torch_state_dict(other, sd)
+    assert list(other.params) == ["W"]
+    np.testing.assert_array_equal(other.params["W"], layer.params["W"])
+
+
+def test_pytorchs_two_recurrent_biases_are_read_back_as_their_sum():
+    """An LSTM keeps one bias b = bias_ih + bias_hh: a PyTorch state dict has both."""
+    lstm = nn.LSTM(3, 2)
+    sd = torch_state_dict(lstm)
+    sd["bias_ih_l0"] = np.arange(8.0)
+    sd["bias_hh_l0"] = np.full(8, 10.0)
+    from_torch_state_dict(lstm, sd)
+    np.testing.assert_array_equal(lstm.params["b"], np.arange(8.0) + 10.0)
 
 
 LAYERS = {
@@ -57,6 +77,20 @@ LAYERS = {
     "TransformerEncoderLayer": lambda: nn.TransformerEncoderLayer(8, 2, d_ff=16,
                                                                   dropout=0.0),
 }
+
+
+def assert_same_outputs(torch, name, layer, counterpart):
+    """The minseq layer and its PyTorch counterpart on the same float64 input give the same output."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 5 if name in ("Linear", "LSTM", "GRU")
+                                                  else 8))
+    mine = layer(x)
+    mine = mine[0] if isinstance(mine, tuple) else mine
+    with torch.no_grad():
+        t = torch.from_numpy(x)
+        theirs = (counterpart(t, t, t, need_weights=False) if name == "MultiHeadAttention"
+                  else counterpart(t))
+    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
+    np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(LAYERS))
@@ -71,13 +105,22 @@ def test_pytorch_loads_the_state_dict_into_its_counterpart_and_computes_the_same
         for p in counterpart.parameters():
             p.zero_()
     counterpart.load_state_dict(sd, strict=True)
-    x = np.random.default_rng(0).standard_normal((2, 3, 5 if name in ("Linear", "LSTM", "GRU")
-                                                  else 8))
-    mine = layer(x)
-    mine = mine[0] if isinstance(mine, tuple) else mine
+    assert_same_outputs(torch, name, layer, counterpart)
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_a_state_dict_pytorch_wrote_loads_and_computes_the_same(torch, name):
+    """The other way: PyTorch's own state_dict of its counterpart, every entry drawn afresh (both
+    recurrent biases non-zero, the packed in_proj rows distinct), read into the minseq
+    layer, which then computes PyTorch's outputs."""
+    layer = LAYERS[name]().astype(np.float64)
+    layer.eval()
+    counterpart = torch_counterpart(torch, layer).double().eval()
+    generator = torch.Generator().manual_seed(3)
     with torch.no_grad():
-        t = torch.from_numpy(x)
-        theirs = (counterpart(t, t, t, need_weights=False) if name == "MultiHeadAttention"
-                  else counterpart(t))
-    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
-    np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)
+        for p in counterpart.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype))
+    state = {k: v.numpy() for k, v in counterpart.state_dict().items()}
+    assert all(np.abs(v).min() > 0 for v in state.values())
+    from_torch_state_dict(layer, state)
+    assert_same_outputs(torch, name, layer, counterpart)

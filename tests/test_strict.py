@@ -121,7 +121,7 @@ def test_a_forward_on_another_thread_is_caught_there_and_only_there(strict):
     class Waits(nn.Module):
         def forward(self, x):
             inside.set()
-            done.wait(5)
+            done.wait()                                # set by the caller, whatever happens
             try:
                 float(x[0])
             except HostConversionError as exc:
@@ -129,10 +129,13 @@ def test_a_forward_on_another_thread_is_caught_there_and_only_there(strict):
             return x
     worker = threading.Thread(target=Waits(), args=(strict.ones(3),))
     worker.start()
-    inside.wait(5)
-    assert float(strict.ones(3)[0]) == 1.0        # this thread is outside any forward
-    done.set()
-    worker.join()
+    try:
+        # the ready signal, not a time: the worker is inside its forward from here on
+        assert inside.wait(60), "the worker never entered its forward"
+        assert float(strict.ones(3)[0]) == 1.0    # this thread is outside any forward
+    finally:
+        done.set()
+        worker.join()
     assert len(errors) == 1
 
 
@@ -166,6 +169,29 @@ def test_host_code_may_convert_as_on_cupy(strict):
     loss = nn.MSELoss()(strict.ones(3), strict.zeros(3))
     assert float(loss) == 1.0                    # outside forward/backward, as CuPy allows
     assert "StrictArray" in repr(loss)
+
+
+def test_outside_the_compute_path_a_device_array_gives_numpys_values(strict):
+    """Host code (tests, the trainer) converts, copies, formats and assigns as on NumPy, and
+    NumPy's own functions on device arrays give device arrays of NumPy's values."""
+    x = strict.asarray([[1.5, -2.0], [3.0, 4.0]])
+    assert bool(strict.asarray(True)) and not bool(strict.asarray(0.0))
+    assert int(strict.asarray(7)) == 7 and float(x[1, 0]) == 3.0
+    assert f"{x.sum():.2f}" == "6.50" and repr(strict.asarray([2.0])) == "StrictArray([2.])"
+    assert [backend.to_numpy(row).tolist() for row in x] == [[1.5, -2.0], [3.0, 4.0]]
+    for same in (copy.copy(x), copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert isinstance(same, StrictArray) and backend.to_numpy(same).tolist() == x.tolist()
+    y = strict.zeros(4)
+    y[1:3] = strict.asarray([5.0, 6.0])
+    assert y.tolist() == [0.0, 5.0, 6.0, 0.0] and y.T.shape == (4,)
+    joined = np.concatenate([x, x], axis=1)
+    assert isinstance(joined, StrictArray) and joined.tolist() == [[1.5, -2.0, 1.5, -2.0],
+                                                                   [3.0, 4.0, 3.0, 4.0]]
+    assert x.sum(axis=0).tolist() == [4.5, 2.0] and strict.linalg.norm(x).item() > 5.0
+    with count_syncs() as n:
+        bool(strict.asarray(True)), float(x[0, 0]), int(strict.asarray(1)), x.tolist()
+        x.get()
+    assert n.reads == ["bool", "float", "int", "tolist", "get"]
 
 
 def test_add_at_accumulates_repeated_indices(strict):
@@ -215,6 +241,50 @@ def test_numpy_arrays_mixed_with_device_arrays_are_caught(strict, mix):
         mix(strict, np.ones(3))
 
 
+INPLACE = ["iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "iand", "ior",
+           "ixor"]
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_numpy_arrays_in_in_place_operators_are_caught(strict, name):
+    """x += host (and every other in-place operator) refuses a NumPy operand, and leaves x
+    as it was."""
+    dtype = bool if name in ("iand", "ior", "ixor") else float
+    x = strict.ones(3, dtype=dtype)
+    with pytest.raises(CupyMismatchError, match=f"operator {name}"):
+        getattr(operator, name)(x, np.ones(3, dtype=dtype))
+    assert backend.to_numpy(x).tolist() == [True] * 3
+    assert getattr(operator, name)(x, strict.ones(3, dtype=dtype)) is x     # device: fine
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, host: np.dot(a, host),
+    lambda a, host: np.matmul(host, a),
+    lambda a, host: np.einsum("i,i->", a, host),
+    lambda a, host: np.where(a > 0, host, 0.0),
+    lambda a, host: np.add(a, host),
+    lambda a, host: np.exp(a, out=host),
+    lambda a, host: np.add(a, a, out=(host,)),
+], ids=["dot", "matmul", "einsum", "where", "ufunc", "ufunc out", "ufunc out tuple"])
+def test_numpy_functions_given_a_host_array_are_caught(strict, call):
+    """Through NumPy's own functions and ufuncs too (np.*, not xp.*), as CuPy's arrays
+    refuse them there."""
+    with pytest.raises(CupyMismatchError, match="a NumPy array mixed with device arrays"):
+        call(strict.ones(3), np.ones(3))
+
+
+@pytest.mark.parametrize("ufunc", [lambda xp: xp.add, lambda xp: np.add],
+                         ids=["xp.add", "np.add"])
+def test_ufunc_keywords_cupy_lacks_are_caught(strict, ufunc):
+    a, keep = strict.ones(3), strict.ones(3, dtype=bool)
+    for keywords in ({"where": keep, "out": strict.zeros(3)}, {"order": "C"}, {"subok": True}):
+        with pytest.raises(CupyMismatchError, match="with keywords"):
+            ufunc(strict)(a, a, **keywords)
+    out = strict.zeros(3)
+    ufunc(strict)(a, a, out=out, dtype=out.dtype, casting="same_kind")   # CuPy's keywords
+    assert backend.to_numpy(out).tolist() == [2.0] * 3
+
+
 def test_a_numpy_mask_in_a_layer_is_caught(strict):
     with pytest.raises(CupyMismatchError, match="backend.asarray"):
         HostMaskInForward()(strict.ones(3))
@@ -259,6 +329,27 @@ def test_ufunc_at_on_a_dtype_cupy_refuses_is_caught(strict):
     out = strict.zeros(3, dtype=strict.int32)
     strict.add.at(out, strict.asarray([1, 1]), 1)
     assert backend.to_numpy(out).tolist() == [0, 2, 0]
+
+
+def test_ufunc_at_into_a_numpy_array_is_caught(strict):
+    host = np.zeros(3, dtype=np.float32)        # CuPy's add.at raises AttributeError on it
+    with pytest.raises(CupyMismatchError, match="xp.add.at on a NumPy array"):
+        strict.add.at(host, strict.asarray([1, 1]), 1.0)
+    assert host.tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("mix", [
+    lambda x: x + [1.0, 2.0, 3.0],                          # an operator
+    lambda x: [1.0, 2.0, 3.0] * x,                          # reflected: the list on the left
+    lambda x: x.__iadd__((1.0, 2.0, 3.0)),                  # in place, a tuple
+    lambda x: x < [1.0, 2.0, 3.0],                          # a comparison
+    lambda x: backend.xp.maximum(x, [1.0, 2.0, 3.0]),       # a ufunc
+], ids=["operator", "reflected", "in place", "comparison", "ufunc"])
+def test_a_python_list_as_an_operand_is_caught(strict, mix):
+    with pytest.raises(CupyMismatchError, match="a Python list or tuple as an operand"):
+        mix(strict.ones(3))
+    assert backend.to_numpy(strict.ones(3) + strict.asarray([1.0, 2.0, 3.0])).tolist() == [
+        2.0, 3.0, 4.0]                          # made an array first, it is fine
 
 
 # -- modules carry seeds, not generators ---------------------------------------------------------

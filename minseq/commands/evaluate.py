@@ -1,7 +1,9 @@
 """``python -m minseq evaluate CHECKPOINT``: re-score a checkpoint written by ``minseq train``.
 
-    python -m minseq evaluate out/train/sasrec/run-1/model.npz
-    python -m minseq evaluate out/train/sasrec/run-1/model.npz --data other.txt --k 5 10 20
+    python -m minseq evaluate out/train/sasrec/run-1
+    python -m minseq evaluate out/train/sasrec/run-1/last.npz --data other.txt --k 5 10 20
+
+A run folder means its best checkpoint (best.npz; minseq.tasks.folder).
 
 The checkpoint holds the model (minseq.models.registry), its task, its constructor arguments,
 its seed, its evaluation settings and where its data came from, so nothing need be given
@@ -13,6 +15,7 @@ import sys
 
 from .. import checkpoint, tasks
 from ..tasks.checks import check_settings
+from ..tasks.folder import checkpoint_in
 from ..tasks.provenance import sha256
 from .flags import add_data_arguments, add_output_arguments, add_ranking_arguments
 from .loading import data_settings
@@ -22,7 +25,8 @@ RANKING = ("k", "negatives", "exclude_seen")
 
 
 def add_arguments(p):
-    p.add_argument("checkpoint", help="a checkpoint written by 'minseq train'")
+    p.add_argument("checkpoint", help="a run folder of 'minseq train' (its best.npz), or a "
+                                      "checkpoint it wrote")
     add_data_arguments(p, defaults_from="the checkpoint's")
     add_output_arguments(p, task=False)
     add_ranking_arguments(p, defaults_from="the checkpoint's")
@@ -37,6 +41,7 @@ def warn_if_changed(d, saved):
 
 def run(args):
     try:
+        args.checkpoint = str(checkpoint_in(args.checkpoint, "best"))
         config = checkpoint.read(args.checkpoint)[2]
     except checkpoint.CheckpointError as exc:
         return fail("evaluate", exc, 1)

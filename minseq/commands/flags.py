@@ -28,7 +28,8 @@ def add_data_arguments(p, defaults_from=None):
     p.add_argument("--threads", type=int, default=None,
                    help="threads for BLAS and the fast tier's batch shards (default: "
                         "MINSEQ_THREADS, else 1; README: choosing them)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines, and no report of the data and split at the start")
     p.add_argument("--reference", action="store_true",
                    help="run the plain reference layers of minseq.nn instead of their fast "
                         "twins (minseq.fast; the same function, tested equal)")

@@ -4,7 +4,9 @@ The lessons are scripts in a checkout's ``lessons/`` folder (or ``--dir``); an i
 does not carry them, so without a checkout the command says where it looked and fails.
 """
 
+import shutil
 import sys
+from pathlib import Path
 
 from .. import backend
 from ..lesson_runner import LessonsNotFound, describe, find_lessons, run_lessons
@@ -27,6 +29,23 @@ def add_arguments(p):
                    help="with --exercise: grade the worked solution instead")
 
 
+def program():
+    """How to call minseq from this shell, as the README writes it: ``minseq`` when that is the
+    one on the PATH, else the script installed beside this Python (``.venv/bin/minseq``,
+    relative to the current folder when inside it), else ``python -m minseq`` with this
+    Python's path."""
+    beside = Path(sys.executable).parent / "minseq"
+    on_path = shutil.which("minseq")
+    if on_path and beside.exists() and Path(on_path).resolve() == beside.resolve():
+        return "minseq"
+    if beside.exists():
+        try:
+            return str(beside.absolute().relative_to(Path.cwd()))
+        except ValueError:
+            return str(beside)
+    return f"{sys.executable} -m minseq"
+
+
 def run(args):
     try:
         files = find_lessons(args.dir)
@@ -36,7 +55,8 @@ def run(args):
     if args.which is None:
         for path in files:
             print(f"  {path.stem[:2]}  {path.stem[3:]:<28} {describe(path)}")
-        print("\nRun one: python -m minseq lessons 01 [--step]; all: python -m minseq lessons all")
+        me = program()
+        print(f"\nRun one: {me} lessons 01 [--step]; all: {me} lessons all")
         return 0
     if args.which != "all":
         files = [p for p in files if p.stem[:2] == args.which.zfill(2) or args.which in p.stem]

@@ -1,8 +1,8 @@
 """``python -m minseq recommend CHECKPOINT --user ID``: the top-k items for a user, raw ids in
 and raw ids out.
 
-    python -m minseq recommend out/train/sasrec/run-1/model.npz --user 42 -k 10
-    python -m minseq recommend out/train/sasrec/run-1/model.npz --history "B1 B7 B3"
+    python -m minseq recommend out/train/sasrec/run-1 --user 42 -k 10
+    python -m minseq recommend out/train/sasrec/run-1/best.npz --history "B1 B7 B3"
 
 The user's history comes from the checkpoint's data (or ``--data``), or is given as
 ``--history``; the items in it are left out unless ``--include-seen``.
@@ -13,13 +13,15 @@ import sys
 from ..checkpoint import CheckpointError
 from ..data import DataFormatError
 from ..tasks.checks import SettingError, check_settings
+from ..tasks.folder import checkpoint_in
 from ..tasks.recommend import Recommender
 from .loading import check_data_path, data_settings, load_table
 from .runner import fail
 
 
 def add_arguments(p):
-    p.add_argument("checkpoint", help="a next-item checkpoint written by 'minseq train'")
+    p.add_argument("checkpoint", help="a next-item run folder of 'minseq train' (its "
+                                      "best.npz), or a checkpoint it wrote")
     p.add_argument("--user", default=None, help="raw user id whose history is scored")
     p.add_argument("--history", default=None, metavar='"I1 I2 ..."',
                    help="raw item ids, oldest first, instead of the user's history")
@@ -42,7 +44,7 @@ def run(args):
     except SettingError as exc:
         return fail("recommend", exc, 2)
     try:
-        rec = Recommender(args.checkpoint)
+        rec = Recommender(checkpoint_in(args.checkpoint, "best"))
         if args.history is not None:
             history = rec.items_of(args.history.split())
         else:

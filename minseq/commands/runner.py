@@ -82,9 +82,12 @@ def run_task(args, action, work, d, seed):
     print()
     for line in crossval.lines(result["cross_validation"]) if "cross_validation" in result else ():
         print(line)
-    print_metrics(result["metrics"])
+    print_metrics(result["metrics"], "test")
+    if "users_evaluated" in result:   # the SASRec code scores a sample of 10,000 users at most
+        print(f"{'users':<11} {result['users_evaluated']:,} evaluated: every user with a test "
+              f"event")
     for key, what in (("checkpoint", "checkpoint"), ("curves", "curves"),
-                      ("history_csv", "history")):
+                      ("history_csv", "history"), ("folds_csv", "folds")):
         if result.get(key) and action == "train":
             print(f"{what:<11} {result[key]}")
     if args.metrics_out:
@@ -93,18 +96,21 @@ def run_task(args, action, work, d, seed):
     return 0
 
 
-def print_metrics(metrics, stream=None):
-    """A table: one row per metric, one column per protocol (or one column of values)."""
+def print_metrics(metrics, split, stream=None):
+    """A table: one row per metric, one column per protocol (or one column of values), the
+    header naming the ``split`` scored ("test")."""
     stream = stream or sys.stdout  # looked up per call: a default bound at import goes stale
     if metrics and all(isinstance(v, dict) for v in metrics.values()):
         protocols = list(metrics)
         names = list(dict.fromkeys(k for p in protocols for k in metrics[p]))
-        print(f"{'metric':<14}" + "".join(f"{p:>14}" for p in protocols), file=stream)
+        print(f"{'metric':<14}" + "".join(f"{split + ' ' + p:>14}" for p in protocols),
+              file=stream)
         for n in names:
             cells = [metrics[p].get(n) for p in protocols]
             print(f"{n:<14}" + "".join(f"{'-' if c is None else format(c, '.4f'):>14}"
                                        for c in cells), file=stream)
     else:
+        print(f"{'metric':<14}{split:>14}", file=stream)
         for n, v in metrics.items():
             print(f"{n:<14}{v:>14.4f}", file=stream)
 

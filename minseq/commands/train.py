@@ -3,23 +3,29 @@
     python -m minseq train --model sasrec --data synthetic --epochs 20 --metrics-out m.json
     python -m minseq train --model lstm --task next-behaviour --data synthetic
     python -m minseq train --model lstm --task churn --folds 5 --grid "d_model=16,32 lr=1e-3,5e-3"
-    python -m minseq train --resume out/train/sasrec/run-1/model.npz --epochs 40
+    python -m minseq train --resume out/train/sasrec/run-1 --epochs 40
     mpiexec -n 2 .venv/bin/minseq train --model lstm --batch-size 64    # one model, 2 processes
 
-Every setting is checked before any data is read; every run prints progress and a metrics
-table, and saves the checkpoint, the curves and history.csv in a folder of its own (``--out``,
-default out/train/MODEL/run-N); minseq.tasks runs the pipeline. The flags become one
-RunSettings (minseq.tasks.settings), checked as it is built. ``--resume`` continues a run from
-its checkpoint, with its model, data and settings (flags given override them). Started by
-``mpiexec -n N``, the N processes train one model (minseq.parallel.processes), and process 0
-alone prints and writes.
+Every setting is checked before any data is read; every run says what it trains on, prints
+progress and a metrics table, and saves its checkpoints (best.npz, last.npz), history.csv and
+curves in a folder of its own (``--out``, default out/train/MODEL/run-N; minseq.tasks.folder).
+An ``--out`` folder that holds files is refused unless ``--overwrite``. minseq.tasks runs the
+pipeline. The flags become one RunSettings (minseq.tasks.settings), checked as it is built.
+``--resume RUN`` (the folder, or a checkpoint in it) continues that run in its folder, from its
+last epoch, with its model, data and settings (flags given override them); with nothing left
+to do, it says so. Started by ``mpiexec -n N``, the N processes train one model
+(minseq.parallel.processes), and process 0 alone prints and writes.
 """
+
+import sys
 
 from .. import checkpoint, tasks
 from ..models.registry import MODELS, spec_of
-from ..parallel.comm import MPIMissing
+from ..models.sasrec import LOSSES
+from ..parallel.comm import MPIMissing, leads
 from ..tasks.checks import check_fits
 from ..tasks.crossval import parse_grid
+from ..tasks.folder import check_fresh, check_resume, checkpoint_in, left_to_do
 from ..tasks.settings import RunSettings
 from .flags import add_data_arguments, add_output_arguments, add_ranking_arguments
 from .loading import data_settings
@@ -28,7 +34,8 @@ from .runner import fail, run_task, start
 #: the settings flags; a flag left out keeps the model's default (minseq.models.registry),
 #: which --help shows
 SETTINGS = ("epochs", "batch_size", "lr", "maxlen", "d_model", "num_heads", "num_layers",
-            "dropout", "patience", "clip", "churn_days", "k", "negatives", "exclude_seen")
+            "dropout", "patience", "clip", "churn_days", "k", "negatives", "exclude_seen",
+            "loss", "loss_negatives", "gbce_t")
 #: --grid takes the settings' names, and these aliases of the flags
 GRID_ALIASES = {"hidden": "d_model", "heads": "num_heads", "layers": "num_layers"}
 
@@ -47,8 +54,9 @@ def model_defaults(setting):
 def add_arguments(p):
     p.add_argument("--model", choices=list(MODELS), default=None,
                    help="the model to train (required unless --resume)")
-    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                   help="continue training from this checkpoint (its model, data, settings)")
+    p.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue a run (its folder, or a checkpoint in it: default its "
+                        "last.npz) in its folder, with its model, data and settings")
     add_data_arguments(p)
     add_output_arguments(p)
     p.add_argument("--epochs", type=int, default=None,
@@ -85,19 +93,38 @@ def add_arguments(p):
                    help="the parameters' and the arithmetic's float type (default float32; "
                         "float64 to compare runs to 1e-10)")
     add_ranking_arguments(p)
+    add_loss_arguments(p)
     p.add_argument("--out", default=None,
-                   help="folder for the checkpoint, curves and history.csv (default a new "
-                        "out/train/MODEL/run-N)")
+                   help="folder for the checkpoints, curves and history.csv (default a new "
+                        "out/train/MODEL/run-N; with --resume, the run's own)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run in an --out folder that holds one")
+
+
+def add_loss_arguments(p):
+    """The next-item training loss (minseq.models.sasrec; minseq.nn.item_losses)."""
+    p.add_argument("--loss", choices=list(LOSSES), default=None,
+                   help="sasrec's training loss: bce (the paper's, one negative), gbce "
+                        "(gSASRec), sampled-ce (softmax over sampled negatives), ce (softmax over "
+                        f"every item) (default {model_defaults('loss')})")
+    p.add_argument("--loss-negatives", type=int, default=None, metavar="K",
+                   help="negatives per position the bce, gbce and sampled-ce losses draw; "
+                        "none: 1 for bce, 256 for gbce and sampled-ce; not --negatives, which "
+                        f"the evaluation samples (default {model_defaults('loss_negatives')})")
+    p.add_argument("--gbce-t", type=float, default=None, metavar="T",
+                   help=f"gbce's calibration t in [0, 1] (default {model_defaults('gbce_t')})")
 
 
 def run(args):
     settings = {k: getattr(args, k) for k in SETTINGS}
-    saved = {}
+    saved, resume, own = {}, None, None
     if args.resume:
         try:
-            saved = checkpoint.read(args.resume)[2]
+            resume = checkpoint_in(args.resume, "last")
+            saved = checkpoint.read(resume)[2]
         except checkpoint.CheckpointError as exc:
             return fail("train", exc, 1)
+        own = resume.parent
         settings = dict(saved.get("settings", {}), **{k: v for k, v in settings.items()
                                                        if v is not None})
     model = args.model or saved.get("model")
@@ -107,13 +134,22 @@ def run(args):
         run = RunSettings(model=model, task=args.task or saved.get("task"),
                           model_settings=settings,
                           seed=args.seed if args.seed is not None else saved.get("seed", 0),
-                          out=args.out, reference=args.reference, quiet=args.quiet,
-                          folds=args.folds, resume=args.resume,
+                          out=args.out or own, reference=args.reference, quiet=args.quiet,
+                          folds=args.folds, resume=resume and str(resume),
                           dtype=args.dtype or saved.get("dtype", "float32"))
         grid = parse_grid(args.grid or "", spec_of(model).settings, GRID_ALIASES)
         run = run.replace(grid=grid) if grid else run
+        if resume:
+            check_resume(resume, run.out)
+        if run.out is not None:
+            check_fresh(run.out, args.overwrite, own)
     except (ValueError, MPIMissing) as exc:
         return fail("train", exc, 2)
+    if resume and left_to_do(resume, saved, run):
+        if leads():
+            print(f"minseq train: nothing to do: {left_to_do(resume, saved, run)}",
+                  file=sys.stderr)
+        return 0
     status = start(args, "train", [(args.metrics_out, "--metrics-out", False)])
     if status is not None:
         return status

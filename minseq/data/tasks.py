@@ -28,14 +28,16 @@ class Task:
     probability of the positive class (else one score per class or item); metrics: the names of
     the test metrics (``@K``: one per cutoff); monitor: the validation metric that early stopping
     and model selection watch; horizon: the events after a window whose behaviour its target
-    reads (will-purchase only). A task equals its name, so a name read from a checkpoint's
-    config or written by a caller compares as the task itself."""
+    reads (will-purchase only); classes: the names of a binary task's classes 0 and 1 (the
+    other tasks' classes are the data's behaviours). A task equals its name, so a name read
+    from a checkpoint's config or written by a caller compares as the task itself."""
     name: str
     examples: str
     metrics: tuple
     monitor: str
     binary: bool = False
     horizon: int = None
+    classes: tuple = ()
 
     def __str__(self):
         return self.name
@@ -56,9 +58,9 @@ class Task:
 NEXT_ITEM = Task("next-item", "sequences", ("hit@K", "recall@K", "ndcg@K", "mrr@K"), "ndcg@K")
 NEXT_BEHAVIOUR = Task("next-behaviour", "windows", ("accuracy", "macro_f1"), "accuracy")
 WILL_PURCHASE = Task("will-purchase", "windows", ("accuracy", "macro_f1", "auc"), "auc",
-                     binary=True, horizon=5)
+                     binary=True, horizon=5, classes=("no purchase", "purchase"))
 CHURN = Task("churn", "windows", ("auc", "pr_auc", "f1@0.5", "f1@valid", "threshold"), "auc",
-             binary=True)
+             binary=True, classes=("stay", "churn"))
 
 #: every task by name, in the order the command line lists them
 TASKS = {t.name: t for t in (NEXT_ITEM, NEXT_BEHAVIOUR, WILL_PURCHASE, CHURN)}

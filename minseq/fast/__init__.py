@@ -1,7 +1,7 @@
 """The optimisation chapter: drop-in fast twins of the reference layers of ``minseq.nn``.
 
 Each twin subclasses its reference layer (same constructor, parameters, state dict, outputs
-and gradients, tested equal in ``tests/test_fast.py``) and carries the measured speed tricks
+and gradients, tested equal in ``tests/fast/test_fast.py``) and carries the measured speed tricks
 the reference leaves out so that it can be read beside its formulas: fused gate products,
 in-place work, reused buffers (``buffers``). Twins are arithmetic only; running a layer on
 several threads is ``minseq.parallel``'s. ``accelerate(model)`` swaps every layer that has a

@@ -81,6 +81,38 @@ def _bce():
     return nn.BCEWithLogitsLoss(), (randn(3, 4), t), {}
 
 
+# -- the next-item losses: scores (B, T, 1 + K) with the positive first, or h and the item
+# table for the full softmax; position [0, 0] is padding ------------------------------------
+def _real():
+    real = xp.ones((2, 3), dtype=bool)
+    real[0, 0] = False
+    return real
+
+
+@case("GBCELoss", grad_inputs=("scores",))
+def _gbce():
+    return nn.GBCELoss(beta=nn.gbce_beta(0.75, 3, 10)), (randn(2, 3, 4), _real()), {}
+
+
+@case("GBCELoss BCE", grad_inputs=("scores",))
+def _bce_sampled():
+    return nn.GBCELoss(), (randn(2, 3, 2), _real()), {}
+
+
+@case("SampledSoftmaxLoss", grad_inputs=("scores",))
+def _sampled_softmax():
+    return nn.SampledSoftmaxLoss(), (randn(2, 3, 4), _real()), {}
+
+
+@case("CatalogueSoftmaxLoss", grad_inputs=("h", "E"))
+def _catalogue_softmax():
+    targets = randint(6, 2, 3) + 1                              # items 1..6, then padding
+    targets[0, 0] = 0
+    # 7 scores per chunk over 6 items: one position at a time, so the chunks are exercised
+    return nn.CatalogueSoftmaxLoss(max_scores=7), (randn(2, 3, 4), randn(7, 4, seed=1),
+                                                   targets), {}
+
+
 # -- graph message passing (catalogue G1) ------------------------------------------------------
 def _graph_edges():
     """Five nodes; the edge 0 -> 1 repeats, 4 -> 4 is a self-loop, node 3 receives nothing."""

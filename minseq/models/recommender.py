@@ -124,11 +124,17 @@ class ItemRecommender(Module):
         E = self.item_emb.params["W"]
         dE_scoring = xp.zeros_like(E)
         dh = item_scores_backward(dscores, h, E, dE_scoring, candidates)
+        self.backward_both_uses(dh, dE_scoring)
+        return None
+
+    def backward_both_uses(self, dh, dE_scoring):
+        """Backpropagate dL/dh (..., d) through the encoder, which writes the input use into
+        the table's gradient, and add the scoring use ``dE_scoring`` (n_items + 1, d) to it; a
+        loss that scores h against the table itself (the full softmax) hands both here."""
         self.encode_backward(dh)                # writes the input use into item_emb.grads["W"]
         dE = self.item_emb.grads["W"]
         dE += dE_scoring
         dE[0] = 0                               # padding: never learned
-        return None
 
     def loss_terms(self, batch):
         """How many terms the training loss of ``batch`` (inputs, targets, ...) is a mean of:

@@ -26,7 +26,7 @@ from .gru4rec import GRU4Rec
 from .lstm_attention import LSTMAttentionClassifier
 from .lstm_classifier import LSTMClassifier
 from .mlp_counts import MLPCounts
-from .sasrec import SASRec
+from .sasrec import GBCE_T, SASRec
 from .transformer_classifier import TransformerClassifier
 
 #: the tasks a classifier trains for: the next behaviour, a purchase soon, churn
@@ -71,7 +71,9 @@ MODELS = {
         ("d_model", "dropout", "n_sampled", "seed")),
     "sasrec": ModelSpec(SASRec, (NEXT_ITEM,), dict(
         _RECOMMENDER_TRAINING, epochs=50, lr=1e-3, d_model=50, num_heads=1, num_layers=2,
-        clip=None), ("maxlen", "d_model", "num_layers", "num_heads", "dropout", "seed")),
+        clip=None, loss="bce", loss_negatives=None, gbce_t=GBCE_T),
+        ("maxlen", "d_model", "num_layers", "num_heads", "dropout", "loss", "loss_negatives",
+         "gbce_t", "seed")),
     "pop": ModelSpec(Pop, (NEXT_ITEM,), dict(_RANKING, maxlen=50), fitted=True),
     "markov": ModelSpec(Markov, (NEXT_ITEM,), dict(_RANKING, maxlen=50), fitted=True),
     # next-behaviour classifiers: windows per user, accuracy, macro F1 (and AUC)

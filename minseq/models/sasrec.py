@@ -9,6 +9,19 @@ ICDM 2018): causal self-attention over the item history.
 with pos_t the next item, neg_t one item drawn uniformly from the catalogue minus pos_t, and n
 the number of real (non-padding) positions. Adam with betas (0.9, 0.98) trains it (the paper's).
 
+That BCE with one negative is the paper's loss, ``loss="bce"``. The others (minseq.nn.item_losses)
+learn more from each position, because more items push back on the positive:
+
+    "bce"         the paper's, with ``loss_negatives`` negatives per position (default 1)
+    "gbce"        gSASRec's gBCE: the positive's sigma raised to beta = gbce_beta(gbce_t, K,
+                  n_items), K = ``loss_negatives`` (default 256, gSASRec's; t 0.75)
+    "sampled-ce"  softmax over the positive and K negatives (default 256), no logQ correction
+                  (uniform negatives: it would shift every score alike)
+    "ce"          softmax over the whole catalogue, in chunks of positions (bounded memory)
+
+Negatives are drawn per position, uniformly over the catalogue minus the positive, with
+replacement; the default K is capped at n_items - 1 on a tiny catalogue.
+
 Each Block is a pre-LN Transformer encoder layer (``TransformerEncoderLayer(norm_first=True)``):
 x + Dropout(Attn(LN(x))), then x + Dropout(FFN(LN(x))), FFN = ReLU with inner width d. The
 official code is pre-LN too but adds the *normalised* query LN(x) in the attention residual and
@@ -21,13 +34,17 @@ Embeddings start Xavier-normal, as the official PyTorch code initialises every w
 import math
 
 from ..backend import xp
-from ..nn import (Dropout, LayerNorm, LearnedPositionalEmbedding, TransformerEncoder,
-                  TransformerEncoderLayer, causal_mask, init)
-from ..nn import functional as F
+from ..nn import (CatalogueSoftmaxLoss, Dropout, GBCELoss, LayerNorm, LearnedPositionalEmbedding,
+                  SampledSoftmaxLoss, TransformerEncoder, TransformerEncoderLayer, causal_mask,
+                  gbce_beta, init)
 from ..nn.random import RandomStream
 from .recommender import ItemRecommender
 
 BETAS = (0.9, 0.98)
+#: the training losses (``loss``), and the negatives per position each draws unless told
+LOSSES = ("bce", "ce", "sampled-ce", "gbce")
+DEFAULT_NEGATIVES = {"bce": 1, "sampled-ce": 256, "gbce": 256}
+GBCE_T = 0.75  # gSASRec's t
 
 
 class SASRec(ItemRecommender):
@@ -37,13 +54,18 @@ class SASRec(ItemRecommender):
     Sub-modules: ``item_emb`` (Embedding, padding 0), ``pos_emb`` (LearnedPositionalEmbedding
     (maxlen, d_model)), ``emb_dropout``, ``encoder`` (TransformerEncoder of ``num_layers`` pre-LN
     layers and a final LayerNorm ``encoder.norm``). Training: ``loss((inputs, targets, mask))``
-    or ``loss((inputs, targets, mask, negatives))`` with (B, T) item ids (0 = padding); without
-    negatives, one per position is drawn from the model's own seeded stream.
+    or ``loss((inputs, targets, mask, negatives))`` with (B, T) item ids (0 = padding) and
+    negatives (B, T) or (B, T, K); without them, ``loss_negatives`` per position are drawn from
+    the model's own seeded stream. ``loss``, ``loss_negatives``, ``gbce_t``: the training loss
+    (module docstring).
     """
 
     def __init__(self, n_items, maxlen=50, d_model=50, num_layers=2, num_heads=1, dropout=0.2,
-                 seed=0):
+                 loss="bce", loss_negatives=None, gbce_t=GBCE_T, seed=0):
         super().__init__(n_items, d_model)
+        self.loss_name, self.n_negatives, self.gbce_t = loss, _negatives(loss, loss_negatives,
+                                                                         n_items), gbce_t
+        self.criterion = _criterion(loss, self.n_negatives, gbce_t, n_items)
         self.maxlen, self.num_layers, self.num_heads, self.dropout_p = (maxlen, num_layers,
                                                                          num_heads, dropout)
         d = d_model
@@ -76,32 +98,63 @@ class SASRec(ItemRecommender):
         return [layer.self_attn.weights for layer in self.encoder.layers]
 
     def negatives(self, targets):
-        """One item per position, uniform over the catalogue minus the positive (B, T):
-        draw k from 1..n_items-1 and shift k >= target up by one, which skips the target."""
-        uniform = self._rng.generator.random(targets.shape)
+        """``loss_negatives`` items per position, uniform over the catalogue minus the positive
+        (B, T, K): draw k from 1..n_items-1 and shift k >= target up by one, which skips it."""
+        uniform = self._rng.generator.random(targets.shape + (self.n_negatives,))
         k = (uniform * (self.n_items - 1)).astype(targets.dtype) + 1
-        return k + (k >= targets)
+        return k + (k >= targets[..., None])
 
     def loss(self, batch):
-        """The BCE of the module docstring over the real positions (targets > 0) of ``batch``."""
+        """The training loss (module docstring) over the real positions (targets > 0)."""
         inputs, targets = batch[0], batch[1]
-        neg = batch[3] if len(batch) > 3 else self.negatives(targets)
-        scores = self.forward(inputs, xp.stack([targets, neg], axis=-1))  # (B, T, 2)
-        real = (targets > 0).astype(scores.dtype)                        # (B, T)
-        n = xp.maximum(real.sum(), 1)
-        self._loss_cache = (scores, real, n)
-        terms = F.softplus(-scores[..., 0]) + F.softplus(scores[..., 1])   # -log s(p) - log(1-s(q))
-        return (terms * real).sum() / n
+        self._loss_cache = None
+        if self.loss_name == "ce":
+            self.check_seq(inputs)
+            value = self.criterion(self.encode(inputs), self.item_emb.params["W"], targets)
+        else:
+            neg = batch[3] if len(batch) > 3 else self.negatives(targets)
+            neg = neg[..., None] if neg.ndim == targets.ndim else neg
+            scores = self.forward(inputs, xp.concatenate([targets[..., None], neg], axis=-1))
+            value = self.criterion(scores, targets > 0)                  # scores (B, T, 1 + K)
+        self._loss_cache = self.loss_name
+        return value
 
     def backward_loss(self):
         if self._loss_cache is None:
             raise RuntimeError(f"{self.name()}: backward_loss called without a loss before it")
-        scores, real, n = self._loss_cache
         self._loss_cache = None
-        dscores = xp.stack([F.sigmoid(scores[..., 0]) - 1, F.sigmoid(scores[..., 1])], axis=-1)
-        dscores *= (real / n)[..., None]
-        self.backward(dscores)
+        if self.loss_name == "ce":
+            self.backward_both_uses(*self.criterion.backward())
+        else:
+            self.backward(self.criterion.backward())
 
     def extra_repr(self):
         return (f"n_items={self.n_items}, maxlen={self.maxlen}, d_model={self.d_model}, "
-                f"num_layers={self.num_layers}, num_heads={self.num_heads}")
+                f"num_layers={self.num_layers}, num_heads={self.num_heads}, "
+                f"loss={self.loss_name}" + (f", loss_negatives={self.n_negatives}"
+                                            if self.n_negatives else ""))
+
+
+def _negatives(loss, given, n_items):
+    """The negatives per position of ``loss`` (0 for "ce"): ``given``, or the loss's default
+    capped at n_items - 1; a ValueError names a bad one."""
+    if loss not in LOSSES:
+        raise ValueError(f"SASRec: loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    if loss == "ce":
+        return 0
+    if given is None:
+        return max(1, min(DEFAULT_NEGATIVES[loss], n_items - 1))
+    if not isinstance(given, int) or isinstance(given, bool) or given < 1:
+        raise ValueError(f"SASRec: loss_negatives must be an integer >= 1, got {given}")
+    if loss == "gbce" and given > n_items - 1:
+        raise ValueError(f"SASRec: gbce draws at most n_items - 1 = {n_items - 1} negatives "
+                         f"per position, got loss_negatives {given}")
+    return given
+
+
+def _criterion(loss, negatives, t, n_items):
+    if loss == "ce":
+        return CatalogueSoftmaxLoss()
+    if loss == "sampled-ce":
+        return SampledSoftmaxLoss()
+    return GBCELoss(1.0 if loss == "bce" else gbce_beta(t, negatives, n_items))

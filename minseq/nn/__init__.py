@@ -7,6 +7,7 @@ from .embedding import Embedding
 from .feedforward import FeedForward
 from .graph import GraphConv, adjacency_from_edges, item_transition_graph
 from .gru import GRU, GRUCell
+from .item_losses import CatalogueSoftmaxLoss, GBCELoss, SampledSoftmaxLoss, gbce_beta
 from .layernorm import LayerNorm
 from .linear import Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -21,6 +22,8 @@ __all__ = [
     # the contract, dense layers, activations, losses
     "Module", "Sequential", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "Dropout",
     "Embedding", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
+    # the next-item losses
+    "GBCELoss", "SampledSoftmaxLoss", "CatalogueSoftmaxLoss", "gbce_beta",
     # recurrent layers
     "RNNCell", "RNN", "LSTMCell", "LSTM", "GRUCell", "GRU",
     # attention and the Transformer

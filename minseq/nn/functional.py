@@ -28,6 +28,12 @@ def log_softmax(z, axis=-1):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def logsumexp(z, axis=-1):
+    """log sum_i e^(z_i) = max z + log sum_i e^(z_i - max z), finite for logits up to +-1e4."""
+    m = z.max(axis=axis, keepdims=True)
+    return (m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
 def softmax_backward(y, dy, axis=-1):
     """dL/dz for y = softmax(z): y * (dy - sum(dy * y)), the Jacobian-vector product."""
     return y * (dy - (dy * y).sum(axis=axis, keepdims=True))

@@ -233,7 +233,10 @@ class GraphConv(Module):
 def item_transition_graph(sessions, num_items=None):
     """The directed item graph of consecutive events, as session-based recommenders build it.
 
-    sessions: a list of item-id sequences (ints in [0, num_items)). Every consecutive pair
+    sessions: item-id sequences (ints in [0, num_items)): lists, or host or backend arrays; a
+    2-D array holds one session per row. Each is read to the host in one transfer (the whole
+    array at once for a 2-D one), never element by element: on CuPy each element's ``int()``
+    would be a device-to-host sync of its own. Every consecutive pair
     (s_t, s_{t+1}) gives one edge s_t -> s_{t+1}; a pair seen k times gives k repeated edges, so
     the dense A[v, u] (``adjacency_from_edges``) counts the transitions u -> v, and an item seen
     twice in a row gives a self-loop. Returns (edges, num_items): edges an integer backend array
@@ -242,8 +245,11 @@ def item_transition_graph(sessions, num_items=None):
     With GraphConv: normalize="mean" averages over the transitions INTO v (each row of A divided
     by its sum: SR-GNN's in-degree normalised A_in); "sym" divides by sqrt(d_in(v) d_out(u)).
     """
-    pairs = [(int(a), int(b)) for s in sessions for a, b in zip(s[:-1], s[1:])]
-    ids = [int(i) for s in sessions for i in s]
+    if hasattr(sessions, "shape"):
+        sessions = backend.to_numpy(sessions)
+    rows = [_session_ids(s) for s in sessions]
+    pairs = [(a, b) for s in rows for a, b in zip(s[:-1], s[1:])]
+    ids = [i for s in rows for i in s]
     if any(i < 0 for i in ids):
         raise ValueError("item_transition_graph: item ids must be non-negative integers")
     largest = max(ids) + 1 if ids else 0
@@ -254,3 +260,12 @@ def item_transition_graph(sessions, num_items=None):
                          f"num_items={num_items}")
     edges = xp.asarray(pairs, dtype=xp.int64).reshape(len(pairs), 2)
     return edges, num_items
+
+
+def _session_ids(session):
+    """One session's item ids as Python ints, through one host copy of the whole session."""
+    host = backend.to_numpy(session)
+    if host.ndim != 1 or (host.size and host.dtype.kind not in "iu"):
+        raise ValueError(f"item_transition_graph: each session must be a 1-D sequence of "
+                         f"integer item ids, got shape {host.shape} of {host.dtype}")
+    return host.tolist()

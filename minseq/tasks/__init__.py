@@ -26,9 +26,10 @@ import numpy as np
 
 from .. import checkpoint
 from ..data.tasks import NEXT_ITEM
-from ..files import next_run_folder, write_csv
+from ..files import next_run_folder
 from ..models.registry import MODELS
 from . import crossval, next_behaviour, next_item
+from .folder import CURVES, FOLDS, HISTORY, clear
 from .settings import RunSettings, settings_for
 
 __all__ = ["RunSettings", "settings_for", "train", "evaluate", "check_vocabulary"]
@@ -43,8 +44,10 @@ def train(table, run, task=None, settings=None, **options):
     ``run``: a RunSettings, alone; or a model name, with ``task`` (None: the model's own),
     ``settings`` (the model's settings; None values keep the default) and ``options``, the
     other fields of RunSettings (seed, out, reference, quiet, folds, grid, resume). Without an
-    ``out`` folder the run writes to a new out/train/MODEL/run-N. The test metrics are added
-    to the checkpoint's config (``test_metrics``)."""
+    ``out`` folder the run writes to a new out/train/MODEL/run-N; what it writes there:
+    minseq.tasks.folder (a run that does not resume replaces the files of a run there before;
+    the command line refuses such a folder unless --overwrite). The test metrics are added to
+    the best checkpoint's config (``test_metrics``)."""
     if isinstance(run, RunSettings):
         if task is not None or settings is not None or options:
             raise TypeError("train: give a RunSettings alone, or a model name with its "
@@ -53,6 +56,10 @@ def train(table, run, task=None, settings=None, **options):
         run = RunSettings(model=run, task=task, model_settings=settings, **options)
     if run.out is None:
         run = run.replace(out=next_run_folder(Path("out") / "train" / run.model))
+    if run.resume is None and run.comm.leads:
+        clear(run.out)          # a fresh run: no file of a run there before stays beside it
+    # every process has chosen the folder, checked it and cleared it before any writes there
+    run.comm.barrier()
     if run.folds != 1 or run.grid:
         result = crossval.cross_validate(table, run)
     else:
@@ -60,12 +67,9 @@ def train(table, run, task=None, settings=None, **options):
     result = dict(result, task=str(run.task))
     if run.comm.leads:
         checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
-    if result.get("history", {}).get("epoch"):
-        if run.comm.leads:
-            write_csv(run.out / "history.csv", result["history"])
-        result.update(history_csv=str(run.out / "history.csv"),
-                      curves=str(run.out / "curves.png"))
-    return result
+    written = {"history_csv": HISTORY, "curves": CURVES, "folds_csv": FOLDS}
+    return dict(result, **{key: str(run.out / name) for key, name in written.items()
+                           if (run.out / name).is_file()})
 
 
 def evaluate(table, path, seed=None, reference=False, settings=None):

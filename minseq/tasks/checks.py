@@ -10,12 +10,13 @@ one line that names the option as the command line spells it and what it accepts
 
 import itertools
 import math
-import os
 from pathlib import Path
 
 from ..data.churn import units_per_day
 from ..data.tasks import CHURN, NEXT_ITEM, WILL_PURCHASE, task_of
+from ..files import can_write_in
 from ..models.registry import MODELS
+from ..models.sasrec import LOSSES
 
 
 class SettingError(ValueError):
@@ -40,6 +41,9 @@ RULES = {
     "dtype": (lambda v: v in ("float32", "float64"), "float32 or float64"),
     "k": (lambda v: len(v) > 0 and all(_int(1)[0](x) for x in v),
           "one or more integers >= 1"),
+    "loss": (lambda v: v in LOSSES, f"one of {', '.join(LOSSES)}"),
+    "loss_negatives": _int(1),
+    "gbce_t": (lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]"),
 }
 
 
@@ -92,8 +96,9 @@ def check_run(run):
 
 
 def check_writable(path, what, folder=False):
-    """A SettingError unless ``path`` (a file, or a ``folder``) can be written: the nearest
-    existing ancestor must be a writable folder, and the path itself no folder (or no file)."""
+    """A SettingError unless ``path`` (a file, or a ``folder``) can be written: a file can be
+    created in the nearest existing ancestor (tried, minseq.files.can_write_in: permission bits
+    say nothing of /proc), and the path itself is no folder (or no file)."""
     path = Path(path)
     if path.exists() and path.is_dir() != folder:
         raise SettingError(f"{what} {path} is a {'file' if folder else 'folder'}, "
@@ -101,7 +106,7 @@ def check_writable(path, what, folder=False):
     parent = path if folder and path.exists() else path.parent
     while not parent.exists():
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+    if not parent.is_dir() or not can_write_in(parent):
         raise SettingError(f"{what} {path}: cannot write there ({parent} is not a writable "
                            f"folder)")
 

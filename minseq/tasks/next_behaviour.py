@@ -10,6 +10,10 @@ will-purchase; churn: see minseq.tasks.churn). The checkpoint's config holds the
 task, constructor arguments, settings and split seed (minseq.tasks.settings), so ``evaluate``
 rebuilds everything. Cross-validation and model selection over a grid: minseq.tasks.crossval,
 on top of ``fit``. Every function takes the run's settings (a RunSettings) as ``run``.
+
+Right after windowing, every split must hold both classes (minseq.tasks.report: a log too small
+for its task fails there, in one line, before training), and the run says what it is about to
+do: the data, the split, each split's windows and classes, the model's size.
 """
 
 import time
@@ -24,10 +28,10 @@ from ..fast import tier
 from ..models.registry import MODELS
 from ..parallel.comm import SingleProcess
 from ..parallel.processes import shared_rows
-from ..plot import training_curves
-from ..train import Trainer
 from . import churn
+from .folder import BEST, fit_epochs
 from .provenance import data_of, vocab_arrays
+from .report import balance, check_balance, class_counts, data_line, say, users_of
 
 
 class Fitted(NamedTuple):
@@ -58,6 +62,19 @@ def windows(table, task, s, clock=None):
                          + (f" and {s['churn_days']} churn days)" if task is CHURN else
                             f" and horizon {task.horizon})" if task.horizon else ")"))
     return data
+
+
+def checked_windows(tables, run, clock, behaviour_names):
+    """The windows of each of ``tables`` ({split name: table}) for ``run``, every split's class
+    balance checked (a SettingError naming the counts); unless ``run.quiet``, each split's
+    windows and classes said."""
+    parts = {name: windows(t, run.task, run.model_settings, clock) for name, t in tables.items()}
+    counts = {name: (users_of(tables[name]), class_counts(p[1], run.task, behaviour_names))
+              for name, p in parts.items()}
+    check_balance(counts, run.task, run.model_settings)
+    say(["windows   " + "; ".join(f"{name} {balance(c)}" for name, (_, c) in counts.items())],
+        run.quiet)
+    return list(parts.values())
 
 
 def sizes(table, task):
@@ -102,20 +119,23 @@ def score(model, data, task, threshold=None, comm=None):
                                                     n_classes=model.n_classes)[2]}
 
 
-def fit(run, size, train, valid, provenance=(None, None)):
+def fit(run, size, train, valid, provenance=(None, None), label=""):
     """Fitted: a fresh ``run.model`` fitted on the ``train`` windows for at most
     ``run.model_settings["epochs"]`` epochs, early stopping on ``valid`` (None: no validation,
-    every epoch). With ``run.out``, its checkpoint and curves are written there, the checkpoint
-    with the run's settings and ``provenance`` (the data record and the vocabularies of
-    minseq.tasks.provenance); with ``run.resume``, training continues from that checkpoint.
-    ``size``: the constructor sizes of ``sizes``."""
+    every epoch). With ``run.out``, its checkpoints, history and curves are written there
+    (minseq.tasks.folder), the checkpoints with the run's settings and ``provenance`` (the data
+    record and the vocabularies of minseq.tasks.provenance), and the model's size is said
+    first, unless quiet; with ``run.resume``, training continues from that checkpoint.
+    ``size``: the constructor sizes of ``sizes``; ``label`` begins each progress line."""
     spec, s, task = MODELS[run.model], run.model_settings, run.task
     backend.manual_seed(run.seed)
     kwargs = spec.kwargs(s, **size)
     net = spec.cls(**kwargs)
     if not spec.fitted:
         net.astype(run.dtype)
-    path = run.out and run.out / "model.npz"
+    path = run.out and run.out / BEST
+    say([f"model     {run.model}: {net.num_parameters():,} parameters"],
+        run.quiet or not run.out)
     config = dict(run.to_config(), kwargs=kwargs, maxlen=s["maxlen"], horizon=task.horizon,
                   data=provenance[0])
     vocab = provenance[1]
@@ -126,22 +146,13 @@ def fit(run, size, train, valid, provenance=(None, None)):
             checkpoint.save(path, net, None, dict(config, epoch=0), vocab)
         return Fitted(net, {"epoch": [], "train_loss": [], "seconds": []},
                       time.perf_counter() - t0)
-    monitor = task.monitor if valid is not None else None
-    optimizer = optim.Adam(net, lr=s["lr"])
-    start, best = checkpoint.resume(run.resume, net, optimizer, monitor)
-    net = tier(net, run.reference)
-    trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet,
-                      comm=run.comm)
-    history = trainer.fit(Batches(*train, batch_size=s["batch_size"], seed=run.seed),
-                          s["epochs"], monitor=monitor, patience=s["patience"],
-                          validate=None if valid is None else
-                          lambda m: score(m, valid, task, comm=run.comm),
-                          checkpoint_path=path, config=config, vocab=vocab, start_epoch=start,
-                          best=best)
-    if run.out and run.comm.leads:
-        training_curves(history, run.out / "curves.png", title=f"{run.model} ({task})")
-    return Fitted(net, {k: v for k, v in history.items() if k != "best"},
-                  time.perf_counter() - t0)
+    net, history = fit_epochs(
+        run, net, optim.Adam(net, lr=s["lr"]),
+        Batches(*train, batch_size=s["batch_size"], seed=run.seed),
+        validate=None if valid is None else lambda m: score(m, valid, task, comm=run.comm),
+        monitor=task.monitor if valid is not None else None, config=config, vocab=vocab,
+        label=label)
+    return Fitted(net, history, time.perf_counter() - t0)
 
 
 def clock_of(table, task):
@@ -153,7 +164,10 @@ def clock_of(table, task):
 def train(table, run):
     """Train ``run.model`` for ``run.task`` on ``table``; see ``minseq.tasks.train``."""
     clock = clock_of(table, run.task)
-    parts = [windows(t, run.task, run.model_settings, clock) for t in split(table, run.seed)]
+    tables = dict(zip(("train", "valid", "test"), split(table, run.seed)))
+    say([data_line(table), "split     by user: " + ", ".join(
+        f"{name} {users_of(t)}" for name, t in tables.items()) + " users"], run.quiet)
+    parts = checked_windows(tables, run, clock, table.behaviour_names)
     fitted = fit(run, sizes(table, run.task), parts[0], parts[1],
                  provenance=(data_of(table), vocab_arrays(table)))
     t = churn.threshold(parts[1][1], probabilities(fitted.net, parts[1], comm=run.comm)) \
@@ -165,11 +179,12 @@ def finish(run, fitted, test, t=None):
     """The run's result: the ``fitted`` model's metrics on the ``test`` windows; churn's
     threshold ``t`` is written into the checkpoint's config first, so ``evaluate`` applies the
     same one."""
-    path = run.out / "model.npz"
+    path = run.out / BEST
     if t is not None and run.comm.leads:
         checkpoint.annotate(path, threshold=t)
     return {"metrics": score(fitted.net, test, run.task, t, run.comm),
-            "train_seconds": fitted.seconds, "epochs": len(fitted.history["epoch"]), "model": run.model,
+            "train_seconds": fitted.seconds, "epochs": len(fitted.history["epoch"]),
+            "model": run.model,
             "checkpoint": str(path), "history": fitted.history}
 
 
@@ -188,6 +203,7 @@ def evaluate(table, path, run, config):
     checkpoint.load(path, net)
     net = tier(net, run.reference)
     test = split(table, run.seed)[2]
-    data = windows(test, run.task, dict(run.model_settings, maxlen=config["maxlen"]), clock)
+    run = run.replace(model_settings={"maxlen": config["maxlen"]}, quiet=True)
+    data = checked_windows({"test": test}, run, clock, table.behaviour_names)[0]
     return {"metrics": score(net, data, run.task, config.get("threshold")),
             "model": run.model, "checkpoint": str(path)}

@@ -5,8 +5,8 @@ Training examples: each user's training history s gives inputs s[:-1] and target
 position predicts the next item), the last ``maxlen`` kept and padded on the LEFT, so the latest
 item sits in the last column, as the evaluation reads it. Validation after every epoch: sampled
 HR@10 / NDCG@10 on the validation events; early stopping watches NDCG@10 and the best epoch's
-weights are kept, saved to ``OUT/model.npz`` with the config that rebuilds the model, and the
-curves to ``OUT/curves.png``.
+weights are kept, saved to ``OUT/best.npz`` with the config that rebuilds the model (and every
+epoch to ``OUT/last.npz``, history.csv and the curves: minseq.tasks.folder).
 
 Recommended settings for MovieLens-1M in ``user item`` format (the SASRec paper's: d = 50,
 2 blocks, 1 head, maxlen 200, dropout 0.2, lr 0.001, batch 128, Adam betas (0.9, 0.98)):
@@ -29,10 +29,10 @@ from ..fast import tier
 from ..models.registry import MODELS
 from ..models.sasrec import BETAS
 from ..optim import Adam
-from ..plot import training_curves
-from ..train import Trainer
 from .evaluation import Protocol, evaluate as evaluate_protocol, monitored, validation_metrics
+from .folder import BEST, fit_epochs
 from .provenance import data_of, vocab_arrays
+from .report import data_line, say
 
 FULL_SOFTMAX_UP_TO = 20000  # larger catalogues train GRU4Rec on a sampled softmax
 N_SAMPLED = 2048
@@ -55,7 +55,8 @@ def ranking_options(s):
 def train(table, run):
     """Train ``run.model`` on ``table`` and evaluate it on the test events; see the module
     docstring and ``minseq.tasks.train``. With ``run.resume`` (a checkpoint of this model)
-    training continues from its weights and optimiser state, after its epoch."""
+    training continues from its weights and optimiser state, after its epoch. Unless quiet, it
+    says first the data, the split, the training sequences and the model's size."""
     spec = MODELS[run.model]
     if run.model_settings.get("n_sampled", 0) is None and table.n_items > FULL_SOFTMAX_UP_TO:
         run = run.replace(model_settings={"n_sampled": N_SAMPLED})
@@ -69,7 +70,14 @@ def train(table, run):
         net.astype(run.dtype)
     config = dict(run.to_config(), kwargs=kwargs, maxlen=s["maxlen"], data=data_of(table))
     vocab = vocab_arrays(table)
-    path = run.out / "model.npz"
+    path = run.out / BEST
+    say([data_line(table),
+         f"split     leave one out: {len(protocol.test.users)} users hold out a validation "
+         f"and a test event; {sum(map(len, protocol.train_sequences))} events train",
+         f"windows   train {sum(len(q) >= 2 for q in protocol.train_sequences)} sequences "
+         f"(maxlen {s['maxlen']}); valid "
+         f"{len(protocol.valid.users)}, test {len(protocol.test.users)} held-out events",
+         f"model     {run.model}: {net.num_parameters():,} parameters"], run.quiet)
     t0 = time.perf_counter()
     history = None
     if spec.fitted:
@@ -81,28 +89,20 @@ def train(table, run):
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
         optimizer = Adam(net, lr=s["lr"], betas=BETAS)
-        monitor = monitored(options["ks"], s["negatives"])
-        start, best = checkpoint.resume(run.resume, net, optimizer, monitor)
-        net = tier(net, run.reference)
-        trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet,
-                          comm=run.comm)
-        history = trainer.fit(batches, s["epochs"],
-                              validate=lambda m: validation_metrics(m, protocol.valid, **options,
-                                                                    comm=run.comm),
-                              monitor=monitor, patience=s["patience"], checkpoint_path=path,
-                              config=config, vocab=vocab, start_epoch=start, best=best)
+        net, history = fit_epochs(
+            run, net, optimizer, batches, monitor=monitored(options["ks"], s["negatives"]),
+            validate=lambda m: validation_metrics(m, protocol.valid, **options, comm=run.comm),
+            config=config, vocab=vocab)
         seconds = time.perf_counter() - t0
         epochs = len(history["epoch"])
         per_epoch = sum(history["seconds"]) / max(epochs, 1)
-        if run.comm.leads:
-            training_curves(history, run.out / "curves.png", title=f"{run.model} (next item)")
     metrics = evaluate_protocol(net, protocol.test, **options, comm=run.comm)
     return {"metrics": metrics, "train_seconds": seconds, "seconds_per_epoch": per_epoch,
             "epochs": epochs, "model": run.model, "checkpoint": str(path),
             "settings": s, "parameters": net.num_parameters(),
             "sampled_negatives": protocol.n_negatives,
-            **({"history": {k: v for k, v in history.items() if k != "best"}}
-               if history else {})}
+            "users_evaluated": len(protocol.test.targets),
+            **({"history": history} if history else {})}
 
 
 def evaluate(table, path, run, config):
@@ -122,4 +122,5 @@ def evaluate(table, path, run, config):
     protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"], seed=run.seed)
     options = ranking_options(s)
     return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": run.model,
-            "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives}
+            "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives,
+            "users_evaluated": len(protocol.test.targets)}

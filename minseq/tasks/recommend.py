@@ -1,6 +1,6 @@
 """Top-k recommendations from a next-item checkpoint, in raw ids.
 
-    model = Recommender("out/train/sasrec/run-1/model.npz")
+    model = Recommender("out/train/sasrec/run-1/best.npz")
     model.top_k(model.history_of(table, "42"), k=10)      # [(raw item id, score), ...]
     model.top_k(model.items_of(["B0001", "B0007"]), k=5, include_seen=True)
 

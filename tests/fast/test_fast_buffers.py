@@ -1,0 +1,110 @@
+"""minseq.fast.buffers: blocks sized per backend, and what that costs a GPU in launches.
+
+On NumPy the attention and LayerNorm twins cut their work into blocks of about 1 MB (cache);
+on CuPy, and on the strict backend that stands in for it, the work is one block, so a forward
+runs the same few array operations (kernel launches on a GPU) at any size. Counted here with
+``minseq.bench.launches`` on the strict backend.
+"""
+
+import pytest
+
+import minseq
+from minseq import backend, fast, nn
+from minseq.bench.launches import count_launches
+from minseq.fast import buffers
+
+from paths import ROOT
+
+
+def randn(*shape, seed=0):
+    return backend.asarray(backend.host_rng(seed).standard_normal(shape))
+
+
+def test_the_block_size_is_a_setting_per_backend():
+    assert buffers.BLOCK_BYTES == {"numpy": 1 << 20, "cupy": None, "strict": None}
+    minseq.use_backend("strict")
+    assert buffers.block_bytes() is None
+    minseq.use_backend("numpy")
+    assert buffers.block_bytes() == 1 << 20
+
+
+def _attention_and_norm(B, h, T, d):
+    """The fast attention (B, h, T, T scores, causal) and a fast LayerNorm over its output."""
+    attention = fast.ScaledDotProductAttention()
+    norm = fast.twin_of(nn.LayerNorm(d).astype(backend.xp.float64))
+    q, k, v = (randn(B, h, T, d, seed=s) for s in (1, 2, 3))
+    return attention, norm, (q, k, v), nn.causal_mask(T)
+
+
+def _pass(attention, norm, qkv, mask):
+    """Forward and backward of norm(attention(q, k, v)): (y, dq, dk, dv, dgamma)."""
+    y = norm(attention(*qkv, mask=mask))
+    dy = randn(*y.shape, seed=4)
+    dq, dk, dv = attention.backward(norm.backward(dy))
+    return y, dq, dk, dv, norm.grads["gamma"].copy()
+
+
+def test_blocks_of_any_size_compute_what_one_block_does(monkeypatch):
+    """NumPy, float64: blocks of 4 KB (32 blocks of attention scores, 16 of LayerNorm rows)
+    against the whole arrays at once."""
+    minseq.use_backend("numpy")
+    layers = _attention_and_norm(4, 2, 16, 8)
+    monkeypatch.setitem(buffers.BLOCK_BYTES, "numpy", None)
+    whole = _pass(*layers)
+    monkeypatch.setitem(buffers.BLOCK_BYTES, "numpy", 4096)
+    blocked = _pass(*layers)
+    for a, b in zip(blocked, whole, strict=True):
+        assert abs(backend.to_numpy(a) - backend.to_numpy(b)).max() <= 1e-12
+
+
+def _launches(B, h, T, d):
+    layers = _attention_and_norm(B, h, T, d)
+    with count_launches() as ops:
+        _pass(*layers)
+    return sum(ops.values())
+
+
+def test_on_a_gpu_a_pass_launches_as_much_at_any_size(monkeypatch):
+    """Strict (as CuPy): one block, so (8, 4, 128, 16), 4 MB of float64 scores, launches what
+    (1, 1, 4, 16) launches; with the CPU's 1 MB blocks it would launch more, block by block."""
+    minseq.use_backend("strict")
+    small, large = _launches(1, 1, 4, 16), _launches(8, 4, 128, 16)
+    assert small == large
+    monkeypatch.setitem(buffers.BLOCK_BYTES, "strict", buffers.BLOCK_BYTES["numpy"])
+    assert _launches(8, 4, 128, 16) > large + 20
+
+
+def test_counting_launches_needs_the_strict_backend():
+    minseq.use_backend("numpy")
+    with pytest.raises(RuntimeError, match="strict backend"), count_launches():
+        pass
+
+
+def test_the_count_names_each_operation_and_leaves_out_views():
+    minseq.use_backend("strict")
+    xp = backend.xp
+    a = xp.ones((3, 4))
+    with count_launches() as ops:
+        b = xp.exp(a)                  # exp
+        b += a                         # operator
+        b.sum()                        # .sum
+        b.reshape(4, 3).swapaxes(0, 1)  # views: none
+        xp.empty((2, 2))               # no kernel
+        b[0] = a[1]                    # []=
+    assert ops == {"exp": 1, "operator": 1, ".sum": 1, "[]=": 1}
+
+
+def test_the_launch_table_has_a_row_per_benchmark_case(tmp_path):
+    """benchmarks/launches.py --quick: every layer's row, counts that are positive, and at a
+    size of one block even on the CPU, the same count with and without 1 MB blocks."""
+    import runpy
+    script = runpy.run_path(str(ROOT / "benchmarks" / "launches.py"))
+    out = tmp_path / "launches.md"
+    script["main"](["--quick", "--out", str(out)])
+    rows = [line.split(" | ") for line in out.read_text().splitlines()
+            if line.startswith("| ") and not line.startswith("| layer")]
+    assert [r[0].strip("| ") for r in rows] == [
+        "MLP", "RNN", "LSTM", "GRU", "MultiHeadAttention", "TransformerEncoderLayer"]
+    for row in rows:
+        reference, one_block, blocked = (int(v.strip(" |")) for v in row[2:])
+        assert reference > 0 and one_block > 0 and blocked == one_block

@@ -1,0 +1,121 @@
+"""The next-item evaluation protocol on a toy log computed by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from minseq import backend
+from minseq.data import from_columns
+from minseq.tasks import evaluation
+from minseq.tasks.evaluation import Protocol, mrr_at_k
+
+# user 1: 1 2 3 4 -> train [1, 2], valid 3, test 4
+# user 2: 2 5     -> fewer than 3 events: training only
+# user 3: 3 1 2   -> train [3], valid 1, test 2
+LOG = [(1, 1), (1, 2), (1, 3), (1, 4), (2, 2), (2, 5), (3, 3), (3, 1), (3, 2)]
+SCORES = np.array([0.0, 0.1, 0.5, 0.5, 0.9, 0.2])  # a fixed score per item id 1..5
+
+
+def toy_table():
+    user, item = np.array(LOG).T
+    return from_columns(user, item, np.ones(len(LOG), np.int64), np.arange(len(LOG)), ("view",))
+
+
+class FixedScores:
+    """A 'model' scoring every item by SCORES whatever the history."""
+
+    def score_last(self, seq, candidates=None):
+        s = backend.asarray(np.tile(SCORES, (seq.shape[0], 1)))
+        if candidates is None:
+            return s[:, 1:]
+        return backend.xp.take_along_axis(s, candidates, axis=1)
+
+
+def test_split_histories_targets_and_negatives():
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    np.testing.assert_array_equal(p.test.users, [1, 3])
+    np.testing.assert_array_equal(p.test.targets, [4, 2])
+    np.testing.assert_array_equal(p.valid.targets, [3, 1])
+    np.testing.assert_array_equal(p.test.histories, [[0, 1, 2, 3], [0, 0, 3, 1]])
+    np.testing.assert_array_equal(p.valid.histories, [[0, 0, 1, 2], [0, 0, 0, 3]])
+    assert [list(s) for s in p.train_sequences] == [[1, 2], [2, 5], [3]]
+    assert p.test.negatives[0, 0] == 5                       # user 1's only unseen item
+    assert p.test.negatives[1, 0] in (4, 5)                  # never an item user 3 has seen
+
+
+
+def test_a_history_longer_than_maxlen_keeps_its_latest_items_in_the_last_columns():
+    p = Protocol(toy_table(), maxlen=2, n_negatives=1, seed=0)
+    np.testing.assert_array_equal(p.test.histories, [[2, 3], [3, 1]])
+    np.testing.assert_array_equal(p.valid.histories, [[1, 2], [0, 3]])
+
+def test_metrics_by_hand(xp):
+    """Full: user 1's target 4 (0.9) ranks 0; user 3's target 2 (0.5) ties with item 3 and
+    trails item 4: pessimistic rank 2. HR@10 = 1, NDCG@10 = (1 + 1/log2 4) / 2 = 0.75,
+    MRR@10 = (1 + 1/3) / 2."""
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    m = evaluation.evaluate(FixedScores(), p.test)
+    assert m["full"] == pytest.approx({"hit@10": 1.0, "recall@10": 1.0, "ndcg@10": 0.75,
+                                       "mrr@10": 2 / 3})
+    rank3 = 1 if p.test.negatives[1, 0] == 4 else 0          # item 4 outscores the target
+    assert m["sampled"]["hit@10"] == 1.0
+    assert m["sampled"]["ndcg@10"] == pytest.approx((1 + 1 / math.log2(rank3 + 2)) / 2)
+
+
+def test_batches_of_users_give_the_same_ranks(xp):
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    for full in (True, False):
+        a = backend.to_numpy(evaluation.ranks(FixedScores(), p.test, full, batch_size=1))
+        b = backend.to_numpy(evaluation.ranks(FixedScores(), p.test, full))
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mrr_at_k_counts_only_the_top_k():
+    assert mrr_at_k(np.array([0, 1, 9, 10, 50])) == pytest.approx((1 + 1 / 2 + 1 / 10) / 5)
+
+
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_mrr_at_k_boundary_rank_k_minus_1_hits_rank_k_misses(k):
+    assert mrr_at_k(np.array([k - 1]), k) == pytest.approx(1 / k)
+    assert mrr_at_k(np.array([k]), k) == 0.0
+
+
+def test_negatives_are_fixed_by_the_seed():
+    a = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=3)
+    b = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=3)
+    np.testing.assert_array_equal(a.test.negatives, b.test.negatives)
+
+
+def test_several_cutoffs(xp):
+    """Ranks 0 and 2: at K = 1 one hit of two, at K = 2 still one, at K = 3 both."""
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    full = evaluation.evaluate(FixedScores(), p.test, ks=(1, 2, 3))["full"]
+    assert [full[f"hit@{k}"] for k in (1, 2, 3)] == [0.5, 0.5, 1.0]
+    assert full["recall@3"] == full["hit@3"]
+    assert full["mrr@3"] == pytest.approx((1 + 1 / 3) / 2)
+
+
+def test_no_negatives_means_full_ranking_only(xp):
+    p = Protocol(toy_table(), maxlen=4, n_negatives=0, seed=0)
+    assert list(evaluation.evaluate(FixedScores(), p.test)) == ["full"]
+
+
+def test_exclude_seen_drops_the_history_but_not_the_target(xp):
+    """User 3 (history 3, 1; target 2): item 3 ties the target and item 4 outscores it. Without
+    item 3 the pessimistic rank is 1, not 2; user 1's target (item 4) stays at rank 0."""
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    r = evaluation.ranks(FixedScores(), p.test, full=True, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(r), [0, 1])
+    again = evaluation.ranks(FixedScores(), p.test, full=True, batch_size=1, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(again), [0, 1])
+
+
+def test_exclude_seen_keeps_a_repeated_target(xp):
+    """User 1 (history 3, 4, 2; target 4, seen before): item 4 scores highest, so rank 0;
+    dropping the target with the history would rank it last. User 2 makes the catalogue 1..5."""
+    user, item = np.array([(1, 3), (1, 4), (1, 2), (1, 4), (2, 1), (2, 5)]).T
+    table = from_columns(user, item, np.ones(6, np.int64), np.arange(6), ("view",))
+    p = Protocol(table, maxlen=4, n_negatives=0, seed=0)
+    r = evaluation.ranks(FixedScores(), p.test, full=True, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(r), [0])

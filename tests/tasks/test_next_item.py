@@ -1,0 +1,109 @@
+"""``minseq train`` / ``minseq evaluate`` for next-item models, and that order-aware models
+beat popularity on the synthetic log."""
+
+import json
+
+import numpy as np
+import pytest
+
+from minseq.cli import main
+from minseq.data import generate
+from minseq import tasks
+
+
+@pytest.fixture(scope="module")
+def small_log():
+    return generate(n_users=200, n_items=300, seed=0)
+
+
+@pytest.mark.parametrize("model, settings", [
+    ("gru4rec", dict(epochs=3, batch_size=32, lr=0.01, maxlen=20, d_model=64)),
+    ("sasrec", dict(epochs=3, batch_size=32, lr=0.005, maxlen=20, d_model=32)),
+])
+def test_order_aware_models_beat_popularity(small_log, tmp_path, model, settings):
+    """A few epochs on 200 users: the synthetic log's next item depends on the last one (the
+    funnel repeats it, related items follow it), which popularity cannot see. Over seeds 0-4
+    of the log the sampled NDCG@10 margin over pop was 0.11-0.16 (GRU4Rec) and 0.24-0.26
+    (SASRec); the test asks for 0.05."""
+    pop = tasks.train(small_log, "pop", settings={"maxlen": 20}, out=tmp_path / "pop",
+                      quiet=True)["metrics"]
+    got = tasks.train(small_log, model, settings=settings, out=tmp_path / model,
+                      quiet=True)["metrics"]
+    assert got["sampled"]["ndcg@10"] > pop["sampled"]["ndcg@10"] + 0.05
+    assert got["full"]["hit@10"] > pop["full"]["hit@10"]
+
+
+def test_cli_trains_writes_metrics_and_evaluate_rereads_the_checkpoint(tmp_path, capsys):
+    out, metrics = tmp_path / "run", tmp_path / "m.json"
+    assert main(["train", "--model", "sasrec", "--data", "synthetic", "--users", "200",
+                 "--epochs", "1", "--maxlen", "20", "--quiet", "--out", str(out),
+                 "--metrics-out", str(metrics)]) == 0
+    result = json.loads(metrics.read_text())
+    for protocol, names in (("sampled", ("hit@10", "recall@10", "ndcg@10", "mrr@10")),
+                            ("full", ("hit@10", "recall@10", "ndcg@10", "mrr@10"))):
+        assert set(result["metrics"][protocol]) == set(names)
+    assert result["task"] == "next-item" and result["epochs"] == 1
+    assert result["train_seconds"] > 0 and result["seconds_per_epoch"] > 0
+    assert (out / "best.npz").exists() and (out / "curves.png").exists()
+    assert "ndcg@10" in capsys.readouterr().out
+    again = tmp_path / "again.json"
+    assert main(["evaluate", str(out / "best.npz"), "--data", "synthetic", "--users", "200",
+                 "--metrics-out", str(again)]) == 0
+    reread = json.loads(again.read_text())["metrics"]
+    for protocol in ("sampled", "full"):
+        assert reread[protocol] == pytest.approx(result["metrics"][protocol])
+
+
+def test_user_item_file_trains_end_to_end(tmp_path):
+    rng = np.random.default_rng(0)
+    lines = []
+    for user in range(1, 41):                       # each user walks 1 -> 2 -> 3 ... mod 30
+        start = rng.integers(1, 31)
+        lines += [f"{user} {(start + k) % 30 + 1}" for k in range(rng.integers(3, 12))]
+    path = tmp_path / "log.txt"
+    path.write_text("\n".join(lines) + "\n")
+    for model in ("gru4rec", "markov"):
+        metrics = tmp_path / f"{model}.json"
+        assert main(["train", "--model", model, "--data", str(path), "--format", "user-item",
+                     "--epochs", "2", "--quiet", "--out", str(tmp_path / model),
+                     "--metrics-out", str(metrics)]) == 0
+        assert 0 <= json.loads(metrics.read_text())["metrics"]["full"]["hit@10"] <= 1
+    # a deterministic walk: Markov finds every next item
+    assert json.loads((tmp_path / "markov.json").read_text())["metrics"]["full"]["hit@10"] == 1
+
+
+def test_evaluate_on_another_catalogue_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "pop"
+    assert main(["train", "--model", "pop", "--data", "synthetic", "--users", "50",
+                 "--items", "100", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "best.npz"), "--data", "synthetic", "--users", "50",
+                 "--items", "120"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("minseq evaluate: checkpoint") and "\n" not in err
+    assert "trained on 100 items, the data has 120" in err
+
+
+def test_reference_and_fast_layers_train_to_the_same_model(small_log, tmp_path):
+    """``--reference`` trains the plain layers of minseq.nn, the default their fast twins: the
+    same function, so the same metrics up to float32 rounding."""
+    settings = dict(epochs=1, batch_size=32, lr=0.005, maxlen=20, d_model=16)
+    fast = tasks.train(small_log, "sasrec", settings=settings, out=tmp_path / "fast",
+                       quiet=True)["metrics"]
+    ref = tasks.train(small_log, "sasrec", settings=settings, out=tmp_path / "ref",
+                      reference=True, quiet=True)["metrics"]
+    for protocol in ("sampled", "full"):
+        assert ref[protocol] == pytest.approx(fast[protocol], abs=2e-3)
+
+
+def test_training_targets_are_aligned_with_left_padded_inputs():
+    """Each column's target is the item after its input, padding on the left, a long history
+    cut to its latest steps, and a history of one item gives no example."""
+    batches = tasks.next_item.training_batches([np.array([1, 2, 3]), np.array([4]),
+                                                np.array([4, 5, 6, 7, 8, 9])], maxlen=4,
+                                               batch_size=8, seed=0)
+    batches.shuffle = False
+    ((inputs, targets, mask),) = list(batches)
+    assert inputs.tolist() == [[0, 0, 1, 2], [5, 6, 7, 8]]
+    assert targets.tolist() == [[0, 0, 2, 3], [6, 7, 8, 9]]
+    assert mask.tolist() == [[False, False, True, True], [True] * 4]

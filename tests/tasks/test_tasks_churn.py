@@ -1,0 +1,85 @@
+"""The churn task: every classifier and the recency baseline train on it, a checkpoint
+re-scores to the same metrics, and data without times stops with one line before training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from minseq import backend, tasks
+from minseq.cli import main
+from minseq.data import generate
+from minseq.models.behaviour_baselines import Recency
+from minseq.tasks import next_behaviour
+
+SMALL = dict(epochs=1, batch_size=64, maxlen=6, d_model=8, dropout=0.0, num_heads=2,
+             num_layers=1)
+METRICS = {"auc", "pr_auc", "f1@0.5", "f1@valid", "threshold"}
+
+
+@pytest.fixture(scope="module")
+def table():
+    return generate(n_users=120, seed=4)
+
+
+@pytest.mark.parametrize("model", ["recency", "mlp", "lstm", "lstm-attn", "transformer"])
+def test_every_classifier_and_recency_train_for_churn_and_reload(table, tmp_path, model):
+    result = tasks.train(table, model, "churn", SMALL, out=tmp_path, quiet=True)
+    assert set(result["metrics"]) == METRICS and result["task"] == "churn"
+    assert 0.5 < result["metrics"]["auc"] <= 1
+    again = tasks.evaluate(table, result["checkpoint"])
+    assert again["metrics"] == pytest.approx(result["metrics"])
+
+
+def test_recency_counts_churn_per_age_bucket_of_the_last_event(xp):
+    # windows of [behaviour, age bucket]; last buckets 2, 2, 5, 5 (padding in front)
+    x = xp.asarray([[[0, 0], [1, 2]], [[1, 9], [1, 2]], [[0, 0], [3, 5]], [[2, 7], [1, 5]]])
+    mask = x[..., 0] != 0
+    model = Recency(3, 1, n_categories=9).fit(x, xp.asarray([0.0, 0.0, 1.0, 0.0]), mask)
+    p = backend.to_numpy(model.predict_proba(x, mask))
+    np.testing.assert_allclose(p, [1 / 4, 1 / 4, 1 / 2, 1 / 2])   # (0 + 1) / 4, (1 + 1) / 4
+
+
+def test_cli_runs_churn_end_to_end_with_progress_metrics_and_a_checkpoint(tmp_path, capsys):
+    out, metrics = tmp_path / "run", tmp_path / "m.json"
+    assert main(["train", "--model", "lstm", "--task", "churn", "--users", "80", "--epochs",
+                 "2", "--maxlen", "6", "--d-model", "8", "--churn-days", "3", "--out", str(out),
+                 "--metrics-out", str(metrics)]) == 0
+    captured = capsys.readouterr()
+    assert "epoch 2/2" in captured.err and "f1@valid" in captured.out
+    result = json.loads(metrics.read_text())
+    assert set(result["metrics"]) == METRICS and result["task"] == "churn"
+    assert (out / "best.npz").exists() and (out / "curves.png").exists()
+
+
+def test_cli_churn_reads_a_taobao_file(tmp_path, capsys):
+    """The Done-when command: a Taobao UserBehavior CSV (the generated log written in it)."""
+    log = generate(n_users=60, seed=2)
+    raw = {"browse": "pv", "click": "pv", "cart": "cart", "favourite": "fav", "purchase": "buy"}
+    names = [raw[n] for n in log.behaviour_names[1:]]
+    data = tmp_path / "UserBehavior.csv"
+    data.write_text("".join(f"{u},{i},{c},{names[b - 1]},{t}\n" for u, i, c, b, t in zip(
+        log.user, log.item, log.category, log.behaviour, log.timestamp)))
+    assert main(["train", "--task", "churn", "--model", "lstm", "--data", str(data), "--format",
+                 "taobao", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    assert "pr_auc" in capsys.readouterr().out and (tmp_path / "run" / "best.npz").exists()
+
+
+def test_days_change_the_labels(table, tmp_path):
+    short, long = (next_behaviour.windows(table, "churn", dict(maxlen=4, churn_days=d),
+                                          (table.timestamp.min(), table.timestamp.max()))
+                   for d in (1, 14))
+    assert short[1].mean() > long[1].mean()
+
+
+def test_data_without_times_is_one_line_before_any_training(tmp_path, capsys, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(next_behaviour, "fit", no_training)
+    data = tmp_path / "log.txt"
+    data.write_text("1 5\n1 6\n2 7\n2 5\n")
+    assert main(["train", "--model", "lstm", "--task", "churn", "--data", str(data),
+                 "--format", "user-item", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minseq train: churn needs event times") and err.count("\n") == 1
