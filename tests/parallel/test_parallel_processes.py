@@ -1,13 +1,12 @@
 """Communicators and data parallel without MPI: the single process, the launcher's variables,
 the missing extra, and DataParallel's math on 2 simulated processes (threads summing their
-buffers), which must train what one process trains. tests/test_distributed.py runs the same
-under mpiexec."""
+buffers), which must train what one process trains. test_distributed.py runs the same under
+mpiexec."""
 
 import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +20,7 @@ from minseq.parallel.processes import DataParallel, ProcessFailed, loss_terms, s
 from minseq.tasks.checks import SettingError
 from minseq.tasks.settings import RunSettings
 from minseq.train import Trainer
-
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
 
 
 class ThreadWorld:

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from minseq import checkpoint
+from paths import ROOT
 
 pytestmark = pytest.mark.mpi
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TIMEOUT = 60
 
@@ -59,13 +59,14 @@ def run(command, processes=None, mpiexec=None, timeout=TIMEOUT, env=None):
     return proc.returncode, out, err
 
 
-def minseq(*args):
+def command(*args):
+    """``python -m minseq ARGS`` as a list, for ``run``."""
     return [sys.executable, "-m", "minseq", *args]
 
 
 #: trains an LSTM classifier through the pipeline and SASRec (negatives given with each batch)
 #: through the Trainer, float64, dropout 0, a global batch of 7 (4 + 3 rows); process 0 writes
-#: their parameters and metrics to OUT
+#: their parameters and metrics to OUT (the LSTM's run folder: OUT/lstm)
 SCRIPT = '''
 import json, sys
 from pathlib import Path
@@ -127,7 +128,7 @@ def test_two_processes_train_the_same_lstm_and_sasrec_as_one(mpiexec, tmp_path):
     assert one["untrained"] == two["untrained"]           # one model: every metric exactly
     np.testing.assert_allclose(two["lstm_history"], one["lstm_history"], rtol=1e-12)
     np.testing.assert_allclose(two["sasrec_history"], one["sasrec_history"], rtol=1e-12)
-    for name in ("sasrec.npz", "lstm/model.npz"):
+    for name in ("sasrec.npz", "lstm/best.npz", "lstm/last.npz"):
         a, b = parameters(outs[1] / name), parameters(outs[2] / name)
         assert a.keys() == b.keys() and all(a[k].dtype == np.float64 for k in a)
         assert max(float(np.abs(a[k] - b[k]).max()) for k in a) < 1e-10
@@ -145,7 +146,7 @@ def test_every_trainable_model_and_task_trains_the_same_on_two_processes(mpiexec
         metrics = []
         for n in (1, 2):
             path = tmp_path / f"{extra[1]}-{n}.json"
-            status, _, err = run(minseq("train", *common, *extra, "--out",
+            status, _, err = run(command("train", *common, *extra, "--out",
                                         str(tmp_path / f"{extra[1]}-{n}"), "--metrics-out",
                                         str(path)), n, mpiexec)
             assert status == 0, err
@@ -164,30 +165,36 @@ def readme_command():
     return lines[0].replace(".venv/bin/", str(BIN) + "/").split()
 
 
-def test_the_readme_command_trains_one_checkpoint_that_evaluate_reads(mpiexec, tmp_path):
-    command = readme_command()
-    assert command[0] == mpiexec
-    command = command[3:] + ["--users", "60", "--items", "20", "--d-model", "8", "--maxlen",
-                             "6", "--out", str(tmp_path / "run")]
-    status, out, err = run(command, 2, mpiexec)
+def test_the_readme_command_trains_one_run_folder_that_evaluate_reads_and_resume_continues(
+        mpiexec, tmp_path):
+    """Process 0 alone says what it trains on, prints the progress lines and writes the run
+    folder; evaluate reads the folder; --resume continues it in place, on 2 processes."""
+    command_line = readme_command()
+    assert command_line[0] == mpiexec
+    folder = tmp_path / "run"
+    command_line = command_line[3:] + ["--users", "60", "--items", "20", "--d-model", "8",
+                                       "--maxlen", "6", "--out", str(folder)]
+    status, out, err = run(command_line, 2, mpiexec)
     assert status == 0, err
     assert re.search(r"epoch 1/2 .* on 2 processes", err)
     assert err.count("epoch 1/2") == 1 and out.count("checkpoint") == 1     # process 0 alone
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "curves.png", "history.csv", "model.npz"]
-    status, out, err = run([str(BIN / "minseq"), "evaluate", str(tmp_path / "run" / "model.npz")])
+    assert out.count("data      ") == 1 and out.count("model     lstm") == 1
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "best.npz", "curves.png", "history.csv", "last.npz"]
+    status, out, err = run([str(BIN / "minseq"), "evaluate", str(folder)])
     assert status == 0, err
     assert "accuracy" in out
-    status, out, err = run(minseq("train", "--resume", str(tmp_path / "run" / "model.npz"),
-                                  "--epochs", "3", "--out", str(tmp_path / "resumed")), 2,
+    status, out, err = run(command("train", "--resume", str(folder), "--epochs", "3"), 2,
                            mpiexec)
     assert status == 0, err
     assert err.count("epoch 3/3") == 1 and "epoch 2/3" not in err
-    assert (tmp_path / "resumed" / "history.csv").read_text().splitlines()[1].startswith("3,")
+    epochs = [line.split(",")[0] for line in (folder / "history.csv").read_text().splitlines()]
+    assert epochs == ["epoch", "1", "2", "3"]
+    assert checkpoint.read(folder / "last.npz")[2]["epoch"] == 3
 
 
 def test_a_global_batch_smaller_than_the_processes_is_one_line(mpiexec, tmp_path):
-    status, out, err = run(minseq("train", "--model", "lstm", "--batch-size", "1", "--out",
+    status, out, err = run(command("train", "--model", "lstm", "--batch-size", "1", "--out",
                                   str(tmp_path / "run")), 2, mpiexec)
     assert status == 2
     assert err.strip().splitlines() == [
@@ -217,7 +224,7 @@ net = LSTMClassifier(n_behaviours=3, n_classes=3, d_model=4, embed_dim=4)
 trainer = Trainer(net, optim.Adam(net), progress=False, comm=world())
 try:
     trainer.fit(Batches(x, y, mask, batch_size=6, shuffle=False), 2,
-                checkpoint_path=out / "model.npz")
+                checkpoint_path=out / "best.npz")
 except (IndexError, ProcessFailed) as exc:
     if world().leads:
         print(f"minseq train: {exc}", file=sys.stderr)
@@ -236,17 +243,20 @@ def test_a_process_that_fails_stops_every_process_with_its_message(mpiexec, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad_row.py"]
 
 
-def test_ctrl_c_under_mpiexec_keeps_the_best_checkpoint_whole(mpiexec, tmp_path):
+def test_ctrl_c_under_mpiexec_keeps_the_checkpoints_whole_and_the_history(mpiexec, tmp_path):
+    """Ctrl-C once the first epoch's history.csv is written (its checkpoints are saved before
+    it): every process stops after the same step, and process 0 keeps best.npz, last.npz,
+    history.csv and the curves, whole."""
     out = tmp_path / "run"
-    command = [mpiexec, "-n", "2"] + minseq(
+    started = [mpiexec, "-n", "2"] + command(
         "train", "--model", "lstm", "--users", "60", "--items", "20", "--d-model", "8",
         "--maxlen", "6", "--epochs", "1000", "--patience", "1000", "--out", str(out))
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(started, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT),
                                                MPLBACKEND="Agg"), start_new_session=True)
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not (out / "model.npz").exists():
+        while not (out / "history.csv").exists():
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
@@ -256,8 +266,13 @@ def test_ctrl_c_under_mpiexec_keeps_the_best_checkpoint_whole(mpiexec, tmp_path)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     assert proc.returncode == 130, err
-    assert re.search(r"minseq train: interrupted at epoch \d+; best checkpoint at ", err), err
-    assert checkpoint.read(out / "model.npz")[2]["model"] == "lstm"
+    assert re.search(r"minseq train: interrupted at epoch \d+; best checkpoint at .*best\.npz; "
+                     r"history\.csv and curves\.png of the \d+ finished epoch\(s\) in ", err), err
+    assert err.count("interrupted at epoch") == 1                          # process 0 alone
+    assert checkpoint.read(out / "best.npz")[2]["model"] == "lstm"
+    last = checkpoint.read(out / "last.npz")[2]["epoch"]
+    epochs = [line.split(",")[0] for line in (out / "history.csv").read_text().splitlines()]
+    assert epochs == ["epoch", *map(str, range(1, last + 1))] and (out / "curves.png").is_file()
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
