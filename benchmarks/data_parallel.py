@@ -32,6 +32,7 @@ from pathlib import Path
 
 from minseq import checkpoint
 from minseq.bench.kernel import native_environment
+from minseq.tasks.folder import checkpoint_in
 
 BIN = Path(sys.executable).parent
 #: model -> the flags of its bench size (the registry's defaults otherwise)
@@ -91,7 +92,7 @@ def gradient_bytes(model, args):
                         "--users", str(args.users), "--epochs", "1", "--quiet", "--out", out],
                        capture_output=True, check=True, timeout=args.timeout,
                        env=dict(os.environ, MPLBACKEND="Agg"))
-        state = checkpoint.read(Path(out) / "model.npz")[0]
+        state = checkpoint.read(checkpoint_in(out))[0]
         return 4 * sum(int(v.size) for v in state.values())
 
 
