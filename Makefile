@@ -5,9 +5,10 @@
 #   make explore   the hypothesis tests on new random examples (make test replays fixed ones)
 #   make mutation  mutation testing of data, tasks, strict, interop and fast (hours; report in
 #                  tests/MUTATION.md)
-# and two more for CI:
+# and three more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
 #   make cupy-api  installs CuPy's package (no GPU needed), checks minseq's use of its API
+#   make test-mpi  installs the mpi extra (mpi4py, mpich's mpiexec), runs the tests under mpiexec
 # and, for a machine with an NVIDIA GPU:
 #   make gpu-check      under 8 minutes: preflight, the backend tests, gradient checks, three
 #                       lessons and the LSTM / encoder benchmark rows on CuPy; logs and a summary
@@ -24,7 +25,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 GPU_EXTRA ?= gpu
 
-.PHONY: lessons notebooks test explore mutation parity cupy-api test-gpu gpu-check gpu-check-dry gradcheck bench bench-publish clean
+.PHONY: lessons notebooks test explore mutation parity cupy-api test-mpi test-gpu gpu-check gpu-check-dry gradcheck bench bench-publish clean
 
 # Decided only when a GPU target is asked for: importing cupy takes a while.
 ifneq ($(filter test-gpu gpu-check,$(MAKECMDGOALS)),)
@@ -93,6 +94,16 @@ mutation: $(VENV)/.installed-dev
 # either fails the target.
 parity: $(VENV)/.installed-parity
 	MINSEQ_PARITY=1 MPLBACKEND=Agg $(PY) -m pytest -q -m parity
+
+$(VENV)/.installed-mpi: setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,mpi]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+# Every test marked mpi starts mpiexec -n 2 itself (the mpich wheel's, in .venv/bin), each with
+# a timeout, so a hang fails. MINSEQ_MPI=1 turns their skip (no mpi4py) into a failure, and
+# pytest exits 5 when none ran.
+test-mpi: $(VENV)/.installed-mpi
+	MINSEQ_MPI=1 MPLBACKEND=Agg $(PY) -m pytest -q -m mpi
 
 $(VENV)/.installed-gpu $(VENV)/.installed-gpu-cuda13: setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,$(patsubst $(VENV)/.installed-%,%,$@)]'

@@ -10,6 +10,11 @@ A trainable model follows a two-method protocol on top of the Module contract:
 Validation is any callable ``validate(model) -> {metric: value}`` (run in eval mode); early
 stopping watches one of its metrics. Training stops with FloatingPointError naming the epoch and
 step as soon as a loss is NaN or infinite.
+
+On several processes (``mpiexec -n N``; ``comm``, a communicator of minseq.parallel.comm) the
+loop is the same: one hook, ``backprop``, gives the loss and gradients of the whole batch
+(minseq.parallel.processes.DataParallel: each process its rows, one all-reduce), and only the
+leading process (rank 0) prints and saves.
 """
 
 from contextlib import nullcontext
@@ -21,6 +26,8 @@ from tqdm import tqdm
 
 from . import backend
 from .optim import clip_grad_norm
+from .parallel.comm import SingleProcess
+from .parallel.processes import DataParallel
 
 
 class TrainingInterrupted(Exception):
@@ -46,15 +53,27 @@ def _clock(seconds):
     return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
+def backprop(model, batch):
+    """The loss of ``batch`` and, when it is finite, every parameter's gradient of it: the
+    Trainer's step in one process."""
+    loss = float(model.loss(batch))
+    if math.isfinite(loss):
+        model.backward_loss()
+    return loss
+
+
 class Progress:
     """Progress of one epoch: a tqdm bar with elapsed time, ETA, loss and examples/s on a
     terminal; then (on a terminal or not) one line for the epoch, with the run's elapsed time
     and an ETA for the remaining epochs."""
 
-    def __init__(self, total, epoch, epochs, run, stream=None, enabled=True, label=""):
+    def __init__(self, total, epoch, epochs, run, stream=None, enabled=True, label="",
+                 processes=1):
         """run: (first epoch of this run, its start time by time.perf_counter); label: what
-        each line begins with (``fold 2/5  ``)."""
+        each line begins with (``fold 2/5  ``); processes: how many train it (said in the line
+        when more than one)."""
         self.epoch, self.epochs, self.run, self.label = epoch, epochs, run, label
+        self.processes = processes
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.t0 = time.perf_counter()
@@ -80,8 +99,9 @@ class Progress:
         elapsed = now - t_run
         eta = elapsed / (self.epoch - first + 1) * (self.epochs - self.epoch)
         rate = self.examples / max(now - self.t0, 1e-9)
+        on = f" on {self.processes} processes" if self.processes > 1 else ""
         print(f"{self.label}epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  "
-              f"{rate:,.0f} examples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
+              f"{rate:,.0f} examples/s{on}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
               file=self.stream, flush=True)
 
     def note(self, text):
@@ -94,26 +114,30 @@ class Trainer:
 
     clip_norm: rescale gradients to this global L2 norm before each step (None: no clipping).
     progress: print a progress line per epoch (to stderr), each beginning with ``label``.
+    comm: the processes training this model together (minseq.parallel.comm; None: this one).
     """
 
-    def __init__(self, model, optimizer, clip_norm=None, progress=True, label=""):
+    def __init__(self, model, optimizer, clip_norm=None, progress=True, label="", comm=None):
         for name in ("loss", "backward_loss"):
             if not callable(getattr(model, name, None)):
                 raise TypeError(f"Trainer: {model.name()} has no {name}() method "
                                 "(see minseq.train for the protocol)")
         self.model, self.optimizer = model, optimizer
-        self.clip_norm, self.progress, self.label = clip_norm, progress, label
+        self.comm = comm or SingleProcess()
+        self.clip_norm, self.label = clip_norm, label
+        self.progress = progress and self.comm.leads
+        self.backprop = backprop if self.comm.size == 1 else \
+            DataParallel(model, self.comm).backprop
 
     def train_epoch(self, batches, epoch=1, bar=None):
         """One pass over ``batches``; returns the mean training loss."""
         self.model.train()
         total, count, examples = 0.0, 0, 0
         for step, batch in enumerate(batches, 1):
-            loss = float(self.model.loss(batch))
+            loss = self.backprop(self.model, batch)
             if not math.isfinite(loss):
                 raise FloatingPointError(f"Trainer: the loss is {loss} at epoch {epoch}, step "
                                          f"{step}; lower the learning rate or clip gradients")
-            self.model.backward_loss()
             if self.clip_norm is not None:
                 clip_grad_norm(self.model, self.clip_norm)
             self.optimizer.step()
@@ -156,7 +180,7 @@ class Trainer:
             for epoch in range(start_epoch, epochs + 1):
                 t0 = time.perf_counter()
                 bar = Progress(len(train_batches), epoch, epochs, run, enabled=self.progress,
-                               label=self.label)
+                               label=self.label, processes=self.comm.size)
                 # the first epoch checked every row (ids in range, ...): later epochs see the
                 # same rows, so their steps skip the checks that read device data
                 checked = backend.inputs_checked() if epoch > start_epoch else nullcontext()
@@ -223,5 +247,6 @@ class Trainer:
 
     def _save_checkpoint(self, path, config, vocab, epoch, metrics):
         from . import checkpoint
-        checkpoint.save(path, self.model, self.optimizer,
-                        dict(config or {}, epoch=epoch, metrics=metrics), vocab)
+        if self.comm.leads:
+            checkpoint.save(path, self.model, self.optimizer,
+                            dict(config or {}, epoch=epoch, metrics=metrics), vocab)

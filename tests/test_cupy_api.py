@@ -151,3 +151,52 @@ def test_the_device_generator_minseq_makes_is_cupys(cupy):
     """backend.device_rng builds default_rng(Philox4x3210(seed)) on CuPy (cheap to set up)."""
     assert callable(cupy.random.Philox4x3210) and callable(cupy.random.default_rng)
     assert issubclass(cupy.random.Philox4x3210, cupy.random.BitGenerator)
+
+
+def nccl_uses():
+    """What NCCLCommunicator (minseq/parallel/comm.py) reaches: ``nccl.X`` and
+    ``self.nccl.X`` (names of ``cupy.cuda.nccl``, with the data types of its DTYPES table),
+    ``self.comm.X`` (methods of ``NcclCommunicator``), ``cupy.a.b`` and ``self.cupy.a.b``
+    (names under ``cupy``)."""
+    from minseq.parallel.comm import NCCLCommunicator
+    source = (PACKAGE / "parallel" / "comm.py").read_text()
+    tree = ast.parse(source)
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
+               and n.name == "NCCLCommunicator")
+    found = {"nccl": set(NCCLCommunicator.DTYPES.values()), "comm": set(), "cupy": set()}
+    inner = {id(n.value) for n in ast.walk(cls) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(cls):
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        chain = chain[::-1]
+        if isinstance(node, ast.Name) and node.id in ("nccl", "cupy"):    # the imported names
+            chain = [node.id] + chain
+        elif not (isinstance(node, ast.Name) and node.id == "self"):
+            continue
+        if chain[0] in found and len(chain) > 1:
+            found[chain[0]].add(".".join(chain[1:]))
+    return found
+
+
+def test_the_nccl_names_the_communicator_uses_are_cupys(cupy):
+    """NCCLCommunicator cannot run without 2 GPUs; its names are checked here."""
+    import importlib
+    nccl = importlib.import_module("cupy.cuda.nccl")
+    found = nccl_uses()
+    assert {"get_unique_id", "NcclCommunicator", "NCCL_SUM"} <= found["nccl"]
+    assert {"allReduce", "bcast"} <= found["comm"]
+    problems = []
+    for root, names in (("nccl", found["nccl"]), ("comm", found["comm"]),
+                        ("cupy", found["cupy"])):
+        for name in sorted(names):
+            obj = {"nccl": nccl, "comm": nccl.NcclCommunicator, "cupy": cupy}[root]
+            for part in name.split("."):
+                if not hasattr(obj, part):
+                    problems.append(f"{root}.{name}: no {part} in cupy {cupy.__version__}")
+                    break
+                obj = getattr(obj, part)
+    assert not problems, "\n".join(problems)

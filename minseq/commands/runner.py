@@ -7,6 +7,9 @@ table, runs the work (the task is checked against the data there, before trainin
 it. A bad setting is one line on stderr and exit status 2; a bad file or checkpoint, exit status
 1; Ctrl-C, one line and exit status 130.
 
+Under ``mpiexec -n N`` every process runs the same order and process 0 alone prints and writes
+(its result, its errors: another process's failure reaches it as ProcessFailed, exit status 1).
+
 A task pipeline (minseq.tasks) returns a result dict with ``metrics`` (a flat dict, or one dict
 per evaluation protocol) and whatever else the run reports; the command prints the metrics and
 writes the whole result as JSON.
@@ -18,6 +21,8 @@ from .. import backend
 from ..checkpoint import CheckpointError
 from ..data import DataFormatError
 from ..files import write_json
+from ..parallel.comm import MPIMissing, launched_size, leads, world
+from ..parallel.processes import ProcessFailed
 from ..tasks import crossval
 from ..tasks.checks import SettingError, check_settings, check_writable
 from ..threads import set_threads, threads_setting
@@ -26,8 +31,14 @@ from .loading import check_data_path, load_table
 
 
 def fail(action, exc, status):
-    """Print ``minseq ACTION: exc`` on stderr, one line; return ``status``."""
-    print(f"minseq {action}: {exc}", file=sys.stderr)
+    """Print ``minseq ACTION: exc`` on stderr, one line (on the leading process alone, when
+    several run), return ``status``; a file error while several run stops them all."""
+    if leads():
+        print(f"minseq {action}: {exc}", file=sys.stderr)
+    if isinstance(exc, OSError) and launched_size() > 1:
+        # a file only process 0 writes: the others must not wait for it in their next sum
+        sys.stderr.flush()
+        world().abort(status)
     return status
 
 
@@ -53,14 +64,19 @@ def run_task(args, action, work, d, seed):
     """Load the table of data settings ``d``, run ``work(table) -> result`` and report it."""
     try:
         check_data_path(d["data"])
-        table = load_table(d, seed)
+        table = load_table(d, seed, quiet=not leads())
         result = work(table)
     except SettingError as exc:
         return fail(action, exc, 2)
     except TrainingInterrupted as exc:
         return fail(action, exc, 130)
-    except (DataFormatError, CheckpointError, FileNotFoundError, ValueError) as exc:
+    except MPIMissing as exc:
+        return fail(action, exc, 2)
+    except (DataFormatError, CheckpointError, FileNotFoundError, ValueError,
+            ProcessFailed) as exc:
         return fail(action, exc, 1)
+    if not leads():
+        return 0
     result = dict(result, data=d["data"], seed=seed, backend=backend.get_backend(),
                   layers="reference" if args.reference else "fast")
     print()

@@ -4,6 +4,7 @@
     python -m minseq train --model lstm --task next-behaviour --data synthetic
     python -m minseq train --model lstm --task churn --folds 5 --grid "d_model=16,32 lr=1e-3,5e-3"
     python -m minseq train --resume out/train/sasrec/run-1 --epochs 40
+    mpiexec -n 2 .venv/bin/minseq train --model lstm --batch-size 64    # one model, 2 processes
 
 Every setting is checked before any data is read; every run says what it trains on, prints
 progress and a metrics table, and saves its checkpoints (best.npz, last.npz), history.csv and
@@ -12,7 +13,8 @@ An ``--out`` folder that holds files is refused unless ``--overwrite``. minseq.t
 pipeline. The flags become one RunSettings (minseq.tasks.settings), checked as it is built.
 ``--resume RUN`` (the folder, or a checkpoint in it) continues that run in its folder, from its
 last epoch, with its model, data and settings (flags given override them); with nothing left
-to do, it says so.
+to do, it says so. Started by ``mpiexec -n N``, the N processes train one model
+(minseq.parallel.processes), and process 0 alone prints and writes.
 """
 
 import sys
@@ -20,6 +22,7 @@ import sys
 from .. import checkpoint, tasks
 from ..models.registry import MODELS, spec_of
 from ..models.sasrec import LOSSES
+from ..parallel.comm import MPIMissing, leads
 from ..tasks.checks import check_fits
 from ..tasks.crossval import parse_grid
 from ..tasks.folder import check_fresh, check_resume, checkpoint_in, left_to_do
@@ -86,6 +89,9 @@ def add_arguments(p):
     p.add_argument("--grid", default=None, metavar='"NAME=V1,V2 ..."',
                    help="classifier tasks: select the settings by mean validation metric, "
                         'e.g. "d_model=32,64 lr=1e-3,3e-3"; the best is refitted and tested')
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help="the parameters' and the arithmetic's float type (default float32; "
+                        "float64 to compare runs to 1e-10)")
     add_ranking_arguments(p)
     add_loss_arguments(p)
     p.add_argument("--out", default=None,
@@ -129,17 +135,20 @@ def run(args):
                           model_settings=settings,
                           seed=args.seed if args.seed is not None else saved.get("seed", 0),
                           out=args.out or own, reference=args.reference, quiet=args.quiet,
-                          folds=args.folds, resume=resume and str(resume))
+                          folds=args.folds, resume=resume and str(resume),
+                          dtype=args.dtype or saved.get("dtype", "float32"))
         grid = parse_grid(args.grid or "", spec_of(model).settings, GRID_ALIASES)
         run = run.replace(grid=grid) if grid else run
         if resume:
             check_resume(resume, run.out)
         if run.out is not None:
             check_fresh(run.out, args.overwrite, own)
-    except ValueError as exc:
+    except (ValueError, MPIMissing) as exc:
         return fail("train", exc, 2)
     if resume and left_to_do(resume, saved, run):
-        print(f"minseq train: nothing to do: {left_to_do(resume, saved, run)}", file=sys.stderr)
+        if leads():
+            print(f"minseq train: nothing to do: {left_to_do(resume, saved, run)}",
+                  file=sys.stderr)
         return 0
     status = start(args, "train", [(args.metrics_out, "--metrics-out", False)])
     if status is not None:

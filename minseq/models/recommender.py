@@ -21,6 +21,7 @@ latest item at the last position T-1, which is what ``score_last`` reads). Score
 items" are (..., n_items) with column j for item j + 1.
 """
 
+from .. import backend
 from ..backend import xp
 from ..nn import Embedding
 from ..nn.checks import check_array, check_range, check_same_shape
@@ -134,6 +135,12 @@ class ItemRecommender(Module):
         dE = self.item_emb.grads["W"]
         dE += dE_scoring
         dE[0] = 0                               # padding: never learned
+
+    def loss_terms(self, batch):
+        """How many terms the training loss of ``batch`` (inputs, targets, ...) is a mean of:
+        its real target positions (minseq.parallel.processes weighs each process's share by
+        them). One read of the count."""
+        return int(backend.to_numpy((batch[1] > 0).sum()))
 
     def score_last(self, seq, candidates=None):
         """Scores at the last position of each history (the next item after it).

@@ -9,8 +9,12 @@ they know nothing of threads. This package runs layers on more than one worker:
 - ``layers``: the layers that run that way (MultiHeadAttention, the Transformer encoder and
   decoder layers) and the Dropout that draws one mask for the whole batch inside them.
 
-Processes (data parallel: one model per process, gradients summed across them) belong here too,
-beside the threads: the same split of the batch by rows, one level up.
+- ``comm``: communicators, how processes talk (one process, the default; MPI on mpi4py; NCCL
+  on CuPy), and ``world()``, this process's;
+- ``processes``: data parallel, one model per process (``mpiexec -n N``), each process its rows
+  of every batch, one all-reduce of all gradients per step: the same split of the batch by
+  rows as the threads', one level up. The Trainer calls it at one spot (its ``backprop``).
+
 ``minseq.fast.accelerate`` puts the sharded layers in place of their references.
 """
 

@@ -56,14 +56,17 @@ def train(table, run, task=None, settings=None, **options):
         run = RunSettings(model=run, task=task, model_settings=settings, **options)
     if run.out is None:
         run = run.replace(out=next_run_folder(Path("out") / "train" / run.model))
-    if run.resume is None:
+    if run.resume is None and run.comm.leads:
         clear(run.out)          # a fresh run: no file of a run there before stays beside it
+    # every process has chosen the folder, checked it and cleared it before any writes there
+    run.comm.barrier()
     if run.folds != 1 or run.grid:
         result = crossval.cross_validate(table, run)
     else:
         result = PIPELINES[run.task.examples].train(table, run)
     result = dict(result, task=str(run.task))
-    checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
+    if run.comm.leads:
+        checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
     written = {"history_csv": HISTORY, "curves": CURVES, "folds_csv": FOLDS}
     return dict(result, **{key: str(run.out / name) for key, name in written.items()
                            if (run.out / name).is_file()})

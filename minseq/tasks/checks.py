@@ -38,6 +38,7 @@ RULES = {
     "threads": _int(1), "users": _int(1), "items": _int(1), "top": _int(1), "seed": _int(0),
     "lr": _POSITIVE, "clip": _POSITIVE, "churn_days": _POSITIVE,
     "dropout": (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
+    "dtype": (lambda v: v in ("float32", "float64"), "float32 or float64"),
     "k": (lambda v: len(v) > 0 and all(_int(1)[0](x) for x in v),
           "one or more integers >= 1"),
     "loss": (lambda v: v in LOSSES, f"one of {', '.join(LOSSES)}"),
@@ -71,11 +72,17 @@ def check_settings(settings, model=None):
 
 def check_run(run):
     """Raise SettingError for a run's settings (a RunSettings, its model settings already
-    checked) that no pipeline can serve: a negative seed, folds below 1, cross-validation or a
+    checked) that no pipeline can serve: a negative seed, a dtype other than float32 or
+    float64, a global batch smaller than the processes, folds below 1, cross-validation or a
     grid outside the classifier tasks or with a resume, a grid's candidate out of range."""
-    accepts, what = RULES["seed"]
-    if not accepts(run.seed):
-        raise SettingError(f"--seed must be {what}, got {run.seed}")
+    for name in ("seed", "dtype"):
+        accepts, what = RULES[name]
+        if not accepts(getattr(run, name)):
+            raise SettingError(f"{flag(name)} must be {what}, got {getattr(run, name)}")
+    batch, processes = run.model_settings.get("batch_size"), run.comm.size
+    if batch is not None and batch < processes:
+        raise SettingError(f"--batch-size {batch} is the global batch: it must be at least the "
+                           f"{processes} processes, one row each")
     if not isinstance(run.folds, int) or run.folds < 1:
         raise SettingError(f"--folds must be at least 1, got {run.folds}")
     if (run.folds != 1 or run.grid) and (run.task.examples != "windows" or run.resume):

@@ -136,14 +136,15 @@ def run_folds(run, pairs, clock, size, out):
                     raise
                 raise exc.keeping(f"the metrics of the {len(rows)} finished fold(s) in "
                                   f"{out / FOLDS}") from None
-            scores.append(score(net, valid, task))
+            scores.append(score(net, valid, task, comm=c.comm))
             curve = history.get(task.monitor, [])               # a fitted baseline has none
             epochs.append(1 + curve.index(max(curve)) if curve else 0)
             if task is CHURN:
-                thresholds.append(churn.threshold(valid[1], probabilities(net, valid)))
+                thresholds.append(churn.threshold(valid[1],
+                                                  probabilities(net, valid, comm=c.comm)))
             rows.append(dict(settings=" ".join(f"{k}={v}" for k, v in candidate.items()),
                              fold=i, **scores[-1]))
-            if out is not None:
+            if out is not None and run.comm.leads:
                 write_csv(out / FOLDS, {k: [r.get(k, "") for r in rows]
                                         for k in dict.fromkeys(k for r in rows for k in r)})
         runs.append(dict(settings=candidate, folds=scores, summary=mean_std(scores),

@@ -37,6 +37,8 @@ from ..backend import xp
 from ..data import leave_one_out, pad_sequences, sample_negatives
 from ..data.tasks import NEXT_ITEM
 from ..metrics import hit_rate_at_k, ndcg_at_k, rank_of_target, sampled_ranks
+from ..parallel.comm import SingleProcess
+from ..parallel.processes import shared_rows
 
 K = 10  # the cutoff early stopping watches when it is among the cutoffs asked for
 
@@ -105,26 +107,26 @@ def drop_seen(scores, split, lo, target):
     return scores
 
 
-def ranks(model, split, full, batch_size=512, exclude_seen=False):
+def ranks(model, split, full, batch_size=512, exclude_seen=False, comm=None):
     """0-based pessimistic ranks of each target: among all items (full; without the user's
     other seen items with ``exclude_seen``) or among itself and its sampled negatives.
-    ``model.score_last`` scores a batch of histories at once."""
-    out = []
-    for lo in range(0, len(split.targets), batch_size):
-        rows = slice(lo, lo + batch_size)
-        seq = backend.asarray(split.histories[rows])
-        target = backend.asarray(split.targets[rows])
+    ``model.score_last`` scores a batch of histories at once; the batches are dealt out to the
+    processes of ``comm`` (minseq.parallel.processes.shared_rows)."""
+    def rows(lo, hi):
+        seq = backend.asarray(split.histories[lo:hi])
+        target = backend.asarray(split.targets[lo:hi])
         if full:
             scores = model.score_last(seq)                              # (B, n_items)
             if exclude_seen:
                 scores = drop_seen(xp.array(scores, dtype=xp.float64), split, lo, target)
-            out.append(rank_of_target(scores, target - 1))
-        else:
-            cand = xp.concatenate([target[:, None], backend.asarray(split.negatives[rows])],
-                                  axis=1)                               # (B, 1 + n)
-            scores = model.score_last(seq, cand)                        # (B, 1 + n)
-            out.append(sampled_ranks(scores[:, 0], scores[:, 1:]))
-    return xp.concatenate([backend.asarray(r) for r in out])
+            return backend.asarray(rank_of_target(scores, target - 1))
+        cand = xp.concatenate([target[:, None], backend.asarray(split.negatives[lo:hi])],
+                              axis=1)                                   # (B, 1 + n)
+        scores = model.score_last(seq, cand)                            # (B, 1 + n)
+        return backend.asarray(sampled_ranks(scores[:, 0], scores[:, 1:]))
+
+    return shared_rows(comm or SingleProcess(), len(split.targets), batch_size, rows,
+                       dtype=xp.int64)
 
 
 def mrr_at_k(r, k=K):
@@ -143,14 +145,15 @@ def ranking_metrics(r, ks=(K,)):
     return out
 
 
-def sampled_metrics(model, split, ks=(K,)):
+def sampled_metrics(model, split, ks=(K,), comm=None):
     """The metrics of the sampled protocol (i)."""
-    return ranking_metrics(ranks(model, split, full=False), ks)
+    return ranking_metrics(ranks(model, split, full=False, comm=comm), ks)
 
 
-def full_metrics(model, split, ks=(K,), exclude_seen=False):
+def full_metrics(model, split, ks=(K,), exclude_seen=False, comm=None):
     """The metrics of the full-ranking protocol (ii)."""
-    return ranking_metrics(ranks(model, split, full=True, exclude_seen=exclude_seen), ks)
+    return ranking_metrics(ranks(model, split, full=True, exclude_seen=exclude_seen,
+                                 comm=comm), ks)
 
 
 def monitored(ks, n_negatives):
@@ -160,19 +163,20 @@ def monitored(ks, n_negatives):
             f"{NEXT_ITEM.metric(NEXT_ITEM.monitor, K if K in ks else max(ks))}")
 
 
-def validation_metrics(model, split, ks=(K,), exclude_seen=False):
+def validation_metrics(model, split, ks=(K,), exclude_seen=False, comm=None):
     """The validation metrics after an epoch, named "sampled ndcg@10" or "full ndcg@10": the
     sampled protocol, or the full ranking when the split has no negatives."""
     sampled = split.negatives.shape[1] > 0
-    metrics = sampled_metrics(model, split, ks) if sampled else \
-        full_metrics(model, split, ks, exclude_seen)
+    metrics = sampled_metrics(model, split, ks, comm) if sampled else \
+        full_metrics(model, split, ks, exclude_seen, comm)
     return {f"{'sampled' if sampled else 'full'} {k}": v for k, v in metrics.items()}
 
 
-def evaluate(model, split, ks=(K,), exclude_seen=False):
+def evaluate(model, split, ks=(K,), exclude_seen=False, comm=None):
     """Both protocols, {"sampled": {...}, "full": {...}} ("full" only when the split has no
-    negatives), in eval mode."""
+    negatives), in eval mode; ``comm``: the processes that share the work."""
     if hasattr(model, "eval"):
         model.eval()
-    out = {"sampled": sampled_metrics(model, split, ks)} if split.negatives.shape[1] else {}
-    return dict(out, full=full_metrics(model, split, ks, exclude_seen))
+    out = {"sampled": sampled_metrics(model, split, ks, comm)} if split.negatives.shape[1] \
+        else {}
+    return dict(out, full=full_metrics(model, split, ks, exclude_seen, comm))

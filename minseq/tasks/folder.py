@@ -132,32 +132,36 @@ def fit_epochs(run, net, optimizer, batches, *, validate, monitor, config, vocab
     tier unless ``run.reference``; the history). With ``run.out``, best.npz and last.npz are
     saved there (``config`` and ``vocab`` with them), history.csv after every epoch, and the
     curves at the end, or at Ctrl-C, whose TrainingInterrupted then says so. ``label`` begins
-    each progress line."""
+    each progress line. The processes of ``run.comm`` train one model together, and the
+    leading one alone writes."""
     s, out = run.model_settings, run.out
     start, best, waited = checkpoint.resume(run.resume, net, optimizer, monitor)
     history = {}
     if run.resume and out:
         history = read_history(Path(run.resume).parent, start - 1)
-        carry_best(Path(run.resume).parent, out)
+        if run.comm.leads:
+            carry_best(Path(run.resume).parent, out)
+    writes = out if run.comm.leads else None
     net = tier(net, run.reference)
-    trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet, label=label)
+    trainer = Trainer(net, optimizer, clip_norm=s["clip"], progress=not run.quiet, label=label,
+                      comm=run.comm)
     title = f"{run.model} ({run.task})"
     try:
         history = trainer.fit(batches, s["epochs"], validate=validate, monitor=monitor,
                               patience=s["patience"], checkpoint_path=out and out / BEST,
                               last_path=out and out / LAST, config=config, vocab=vocab,
                               start_epoch=start, best=best, waited=waited, history=history,
-                              on_epoch=out and (lambda h: write_csv(out / HISTORY, h)))
+                              on_epoch=writes and (lambda h: write_csv(out / HISTORY, h)))
     except TrainingInterrupted as exc:
-        if not (out and exc.history.get("epoch")):
+        if not (writes and exc.history.get("epoch")):
             raise
         write_csv(out / HISTORY, exc.history)
         training_curves(exc.history, out / CURVES, title=title)
         raise exc.keeping(f"{HISTORY} and {CURVES} of the {len(exc.history['epoch'])} "
                           f"finished epoch(s) in {out}") from None
     history.pop("best", None)
-    if out:
+    if writes:
         training_curves(history, out / CURVES, title=title)
-        if monitor and trainer.best_epoch is None and (out / BEST).is_file():
-            checkpoint.load(out / BEST, net)        # no epoch of this run beat the saved best
+    if out and monitor and trainer.best_epoch is None and (out / BEST).is_file():
+        checkpoint.load(out / BEST, net)            # no epoch of this run beat the saved best
     return net, history

@@ -26,6 +26,8 @@ from ..data.tasks import CHURN, task_of
 from ..data.windows import behaviour_windows
 from ..fast import tier
 from ..models.registry import MODELS
+from ..parallel.comm import SingleProcess
+from ..parallel.processes import shared_rows
 from . import churn
 from .folder import BEST, fit_epochs
 from .provenance import data_of, vocab_arrays
@@ -82,16 +84,24 @@ def sizes(table, task):
     return dict(n_behaviours=table.n_behaviours, n_classes=n_classes, **extra)
 
 
-def probabilities(model, data, batch_size=512):
+def probabilities(model, data, batch_size=512, comm=None):
+    """P of every window of ``data``, in batches of ``batch_size`` (dealt out to the processes
+    of ``comm``, minseq.parallel.processes.shared_rows), in eval mode."""
     model.eval()
-    return xp.concatenate([model.predict_proba(x, m) for x, _, m in
-                           Batches(*data, batch_size=batch_size, shuffle=False)])
+    inputs, _, mask = data
+
+    def rows(lo, hi):
+        return model.predict_proba(backend.asarray(inputs[lo:hi]), backend.asarray(mask[lo:hi]))
+
+    tail = () if model.n_classes == 1 else (model.n_classes,)
+    dtype = next(p for _, p in model.named_parameters()).dtype
+    return shared_rows(comm or SingleProcess(), len(inputs), batch_size, rows, tail, dtype)
 
 
-def score(model, data, task, threshold=None):
+def score(model, data, task, threshold=None, comm=None):
     """Metrics of ``model`` on ``data`` (inputs, targets, mask), in eval mode; ``threshold``:
-    churn's validation threshold."""
-    p, y = probabilities(model, data), data[1]
+    churn's validation threshold; ``comm``: the processes that share the work."""
+    p, y = probabilities(model, data, comm=comm), data[1]
     if task is CHURN:
         return churn.score(y, p, threshold)
     if task.binary:
@@ -121,6 +131,8 @@ def fit(run, size, train, valid, provenance=(None, None), label=""):
     backend.manual_seed(run.seed)
     kwargs = spec.kwargs(s, **size)
     net = spec.cls(**kwargs)
+    if not spec.fitted:
+        net.astype(run.dtype)
     path = run.out and run.out / BEST
     say([f"model     {run.model}: {net.num_parameters():,} parameters"],
         run.quiet or not run.out)
@@ -130,14 +142,14 @@ def fit(run, size, train, valid, provenance=(None, None), label=""):
     t0 = time.perf_counter()
     if spec.fitted:
         net.fit(*(backend.asarray(a) for a in train))
-        if path:
+        if path and run.comm.leads:
             checkpoint.save(path, net, None, dict(config, epoch=0), vocab)
         return Fitted(net, {"epoch": [], "train_loss": [], "seconds": []},
                       time.perf_counter() - t0)
     net, history = fit_epochs(
         run, net, optim.Adam(net, lr=s["lr"]),
         Batches(*train, batch_size=s["batch_size"], seed=run.seed),
-        validate=None if valid is None else lambda m: score(m, valid, task),
+        validate=None if valid is None else lambda m: score(m, valid, task, comm=run.comm),
         monitor=task.monitor if valid is not None else None, config=config, vocab=vocab,
         label=label)
     return Fitted(net, history, time.perf_counter() - t0)
@@ -158,7 +170,7 @@ def train(table, run):
     parts = checked_windows(tables, run, clock, table.behaviour_names)
     fitted = fit(run, sizes(table, run.task), parts[0], parts[1],
                  provenance=(data_of(table), vocab_arrays(table)))
-    t = churn.threshold(parts[1][1], probabilities(fitted.net, parts[1])) \
+    t = churn.threshold(parts[1][1], probabilities(fitted.net, parts[1], comm=run.comm)) \
         if run.task is CHURN else None
     return finish(run, fitted, parts[2], t)
 
@@ -168,10 +180,11 @@ def finish(run, fitted, test, t=None):
     threshold ``t`` is written into the checkpoint's config first, so ``evaluate`` applies the
     same one."""
     path = run.out / BEST
-    if t is not None:
+    if t is not None and run.comm.leads:
         checkpoint.annotate(path, threshold=t)
-    return {"metrics": score(fitted.net, test, run.task, t), "train_seconds": fitted.seconds,
-            "epochs": len(fitted.history["epoch"]), "model": run.model,
+    return {"metrics": score(fitted.net, test, run.task, t, run.comm),
+            "train_seconds": fitted.seconds, "epochs": len(fitted.history["epoch"]),
+            "model": run.model,
             "checkpoint": str(path), "history": fitted.history}
 
 
@@ -182,6 +195,8 @@ def evaluate(table, path, run, config):
     at random."""
     clock = clock_of(table, run.task)
     net = MODELS[run.model].cls(**config["kwargs"])
+    if not MODELS[run.model].fitted:
+        net.astype(run.dtype)
     if net.n_behaviours != table.n_behaviours:
         raise ValueError(f"evaluate: the checkpoint's model knows {net.n_behaviours} "
                          f"behaviours, the data has {table.n_behaviours}")

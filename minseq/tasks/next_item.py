@@ -66,6 +66,8 @@ def train(table, run):
     protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=seed)
     kwargs = spec.kwargs(s, n_items=table.n_items)
     net = spec.cls(**kwargs)
+    if not spec.fitted:
+        net.astype(run.dtype)
     config = dict(run.to_config(), kwargs=kwargs, maxlen=s["maxlen"], data=data_of(table))
     vocab = vocab_arrays(table)
     path = run.out / BEST
@@ -81,19 +83,20 @@ def train(table, run):
     if spec.fitted:
         net.fit(protocol.train_sequences)
         seconds = time.perf_counter() - t0
-        checkpoint.save(path, net, config=dict(config, epoch=0), vocab=vocab)
+        if run.comm.leads:
+            checkpoint.save(path, net, config=dict(config, epoch=0), vocab=vocab)
         epochs, per_epoch = 0, seconds
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
         optimizer = Adam(net, lr=s["lr"], betas=BETAS)
         net, history = fit_epochs(
             run, net, optimizer, batches, monitor=monitored(options["ks"], s["negatives"]),
-            validate=lambda m: validation_metrics(m, protocol.valid, **options),
+            validate=lambda m: validation_metrics(m, protocol.valid, **options, comm=run.comm),
             config=config, vocab=vocab)
         seconds = time.perf_counter() - t0
         epochs = len(history["epoch"])
         per_epoch = sum(history["seconds"]) / max(epochs, 1)
-    metrics = evaluate_protocol(net, protocol.test, **options)
+    metrics = evaluate_protocol(net, protocol.test, **options, comm=run.comm)
     return {"metrics": metrics, "train_seconds": seconds, "seconds_per_epoch": per_epoch,
             "epochs": epochs, "model": run.model, "checkpoint": str(path),
             "settings": s, "parameters": net.num_parameters(),
@@ -111,6 +114,8 @@ def evaluate(table, path, run, config):
             f"checkpoint {path} was trained on {config['kwargs']['n_items']} items, "
             f"the data has {table.n_items}")
     net = MODELS[run.model].cls(**config["kwargs"])
+    if not MODELS[run.model].fitted:
+        net.astype(run.dtype)
     checkpoint.load(path, net)
     net = tier(net, run.reference)
     s = run.model_settings

@@ -25,6 +25,7 @@ from typing import Optional
 
 from ..data.tasks import Task
 from ..models.registry import spec_of, task_for
+from ..parallel.comm import world
 from .checks import check_run, check_settings
 
 
@@ -41,8 +42,12 @@ class RunSettings:
     model_settings: the model's settings, given ones over the registry's defaults; seed: data
     split, weights and batches; out: folder of the checkpoint, the curves and history.csv (None:
     nothing written); reference: the plain layers of minseq.nn instead of the fast tier;
-    quiet: no progress lines; folds, grid: K-fold cross-validation by user and model selection
-    over {setting: [values]} (minseq.tasks.crossval); resume: a checkpoint to continue from.
+    quiet: no progress lines or reports (always so on a process that does not lead); folds,
+    grid: K-fold cross-validation by user and model selection over {setting: [values]}
+    (minseq.tasks.crossval); resume: a checkpoint to continue from;
+    dtype: "float32" or "float64", the parameters' and the arithmetic's; comm: the processes
+    training together (minseq.parallel.comm; default this process's ``world()``), each taking
+    its rows of every batch of ``batch_size`` rows.
     """
     model: str = stored("model")
     task: Optional[Task] = stored("task", None)
@@ -54,6 +59,8 @@ class RunSettings:
     folds: int = 1
     grid: dict = field(default_factory=dict)
     resume: Optional[str] = None
+    dtype: str = stored("dtype", "float32")
+    comm: object = field(default_factory=world, compare=False, repr=False)
 
     def __post_init__(self):
         task = task_for(self.model, self.task)
@@ -61,7 +68,8 @@ class RunSettings:
         check_settings(given, self.model)
         # frozen: the normal forms are set once, here, before the checks of the whole run
         normal = dict(task=task, model_settings=settings_for(self.model, given),
-                      out=None if self.out is None else Path(self.out), grid=dict(self.grid or {}))
+                      out=None if self.out is None else Path(self.out), grid=dict(self.grid or {}),
+                      quiet=bool(self.quiet) or not self.comm.leads)
         for name, value in normal.items():
             object.__setattr__(self, name, value)
         check_run(self)

@@ -59,7 +59,7 @@ def test_the_checkpoint_keeps_what_rebuilds_the_run(tmp_path):
                       quiet=True)
     config = run.to_config()
     assert config == {"model": "sasrec", "task": "next-item", "seed": 4,
-                      "settings": run.model_settings}
+                      "settings": run.model_settings, "dtype": "float32"}
     again = RunSettings.from_config(config)
     assert (again.model, again.task, again.seed, again.model_settings) == (
         "sasrec", NEXT_ITEM, 4, run.model_settings)
