@@ -16,7 +16,6 @@ position: L = 0 and a zero gradient). ``backward(grad_out=1.0)`` scales by an up
     CatalogueSoftmaxLoss      -log softmax(s(t, 1) .. s(t, n_items))_target   full softmax
 """
 
-from .. import backend
 from ..backend import xp
 from . import functional as F
 from .checks import check_array, check_range, check_same_shape

@@ -285,7 +285,6 @@ def test_pytorch_cuda_runs_without_tf32():
 def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
     """Its default epochs are those of the README's table, and a missing data file is one
     line (exit 2) in a fresh clone, where ../shared/data is not there."""
-    import re
     import runpy
     script = runpy.run_path(str(ROOT / "benchmarks" / "wikipedia_next_item.py"))
     defaults = vars(script["parser"]().parse_args([]))
@@ -324,7 +323,7 @@ def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
 def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     """On a tiny `user item` file with no time to spare (--minutes 0: the first epoch only),
     each loss gives a row of both protocols, a curve of one point and the figure."""
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     rng = np.random.default_rng(0)
     lines = [f"{u} {i}" for u in range(1, 41) for i in rng.integers(1, 16, 5)]
     (tmp_path / "log.txt").write_text("\n".join(lines) + "\n")

@@ -117,7 +117,7 @@ def test_the_lesson_list_says_how_to_run_one_as_it_will_run():
     """The list ends with the command line to run a lesson, written with the program as this
     installation calls it (not ``python -m minseq``, which fails outside an activated .venv):
     that program runs, from the folder the list was printed in."""
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     env = dict(os.environ, PYTHONPATH=str(root))
     done = subprocess.run([sys.executable, "-m", "minseq", "lessons"], capture_output=True,
                           text=True, cwd=root, check=True, env=env)
