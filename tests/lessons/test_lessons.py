@@ -92,3 +92,27 @@ def test_a_lesson_copied_out_of_the_checkout_runs_with_its_helpers(tmp_path):
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert list((work / "out" / "02_rnn").glob("*.png"))
+
+
+# -- the data-parallel lesson on real processes -------------------------------------------------
+def test_the_data_parallel_lesson_runs_under_mpiexec(tmp_path):
+    """Under ``mpiexec -n 2`` lesson 17 runs its ring over MPI and checks it, and the simulated
+    ring, against MPI's Allreduce on two processes; only rank 0 prints. Skipped where mpi4py or
+    mpiexec is missing (the lesson then simulates every worker, as the test above runs it)."""
+    pytest.importorskip("mpi4py")
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    mpiexec = shutil.which("mpiexec", path=search)
+    if mpiexec is None:
+        pytest.skip("no mpiexec beside the interpreter or on PATH")
+    proc = subprocess.run([mpiexec, "-n", "2", sys.executable,
+                           str(CHECKOUT_LESSONS / "17_data_parallel.py"), "--fast", "--out",
+                           str(tmp_path)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    out = proc.stdout
+    assert "[PASS] MPI Allreduce over 2 processes equals the full-batch gradient" in out
+    assert "[PASS] the ring over MPI (one Sendrecv per step) equals Allreduce" in out
+    assert "[PASS] the simulated ring equals Allreduce" in out
+    assert out.count("Lesson 17 - Data parallelism by hand") == 1, "a rank other than 0 printed"
+    assert ": OK:" in out.splitlines()[-1]
+    assert list(tmp_path.glob("*.png"))
