@@ -299,7 +299,7 @@ with L.step("The batch's gradient from its shards (B = 5 = 3 + 2)",
           "takes rows 0-2, worker 1 rows 3-4.")
     L.show("x", x)
     L.show("t", t)
-    loss, full = mean_loss_gradients(layer, x, t)
+    _, full = mean_loss_gradients(layer, x, t)
     L.check_close("full batch dW equals central differences of the batch-mean loss",
                   numerical_gradient(lambda: nn.CrossEntropyLoss()(layer(x), t),
                                      layer.params["W"]), full["W"], rtol=1e-6, atol=1e-9)
@@ -399,11 +399,11 @@ with L.step("A ring all-reduce over N = 3 simulated workers",
                           rtol=1e-12, atol=1e-14)])
 
 fig, axes = plt.subplots(1, len(frames), figsize=(2.1 * len(frames), 2.6))
-titles = ["start"] + [f"{p[:6]} {s + 1}" for p in (REDUCE, GATHER) for s in range(N - 1)]
+titles = ["start"] + [f"{p} {s + 1}" for p in (REDUCE, GATHER) for s in range(N - 1)]
 for ax, frame, title in zip(axes, frames, titles):
     ax.imshow(frame, cmap="Blues", vmin=0, vmax=N)
     for (k, c), v in np.ndenumerate(frame):
-        ax.text(c, k, f"{v:.0f}", ha="center", va="center")
+        ax.text(c, k, f"{v:.0f}", ha="center", va="center", color="white" if v == N else "black")
     ax.set_xticks(range(N), [f"c{c}" for c in range(N)])
     ax.set_yticks(range(N), [f"w{k}" for k in range(N)])
     ax.set_title(title, fontsize=9)
@@ -470,7 +470,7 @@ with L.step("The ring's cost: model against measurement",
         comm.Barrier()
         ring_mpi = time_call(lambda: mpi_ring_allreduce(comm, send), **fixed).median
         model_mpi = ring_seconds(S, n, mpi_bandwidth)
-        mpi_times = (n, allreduce, model_mpi)
+        mpi_times = (n, allreduce, model_mpi, mpi_bandwidth)
         print(f"  MPI, {n} processes: Sendrecv of S bytes {mpi_bandwidth / 1e9:.2f} GB/s; "
               f"model {model_mpi * 1e3:.3f} ms, MPI Allreduce {allreduce * 1e3:.3f} ms, "
               f"the ring above over MPI {ring_mpi * 1e3:.3f} ms (measured, rank 0)")
@@ -482,7 +482,7 @@ with L.step("The ring's cost: model against measurement",
             f"simulation of 2 workers took {simulated[2] * 1e3:.3f} ms{n_mpi}.")
 
 fig, (ax, ax_mem) = plt.subplots(1, 2, figsize=(10, 3.8))
-Ns = np.arange(1, 17)
+Ns = np.arange(2, 17)
 ax.plot(Ns, [ring_seconds(S, n, bandwidth) * 1e3 for n in Ns], label="model, one worker")
 ax.plot(Ns, [n * ring_seconds(S, n, bandwidth) * 1e3 for n in Ns], "--",
         label="model, all N workers in one process")
@@ -490,6 +490,8 @@ ax.plot(list(simulated), [v * 1e3 for v in simulated.values()], "o",
         label="measured: simulated ring, one process")
 if mpi_times:
     ax.plot([mpi_times[0]], [mpi_times[1] * 1e3], "s", label="measured: MPI Allreduce")
+    ax.plot([mpi_times[0]], [mpi_times[2] * 1e3], "x", ms=9,
+            label=f"model at MPI's {mpi_times[3] / 1e9:.1f} GB/s Sendrecv")
 ax.set_xlabel("workers N")
 ax.set_ylabel("ms per all-reduce")
 ax.set_yscale("log")
@@ -597,13 +599,14 @@ with L.step("ZeRO-1: Adam's m and v sharded across the workers",
               f"worker with plain data parallelism, {bytes_per_worker(n_gpt2, 8, True) / 1e9:.2f}"
               f" GB with ZeRO-1 (float32, Adam).")
 
-for label, count in (("LSTM classifier", P), ("GPT-2 (124M)", n_gpt2)):
-    ax_mem.plot(Ns, [bytes_per_worker(count, n, True) / bytes_per_worker(count, n, False)
-                     for n in Ns], label=label)
-ax_mem.axhline(0.5, color="grey", lw=0.8, ls=":")
+Ns_memory = np.arange(1, 17)
+for zero, label in ((False, "plain: 4P + 4P + 8P"), (True, "ZeRO-1: 4P + 4P + 8P/N")):
+    ax_mem.plot(Ns_memory, [bytes_per_worker(n_gpt2, n, zero) / 1e9 for n in Ns_memory],
+                label=label)
+ax_mem.set_ylim(0, None)
 ax_mem.set_xlabel("workers N")
-ax_mem.set_ylabel("ZeRO-1 / plain bytes per worker")
-ax_mem.set_title("ZeRO-1: (8P + 8P/N) / 16P, towards 1/2")
+ax_mem.set_ylabel("GB per worker")
+ax_mem.set_title("llm.c's GPT-2 (124M), float32, Adam: memory per worker")
 ax_mem.legend(fontsize=8)
 savefig(fig, "cost_and_memory")
 
