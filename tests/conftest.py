@@ -112,3 +112,11 @@ def pytest_terminal_summary(terminalreporter):
     cells = [f"{name:<29}{n:>4}" for name, n in sorted(counts.items())]
     for i in range(0, len(cells), 3):
         terminalreporter.write_line("   ".join(cells[i:i + 3]))
+
+
+@pytest.fixture(scope="module")
+def mpiexec():
+    """The mpich wheel's mpiexec beside this Python, for the tests marked ``mpi``: they skip
+    without the mpi extra, and fail instead when MINSEQ_MPI is set (make test-mpi)."""
+    from mpi_processes import find_mpiexec
+    return find_mpiexec()

@@ -167,7 +167,7 @@ def test_each_worked_example_has_its_step(doc, section, lesson):
 
 # -- one convention across lessons --------------------------------------------------------------
 #: Lessons whose behaviour data comes from the one synthetic log of helpers.behaviour_log (10 draws
-#: a long stationary series of its own and says why; 09, 11, 14 and 15 read no behaviour log).
+#: a long stationary series of its own and says why; 09, 11, 14, 15 and 17 read no behaviour log).
 LOG_LESSONS = ["01_dense_backprop.py", "02_rnn.py", "03_lstm.py", "04_gru.py", "05_attention.py",
                "06_multihead_positional.py", "07_transformer.py", "08_data.py",
                "12_next_behaviour.py", "13_next_item.py", "16_churn.py"]

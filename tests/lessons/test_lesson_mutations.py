@@ -38,6 +38,7 @@ MUTATIONS = {
     "14_cpu_vs_gpu": ("minseq.nn.MultiHeadAttention.backward@numpy", "Wq", "gradients of Wq"),
     "15_fast_lstm": ("minseq.nn.LSTM.backward", "Wx", "dWx"),
     "16_churn": ("minseq.metrics.roc_auc", "result", "the area under the LSTM's ROC curve"),
+    "17_data_parallel": ("minseq.nn.Linear.backward", "W", "full batch dW equals central"),
 }
 
 PLANT = """

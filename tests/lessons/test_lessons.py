@@ -15,6 +15,7 @@ from minseq import lesson_runner
 from minseq.cli import main
 from minseq.lesson_runner import describe, lesson_files
 
+from mpi_processes import run
 from paths import ROOT
 
 CHECKOUT_LESSONS = ROOT / "lessons"
@@ -116,3 +117,21 @@ def test_lesson_03_default_output_fits_a_few_screens_and_detail_keeps_the_rest(t
     for kept in ("W_f (3, 8)", "03_lstm_1.py"):
         assert kept in detail and kept not in default
     assert "as printed : matmul(x, W_i)" in default        # an erratum always shows its formula
+
+
+# -- the data-parallel lesson on real processes -------------------------------------------------
+@pytest.mark.mpi
+def test_the_data_parallel_lesson_runs_under_mpiexec(mpiexec, tmp_path):
+    """Under ``mpiexec -n 2`` lesson 17 runs its ring over MPI and checks it, and the simulated
+    ring, against MPI's Allreduce on two processes; only rank 0 prints. Skipped where mpi4py or
+    mpiexec is missing (the lesson then simulates every worker, as the test above runs it)."""
+    status, out, err = run([sys.executable, str(CHECKOUT_LESSONS / "17_data_parallel.py"),
+                            "--fast", "--out", str(tmp_path)], processes=2, mpiexec=mpiexec,
+                           timeout=120)
+    assert status == 0, out[-4000:] + err[-4000:]
+    assert "[PASS] MPI Allreduce over 2 processes equals the full-batch gradient" in out
+    assert "[PASS] the ring over MPI (one Sendrecv per step) equals Allreduce" in out
+    assert "[PASS] the simulated ring equals Allreduce" in out
+    assert out.count("Lesson 17 - Data parallelism by hand") == 1, "a rank other than 0 printed"
+    assert ": OK:" in out.splitlines()[-1]
+    assert list(tmp_path.glob("*.png"))

@@ -12,52 +12,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from minseq import checkpoint
+from mpi_processes import BIN, TIMEOUT, run
 from paths import ROOT
 
 pytestmark = pytest.mark.mpi
-
-BIN = Path(sys.executable).parent
-TIMEOUT = 60
-
-
-@pytest.fixture(scope="module")
-def mpiexec():
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError as exc:
-        missing = f"mpi4py does not import ({exc})"
-    else:
-        program = BIN / "mpiexec"
-        missing = None if program.exists() else f"no mpiexec beside {sys.executable}"
-    if missing:
-        if os.environ.get("MINSEQ_MPI"):
-            pytest.fail(f"MINSEQ_MPI is set but {missing}")
-        pytest.skip(f"{missing} (make test-mpi installs the mpi extra)")
-    return str(BIN / "mpiexec")
-
-
-def run(command, processes=None, mpiexec=None, timeout=TIMEOUT, env=None):
-    """Run ``command`` (a list), under ``mpiexec -n processes`` when given, in a session of its
-    own that is killed whole on timeout (a hang fails the test)."""
-    if processes:
-        command = [mpiexec, "-n", str(processes)] + command
-    environ = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg", **(env or {}))
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=environ, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"timed out after {timeout} s: {' '.join(command)}")
-    return proc.returncode, out, err
-
 
 def command(*args):
     """``python -m minseq ARGS`` as a list, for ``run``."""

@@ -1,0 +1,52 @@
+"""Processes under ``mpiexec`` for the tests that start them (tests/parallel/test_distributed.py,
+lesson 17): the ``mpiexec`` fixture finds the mpich wheel's program beside this Python, and
+``run`` starts a command in a session of its own, killed whole on timeout (a hang fails the test).
+Without the ``mpi`` extra the tests skip; ``make test-mpi`` installs it and sets MINSEQ_MPI=1,
+under which a skip is a failure."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paths import ROOT
+
+BIN = Path(sys.executable).parent
+TIMEOUT = 60
+
+
+def find_mpiexec():
+    """The path of mpiexec beside this Python (the ``mpiexec`` fixture of tests/conftest.py);
+    a skip without it, a failure when MINSEQ_MPI is set."""
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError as exc:
+        missing = f"mpi4py does not import ({exc})"
+    else:
+        program = BIN / "mpiexec"
+        missing = None if program.exists() else f"no mpiexec beside {sys.executable}"
+    if missing:
+        if os.environ.get("MINSEQ_MPI"):
+            pytest.fail(f"MINSEQ_MPI is set but {missing}")
+        pytest.skip(f"{missing} (make test-mpi installs the mpi extra)")
+    return str(BIN / "mpiexec")
+
+
+def run(command, processes=None, mpiexec=None, timeout=TIMEOUT, env=None):
+    """Run ``command`` (a list), under ``mpiexec -n processes`` when given, in a session of its
+    own that is killed whole on timeout (a hang fails the test)."""
+    if processes:
+        command = [mpiexec, "-n", str(processes)] + command
+    environ = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg", **(env or {}))
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=environ, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"timed out after {timeout} s: {' '.join(command)}")
+    return proc.returncode, out, err
