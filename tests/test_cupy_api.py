@@ -182,21 +182,47 @@ def nccl_uses():
     return found
 
 
+def _nccl_compiled_names():
+    """The strings compiled into CuPy's NCCL binding (cupy_backends.cuda.libs.nccl): where
+    NCCL's own library does not load, as on a machine with no GPU, ``cupy.cuda.nccl`` holds
+    only ``available``, but its binding's names are still in the compiled module."""
+    import importlib.util
+    libs = pathlib.Path(importlib.util.find_spec("cupy_backends").origin).parent / "cuda" / "libs"
+    binaries = sorted(libs.glob("nccl*.so")) + sorted(libs.glob("nccl*.pyd"))
+    assert binaries, f"no compiled NCCL binding under {libs}"
+    return b"\n".join(_compiled_strings(p) for p in binaries)
+
+
+def _compiled_name(name, compiled):
+    return re.search(rb"(?<![A-Za-z0-9_])" + re.escape(name.encode()) + rb"(?![A-Za-z0-9_])",
+                     compiled) is not None
+
+
 def test_the_nccl_names_the_communicator_uses_are_cupys(cupy):
-    """NCCLCommunicator cannot run without 2 GPUs; its names are checked here."""
+    """NCCLCommunicator cannot run without 2 GPUs; its names are checked here: on the module
+    where NCCL's library loads, else in the strings compiled into CuPy's binding of it."""
     import importlib
     nccl = importlib.import_module("cupy.cuda.nccl")
     found = nccl_uses()
     assert {"get_unique_id", "NcclCommunicator", "NCCL_SUM"} <= found["nccl"]
     assert {"allReduce", "bcast"} <= found["comm"]
     problems = []
-    for root, names in (("nccl", found["nccl"]), ("comm", found["comm"]),
-                        ("cupy", found["cupy"])):
-        for name in sorted(names):
-            obj = {"nccl": nccl, "comm": nccl.NcclCommunicator, "cupy": cupy}[root]
-            for part in name.split("."):
-                if not hasattr(obj, part):
-                    problems.append(f"{root}.{name}: no {part} in cupy {cupy.__version__}")
-                    break
-                obj = getattr(obj, part)
+    for name in sorted(found["cupy"]):
+        obj = cupy
+        for part in name.split("."):
+            if not hasattr(obj, part):
+                problems.append(f"cupy.{name}: no {part} in cupy {cupy.__version__}")
+                break
+            obj = getattr(obj, part)
+    if nccl.available:
+        problems += [f"nccl.{n}: not in cupy {cupy.__version__}" for n in sorted(found["nccl"])
+                     if not hasattr(nccl, n)]
+        problems += [f"NcclCommunicator.{n}: not in cupy {cupy.__version__}"
+                     for n in sorted(found["comm"]) if not hasattr(nccl.NcclCommunicator, n)]
+    else:
+        compiled = _nccl_compiled_names()
+        assert not _compiled_name("allReduceEverywhere", compiled)    # the search can say no
+        problems += [f"{n}: not in cupy {cupy.__version__}'s NCCL binding"
+                     for n in sorted(found["nccl"] | found["comm"])
+                     if not _compiled_name(n, compiled)]
     assert not problems, "\n".join(problems)
