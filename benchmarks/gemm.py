@@ -54,7 +54,7 @@ def markdown(runs, machine):
              f"{cpu_line(machine)}; NumPy {machine['numpy']} ({machine['blas']['name']}, "
              f"kernel {machine['blas']['kernel']}); {variables_line(machine)}; PyTorch "
              f"{torch}. Best of interleaved "
-             f"samples (`python benchmarks/gemm.py`).", "",
+             f"samples (`benchmarks/gemm.py`).", "",
              "| product | " + " | ".join(f"NumPy, {n} thr | PyTorch, {n} thr" for n in runs)
              + " |", "|---|" + "---:|---:|" * len(runs)]
     for label in next(iter(runs.values())):

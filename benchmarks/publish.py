@@ -45,10 +45,12 @@ def sections(out):
     """{marker name: markdown} of the README's benchmark blocks, from the reports under out."""
     from minseq.bench.report import machine_line, markdown_table
     result = json.loads((out / "results.json").read_text())
+    # the reports' own "# ..." headings stay in their files: the README has its own
     gemm = (out / "gemm.md").read_text().split("\n\n", 1)[1]
+    targets = (out / "targets.md").read_text().split("\n\n", 1)[1]
     return {"machine": f"Taken on: {machine_line(result)}",
             "results": markdown_table(result, "cpu"),
-            "targets": (out / "targets.md").read_text().rstrip(),
+            "targets": targets.rstrip(),
             "scaling": table_lines((out / "scaling" / "scaling.md").read_text()),
             "gemm": gemm.rstrip()}
 
