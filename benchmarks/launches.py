@@ -71,7 +71,8 @@ def main(argv=None):
         print(f"{case.name:<40} {rows[-1][1]}", flush=True)
     text = ("# Array operations per forward (kernel launches on a GPU)\n\n"
             "Written by `benchmarks/launches.py`; counted on the strict backend, float32, one "
-            "forward, threads 1.\n\n" + table(rows))
+            "forward, threads 1. Counts, not timings: the same on every CPU and BLAS kernel.\n\n"
+            + table(rows))
     with atomic_write(args.out, "w") as f:
         f.write(text)
     print(f"written: {args.out}")

@@ -11,7 +11,7 @@ import warnings
 import numpy
 
 from .. import __version__, backend
-from .kernel import blas_variables, vector_extensions
+from .kernel import blas_pool, blas_variables, vector_extensions
 from .timing import time_call
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -43,16 +43,13 @@ def blas_info():
     for this CPU, or was told to take) and its thread count: threadpoolctl where installed, else
     the library name from ``numpy.show_config``."""
     try:
-        from threadpoolctl import threadpool_info
+        p = blas_pool()
     except ImportError:
-        threadpool_info = None
-    if threadpool_info is not None:
-        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            p = pools[0]
-            return {"name": f"{p.get('internal_api')} {p.get('version')}",
-                    "kernel": p.get("architecture"), "threads": p.get("num_threads"),
-                    "source": "threadpoolctl"}
+        p = None
+    if p is not None:
+        return {"name": f"{p.get('internal_api')} {p.get('version')}",
+                "kernel": p.get("architecture"), "threads": p.get("num_threads"),
+                "source": "threadpoolctl"}
     text = io.StringIO()
     with contextlib.redirect_stdout(text), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NumPy asks for pyyaml to format this nicer
