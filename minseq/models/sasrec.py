@@ -38,7 +38,7 @@ from ..nn import (CatalogueSoftmaxLoss, Dropout, GBCELoss, LayerNorm, LearnedPos
                   SampledSoftmaxLoss, TransformerEncoder, TransformerEncoderLayer, causal_mask,
                   gbce_beta, init)
 from ..nn.random import RandomStream
-from .recommender import ItemRecommender
+from .recommender import ItemRecommender, check_ids, item_scores, item_scores_backward
 
 BETAS = (0.9, 0.98)
 #: the training losses (``loss``), and the negatives per position each draws unless told
@@ -99,34 +99,61 @@ class SASRec(ItemRecommender):
 
     def negatives(self, targets):
         """``loss_negatives`` items per position, uniform over the catalogue minus the positive
-        (B, T, K): draw k from 1..n_items-1 and shift k >= target up by one, which skips it."""
+        (targets.shape + (K,)): draw k from 1..n_items-1 and shift k >= target up by one, which skips it."""
         uniform = self._rng.generator.random(targets.shape + (self.n_negatives,))
         k = (uniform * (self.n_items - 1)).astype(targets.dtype) + 1
         return k + (k >= targets[..., None])
 
     def loss(self, batch):
-        """The training loss (module docstring) over the real positions (targets > 0)."""
+        """The training loss (module docstring) over the real positions (targets > 0) only:
+
+            rows = the flat indices of the real positions       (one host read: how many)
+            h = H[rows], y = targets[rows]                      (n, d), (n,)
+
+        so that neither the negatives nor the item scores are spent on padding (on Video.txt
+        at maxlen 50, 88 % of a batch's positions are padding). The mean over the real
+        positions is the same as before the gather; padding rows of dL/dH are 0."""
         inputs, targets = batch[0], batch[1]
         self._loss_cache = None
+        self.check_seq(inputs)
+        rows = xp.flatnonzero(targets > 0)
+        H = self.encode(inputs)                                         # (B, T, d)
+        h = H.reshape(-1, self.d_model)[rows]                           # (n, d)
+        y = targets.reshape(-1)[rows]                                   # (n,)
+        E = self.item_emb.params["W"]
+        candidates = None
         if self.loss_name == "ce":
-            self.check_seq(inputs)
-            value = self.criterion(self.encode(inputs), self.item_emb.params["W"], targets)
+            value = self.criterion(h, E, y)
         else:
-            neg = batch[3] if len(batch) > 3 else self.negatives(targets)
-            neg = neg[..., None] if neg.ndim == targets.ndim else neg
-            scores = self.forward(inputs, xp.concatenate([targets[..., None], neg], axis=-1))
-            value = self.criterion(scores, targets > 0)                  # scores (B, T, 1 + K)
-        self._loss_cache = self.loss_name
+            neg = self.negatives(y) if len(batch) < 4 else self._given(batch[3], targets)[rows]
+            candidates = xp.concatenate([y[:, None], neg], axis=-1)     # (n, 1 + K)
+            check_ids(self, "candidates", candidates, self.n_items)
+            value = self.criterion(item_scores(h, E, candidates),
+                                   xp.ones(len(y), dtype=bool))
+        self._loss_cache = (rows, H.shape, h, candidates)
         return value
+
+    def _given(self, negatives, targets):
+        """Negatives handed in with the batch, (B, T) or (B, T, K), as (B T, K) rows."""
+        if negatives.ndim not in (targets.ndim, targets.ndim + 1) or \
+                negatives.shape[:targets.ndim] != targets.shape:
+            raise ValueError(f"{self.name()}: negatives must have shape {targets.shape} or "
+                             f"{targets.shape + ('K',)}, got {negatives.shape}")
+        return negatives.reshape(targets.size, -1)
 
     def backward_loss(self):
         if self._loss_cache is None:
             raise RuntimeError(f"{self.name()}: backward_loss called without a loss before it")
-        self._loss_cache = None
-        if self.loss_name == "ce":
-            self.backward_both_uses(*self.criterion.backward())
+        (rows, shape, h, candidates), self._loss_cache = self._loss_cache, None
+        if candidates is None:
+            dh, dE_scoring = self.criterion.backward()
         else:
-            self.backward(self.criterion.backward())
+            E = self.item_emb.params["W"]
+            dE_scoring = xp.zeros_like(E)
+            dh = item_scores_backward(self.criterion.backward(), h, E, dE_scoring, candidates)
+        dH = xp.zeros((shape[0] * shape[1], shape[2]), dtype=dh.dtype)
+        dH[rows] = dh                                                   # padding rows: 0
+        self.backward_both_uses(dH.reshape(shape), dE_scoring)
 
     def extra_repr(self):
         return (f"n_items={self.n_items}, maxlen={self.maxlen}, d_model={self.d_model}, "

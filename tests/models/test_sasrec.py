@@ -195,3 +195,24 @@ def test_the_loss_draws_its_negatives_per_position():
         SASRec(5, loss="bpr")
     with pytest.raises(ValueError, match="at most n_items - 1 = 4"):
         SASRec(5, loss="gbce", loss_negatives=5)
+
+
+def test_the_loss_scores_the_real_positions_only(xp):
+    """Padding costs nothing: candidates (positive + K negatives) are made for the n real
+    positions alone, not for every one of the B x T (the formula test above pins the value)."""
+    m = loss_model(xp, "sampled-ce")
+    seq, targets = ids(SEQ), ids(TARGETS)
+    m.loss((seq, targets))
+    n_real = int((np.array(TARGETS) > 0).sum())
+    assert m._loss_cache[3].shape == (n_real, 1 + 3)              # (n, positive + K)
+    m.backward_loss()
+    assert m._loss_cache is None
+
+
+def test_given_negatives_of_a_wrong_shape_are_a_clear_error(xp):
+    m = loss_model(xp, "sampled-ce")
+    B, T = np.array(SEQ).shape
+    with pytest.raises(ValueError, match=r"negatives must have shape \(2, 5\)"):
+        m.loss((ids(SEQ), ids(TARGETS), None, ids(np.ones((B * T, 3), dtype=int))))
+    with pytest.raises(ValueError, match="negatives must have shape"):
+        m.loss((ids(SEQ), ids(TARGETS), None, ids(np.ones((B, T - 1, 3), dtype=int))))
