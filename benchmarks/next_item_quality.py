@@ -2,6 +2,7 @@
 
     python benchmarks/next_item_quality.py --data PATH/Video.txt [--minutes 60]
         [--losses bce gbce sampled-ce ce] [--gru4rec] [--loss-negatives K] [--threads 1]
+        [--jobs 1] [--append]
 
 For each loss (minseq.models.sasrec, --loss) SASRec trains under the leave-one-out protocol of
 ``minseq.tasks.evaluation`` with the SASRec paper's settings for the Amazon logs (maxlen 50,
@@ -12,7 +13,14 @@ the wall time since the start, and at the best epoch the test metrics of both pr
 sampled (the target against 100 unseen items, the paper's) and full ranking (every item, seen
 ones not excluded), NDCG@10 and HR@10; the epochs, the seconds and the peak memory (the
 process's maximum resident set: each loss runs in a process of its own). ``--gru4rec`` adds
-GRU4Rec with its own cross-entropy (full softmax up to 20,000 items, else sampled).
+GRU4Rec with its own cross-entropy (full softmax up to 20,000 items, else sampled). Each model
+trains as ``minseq train`` trains it: its fast-tier twin (minseq.fast.tier).
+
+``--jobs 2`` trains two models at a time, each in its own process with ``--threads`` BLAS
+threads (on a 2-core machine: one core each); the table says how many ran at a time.
+``--append`` adds this run's rows to the table already in ``--results`` (a row of the same
+model and loss is replaced), so models can be trained with different budgets; each row states
+its own budget.
 
 Writes ``next_item_quality.md`` (the table), ``.json`` (every curve and setting) and ``.png``
 (NDCG@10 against minutes) under ``--results`` (default out/bench). The data file is not part
@@ -33,7 +41,9 @@ from pathlib import Path
 
 import minseq
 from minseq import checkpoint
+from minseq.bench.machine import cpu_model
 from minseq.data import load
+from minseq.fast import tier
 from minseq.files import atomic_write
 from minseq.models.registry import MODELS
 from minseq.models.sasrec import BETAS, LOSSES
@@ -85,7 +95,7 @@ def train_one(table, model, loss, a):
     spec = MODELS[model]
     if model == "gru4rec" and table.n_items > 20000:
         s["n_sampled"] = 2048                 # as minseq.tasks.next_item trains it
-    net = spec.build(dict(s, seed=a.seed), n_items=table.n_items)
+    net = tier(spec.build(dict(s, seed=a.seed), n_items=table.n_items))
     trainer = Trainer(net, Adam(net, lr=s["lr"], betas=BETAS), clip_norm=s["clip"],
                       progress=False)
     options = dict(ks=(10,), exclude_seen=False)
@@ -112,6 +122,7 @@ def train_one(table, model, loss, a):
         metrics = evaluate(net, protocol.test, **options)
     best = max(range(len(curve)), key=lambda i: curve[i][1])
     return {"model": model, "loss": loss, "settings": s, "curve": curve,
+            "minutes": a.minutes, "jobs": a.jobs, "threads": a.threads,
             "epochs": len(curve), "best_epoch": best + 1, "seconds": seconds,
             "test": metrics, "users_evaluated": len(protocol.test.targets),
             "sampled_negatives": protocol.n_negatives,
@@ -127,18 +138,21 @@ def table_markdown(results, meta):
              "items (the paper's protocol), full "
              "= target vs every item (seen items not excluded); test metrics at the best "
              "validation epoch (sampled NDCG@10). "
-             f"Budget {meta['minutes']:g} min per model; backend {meta['backend']}, "
-             f"{meta['cpus']} CPUs, {meta['threads']} BLAS thread(s), seed {meta['seed']}.", "",
+             f"Backend {meta['backend']}, {meta['cpus']} CPUs ({meta['cpu']}), seed "
+             f"{meta['seed']}; budget: wall minutes per model, checked between epochs; "
+             "at a time: models trained at once, each in its own process with the BLAS "
+             "threads stated.", "",
              "| model | loss | NDCG@10 sampled | HR@10 sampled | NDCG@10 full | HR@10 full | "
-             "epochs (best) | seconds | peak memory MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "epochs (best) | seconds | budget min | at a time x threads | peak memory MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         s, f = r["test"]["sampled"], r["test"]["full"]
         negatives = r["negatives_per_position"]
         loss = (r["loss"] or "ce (its own)") + (f", K={negatives}" if negatives else "")
         lines.append(f"| {r['model']} | {loss} | {s['ndcg@10']:.4f} | {s['hit@10']:.4f} | "
                      f"{f['ndcg@10']:.4f} | {f['hit@10']:.4f} | {r['epochs']} "
-                     f"({r['best_epoch']}) | {r['seconds']:.0f} | {r['peak_rss_mb']:.0f} |")
+                     f"({r['best_epoch']}) | {r['seconds']:.0f} | {r['minutes']:g} | "
+                     f"{r['jobs']} x {r['threads']} | {r['peak_rss_mb']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -169,7 +183,13 @@ def parser():
     p.add_argument("--loss-negatives", type=int, default=None,
                    help="negatives per position of bce, gbce, sampled-ce (default: each loss's)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS threads of each model's process (default 1)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="models trained at once, each in its own process (default 1)")
+    p.add_argument("--append", action="store_true",
+                   help="add the rows to the table in --results, replacing those of the same "
+                        "model and loss")
     p.add_argument("--results", default="out/bench",
                    help="folder for the table, its JSON and the figure (default out/bench)")
     p.add_argument("--one", nargs=2, metavar=("MODEL", "LOSS"), help=argparse.SUPPRESS)
@@ -190,22 +210,35 @@ def main(argv=None):
         result = train_one(load(a.data, "user-item"), model, None if loss == "-" else loss, a)
         Path(a.json).write_text(json.dumps(result))
         return 0
+    if a.jobs < 1 or a.threads < 1:
+        print("next_item_quality: --jobs and --threads must be at least 1", file=sys.stderr)
+        return 2
     table = load(a.data, "user-item")
     runs = [("sasrec", loss) for loss in a.losses] + ([("gru4rec", "-")] if a.gru4rec else [])
+    folder = Path(a.results)
     results = []
-    with tempfile.TemporaryDirectory() as folder:
-        for model, loss in runs:
-            out = Path(folder) / f"{model}-{loss}.json"
-            subprocess.run([sys.executable, __file__, *argv, "--one", model, loss,
-                            "--json", str(out)], check=True)
-            results.append(json.loads(out.read_text()))
+    with tempfile.TemporaryDirectory() as temporary:
+        outs = [Path(temporary) / f"{model}-{loss}.json" for model, loss in runs]
+        for wave in range(0, len(runs), a.jobs):
+            children = [subprocess.Popen([sys.executable, __file__, *argv, "--one", model,
+                                          loss, "--json", str(out)])
+                        for (model, loss), out in zip(runs[wave:wave + a.jobs],
+                                                      outs[wave:wave + a.jobs])]
+            if any(child.wait() for child in children):
+                print("next_item_quality: a model's run failed (its error is above)",
+                      file=sys.stderr)
+                return 1
+        results = [json.loads(out.read_text()) for out in outs]
+    if a.append and (folder / "next_item_quality.json").is_file():
+        kept = json.loads((folder / "next_item_quality.json").read_text())["results"]
+        new = {(r["model"], r["loss"]) for r in results}
+        results = [r for r in kept if (r["model"], r["loss"]) not in new] + results
     meta = {"data": Path(a.data).name, "users": table.n_users, "items": table.n_items,
             "events": len(table), "users_evaluated": results[0]["users_evaluated"],
             "sampled_negatives": results[0]["sampled_negatives"],
-            "minutes": a.minutes, "backend": minseq.get_backend(), "cpus": os.cpu_count(),
-            "threads": a.threads, "seed": a.seed, "machine": platform.machine(),
+            "backend": minseq.get_backend(), "cpus": os.cpu_count(), "cpu": cpu_model(),
+            "seed": a.seed, "machine": platform.machine(),
             "python": platform.python_version()}
-    folder = Path(a.results)
     with atomic_write(folder / "next_item_quality.json", "w") as f:
         f.write(json.dumps({"meta": meta, "results": results}, indent=2, sort_keys=True) + "\n")
     with atomic_write(folder / "next_item_quality.md", "w") as f:

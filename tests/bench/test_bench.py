@@ -322,16 +322,17 @@ def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
 
 def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     """On a tiny `user item` file with no time to spare (--minutes 0: the first epoch only),
-    each loss gives a row of both protocols, a curve of one point and the figure."""
+    each loss gives a row of both protocols, a curve of one point and the figure; --jobs 2
+    trains two at a time and --append adds rows to the table already there."""
     root = ROOT
     rng = np.random.default_rng(0)
     lines = [f"{u} {i}" for u in range(1, 41) for i in rng.integers(1, 16, 5)]
     (tmp_path / "log.txt").write_text("\n".join(lines) + "\n")
-    done = subprocess.run([sys.executable, str(root / "benchmarks" / "next_item_quality.py"),
-                           "--data", str(tmp_path / "log.txt"), "--losses", "ce", "gbce",
-                           "--minutes", "0", "--loss-negatives", "3", "--results", str(tmp_path)],
-                          capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg"))
+    command = [sys.executable, str(root / "benchmarks" / "next_item_quality.py"),
+               "--data", str(tmp_path / "log.txt"), "--minutes", "0", "--loss-negatives", "3",
+               "--losses", "ce", "gbce", "--results", str(tmp_path)]
+    env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg")
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     saved = json.loads((tmp_path / "next_item_quality.json").read_text())
     assert [r["loss"] for r in saved["results"]] == ["ce", "gbce"]
@@ -341,3 +342,15 @@ def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     table = (tmp_path / "next_item_quality.md").read_text()
     assert "| sasrec | gbce, K=3 |" in table and "| sasrec | ce |" in table
     assert (tmp_path / "next_item_quality.png").stat().st_size > 0
+    # two models at a time, appended: gbce's row replaced, ce's kept, GRU4Rec's added
+    again = subprocess.run([*command[:-5], "--losses", "gbce", "--gru4rec", "--jobs", "2",
+                            "--append", "--results", str(tmp_path)],
+                           capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    saved = json.loads((tmp_path / "next_item_quality.json").read_text())
+    assert [(r["model"], r["loss"], r["jobs"]) for r in saved["results"]] == [
+        ("sasrec", "ce", 1), ("sasrec", "gbce", 2), ("gru4rec", None, 2)]
+    rows = [line for line in (tmp_path / "next_item_quality.md").read_text().splitlines()
+            if line.startswith("| sasrec") or line.startswith("| gru4rec")]
+    assert len(rows) == 3 and all(" | 0 | " in row for row in rows)     # budget 0 minutes
+    assert "| 2 x 1 |" in rows[1] and "| 1 x 1 |" in rows[0]
