@@ -157,15 +157,21 @@ def table_markdown(results, meta):
 
 
 def figure(results, path):
+    """Validation NDCG@10 against wall time (what the budget buys) and against epochs (what
+    each epoch learns, whatever else the machine was doing)."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(10.4, 4.2), sharey=True)
     for r in results:
         t, ndcg = zip(*r["curve"])
-        ax.plot([x / 60 for x in t], ndcg, marker=".", label=f"{r['model']} {r['loss'] or ''}")
-    ax.set_xlabel("wall time (minutes)")
-    ax.set_ylabel("validation NDCG@10 (sampled)")
-    ax.legend()
-    ax.grid(alpha=0.3)
+        label = f"{r['model']} {r['loss'] or ''}"
+        by_time.plot([x / 60 for x in t], ndcg, marker=".", label=label)
+        by_epoch.plot(range(1, len(ndcg) + 1), ndcg, marker=".", label=label)
+    by_time.set_xlabel("wall time (minutes)")
+    by_epoch.set_xlabel("epoch")
+    by_time.set_ylabel("validation NDCG@10 (sampled)")
+    for ax in (by_time, by_epoch):
+        ax.grid(alpha=0.3)
+    by_epoch.legend()
     save_figure(fig, path)
 
 

@@ -16,7 +16,7 @@ session-parallel batches, and tied input/output embeddings (hidden size = embedd
 from ..backend import xp
 from ..nn import GRU, CrossEntropyLoss, Dropout, init
 from ..nn.random import RandomStream
-from .recommender import ItemRecommender
+from .recommender import ItemRecommender, check_ids, item_scores, item_scores_backward
 
 
 class GRU4Rec(ItemRecommender):
@@ -35,9 +35,9 @@ class GRU4Rec(ItemRecommender):
         self.emb_dropout = Dropout(dropout)
         self.gru = GRU(d, d)
         self.out_dropout = Dropout(dropout)
-        self.criterion = CrossEntropyLoss(ignore_index=-1)
+        self.criterion = CrossEntropyLoss()
         self.n_sampled, self.seed = n_sampled, seed
-        self._rng = RandomStream(seed)
+        self._rng, self._loss_cache = RandomStream(seed), None
 
     def encode(self, seq):
         x = self.emb_dropout(self.item_emb(seq))                        # (B, T, d)
@@ -49,33 +49,40 @@ class GRU4Rec(ItemRecommender):
         self.item_emb.backward(self.emb_dropout.backward(dx))
 
     def sampled_items(self, targets):
-        """The candidate set of a sampled softmax: the batch's targets (padding 0 included) and
+        """The candidate set of a sampled softmax: the real positions' targets and
         ``n_sampled`` uniform items, sorted (C = targets.size + n_sampled,); ``targets`` index
-        it by ``searchsorted``, which finds the first of equal ids. The size is fixed, so no
-        value is read on the host (``unique`` would be a sync every step); ``loss`` masks out
-        the padding and the repeats instead."""
+        it by ``searchsorted``, which finds the first of equal ids. ``loss`` masks out the
+        repeats instead of reading them on the host (``unique`` would be a sync every step)."""
         uniform = self._rng.generator.random(self.n_sampled)
         drawn = (uniform * self.n_items).astype(targets.dtype) + 1
         return xp.sort(xp.concatenate([targets.reshape(-1), drawn]))
 
     def loss(self, batch):
-        """Mean cross-entropy of the next item over the real positions of ``batch``."""
-        inputs, targets = batch[0], batch[1]
+        """Mean cross-entropy of the next item over the real positions of ``batch``, scored at
+        those positions only (``real_rows``)."""
+        h, y = self.real_rows(batch[0], batch[1])                       # (n, d), (n,)
+        E = self.item_emb.params["W"]
         if self.n_sampled is None or self.n_sampled >= self.n_items:
-            classes = targets - 1                                       # padding -> -1, ignored
-            scores = self.forward(inputs)
+            items, classes = None, y - 1
+            scores = item_scores(h, E)                                  # (n, n_items)
         else:
-            items = self.sampled_items(targets)                         # (C,) sorted
-            classes = xp.where(targets > 0, xp.searchsorted(items, targets), -1)
-            # each item once: a padding id or a repeat of its left neighbour scores -1e30, so
-            # it has softmax weight exactly 0 and gets no gradient (-inf would turn the 0
-            # weight of an ignored position into 0 * -inf = NaN)
-            dropped = xp.concatenate([items[:1] == 0, items[1:] == items[:-1]])
-            scores = xp.where(dropped, -1e30, self.forward(inputs, items))
+            items = check_ids(self, "candidates", self.sampled_items(y), self.n_items)
+            classes = xp.searchsorted(items, y)
+            # each item once: a repeat of its left neighbour scores -1e30, so it has softmax
+            # weight exactly 0 and gets no gradient
+            repeat = xp.concatenate([xp.zeros(1, dtype=bool), items[1:] == items[:-1]])
+            scores = xp.where(repeat, -1e30, item_scores(h, E, items))  # (n, C)
+        self._loss_cache = (h, items)
         return self.criterion(scores, classes)
 
     def backward_loss(self):
-        self.backward(self.criterion.backward())
+        if self._loss_cache is None:
+            raise RuntimeError(f"{self.name()}: backward_loss called without a loss before it")
+        (h, items), self._loss_cache = self._loss_cache, None
+        E = self.item_emb.params["W"]
+        dE_scoring = xp.zeros_like(E)
+        dh = item_scores_backward(self.criterion.backward(), h, E, dE_scoring, items)
+        self.real_rows_backward(dh, dE_scoring)
 
     def extra_repr(self):
         return f"n_items={self.n_items}, d_model={self.d_model}, n_sampled={self.n_sampled}"

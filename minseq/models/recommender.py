@@ -94,6 +94,7 @@ class ItemRecommender(Module):
                              f"got {n_items}, {d_model}")
         self.n_items, self.d_model = n_items, d_model
         self.item_emb = Embedding(n_items + 1, d_model, padding_idx=0)
+        self._real_rows = None                  # (rows, H's shape) of the last real_rows
 
     def encode(self, seq):
         raise NotImplementedError
@@ -135,6 +136,28 @@ class ItemRecommender(Module):
         dE = self.item_emb.grads["W"]
         dE += dE_scoring
         dE[0] = 0                               # padding: never learned
+
+    def real_rows(self, inputs, targets):
+        """The training loss's view of a batch: H = encode(inputs) (B, T, d) at its real
+        positions only (targets > 0), so no score, negative or softmax is spent on padding:
+
+            rows = the flat indices of the real positions     (one host read: how many)
+            h = H[rows] (n, d),   y = targets[rows] (n,)
+
+        Returns (h, y) and keeps what ``real_rows_backward`` needs."""
+        self.check_seq(inputs)
+        rows = xp.flatnonzero(targets > 0)
+        H = self.encode(inputs)                                         # (B, T, d)
+        self._real_rows = rows, H.shape
+        return H.reshape(-1, H.shape[-1])[rows], targets.reshape(-1)[rows]
+
+    def real_rows_backward(self, dh, dE_scoring):
+        """Backpropagate dL/dh (n, d) of ``real_rows``'s h: the padding rows of dL/dH are 0."""
+        rows, shape = self._real_rows
+        self._real_rows = None
+        dH = xp.zeros((shape[0] * shape[1], shape[2]), dtype=dh.dtype)
+        dH[rows] = dh
+        self.backward_both_uses(dH.reshape(shape), dE_scoring)
 
     def loss_terms(self, batch):
         """How many terms the training loss of ``batch`` (inputs, targets, ...) is a mean of:

@@ -105,32 +105,24 @@ class SASRec(ItemRecommender):
         return k + (k >= targets[..., None])
 
     def loss(self, batch):
-        """The training loss (module docstring) over the real positions (targets > 0) only:
-
-            rows = the flat indices of the real positions       (one host read: how many)
-            h = H[rows], y = targets[rows]                      (n, d), (n,)
-
-        so that neither the negatives nor the item scores are spent on padding (on Video.txt
-        at maxlen 50, 88 % of a batch's positions are padding). The mean over the real
-        positions is the same as before the gather; padding rows of dL/dH are 0."""
+        """The training loss (module docstring) over the real positions (targets > 0) only
+        (``real_rows``: on Video.txt at maxlen 50, 88 % of a batch's positions are padding);
+        the mean over them is the same as with the padding scored and weighted 0."""
         inputs, targets = batch[0], batch[1]
         self._loss_cache = None
-        self.check_seq(inputs)
-        rows = xp.flatnonzero(targets > 0)
-        H = self.encode(inputs)                                         # (B, T, d)
-        h = H.reshape(-1, self.d_model)[rows]                           # (n, d)
-        y = targets.reshape(-1)[rows]                                   # (n,)
+        h, y = self.real_rows(inputs, targets)                          # (n, d), (n,)
         E = self.item_emb.params["W"]
         candidates = None
         if self.loss_name == "ce":
             value = self.criterion(h, E, y)
         else:
-            neg = self.negatives(y) if len(batch) < 4 else self._given(batch[3], targets)[rows]
+            neg = self.negatives(y) if len(batch) < 4 else \
+                self._given(batch[3], targets)[self._real_rows[0]]     # (n, K)
             candidates = xp.concatenate([y[:, None], neg], axis=-1)     # (n, 1 + K)
             check_ids(self, "candidates", candidates, self.n_items)
             value = self.criterion(item_scores(h, E, candidates),
                                    xp.ones(len(y), dtype=bool))
-        self._loss_cache = (rows, H.shape, h, candidates)
+        self._loss_cache = (h, candidates)
         return value
 
     def _given(self, negatives, targets):
@@ -144,16 +136,14 @@ class SASRec(ItemRecommender):
     def backward_loss(self):
         if self._loss_cache is None:
             raise RuntimeError(f"{self.name()}: backward_loss called without a loss before it")
-        (rows, shape, h, candidates), self._loss_cache = self._loss_cache, None
+        (h, candidates), self._loss_cache = self._loss_cache, None
         if candidates is None:
             dh, dE_scoring = self.criterion.backward()
         else:
             E = self.item_emb.params["W"]
             dE_scoring = xp.zeros_like(E)
             dh = item_scores_backward(self.criterion.backward(), h, E, dE_scoring, candidates)
-        dH = xp.zeros((shape[0] * shape[1], shape[2]), dtype=dh.dtype)
-        dH[rows] = dh                                                   # padding rows: 0
-        self.backward_both_uses(dH.reshape(shape), dE_scoring)
+        self.real_rows_backward(dh, dE_scoring)
 
     def extra_repr(self):
         return (f"n_items={self.n_items}, maxlen={self.maxlen}, d_model={self.d_model}, "

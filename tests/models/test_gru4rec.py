@@ -65,10 +65,11 @@ def test_sampled_candidates_contain_every_target(xp):
 
 
 def test_repeated_candidates_count_once(xp):
-    """Padding and repeats in the candidate set change neither the loss nor its gradient."""
+    """Repeats in the candidate set (a target seen twice, an item drawn again) change neither
+    the loss nor its gradient."""
     batch = (ids(SEQ), ids([[0, 3, 1, 2, 4], [2, 2, 1, 3, 4]]), None)
     losses = []
-    for items in ([1, 2, 3, 4], [0, 0, 1, 2, 2, 2, 3, 4, 4]):
+    for items in ([1, 2, 3, 4], [1, 1, 2, 2, 2, 3, 4, 4]):
         m = model(xp, n_sampled=2).eval()
         m.sampled_items = lambda t, items=items: ids(items)
         losses.append(float(m.loss(batch)))
@@ -111,3 +112,15 @@ def test_bad_input_is_a_clear_error():
         m(backend.asarray(np.full((1, 2), 9)))
     with pytest.raises(RuntimeError, match="without a forward"):
         m.backward(backend.asarray(np.zeros((1, 2, 5))))
+
+
+def test_the_candidate_set_holds_the_real_targets_and_the_draws(xp):
+    """Padding is never a candidate: the set is the n real positions' targets plus n_sampled
+    uniform items, each in 1 .. n_items."""
+    m = model(xp, n_sampled=3)
+    targets = [[0, 3, 1, 2, 4], [2, 2, 1, 3, 4]]
+    m.loss((ids(SEQ), ids(targets), None))
+    h, items = m._loss_cache
+    n_real = sum(t > 0 for row in targets for t in row)
+    assert h.shape == (n_real, 4) and items.shape == (n_real + 3,)
+    assert 1 <= int(items.min()) and int(items.max()) <= 5

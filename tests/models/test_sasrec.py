@@ -204,7 +204,7 @@ def test_the_loss_scores_the_real_positions_only(xp):
     seq, targets = ids(SEQ), ids(TARGETS)
     m.loss((seq, targets))
     n_real = int((np.array(TARGETS) > 0).sum())
-    assert m._loss_cache[3].shape == (n_real, 1 + 3)              # (n, positive + K)
+    assert m._loss_cache[1].shape == (n_real, 1 + 3)              # (n, positive + K)
     m.backward_loss()
     assert m._loss_cache is None
 

@@ -9,9 +9,9 @@ get()) waits until the GPU has finished everything queued. So:
 - a training step (Trainer, clipping and Adam included) reads the loss once, for the progress
   line and the stop on a non-finite loss, plus, in the first epoch only, its model's input
   checks (STEP_CHECK_READS): later epochs see the same rows again (backend.inputs_checked);
-- SASRec's loss reads one thing more, on purpose: where the real positions are
-  (``flatnonzero``), so that its scores and negatives cost the real positions only
-  (STEP_READS).
+- the next-item models' losses read one thing more, on purpose: where the real positions are
+  (``flatnonzero``, ItemRecommender.real_rows), so that their scores, negatives and softmax
+  cost the real positions only (STEP_READS).
 """
 
 import numpy as np
@@ -44,7 +44,8 @@ STEP_CHECK_READS = {
 #: the host reads of one training step beyond the first epoch's checks, by model (others: the
 #: loss alone)
 STEP_READS = {name: ["flatnonzero", "float"]
-              for name in ("SASRec", "SASRec ce", "SASRec sampled-ce", "SASRec gbce")}
+              for name in ("SASRec", "SASRec ce", "SASRec sampled-ce", "SASRec gbce",
+                           "GRU4Rec", "GRU4Rec sampled")}
 
 
 @pytest.fixture
