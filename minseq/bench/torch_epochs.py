@@ -1,0 +1,125 @@
+"""PyTorch's training epochs on the very run ``minseq train`` makes: the same data, batches,
+model (its counterpart, minseq.bench.torch_models, with the same first weights), optimiser and
+clipping; timed as minseq's progress line times an epoch (the PyTorch side of
+``benchmarks/data_parallel.py``).
+
+    python -m minseq.bench.torch_epochs --model sasrec --batch-size 128 --users 2000 \\
+        --epochs 2 --threads 2
+
+takes ``minseq train``'s own flags (its parser reads them, so a flag means the same on both
+sides) and prints one JSON line: the examples/s of each epoch's training pass (the examples
+over the time from the epoch's start to its last step, as ``minseq.train.Progress``), the
+threads PyTorch ran on (``--threads``: ``torch.set_num_threads``), and the minseq model's
+parameter count. Every step is minseq's Trainer's: the loss of the batch (read on the host, as
+the Trainer reads it), its gradients, the clipping of their global norm where the model's
+settings clip, and one Adam step with minseq's learning rate, betas and eps.
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+from typing import NamedTuple
+
+from .. import backend
+from ..commands.loading import data_settings, load_table
+from ..commands.train import SETTINGS, add_arguments
+from ..data.tasks import NEXT_ITEM
+from ..tasks import next_behaviour, next_item
+from ..tasks.evaluation import Protocol
+from ..tasks.settings import RunSettings
+from ..threads import threads_setting
+
+
+class TrainingRun(NamedTuple):
+    """What a ``minseq train`` run trains: its minseq model (freshly built), its training
+    batches (host arrays), its optimiser (minseq's, for its settings), the global norm it clips
+    gradients to (None: no clipping) and its epochs."""
+    net: object
+    batches: object
+    optimizer: object
+    clip: object
+    epochs: int
+
+
+def training_run(args):
+    """The TrainingRun of ``minseq train`` with the parsed flags ``args``, built as the task
+    pipelines build it (minseq.tasks.next_item.train, minseq.tasks.next_behaviour.train)."""
+    run = RunSettings(model=args.model, task=args.task,
+                      model_settings={k: getattr(args, k) for k in SETTINGS},
+                      seed=args.seed or 0, quiet=True, dtype=args.dtype or "float32")
+    table = load_table(data_settings(args), run.seed, quiet=True)
+    spec = run.spec
+    if run.task is NEXT_ITEM:
+        run = next_item.for_catalogue(run, table)
+        s = dict(run.model_settings, seed=run.seed)
+        backend.manual_seed(run.seed)
+        protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=run.seed)
+        batches = next_item.training_batches(protocol.train_sequences, s["maxlen"],
+                                             s["batch_size"], run.seed)
+        sizes, optimizer_for = dict(n_items=table.n_items), next_item.optimizer_for
+    else:
+        s = run.model_settings
+        clock = next_behaviour.clock_of(table, run.task)
+        train = next_behaviour.windows(next_behaviour.split(table, run.seed)[0], run.task, s,
+                                       clock)
+        batches = next_behaviour.training_batches(train, s, run.seed)
+        sizes, optimizer_for = next_behaviour.sizes(table, run.task), next_behaviour.optimizer_for
+        backend.manual_seed(run.seed)
+    net = spec.cls(**spec.kwargs(s, **sizes))
+    net.astype(run.dtype)
+    return TrainingRun(net, batches, optimizer_for(net, s), s["clip"], s["epochs"])
+
+
+def epoch_rates(torch, net, training):
+    """Train the PyTorch model ``net`` for ``training.epochs`` epochs over ``training.batches``
+    with the optimiser and clipping of ``training`` (a TrainingRun); the examples/s of each
+    epoch's training pass."""
+    adam = training.optimizer
+    if adam.weight_decay:
+        raise ValueError(f"epoch_rates: minseq's optimiser has weight decay {adam.weight_decay}, "
+                         f"which the PyTorch side does not mirror")
+    params = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=adam.lr, betas=adam.betas, eps=adam.eps)
+    rates = []
+    for epoch in range(1, training.epochs + 1):
+        net.train()
+        examples, t0 = 0, time.perf_counter()
+        for step, batch in enumerate(training.batches, 1):
+            optimizer.zero_grad(set_to_none=True)
+            loss = net.loss(tuple(torch.from_numpy(a) for a in batch))
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FloatingPointError(f"epoch_rates: the loss is {value} at epoch {epoch}, "
+                                         f"step {step}")
+            loss.backward()
+            if training.clip is not None:
+                torch.nn.utils.clip_grad_norm_(params, training.clip)
+            optimizer.step()
+            examples += len(batch[0])
+        rates.append(examples / max(time.perf_counter() - t0, 1e-9))
+    return rates
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m minseq.bench.torch_epochs",
+                                description=__doc__.splitlines()[0])
+    add_arguments(p)
+    args = p.parse_args(argv)
+    if args.model is None:
+        p.error("--model is required")
+    if args.backend not in (None, "numpy"):
+        p.error("PyTorch trains on the CPU here: --backend numpy only")
+    import torch
+    torch.set_num_threads(threads_setting(args.threads))
+    from .torch_models import torch_model
+    training = training_run(args)
+    rates = epoch_rates(torch, torch_model(training.net), training)
+    print(json.dumps({"rates": rates, "threads": torch.get_num_threads(),
+                      "parameters": training.net.num_parameters()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
