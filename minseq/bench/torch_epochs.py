@@ -9,15 +9,17 @@ clipping; timed as minseq's progress line times an epoch (the PyTorch side of
 takes ``minseq train``'s own flags (its parser reads them, so a flag means the same on both
 sides) and prints one JSON line: the examples/s of each epoch's training pass (the examples
 over the time from the epoch's start to its last step, as ``minseq.train.Progress``), the
-threads PyTorch ran on (``--threads``: ``torch.set_num_threads``), and the minseq model's
-parameter count. Every step is minseq's Trainer's: the loss of the batch (read on the host, as
-the Trainer reads it), its gradients, the clipping of their global norm where the model's
-settings clip, and one Adam step with minseq's learning rate, betas and eps.
+threads PyTorch ran on (``--threads``: ``torch.set_num_threads``), the minseq model's
+parameter count, and PyTorch's version, BLAS and vector code path. Every step is minseq's
+Trainer's: the loss of the batch (read on the host, as the Trainer reads it), its gradients,
+the clipping of their global norm where the model's settings clip, and one Adam step with
+minseq's learning rate, betas and eps.
 """
 
 import argparse
 import json
 import math
+import re
 import sys
 import time
 from typing import NamedTuple
@@ -102,6 +104,14 @@ def epoch_rates(torch, net, training):
     return rates
 
 
+def torch_build(torch):
+    """{"version", "blas", "cpu_capability"}: the PyTorch that ran, the BLAS it was built with
+    (its build settings' BLAS_INFO) and the vector code path it took on this CPU."""
+    blas = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    return {"version": torch.__version__, "blas": blas.group(1) if blas else "unknown",
+            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m minseq.bench.torch_epochs",
                                 description=__doc__.splitlines()[0])
@@ -117,7 +127,7 @@ def main(argv=None):
     training = training_run(args)
     rates = epoch_rates(torch, torch_model(training.net), training)
     print(json.dumps({"rates": rates, "threads": torch.get_num_threads(),
-                      "parameters": training.net.num_parameters()}))
+                      "parameters": training.net.num_parameters(), "torch": torch_build(torch)}))
     return 0
 
 

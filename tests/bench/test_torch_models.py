@@ -86,20 +86,24 @@ def test_a_model_without_a_counterpart_is_named(torch):
         torch_model(MLPCounts(4, 4))
 
 
-def test_pytorch_trains_on_the_batches_minseq_train_draws(torch):
-    """The TrainingRun of a command line is the model, batches and optimiser ``minseq train``
-    builds from it; PyTorch's epochs over it give one positive rate each."""
+@pytest.mark.parametrize("flags, kind, betas, clip", [
+    (["--model", "sasrec"], SASRec, (0.9, 0.98), None),
+    (["--model", "lstm", "--task", "next-behaviour"], LSTMClassifier, (0.9, 0.999), 5.0)])
+def test_pytorch_trains_on_the_run_minseq_train_makes(torch, flags, kind, betas, clip):
+    """The TrainingRun of a command line is the model, batches, optimiser and clipping
+    ``minseq train`` builds from it; PyTorch's epochs over it give one positive rate each."""
     import argparse
     from minseq.bench.torch_epochs import epoch_rates, training_run
     from minseq.bench.torch_models import torch_model
     p = argparse.ArgumentParser()
     add_arguments(p)
-    args = p.parse_args(["--model", "sasrec", "--users", "30", "--maxlen", "6", "--d-model", "4",
-                         "--batch-size", "16", "--epochs", "2"])
+    args = p.parse_args(flags + ["--users", "30", "--maxlen", "6", "--d-model", "4",
+                                 "--batch-size", "16", "--epochs", "2"])
     training = training_run(args)
-    assert isinstance(training.net, SASRec) and training.net.maxlen == 6
-    assert training.optimizer.betas == (0.9, 0.98) and training.clip is None
-    rows = sum(len(b[0]) for b in training.batches)
-    assert 0 < rows <= 30 and all(len(b[0]) <= 16 for b in training.batches)
+    net = training.net
+    assert isinstance(net, kind)
+    assert (net.lstms[0].hidden_size if kind is LSTMClassifier else net.d_model) == 4
+    assert training.optimizer.betas == betas and training.clip == clip
+    assert all(len(b[0]) <= 16 for b in training.batches) and len(training.batches) > 1
     rates = epoch_rates(torch, torch_model(training.net), training)
     assert len(rates) == 2 and all(r > 0 for r in rates)
