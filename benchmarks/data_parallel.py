@@ -32,6 +32,7 @@ cores: two processes or two threads need them.
 """
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -42,7 +43,7 @@ from pathlib import Path
 from minseq.bench.kernel import native_environment
 from minseq.bench.machine import machine_info
 from minseq.bench.report import cpu_line, variables_line, write_json
-from minseq.files import atomic_write
+from minseq.files import atomic_write, can_write_in
 from minseq.plot import pyplot, save_figure
 
 BIN = Path(sys.executable).parent
@@ -158,7 +159,13 @@ def measure(args):
     return rates, torch_runs
 
 
-def rows_of(rates, torch_runs, seconds, bandwidth, n=2):
+def ring_factor(n=2):
+    """2 (N - 1) / N: the bytes each of N processes sends, per byte of the buffer, in a ring
+    all-reduce."""
+    return 2 * (n - 1) / n
+
+
+def rows_of(rates, torch_runs, seconds, bandwidth):
     rows = []
     for model, runs in rates.items():
         median = {s: statistics.median(v) for s, v in runs.items()}
@@ -168,7 +175,7 @@ def rows_of(rates, torch_runs, seconds, bandwidth, n=2):
             ratios={name: median[a] / median[b] for name, a, b, _ in TARGETS},
             met={name: median[a] / median[b] >= least for name, a, b, least in TARGETS},
             gradient_bytes=size, allreduce_ms=1e3 * seconds[size],
-            model_ms=1e3 * 2 * (n - 1) / n * size / bandwidth))
+            model_ms=1e3 * ring_factor() * size / bandwidth))
     return rows
 
 
@@ -272,16 +279,21 @@ def main(argv=None):
     if not (BIN / "mpiexec").exists():
         sys.exit(f"data_parallel.py: no mpiexec beside {sys.executable}: "
                  "pip install -e '.[mpi]'")
-    try:
-        import torch  # noqa: F401  (the PyTorch set-ups run in processes of their own)
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:    # its set-ups run in processes of their own
         sys.exit("data_parallel.py: PyTorch is not installed: pip install -e '.[parity]'")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        sys.exit(f"data_parallel.py: --out {out}: {exc.strerror or exc}")
+    if not can_write_in(out):
+        sys.exit(f"data_parallel.py: --out {out}: cannot write there")
     machine = machine_info()
     rates, torch_runs = measure(args)
     sizes = {4 * torch_runs[m, 1]["parameters"] for m in args.models}
     big = 64 * 2**20
     seconds = allreduce_seconds(sorted(sizes) + [big], args.timeout)
-    bandwidth = 2 * (2 - 1) / 2 * big / seconds[big]
+    bandwidth = ring_factor() * big / seconds[big]
     result = dict(
         machine=machine, torch=next(iter(torch_runs.values()))["torch"],
         torch_threads=sorted({r["threads"] for r in torch_runs.values()}),
@@ -290,7 +302,6 @@ def main(argv=None):
         setups={s: dict(zip(("library", "processes", "threads"), v)) for s, v in SETUPS.items()},
         targets=[dict(name=n, setup=a, over=b, at_least=t) for n, a, b, t in TARGETS],
         rows=rows_of(rates, torch_runs, seconds, bandwidth), bandwidth_bytes_per_s=bandwidth)
-    out = Path(args.out)
     text = markdown(result)
     write_json(result, out / "data_parallel.json")
     with atomic_write(out / "data_parallel.md", "w") as f:
