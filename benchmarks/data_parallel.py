@@ -34,6 +34,8 @@ cores: two processes or two threads need them.
 import argparse
 import importlib.util
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -89,16 +91,21 @@ if comm.leads:
 
 
 def run(cmd, env, timeout):
-    """The stdout and stderr of ``cmd``; a failure ends the benchmark in one line, with the
-    command's last line of stderr."""
+    """The stdout and stderr of ``cmd``, run in a session of its own (on timeout the whole
+    session is killed: mpiexec's processes too); a failure ends the benchmark in one line,
+    with the command's last line of stderr."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         sys.exit(f"data_parallel.py: timed out after {timeout} s: {' '.join(cmd)}")
-    if done.returncode:
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        sys.exit(f"data_parallel.py: {' '.join(cmd)} failed (exit {done.returncode}): {last}")
-    return done.stdout, done.stderr
+    if proc.returncode:
+        last = (err.strip().splitlines() or ["(no message)"])[-1]
+        sys.exit(f"data_parallel.py: {' '.join(cmd)} failed (exit {proc.returncode}): {last}")
+    return out, err
 
 
 def flags(model, threads, args):
