@@ -299,6 +299,32 @@ def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
     assert "no data file at" in done.stderr
 
 
+@pytest.mark.mpi
+def test_the_data_parallel_benchmark_runs_end_to_end(mpiexec, tmp_path):
+    """A quick run of one model (one epoch, every set-up: minseq on 1 and 2 threads and on 2
+    processes, PyTorch on 1 and 2 threads) writes the table with both targets' ratios, the
+    all-reduce table, the JSON and the figure; the results go to out/bench/ unless told."""
+    pytest.importorskip("torch", reason="PyTorch not installed (the parity extra)")
+    import runpy
+    script = str(ROOT / "benchmarks" / "data_parallel.py")
+    assert runpy.run_path(script)["parser"]().parse_args([]).out == "out/bench/data_parallel"
+    done = subprocess.run([sys.executable, script, "--quick", "--models", "lstm", "--epochs",
+                           "1", "--out", str(tmp_path)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg"),
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads((tmp_path / "data_parallel.json").read_text())
+    (row,) = result["rows"]
+    assert row["model"] == "lstm" and len(row["rates"]) == 5
+    assert all(rate > 0 for rate in row["rates"].values())
+    assert result["torch_threads"] == [1, 2] and row["gradient_bytes"] > 0
+    table = (tmp_path / "data_parallel.md").read_text()
+    lstm = next(line for line in table.splitlines() if line.startswith("| lstm | "))
+    assert lstm.count("|") == 1 + 1 + 5 + 2 and lstm.count("met") == 2
+    assert "kernel" in table and "PyTorch" in table and "--quick smoke run" in table
+    assert (tmp_path / "data_parallel.png").stat().st_size > 0
+
+
 def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
     """A quick run at 1 and 2 threads writes one result per count, the table (a row per case,
     three columns per count) and the figure; a count below 1 is one line, exit 2."""
@@ -341,29 +367,3 @@ def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     table = (tmp_path / "next_item_quality.md").read_text()
     assert "| sasrec | gbce, K=3 |" in table and "| sasrec | ce |" in table
     assert (tmp_path / "next_item_quality.png").stat().st_size > 0
-
-
-@pytest.mark.mpi
-def test_the_data_parallel_benchmark_runs_end_to_end(mpiexec, tmp_path):
-    """A quick run of one model (one epoch, every set-up: minseq on 1 and 2 threads and on 2
-    processes, PyTorch on 1 and 2 threads) writes the table with both targets' ratios, the
-    all-reduce table, the JSON and the figure; the results go to out/bench/ unless told."""
-    pytest.importorskip("torch", reason="PyTorch not installed (the parity extra)")
-    import runpy
-    script = str(ROOT / "benchmarks" / "data_parallel.py")
-    assert runpy.run_path(script)["parser"]().parse_args([]).out == "out/bench/data_parallel"
-    done = subprocess.run([sys.executable, script, "--quick", "--models", "lstm", "--epochs",
-                           "1", "--out", str(tmp_path)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg"),
-                          timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    result = json.loads((tmp_path / "data_parallel.json").read_text())
-    (row,) = result["rows"]
-    assert row["model"] == "lstm" and len(row["rates"]) == 5
-    assert all(rate > 0 for rate in row["rates"].values())
-    assert result["torch_threads"] == [1, 2] and row["gradient_bytes"] > 0
-    table = (tmp_path / "data_parallel.md").read_text()
-    lstm = next(line for line in table.splitlines() if line.startswith("| lstm | "))
-    assert lstm.count("|") == 1 + 1 + 5 + 2 and lstm.count("met") == 2
-    assert "kernel" in table and "PyTorch" in table and "--quick smoke run" in table
-    assert (tmp_path / "data_parallel.png").stat().st_size > 0
