@@ -2,7 +2,7 @@
 the LSTM classifier, GRU4Rec and SASRec, each with its training loss (the yardstick's side of
 ``benchmarks/data_parallel.py``).
 
-    net = torch_model(torch, model)          # model: a minseq LSTMClassifier, GRU4Rec, SASRec
+    net = torch_model(model)                 # model: a minseq LSTMClassifier, GRU4Rec, SASRec
     loss = net.loss(batch)                   # batch: minseq's training batch, as tensors
     loss.backward()
 
@@ -11,12 +11,14 @@ the LSTM classifier, GRU4Rec and SASRec, each with its training loss (the yardst
 left-padded. Each module of the counterpart has the name and the parameters that
 ``minseq.interop.torch_state_dict`` gives its minseq twin (a layer's dotted path; PyTorch's
 layouts), so one ``load_state_dict`` of that dict copies every weight. The same function, with
-four differences of form, none of value:
+five differences of form, none of value:
 
 - Recurrences: minseq runs every step and carries the state through the padded ones; the
   counterpart moves each row's real steps to the front (in order) and runs them alone, as
   packed sequences, PyTorch's way to the same states. GRU4Rec's outputs and targets stay in
   that order; its loss is a mean over the real positions, which the order does not change.
+- SASRec's loss gathers the real positions (targets > 0) first and draws negatives and
+  scores for those alone: the mean over them is the loss, which padding has no part in.
 - LSTM: minseq's one bias b is ``bias_ih_l0``; ``bias_hh_l0`` stays 0 and is not trained
   (``requires_grad`` False), so both sides train the same parameters.
 - SASRec's attention: a query whose every key is masked (a padded position) gets a zero
@@ -181,28 +183,30 @@ class SASRec(nn.Module):
         return self.encoder(x, mask=(~allowed).repeat_interleave(self.num_heads, dim=0))
 
     def negatives(self, targets):
-        """``n_negatives`` uniform items per position, the positive skipped (B, T, K)."""
+        """``n_negatives`` uniform items per target, the positive skipped (targets.shape +
+        (K,))."""
         k = torch.randint(1, self.n_items, targets.shape + (self.n_negatives,))
         return k + (k >= targets[..., None])
 
     def loss(self, batch):
+        """The loss over the real positions (targets > 0), gathered first: neither the
+        negatives nor the scores are spent on padding."""
         inputs, targets = batch[0], batch[1]
-        h = self.encode(inputs)                                         # (B, T, d)
-        real = (targets > 0).to(h.dtype)
-        w = real / real.sum().clamp(min=1)                              # each real t's share
+        rows = (targets > 0).reshape(-1).nonzero()[:, 0]               # (n,)
+        h = self.encode(inputs).reshape(-1, self.d_model)[rows]        # (n, d)
+        y = targets.reshape(-1)[rows]                                   # (n,)
+        n = max(len(rows), 1)
         E = self.item_emb.weight
         if self.loss_name == "ce":
-            logp = torch.log_softmax(h @ E[1:].T, dim=-1)               # (B, T, n_items)
-            return -(w * logp.gather(-1, (targets - 1).clamp(min=0)[..., None])[..., 0]).sum()
-        neg = batch[3] if len(batch) > 3 else self.negatives(targets)
-        neg = neg[..., None] if neg.dim() == targets.dim() else neg
-        candidates = torch.cat([targets[..., None], neg], dim=-1)      # (B, T, 1 + K)
-        scores = (E[candidates] * h[..., None, :]).sum(dim=-1)
+            return F.cross_entropy(h @ E[1:].T, y - 1, reduction="sum") / n
+        neg = self.negatives(y) if len(batch) < 4 else batch[3].reshape(targets.numel(), -1)[rows]
+        candidates = torch.cat([y[:, None], neg], dim=-1)              # (n, 1 + K)
+        scores = (E[candidates] * h[:, None, :]).sum(dim=-1)
         if self.loss_name == "sampled-ce":
-            return -(w * torch.log_softmax(scores, dim=-1)[..., 0]).sum()
-        per_position = (self.beta * F.softplus(-scores[..., 0])
-                        + F.softplus(scores[..., 1:]).sum(dim=-1))
-        return (w * per_position).sum()
+            return -torch.log_softmax(scores, dim=-1)[:, 0].sum() / n
+        per_position = (self.beta * F.softplus(-scores[:, 0])
+                        + F.softplus(scores[:, 1:]).sum(dim=-1))
+        return per_position.sum() / n
 
 
 def _lstm_classifier(model):
