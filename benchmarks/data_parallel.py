@@ -10,7 +10,8 @@ synthetic log of ``--users`` users, it times training epochs in five set-ups, in
   (``mpiexec -n 2``, minseq.parallel.processes), the same global batch;
 - PyTorch on 1 and on 2 threads (``torch.set_num_threads``): the same model (the counterpart of
   minseq.bench.torch_models, from the same first weights, with the same dropout) trained on the
-  same batches of the same data with the same Adam and clipping (minseq.bench.torch_epochs).
+  same batches of the same data with the same Adam and clipping (minseq.bench.torch_epochs, run
+  by ``pytorch_epochs.py`` with the very flags of ``minseq train``).
 
 Each run trains ``--epochs`` epochs and gives the examples/s of the last one's training pass
 (the examples over the time from the epoch's start to its last step: minseq's progress line,
@@ -49,6 +50,7 @@ from minseq.files import atomic_write, can_write_in
 from minseq.plot import pyplot, save_figure
 
 BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
 #: model -> the ``minseq train`` flags of its bench size (the registry's defaults otherwise:
 #: dropout, learning rate, clipping)
 MODELS = {
@@ -132,10 +134,10 @@ def minseq_rate(model, processes, threads, args):
 
 
 def torch_run(model, threads, args):
-    """One run of PyTorch's epochs (minseq.bench.torch_epochs): {"rates" of every epoch,
+    """One run of PyTorch's epochs (benchmarks/pytorch_epochs.py): {"rates" of every epoch,
     "threads", "parameters", "torch"}."""
     env = dict(native_environment(), OMP_NUM_THREADS=str(threads))
-    out, _ = run([sys.executable, "-m", "minseq.bench.torch_epochs",
+    out, _ = run([sys.executable, str(HERE / "pytorch_epochs.py"),
                   *flags(model, threads, args)], env, args.timeout)
     return json.loads(out.strip().splitlines()[-1])
 

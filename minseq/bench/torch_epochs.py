@@ -1,37 +1,27 @@
 """PyTorch's training epochs on the very run ``minseq train`` makes: the same data, batches,
 model (its counterpart, minseq.bench.torch_models, with the same first weights), optimiser and
 clipping; timed as minseq's progress line times an epoch (the PyTorch side of
-``benchmarks/data_parallel.py``).
+``benchmarks/data_parallel.py``, run by ``benchmarks/pytorch_epochs.py``).
 
-    python -m minseq.bench.torch_epochs --model sasrec --batch-size 128 --users 2000 \\
-        --epochs 2 --threads 2
+    training = training_run(run, table)       # run: a RunSettings; table: the event table
+    rates = epoch_rates(torch, torch_model(training.net), training)
 
-takes ``minseq train``'s own flags (its parser reads them, so a flag means the same on both
-sides) and prints one JSON line: the examples/s of each epoch's training pass (the examples
-over the time from the epoch's start to its last step, as ``minseq.train.Progress``), the
-threads PyTorch ran on (``--threads``: ``torch.set_num_threads``), the minseq model's
-parameter count, and PyTorch's version, BLAS and vector code path. Every step is minseq's
+``epoch_rates`` gives the examples/s of each epoch's training pass: the examples over the time
+from the epoch's start to its last step, as ``minseq.train.Progress``. Every step is minseq's
 Trainer's: the loss of the batch (read on the host, as the Trainer reads it), its gradients,
 the clipping of their global norm where the model's settings clip, and one Adam step with
 minseq's learning rate, betas and eps.
 """
 
-import argparse
-import json
 import math
 import re
-import sys
 import time
 from typing import NamedTuple
 
 from .. import backend
-from ..commands.loading import data_settings, load_table
-from ..commands.train import SETTINGS, add_arguments
 from ..data.tasks import NEXT_ITEM
 from ..tasks import next_behaviour, next_item
 from ..tasks.evaluation import Protocol
-from ..tasks.settings import RunSettings
-from ..threads import threads_setting
 
 
 class TrainingRun(NamedTuple):
@@ -45,13 +35,10 @@ class TrainingRun(NamedTuple):
     epochs: int
 
 
-def training_run(args):
-    """The TrainingRun of ``minseq train`` with the parsed flags ``args``, built as the task
-    pipelines build it (minseq.tasks.next_item.train, minseq.tasks.next_behaviour.train)."""
-    run = RunSettings(model=args.model, task=args.task,
-                      model_settings={k: getattr(args, k) for k in SETTINGS},
-                      seed=args.seed or 0, quiet=True, dtype=args.dtype or "float32")
-    table = load_table(data_settings(args), run.seed, quiet=True)
+def training_run(run, table):
+    """The TrainingRun of ``run`` (a RunSettings of a trained model, one fold) on ``table``,
+    built as the task pipelines build it (minseq.tasks.next_item.train,
+    minseq.tasks.next_behaviour.train)."""
     spec = run.spec
     if run.task is NEXT_ITEM:
         run = next_item.for_catalogue(run, table)
@@ -110,26 +97,3 @@ def torch_build(torch):
     blas = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     return {"version": torch.__version__, "blas": blas.group(1) if blas else "unknown",
             "cpu_capability": torch.backends.cpu.get_cpu_capability()}
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m minseq.bench.torch_epochs",
-                                description=__doc__.splitlines()[0])
-    add_arguments(p)
-    args = p.parse_args(argv)
-    if args.model is None:
-        p.error("--model is required")
-    if args.backend not in (None, "numpy"):
-        p.error("PyTorch trains on the CPU here: --backend numpy only")
-    import torch
-    torch.set_num_threads(threads_setting(args.threads))
-    from .torch_models import torch_model
-    training = training_run(args)
-    rates = epoch_rates(torch, torch_model(training.net), training)
-    print(json.dumps({"rates": rates, "threads": torch.get_num_threads(),
-                      "parameters": training.net.num_parameters(), "torch": torch_build(torch)}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from minseq import backend
-from minseq.commands.train import add_arguments
+from minseq.data import generate
 from minseq.interop import torch_state_dict
 from minseq.models.gru4rec import GRU4Rec
 from minseq.models.lstm_classifier import LSTMClassifier
 from minseq.models.sasrec import SASRec
+from minseq.tasks.settings import RunSettings
 
 B, T, N_ITEMS = 5, 7, 30
 #: (id, minseq model built at dropout 0; its task's batch: "window", "binary" or "item")
@@ -86,24 +87,21 @@ def test_a_model_without_a_counterpart_is_named(torch):
         torch_model(MLPCounts(4, 4))
 
 
-@pytest.mark.parametrize("flags, kind, betas, clip", [
-    (["--model", "sasrec"], SASRec, (0.9, 0.98), None),
-    (["--model", "lstm", "--task", "next-behaviour"], LSTMClassifier, (0.9, 0.999), 5.0)])
-def test_pytorch_trains_on_the_run_minseq_train_makes(torch, flags, kind, betas, clip):
-    """The TrainingRun of a command line is the model, batches, optimiser and clipping
-    ``minseq train`` builds from it; PyTorch's epochs over it give one positive rate each."""
-    import argparse
+@pytest.mark.parametrize("model, task, kind, betas, clip", [
+    ("sasrec", None, SASRec, (0.9, 0.98), None),
+    ("lstm", "next-behaviour", LSTMClassifier, (0.9, 0.999), 5.0)])
+def test_pytorch_trains_on_the_run_minseq_train_makes(torch, model, task, kind, betas, clip):
+    """The TrainingRun of a run's settings is the model, batches, optimiser and clipping its
+    task pipeline builds; PyTorch's epochs over it give one positive rate each."""
     from minseq.bench.torch_epochs import epoch_rates, training_run
     from minseq.bench.torch_models import torch_model
-    p = argparse.ArgumentParser()
-    add_arguments(p)
-    args = p.parse_args(flags + ["--users", "30", "--maxlen", "6", "--d-model", "4",
-                                 "--batch-size", "16", "--epochs", "2"])
-    training = training_run(args)
+    run = RunSettings(model=model, task=task, model_settings=dict(
+        maxlen=6, d_model=4, batch_size=16, epochs=2))
+    training = training_run(run, generate(n_users=30, n_items=40, seed=0))
     net = training.net
     assert isinstance(net, kind)
     assert (net.lstms[0].hidden_size if kind is LSTMClassifier else net.d_model) == 4
     assert training.optimizer.betas == betas and training.clip == clip
     assert all(len(b[0]) <= 16 for b in training.batches) and len(training.batches) > 1
-    rates = epoch_rates(torch, torch_model(training.net), training)
+    rates = epoch_rates(torch, torch_model(net), training)
     assert len(rates) == 2 and all(r > 0 for r in rates)
