@@ -37,12 +37,16 @@ def atomic_write(path, mode="wb"):
         Path(tmp).unlink(missing_ok=True)
 
 
+#: the name every probe of ``can_write_in`` begins with (a file that lives for a moment)
+PROBE_PREFIX = ".minseq-probe."
+
+
 def can_write_in(folder):
     """Whether a file can be created in the existing ``folder``. Tried (a temporary file,
     removed at once), not read off permission bits: those say yes to root everywhere, and say
     nothing of a file system that refuses new files to all (``/proc``)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".minseq-probe.", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=folder)
     except OSError:
         return False
     os.close(fd)

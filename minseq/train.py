@@ -65,7 +65,9 @@ def backprop(model, batch):
 class Progress:
     """Progress of one epoch: a tqdm bar with elapsed time, ETA, loss and examples/s on a
     terminal; then (on a terminal or not) one line for the epoch, with the run's elapsed time
-    and an ETA for the remaining epochs."""
+    and an ETA for the remaining epochs. Examples/s is the training pass's: the examples over
+    the time from the epoch's start to its last step, so the validation and the checkpoints
+    after it do not count."""
 
     def __init__(self, total, epoch, epochs, run, stream=None, enabled=True, label="",
                  processes=1):
@@ -77,7 +79,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.t0 = time.perf_counter()
-        self.loss, self.examples = float("nan"), 0
+        self.loss, self.examples, self.seconds = float("nan"), 0, 0.0
         self.bar = tqdm(total=total, desc=f"{label}epoch {epoch}/{epochs}", unit="batch",
                         file=self.stream, leave=False, dynamic_ncols=True,
                         disable=not (enabled and self.stream.isatty()))
@@ -85,8 +87,12 @@ class Progress:
     def update(self, done, loss, examples):
         self.bar.update(done - self.bar.n)
         self.loss, self.examples = loss, examples
-        rate = examples / max(time.perf_counter() - self.t0, 1e-9)
-        self.bar.set_postfix_str(f"loss {loss:.4f}, {rate:,.0f} examples/s", refresh=False)
+        self.seconds = time.perf_counter() - self.t0
+        self.bar.set_postfix_str(f"loss {loss:.4f}, {self.rate():,.0f} examples/s", refresh=False)
+
+    def rate(self):
+        """Examples/s of the training pass so far (up to the last ``update``)."""
+        return self.examples / max(self.seconds, 1e-9)
 
     def close(self, extra=""):
         """Close the bar and print the epoch's line (``extra``: its validation metrics); the
@@ -98,10 +104,10 @@ class Progress:
         first, t_run = self.run
         elapsed = now - t_run
         eta = elapsed / (self.epoch - first + 1) * (self.epochs - self.epoch)
-        rate = self.examples / max(now - self.t0, 1e-9)
         on = f" on {self.processes} processes" if self.processes > 1 else ""
         print(f"{self.label}epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  "
-              f"{rate:,.0f} examples/s{on}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}{extra}",
+              f"{self.rate():,.0f} examples/s{on}  elapsed {_clock(elapsed)}  "
+              f"ETA {_clock(eta)}{extra}",
               file=self.stream, flush=True)
 
     def note(self, text):

@@ -178,6 +178,29 @@ def test_progress_lines_and_the_early_stopping_line(xp, capsys):
                         "best epoch 2 (score 0.9000)")
 
 
+def test_examples_per_second_are_the_training_pass(monkeypatch, capsys):
+    """The epoch line's examples/s counts the training pass only: on a clock that moves 1 s
+    per reading, a validation that takes 1000 s leaves the rate (64 examples over a few
+    readings' seconds) far above the 64 / 1000 it would be if the validation counted."""
+    clock = [0.0]
+
+    def perf_counter():
+        clock[0] += 1.0
+        return clock[0]
+
+    def validate(model):
+        clock[0] += 1000.0
+        return {"score": 0.5}
+
+    monkeypatch.setattr("minseq.train.time.perf_counter", perf_counter)
+    model = Regressor()
+    Trainer(model, optim.SGD(model, lr=0.01)).fit(Batches(*data(), batch_size=64), epochs=1,
+                                                  validate=validate)
+    line = capsys.readouterr().err.splitlines()[0]
+    rate = float(re.search(r"([\d,.]+) examples/s", line).group(1).replace(",", ""))
+    assert 64 / 10 <= rate <= 64
+
+
 def test_best_epoch_is_where_the_monitored_metric_reached_its_best():
     history = {"epoch": [1, 2, 3], "hr@10": [0.2, 0.4, 0.3], "best": 0.4}
     assert best_epoch(history, ["hr@10"]) == 2

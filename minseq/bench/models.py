@@ -3,8 +3,9 @@
 A step is what ``minseq.train.Trainer`` does per batch: ``model.loss(batch)``,
 ``model.backward_loss()``, ``optimizer.step()``. Every trained next-item model of the
 registry (``minseq.models.registry``) is timed, built from its default settings at the sizes
-below; a row is labelled by the model's class. There is no PyTorch counterpart of a whole model
-here, so these rows carry minseq's time and peak memory only.
+below; a row is labelled by the model's class. These rows carry minseq's time and peak memory
+only; the whole models' PyTorch counterparts (minseq.bench.torch_models) are timed against
+minseq's by ``benchmarks/data_parallel.py``, epoch against epoch.
 
 The batch is ``(inputs, targets, mask)`` as ``minseq.data.Batches`` yields it: item ids
 (B, T) in 1..n_items (0 is padding), the next items (B, T), and mask (B, T) True at real steps.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import checkpoint
 from ..fast import tier
-from ..files import atomic_write, write_csv
+from ..files import PROBE_PREFIX, atomic_write, write_csv
 from ..plot import training_curves
 from ..train import Trainer, TrainingInterrupted
 from .checks import SettingError
@@ -54,7 +54,9 @@ def check_fresh(out, overwrite=False, own=None):
     out = Path(out)
     if not out.is_dir() or overwrite or (own is not None and out.resolve() == Path(own).resolve()):
         return
-    held = sorted(p.name for p in out.iterdir())
+    # another process of the same run (mpiexec) may be probing the folder at this moment
+    # (checks.check_writable): its probe is no run's file
+    held = sorted(p.name for p in out.iterdir() if not p.name.startswith(PROBE_PREFIX))
     if held:
         shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
         raise SettingError(f"--out {out} is not empty (it holds {shown}); give a new folder, "

@@ -119,6 +119,17 @@ def score(model, data, task, threshold=None, comm=None):
                                                     n_classes=model.n_classes)[2]}
 
 
+def optimizer_for(net, s):
+    """The optimiser a classifier trains with: Adam at the learning rate of settings ``s``."""
+    return optim.Adam(net, lr=s["lr"])
+
+
+def training_batches(train, s, seed):
+    """The shuffled batches of the ``train`` windows (inputs, targets, mask), of the batch
+    size of settings ``s``, drawn by ``seed``."""
+    return Batches(*train, batch_size=s["batch_size"], seed=seed)
+
+
 def fit(run, size, train, valid, provenance=(None, None), label=""):
     """Fitted: a fresh ``run.model`` fitted on the ``train`` windows for at most
     ``run.model_settings["epochs"]`` epochs, early stopping on ``valid`` (None: no validation,
@@ -147,8 +158,7 @@ def fit(run, size, train, valid, provenance=(None, None), label=""):
         return Fitted(net, {"epoch": [], "train_loss": [], "seconds": []},
                       time.perf_counter() - t0)
     net, history = fit_epochs(
-        run, net, optim.Adam(net, lr=s["lr"]),
-        Batches(*train, batch_size=s["batch_size"], seed=run.seed),
+        run, net, optimizer_for(net, s), training_batches(train, s, run.seed),
         validate=None if valid is None else lambda m: score(m, valid, task, comm=run.comm),
         monitor=task.monitor if valid is not None else None, config=config, vocab=vocab,
         label=label)

@@ -46,6 +46,20 @@ def training_batches(sequences, maxlen, batch_size, seed):
     return Batches(inputs, targets, mask, batch_size=batch_size, seed=seed)
 
 
+def for_catalogue(run, table):
+    """``run`` as it trains on ``table``: GRU4Rec's full softmax (``n_sampled`` None) turns
+    into a sampled one of N_SAMPLED items on a catalogue above FULL_SOFTMAX_UP_TO."""
+    if run.model_settings.get("n_sampled", 0) is None and table.n_items > FULL_SOFTMAX_UP_TO:
+        return run.replace(model_settings={"n_sampled": N_SAMPLED})
+    return run
+
+
+def optimizer_for(net, s):
+    """The optimiser a next-item model trains with: Adam at the learning rate of settings
+    ``s``, with SASRec's betas."""
+    return Adam(net, lr=s["lr"], betas=BETAS)
+
+
 def ranking_options(s):
     """The evaluation options among settings ``s`` (the number of negatives aside): the
     cutoffs and whether the full ranking drops seen items."""
@@ -58,8 +72,7 @@ def train(table, run):
     training continues from its weights and optimiser state, after its epoch. Unless quiet, it
     says first the data, the split, the training sequences and the model's size."""
     spec = MODELS[run.model]
-    if run.model_settings.get("n_sampled", 0) is None and table.n_items > FULL_SOFTMAX_UP_TO:
-        run = run.replace(model_settings={"n_sampled": N_SAMPLED})
+    run = for_catalogue(run, table)
     s, seed = dict(run.model_settings, seed=run.seed), run.seed
     backend.manual_seed(seed)
     options = ranking_options(s)
@@ -88,7 +101,7 @@ def train(table, run):
         epochs, per_epoch = 0, seconds
     else:
         batches = training_batches(protocol.train_sequences, s["maxlen"], s["batch_size"], seed)
-        optimizer = Adam(net, lr=s["lr"], betas=BETAS)
+        optimizer = optimizer_for(net, s)
         net, history = fit_epochs(
             run, net, optimizer, batches, monitor=monitored(options["ks"], s["negatives"]),
             validate=lambda m: validation_metrics(m, protocol.valid, **options, comm=run.comm),

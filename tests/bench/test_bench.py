@@ -299,6 +299,35 @@ def test_the_wikipedia_benchmark_defaults_are_the_readme_tables(tmp_path):
     assert "no data file at" in done.stderr
 
 
+@pytest.mark.mpi
+def test_the_data_parallel_benchmark_runs_end_to_end(mpiexec, tmp_path):
+    """A quick run of one model (SASRec: one step an epoch; one epoch, every set-up: minseq on
+    1 and 2 threads and on 2 processes, PyTorch on 1 and 2 threads) writes the table with both
+    targets' ratios, the all-reduce table, the JSON and the figure; the results go to
+    out/bench/ unless told."""
+    pytest.importorskip("torch", reason="PyTorch not installed (the parity extra)")
+    import runpy
+    script = str(ROOT / "benchmarks" / "data_parallel.py")
+    assert runpy.run_path(script)["parser"]().parse_args([]).out == "out/bench/data_parallel"
+    # seconds on an idle machine, longer on a loaded one, where two-thread runs crawl; the
+    # timeouts are for a hang
+    done = subprocess.run([sys.executable, script, "--quick", "--models", "sasrec", "--epochs",
+                           "1", "--timeout", "600", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=1800,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads((tmp_path / "data_parallel.json").read_text())
+    (row,) = result["rows"]
+    assert row["model"] == "sasrec" and len(row["rates"]) == 5
+    assert all(rate > 0 for rate in row["rates"].values())
+    assert result["torch_threads"] == [1, 2] and row["gradient_bytes"] > 0
+    table = (tmp_path / "data_parallel.md").read_text()
+    line = next(line for line in table.splitlines() if line.startswith("| sasrec | "))
+    assert line.count("|") == 1 + 1 + 5 + 2 and line.count("met") == 2
+    assert "kernel" in table and "PyTorch" in table and "--quick smoke run" in table
+    assert (tmp_path / "data_parallel.png").stat().st_size > 0
+
+
 def test_the_scaling_script_runs_each_thread_count_in_its_own_process(tmp_path):
     """A quick run at 1 and 2 threads writes one result per count, the table (a row per case,
     three columns per count) and the figure; a count below 1 is one line, exit 2."""

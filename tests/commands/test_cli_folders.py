@@ -5,6 +5,8 @@ that beats no epoch keeps the best; ``--out`` never replaces another run without
 
 import json
 
+import pytest
+
 from command_line import minseq, taobao_file
 
 GRU = ["--maxlen", "10", "--d-model", "8", "--patience", "9", "--quiet"]
@@ -56,6 +58,20 @@ def test_a_resume_that_beats_no_epoch_keeps_the_best(tmp_path):
     assert (status, err) == (2, "minseq train: --resume a/best.npz is epoch 1, but its run went "
                                 "on to epoch 3 (a/last.npz); resume from a, or give --out NEW "
                                 "to branch from epoch 1\n")
+
+
+def test_another_process_s_write_probe_is_no_run_in_the_out_folder(tmp_path):
+    """Under mpiexec each process probes --out for writing while another may be checking it
+    fresh: a probe file there (it lives for a moment) is no other run's file; anything else
+    is."""
+    from minseq.files import PROBE_PREFIX
+    from minseq.tasks.checks import SettingError
+    from minseq.tasks.folder import check_fresh
+    (tmp_path / f"{PROBE_PREFIX}x1y2").write_text("")
+    check_fresh(tmp_path)
+    (tmp_path / "history.csv").write_text("")
+    with pytest.raises(SettingError, match=r"it holds history.csv\)"):
+        check_fresh(tmp_path)
 
 
 def test_out_refuses_another_run_unless_overwrite(tmp_path):
