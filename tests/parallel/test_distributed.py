@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from command_line import interrupted_in_test_evaluation
 from minseq import checkpoint
 from mpi_processes import BIN, TIMEOUT, run
 from paths import ROOT
@@ -237,6 +238,19 @@ def test_ctrl_c_under_mpiexec_keeps_the_checkpoints_whole_and_the_history(mpiexe
     epochs = [line.split(",")[0] for line in (out / "history.csv").read_text().splitlines()]
     assert epochs == ["epoch", *map(str, range(1, last + 1))] and (out / "curves.png").is_file()
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_ctrl_c_in_the_test_evaluation_after_training_stops_every_process_as_one_does(
+        mpiexec, tmp_path):
+    """Training is over and the processes share the test evaluation (its sums): Ctrl-C stops
+    every one after the same sum, with the one line, exit status and whole run folder of one
+    process (test_cli_runs.py), and no process waits for ever."""
+    status, rest, folder = interrupted_in_test_evaluation(tmp_path, [mpiexec, "-n", "2"])
+    ours = [line for line in rest.splitlines() if not line.startswith("[mpiexec@")]
+    assert (status, ours) == (130, ["minseq train: interrupted"]), rest
+    assert sorted(p.name for p in folder.iterdir()) == \
+        ["best.npz", "curves.png", "history.csv", "last.npz"]
+    assert "test_metrics" not in checkpoint.read(folder / "best.npz")[2]
 
 
 def test_an_error_no_handler_catches_in_one_process_stops_every_process(mpiexec, tmp_path):
