@@ -78,17 +78,20 @@ def train(table, run, task=None, settings=None, **options):
                            if (run.out / name).is_file()})
 
 
-def evaluate(table, path, seed=None, reference=False, settings=None):
+def evaluate(table, path, seed=None, reference=False, settings=None, comm=None):
     """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with the
     settings it was trained with, each of ``settings`` that is not None in place of the saved
     one (the evaluation options: k, negatives, exclude_seen); ``reference``: the plain layers.
     ``seed`` draws the sampled negatives of a next-item model in place of the checkpoint's; a
-    classifier's test users are always those of its training split."""
+    classifier's test users are always those of its training split. ``comm``: the processes
+    that share the scoring, each its batches (default this process's ``world()``: under
+    ``mpiexec -n N``, the N processes); the metrics are those of one process, exactly."""
     config = checkpoint.read(path)[2]
     if config.get("model") not in MODELS:
         raise checkpoint.CheckpointError(f"checkpoint {path}: unknown model "
                                          f"{config.get('model')!r}; known: {', '.join(MODELS)}")
-    run = RunSettings.from_config(config, reference=reference)
+    run = RunSettings.from_config(config, reference=reference,
+                                  **({} if comm is None else {"comm": comm}))
     run = run.replace(model_settings={k: v for k, v in (settings or {}).items()
                                       if v is not None})
     if seed is not None and run.task is NEXT_ITEM:

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from command_line import interrupted_in_test_evaluation
+from command_line import interrupted_in_test_evaluation, taobao_file
 from minseq import checkpoint
 from mpi_processes import BIN, TIMEOUT, run
 from paths import ROOT
@@ -155,6 +155,40 @@ def test_the_readme_command_trains_one_run_folder_that_evaluate_reads_and_resume
     epochs = [line.split(",")[0] for line in (folder / "history.csv").read_text().splitlines()]
     assert epochs == ["epoch", "1", "2", "3"]
     assert checkpoint.read(folder / "last.npz")[2]["epoch"] == 3
+
+
+def test_evaluate_on_two_processes_prints_what_one_process_prints(mpiexec, tmp_path):
+    """A checkpoint of every pipeline (next-item: sampled and full; the classifier tasks;
+    churn and its threshold), trained here in one process: ``mpiexec -n 2 ... evaluate``
+    shares the scoring and prints, once, the same table and metrics file as one process."""
+    common = ["--users", "60", "--items", "20", "--epochs", "1", "--d-model", "8",
+              "--maxlen", "6", "--quiet"]
+    for name, extra in (("sasrec", ["--model", "sasrec", "--negatives", "10"]),
+                        ("next-behaviour", ["--model", "lstm"]),
+                        ("will-purchase", ["--model", "lstm", "--task", "will-purchase"]),
+                        ("churn", ["--model", "lstm", "--task", "churn"])):
+        folder = tmp_path / name
+        status, _, err = run(command("train", *common, *extra, "--out", str(folder)))
+        assert status == 0, err
+        printed, metrics = [], []
+        for n in (1, 2):
+            status, out, err = run(command("evaluate", str(folder), "--metrics-out",
+                                           str(tmp_path / "metrics.json")), n, mpiexec)
+            assert status == 0, err
+            printed.append((out, err))
+            metrics.append(json.loads((tmp_path / "metrics.json").read_text())["metrics"])
+        assert printed[1] == printed[0] and metrics[1] == metrics[0], name
+        assert printed[1][0].count("metric ") == 1
+
+
+def test_evaluate_on_two_processes_warns_once_that_the_data_changed(mpiexec, tmp_path):
+    path = taobao_file(tmp_path / "ub.csv")
+    status, _, err = run(command("train", "--model", "markov", "--data", str(path), "--out",
+                                 str(tmp_path / "m")))
+    assert status == 0, err
+    path.write_text(path.read_text().replace(",pv,", ",cart,", 1))
+    status, _, err = run(command("evaluate", str(tmp_path / "m")), 2, mpiexec)
+    assert status == 0 and err.startswith("warning: ") and err.count("\n") == 1, err
 
 
 def test_a_global_batch_smaller_than_the_processes_is_one_line(mpiexec, tmp_path):

@@ -11,9 +11,12 @@ import threading
 import numpy as np
 import pytest
 
-from minseq import backend, optim
+from minseq import backend, optim, tasks
 from minseq.backend import xp
+from minseq.data import generate
 from minseq.models import LSTMClassifier, SASRec
+from minseq.models.baselines import Markov
+from minseq.models.behaviour_baselines import MarkovBehaviour
 from minseq.parallel import comm as comm_module
 from minseq.parallel.comm import SingleProcess, launched_size
 from minseq.parallel.processes import DataParallel, ProcessFailed, loss_terms, shared_rows
@@ -184,3 +187,30 @@ def test_data_parallel_starts_every_process_from_rank_0_s_parameters():
     (zero, seeds0), (one, seeds1) = run_ranks(2, start)
     assert all(np.array_equal(zero[k], one[k]) for k in zero)
     assert seeds0 and all(a != b for a, b in zip(seeds0, seeds1))      # streams per rank
+
+
+@pytest.mark.parametrize("model, scores", [("markov", "score_last"),
+                                           ("markov-behaviour", "predict_proba")])
+def test_evaluate_deals_the_test_batches_out_and_gives_every_process_one_s_metrics(
+        tmp_path, monkeypatch, model, scores):
+    """tasks.evaluate of a checkpoint on 2 simulated processes: each scores its batches of 512
+    (test users of the next-item pipeline, windows of the classifiers') and gets the metrics
+    of one process, exactly."""
+    table = generate(n_users=700, n_items=20, seed=0)
+    path = tasks.train(table, RunSettings(model=model, out=tmp_path / "run", quiet=True,
+                                          comm=SingleProcess()))["checkpoint"]
+    cls = {"markov": Markov, "markov-behaviour": MarkovBehaviour}[model]
+    scored, score = {}, getattr(cls, scores)
+
+    def spy(self, inputs, *args):                # the rows of each batch, by thread
+        scored.setdefault(threading.current_thread().name, []).append(len(inputs))
+        return score(self, inputs, *args)
+
+    monkeypatch.setattr(cls, scores, spy)
+    alone = tasks.evaluate(table, path, comm=SingleProcess())["metrics"]
+    batches = scored.pop(threading.current_thread().name)
+    assert len(batches) > 2 and max(batches) == 512
+    results = run_ranks(2, lambda comm: tasks.evaluate(table, path, comm=comm)["metrics"])
+    assert results == [alone, alone]
+    one, two = scored.values()
+    assert one and two and sorted(one + two) == sorted(batches)
