@@ -18,7 +18,7 @@ from minseq.models import LSTMClassifier, SASRec
 from minseq.models.baselines import Markov
 from minseq.models.behaviour_baselines import MarkovBehaviour
 from minseq.parallel import comm as comm_module
-from minseq.parallel.comm import SingleProcess, launched_size
+from minseq.parallel.comm import SingleProcess, for_arrays, launched_rank, launched_size
 from minseq.parallel.processes import DataParallel, ProcessFailed, loss_terms, shared_rows
 from minseq.tasks.checks import SettingError
 from minseq.tasks.settings import RunSettings
@@ -103,10 +103,12 @@ def test_the_single_process_leaves_every_buffer_as_it_is():
     assert buffer.tolist() == [0, 1, 2]
 
 
-def test_the_launcher_s_variables_say_how_many_processes_run():
-    assert launched_size({}) == 1
+def test_the_launcher_s_variables_say_how_many_processes_run_and_which_this_is():
+    assert launched_size({}) == 1 and launched_rank({}) == 0
     assert launched_size({"PMI_SIZE": "4"}) == 4
     assert launched_size({"OMPI_COMM_WORLD_SIZE": "2", "PMI_SIZE": "3"}) == 2
+    assert launched_rank({"PMI_SIZE": "4", "PMI_RANK": "3"}) == 3
+    assert launched_rank({"PMIX_RANK": " 2 ", "MV2_COMM_WORLD_RANK": "x"}) == 2
 
 
 def test_two_simulated_processes_train_what_one_trains():
@@ -165,6 +167,20 @@ def test_more_than_one_process_without_mpi4py_is_one_line(tmp_path):
                                                    "mpi4py")
     assert "pip install 'minseq[mpi]'" in lines[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_on_the_strict_backend_sums_go_through_host_copies_and_stay_device_arrays():
+    """The strict backend's stand-in for NCCL: the buffer summed (or broadcast) in place, a
+    device-like array before and after."""
+    backend.use_backend("strict")
+
+    def work(comm):
+        device = for_arrays(comm)
+        sums, root = xp.full(3, comm.rank + 1.0), xp.full(2, float(comm.rank))
+        assert device.allreduce(sums) is sums and device.broadcast(root, root=1) is root
+        return (type(device).__name__, backend.is_device_array(sums),
+                backend.to_numpy(sums).tolist(), backend.to_numpy(root).tolist())
+    assert run_ranks(2, work) == [("StagedCommunicator", True, [3.0] * 3, [1.0] * 2)] * 2
 
 
 def test_the_world_is_one_process_unless_a_launcher_says_more(monkeypatch):
