@@ -6,19 +6,15 @@ it and sets MINSEQ_MPI=1, under which a skip is a failure.
 """
 
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
-from command_line import interrupted_in_test_evaluation, taobao_file
+from command_line import interrupted, interrupted_in_test_evaluation, taobao_file
 from minseq import checkpoint
-from mpi_processes import BIN, TIMEOUT, run
+from mpi_processes import BIN, environment, run
 from paths import ROOT
 
 pytestmark = pytest.mark.mpi
@@ -64,7 +60,7 @@ history = trainer.fit(batches, 3, validate=lambda m: validation_metrics(m, proto
                                                                        comm=comm))
 sasrec = evaluate(net, protocol.test, comm=comm)
 if comm.leads:
-    np.savez(out / "sasrec.npz", **net.state_dict())
+    np.savez(out / "sasrec.npz", **{k: backend.to_numpy(v) for k, v in net.state_dict().items()})
     (out / "metrics.json").write_text(json.dumps(dict(
         lstm=lstm["metrics"], lstm_history=lstm["history"]["train_loss"],
         sasrec=sasrec, sasrec_history=history["train_loss"], untrained=untrained,
@@ -118,6 +114,41 @@ def test_every_trainable_model_and_task_trains_the_same_on_two_processes(mpiexec
         for protocol, values in metrics[0]["metrics"].items():
             assert metrics[1]["metrics"][protocol] == pytest.approx(values, rel=1e-10)
         assert ("cross_validation" in metrics[1]) == ("--folds" in extra)
+
+
+#: each process sums (its rank + 1) over the communicator of its backend and writes to the
+#: folder ARGV[1], in a JSON file of its own, its backend, that communicator, the sums and (on
+#: CuPy) its GPU
+COMMUNICATOR = """
+import json, sys
+from pathlib import Path
+from minseq import backend
+from minseq.backend import xp
+from minseq.parallel.comm import for_arrays, world
+comm = for_arrays(world())
+sums = comm.allreduce(xp.full(3, comm.rank + 1.0))
+device = int(xp.cuda.Device().id) if backend.get_backend() == "cupy" else None
+(Path(sys.argv[1]) / f"rank-{comm.rank}.json").write_text(json.dumps(dict(
+    rank=comm.rank, backend=backend.get_backend(), comm=type(comm).__name__,
+    sums=backend.to_numpy(sums).tolist(), device=device)))
+"""
+
+#: the communicator that sums each backend's arrays (minseq.parallel.comm.for_arrays)
+SUMS_BY = {"numpy": "MPICommunicator", "strict": "StagedCommunicator",
+           "cupy": "NCCLCommunicator"}
+
+
+def test_each_process_sums_over_the_communicator_of_its_backend(mpiexec, tmp_path):
+    """MINSEQ_MPI_BACKEND (make test-gpu: cupy; its dry run: strict) reaches the processes:
+    on CuPy, process r computes on GPU r and sums over NCCL."""
+    script = tmp_path / "sums.py"
+    script.write_text(COMMUNICATOR)
+    status, _, err = run([sys.executable, str(script), str(tmp_path)], 2, mpiexec)
+    assert status == 0, err
+    chosen = environment().get("MINSEQ_BACKEND") or "numpy"
+    said = [json.loads((tmp_path / f"rank-{r}.json").read_text()) for r in (0, 1)]
+    assert said == [dict(rank=r, backend=chosen, comm=SUMS_BY[chosen], sums=[3.0, 3.0, 3.0],
+                         device=r if chosen == "cupy" else None) for r in (0, 1)]
 
 
 def readme_command():
@@ -242,28 +273,16 @@ def test_a_process_that_fails_stops_every_process_with_its_message(mpiexec, tmp_
 
 
 def test_ctrl_c_under_mpiexec_keeps_the_checkpoints_whole_and_the_history(mpiexec, tmp_path):
-    """Ctrl-C once the first epoch's history.csv is written (its checkpoints are saved before
-    it): every process stops after the same step, and process 0 keeps best.npz, last.npz,
-    history.csv and the curves, whole."""
+    """Ctrl-C once the first epoch's line shows (its checkpoints and history.csv are written
+    before it): every process stops after the same step, and process 0 keeps best.npz,
+    last.npz, history.csv and the curves, whole."""
     out = tmp_path / "run"
-    started = [mpiexec, "-n", "2"] + command(
+    status, _, err = interrupted(
         "train", "--model", "lstm", "--users", "60", "--items", "20", "--d-model", "8",
-        "--maxlen", "6", "--epochs", "1000", "--patience", "1000", "--out", str(out))
-    proc = subprocess.Popen(started, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT),
-                                               MPLBACKEND="Agg"), start_new_session=True)
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while not (out / "history.csv").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, err
+        "--maxlen", "6", "--epochs", "1000", "--patience", "1000", "--out", str(out),
+        cwd=tmp_path, ready="epoch 1/1000", program=[mpiexec, "-n", "2", *command()],
+        env=environment())
+    assert status == 130, err
     assert re.search(r"minseq train: interrupted at epoch \d+; best checkpoint at .*best\.npz; "
                      r"history\.csv and curves\.png of the \d+ finished epoch\(s\) in ", err), err
     assert err.count("interrupted at epoch") == 1                          # process 0 alone
@@ -279,7 +298,8 @@ def test_ctrl_c_in_the_test_evaluation_after_training_stops_every_process_as_one
     """Training is over and the processes share the test evaluation (its sums): Ctrl-C stops
     every one after the same sum, with the one line, exit status and whole run folder of one
     process (test_cli_runs.py), and no process waits for ever."""
-    status, rest, folder = interrupted_in_test_evaluation(tmp_path, [mpiexec, "-n", "2"])
+    status, rest, folder = interrupted_in_test_evaluation(tmp_path, [mpiexec, "-n", "2"],
+                                                         environment())
     ours = [line for line in rest.splitlines() if not line.startswith("[mpiexec@")]
     assert (status, ours) == (130, ["minseq train: interrupted"]), rest
     assert sorted(p.name for p in folder.iterdir()) == \

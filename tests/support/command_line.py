@@ -22,16 +22,18 @@ def minseq(*args, cwd, env=None):
     return done.returncode, done.stdout, done.stderr
 
 
-def interrupted(*args, cwd, ready, program=None):
+def interrupted(*args, cwd, ready, program=None, env=None):
     """Run ``python -m minseq ARGS`` in ``cwd`` (or ``program`` ARGS, ``program`` a list: a
-    script, or mpiexec starting one, which hands Ctrl-C to every process), send Ctrl-C (SIGINT)
+    script, or mpiexec starting one, which hands Ctrl-C to every process; ``env``: its
+    environment, default minseq from this tree and nothing else), send Ctrl-C (SIGINT)
     once a line on stderr starts with ``ready`` (a signal the run gives, never a sleep): (exit
     status, the stderr lines up to the ready one, the rest of stderr). A run still going 120 s
     after it started is killed, with every process it started (the exit status is then
     negative)."""
     program = program or [sys.executable, "-m", "minseq"]
     proc = subprocess.Popen([*map(str, program), *map(str, args)], cwd=cwd,
-                            env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": ""},
+                            env=env or {"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg",
+                                        "PATH": ""},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_sigint_as_at_a_terminal, start_new_session=True)
     # a run that hangs (before its ready line, or after Ctrl-C) is killed: the test fails
@@ -77,16 +79,16 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def interrupted_in_test_evaluation(folder, launcher=()):
+def interrupted_in_test_evaluation(folder, launcher=(), env=None):
     """Train a small SASRec for one epoch into ``folder``/run, started by ``launcher`` (e.g.
-    mpiexec -n 2), and send Ctrl-C while its test evaluation runs: (exit status, stderr after
-    the ready line, the run folder)."""
+    mpiexec -n 2) in the environment ``env`` (see ``interrupted``), and send Ctrl-C while its
+    test evaluation runs: (exit status, stderr after the ready line, the run folder)."""
     script = folder / "evaluating.py"
     script.write_text(EVALUATING)
     status, _, rest = interrupted(
         "train", "--model", "sasrec", "--users", "60", "--items", "20", "--epochs", "1",
         "--d-model", "8", "--maxlen", "6", "--dropout", "0", "--out", "run", cwd=folder,
-        ready="test evaluation", program=[*launcher, sys.executable, script])
+        ready="test evaluation", program=[*launcher, sys.executable, script], env=env)
     return status, rest, folder / "run"
 
 
