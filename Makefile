@@ -8,12 +8,15 @@
 # and three more for CI:
 #   make parity    installs PyTorch's CPU build into the same .venv, runs the parity tests
 #   make cupy-api  installs CuPy's package (no GPU needed), checks minseq's use of its API
-#   make test-mpi  installs the mpi extra (mpi4py, mpich's mpiexec), runs the tests under mpiexec
+#   make test-mpi  installs the mpi extra (mpi4py, mpich's mpiexec), runs the tests under mpiexec,
+#                  then the distributed ones again on the strict backend (test-gpu's NCCL stage dry)
 # and, for a machine with an NVIDIA GPU:
 #   make gpu-check      under 8 minutes: preflight, the backend tests, gradient checks, three
 #                       lessons and the LSTM / encoder benchmark rows on CuPy; logs and a summary
 #                       under out/gpu-check/run-N/ (tools/gpu_check.py; exit 1 if a stage failed)
-#   make test-gpu       everything again on CuPy: suite, gradient checks, lessons, benchmark
+#   make test-gpu       everything again on CuPy: suite, gradient checks, lessons, benchmark;
+#                       with 2 GPUs or more the distributed tests on CuPy, their sums over NCCL
+#                       (tools/nccl_tests.py; with fewer it says in one line that it skipped)
 #   make gpu-check-dry  the GPU check on a CPU, the strict backend in CuPy's place
 # Where $(PYTHON) already imports cupy (a GPU machine with CuPy and PyTorch installed, maybe no
 # package registry), the GPU targets run from the tree with it (PYTHONPATH=.) and install
@@ -32,9 +35,11 @@ ifneq ($(filter test-gpu gpu-check,$(MAKECMDGOALS)),)
 ifeq ($(shell $(PYTHON) -c "import cupy" >/dev/null 2>&1 && echo yes),yes)
 GPU_PY  := PYTHONPATH=$(CURDIR) $(PYTHON)
 GPU_ENV :=
+GPU_MPI :=
 else
 GPU_PY  := $(PY)
 GPU_ENV := $(VENV)/.installed-$(GPU_EXTRA)
+GPU_MPI := $(VENV)/.installed-mpi
 endif
 endif
 
@@ -104,6 +109,7 @@ $(VENV)/.installed-mpi: setup.cfg pyproject.toml | $(PY)
 # pytest exits 5 when none ran.
 test-mpi: $(VENV)/.installed-mpi
 	MINSEQ_MPI=1 MPLBACKEND=Agg $(PY) -m pytest -q -m mpi
+	$(PY) tools/nccl_tests.py --dry-run
 
 $(VENV)/.installed-gpu $(VENV)/.installed-gpu-cuda13: setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,$(patsubst $(VENV)/.installed-%,%,$@)]'
@@ -117,10 +123,14 @@ cupy-api: $(VENV)/.installed-gpu
 
 # On a GPU machine: stops at once, in one line, when CuPy sees no device; then the whole suite
 # with CuPy as the backend of every backend-parametrised test (MINSEQ_BACKEND, see
-# tests/conftest.py), every gradient check, every lesson and the benchmark on CuPy.
-test-gpu: $(GPU_ENV)
+# tests/conftest.py), but the tests marked mpi: the distributed ones run next, on CuPy with
+# their sums over NCCL, where there are 2 GPUs for their 2 processes (else one line says they
+# skipped; the mpi extra is installed where .venv serves); then every gradient check, every
+# lesson and the benchmark on CuPy.
+test-gpu: $(GPU_ENV) $(GPU_MPI)
 	@$(GPU_PY) -c "import sys; from minseq.backend import cupy_available; ok, why = cupy_available(); sys.exit(0 if ok else 'make test-gpu: no usable GPU: ' + why)"
-	MINSEQ_BACKEND=cupy MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(GPU_PY) -m pytest -q
+	MINSEQ_BACKEND=cupy MINSEQ_CUPY_API=1 MPLBACKEND=Agg $(GPU_PY) -m pytest -q -m "not mpi"
+	$(GPU_PY) tools/nccl_tests.py
 	$(GPU_PY) -m minseq gradcheck --backend cupy
 	MPLBACKEND=Agg $(GPU_PY) -m minseq lessons all --backend cupy --out out/lessons-gpu
 	$(NATIVE) $(GPU_PY) benchmarks/run.py $(BENCH_ARGS) --out out/bench-gpu

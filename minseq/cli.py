@@ -14,6 +14,7 @@ import sys
 
 from . import __version__, backend
 from .argparser import ArgumentParser
+from .parallel.comm import leads
 
 COMMANDS = {
     "train": "train a model on a behaviour log and report its metrics",
@@ -54,7 +55,8 @@ def main(argv=None):
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"minseq {args.command}: interrupted", file=sys.stderr)
+        if leads():     # under mpiexec every process stops here: one line, from rank 0
+            print(f"minseq {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # the reader stopped early (``minseq lessons | head``): nothing more to say, and

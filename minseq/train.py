@@ -14,7 +14,9 @@ step as soon as a loss is NaN or infinite.
 On several processes (``mpiexec -n N``; ``comm``, a communicator of minseq.parallel.comm) the
 loop is the same: one hook, ``backprop``, gives the loss and gradients of the whole batch
 (minseq.parallel.processes.DataParallel: each process its rows, one all-reduce), and only the
-leading process (rank 0) prints and saves.
+leading process (rank 0) prints and saves. While ``fit`` runs there, Ctrl-C is held to the
+next step's all-reduce, so every process stops after the same step (minseq.parallel.interrupts);
+once it returns or raises, Ctrl-C stops at once again.
 """
 
 from contextlib import nullcontext
@@ -27,6 +29,7 @@ from tqdm import tqdm
 from . import backend
 from .optim import clip_grad_norm
 from .parallel.comm import SingleProcess
+from .parallel.interrupts import holding_ctrl_c
 from .parallel.processes import DataParallel
 
 
@@ -183,50 +186,52 @@ class Trainer:
         run = (start_epoch, time.perf_counter())
         epoch = start_epoch
         try:
-            for epoch in range(start_epoch, epochs + 1):
-                t0 = time.perf_counter()
-                bar = Progress(len(train_batches), epoch, epochs, run, enabled=self.progress,
-                               label=self.label, processes=self.comm.size)
-                # the first epoch checked every row (ids in range, ...): later epochs see the
-                # same rows, so their steps skip the checks that read device data
-                checked = backend.inputs_checked() if epoch > start_epoch else nullcontext()
-                try:
-                    with checked:
-                        loss = self.train_epoch(train_batches, epoch, bar)
-                        metrics = {}
-                        if validate is not None:
-                            self.model.eval()
-                            metrics = dict(validate(self.model))
-                finally:
-                    bar.bar.close()
-                seconds = time.perf_counter() - t0
-                for key, value in (("epoch", epoch), ("train_loss", loss), ("seconds", seconds),
-                                   *metrics.items()):
-                    history.setdefault(key, []).append(value)
-                self._check_monitor(monitor, metrics, epoch)
-                improved = monitor is None or best is None or (
-                    metrics[monitor] > best if mode == "max" else metrics[monitor] < best)
-                if improved:
-                    if monitor is not None:
-                        best, best_epoch, waited = metrics[monitor], epoch, 0
-                        best_state = self.model.state_dict()
-                    if checkpoint_path:
-                        self._save_checkpoint(checkpoint_path, config, vocab, epoch, metrics)
-                        self.saved = checkpoint_path
-                else:
-                    waited += 1
-                if last_path:
-                    self._save_checkpoint(last_path, dict(config or {}, best=best, waited=waited),
-                                          vocab, epoch, metrics)
-                if on_epoch is not None:
-                    on_epoch(history)
-                # the epoch's line after its checkpoint is saved: Ctrl-C once it shows keeps it
-                bar.close("".join(f"  valid {k} {v:.4f}" for k, v in metrics.items()))
-                if patience is not None and waited >= patience:
-                    bar.note(f"early stopping at epoch {epoch}: valid {monitor} has not "
-                             f"improved for {patience} epochs; best epoch "
-                             f"{best_epoch or 'before this run'} ({monitor} {best:.4f})")
-                    break
+            with holding_ctrl_c(self.comm):
+                for epoch in range(start_epoch, epochs + 1):
+                    t0 = time.perf_counter()
+                    bar = Progress(len(train_batches), epoch, epochs, run, enabled=self.progress,
+                                   label=self.label, processes=self.comm.size)
+                    # the first epoch checked every row (ids in range, ...): later epochs see the
+                    # same rows, so their steps skip the checks that read device data
+                    checked = backend.inputs_checked() if epoch > start_epoch else nullcontext()
+                    try:
+                        with checked:
+                            loss = self.train_epoch(train_batches, epoch, bar)
+                            metrics = {}
+                            if validate is not None:
+                                self.model.eval()
+                                metrics = dict(validate(self.model))
+                    finally:
+                        bar.bar.close()
+                    seconds = time.perf_counter() - t0
+                    for key, value in (("epoch", epoch), ("train_loss", loss), ("seconds", seconds),
+                                       *metrics.items()):
+                        history.setdefault(key, []).append(value)
+                    self._check_monitor(monitor, metrics, epoch)
+                    improved = monitor is None or best is None or (
+                        metrics[monitor] > best if mode == "max" else metrics[monitor] < best)
+                    if improved:
+                        if monitor is not None:
+                            best, best_epoch, waited = metrics[monitor], epoch, 0
+                            best_state = self.model.state_dict()
+                        if checkpoint_path:
+                            self._save_checkpoint(checkpoint_path, config, vocab, epoch, metrics)
+                            self.saved = checkpoint_path
+                    else:
+                        waited += 1
+                    if last_path:
+                        self._save_checkpoint(last_path, dict(config or {}, best=best,
+                                                              waited=waited),
+                                              vocab, epoch, metrics)
+                    if on_epoch is not None:
+                        on_epoch(history)
+                    # the epoch's line after its checkpoint is saved: Ctrl-C once it shows keeps it
+                    bar.close("".join(f"  valid {k} {v:.4f}" for k, v in metrics.items()))
+                    if patience is not None and waited >= patience:
+                        bar.note(f"early stopping at epoch {epoch}: valid {monitor} has not "
+                                 f"improved for {patience} epochs; best epoch "
+                                 f"{best_epoch or 'before this run'} ({monitor} {best:.4f})")
+                        break
         except KeyboardInterrupt:
             # an epoch's row is whole, or left out (Ctrl-C may land while it is appended)
             n = min(len(v) for v in history.values())

@@ -2,13 +2,16 @@
 
 ``xp`` forwards every attribute to the active array module, so ``use_backend`` takes effect
 everywhere at once, also in modules imported before the switch. The environment variable
-``MINSEQ_BACKEND`` chooses the backend when none was chosen in code.
+``MINSEQ_BACKEND`` chooses the backend when none was chosen in code. On CuPy, each of the
+processes a launcher started takes its own GPU (``rank % device_count``).
 """
 
 import contextlib
 import os
 
 import numpy
+
+from ..launcher import launched_rank, launched_size
 
 BACKENDS = ("numpy", "cupy", "strict")
 default_dtype = numpy.float32
@@ -79,6 +82,14 @@ def _import_cupy():
     return cupy
 
 
+def _take_this_process_s_gpu(cupy):
+    """Under a launcher that started several processes (``mpiexec -n N``), process r computes
+    on GPU r % count: made current here, before the process makes any array, so that its
+    parameters, its buffers and its NCCL sums (minseq.parallel.comm) all live on that GPU."""
+    if launched_size() > 1:
+        cupy.cuda.Device(launched_rank() % cupy.cuda.runtime.getDeviceCount()).use()
+
+
 def use_backend(name):
     """Make ``name`` the array library of every compute path: "numpy", "cupy", or "strict"
     (NumPy that refuses what CuPy refuses, to catch GPU mistakes on a CPU: see minseq.strict)."""
@@ -86,6 +97,7 @@ def use_backend(name):
         raise BackendError(f"minseq: unknown backend {name!r}; expected one of {BACKENDS}")
     if name == "cupy":
         module = _import_cupy()
+        _take_this_process_s_gpu(module)
     elif name == "strict":
         from .. import strict
         module = strict.module

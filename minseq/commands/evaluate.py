@@ -9,11 +9,16 @@ The checkpoint holds the model (minseq.models.registry), its task, its construct
 its seed, its evaluation settings and where its data came from, so nothing need be given
 again; a flag given overrides the checkpoint's. Data whose content differs from the file the
 model was trained on is scored with a warning; data whose items do not match is an error.
+Started by ``mpiexec -n N``, the N processes share the scoring (each its batches, one sum:
+the metrics of one process, exactly), and process 0 alone prints and writes.
+
+    mpiexec -n 2 .venv/bin/minseq evaluate out/train/sasrec/run-1
 """
 
 import sys
 
 from .. import checkpoint, tasks
+from ..parallel.comm import leads
 from ..tasks.checks import check_settings
 from ..tasks.folder import checkpoint_in
 from ..tasks.provenance import sha256
@@ -33,8 +38,9 @@ def add_arguments(p):
 
 
 def warn_if_changed(d, saved):
-    """A warning line when --data is the checkpoint's file but its content changed."""
-    if saved.get("sha256") and d["data"] != "synthetic" and sha256(d["data"]) != saved["sha256"]:
+    """A warning line (from the leading process) when --data is the checkpoint's file but its
+    content changed."""
+    if leads() and saved.get("sha256") and d["data"] != "synthetic" and sha256(d["data"]) != saved["sha256"]:
         print(f"warning: {d['data']} differs from the data the checkpoint was trained on "
               f"(its content hash changed); scoring it anyway", file=sys.stderr)
 

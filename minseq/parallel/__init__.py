@@ -13,7 +13,8 @@ they know nothing of threads. This package runs layers on more than one worker:
   on CuPy), and ``world()``, this process's;
 - ``processes``: data parallel, one model per process (``mpiexec -n N``), each process its rows
   of every batch, one all-reduce of all gradients per step: the same split of the batch by
-  rows as the threads', one level up. The Trainer calls it at one spot (its ``backprop``).
+  rows as the threads', one level up. The Trainer calls it at one spot (its ``backprop``);
+- ``interrupts``: Ctrl-C while processes share work, held to the next sum so all stop together.
 
 ``minseq.fast.accelerate`` puts the sharded layers in place of their references.
 """

@@ -1,6 +1,6 @@
 """Communicators: how the processes of one data-parallel run talk to each other.
 
-One small interface, three versions:
+One small interface, three versions (and a stand-in for NCCL on the strict backend):
 
     comm.rank, comm.size        this process's number (0 .. size - 1) and how many run
     comm.allreduce(buffer)      buffer <- the sum of every process's buffer (in place; returned)
@@ -13,27 +13,27 @@ One small interface, three versions:
 - ``MPICommunicator``: mpi4py's ``COMM_WORLD``, for host (NumPy) buffers. mpi4py is imported
   only here, so minseq runs without it while one process runs.
 - ``NCCLCommunicator``: ``cupy.cuda.nccl`` for device (CuPy) buffers: each process takes GPU
-  ``rank % device_count``; rank 0 makes NCCL's unique id and MPI broadcasts it to the others,
-  which is how ChainerMN starts NCCL.
+  ``rank % device_count`` (the backend switch gives it that GPU first, before any array is
+  made: minseq.backend.switch); rank 0 makes NCCL's unique id and MPI broadcasts it to the
+  others, which is how ChainerMN starts NCCL.
 
 ``world()`` is this process's communicator: ``SingleProcess`` unless a launcher (``mpiexec``,
 ``mpirun``, ``srun``) says more than one process runs (``launched_size``), then the MPI one;
 without mpi4py that is an ``MPIMissing`` error saying what to install. ``use_world`` puts
 another in place (tests, or a program that made its own). ``for_arrays(comm)`` is the one that
-sums the active backend's arrays: on CuPy, NCCL over ``comm``'s processes.
+sums the active backend's arrays: on CuPy, NCCL over ``comm``'s processes; on the strict
+backend, ``StagedCommunicator``: MPI through host copies, so that a CPU run checks the path
+NCCL serves.
 """
 
-import os
 import sys
 
 from .. import backend
+from ..launcher import RANK_VARIABLES, SIZE_VARIABLES, launched_rank, launched_size
 
-#: the environment variables in which launchers say how many processes run: Open MPI, MPICH's
-#: and Intel MPI's Hydra (and Slurm's PMI), PMIx, MVAPICH
-SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE")
-
-#: ... and this process's number
-RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
+__all__ = ["SingleProcess", "MPICommunicator", "NCCLCommunicator", "StagedCommunicator",
+           "MPIMissing", "world", "for_arrays", "use_world", "leads", "launched_size",
+           "launched_rank", "SIZE_VARIABLES", "RANK_VARIABLES"]
 
 INSTALL = ("pip install 'minseq[mpi]' (mpi4py and the mpich wheel, which brings mpiexec); on a "
            "cluster, your site's MPI and mpi4py built against it")
@@ -156,19 +156,31 @@ class NCCLCommunicator(SingleProcess):
         self.mpi.abort(status)
 
 
-def _launched(names, environ, default):
-    environ = os.environ if environ is None else environ
-    for name in names:
-        text = environ.get(name, "").strip()
-        if text.isdigit():
-            return int(text)
-    return default
+class StagedCommunicator(SingleProcess):
+    """The strict backend's arrays (minseq.strict: NumPy that refuses what CuPy refuses) summed
+    over the MPI processes ``mpi`` through explicit host copies: NCCL's part on a CPU. Every
+    buffer the training and the evaluations sum stays a device-like array, as on CuPy, so a CPU
+    run under ``mpiexec`` with the strict backend checks the device path that NCCL serves."""
 
+    def __init__(self, mpi):
+        self.mpi, self.rank, self.size = mpi, mpi.rank, mpi.size
 
-def launched_size(environ=None):
-    """How many processes the launcher started, from its environment variables (1 when none
-    says)."""
-    return _launched(SIZE_VARIABLES, environ, 1)
+    def _staged(self, buffer, combine):
+        host = backend.to_numpy(buffer).copy()
+        buffer[...] = backend.asarray(combine(host))
+        return buffer
+
+    def allreduce(self, buffer):
+        return self._staged(buffer, self.mpi.allreduce)
+
+    def broadcast(self, buffer, root=0):
+        return self._staged(buffer, lambda host: self.mpi.broadcast(host, root))
+
+    def barrier(self):
+        self.mpi.barrier()
+
+    def abort(self, status):
+        self.mpi.abort(status)
 
 
 def leads():
@@ -176,7 +188,7 @@ def leads():
     (or when it cannot be), the process the launcher numbered 0."""
     if _world:
         return _world[0].leads
-    return _launched(RANK_VARIABLES, None, 0) == 0
+    return launched_rank() == 0
 
 
 _world = []
@@ -192,9 +204,14 @@ def world():
 
 def for_arrays(comm):
     """The communicator that sums arrays of the active backend among ``comm``'s processes:
-    ``comm`` itself, or on CuPy the NCCL communicator over them (made once)."""
-    if comm.size == 1 or backend.get_backend() != "cupy" or isinstance(comm, NCCLCommunicator):
+    ``comm`` itself on NumPy; on CuPy the NCCL communicator over them (made once); on the
+    strict backend a StagedCommunicator over them."""
+    name = backend.get_backend()
+    if comm.size == 1 or name == "numpy" or isinstance(comm, (NCCLCommunicator,
+                                                               StagedCommunicator)):
         return comm
+    if name == "strict":
+        return StagedCommunicator(comm)
     if id(comm) not in _nccl:
         _nccl[id(comm)] = NCCLCommunicator(comm)
     return _nccl[id(comm)]

@@ -25,10 +25,11 @@ of the whole output, and an all-reduce (x + 0 = x, exactly) gives every process 
 metrics equal a single process's exactly.
 
 Ctrl-C: a process stopped where it stands would leave the others waiting in a sum forever. So
-while a DataParallel trains, Ctrl-C (which ``mpiexec`` hands to every process) only raises a
-flag; the flag travels in the next all-reduce, and every process raises KeyboardInterrupt after
-the same step (the Trainer's TrainingInterrupted: the best checkpoint stays as saved). A second
-Ctrl-C in one process stops it at once.
+while the processes share work (a ``holding_ctrl_c`` block of minseq.parallel.interrupts: the
+Trainer's fit, the pipelines of minseq.tasks, ``shared_rows``), Ctrl-C (which ``mpiexec`` hands
+to every process) only raises a flag; the flag travels in the next all-reduce, a step's in its
+own slot, and every process raises KeyboardInterrupt after the same step (the Trainer's
+TrainingInterrupted: the best checkpoint stays as saved).
 
 Randomness (dropout masks, sampled negatives) differs between processes: ``seed_processes``
 gives the random streams of process r > 0 seeds drawn from (seed, r); process 0 keeps the
@@ -36,12 +37,11 @@ model's. Runs on N processes then match one process in distribution, not draw fo
 """
 
 import math
-import signal
-import threading
 
 from .. import backend
 from ..backend import xp
 from .comm import for_arrays
+from .interrupts import ctrl_c_seen, holding_ctrl_c, stop_after
 from .shards import row_bounds, split
 
 MESSAGE_BYTES = 1024
@@ -104,21 +104,13 @@ def seed_processes(model, comm):
 class DataParallel:
     """The training step of one process of ``comm``: ``backprop(model, batch) -> loss`` of the
     whole batch, with every gradient of ``model`` that of the whole batch (the Trainer's hook).
-    Made once per model: broadcasts process 0's parameters and seeds the random streams."""
+    Made once per model: broadcasts process 0's parameters and seeds the random streams. A step
+    carries the Ctrl-C its ``holding_ctrl_c`` block holds (the Trainer's fit)."""
 
     def __init__(self, model, comm):
         self.comm = comm = for_arrays(comm)
         seed_processes(model, comm)
         broadcast_parameters(model, comm)
-        self.interrupted, self._handler = False, None
-        if threading.current_thread() is threading.main_thread():
-            self._handler = signal.signal(signal.SIGINT, self._interrupt)
-
-    def _interrupt(self, signum, frame):
-        """Ctrl-C: raise the flag the next all-reduce carries; a second one stops at once."""
-        if self.interrupted:
-            raise KeyboardInterrupt
-        self.interrupted = True
 
     def backprop(self, model, batch):
         comm = self.comm
@@ -145,16 +137,13 @@ class DataParallel:
             buffer[n] = loss * weight
         else:
             buffer[n + 2 + comm.rank] = 1
-        buffer[n + 1] = self.interrupted
+        buffer[n + 1] = ctrl_c_seen()
         comm.allreduce(buffer)
         tail = backend.to_numpy(buffer[n:])         # the loss and the flags: one read
         failed = tail[2:].nonzero()[0]
         if len(failed):
             self._stop(failure, int(failed[0]))
-        if tail[1]:
-            if self._handler is not None:
-                signal.signal(signal.SIGINT, self._handler)
-            raise KeyboardInterrupt
+        stop_after(tail[1])
         unpack(buffer[:n], grads)
         return float(tail[0])
 
@@ -174,16 +163,17 @@ class DataParallel:
 def shared_rows(comm, n, batch_size, compute, tail=(), dtype=None):
     """The rows 0 .. n of ``compute(lo, hi) -> rows lo .. hi`` (shape (hi - lo, *tail)), with
     batch k computed by process k mod N and every row on every process (see the module
-    docstring); one process concatenates them in order."""
+    docstring), Ctrl-C held until all are summed; one process concatenates them in order."""
     starts = range(0, n, batch_size)
     comm = for_arrays(comm)
     if comm.size == 1:
         parts = [compute(lo, min(lo + batch_size, n)) for lo in starts]
         return xp.concatenate(parts) if parts else xp.zeros((0, *tail), dtype=dtype)
     whole = xp.zeros((n, *tail), dtype=xp.float64)
-    for k, lo in enumerate(starts):
-        if k % comm.size == comm.rank:
-            hi = min(lo + batch_size, n)
-            whole[lo:hi] = compute(lo, hi)
-    comm.allreduce(whole.reshape(-1))
+    with holding_ctrl_c(comm):
+        for k, lo in enumerate(starts):
+            if k % comm.size == comm.rank:
+                hi = min(lo + batch_size, n)
+                whole[lo:hi] = compute(lo, hi)
+        comm.allreduce(whole.reshape(-1))
     return whole.astype(dtype)

@@ -18,6 +18,10 @@ user; churn's labels and metrics in minseq.tasks.churn). A model's task is the r
 classifier may also be trained for ``will-purchase`` and ``churn``, the ``recency`` baseline for
 churn only. The classifier tasks also take ``folds`` (K-fold cross-validation by user) and a
 ``grid`` of settings to select from (minseq.tasks.crossval).
+
+On several processes (``run.comm``) a pipeline runs in one ``holding_ctrl_c`` block
+(minseq.parallel.interrupts): Ctrl-C, in training or in the evaluations after it, stops every
+process after the same sum, never one while the others wait for it.
 """
 
 from pathlib import Path
@@ -28,6 +32,7 @@ from .. import checkpoint
 from ..data.tasks import NEXT_ITEM
 from ..files import next_run_folder
 from ..models.registry import MODELS
+from ..parallel.interrupts import holding_ctrl_c
 from . import crossval, next_behaviour, next_item
 from .folder import CURVES, FOLDS, HISTORY, clear
 from .settings import RunSettings, settings_for
@@ -58,12 +63,13 @@ def train(table, run, task=None, settings=None, **options):
         run = run.replace(out=next_run_folder(Path("out") / "train" / run.model))
     if run.resume is None and run.comm.leads:
         clear(run.out)          # a fresh run: no file of a run there before stays beside it
-    # every process has chosen the folder, checked it and cleared it before any writes there
-    run.comm.barrier()
-    if run.folds != 1 or run.grid:
-        result = crossval.cross_validate(table, run)
-    else:
-        result = PIPELINES[run.task.examples].train(table, run)
+    with holding_ctrl_c(run.comm):
+        # every process has chosen the folder, checked it and cleared it before any writes there
+        run.comm.barrier()
+        if run.folds != 1 or run.grid:
+            result = crossval.cross_validate(table, run)
+        else:
+            result = PIPELINES[run.task.examples].train(table, run)
     result = dict(result, task=str(run.task))
     if run.comm.leads:
         checkpoint.annotate(result["checkpoint"], test_metrics=result["metrics"])
@@ -72,23 +78,27 @@ def train(table, run, task=None, settings=None, **options):
                            if (run.out / name).is_file()})
 
 
-def evaluate(table, path, seed=None, reference=False, settings=None):
+def evaluate(table, path, seed=None, reference=False, settings=None, comm=None):
     """Re-score the checkpoint at ``path`` (written by ``train``) on ``table``, with the
     settings it was trained with, each of ``settings`` that is not None in place of the saved
     one (the evaluation options: k, negatives, exclude_seen); ``reference``: the plain layers.
     ``seed`` draws the sampled negatives of a next-item model in place of the checkpoint's; a
-    classifier's test users are always those of its training split."""
+    classifier's test users are always those of its training split. ``comm``: the processes
+    that share the scoring, each its batches (default this process's ``world()``: under
+    ``mpiexec -n N``, the N processes); the metrics are those of one process, exactly."""
     config = checkpoint.read(path)[2]
     if config.get("model") not in MODELS:
         raise checkpoint.CheckpointError(f"checkpoint {path}: unknown model "
                                          f"{config.get('model')!r}; known: {', '.join(MODELS)}")
-    run = RunSettings.from_config(config, reference=reference)
+    run = RunSettings.from_config(config, reference=reference,
+                                  **({} if comm is None else {"comm": comm}))
     run = run.replace(model_settings={k: v for k, v in (settings or {}).items()
                                       if v is not None})
     if seed is not None and run.task is NEXT_ITEM:
         run = run.replace(seed=seed)
     check_vocabulary(table, path, checkpoint.vocabularies(path))
-    result = PIPELINES[run.task.examples].evaluate(table, path, run, config)
+    with holding_ctrl_c(run.comm):
+        result = PIPELINES[run.task.examples].evaluate(table, path, run, config)
     return dict(result, task=str(run.task))
 
 

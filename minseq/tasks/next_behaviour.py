@@ -202,7 +202,7 @@ def evaluate(table, path, run, config):
     """Re-score the checkpoint at ``path`` (its ``config``) on the test users of ``table``.
     The users are split with ``run.seed``, which ``minseq.tasks.evaluate`` keeps at the
     training run's, so the test users are those training never saw; scoring draws nothing
-    at random."""
+    at random, and the processes of ``run.comm`` share it."""
     clock = clock_of(table, run.task)
     net = MODELS[run.model].cls(**config["kwargs"])
     if not MODELS[run.model].fitted:
@@ -215,5 +215,5 @@ def evaluate(table, path, run, config):
     test = split(table, run.seed)[2]
     run = run.replace(model_settings={"maxlen": config["maxlen"]}, quiet=True)
     data = checked_windows({"test": test}, run, clock, table.behaviour_names)[0]
-    return {"metrics": score(net, data, run.task, config.get("threshold")),
+    return {"metrics": score(net, data, run.task, config.get("threshold"), run.comm),
             "model": run.model, "checkpoint": str(path)}

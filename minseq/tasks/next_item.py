@@ -121,7 +121,7 @@ def train(table, run):
 def evaluate(table, path, run, config):
     """Rebuild the model from the checkpoint at ``path`` (its ``config``) alone and evaluate it
     on ``table``'s test events, with the negatives drawn by ``run.seed`` and the evaluation
-    options of ``run.model_settings``."""
+    options of ``run.model_settings``; the processes of ``run.comm`` share the scoring."""
     if config["kwargs"]["n_items"] != table.n_items:
         raise checkpoint.CheckpointError(
             f"checkpoint {path} was trained on {config['kwargs']['n_items']} items, "
@@ -134,6 +134,7 @@ def evaluate(table, path, run, config):
     s = run.model_settings
     protocol = Protocol(table, config["maxlen"], n_negatives=s["negatives"], seed=run.seed)
     options = ranking_options(s)
-    return {"metrics": evaluate_protocol(net, protocol.test, **options), "model": run.model,
+    return {"metrics": evaluate_protocol(net, protocol.test, **options, comm=run.comm),
+            "model": run.model,
             "epoch": config.get("epoch"), "sampled_negatives": protocol.n_negatives,
             "users_evaluated": len(protocol.test.targets)}

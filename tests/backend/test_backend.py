@@ -4,12 +4,15 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import minseq
 from minseq import backend
+from minseq.backend import switch
+from minseq.launcher import RANK_VARIABLES, SIZE_VARIABLES
 
 PACKAGE = Path(minseq.__file__).parent
 # Host-side modules may use numpy; everything else computes through minseq.backend.
@@ -59,6 +62,42 @@ def test_numpy_is_the_default():
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(backend.BackendError, match="unknown backend 'torch'"):
         minseq.use_backend("torch")
+
+
+class FakeCupy:
+    """What the switch asks of CuPy: its device count, and which device it makes current."""
+
+    def __init__(self, count):
+        self.made_current = []
+        made_current = self.made_current
+
+        class Device:
+            def __init__(self, index):
+                self.index = index
+
+            def use(self):
+                made_current.append(self.index)
+
+        self.cuda = SimpleNamespace(Device=Device,
+                                    runtime=SimpleNamespace(getDeviceCount=lambda: count))
+
+
+@pytest.mark.parametrize("launched, gpus, made_current", [
+    ({}, 2, []),                                                # one process: CuPy's default
+    ({"PMI_SIZE": "4", "PMI_RANK": "3"}, 2, [1]),               # MPICH's Hydra: 3 % 2
+    ({"OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"}, 4, [1]),     # Open MPI
+    ({"PMI_SIZE": "2", "PMI_RANK": "1"}, 1, [0]),
+])
+def test_each_launched_process_takes_gpu_rank_mod_count_as_cupy_is_chosen(
+        monkeypatch, launched, gpus, made_current):
+    for name in SIZE_VARIABLES + RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in launched.items():
+        monkeypatch.setenv(name, value)
+    cupy = FakeCupy(gpus)
+    monkeypatch.setattr(switch, "_import_cupy", lambda: cupy)
+    minseq.use_backend("cupy")
+    assert cupy.made_current == made_current
 
 
 @pytest.mark.skipif(backend.cupy_available()[0], reason="this machine has a usable CuPy")

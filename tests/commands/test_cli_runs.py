@@ -3,7 +3,7 @@ recommend for a user, evaluate without repeating a flag; Ctrl-C in the middle of
 
 import json
 
-from command_line import interrupted, minseq, taobao_file
+from command_line import interrupted, interrupted_in_test_evaluation, minseq, taobao_file
 
 from minseq import checkpoint
 
@@ -71,6 +71,16 @@ def test_ctrl_c_is_one_line_exit_130_and_no_partial_file(tmp_path):
     assert "Traceback" not in "".join(lines) + rest
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == \
         ["best.npz", "curves.png", "history.csv", "last.npz"]
+
+
+def test_ctrl_c_in_the_test_evaluation_after_training_is_one_line_exit_130(tmp_path):
+    """Training is over, its files written: Ctrl-C stops the evaluation at once, and the run
+    folder keeps them whole (test_distributed.py: the same under mpiexec)."""
+    status, rest, run = interrupted_in_test_evaluation(tmp_path)
+    assert (status, rest) == (130, "minseq train: interrupted\n")
+    assert sorted(p.name for p in run.iterdir()) == \
+        ["best.npz", "curves.png", "history.csv", "last.npz"]
+    assert "test_metrics" not in checkpoint.read(run / "best.npz")[2]
 
 
 def test_string_ids_in_and_out_and_bad_rows_counted(tmp_path):

@@ -6,18 +6,15 @@ it and sets MINSEQ_MPI=1, under which a skip is a failure.
 """
 
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
+from command_line import interrupted, interrupted_in_test_evaluation, taobao_file
 from minseq import checkpoint
-from mpi_processes import BIN, TIMEOUT, run
+from mpi_processes import BIN, environment, run
 from paths import ROOT
 
 pytestmark = pytest.mark.mpi
@@ -63,7 +60,7 @@ history = trainer.fit(batches, 3, validate=lambda m: validation_metrics(m, proto
                                                                        comm=comm))
 sasrec = evaluate(net, protocol.test, comm=comm)
 if comm.leads:
-    np.savez(out / "sasrec.npz", **net.state_dict())
+    np.savez(out / "sasrec.npz", **{k: backend.to_numpy(v) for k, v in net.state_dict().items()})
     (out / "metrics.json").write_text(json.dumps(dict(
         lstm=lstm["metrics"], lstm_history=lstm["history"]["train_loss"],
         sasrec=sasrec, sasrec_history=history["train_loss"], untrained=untrained,
@@ -119,6 +116,41 @@ def test_every_trainable_model_and_task_trains_the_same_on_two_processes(mpiexec
         assert ("cross_validation" in metrics[1]) == ("--folds" in extra)
 
 
+#: each process sums (its rank + 1) over the communicator of its backend and writes to the
+#: folder ARGV[1], in a JSON file of its own, its backend, that communicator, the sums and (on
+#: CuPy) its GPU
+COMMUNICATOR = """
+import json, sys
+from pathlib import Path
+from minseq import backend
+from minseq.backend import xp
+from minseq.parallel.comm import for_arrays, world
+comm = for_arrays(world())
+sums = comm.allreduce(xp.full(3, comm.rank + 1.0))
+device = int(xp.cuda.Device().id) if backend.get_backend() == "cupy" else None
+(Path(sys.argv[1]) / f"rank-{comm.rank}.json").write_text(json.dumps(dict(
+    rank=comm.rank, backend=backend.get_backend(), comm=type(comm).__name__,
+    sums=backend.to_numpy(sums).tolist(), device=device)))
+"""
+
+#: the communicator that sums each backend's arrays (minseq.parallel.comm.for_arrays)
+SUMS_BY = {"numpy": "MPICommunicator", "strict": "StagedCommunicator",
+           "cupy": "NCCLCommunicator"}
+
+
+def test_each_process_sums_over_the_communicator_of_its_backend(mpiexec, tmp_path):
+    """MINSEQ_MPI_BACKEND (make test-gpu: cupy; its dry run: strict) reaches the processes:
+    on CuPy, process r computes on GPU r and sums over NCCL."""
+    script = tmp_path / "sums.py"
+    script.write_text(COMMUNICATOR)
+    status, _, err = run([sys.executable, str(script), str(tmp_path)], 2, mpiexec)
+    assert status == 0, err
+    chosen = environment().get("MINSEQ_BACKEND") or "numpy"
+    said = [json.loads((tmp_path / f"rank-{r}.json").read_text()) for r in (0, 1)]
+    assert said == [dict(rank=r, backend=chosen, comm=SUMS_BY[chosen], sums=[3.0, 3.0, 3.0],
+                         device=r if chosen == "cupy" else None) for r in (0, 1)]
+
+
 def readme_command():
     """The README's ``mpiexec -n 2 ... train`` line."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -154,6 +186,40 @@ def test_the_readme_command_trains_one_run_folder_that_evaluate_reads_and_resume
     epochs = [line.split(",")[0] for line in (folder / "history.csv").read_text().splitlines()]
     assert epochs == ["epoch", "1", "2", "3"]
     assert checkpoint.read(folder / "last.npz")[2]["epoch"] == 3
+
+
+def test_evaluate_on_two_processes_prints_what_one_process_prints(mpiexec, tmp_path):
+    """A checkpoint of every pipeline (next-item: sampled and full; the classifier tasks;
+    churn and its threshold), trained here in one process: ``mpiexec -n 2 ... evaluate``
+    shares the scoring and prints, once, the same table and metrics file as one process."""
+    common = ["--users", "60", "--items", "20", "--epochs", "1", "--d-model", "8",
+              "--maxlen", "6", "--quiet"]
+    for name, extra in (("sasrec", ["--model", "sasrec", "--negatives", "10"]),
+                        ("next-behaviour", ["--model", "lstm"]),
+                        ("will-purchase", ["--model", "lstm", "--task", "will-purchase"]),
+                        ("churn", ["--model", "lstm", "--task", "churn"])):
+        folder = tmp_path / name
+        status, _, err = run(command("train", *common, *extra, "--out", str(folder)))
+        assert status == 0, err
+        printed, metrics = [], []
+        for n in (1, 2):
+            status, out, err = run(command("evaluate", str(folder), "--metrics-out",
+                                           str(tmp_path / "metrics.json")), n, mpiexec)
+            assert status == 0, err
+            printed.append((out, err))
+            metrics.append(json.loads((tmp_path / "metrics.json").read_text())["metrics"])
+        assert printed[1] == printed[0] and metrics[1] == metrics[0], name
+        assert printed[1][0].count("metric ") == 1
+
+
+def test_evaluate_on_two_processes_warns_once_that_the_data_changed(mpiexec, tmp_path):
+    path = taobao_file(tmp_path / "ub.csv")
+    status, _, err = run(command("train", "--model", "markov", "--data", str(path), "--out",
+                                 str(tmp_path / "m")))
+    assert status == 0, err
+    path.write_text(path.read_text().replace(",pv,", ",cart,", 1))
+    status, _, err = run(command("evaluate", str(tmp_path / "m")), 2, mpiexec)
+    assert status == 0 and err.startswith("warning: ") and err.count("\n") == 1, err
 
 
 def test_a_global_batch_smaller_than_the_processes_is_one_line(mpiexec, tmp_path):
@@ -207,28 +273,16 @@ def test_a_process_that_fails_stops_every_process_with_its_message(mpiexec, tmp_
 
 
 def test_ctrl_c_under_mpiexec_keeps_the_checkpoints_whole_and_the_history(mpiexec, tmp_path):
-    """Ctrl-C once the first epoch's history.csv is written (its checkpoints are saved before
-    it): every process stops after the same step, and process 0 keeps best.npz, last.npz,
-    history.csv and the curves, whole."""
+    """Ctrl-C once the first epoch's line shows (its checkpoints and history.csv are written
+    before it): every process stops after the same step, and process 0 keeps best.npz,
+    last.npz, history.csv and the curves, whole."""
     out = tmp_path / "run"
-    started = [mpiexec, "-n", "2"] + command(
+    status, _, err = interrupted(
         "train", "--model", "lstm", "--users", "60", "--items", "20", "--d-model", "8",
-        "--maxlen", "6", "--epochs", "1000", "--patience", "1000", "--out", str(out))
-    proc = subprocess.Popen(started, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT),
-                                               MPLBACKEND="Agg"), start_new_session=True)
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while not (out / "history.csv").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, err
+        "--maxlen", "6", "--epochs", "1000", "--patience", "1000", "--out", str(out),
+        cwd=tmp_path, ready="epoch 1/1000", program=[mpiexec, "-n", "2", *command()],
+        env=environment())
+    assert status == 130, err
     assert re.search(r"minseq train: interrupted at epoch \d+; best checkpoint at .*best\.npz; "
                      r"history\.csv and curves\.png of the \d+ finished epoch\(s\) in ", err), err
     assert err.count("interrupted at epoch") == 1                          # process 0 alone
@@ -237,6 +291,20 @@ def test_ctrl_c_under_mpiexec_keeps_the_checkpoints_whole_and_the_history(mpiexe
     epochs = [line.split(",")[0] for line in (out / "history.csv").read_text().splitlines()]
     assert epochs == ["epoch", *map(str, range(1, last + 1))] and (out / "curves.png").is_file()
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_ctrl_c_in_the_test_evaluation_after_training_stops_every_process_as_one_does(
+        mpiexec, tmp_path):
+    """Training is over and the processes share the test evaluation (its sums): Ctrl-C stops
+    every one after the same sum, with the one line, exit status and whole run folder of one
+    process (test_cli_runs.py), and no process waits for ever."""
+    status, rest, folder = interrupted_in_test_evaluation(tmp_path, [mpiexec, "-n", "2"],
+                                                         environment())
+    ours = [line for line in rest.splitlines() if not line.startswith("[mpiexec@")]
+    assert (status, ours) == (130, ["minseq train: interrupted"]), rest
+    assert sorted(p.name for p in folder.iterdir()) == \
+        ["best.npz", "curves.png", "history.csv", "last.npz"]
+    assert "test_metrics" not in checkpoint.read(folder / "best.npz")[2]
 
 
 def test_an_error_no_handler_catches_in_one_process_stops_every_process(mpiexec, tmp_path):

@@ -11,11 +11,14 @@ import threading
 import numpy as np
 import pytest
 
-from minseq import backend, optim
+from minseq import backend, optim, tasks
 from minseq.backend import xp
+from minseq.data import generate
 from minseq.models import LSTMClassifier, SASRec
+from minseq.models.baselines import Markov
+from minseq.models.behaviour_baselines import MarkovBehaviour
 from minseq.parallel import comm as comm_module
-from minseq.parallel.comm import SingleProcess, launched_size
+from minseq.parallel.comm import SingleProcess, for_arrays, launched_rank, launched_size
 from minseq.parallel.processes import DataParallel, ProcessFailed, loss_terms, shared_rows
 from minseq.tasks.checks import SettingError
 from minseq.tasks.settings import RunSettings
@@ -100,10 +103,12 @@ def test_the_single_process_leaves_every_buffer_as_it_is():
     assert buffer.tolist() == [0, 1, 2]
 
 
-def test_the_launcher_s_variables_say_how_many_processes_run():
-    assert launched_size({}) == 1
+def test_the_launcher_s_variables_say_how_many_processes_run_and_which_this_is():
+    assert launched_size({}) == 1 and launched_rank({}) == 0
     assert launched_size({"PMI_SIZE": "4"}) == 4
     assert launched_size({"OMPI_COMM_WORLD_SIZE": "2", "PMI_SIZE": "3"}) == 2
+    assert launched_rank({"PMI_SIZE": "4", "PMI_RANK": "3"}) == 3
+    assert launched_rank({"PMIX_RANK": " 2 ", "MV2_COMM_WORLD_RANK": "x"}) == 2
 
 
 def test_two_simulated_processes_train_what_one_trains():
@@ -164,6 +169,20 @@ def test_more_than_one_process_without_mpi4py_is_one_line(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_on_the_strict_backend_sums_go_through_host_copies_and_stay_device_arrays():
+    """The strict backend's stand-in for NCCL: the buffer summed (or broadcast) in place, a
+    device-like array before and after."""
+    backend.use_backend("strict")
+
+    def work(comm):
+        device = for_arrays(comm)
+        sums, root = xp.full(3, comm.rank + 1.0), xp.full(2, float(comm.rank))
+        assert device.allreduce(sums) is sums and device.broadcast(root, root=1) is root
+        return (type(device).__name__, backend.is_device_array(sums),
+                backend.to_numpy(sums).tolist(), backend.to_numpy(root).tolist())
+    assert run_ranks(2, work) == [("StagedCommunicator", True, [3.0] * 3, [1.0] * 2)] * 2
+
+
 def test_the_world_is_one_process_unless_a_launcher_says_more(monkeypatch):
     monkeypatch.setattr(comm_module, "_world", [])
     for name in comm_module.SIZE_VARIABLES:
@@ -184,3 +203,30 @@ def test_data_parallel_starts_every_process_from_rank_0_s_parameters():
     (zero, seeds0), (one, seeds1) = run_ranks(2, start)
     assert all(np.array_equal(zero[k], one[k]) for k in zero)
     assert seeds0 and all(a != b for a, b in zip(seeds0, seeds1))      # streams per rank
+
+
+@pytest.mark.parametrize("model, scores", [("markov", "score_last"),
+                                           ("markov-behaviour", "predict_proba")])
+def test_evaluate_deals_the_test_batches_out_and_gives_every_process_one_s_metrics(
+        tmp_path, monkeypatch, model, scores):
+    """tasks.evaluate of a checkpoint on 2 simulated processes: each scores its batches of 512
+    (test users of the next-item pipeline, windows of the classifiers') and gets the metrics
+    of one process, exactly."""
+    table = generate(n_users=700, n_items=20, seed=0)
+    path = tasks.train(table, RunSettings(model=model, out=tmp_path / "run", quiet=True,
+                                          comm=SingleProcess()))["checkpoint"]
+    cls = {"markov": Markov, "markov-behaviour": MarkovBehaviour}[model]
+    scored, score = {}, getattr(cls, scores)
+
+    def spy(self, inputs, *args):                # the rows of each batch, by thread
+        scored.setdefault(threading.current_thread().name, []).append(len(inputs))
+        return score(self, inputs, *args)
+
+    monkeypatch.setattr(cls, scores, spy)
+    alone = tasks.evaluate(table, path, comm=SingleProcess())["metrics"]
+    batches = scored.pop(threading.current_thread().name)
+    assert len(batches) > 2 and max(batches) == 512
+    results = run_ranks(2, lambda comm: tasks.evaluate(table, path, comm=comm)["metrics"])
+    assert results == [alone, alone]
+    one, two = scored.values()
+    assert one and two and sorted(one + two) == sorted(batches)

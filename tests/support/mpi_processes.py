@@ -2,7 +2,11 @@
 lesson 17): the ``mpiexec`` fixture finds the mpich wheel's program beside this Python, and
 ``run`` starts a command in a session of its own, killed whole on timeout (a hang fails the test).
 Without the ``mpi`` extra the tests skip; ``make test-mpi`` installs it and sets MINSEQ_MPI=1,
-under which a skip is a failure."""
+under which a skip is a failure.
+
+MINSEQ_MPI_BACKEND names the backend of the processes started (``environment``): unset, the
+environment's (NumPy); "cupy" (``make test-gpu`` on 2 GPUs: each process its GPU, the sums over
+NCCL) or "strict" (its dry run on a CPU: tools/nccl_tests.py)."""
 
 import os
 import signal
@@ -35,14 +39,21 @@ def find_mpiexec():
     return str(BIN / "mpiexec")
 
 
+def environment(env=None):
+    """The environment of a started process: this one's, minseq from this tree, figures to
+    files, MINSEQ_MPI_BACKEND (when set) as its backend, and ``env`` over them."""
+    chosen = os.environ.get("MINSEQ_MPI_BACKEND", "").strip()
+    return dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg",
+                **({"MINSEQ_BACKEND": chosen} if chosen else {}), **(env or {}))
+
+
 def run(command, processes=None, mpiexec=None, timeout=TIMEOUT, env=None):
     """Run ``command`` (a list), under ``mpiexec -n processes`` when given, in a session of its
     own that is killed whole on timeout (a hang fails the test)."""
     if processes:
         command = [mpiexec, "-n", str(processes)] + command
-    environ = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg", **(env or {}))
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=environ, start_new_session=True)
+                            cwd=ROOT, env=environment(env), start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

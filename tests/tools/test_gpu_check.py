@@ -140,3 +140,17 @@ def test_make_installs_the_gpu_extra_where_none_imports(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "pip install --quiet -e '.[test,gpu-cuda13]'" in done.stdout
     assert ".venv/bin/python tools/gpu_check.py" in done.stdout
+
+
+def test_make_test_gpu_runs_the_distributed_tests_apart_over_nccl(tmp_path):
+    """The suite on CuPy leaves out the tests marked mpi (2 processes on 1 GPU would fail in
+    NCCL); tools/nccl_tests.py runs them next, with the mpi extra installed beside the gpu one."""
+    python = _fake_python(tmp_path, imports_cupy=False)
+    done = subprocess.run(["make", "-n", "-B", "test-gpu", f"PYTHON={python}"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "pip install --quiet -e '.[test,mpi]'" in done.stdout
+    suite = next(i for i, line in enumerate(lines) if " -m pytest -q" in line)
+    assert lines[suite].endswith('-m pytest -q -m "not mpi"')
+    assert lines[suite + 1] == ".venv/bin/python tools/nccl_tests.py"
