@@ -130,17 +130,15 @@ class GRU4Rec(nn.Module):
                                     total_length=inputs.shape[1])
         h = self.out_dropout(hs)                                        # (B, T, d), real first
         targets = targets.gather(1, order)
-        E = self.item_emb.weight
+        real = targets > 0                                              # scored there alone
+        h, y, E = h[real], targets[real], self.item_emb.weight          # (n, d), (n,)
         if self.n_sampled is None or self.n_sampled >= self.n_items:
-            classes, scores = targets - 1, h @ E[1:].T                  # padding -> -1
-        else:
-            drawn = torch.randint(1, self.n_items + 1, (self.n_sampled,))
-            items = torch.sort(torch.cat([targets.reshape(-1), drawn])).values
-            classes = torch.where(targets > 0, torch.searchsorted(items, targets), -1)
-            dropped = torch.cat([items[:1] == 0, items[1:] == items[:-1]])
-            scores = (h @ E[items].T).masked_fill(dropped, -1e30)
-        return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), classes.reshape(-1),
-                               ignore_index=-1)
+            return F.cross_entropy(h @ E[1:].T, y - 1)
+        drawn = torch.randint(1, self.n_items + 1, (self.n_sampled,))
+        items = torch.sort(torch.cat([y, drawn])).values
+        repeat = torch.cat([torch.zeros(1, dtype=torch.bool), items[1:] == items[:-1]])
+        scores = (h @ E[items].T).masked_fill(repeat, -1e30)
+        return F.cross_entropy(scores, torch.searchsorted(items, y))
 
 
 class PositionalEmbedding(nn.Module):
