@@ -1,8 +1,9 @@
-"""Next-item quality against wall time: SASRec trained with each loss on a `user item` file.
+"""Next-item quality against wall time: SASRec (and GRU4Rec) trained with each loss on a
+`user item` file.
 
     python benchmarks/next_item_quality.py --data PATH/Video.txt [--minutes 60]
-        [--losses bce gbce sampled-ce ce] [--gru4rec] [--loss-negatives K] [--threads 1]
-        [--jobs 1] [--append]
+        [--losses bce gbce sampled-ce ce] [--gru4rec ce sampled-ce] [--loss-negatives K]
+        [--threads 1] [--jobs 1] [--append]
 
 For each loss (minseq.models.sasrec, --loss) SASRec trains under the leave-one-out protocol of
 ``minseq.tasks.evaluation`` with the SASRec paper's settings for the Amazon logs (maxlen 50,
@@ -13,8 +14,10 @@ the wall time since the start, and at the best epoch the test metrics of both pr
 sampled (the target against 100 unseen items, the paper's) and full ranking (every item, seen
 ones not excluded), NDCG@10 and HR@10; the epochs, the seconds and the peak memory (the
 process's maximum resident set: each loss runs in a process of its own). ``--gru4rec`` adds
-GRU4Rec with its own cross-entropy (full softmax up to 20,000 items, else sampled). Each model
-trains as ``minseq train`` trains it: its fast-tier twin (minseq.fast.tier).
+GRU4Rec with its cross-entropy over every item (``ce``) or over the batch's targets and 2,048
+uniform draws (``sampled-ce``: what ``minseq train`` picks above 20,000 items); ``--losses``
+with no loss trains GRU4Rec alone. Each model trains as ``minseq train`` trains it: its
+fast-tier twin (minseq.fast.tier).
 
 ``--jobs 2`` trains two models at a time, each in its own process with ``--threads`` BLAS
 threads (on a 2-core machine: one core each); the table says how many ran at a time.
@@ -50,7 +53,7 @@ from minseq.models.sasrec import BETAS, LOSSES
 from minseq.optim import Adam
 from minseq.plot import pyplot, save_figure
 from minseq.tasks.evaluation import Protocol, evaluate, monitored, validation_metrics
-from minseq.tasks.next_item import training_batches
+from minseq.tasks.next_item import N_SAMPLED, training_batches
 from minseq.tasks.settings import settings_for
 from minseq.threads import set_threads
 from minseq.train import Trainer
@@ -60,6 +63,7 @@ DATA = ROOT.parent / "shared" / "data" / "Video.txt"
 #: the SASRec paper's settings for the Amazon logs (Beauty, Games: maxlen 50, dropout 0.5)
 PAPER = dict(maxlen=50, d_model=50, num_layers=2, num_heads=1, dropout=0.5, lr=1e-3,
              batch_size=128, clip=None)
+GRU4REC_LOSSES = ("ce", "sampled-ce")
 
 
 class TimeUp(Exception):
@@ -84,17 +88,17 @@ class Budget:
 
 
 def train_one(table, model, loss, a):
-    """Train one model (``loss`` for SASRec) within the budget; the curve and the test metrics
-    of its best epoch, both protocols."""
+    """Train one model with ``loss`` within the budget; the curve and the test metrics of its
+    best epoch, both protocols."""
     given = dict(epochs=a.epochs, patience=a.patience)
     if model == "sasrec":
         given.update(PAPER, loss=loss, loss_negatives=a.loss_negatives)
+    else:
+        given.update(n_sampled=N_SAMPLED if loss == "sampled-ce" else None)
     s = settings_for(model, given)
     minseq.manual_seed(a.seed)
     protocol = Protocol(table, s["maxlen"], n_negatives=s["negatives"], seed=a.seed)
     spec = MODELS[model]
-    if model == "gru4rec" and table.n_items > 20000:
-        s["n_sampled"] = 2048                 # as minseq.tasks.next_item trains it
     net = tier(spec.build(dict(s, seed=a.seed), n_items=table.n_items))
     trainer = Trainer(net, Adam(net, lr=s["lr"], betas=BETAS), clip_norm=s["clip"],
                       progress=False)
@@ -127,11 +131,13 @@ def train_one(table, model, loss, a):
             "test": metrics, "users_evaluated": len(protocol.test.targets),
             "sampled_negatives": protocol.n_negatives,
             "negatives_per_position": getattr(net, "n_negatives", None),
+            "draws_per_batch": s.get("n_sampled") if (s.get("n_sampled") or 0) < table.n_items
+            else None,                          # as many as the catalogue: the full softmax
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def table_markdown(results, meta):
-    lines = [f"# SASRec's losses on {meta['data']} ({meta['users']:,} users, "
+    lines = [f"# Next-item losses on {meta['data']} ({meta['users']:,} users, "
              f"{meta['items']:,} items, {meta['events']:,} events)", "",
              f"Leave-one-out in time order, {meta['users_evaluated']:,} users evaluated (every "
              f"user with a test event); sampled = target vs {meta['sampled_negatives']} unseen "
@@ -147,8 +153,9 @@ def table_markdown(results, meta):
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         s, f = r["test"]["sampled"], r["test"]["full"]
-        negatives = r["negatives_per_position"]
-        loss = (r["loss"] or "ce (its own)") + (f", K={negatives}" if negatives else "")
+        negatives, draws = r["negatives_per_position"], r.get("draws_per_batch")
+        loss = r["loss"] + (f", K={negatives}" if negatives else "") + \
+            (f", {draws} draws a batch" if draws else "")
         lines.append(f"| {r['model']} | {loss} | {s['ndcg@10']:.4f} | {s['hit@10']:.4f} | "
                      f"{f['ndcg@10']:.4f} | {f['hit@10']:.4f} | {r['epochs']} "
                      f"({r['best_epoch']}) | {r['seconds']:.0f} | {r['minutes']:g} | "
@@ -163,7 +170,7 @@ def figure(results, path):
     fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(10.4, 4.2), sharey=True)
     for r in results:
         t, ndcg = zip(*r["curve"])
-        label = f"{r['model']} {r['loss'] or ''}"
+        label = f"{r['model']} {r['loss']}"
         by_time.plot([x / 60 for x in t], ndcg, marker=".", label=label)
         by_epoch.plot(range(1, len(ndcg) + 1), ndcg, marker=".", label=label)
     by_time.set_xlabel("wall time (minutes)")
@@ -179,8 +186,10 @@ def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(DATA),
                    help="a user-item file (default ../shared/data/Video.txt beside the checkout)")
-    p.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES))
-    p.add_argument("--gru4rec", action="store_true", help="add GRU4Rec with its own loss")
+    p.add_argument("--losses", nargs="*", choices=LOSSES, default=list(LOSSES),
+                   help="SASRec's losses to train (default all; none: GRU4Rec alone)")
+    p.add_argument("--gru4rec", nargs="+", choices=GRU4REC_LOSSES, default=[],
+                   help="add GRU4Rec with these losses")
     p.add_argument("--minutes", type=float, default=60.0,
                    help="wall-time budget per model, checked between epochs; the first epoch "
                         "always runs (default 60)")
@@ -213,14 +222,18 @@ def main(argv=None):
     set_threads(a.threads)
     if a.one:                                  # a child: one model, its peak memory its own
         model, loss = a.one
-        result = train_one(load(a.data, "user-item"), model, None if loss == "-" else loss, a)
+        result = train_one(load(a.data, "user-item"), model, loss, a)
         Path(a.json).write_text(json.dumps(result))
         return 0
     if a.jobs < 1 or a.threads < 1:
         print("next_item_quality: --jobs and --threads must be at least 1", file=sys.stderr)
         return 2
+    runs = [("sasrec", loss) for loss in a.losses] + [("gru4rec", loss) for loss in a.gru4rec]
+    if not runs:
+        print("next_item_quality: nothing to train; name --losses or --gru4rec",
+              file=sys.stderr)
+        return 2
     table = load(a.data, "user-item")
-    runs = [("sasrec", loss) for loss in a.losses] + ([("gru4rec", "-")] if a.gru4rec else [])
     folder = Path(a.results)
     results = []
     with tempfile.TemporaryDirectory() as temporary:

@@ -372,14 +372,18 @@ def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     assert "| sasrec | gbce, K=3 |" in table and "| sasrec | ce |" in table
     assert (tmp_path / "next_item_quality.png").stat().st_size > 0
     # two models at a time, appended: gbce's row replaced, ce's kept, GRU4Rec's added
-    again = subprocess.run([*command[:-5], "--losses", "gbce", "--gru4rec", "--jobs", "2",
+    again = subprocess.run([*command[:-5], "--losses", "gbce", "--gru4rec", "ce", "--jobs", "2",
                             "--append", "--results", str(tmp_path)],
                            capture_output=True, text=True, env=env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     saved = json.loads((tmp_path / "next_item_quality.json").read_text())
     assert [(r["model"], r["loss"], r["jobs"]) for r in saved["results"]] == [
-        ("sasrec", "ce", 1), ("sasrec", "gbce", 2), ("gru4rec", None, 2)]
+        ("sasrec", "ce", 1), ("sasrec", "gbce", 2), ("gru4rec", "ce", 2)]
     rows = [line for line in (tmp_path / "next_item_quality.md").read_text().splitlines()
             if line.startswith("| sasrec") or line.startswith("| gru4rec")]
     assert len(rows) == 3 and all(" | 0 | " in row for row in rows)     # budget 0 minutes
     assert "| 2 x 1 |" in rows[1] and "| 1 x 1 |" in rows[0]
+    assert rows[2].startswith("| gru4rec | ce |")
+    nothing = subprocess.run([*command[:-5], "--losses", "--results", str(tmp_path)],
+                             capture_output=True, text=True, env=env)
+    assert nothing.returncode == 2 and "nothing to train" in nothing.stderr
