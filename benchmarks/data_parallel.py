@@ -35,8 +35,6 @@ cores: two processes or two threads need them.
 import argparse
 import importlib.util
 import json
-import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,7 @@ from pathlib import Path
 from minseq.bench.kernel import native_environment
 from minseq.bench.machine import machine_info
 from minseq.bench.report import cpu_line, variables_line, write_json
+from minseq.bench.sessions import run_in_session
 from minseq.files import atomic_write, can_write_in
 from minseq.plot import pyplot, save_figure
 
@@ -96,17 +95,13 @@ def run(cmd, env, timeout):
     """The stdout and stderr of ``cmd``, run in a session of its own (on timeout the whole
     session is killed: mpiexec's processes too); a failure ends the benchmark in one line,
     with the command's last line of stderr."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        returncode, out, err = run_in_session(cmd, timeout, env=env)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
         sys.exit(f"data_parallel.py: timed out after {timeout} s: {' '.join(cmd)}")
-    if proc.returncode:
+    if returncode:
         last = (err.strip().splitlines() or ["(no message)"])[-1]
-        sys.exit(f"data_parallel.py: {' '.join(cmd)} failed (exit {proc.returncode}): {last}")
+        sys.exit(f"data_parallel.py: {' '.join(cmd)} failed (exit {returncode}): {last}")
     return out, err
 
 

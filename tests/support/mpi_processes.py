@@ -9,13 +9,13 @@ environment's (NumPy); "cupy" (``make test-gpu`` on 2 GPUs: each process its GPU
 NCCL) or "strict" (its dry run on a CPU: tools/nccl_tests.py)."""
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from minseq.bench.sessions import run_in_session
 from paths import ROOT
 
 BIN = Path(sys.executable).parent
@@ -52,12 +52,7 @@ def run(command, processes=None, mpiexec=None, timeout=TIMEOUT, env=None):
     own that is killed whole on timeout (a hang fails the test)."""
     if processes:
         command = [mpiexec, "-n", str(processes)] + command
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=environment(env), start_new_session=True)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        return run_in_session(command, timeout, cwd=ROOT, env=environment(env))
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
         pytest.fail(f"timed out after {timeout} s: {' '.join(command)}")
-    return proc.returncode, out, err
