@@ -11,7 +11,8 @@ not heard of; after it, Ctrl-C is KeyboardInterrupt again, at once (the handler 
 block is put back however the block ends). A second Ctrl-C in one process stops it at once.
 
 Blocks nest: the outermost one holds Ctrl-C, and every one of them ends with its sum. In one
-process (or off the main thread, where no handler can be set) a block holds nothing.
+process (or off the main thread, where no handler can be set) a block holds nothing, nor in a
+process that ignores SIGINT (one started in the background): it goes on ignoring it.
 """
 
 import contextlib
@@ -58,7 +59,8 @@ def holding_ctrl_c(comm):
     if comm.size == 1:
         yield
         return
-    outermost = not _held and threading.current_thread() is threading.main_thread()
+    outermost = (not _held and threading.current_thread() is threading.main_thread()
+                 and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN)
     if outermost:
         previous = signal.signal(signal.SIGINT, _hold)
         _held.append(False)

@@ -49,12 +49,13 @@ def trainer():
 
 @pytest.fixture
 def handler():
-    """The SIGINT handler before the test; the test must leave it in place."""
-    before = signal.getsignal(signal.SIGINT)
-    yield before
+    """Python's own SIGINT handler (KeyboardInterrupt), whatever this process inherited (one
+    started in the background ignores SIGINT); the test must leave it in place."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield signal.default_int_handler
     now = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, before)
-    assert now is before, "the test left another SIGINT handler in place"
+    signal.signal(signal.SIGINT, inherited)
+    assert now is signal.default_int_handler, "the test left another SIGINT handler in place"
 
 
 def test_fit_holds_ctrl_c_while_it_runs_and_not_after_it(handler):
@@ -141,3 +142,14 @@ def test_shared_rows_stop_after_their_sum_and_a_nested_block_keeps_the_outer_s_h
 def test_one_process_holds_nothing(handler):
     with holding_ctrl_c(SingleProcess()):
         assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_process_that_ignores_ctrl_c_goes_on_ignoring_it_in_a_block():
+    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with holding_ctrl_c(Mirror()):
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            ctrl_c()                                    # ignored: no flag, no stop
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, inherited)
