@@ -10,6 +10,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 
 from paths import ROOT
 
@@ -45,6 +46,9 @@ def interrupted(*args, cwd, ready, program=None, env=None):
             lines.append(line)
             if line.startswith(ready):
                 break
+        else:                   # the run ended (or was killed) before its ready line showed
+            pytest.fail(f"no line starting {ready!r} before the run ended (exit status "
+                        f"{proc.wait()}); its stderr:\n{''.join(lines)[-3000:]}")
         proc.send_signal(signal.SIGINT)
         _, rest = proc.communicate()
     finally:
