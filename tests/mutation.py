@@ -46,8 +46,11 @@ def scratch_copy(group, mutate, tests):
             (where / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, where / name)
     selected = sorted(str(p.relative_to(where)) for pattern in tests for p in where.glob(pattern))
+    # mutmut copies the package and tests/; the tests also read benchmarks/, lessons/, README...
+    beside = sorted({name.split("/")[0] for name in files} - {"minseq", "tests", "setup.cfg"})
     with open(where / "setup.cfg", "a") as f:
         f.write("\n[mutmut]\nsource_paths = minseq\n"
+                "also_copy =\n" + "".join(f"    {b}\n" for b in beside) +
                 "only_mutate =\n" + "".join(f"    {m}\n" for m in mutate) +
                 "pytest_add_cli_args = -p no:cacheprovider -q\n"
                 "pytest_add_cli_args_test_selection =\n" +
