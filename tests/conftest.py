@@ -24,6 +24,9 @@ settings.register_profile("ci", max_examples=25, derandomize=True, database=None
 settings.register_profile("explore", max_examples=200, derandomize=False,
                           database=DirectoryBasedExampleDatabase(".hypothesis/examples"),
                           **_COMMON)
+# `make mutation` runs a group's tests once per planted bug: fewer draws keep that in hours.
+settings.register_profile("mutation", max_examples=5, derandomize=True, database=None,
+                          **_COMMON)
 settings.load_profile("ci")
 
 _CUPY_OK, _CUPY_WHY = backend.cupy_available()

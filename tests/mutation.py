@@ -6,9 +6,15 @@ tests must guard, runs the tests that reach it, and reports the mutants no test 
 
 Each group is a part of the package and the test files that speak for it; a group runs in a
 scratch copy of the repository (``out/mutation/GROUP``), so the working tree is never touched,
-at the lowest CPU priority, with one test process at a time. Its results are written to
-``out/mutation/GROUP.json``: {mutant: status}, and the survivors' diffs beside it. It is not
-part of ``make test`` or CI: a run takes from minutes to hours. What a run found, and why each
+at the lowest CPU priority, with one test process at a time.
+
+A group runs in two passes. The first runs each mutant against quick settings: 5 hypothesis
+draws per test, not the suite's 25, and (but for the strict group, which is about the strict
+backend) the NumPy backend only. The mutants it leaves alive run again, in a second scratch
+copy (``out/mutation/GROUP-full``), under the suite's own settings, so a mutant is only written
+off by what ``make test`` itself runs. The results are written to ``out/mutation/GROUP.json``:
+{mutant: status}, and the survivors' diffs beside it. It is not part of ``make test`` or CI:
+a run takes from minutes to hours. What a run found, and why each
 remaining survivor is equivalent, is kept in tests/MUTATION.md.
 """
 
@@ -35,9 +41,14 @@ GROUPS = {
 }
 
 
-def scratch_copy(group, mutate, tests):
-    """A copy of the tracked files with a [mutmut] section for ``group`` in its setup.cfg."""
-    where = OUT / group
+#: the first pass's pytest options and environment (the second pass's are the suite's own)
+QUICK_ARGS = "--hypothesis-profile mutation"
+QUICK_ENV = {"MINSEQ_BACKEND": "numpy"}
+MUTMUT = [sys.executable, "-c", "from mutmut.__main__ import cli; cli()"]
+
+
+def scratch_copy(where, mutate, tests, quick):
+    """A copy of the tracked files at ``where`` with a [mutmut] section in its setup.cfg."""
     shutil.rmtree(where, ignore_errors=True)
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout.split()
@@ -52,30 +63,40 @@ def scratch_copy(group, mutate, tests):
         f.write("\n[mutmut]\nsource_paths = minseq\n"
                 "also_copy =\n" + "".join(f"    {b}\n" for b in beside) +
                 "only_mutate =\n" + "".join(f"    {m}\n" for m in mutate) +
-                "pytest_add_cli_args = -p no:cacheprovider -q\n"
+                f"pytest_add_cli_args = -p no:cacheprovider -q {QUICK_ARGS if quick else ''}\n"
                 "pytest_add_cli_args_test_selection =\n" +
                 "".join(f"    {t}\n" for t in selected))
-    return where
+
+
+def mutation_pass(group, name, env, only=()):
+    """One mutmut run in ``out/mutation/name`` (every mutant, or those in ``only``)."""
+    mutate, tests = GROUPS[group]
+    where = OUT / name
+    scratch_copy(where, mutate, tests, quick=name == group)
+    with open(OUT / f"{name}.log", "w") as log:       # mutmut's progress, redrawn in place
+        subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "1", *only],
+                       cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    listing = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=where, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    status = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
+    return where, status if not only else {m: status.get(m, "not run") for m in only}
 
 
 def run(group):
-    """Run mutmut on ``group``; returns {mutant: status}."""
-    mutate, tests = GROUPS[group]
-    where = scratch_copy(group, mutate, tests)
-    env = dict(os.environ, MPLBACKEND="Agg")
-    mutmut = [sys.executable, "-c", "from mutmut.__main__ import cli; cli()"]
+    """Run mutmut on ``group`` in two passes; returns {mutant: status}."""
     OUT.mkdir(parents=True, exist_ok=True)
-    with open(OUT / f"{group}.log", "w") as log:       # mutmut's progress, redrawn in place
-        subprocess.run(["nice", "-n", "19", *mutmut, "run", "--max-children", "1"], cwd=where,
-                       env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-    listing = subprocess.run([*mutmut, "results", "--all", "true"], cwd=where, env=env,
-                             capture_output=True, text=True, check=True).stdout
-    status = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
+    env = dict(os.environ, MPLBACKEND="Agg")
+    quick_env = dict(env, **({} if group == "strict" else QUICK_ENV))
+    where, status = mutation_pass(group, group, quick_env)
+    alive = sorted(m for m, state in status.items() if state not in ("killed", "no tests"))
+    if alive:
+        where, second = mutation_pass(group, f"{group}-full", env, alive)
+        status.update(second)
     (OUT / f"{group}.json").write_text(json.dumps(status, indent=1) + "\n")
     with open(OUT / f"{group}-survivors.diff", "w") as f:
         for name, state in status.items():
             if state != "killed":
-                f.write(subprocess.run([*mutmut, "show", name], cwd=where, env=env,
+                f.write(subprocess.run([*MUTMUT, "show", name], cwd=where, env=env,
                                        capture_output=True, text=True).stdout + "\n")
     killed = sum(s == "killed" for s in status.values())
     print(f"{group}: {killed} of {len(status)} mutants killed")
