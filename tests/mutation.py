@@ -36,8 +36,9 @@ GROUPS = {
     "data": (["minseq/data/*.py"], ["tests/data/test_*.py",
                                     "tests/commands/test_data_command.py"]),
     "fast": (["minseq/fast/*.py"], ["tests/fast/test_*.py"]),
-    "tasks": (["minseq/tasks/*.py"], ["tests/tasks/test_*.py", "tests/commands/test_cli_runs.py",
-                                      "tests/commands/test_cli_settings.py"]),
+    # The tests that run `python -m minseq` in a child process are left out: mutmut's coverage
+    # pass cannot follow a child (its hook looks for its settings in the child's folder).
+    "tasks": (["minseq/tasks/*.py"], ["tests/tasks/test_*.py", "tests/commands/test_cli.py"]),
 }
 
 
