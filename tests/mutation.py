@@ -3,6 +3,7 @@ tests must guard, runs the tests that reach it, and reports the mutants no test 
 
     python tests/mutation.py                 # every group, one after another
     python tests/mutation.py data strict     # some groups
+    python tests/mutation.py --again data    # the survivors of data's last run, once more
 
 Each group is a part of the package and the test files that speak for it; a group runs in a
 scratch copy of the repository (``out/mutation/GROUP``), so the working tree is never touched,
@@ -83,13 +84,22 @@ def mutation_pass(group, name, env, only=()):
     return where, status if not only else {m: status.get(m, "not run") for m in only}
 
 
-def run(group):
-    """Run mutmut on ``group`` in two passes; returns {mutant: status}."""
+def run(group, again=False):
+    """Run mutmut on ``group`` in two passes; returns {mutant: status}.
+
+    ``again``: skip the first pass and run, under the suite's settings, the mutants that the
+    group's last report left alive (after tests were written to kill them)."""
     OUT.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, MPLBACKEND="Agg")
-    quick_env = dict(env, **({} if group == "strict" else QUICK_ENV))
-    where, status = mutation_pass(group, group, quick_env)
-    alive = sorted(m for m, state in status.items() if state not in ("killed", "no tests"))
+    where = None
+    if again:
+        status = json.loads((OUT / f"{group}.json").read_text())
+    else:
+        where, status = mutation_pass(group, group, dict(env, **({} if group == "strict"
+                                                                else QUICK_ENV)))
+    # a first pass's "no tests" stays so; a new test may reach it on a second look
+    alive = sorted(m for m, state in status.items()
+                   if state != "killed" and (again or state != "no tests"))
     if alive:
         where, second = mutation_pass(group, f"{group}-full", env, alive)
         status.update(second)
@@ -105,11 +115,17 @@ def run(group):
 
 
 def main(argv):
-    unknown = [g for g in argv if g not in GROUPS]
+    again = "--again" in argv
+    groups = [a for a in argv if a != "--again"]
+    unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         sys.exit(f"mutation: unknown group(s) {unknown}; the groups are {list(GROUPS)}")
-    for group in argv or GROUPS:
-        run(group)
+    missing = [g for g in groups or GROUPS if again and not (OUT / f"{g}.json").exists()]
+    if missing:
+        sys.exit(f"mutation: --again needs a report of {missing} (out/mutation/GROUP.json): "
+                 "run the group first")
+    for group in groups or GROUPS:
+        run(group, again)
 
 
 if __name__ == "__main__":
