@@ -76,8 +76,11 @@ def mutation_pass(group, name, env, only=()):
     where = OUT / name
     scratch_copy(where, mutate, tests, quick=name == group)
     with open(OUT / f"{name}.log", "w") as log:       # mutmut's progress, redrawn in place
-        subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "1", *only],
-                       cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "1",
+                               *only], cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if done.returncode:                 # e.g. a test failing before any mutant was planted
+        sys.exit(f"mutation: mutmut stopped on {name} (exit {done.returncode}); its output: "
+                 f"out/mutation/{name}.log")
     listing = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=where, env=env,
                              capture_output=True, text=True, check=True).stdout
     status = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
