@@ -38,3 +38,50 @@ def test_the_last_item_id_is_drawn_as_often_as_any():
                          minlength=6)
     assert counts[0] == counts[1] == 0                   # item 1 was seen by every user
     assert counts[2:].min() > 650 and counts[2:].sum() == 3000 and len(counts) == 6
+
+
+def test_the_default_negatives_are_pinned():
+    """Sampled HR@K and NDCG@K are reported for a seed: the negatives of a seed are pinned (100
+    per user and seed 0 by default), so a change of the sampler's draws is seen here rather
+    than as a silent change of every sampled metric."""
+    log = generate(n_users=60, n_items=300, n_categories=10, events_per_user=40, seed=0)
+    neg = sample_negatives(log)
+    assert neg.shape == (60, 100) and neg.dtype == np.int64
+    assert (neg == sample_negatives(log, 100, seed=0)).all()
+    neg = sample_negatives(log, 10, seed=5)
+    assert int(neg.sum()) == 92097
+    assert neg[0].tolist() == [155, 172, 141, 79, 240, 196, 254, 148, 17, 58]
+    assert neg[59].tolist() == [12, 32, 262, 228, 20, 70, 255, 128, 297, 290]
+
+
+def _saw_all_but(first, last, n_users):
+    """Users 1..n_users saw items 2..19 of a catalogue 1..20; a last user saw 1 and 20."""
+    user = [u for u in range(1, n_users + 1) for _ in range(2, 20)] + [n_users + 1] * 2
+    item = [i for _ in range(1, n_users + 1) for i in range(2, 20)] + [first, last]
+    return from_columns(user=user, item=item, behaviour=[1] * len(user),
+                        timestamp=range(len(user)), behaviour_names=("<pad>", "x"))
+
+
+def test_the_exact_rest_reaches_the_first_and_the_last_item():
+    """Users who left only items 1 and 20 unseen, asked for 2 negatives, get exactly those two,
+    in either order, without repeats (most rows need the exact draw of the rest)."""
+    t = _saw_all_but(1, 20, 40)
+    assert t.n_items == 20
+    neg = sample_negatives(t, 2, seed=0, users=range(1, 41))
+    assert all(sorted(row) == [1, 20] for row in neg.tolist())
+    assert {tuple(row) for row in neg.tolist()} == {(1, 20), (20, 1)}
+
+
+def test_only_the_users_short_of_items_draw_from_the_rest():
+    """A user short of unseen items listed after one who is not: each row stays that user's."""
+    t = _saw_all_but(1, 20, 1)
+    for seed in range(3):
+        neg = sample_negatives(t, 2, seed=seed, users=[2, 1])
+        assert sorted(neg[1].tolist()) == [1, 20]
+        assert not set(neg[0].tolist()) & {1, 20} and len(set(neg[0].tolist())) == 2
+
+
+def test_user_ids_of_a_small_integer_type_are_read_as_64_bit():
+    log = generate(n_users=60, n_items=300, n_categories=10, events_per_user=40, seed=0)
+    small = sample_negatives(log, 5, seed=1, users=np.array([3, 60], np.uint8))
+    assert (small == sample_negatives(log, 5, seed=1, users=[3, 60])).all()
