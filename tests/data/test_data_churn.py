@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minseq.data import BEHAVIOURS, from_columns, generate
+from minseq.data import BEHAVIOURS, EventTable, from_columns, generate
 from minseq.data.churn import N_AGE_BUCKETS, age_bucket, churn_windows, clock
 from minseq.data.events import behaviour_vocab
 
@@ -190,3 +190,20 @@ def test_an_empty_table_has_no_clock():
     t = log([(1, 0, 1)])
     with pytest.raises(ValueError, match="churn: the table has no events"):
         clock(t.select(t.user == 0))
+
+
+def test_an_event_a_millisecond_before_the_cut_is_past_even_for_a_late_user_id():
+    """Splits keep the whole log's dense ids: here user 2,000,000 of a millisecond log (as large
+    as RetailRocket's visitors) has events 1 ms before the cuts of days 60 and 61. Each is read
+    as a feature of its cut, never as its future (per-user time keys must stay exact integers:
+    as floats, 2e6 users times 120 days of milliseconds round them)."""
+    MS, N = 86_400_000, 2_000_000
+    t = EventTable(user=np.array([1, N, N, N, N]), item=np.ones(5, np.int64), category=None,
+                   behaviour=np.array([1, 2, 3, 4, 5]),
+                   timestamp=np.array([0, 59 * MS, 60 * MS - 1, 61 * MS - 1, 120 * MS]),
+                   user_vocab=np.arange(N + 1), item_vocab=np.arange(2), category_vocab=None,
+                   behaviour_names=behaviour_vocab(BEHAVIOURS), meta={"time_unit": "ms"})
+    w = churn_windows(t, 3, days=1)
+    got = [(int(u), int(c // MS), int(y), e.tolist()) for u, c, y, e in
+           zip(w.user, w.cut, w.targets, w.events)]
+    assert got == [(1, 1, 1, [-1, -1, 0]), (N, 60, 0, [-1, 1, 2]), (N, 61, 1, [1, 2, 3])]
