@@ -80,8 +80,8 @@ def test_a_selection_and_a_reindexed_table_have_meta_of_their_own(table):
 
 
 def test_reindexed_renumbers_the_categories_too(table):
-    dense = table.select(table.user == 2).reindexed()      # user 30: category 100 only
-    assert dense.category.tolist() == [1, 1, 1] and dense.category_vocab[1:].tolist() == [100]
+    dense = table.select(table.category == 2).reindexed()     # category 200 only: now 1
+    assert dense.category.tolist() == [1] and dense.category_vocab[1:].tolist() == [200]
     assert dense.n_categories == 1
 
 

@@ -303,3 +303,9 @@ def test_an_unknown_behaviour_lists_the_known_ones(tmp_path):
 def test_a_taobao_first_line_starting_with_a_number_is_data_not_a_header(tmp_path):
     with pytest.raises(DataFormatError, match="line 1: item_id 'x' is not an integer"):
         load(write(tmp_path, "ub.csv", "1,x,7,pv,10\n"), "taobao")
+
+
+def test_an_id_beyond_64_bits_keeps_the_ids_as_text(tmp_path):
+    t = load(write(tmp_path, "log.txt", "99999999999999999999 5\n7 5\n"), "user-item")
+    assert t.user_vocab[1:].tolist() == ["7", "99999999999999999999"]
+    assert t.item_vocab.dtype.kind == "i"

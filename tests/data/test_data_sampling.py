@@ -48,6 +48,9 @@ def test_the_default_negatives_are_pinned():
     neg = sample_negatives(log)
     assert neg.shape == (60, 100) and neg.dtype == np.int64
     assert (neg == sample_negatives(log, 100, seed=0)).all()
+    assert int(neg.sum()) == 909287
+    assert neg[0, :5].tolist() == [154, 146, 159, 1, 167]
+    assert neg[59, -5:].tolist() == [278, 212, 158, 149, 18]
     neg = sample_negatives(log, 10, seed=5)
     assert int(neg.sum()) == 92097
     assert neg[0].tolist() == [155, 172, 141, 79, 240, 196, 254, 148, 17, 58]
