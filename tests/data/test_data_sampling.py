@@ -43,18 +43,20 @@ def test_the_last_item_id_is_drawn_as_often_as_any():
 def test_the_default_negatives_are_pinned():
     """Sampled HR@K and NDCG@K are reported for a seed: the negatives of a seed are pinned (100
     per user and seed 0 by default), so a change of the sampler's draws is seen here rather
-    than as a silent change of every sampled metric."""
+    than as a silent change of every sampled metric. Each row is pinned as a set (sorted):
+    the order within a row is NumPy's argpartition's, which may differ between machines."""
     log = generate(n_users=60, n_items=300, n_categories=10, events_per_user=40, seed=0)
     neg = sample_negatives(log)
     assert neg.shape == (60, 100) and neg.dtype == np.int64
     assert (neg == sample_negatives(log, 100, seed=0)).all()
+    rows = np.sort(neg, axis=1)
     assert int(neg.sum()) == 909287
-    assert neg[0, :5].tolist() == [154, 146, 159, 1, 167]
-    assert neg[59, -5:].tolist() == [278, 212, 158, 149, 18]
-    neg = sample_negatives(log, 10, seed=5)
-    assert int(neg.sum()) == 92097
-    assert neg[0].tolist() == [155, 172, 141, 79, 240, 196, 254, 148, 17, 58]
-    assert neg[59].tolist() == [12, 32, 262, 228, 20, 70, 255, 128, 297, 290]
+    assert rows[0, :5].tolist() == [1, 3, 5, 11, 15]
+    assert rows[59, -5:].tolist() == [288, 289, 292, 297, 299]
+    rows = np.sort(sample_negatives(log, 10, seed=5), axis=1)
+    assert int(rows.sum()) == 92097
+    assert rows[0].tolist() == [17, 58, 79, 141, 148, 155, 172, 196, 240, 254]
+    assert rows[59].tolist() == [12, 20, 32, 70, 128, 228, 255, 262, 290, 297]
 
 
 def _saw_all_but(first, last, n_users):
@@ -67,12 +69,11 @@ def _saw_all_but(first, last, n_users):
 
 def test_the_exact_rest_reaches_the_first_and_the_last_item():
     """Users who left only items 1 and 20 unseen, asked for 2 negatives, get exactly those two,
-    in either order, without repeats (most rows need the exact draw of the rest)."""
+    without repeats (most rows need the exact draw of the rest)."""
     t = _saw_all_but(1, 20, 40)
     assert t.n_items == 20
     neg = sample_negatives(t, 2, seed=0, users=range(1, 41))
     assert all(sorted(row) == [1, 20] for row in neg.tolist())
-    assert {tuple(row) for row in neg.tolist()} == {(1, 20), (20, 1)}
 
 
 def test_only_the_users_short_of_items_draw_from_the_rest():
