@@ -29,7 +29,7 @@ def sample_negatives(table, n=100, seed=0, users=None):
     dup[:, 1:] = s[:, 1:] == s[:, :-1]
     np.put_along_axis(bad, order, np.take_along_axis(bad, order, axis=1) | dup, axis=1)
     key = np.where(bad, 2.0, rng.random(cand.shape))  # a random key per good candidate
-    pick = np.argpartition(key, n - 1, axis=1)[:, :n] if n else np.zeros((len(users), 0), int)
+    pick = np.argpartition(key, n - 1, axis=1)[:, :n]  # n = 0: kth -1, an empty pick
     out = np.take_along_axis(cand, pick, axis=1)
     short = np.flatnonzero((np.take_along_axis(key, pick, axis=1) >= 2.0).any(axis=1))
     for row in short:  # users who have seen much of the catalogue: draw from the exact rest

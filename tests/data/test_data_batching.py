@@ -60,3 +60,20 @@ def test_next_event_pairs_keep_the_last_steps_of_a_long_sequence():
     after its input."""
     x, y, m = next_event_pairs([[1, 2, 3, 4, 5, 6]], maxlen=3)
     assert x.tolist() == [[3, 4, 5]] and y.tolist() == [[4, 5, 6]] and m.all()
+
+
+def test_the_defaults_are_32_rows_a_batch_and_seed_0():
+    y = np.arange(70)
+    batches = [backend.to_numpy(t).tolist() for _, t, _ in Batches(y, y)]
+    assert [len(b) for b in batches] == [32, 32, 6]
+    assert batches == [backend.to_numpy(t).tolist() for _, t, _ in Batches(y, y, seed=0)]
+
+
+def test_batches_of_one_and_their_errors():
+    y = np.arange(3)
+    assert [backend.to_numpy(t).tolist() for _, t, _ in
+            Batches(y, y, batch_size=1, shuffle=False)] == [[0], [1], [2]]
+    with pytest.raises(ValueError, match="Batches: batch_size must be at least 1, got 0"):
+        Batches(y, y, batch_size=0)
+    with pytest.raises(ValueError, match="Batches: mask has 2 rows, inputs has 3"):
+        Batches(y, y, y[:2])

@@ -5,7 +5,9 @@ import os
 
 import pytest
 
-from minseq.data import DataFormatError, load
+from minseq.data import DataFormatError, load, loaders
+from minseq.data.loaders import (load_movielens, load_retailrocket, load_taobao, load_user_item,
+                                 sniff)
 
 
 def write(tmp_path, name, text):
@@ -169,3 +171,141 @@ def test_an_error_naming_an_option_names_its_flag_and_its_keyword(tmp_path):
     with pytest.raises(DataFormatError, match=r"pass --format NAME \(in Python: format='NAME'\)"
                        r", NAME one of taobao, retailrocket, movielens, user-item$"):
         load(write(tmp_path, "odd.txt", "1;2;3\n"), "auto")
+
+
+@pytest.mark.parametrize("loader, name, text, bad", [
+    (load_taobao, "taobao", TAOBAO, "1,2,3,pv,x\n"),
+    (load_retailrocket, "retailrocket", "timestamp,visitorid,event,itemid,transactionid\n"
+     "1,2,view,3,\n", "x,2,view,3,\n"),
+    (load_movielens, "movielens", "1::2::5::978300760\n", "1::2::5\n"),
+    (load_user_item, "user-item", "u1 i1\n", "u2 i2 i3\n")])
+def test_each_format_has_its_own_loader_that_refuses_bad_rows_unless_told(tmp_path, loader,
+                                                                             name, text, bad):
+    path = write(tmp_path, "data", text + bad)
+    with pytest.raises(DataFormatError, match=f"data, line {text.count(chr(10)) + 1}: "):
+        loader(path)
+    t = loader(path, True)
+    assert t.meta["format"] == name and t.meta["skipped"] == 1
+    assert t.meta["source"] == str(path)
+
+
+def test_an_unknown_format_lists_the_known_ones(tmp_path):
+    with pytest.raises(ValueError, match="; known: auto, taobao, retailrocket, movielens, "
+                       "user-item$"):
+        load(tmp_path / "x", "csv")
+
+
+def test_a_file_this_process_may_not_read_is_named(tmp_path, monkeypatch):
+    """(As root every file is readable: the refusal is simulated.)"""
+    path = write(tmp_path, "secret.txt", "1 2\n")
+    monkeypatch.setattr(loaders.os, "access", lambda p, mode: False)
+    with pytest.raises(DataFormatError, match=r"secret\.txt: cannot be read \(permission "
+                       r"denied\)"):
+        load(path, "user-item")
+
+
+@pytest.mark.parametrize("first, fmt", [
+    ("1433221332117,257597,view,355908,", "retailrocket"),      # no header: the event column
+    ("user_id,item_id,category_id,behavior_type,timestamp", "taobao"),   # its header
+    ("1,2,3,pv,4", "taobao"), ("alice B1", "user-item")])
+def test_the_first_line_tells_the_format(tmp_path, first, fmt):
+    assert sniff(write(tmp_path, "data", first + "\n")) == fmt
+
+
+@pytest.mark.parametrize("first", ["1,2 3", "1;2;3", "1 2 3", "1,2,3,4,5"])
+def test_a_first_line_like_no_format_is_not_guessed(tmp_path, first):
+    with pytest.raises(DataFormatError, match="cannot tell its format from its first line"):
+        sniff(write(tmp_path, "data", first + "\n"))
+
+
+def test_sniffing_a_missing_file_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"missing\.txt: no such file"):
+        sniff(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_byte_order_mark_is_dropped_and_a_bad_byte_fails_only_its_row(tmp_path, gz):
+    raw = "\ufeff1 5\n".encode("utf-8") + b"2 \xff\xfe x\n3 6\n"
+    path = tmp_path / ("log.txt.gz" if gz else "log.txt")
+    if gz:
+        with gzip.open(path, "wb") as f:
+            f.write(raw)
+    else:
+        path.write_bytes(raw)
+    t = load(path, "user-item", skip_bad_rows=True)
+    assert t.user_vocab[1:].tolist() == [1, 3] and t.user_vocab.dtype.kind == "i"
+    assert t.meta["skipped"] == 1
+    with pytest.raises(DataFormatError, match="line 2: expected 2 fields, found 3"):
+        load(path, "user-item")
+
+
+def test_a_truncated_gzip_file_is_named(tmp_path):
+    path = tmp_path / "log.txt.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"".join(b"%d %d\n" % (u, i) for u in range(200) for i in range(50)))
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(DataFormatError, match=r"log\.txt\.gz: truncated or corrupted \("):
+        load(path, "user-item")
+
+
+def test_times_and_ids_are_read_from_their_columns_and_may_be_negative(tmp_path):
+    """(The first field of a Taobao row's first line is a digit, or the line is a header.)"""
+    t = load(write(tmp_path, "ub.csv", "4,100,7,pv,-20\n-3,100,7,buy,-10\n"), "taobao")
+    assert t.timestamp.tolist() == [-10, -20] and t.user_vocab[1:].tolist() == [-3, 4]
+    assert "header" not in t.meta
+
+
+@pytest.mark.parametrize("row, what", [
+    ("x,1,7,pv,10", "user_id 'x' is not an integer"),
+    ("1,x,7,pv,10", "item_id 'x' is not an integer"),
+    ("1,1,x,pv,10", "category_id 'x' is not an integer"),
+    ("1,1,7,pv,x", "timestamp 'x' is not an integer"),
+    ("1,1,7,pv,9223372036854775808", "timestamp '9223372036854775808' does not fit in 64 bits"),
+    ("1,1,7,pv,-9223372036854775809",
+     "timestamp '-9223372036854775809' does not fit in 64 bits")])
+def test_a_bad_field_is_named_with_its_column(tmp_path, row, what):
+    with pytest.raises(DataFormatError, match=f"ub.csv, line 2: {what}; to skip"):
+        load(write(tmp_path, "ub.csv", "1,1,7,pv,10\n" + row + "\n"), "taobao")
+
+
+def test_a_rating_that_is_not_a_number_is_named(tmp_path):
+    with pytest.raises(DataFormatError, match="line 1: Rating 'good' is not a number; to skip"):
+        load(write(tmp_path, "ratings.dat", "1::2::good::978300760\n"), "movielens")
+
+
+def test_the_64_bit_bounds_themselves_load(tmp_path):
+    text = "1,1,7,pv,-9223372036854775808\n1,1,7,pv,9223372036854775807\n"
+    t = load(write(tmp_path, "ub.csv", text), "taobao")
+    assert t.timestamp.tolist() == [-2**63, 2**63 - 1]
+
+
+def test_a_header_lacking_columns_names_all_of_them_and_the_formats_own(tmp_path):
+    path = write(tmp_path, "events.csv", "visitorid,event,transactionid\n2,view,\n")
+    with pytest.raises(DataFormatError, match=r"events\.csv, line 1: header lacks column\(s\) "
+                       r"itemid, timestamp; the retailrocket format has "
+                       r"timestamp,visitorid,event,itemid,transactionid$"):
+        load(path, "retailrocket")
+
+
+def test_a_header_with_more_columns_sets_the_field_count(tmp_path):
+    text = ("timestamp,visitorid,event,itemid,transactionid,extra\n"
+            "1433221332117,257597,view,355908,,a\n")
+    t = load(write(tmp_path, "events.csv", text), "retailrocket")
+    assert len(t) == 1 and t.meta["header"].endswith(",extra")
+
+
+def test_an_unknown_behaviour_lists_the_known_ones(tmp_path):
+    with pytest.raises(DataFormatError, match=r"unknown behaviour type 'like'; the taobao "
+                       r"format knows pv, buy, cart, fav; to skip"):
+        load(write(tmp_path, "ub.csv", "1,2,3,like,11\n"), "taobao")
+
+
+def test_a_taobao_first_line_starting_with_a_number_is_data_not_a_header(tmp_path):
+    with pytest.raises(DataFormatError, match="line 1: item_id 'x' is not an integer"):
+        load(write(tmp_path, "ub.csv", "1,x,7,pv,10\n"), "taobao")
+
+
+def test_an_id_beyond_64_bits_keeps_the_ids_as_text(tmp_path):
+    t = load(write(tmp_path, "log.txt", "99999999999999999999 5\n7 5\n"), "user-item")
+    assert t.user_vocab[1:].tolist() == ["7", "99999999999999999999"]
+    assert t.item_vocab.dtype.kind == "i"

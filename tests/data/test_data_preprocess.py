@@ -90,3 +90,84 @@ def test_sliding_windows_as_printed_and_with_labels():
     assert X.shape == (3, 4, 2) and y.tolist() == [0, 1, 1]
     X, y = sliding_windows(data, 7)
     assert X.shape == (0, 7, 2) and y.shape == (0, 2)
+
+
+def test_fill_missing_gives_floats_and_the_column_means_without_nan():
+    X = np.array([[1, 2], [3, 8], [5, 5]])
+    filled, means = fill_missing(X)
+    assert filled.dtype == np.float64 and means.tolist() == [3.0, 5.0]
+    kept, none = fill_missing(X, "drop")
+    assert kept.dtype == np.float64 and kept.tolist() == X.tolist() and none is None
+
+
+def test_fill_missing_errors_say_what_was_wrong():
+    with pytest.raises(ValueError, match=r"fill_missing: X must be 2-D \(N, D\), got shape \(3,\)"):
+        fill_missing([1.0, np.nan, 2.0])
+    with pytest.raises(ValueError, match="method must be 'mean' or 'drop', got 'median'"):
+        fill_missing(np.ones((2, 2)), "median")
+
+
+@pytest.mark.parametrize("method", ["fit", "transform", "inverse_transform"])
+@pytest.mark.parametrize("X, shape", [([1.0, 2.0], r"\(2,\)"), (np.ones((0, 2)), r"\(0, 2\)")])
+def test_min_max_scaler_refuses_anything_but_a_non_empty_matrix_naming_the_method(method, X,
+                                                                                   shape):
+    s = MinMaxScaler().fit(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=f"^MinMaxScaler.{method}: X must be a non-empty 2-D "
+                       f"array \\(N, D\\), got shape {shape}$"):
+        getattr(s, method)(X)
+
+
+def test_min_max_scaler_keeps_a_range_below_one_and_reads_booleans_as_numbers():
+    s = MinMaxScaler().fit([[0.0], [0.25], [0.5]])
+    assert s.transform([[0.25], [0.5]]).tolist() == [[0.5], [1.0]]
+    assert MinMaxScaler().fit_transform([[True, False], [False, True]]).tolist() == \
+        [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_label_encoder_errors_and_empty_input():
+    enc = LabelEncoder(classes=["x", "y", "z"])
+    with pytest.raises(ValueError, match=r"unknown label\(s\) \['a', 'b', 'c', 'd', 'e'\]; "
+                       r"known: \['x', 'y', 'z'\]"):
+        enc.transform(["f", "e", "d", "c", "b", "a"])
+    with pytest.raises(ValueError, match=r"unknown label\(s\) \[3, 'a'\]"):
+        enc.transform(np.array(["a", 3], dtype=object))      # mixed types are listed too
+    with pytest.raises(RuntimeError, match="LabelEncoder: call fit first"):
+        LabelEncoder().transform(["a"])
+    empty = enc.transform(np.zeros((0, 2), str))
+    assert empty.shape == (0, 2) and empty.dtype == np.int64
+
+
+@pytest.mark.parametrize("codes", [[-1], [3], [0, 3]])
+def test_label_encoder_refuses_a_code_outside_the_classes(codes):
+    enc = LabelEncoder(classes=["x", "y", "z"])
+    assert enc.inverse_transform([0, 2]).tolist() == ["x", "z"]
+    with pytest.raises(ValueError, match=r"codes must lie in 0\.\.2$"):
+        enc.inverse_transform(codes)
+
+
+def test_normalize_timestamps_with_a_span_below_one_and_a_zero_span():
+    assert normalize_timestamps([0.0, 0.25, 0.5]).tolist() == [0.0, 0.5, 1.0]
+    assert normalize_timestamps([5, 3], t_min=3, t_max=3).tolist() == [2.0, 0.0]
+
+
+def test_pad_sequences_refuses_bad_options_and_nothing_to_pad():
+    with pytest.raises(ValueError, match="padding and truncating must be 'pre' or 'post', got "
+                       "'mid' and 'pre'"):
+        pad_sequences([[1]], padding="mid")
+    for seqs in ([], [[], []]):
+        with pytest.raises(ValueError, match="pad_sequences: maxlen must be at least 1, got 0"):
+            pad_sequences(seqs)
+
+
+def test_pad_sequences_keeps_the_asked_dtype():
+    x, _ = pad_sequences([[1.5, 2.5], [3.5]], dtype=np.float32, value=-1)
+    assert x.dtype == np.float32 and x.tolist() == [[1.5, 2.5], [3.5, -1.0]]
+
+
+def test_sliding_windows_of_one_step_and_their_errors():
+    X, y = sliding_windows(np.arange(3), 1)
+    assert X.tolist() == [[0], [1]] and y.tolist() == [1, 2]
+    with pytest.raises(ValueError, match="time_steps must be at least 1, got 0"):
+        sliding_windows(np.arange(3), 0)
+    with pytest.raises(ValueError, match="sliding_windows: 2 targets for 3 rows"):
+        sliding_windows(np.arange(3), 1, targets=[0, 1])

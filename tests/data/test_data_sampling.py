@@ -38,3 +38,54 @@ def test_the_last_item_id_is_drawn_as_often_as_any():
                          minlength=6)
     assert counts[0] == counts[1] == 0                   # item 1 was seen by every user
     assert counts[2:].min() > 650 and counts[2:].sum() == 3000 and len(counts) == 6
+
+
+def test_the_default_negatives_are_pinned():
+    """Sampled HR@K and NDCG@K are reported for a seed: the negatives of a seed are pinned (100
+    per user and seed 0 by default), so a change of the sampler's draws is seen here rather
+    than as a silent change of every sampled metric. Each row is pinned as a set (sorted):
+    the order within a row is NumPy's argpartition's, which may differ between machines."""
+    log = generate(n_users=60, n_items=300, n_categories=10, events_per_user=40, seed=0)
+    neg = sample_negatives(log)
+    assert neg.shape == (60, 100) and neg.dtype == np.int64
+    assert (neg == sample_negatives(log, 100, seed=0)).all()
+    rows = np.sort(neg, axis=1)
+    assert int(neg.sum()) == 909287
+    assert rows[0, :5].tolist() == [1, 3, 5, 11, 15]
+    assert rows[59, -5:].tolist() == [288, 289, 292, 297, 299]
+    rows = np.sort(sample_negatives(log, 10, seed=5), axis=1)
+    assert int(rows.sum()) == 92097
+    assert rows[0].tolist() == [17, 58, 79, 141, 148, 155, 172, 196, 240, 254]
+    assert rows[59].tolist() == [12, 20, 32, 70, 128, 228, 255, 262, 290, 297]
+
+
+def _saw_all_but(first, last, n_users):
+    """Users 1..n_users saw items 2..19 of a catalogue 1..20; a last user saw 1 and 20."""
+    user = [u for u in range(1, n_users + 1) for _ in range(2, 20)] + [n_users + 1] * 2
+    item = [i for _ in range(1, n_users + 1) for i in range(2, 20)] + [first, last]
+    return from_columns(user=user, item=item, behaviour=[1] * len(user),
+                        timestamp=range(len(user)), behaviour_names=("<pad>", "x"))
+
+
+def test_the_exact_rest_reaches_the_first_and_the_last_item():
+    """Users who left only items 1 and 20 unseen, asked for 2 negatives, get exactly those two,
+    without repeats (most rows need the exact draw of the rest)."""
+    t = _saw_all_but(1, 20, 40)
+    assert t.n_items == 20
+    neg = sample_negatives(t, 2, seed=0, users=range(1, 41))
+    assert all(sorted(row) == [1, 20] for row in neg.tolist())
+
+
+def test_only_the_users_short_of_items_draw_from_the_rest():
+    """A user short of unseen items listed after one who is not: each row stays that user's."""
+    t = _saw_all_but(1, 20, 1)
+    for seed in range(3):
+        neg = sample_negatives(t, 2, seed=seed, users=[2, 1])
+        assert sorted(neg[1].tolist()) == [1, 20]
+        assert not set(neg[0].tolist()) & {1, 20} and len(set(neg[0].tolist())) == 2
+
+
+def test_user_ids_of_a_small_integer_type_are_read_as_64_bit():
+    log = generate(n_users=60, n_items=300, n_categories=10, events_per_user=40, seed=0)
+    small = sample_negatives(log, 5, seed=1, users=np.array([3, 60], np.uint8))
+    assert (small == sample_negatives(log, 5, seed=1, users=[3, 60])).all()

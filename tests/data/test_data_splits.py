@@ -106,3 +106,58 @@ def test_leave_one_out_starts_at_three_events():
     split = leave_one_out(t)
     assert split.train.item.tolist() == [1, 4, 5]
     assert split.valid.item.tolist() == [2] and split.test.item.tolist() == [3]
+
+
+def test_the_default_splits_are_a_fifth_and_seed_0(log):
+    for a, b in zip(split_by_user(log), split_by_user(log, 0.2, seed=0)):
+        assert (a.user == b.user).all() and (a.item == b.item).all()
+    assert split_by_user(log)[1].counts()["users"] == 20
+    assert set(split_by_user(log)[1].user) != set(split_by_user(log, 0.2, seed=1)[1].user)
+    for a, b in zip(split_by_time(log), split_by_time(log, 0.2)):
+        assert (a.timestamp == b.timestamp).all()
+    folds = [f.user.tolist() for f in user_folds(log, 3)]
+    assert folds == [f.user.tolist() for f in user_folds(log, 3, seed=0)]
+    assert folds != [f.user.tolist() for f in user_folds(log, 3, seed=1)]
+
+
+def test_split_by_user_draws_among_the_present_users_only():
+    """Users 2 and 5 of 5 are present: one validates, the other trains."""
+    t = from_columns(user=[1, 2, 3, 4, 5], item=[1] * 5, behaviour=[1] * 5,
+                     timestamp=range(5), behaviour_names=("<pad>", "x"))
+    part = t.select(np.isin(t.user, [2, 5]))
+    for seed in range(4):
+        train, valid = split_by_user(part, 0.5, seed=seed)
+        assert sorted(train.user.tolist() + valid.user.tolist()) == [2, 5]
+        assert len(train) == len(valid) == 1
+
+
+def test_the_time_cut_sits_at_the_asked_fraction_of_the_events():
+    """11 distinct times and valid_fraction 0.2: the cut is the 9th time (index 0.8 * 10)."""
+    t = from_columns(user=[1] * 11, item=range(11), behaviour=[1] * 11,
+                     timestamp=range(1, 12), behaviour_names=("<pad>", "x"))
+    train, valid = split_by_time(t, 0.2)
+    assert train.timestamp.tolist() == list(range(1, 9)) and valid.timestamp.tolist() == [9, 10, 11]
+    with pytest.raises(ValueError, match="strictly between 0 and 1, got 0.0"):
+        split_by_time(t, 0.0)
+
+
+def test_k_core_by_hand_cascades_and_keeps_a_count_of_exactly_k():
+    """k = 2 for users and items. Users 4 and 5 have one event: dropped; item 3 is then left
+    with user 3 alone: dropped; user 3 is then left with one event: dropped. Users 1 and 2 and
+    items 1 and 2 have exactly 2 events each: kept."""
+    pairs = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 2), (3, 3), (4, 3), (5, 4)]
+    t = from_columns(user=[u for u, _ in pairs], item=[i for _, i in pairs],
+                     behaviour=[1] * len(pairs), timestamp=range(len(pairs)),
+                     behaviour_names=("<pad>", "x"))
+    core = k_core(t, 2, 2)
+    assert core.user_vocab[core.user].tolist() == [1, 1, 2, 2]
+    assert core.item_vocab[core.item].tolist() == [1, 2, 1, 2]
+
+
+def test_k_core_keeps_five_of_each_by_default():
+    """5 users who each saw the same 5 items: all kept at the default 5, none at 6."""
+    t = from_columns(user=np.repeat(np.arange(5), 5), item=np.tile(np.arange(5), 5),
+                     behaviour=np.ones(25, int), timestamp=np.arange(25),
+                     behaviour_names=("<pad>", "x"))
+    assert len(k_core(t)) == 25
+    assert len(k_core(t, 6, 5)) == len(k_core(t, 5, 6)) == 0

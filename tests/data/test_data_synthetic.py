@@ -94,3 +94,47 @@ def test_will_purchase_depends_on_the_last_behaviour(log):
 def test_bad_sizes_are_refused():
     with pytest.raises(ValueError, match="n_items >= n_categories"):
         generate(n_users=10, n_items=5, n_categories=10)
+
+
+def test_the_default_log_is_pinned():
+    """generate() with its defaults is the log the lessons, the command line and the benchmarks
+    read: its exact content is pinned (a few sums and counts of the seed-0 log), so a change of
+    a default, of a constant of the world or of the order of the random draws is seen here
+    rather than as a silent change of every published number."""
+    t = generate()
+    assert (len(t), t.n_users, t.n_items, t.n_categories) == (50996, 1000, 500, 20)
+    assert t.category_vocab.tolist() == list(range(21))
+    assert t.timestamp.dtype == t.item.dtype == np.int64
+    assert int(t.item.sum()) == 12366563 and int(t.category.sum()) == 542670
+    assert np.bincount(t.behaviour).tolist() == [0, 20879, 15371, 7354, 3468, 3924]
+    assert (int(t.timestamp.min()), int(t.timestamp.max())) == (1511539942, 1607195823)
+    assert int(t.timestamp.sum()) == 77226406498934
+    assert (t.lengths().min(), t.lengths().max()) == (11, 225)
+    assert len(t.meta["fading"]) == 297 and t.meta["fading"][:5] == [5, 6, 8, 11, 12]
+    assert t.item[:8].tolist() == [1, 470, 189, 418, 179, 209, 12, 406]
+    assert t.timestamp[:4].tolist() == [1512584814, 1512584850, 1512584881, 1512584933]
+    assert t.meta["source"] == "synthetic(seed=0)"
+
+
+def test_short_sequences_are_lengthened_to_min_events():
+    """With a mean of 3 events many users would have fewer than 5: they get exactly
+    min_events (default 5), never fewer."""
+    assert generate(n_users=200, n_items=30, n_categories=3, events_per_user=3,
+                    seed=0).lengths().min() == 5
+    assert generate(n_users=200, n_items=30, n_categories=3, events_per_user=3, min_events=2,
+                    seed=0).lengths().min() == 2
+
+
+def test_the_smallest_world_is_allowed():
+    """One user, one category, one item, one event: every size may be 1, and as many items as
+    categories is enough."""
+    t = generate(n_users=1, n_items=1, n_categories=1, events_per_user=1, min_events=1)
+    assert t.n_users == 1 and (t.item == 1).all() and (t.category == 1).all()
+    assert generate(n_users=3, n_items=4, n_categories=4, events_per_user=5).n_items == 4
+
+
+@pytest.mark.parametrize("sizes", [dict(n_users=0), dict(n_categories=0, n_items=5),
+                                   dict(min_events=0)])
+def test_a_size_below_one_is_refused(sizes):
+    with pytest.raises(ValueError, match="need n_users, n_categories, min_events >= 1"):
+        generate(**dict(dict(n_users=5, n_items=10, n_categories=2), **sizes))

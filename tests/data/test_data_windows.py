@@ -56,3 +56,27 @@ def test_bad_arguments():
         behaviour_windows(no_purchase, 3, task="will-purchase", horizon=1)
     with pytest.raises(ValueError, match="no item categories"):
         behaviour_windows(no_purchase, 3, categories=True)
+
+
+def test_bad_arguments_are_named_in_the_messages():
+    with pytest.raises(ValueError, match="task must be one of next-behaviour, will-purchase, "
+                       "got 'next-item'"):
+        behaviour_windows(table(), 3, task="next-item")
+    no_purchase = from_columns([1, 1], [1, 2], [1, 2], [0, 1], behaviour_vocab(("view", "like")))
+    with pytest.raises(ValueError, match=r"the table has \('view', 'like'\)"):
+        behaviour_windows(no_purchase, 3, task="will-purchase", horizon=1)
+
+
+def test_a_window_of_one_event():
+    X, y, M = behaviour_windows(table(), maxlen=1)
+    np.testing.assert_array_equal(X, [[BROWSE], [CLICK], [CART], [CLICK]])
+    assert M.all() and y.tolist() == [CLICK - 1, CART - 1, BUY - 1, BROWSE - 1]
+
+
+def test_will_purchase_reads_only_the_horizon_after_the_window():
+    """A purchase before or at the window's end does not count; only one among the next
+    ``horizon`` events does."""
+    t = from_columns(user=[1] * 5, item=[1] * 5, behaviour=[BUY, BROWSE, BROWSE, BUY, BROWSE],
+                     timestamp=range(5), behaviour_names=behaviour_vocab(BEHAVIOURS))
+    _, y, _ = behaviour_windows(t, maxlen=2, task="will-purchase", horizon=1)
+    assert y.tolist() == [0.0, 0.0, 1.0, 0.0]
