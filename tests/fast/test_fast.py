@@ -273,14 +273,15 @@ SHARDED = sorted(name for name in TWIN_CASES if name.split()[0] in
 def test_twin_on_batch_shards_equals_reference(xp, name, dtype, data):
     """The same, with the twin's forward and backward on up to 3 batch shards."""
     with shard_threads(3):
-        twin, rows = check_twin(xp, name, dtype, data)
+        twin, rows = check_twin(xp, name, dtype, data, records=False)
     if rows > 1:
         assert len(twin._shards.clones) == min(3, rows), f"{name}: not sharded"
 
 
-def check_twin(xp, name, dtype, data):
-    """Draw the case ``name``; its accelerated copy must equal it. Returns (the twin, the
-    batch it ran on)."""
+def check_twin(xp, name, dtype, data, records=True):
+    """Draw the case ``name``; its accelerated copy must equal it, and with ``records`` keep
+    what its reference keeps for plots (on batch shards, the shards' clones keep that). Returns
+    (the twin, the batch it ran on)."""
     reference, inputs, kwargs = TWIN_CASES[name](data.draw, xp)
     reference.astype(getattr(xp, dtype))
     inputs = [x.astype(dtype) if x.dtype.kind == "f" else x for x in inputs]
@@ -310,7 +311,90 @@ def check_twin(xp, name, dtype, data):
     assert list(fast_state) == list(state)
     for k in state:
         assert (fast_state[k] == state[k]).all()
+    if records:
+        _same_records(name, reference, twin, tol)
     return twin, inputs[0].shape[0]
+
+
+def _same_records(name, reference, twin, tol):
+    """What a layer keeps of its last forward for plots, ``gates`` (with ``record_gates``) and
+    attention's ``weights``: the twin keeps the same, name by name."""
+    for ref, fast_m in zip(reference.modules(), twin.modules(), strict=True):
+        for attr in ("gates", "weights"):
+            kept = getattr(ref, attr, None)
+            if kept is None:
+                continue
+            fast_kept = getattr(fast_m, attr, None)
+            assert fast_kept is not None, f"{name}: the twin keeps no {attr}"
+            if isinstance(kept, dict):
+                assert list(fast_kept) == list(kept), f"{name}: {attr} {list(fast_kept)}"
+                for k in kept:
+                    _same(f"{name} {attr} {k}", fast_kept[k], kept[k], tol, floor=1.0)
+            else:
+                _same(f"{name} {attr}", fast_kept, kept, tol, floor=1.0)
+
+
+# -- what a twin refuses ---------------------------------------------------------------------
+
+def _normal(*shape, seed=0):
+    return backend.asarray(backend.host_rng(seed).standard_normal(shape), dtype=backend.xp.float64)
+
+
+def _after_forward(*inputs, **kwargs):
+    """A call that runs forward on ``inputs``, then ``backward(*upstream)``."""
+    def call(module, *upstream):
+        module(*inputs, **kwargs)
+        return module.backward(*upstream)
+    return call
+
+
+# (the reference, how it is called wrongly): B = 2, D = 2, H = 3; each wrong array has 4
+# columns where 3 belong
+BAD_CALLS = {
+    "RNNCell h_prev": (nn.RNNCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
+    "RNNCell dh": (nn.RNNCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
+    "GRUCell h_prev": (nn.GRUCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
+    "GRUCell dh": (nn.GRUCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
+    "LSTMCell h_prev": (nn.LSTMCell, lambda m: m(_normal(2, 2), _normal(2, 4), _normal(2, 3))),
+    "LSTMCell c_prev": (nn.LSTMCell, lambda m: m(_normal(2, 2), _normal(2, 3), _normal(2, 4))),
+    "LSTMCell dh": (nn.LSTMCell,
+                    lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4), _normal(2, 3))),
+    "LSTMCell dc": (nn.LSTMCell,
+                    lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 3), _normal(2, 4))),
+    "RNN dhs": (nn.RNN, lambda m: _after_forward(_normal(2, 5, 2))(m, _normal(2, 5, 4))),
+    "GRU dh_n": (nn.GRU, lambda m: _after_forward(_normal(2, 5, 2))(
+        m, _normal(2, 5, 3), _normal(2, 4))),
+    "LSTM dc_n": (nn.LSTM, lambda m: _after_forward(_normal(2, 5, 2))(
+        m, _normal(2, 5, 3), (_normal(2, 3), _normal(2, 4)))),
+}
+
+
+def _refusal(module, call):
+    with pytest.raises((TypeError, ValueError)) as caught:
+        call(module)
+    return caught.type, str(caught.value)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_a_twin_refuses_what_its_reference_refuses_with_the_same_message(xp, case):
+    """A wrong state or upstream gradient is named as the reference names it (which input,
+    which shape was expected), under the twin's own name."""
+    cls, call = BAD_CALLS[case]
+    reference = cls(2, 3).astype(xp.float64)
+    kind, message = _refusal(reference, call)
+    assert message.startswith(f"{reference.name()}: {case.split()[1]}")
+    assert _refusal(twin_of(reference.copy()), call) == (kind, "fast." + message)
+
+
+def test_a_twin_cell_without_dc_is_the_reference_without_dc(xp):
+    """LSTMCell.backward(dh): dc omitted is a cell state that reaches no loss, as dc = 0."""
+    reference = nn.LSTMCell(2, 3).astype(xp.float64)
+    twin = twin_of(reference.copy())
+    x, dh = _normal(4, 2), _normal(4, 3, seed=1)
+    for cell in (reference, twin):
+        cell(x)
+    for a, b in zip(twin.backward(dh), reference.backward(dh), strict=True):
+        _same("LSTMCell without dc", a, b, 1e-12)
 
 
 def test_every_twin_has_a_case():
@@ -359,6 +443,17 @@ def test_a_twin_must_subclass_its_reference():
 def test_accelerate_refuses_what_is_not_a_module():
     with pytest.raises(TypeError, match="minseq.nn.Module"):
         accelerate("LSTM")
+
+
+def test_the_command_line_runs_the_fast_tier_unless_asked_for_the_reference():
+    """``tier``: accelerated by default, as it is with ``reference=True`` (``--reference``);
+    what is not a Module (a count baseline) has no layers to swap and passes as it is."""
+    layer = nn.LSTM(2, 3)
+    assert type(fast.tier(nn.LSTM(2, 3))) is fast.LSTM
+    assert fast.tier(layer, reference=True) is layer and type(layer) is nn.LSTM
+    baseline = {"counts": [3, 1]}
+    assert fast.tier(baseline) is baseline
+    assert fast.tier(baseline, reference=True) is baseline
 
 
 @pytest.mark.parametrize("sharded", [False, True], ids=["one thread", "batch shards"])
