@@ -108,3 +108,54 @@ def test_the_launch_table_has_a_row_per_benchmark_case(tmp_path):
     for row in rows:
         reference, one_block, blocked = (int(v.strip(" |")) for v in row[2:])
         assert reference > 0 and one_block > 0 and blocked == one_block
+
+
+def test_a_buffer_is_reused_only_when_it_fits_the_shape_and_dtype(xp):
+    """``reuse``: the same array when shape and dtype fit, else a new one of that shape and
+    dtype (a list or None, or an array of another shape or dtype, is not reused)."""
+    buffer = xp.zeros((2, 3), dtype=xp.float32)
+    assert buffers.reuse(buffer, (2, 3), xp.float32) is buffer
+    assert buffers.reuse(buffer, [2, 3], xp.float32) is buffer
+    for old, shape, dtype in [(buffer, (3, 2), xp.float32), (buffer, (2, 3), xp.float64),
+                              (None, (2, 3), xp.float32), ([[0.0] * 3] * 2, (2, 3), xp.float32)]:
+        new = buffers.reuse(old, shape, dtype)
+        assert new is not old and isinstance(new, xp.ndarray)
+        assert new.shape == shape and new.dtype == dtype
+
+
+def test_the_cpus_blocks_tile_the_leading_axes_in_runs_of_about_the_target():
+    """attention.blocks(lead, slice_bytes, target): whole runs of axis 0 while a row of slices
+    fits the target, else runs along axis 1 within each row; a block is never less than one
+    slice, and None (the GPU) or no leading axis is one block."""
+    from minseq.fast.attention import blocks
+
+    def cut(lead, slice_bytes, target):
+        return [tuple((s.start, s.stop) if isinstance(s, slice) else s for s in idx)
+                for idx in blocks(lead, slice_bytes, target)]
+
+    assert cut((4, 3), 100, None) == [()]
+    assert cut((), 100, 1000) == [()]
+    assert cut((5,), 100, 250) == [((0, 2),), ((2, 4),), ((4, 6),)]          # 2 slices a block
+    assert cut((3,), 500, 100) == [((0, 1),), ((1, 2),), ((2, 3),)]          # one, not less
+    assert cut((3,), 0, 2) == [((0, 2),), ((2, 4),)]                        # empty slices
+    assert cut((4, 3), 100, 700) == [((0, 2),), ((2, 4),)]                  # 2 rows of 3
+    assert cut((4, 3), 100, 300) == [((0, 1),), ((1, 2),), ((2, 3),), ((3, 4),)]
+    assert cut((2, 5), 100, 250) == [(0, (0, 2)), (0, (2, 4)), (0, (4, 6)),
+                                     (1, (0, 2)), (1, (2, 4)), (1, (4, 6))]  # within a row
+    assert cut((2, 3, 4), 100, 900) == [(0, (0, 2)), (0, (2, 4)), (1, (0, 2)), (1, (2, 4))]
+    assert cut((1, 3, 4), 100, 300) == [(0, (0, 1)), (0, (1, 2)), (0, (2, 3))]
+
+
+def test_layernorm_rows_are_cut_into_blocks_of_about_the_target():
+    """layernorm.row_blocks(n_rows, row_bytes, target): runs of rows of about ``target``
+    bytes, never less than one row; None (the GPU) is every row at once."""
+    from minseq.fast.layernorm import row_blocks
+
+    def cut(*args):
+        return [(s.start, s.stop) for s in row_blocks(*args)]
+
+    assert cut(5, 8, None) == [(0, 5)]
+    assert cut(10, 8, 32) == [(0, 4), (4, 8), (8, 12)]
+    assert cut(3, 100, 50) == [(0, 1), (1, 2), (2, 3)]
+    assert cut(3, 0, 16) == [(0, 16)]
+    assert cut(0, 8, 32) == []
