@@ -435,6 +435,33 @@ def test_a_twin_shares_the_params_dict(xp, monkeypatch):
     assert twin_of(nn.ReLU()).__class__ is nn.ReLU
 
 
+class _Pair(nn.Module):
+    """Sub-modules in a tuple, one of them also held on its own, beside a plain value."""
+
+    def __init__(self, shared):
+        super().__init__()
+        self.pair = (shared, nn.Linear(2, 2))
+        self.again = shared
+        self.size = 2
+
+
+def test_accelerate_swaps_layers_in_a_tuple_and_a_layer_used_twice_stays_one(xp, tanh_twin):
+    model = _Pair(nn.Tanh())
+    assert accelerate(model) is model
+    assert type(model.pair) is tuple and len(model.pair) == 2
+    assert type(model.pair[0]) is _FastTanh and model.again is model.pair[0]
+    assert type(model.pair[1]) is nn.Linear and model.size == 2
+
+
+def test_a_twin_made_after_a_forward_has_no_forward_of_its_own(xp):
+    """The twin takes over its reference's attributes but not the cache of its last forward:
+    its backward asks for a forward of its own, as a fresh layer's does."""
+    layer = nn.LSTMCell(2, 3).astype(xp.float64)
+    layer(_normal(1, 2))
+    with pytest.raises(RuntimeError, match="fast.LSTMCell: backward called without a forward"):
+        twin_of(layer).backward(_normal(1, 3))
+
+
 def test_a_twin_must_subclass_its_reference():
     with pytest.raises(TypeError, match="must subclass"):
         fast.twin(nn.Tanh)(type("NotATanh", (nn.ReLU,), {}))
