@@ -397,6 +397,20 @@ def test_a_twin_cell_without_dc_is_the_reference_without_dc(xp):
         _same("LSTMCell without dc", a, b, 1e-12)
 
 
+@pytest.mark.parametrize("kind, scratch", [
+    ("LSTM", {"tanh_c": (5, 4, 3), "ah": (4, 12), "dgates": (4, 12)}),
+    ("GRU", {"AH": (5, 4, 9), "dh": (4, 3)}),
+])
+def test_a_float32_recurrent_twin_keeps_its_scratch_in_float32(xp, kind, scratch):
+    """The loop's scratch buffers (``_buffers(T, B, dtype)``, here T = 5, B = 4, H = 3) are in
+    the layer's dtype: float64 scratch in a float32 layer computes the same within float32
+    rounding, at twice the memory traffic the twin exists to save."""
+    layer = twin_of(RECURRENT[kind](2, 3).astype(xp.float32))
+    buffers = layer._buffers(5, 4, xp.float32)
+    assert {name: b.shape for name, b in buffers.items()} == scratch
+    assert all(b.dtype == xp.float32 for b in buffers.values())
+
+
 def test_every_twin_has_a_case():
     covered = {name.split()[0] for name in TWIN_CASES}   # "LSTM masked" covers LSTM
     missing = [cls.__name__ for cls in TWINS if cls.__name__ not in covered]
