@@ -397,6 +397,33 @@ def test_a_twin_cell_without_dc_is_the_reference_without_dc(xp):
         _same("LSTMCell without dc", a, b, 1e-12)
 
 
+def test_attention_and_layernorm_twins_reuse_their_scratch_only_where_it_fits(xp):
+    """The attention twin keeps E, the LayerNorm twin xhat and its backward's scratch, from
+    call to call: a call of the same shape and dtype writes into the same arrays, one of another
+    shape or dtype gets new ones; either way forward, backward and the weights are the
+    reference's."""
+    attention, norm = nn.ScaledDotProductAttention(), nn.LayerNorm(4).astype(xp.float64)
+    fast_attention, fast_norm = twin_of(attention), twin_of(norm.copy())
+    kept = []
+    for B, T, dtype in [(2, 3, "float64"), (2, 3, "float64"), (3, 3, "float64"),
+                        (3, 3, "float32")]:
+        if dtype == "float32":
+            norm.astype(xp.float32), fast_norm.astype(xp.float32)
+        q, k, v, dy = (_normal(B, T, 4, seed=s).astype(dtype) for s in range(4))
+        tol = TOLERANCE[dtype]
+        for ref, twin, inputs in [(attention, fast_attention, (q, k, v)),
+                                  (norm, fast_norm, (q,))]:
+            _same("forward", twin(*inputs), ref(*inputs), tol)
+            _same("backward", flatten(twin.backward(dy))[0], flatten(ref.backward(dy))[0], tol)
+        _same("weights", fast_attention.weights, attention.weights, tol)
+        _same("dgamma", fast_norm.grads["gamma"], norm.grads["gamma"], tol)
+        kept.append([fast_attention._E, fast_norm._xhat, fast_norm._scratch])
+    assert all(a is b for a, b in zip(kept[0], kept[1], strict=True))
+    for before, after in (kept[1], kept[2]), (kept[2], kept[3]):
+        assert not any(a is b for a, b in zip(before, after, strict=True))
+    assert all(a.dtype == xp.float32 for a in kept[3])
+
+
 @pytest.mark.parametrize("kind, scratch", [
     ("LSTM", {"tanh_c": (5, 4, 3), "ah": (4, 12), "dgates": (4, 12)}),
     ("GRU", {"AH": (5, 4, 9), "dh": (4, 3)}),
