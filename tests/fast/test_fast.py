@@ -321,10 +321,10 @@ def _same_records(name, reference, twin, tol):
     attention's ``weights``: the twin keeps the same, name by name."""
     for ref, fast_m in zip(reference.modules(), twin.modules(), strict=True):
         for attr in ("gates", "weights"):
-            kept = getattr(ref, attr, None)
+            kept, fast_kept = getattr(ref, attr, None), getattr(fast_m, attr, None)
             if kept is None:
+                assert fast_kept is None, f"{name}: the twin keeps {attr} its reference does not"
                 continue
-            fast_kept = getattr(fast_m, attr, None)
             assert fast_kept is not None, f"{name}: the twin keeps no {attr}"
             if isinstance(kept, dict):
                 assert list(fast_kept) == list(kept), f"{name}: {attr} {list(fast_kept)}"
