@@ -348,8 +348,8 @@ def _after_forward(*inputs, **kwargs):
     return call
 
 
-# (the reference, how it is called wrongly): B = 2, D = 2, H = 3; each wrong array has 4
-# columns where 3 belong
+# (the reference, how it is called wrongly): B = 2, D = 2, H = 3, T = 5; each wrong array has
+# 4 columns where 3 belong (or 4 steps where 5 do), the GRU's mask is not boolean
 BAD_CALLS = {
     "RNNCell h_prev": (nn.RNNCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
     "RNNCell dh": (nn.RNNCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
@@ -361,6 +361,8 @@ BAD_CALLS = {
                     lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4), _normal(2, 3))),
     "LSTMCell dc": (nn.LSTMCell,
                     lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 3), _normal(2, 4))),
+    "RNN mask": (nn.RNN, lambda m: m(_normal(2, 5, 2), mask=backend.xp.ones((2, 4), dtype=bool))),
+    "GRU mask": (nn.GRU, lambda m: m(_normal(2, 5, 2), mask=backend.xp.ones((2, 5), dtype=int))),
     "RNN dhs": (nn.RNN, lambda m: _after_forward(_normal(2, 5, 2))(m, _normal(2, 5, 4))),
     "GRU dh_n": (nn.GRU, lambda m: _after_forward(_normal(2, 5, 2))(
         m, _normal(2, 5, 3), _normal(2, 4))),
