@@ -431,11 +431,12 @@ def test_attention_and_layernorm_twins_reuse_their_scratch_only_where_it_fits(xp
     ("GRU", {"AH": (5, 4, 9), "dh": (4, 3)}),
 ])
 def test_a_float32_recurrent_twin_keeps_its_scratch_in_float32(xp, kind, scratch):
-    """The loop's scratch buffers (``_buffers(T, B, dtype)``, here T = 5, B = 4, H = 3) are in
-    the layer's dtype: float64 scratch in a float32 layer computes the same within float32
-    rounding, at twice the memory traffic the twin exists to save."""
+    """The loop's scratch buffers (``_buffers``, kept by forward for backward: here B = 4,
+    T = 5, H = 3) are in the layer's dtype: float64 scratch in a float32 layer computes the
+    same within float32 rounding, at twice the memory traffic the twin exists to save."""
     layer = twin_of(RECURRENT[kind](2, 3).astype(xp.float32))
-    buffers = layer._buffers(5, 4, xp.float32)
+    layer(_normal(4, 5, 2).astype(xp.float32))
+    buffers = layer.saved()[3]                          # (xs, A, Z, buffers, pad)
     assert {name: b.shape for name, b in buffers.items()} == scratch
     assert all(b.dtype == xp.float32 for b in buffers.values())
 
