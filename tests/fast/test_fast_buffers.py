@@ -29,10 +29,12 @@ def test_the_block_size_is_a_setting_per_backend():
 
 
 def _attention_and_norm(B, h, T, d):
-    """The fast attention (B, h, T, T scores, causal) and a fast LayerNorm over its output."""
+    """The fast attention (B, h, T, T scores, causal; h None: (B, T, T), no heads) and a fast
+    LayerNorm over its output."""
     attention = fast.ScaledDotProductAttention()
     norm = fast.twin_of(nn.LayerNorm(d).astype(backend.xp.float64))
-    q, k, v = (randn(B, h, T, d, seed=s) for s in (1, 2, 3))
+    lead = (B,) if h is None else (B, h)
+    q, k, v = (randn(*lead, T, d, seed=s) for s in (1, 2, 3))
     return attention, norm, (q, k, v), nn.causal_mask(T)
 
 
@@ -44,11 +46,15 @@ def _pass(attention, norm, qkv, mask):
     return y, dq, dk, dv, norm.grads["gamma"].copy()
 
 
-def test_blocks_of_any_size_compute_what_one_block_does(monkeypatch):
-    """NumPy, float64: blocks of 4 KB (32 blocks of attention scores, 16 of LayerNorm rows)
-    against the whole arrays at once."""
+@pytest.mark.parametrize("B, h, T", [(4, 2, 16), (2, 4, 16), (3, None, 24)],
+                         ids=["whole rows", "within a row", "no heads"])
+def test_blocks_of_any_size_compute_what_one_block_does(monkeypatch, B, h, T):
+    """NumPy, float64, d = 8: blocks of 4 KB against the whole arrays at once. The (16, 16)
+    score slices (2 KB) go 2 to a block: runs of whole rows of 2 heads, or runs of 2 heads
+    within a row of 4; the (24, 24) slices of a batch without heads (4.5 KB) one to a block.
+    LayerNorm's rows (64 B) go 64 to a block (of the 72 rows without heads, 8 in the last)."""
     minseq.use_backend("numpy")
-    layers = _attention_and_norm(4, 2, 16, 8)
+    layers = _attention_and_norm(B, h, T, 8)
     monkeypatch.setitem(buffers.BLOCK_BYTES, "numpy", None)
     whole = _pass(*layers)
     monkeypatch.setitem(buffers.BLOCK_BYTES, "numpy", 4096)
