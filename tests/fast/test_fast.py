@@ -348,8 +348,9 @@ def _after_forward(*inputs, **kwargs):
     return call
 
 
-# (the reference, how it is called wrongly): B = 2, D = 2, H = 3, T = 5; each wrong array has
-# 4 columns where 3 belong (or 4 steps where 5 do), the GRU's mask is not boolean
+# (the reference, how it is called wrongly): B = 2, D = 2, H = 3, T = 5 (LayerNorm d = 3,
+# attention Tq = 5, Tk = 4, d = 3); each wrong array has 4 columns where 3 belong (or 4 steps
+# where 5 do), the GRU's mask is not boolean, LayerNorm's x is 0-d or float32
 BAD_CALLS = {
     "RNNCell h_prev": (nn.RNNCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
     "RNNCell dh": (nn.RNNCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
@@ -363,12 +364,22 @@ BAD_CALLS = {
                     lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 3), _normal(2, 4))),
     "RNN mask": (nn.RNN, lambda m: m(_normal(2, 5, 2), mask=backend.xp.ones((2, 4), dtype=bool))),
     "GRU mask": (nn.GRU, lambda m: m(_normal(2, 5, 2), mask=backend.xp.ones((2, 5), dtype=int))),
+    "LayerNorm x": (nn.LayerNorm, lambda m: m(_normal(2, 4))),
+    "LayerNorm x of no axis": (nn.LayerNorm, lambda m: m(_normal())),
+    "LayerNorm x in float32": (nn.LayerNorm, lambda m: m(_normal(2, 3).astype("float32"))),
+    "LayerNorm dy": (nn.LayerNorm, lambda m: _after_forward(_normal(2, 3))(m, _normal(2, 4))),
+    "ScaledDotProductAttention dout": (nn.ScaledDotProductAttention, lambda m: _after_forward(
+        _normal(2, 5, 3), _normal(2, 4, 3), _normal(2, 4, 3))(m, _normal(2, 5, 4))),
     "RNN dhs": (nn.RNN, lambda m: _after_forward(_normal(2, 5, 2))(m, _normal(2, 5, 4))),
     "GRU dh_n": (nn.GRU, lambda m: _after_forward(_normal(2, 5, 2))(
         m, _normal(2, 5, 3), _normal(2, 4))),
     "LSTM dc_n": (nn.LSTM, lambda m: _after_forward(_normal(2, 5, 2))(
         m, _normal(2, 5, 3), (_normal(2, 3), _normal(2, 4)))),
 }
+
+
+#: the constructor arguments of the references in BAD_CALLS, where not (D, H) = (2, 3)
+SIZES = {nn.LayerNorm: (3,), nn.ScaledDotProductAttention: ()}
 
 
 def _refusal(module, call):
@@ -382,7 +393,7 @@ def test_a_twin_refuses_what_its_reference_refuses_with_the_same_message(xp, cas
     """A wrong state or upstream gradient is named as the reference names it (which input,
     which shape was expected), under the twin's own name."""
     cls, call = BAD_CALLS[case]
-    reference = cls(2, 3).astype(xp.float64)
+    reference = cls(*SIZES.get(cls, (2, 3))).astype(xp.float64)
     kind, message = _refusal(reference, call)
     assert message.startswith(f"{reference.name()}: {case.split()[1]}")
     assert _refusal(twin_of(reference.copy()), call) == (kind, "fast." + message)
