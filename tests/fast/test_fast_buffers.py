@@ -80,6 +80,36 @@ def test_on_a_gpu_a_pass_launches_as_much_at_any_size(monkeypatch):
     assert _launches(8, 4, 128, 16) > large + 20
 
 
+def _block_launches(layer, direction, n):
+    """Operations of one forward or backward over n blocks' worth of work at 4 KB a block:
+    LayerNorm over 64 n rows of d = 8 (64 B a row), attention over (2 n, 16, 16) scores
+    (2 KB a slice)."""
+    if layer == "LayerNorm":
+        module = fast.twin_of(nn.LayerNorm(8).astype(backend.xp.float64))
+        inputs, dy = (randn(64 * n, 8),), randn(64 * n, 8, seed=1)
+    else:
+        module = fast.ScaledDotProductAttention()
+        inputs, dy = tuple(randn(2 * n, 16, 8, seed=s) for s in (1, 2, 3)), randn(2 * n, 16, 8)
+    run = (lambda: module(*inputs)) if direction == "forward" else (lambda: module.backward(dy))
+    if direction == "backward":
+        module(*inputs)
+    with count_launches() as ops:
+        run()
+    return sum(ops.values())
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+@pytest.mark.parametrize("layer", ["LayerNorm", "ScaledDotProductAttention"])
+def test_each_block_runs_the_same_operations_once(monkeypatch, layer, direction):
+    """Blocks of 4 KB, set on the strict backend, which counts operations: one, two and three
+    blocks' worth of work run L, L + k and L + 2k operations with k > 0, forward and backward
+    alike, so each block runs its passes once, cut as ``row_blocks`` and ``blocks`` cut."""
+    minseq.use_backend("strict")
+    monkeypatch.setitem(buffers.BLOCK_BYTES, "strict", 4096)
+    counts = [_block_launches(layer, direction, n) for n in (1, 2, 3)]
+    assert counts[1] - counts[0] == counts[2] - counts[1] > 0, counts
+
+
 def test_counting_launches_needs_the_strict_backend():
     minseq.use_backend("numpy")
     with pytest.raises(RuntimeError, match="strict backend"), count_launches():
