@@ -39,11 +39,11 @@ def _attention_and_norm(B, h, T, d):
 
 
 def _pass(attention, norm, qkv, mask):
-    """Forward and backward of norm(attention(q, k, v)): (y, dq, dk, dv, dgamma)."""
+    """Forward and backward of norm(attention(q, k, v)): (y, dq, dk, dv, dgamma, dbeta)."""
     y = norm(attention(*qkv, mask=mask))
     dy = randn(*y.shape, seed=4)
     dq, dk, dv = attention.backward(norm.backward(dy))
-    return y, dq, dk, dv, norm.grads["gamma"].copy()
+    return y, dq, dk, dv, norm.grads["gamma"].copy(), norm.grads["beta"].copy()
 
 
 @pytest.mark.parametrize("B, h, T", [(4, 2, 16), (2, 4, 16), (3, None, 24)],
@@ -187,11 +187,11 @@ def test_layernorm_rows_are_cut_into_blocks_of_about_the_target():
     bytes, never less than one row; None (the GPU) is every row at once."""
     from minseq.fast.layernorm import row_blocks
 
-    def cut(*args):
-        return [(s.start, s.stop) for s in row_blocks(*args)]
+    def cut(n_rows, row_bytes, target):         # the rows each block holds
+        return [list(range(n_rows))[s] for s in row_blocks(n_rows, row_bytes, target)]
 
-    assert cut(5, 8, None) == [(0, 5)]
-    assert cut(10, 8, 32) == [(0, 4), (4, 8), (8, 12)]
-    assert cut(3, 100, 50) == [(0, 1), (1, 2), (2, 3)]
-    assert cut(3, 0, 16) == [(0, 16)]
+    assert cut(5, 8, None) == [[0, 1, 2, 3, 4]]
+    assert cut(10, 8, 32) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert cut(3, 100, 50) == [[0], [1], [2]]
+    assert cut(3, 0, 16) == [[0, 1, 2]]
     assert cut(0, 8, 32) == []
