@@ -82,14 +82,16 @@ def test_on_a_gpu_a_pass_launches_as_much_at_any_size(monkeypatch):
 
 def _block_launches(layer, direction, n):
     """Operations of one forward or backward over n blocks' worth of work at 4 KB a block:
-    LayerNorm over 64 n rows of d = 8 (64 B a row), attention over (2 n, 16, 16) scores
-    (2 KB a slice)."""
+    LayerNorm over 64 n rows of d = 8 (64 B a row), attention over (2 n, 8, 32) scores (8
+    queries, 32 keys: 2 KB a slice)."""
     if layer == "LayerNorm":
         module = fast.twin_of(nn.LayerNorm(8).astype(backend.xp.float64))
         inputs, dy = (randn(64 * n, 8),), randn(64 * n, 8, seed=1)
     else:
         module = fast.ScaledDotProductAttention()
-        inputs, dy = tuple(randn(2 * n, 16, 8, seed=s) for s in (1, 2, 3)), randn(2 * n, 16, 8)
+        inputs = (randn(2 * n, 8, 8, seed=1), randn(2 * n, 32, 8, seed=2),
+                  randn(2 * n, 32, 8, seed=3))
+        dy = randn(2 * n, 8, 8)
     run = (lambda: module(*inputs)) if direction == "forward" else (lambda: module.backward(dy))
     if direction == "backward":
         module(*inputs)
@@ -101,13 +103,15 @@ def _block_launches(layer, direction, n):
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 @pytest.mark.parametrize("layer", ["LayerNorm", "ScaledDotProductAttention"])
 def test_each_block_runs_the_same_operations_once(monkeypatch, layer, direction):
-    """Blocks of 4 KB, set on the strict backend, which counts operations: one, two and three
-    blocks' worth of work run L, L + k and L + 2k operations with k > 0, forward and backward
-    alike, so each block runs its passes once, cut as ``row_blocks`` and ``blocks`` cut."""
+    """Counted on the strict backend with blocks of 4 KB: one block's worth of work runs what
+    it runs as one block, and two and three blocks' worth run L + k and L + 2k operations with
+    k > 0, forward and backward alike: each block runs its passes once, cut as ``row_blocks``
+    and ``blocks`` cut (by the bytes of a row, of a (queries, keys) slice)."""
     minseq.use_backend("strict")
+    one_block = _block_launches(layer, direction, 1)
     monkeypatch.setitem(buffers.BLOCK_BYTES, "strict", 4096)
     counts = [_block_launches(layer, direction, n) for n in (1, 2, 3)]
-    assert counts[1] - counts[0] == counts[2] - counts[1] > 0, counts
+    assert counts[0] == one_block and counts[1] - counts[0] == counts[2] - counts[1] > 0, counts
 
 
 def test_counting_launches_needs_the_strict_backend():
