@@ -350,7 +350,8 @@ def _after_forward(*inputs, **kwargs):
 
 # (the reference, how it is called wrongly): B = 2, D = 2, H = 3, T = 5 (LayerNorm d = 3,
 # attention Tq = 5, Tk = 4, d = 3); each wrong array has 4 columns where 3 belong (or 4 steps
-# where 5 do), the GRU's mask is not boolean, LayerNorm's x is 0-d or float32
+# where 5 do), the GRU's and attention's masks are not boolean, LayerNorm's x is 0-d or
+# float32
 BAD_CALLS = {
     "RNNCell h_prev": (nn.RNNCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
     "RNNCell dh": (nn.RNNCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
@@ -370,6 +371,8 @@ BAD_CALLS = {
     "LayerNorm dy": (nn.LayerNorm, lambda m: _after_forward(_normal(2, 3))(m, _normal(2, 4))),
     "ScaledDotProductAttention dout": (nn.ScaledDotProductAttention, lambda m: _after_forward(
         _normal(2, 5, 3), _normal(2, 4, 3), _normal(2, 4, 3))(m, _normal(2, 5, 4))),
+    "ScaledDotProductAttention mask": (nn.ScaledDotProductAttention, lambda m: m(
+        _normal(2, 5, 3), _normal(2, 4, 3), _normal(2, 4, 3), backend.xp.ones((2, 5, 4), int))),
     "RNN dhs": (nn.RNN, lambda m: _after_forward(_normal(2, 5, 2))(m, _normal(2, 5, 4))),
     "GRU dh_n": (nn.GRU, lambda m: _after_forward(_normal(2, 5, 2))(
         m, _normal(2, 5, 3), _normal(2, 4))),
@@ -523,7 +526,7 @@ def test_a_twin_must_subclass_its_reference():
 
 
 def test_accelerate_refuses_what_is_not_a_module():
-    with pytest.raises(TypeError, match="minseq.nn.Module"):
+    with pytest.raises(TypeError, match=r"expected a minseq.nn.Module, got str"):
         accelerate("LSTM")
 
 
