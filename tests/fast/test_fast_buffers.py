@@ -197,5 +197,5 @@ def test_layernorm_rows_are_cut_into_blocks_of_about_the_target():
     assert cut(5, 8, None) == [[0, 1, 2, 3, 4]]
     assert cut(10, 8, 32) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert cut(3, 100, 50) == [[0], [1], [2]]
-    assert cut(3, 0, 16) == [[0, 1, 2]]
+    assert cut(20, 0, 16) == [list(range(16)), [16, 17, 18, 19]]      # rows of no bytes
     assert cut(0, 8, 32) == []
