@@ -1,10 +1,11 @@
 """minseq.fast: every fast twin is its reference layer, faster.
 
-One test runs over every twin: forward, every input gradient, every parameter gradient and the
-state dict equal the reference's to 1e-12 (float64) and 1e-5 (float32) relative to the largest
-entry, on hypothesis-drawn shapes, masks and padded batches, on every backend. A twin is added
-with one ``@twin_case`` builder: it draws a setting and returns the reference module (weights
-drawn as its constructor draws them), its inputs and keyword arguments.
+One test runs over every twin: forward, every input gradient, every parameter gradient, the
+state dict and what it keeps for plots (gates, attention weights) equal the reference's to 1e-12
+(float64) and 1e-5 (float32) relative to the largest entry, on hypothesis-drawn shapes, masks
+and padded batches, on every backend. A twin is added with one ``@twin_case`` builder: it
+draws a setting and returns the reference module (weights drawn as its constructor draws
+them), its inputs and keyword arguments.
 """
 
 import numpy as np
