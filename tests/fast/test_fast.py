@@ -394,8 +394,8 @@ def _refusal(module, call):
 
 @pytest.mark.parametrize("case", sorted(BAD_CALLS))
 def test_a_twin_refuses_what_its_reference_refuses_with_the_same_message(xp, case):
-    """A wrong state or upstream gradient is named as the reference names it (which input,
-    which shape was expected), under the twin's own name."""
+    """A wrong input, state, mask or upstream gradient is named as the reference names it
+    (which argument, what was expected), under the twin's own name."""
     cls, call = BAD_CALLS[case]
     reference = cls(*SIZES.get(cls, (2, 3))).astype(xp.float64)
     kind, message = _refusal(reference, call)
@@ -425,7 +425,8 @@ def test_attention_and_layernorm_twins_reuse_their_scratch_only_where_it_fits(xp
     for B, T, dtype in [(2, 3, "float64"), (2, 3, "float64"), (3, 3, "float64"),
                         (3, 3, "float32")]:
         if dtype == "float32":
-            norm.astype(xp.float32), fast_norm.astype(xp.float32)
+            norm.astype(xp.float32)
+            fast_norm.astype(xp.float32)
         q, k, v, dy = (_normal(B, T, 4, seed=s).astype(dtype) for s in range(4))
         tol = TOLERANCE[dtype]
         for ref, twin, inputs in [(attention, fast_attention, (q, k, v)),
@@ -532,8 +533,8 @@ def test_accelerate_refuses_what_is_not_a_module():
 
 
 def test_the_command_line_runs_the_fast_tier_unless_asked_for_the_reference():
-    """``tier``: accelerated by default, as it is with ``reference=True`` (``--reference``);
-    what is not a Module (a count baseline) has no layers to swap and passes as it is."""
+    """``tier``: the model accelerated by default, the model as it is with ``reference=True``
+    (``--reference``); what is not a Module (a count baseline) passes as it is either way."""
     layer = nn.LSTM(2, 3)
     assert type(fast.tier(nn.LSTM(2, 3))) is fast.LSTM
     assert fast.tier(layer, reference=True) is layer and type(layer) is nn.LSTM
