@@ -1,10 +1,11 @@
 """minseq.fast: every fast twin is its reference layer, faster.
 
-One test runs over every twin: forward, every input gradient, every parameter gradient and the
-state dict equal the reference's to 1e-12 (float64) and 1e-5 (float32) relative to the largest
-entry, on hypothesis-drawn shapes, masks and padded batches, on every backend. A twin is added
-with one ``@twin_case`` builder: it draws a setting and returns the reference module (weights
-drawn as its constructor draws them), its inputs and keyword arguments.
+One test runs over every twin: forward, every input gradient, every parameter gradient, the
+state dict and what it keeps for plots (gates, attention weights) equal the reference's to 1e-12
+(float64) and 1e-5 (float32) relative to the largest entry, on hypothesis-drawn shapes, masks
+and padded batches, on every backend. A twin is added with one ``@twin_case`` builder: it
+draws a setting and returns the reference module (weights drawn as its constructor draws
+them), its inputs and keyword arguments.
 """
 
 import numpy as np
@@ -273,14 +274,15 @@ SHARDED = sorted(name for name in TWIN_CASES if name.split()[0] in
 def test_twin_on_batch_shards_equals_reference(xp, name, dtype, data):
     """The same, with the twin's forward and backward on up to 3 batch shards."""
     with shard_threads(3):
-        twin, rows = check_twin(xp, name, dtype, data)
+        twin, rows = check_twin(xp, name, dtype, data, records=False)
     if rows > 1:
         assert len(twin._shards.clones) == min(3, rows), f"{name}: not sharded"
 
 
-def check_twin(xp, name, dtype, data):
-    """Draw the case ``name``; its accelerated copy must equal it. Returns (the twin, the
-    batch it ran on)."""
+def check_twin(xp, name, dtype, data, records=True):
+    """Draw the case ``name``; its accelerated copy must equal it, and with ``records`` keep
+    what its reference keeps for plots (on batch shards, the shards' clones keep that). Returns
+    (the twin, the batch it ran on)."""
     reference, inputs, kwargs = TWIN_CASES[name](data.draw, xp)
     reference.astype(getattr(xp, dtype))
     inputs = [x.astype(dtype) if x.dtype.kind == "f" else x for x in inputs]
@@ -310,7 +312,149 @@ def check_twin(xp, name, dtype, data):
     assert list(fast_state) == list(state)
     for k in state:
         assert (fast_state[k] == state[k]).all()
+    if records:
+        _same_records(name, reference, twin, tol)
     return twin, inputs[0].shape[0]
+
+
+def _same_records(name, reference, twin, tol):
+    """What a layer keeps of its last forward for plots, ``gates`` (with ``record_gates``) and
+    attention's ``weights``: the twin keeps the same, name by name."""
+    for ref, fast_m in zip(reference.modules(), twin.modules(), strict=True):
+        for attr in ("gates", "weights"):
+            kept, fast_kept = getattr(ref, attr, None), getattr(fast_m, attr, None)
+            if kept is None:
+                assert fast_kept is None, f"{name}: the twin keeps {attr} its reference does not"
+                continue
+            assert fast_kept is not None, f"{name}: the twin keeps no {attr}"
+            if isinstance(kept, dict):
+                assert list(fast_kept) == list(kept), f"{name}: {attr} {list(fast_kept)}"
+                for k in kept:
+                    _same(f"{name} {attr} {k}", fast_kept[k], kept[k], tol, floor=1.0)
+            else:
+                _same(f"{name} {attr}", fast_kept, kept, tol, floor=1.0)
+
+
+# -- what a twin refuses ---------------------------------------------------------------------
+
+def _normal(*shape, seed=0):
+    return backend.asarray(backend.host_rng(seed).standard_normal(shape), dtype=backend.xp.float64)
+
+
+def _after_forward(*inputs, **kwargs):
+    """A call that runs forward on ``inputs``, then ``backward(*upstream)``."""
+    def call(module, *upstream):
+        module(*inputs, **kwargs)
+        return module.backward(*upstream)
+    return call
+
+
+# (the reference, how it is called wrongly): B = 2, D = 2, H = 3, T = 5 (LayerNorm d = 3,
+# attention Tq = 5, Tk = 4, d = 3); each wrong array has 4 columns where 3 belong (or 4 steps
+# where 5 do), the GRU's and attention's masks are not boolean, LayerNorm's x is 0-d or
+# float32
+BAD_CALLS = {
+    "RNNCell h_prev": (nn.RNNCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
+    "RNNCell dh": (nn.RNNCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
+    "GRUCell h_prev": (nn.GRUCell, lambda m: m(_normal(2, 2), _normal(2, 4))),
+    "GRUCell dh": (nn.GRUCell, lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4))),
+    "LSTMCell h_prev": (nn.LSTMCell, lambda m: m(_normal(2, 2), _normal(2, 4), _normal(2, 3))),
+    "LSTMCell c_prev": (nn.LSTMCell, lambda m: m(_normal(2, 2), _normal(2, 3), _normal(2, 4))),
+    "LSTMCell dh": (nn.LSTMCell,
+                    lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 4), _normal(2, 3))),
+    "LSTMCell dc": (nn.LSTMCell,
+                    lambda m: _after_forward(_normal(2, 2))(m, _normal(2, 3), _normal(2, 4))),
+    "RNN mask": (nn.RNN, lambda m: m(_normal(2, 5, 2), mask=backend.xp.ones((2, 4), dtype=bool))),
+    "GRU mask": (nn.GRU, lambda m: m(_normal(2, 5, 2), mask=backend.xp.ones((2, 5), dtype=int))),
+    "LayerNorm x": (nn.LayerNorm, lambda m: m(_normal(2, 4))),
+    "LayerNorm x of no axis": (nn.LayerNorm, lambda m: m(_normal())),
+    "LayerNorm x in float32": (nn.LayerNorm, lambda m: m(_normal(2, 3).astype("float32"))),
+    "LayerNorm dy": (nn.LayerNorm, lambda m: _after_forward(_normal(2, 3))(m, _normal(2, 4))),
+    "ScaledDotProductAttention dout": (nn.ScaledDotProductAttention, lambda m: _after_forward(
+        _normal(2, 5, 3), _normal(2, 4, 3), _normal(2, 4, 3))(m, _normal(2, 5, 4))),
+    "ScaledDotProductAttention mask": (nn.ScaledDotProductAttention, lambda m: m(
+        _normal(2, 5, 3), _normal(2, 4, 3), _normal(2, 4, 3), backend.xp.ones((2, 5, 4), int))),
+    "RNN dhs": (nn.RNN, lambda m: _after_forward(_normal(2, 5, 2))(m, _normal(2, 5, 4))),
+    "GRU dh_n": (nn.GRU, lambda m: _after_forward(_normal(2, 5, 2))(
+        m, _normal(2, 5, 3), _normal(2, 4))),
+    "LSTM dc_n": (nn.LSTM, lambda m: _after_forward(_normal(2, 5, 2))(
+        m, _normal(2, 5, 3), (_normal(2, 3), _normal(2, 4)))),
+}
+
+
+#: the constructor arguments of the references in BAD_CALLS, where not (D, H) = (2, 3)
+SIZES = {nn.LayerNorm: (3,), nn.ScaledDotProductAttention: ()}
+
+
+def _refusal(module, call):
+    with pytest.raises((TypeError, ValueError)) as caught:
+        call(module)
+    return caught.type, str(caught.value)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_a_twin_refuses_what_its_reference_refuses_with_the_same_message(xp, case):
+    """A wrong input, state, mask or upstream gradient is named as the reference names it
+    (which argument, what was expected), under the twin's own name."""
+    cls, call = BAD_CALLS[case]
+    reference = cls(*SIZES.get(cls, (2, 3))).astype(xp.float64)
+    kind, message = _refusal(reference, call)
+    assert message.startswith(f"{reference.name()}: {case.split()[1]}")
+    assert _refusal(twin_of(reference.copy()), call) == (kind, "fast." + message)
+
+
+def test_a_twin_cell_without_dc_is_the_reference_without_dc(xp):
+    """LSTMCell.backward(dh): dc omitted is a cell state that reaches no loss, as dc = 0."""
+    reference = nn.LSTMCell(2, 3).astype(xp.float64)
+    twin = twin_of(reference.copy())
+    x, dh = _normal(4, 2), _normal(4, 3, seed=1)
+    for cell in (reference, twin):
+        cell(x)
+    for a, b in zip(twin.backward(dh), reference.backward(dh), strict=True):
+        _same("LSTMCell without dc", a, b, 1e-12)
+
+
+def test_attention_and_layernorm_twins_reuse_their_scratch_only_where_it_fits(xp):
+    """The attention twin keeps E, the LayerNorm twin xhat and its backward's scratch, from
+    call to call: a call of the same shape and dtype writes into the same arrays, one of another
+    shape or dtype gets new ones; either way forward, backward and the weights are the
+    reference's."""
+    attention, norm = nn.ScaledDotProductAttention(), nn.LayerNorm(4).astype(xp.float64)
+    fast_attention, fast_norm = twin_of(attention), twin_of(norm.copy())
+    kept = []
+    for B, T, dtype in [(2, 3, "float64"), (2, 3, "float64"), (3, 3, "float64"),
+                        (3, 3, "float32")]:
+        if dtype == "float32":
+            norm.astype(xp.float32)
+            fast_norm.astype(xp.float32)
+        q, k, v, dy = (_normal(B, T, 4, seed=s).astype(dtype) for s in range(4))
+        tol = TOLERANCE[dtype]
+        for ref, twin, inputs in [(attention, fast_attention, (q, k, v)),
+                                  (norm, fast_norm, (q,))]:
+            _same("forward", twin(*inputs), ref(*inputs), tol)
+            _same("backward", flatten(twin.backward(dy))[0], flatten(ref.backward(dy))[0], tol)
+        _same("weights", fast_attention.weights, attention.weights, tol)
+        _same("dgamma", fast_norm.grads["gamma"], norm.grads["gamma"], tol)
+        kept.append([fast_attention._E, fast_norm._xhat, fast_norm._scratch])
+    assert all(a is b for a, b in zip(kept[0], kept[1], strict=True))
+    for before, after in (kept[1], kept[2]), (kept[2], kept[3]):
+        assert not any(a is b for a, b in zip(before, after, strict=True))
+    assert all(a.dtype == xp.float32 for a in kept[3])
+
+
+@pytest.mark.parametrize("kind, scratch", [
+    ("LSTM", {"tanh_c": (5, 4, 3), "ah": (4, 12), "dgates": (4, 12)}),
+    ("GRU", {"AH": (5, 4, 9), "dh": (4, 3)}),
+])
+def test_a_float32_recurrent_twin_keeps_its_scratch_in_float32(xp, kind, scratch):
+    """The loop's scratch buffers (``_buffers``, kept by forward for backward: here B = 4,
+    T = 5, H = 3) are in the layer's dtype: float64 scratch in a float32 layer computes the
+    same within float32 rounding, at twice the memory traffic the twin exists to save."""
+    layer = twin_of(RECURRENT[kind](2, 3).astype(xp.float32))
+    layer(_normal(4, 5, 2).astype(xp.float32))
+    buffers = layer.saved()[3]                          # (xs, A, Z, buffers, pad)
+    assert {name: b.shape for name, b in buffers.items()} == scratch
+    assert all(b.dtype == xp.float32 for b in buffers.values())
 
 
 def test_every_twin_has_a_case():
@@ -351,14 +495,52 @@ def test_a_twin_shares_the_params_dict(xp, monkeypatch):
     assert twin_of(nn.ReLU()).__class__ is nn.ReLU
 
 
+class _Pair(nn.Module):
+    """Sub-modules in a tuple, one of them also held on its own, beside a plain value."""
+
+    def __init__(self, shared):
+        super().__init__()
+        self.pair = (shared, nn.Linear(2, 2))
+        self.again = shared
+        self.size = 2
+
+
+def test_accelerate_swaps_layers_in_a_tuple_and_a_layer_used_twice_stays_one(xp, tanh_twin):
+    model = _Pair(nn.Tanh())
+    assert accelerate(model) is model
+    assert type(model.pair) is tuple and len(model.pair) == 2
+    assert type(model.pair[0]) is _FastTanh and model.again is model.pair[0]
+    assert type(model.pair[1]) is nn.Linear and model.size == 2
+
+
+def test_a_twin_made_after_a_forward_has_no_forward_of_its_own(xp):
+    """The twin takes over its reference's attributes but not the cache of its last forward:
+    its backward asks for a forward of its own, as a fresh layer's does."""
+    layer = nn.LSTMCell(2, 3).astype(xp.float64)
+    layer(_normal(1, 2))
+    with pytest.raises(RuntimeError, match="fast.LSTMCell: backward called without a forward"):
+        twin_of(layer).backward(_normal(1, 3))
+
+
 def test_a_twin_must_subclass_its_reference():
     with pytest.raises(TypeError, match="must subclass"):
         fast.twin(nn.Tanh)(type("NotATanh", (nn.ReLU,), {}))
 
 
 def test_accelerate_refuses_what_is_not_a_module():
-    with pytest.raises(TypeError, match="minseq.nn.Module"):
+    with pytest.raises(TypeError, match=r"expected a minseq.nn.Module, got str"):
         accelerate("LSTM")
+
+
+def test_the_command_line_runs_the_fast_tier_unless_asked_for_the_reference():
+    """``tier``: the model accelerated by default, the model as it is with ``reference=True``
+    (``--reference``); what is not a Module (a count baseline) passes as it is either way."""
+    layer = nn.LSTM(2, 3)
+    assert type(fast.tier(nn.LSTM(2, 3))) is fast.LSTM
+    assert fast.tier(layer, reference=True) is layer and type(layer) is nn.LSTM
+    baseline = {"counts": [3, 1]}
+    assert fast.tier(baseline) is baseline
+    assert fast.tier(baseline, reference=True) is baseline
 
 
 @pytest.mark.parametrize("sharded", [False, True], ids=["one thread", "batch shards"])
