@@ -228,7 +228,7 @@ class StrictArray:
 
     def __format__(self, spec):
         _in_compute("formatting", "format x.item() outside the layer")
-        return format(self._data.item() if self._data.ndim == 0 else self._data, spec)
+        return format(self._data, spec)        # NumPy formats a 0-d array as its item
 
     def tolist(self):
         _in_compute("tolist()", "move it with backend.to_numpy(x) outside the layer")
@@ -250,8 +250,6 @@ class StrictArray:
         _refuse_host_arrays((inputs, kwargs), f"numpy.{ufunc.__name__}")
         if method == "__call__":            # numpy.add(x, y, ...) hands CuPy the same keywords
             _refuse_ufunc_keywords(kwargs, f"numpy.{ufunc.__name__}()")
-        if "out" in kwargs:
-            kwargs["out"] = tuple(unwrap(o) for o in kwargs["out"])
         return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
 
     def __array_function__(self, func, types, args, kwargs):
