@@ -405,3 +405,139 @@ def test_arithmetic_on_the_device_is_not_counted(strict):
         strict.maximum(x, 1, out=x)
         strict.where(x > 1, x, 0.0).sum()
     assert n.reads == [] and n.checks == 0
+
+
+# -- what each refusal says, and the edges of what is refused --------------------------------------
+class Double(nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+class FloatAfterAnInnerLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = Double()
+
+    def forward(self, x):
+        x = self.inner(x)                  # the inner layer's forward has returned ...
+        return x / float(x.max())          # ... but this forward has not: still refused
+
+
+class BoolInForward(nn.Module):
+    def forward(self, x):
+        return x * bool(x.all())
+
+
+class ReprInForward(nn.Module):
+    def forward(self, x):
+        self.note = repr(x)
+        return x
+
+
+@pytest.mark.parametrize("layer, what, advice", [
+    (FloatInForward, r"float\(\)", r"use x\.item\(\) where a host number is really needed"),
+    (IntInForward, r"int\(\)", r"use x\.item\(\) where a host number is really needed"),
+    (BoolInForward, r"truth testing \(if / and / or / bool\(\)\)",
+     r"reduce explicitly and call \.item\(\)"),
+    (IterateInForward, "iteration", "index it instead"),
+    (ReprInForward, "printing", r"print outside the layer, after backend\.to_numpy\(x\)"),
+    (FormatInForward, "formatting", r"format x\.item\(\) outside the layer"),
+    (TolistInForward, r"tolist\(\)", r"move it with backend\.to_numpy\(x\) outside the layer"),
+], ids=["float", "int", "bool", "iteration", "repr", "format", "tolist"])
+def test_each_refused_host_read_says_what_to_do_instead(strict, layer, what, advice):
+    with pytest.raises(HostConversionError,
+                       match=f"{what} inside a forward or backward of a device array .*; {advice}"):
+        layer()(strict.arange(1, 4))
+
+
+def test_a_layer_is_still_on_the_compute_path_after_an_inner_layer_returns(strict):
+    """Sections nest: leaving the inner layer's forward does not leave the outer one's."""
+    with pytest.raises(HostConversionError, match=r"float\(\) inside a forward or backward"):
+        FloatAfterAnInnerLayer()(strict.ones(3))
+    assert float(strict.ones(3)[0]) == 1.0       # both have returned: host code again
+
+
+def test_a_thread_that_never_ran_a_forward_may_convert(strict):
+    """A thread of its own (a loader, a worker) starts outside the compute path."""
+    results = []
+
+    def host_code():
+        results.append((float(strict.asarray(2.5)), int(strict.asarray(3)),
+                        bool(strict.asarray(True)), strict.arange(2).tolist()))
+    worker = threading.Thread(target=host_code)
+    worker.start()
+    worker.join()
+    assert results == [(2.5, 3, True, [0, 1])]
+
+
+def test_formatting_an_array_outside_the_compute_path_gives_numpys_text(strict):
+    assert f"{strict.asarray([1.0, 2.0])}" == "[1. 2.]" == format(np.asarray([1.0, 2.0]))
+    assert f"{strict.asarray([2.5])}" == "[2.5]"
+    assert f"{strict.asarray(2.5):.3f}" == "2.500" and f"{strict.asarray(7)}" == "7"
+
+
+def test_refusals_name_the_numpy_function_and_the_fix(strict, tmp_path):
+    x = strict.ones(3)
+    with pytest.raises(HostConversionError,
+                       match=r"numpy\.save\(\) of a device array .*; save host arrays: "
+                             r"backend\.to_numpy first"):
+        np.save(tmp_path / "x.npy", x)
+    with pytest.raises(CupyMismatchError, match=r"mixed with device arrays in numpy\.dot\(\)"):
+        np.dot(x, np.ones(3))
+    with pytest.raises(CupyMismatchError, match=r"mixed with device arrays in numpy\.add "):
+        np.add(x, np.ones(3))
+    with pytest.raises(CupyMismatchError, match=r"numpy\.add\(\) with keywords \['order'\] "
+                                                r".*a CuPy ufunc takes only \["):
+        np.add(x, x, order="C")
+    with pytest.raises(CupyMismatchError, match=r"xp\.add\(\) with keywords \['subok'\] "
+                                                r".*a CuPy ufunc takes only \["):
+        strict.add(x, x, subok=True)
+    with pytest.raises(CupyMismatchError, match=r"operator\.index\(\) of a device array .*; "
+                                                r"use x\.item\(\) where a host number"):
+        operator.index(strict.asarray(1))
+
+
+def test_a_boolean_mask_among_other_indices_is_counted(strict):
+    x = strict.arange(6).reshape(2, 3)
+    with count_syncs() as n:
+        x[strict.asarray([True, False]), 0]
+        x[0, strict.asarray([True, False, True])] = 9
+    assert n.reads == ["boolean mask", "boolean mask"]
+    assert x.tolist() == [[9, 1, 9], [3, 4, 5]]
+
+
+def test_a_ufuncs_attributes_are_numpys_values(strict):
+    assert strict.add.nin == 2 and strict.add.identity == 0 and strict.exp.nout == 1
+    assert strict.add.reduce(strict.arange(4)).item() == 6        # its methods stay callable
+
+
+def test_an_xp_function_can_be_copied_and_pickled(strict):
+    """A layer that keeps xp.exp as its activation is copied (Module.copy) and pickled."""
+    for same in (copy.copy(strict.exp), copy.deepcopy(strict.exp),
+                 pickle.loads(pickle.dumps(strict.exp))):
+        assert same(strict.zeros(1)).tolist() == [1.0]
+
+
+def test_generator_methods_given_a_host_array_are_caught_by_name(strict):
+    rng = strict.random.default_rng(0)
+    with pytest.raises(CupyMismatchError, match=r"device arrays in Generator\.integers\(\)"):
+        rng.integers(np.zeros(3), 5)
+
+
+def test_copying_a_device_generator_says_to_keep_the_seed(strict):
+    with pytest.raises(CupyMismatchError, match=r"device generator \(CuPy refuses it\); keep "
+                                                r"the seed and make a new generator"):
+        copy.copy(strict.random.default_rng(0))
+
+
+def test_ufunc_at_refusals_say_what_cupy_takes(strict):
+    with pytest.raises(CupyMismatchError, match=r"on a int64 array \(CuPy refuses it\); "
+                                                r"CuPy's takes \['float16', 'float32', 'float64', "
+                                                r"'int32', 'uint32', 'uint64'\]"):
+        strict.add.at(strict.zeros(3, dtype=strict.int64), strict.asarray([1]), 1)
+    with pytest.raises(CupyMismatchError, match=r"xp\.multiply\.at on a float64 array .*; "
+                                                r"CuPy's takes no dtype: it has no such \.at"):
+        strict.multiply.at(strict.ones(3), strict.asarray([1]), 2.0)
+    with pytest.raises(CupyMismatchError, match=r"xp\.add\.at on a NumPy array .*; scatter "
+                                                r"into a device array \(backend\.asarray\)"):
+        strict.add.at(np.zeros(3), strict.asarray([1]), 1.0)
