@@ -541,3 +541,35 @@ def test_ufunc_at_refusals_say_what_cupy_takes(strict):
     with pytest.raises(CupyMismatchError, match=r"xp\.add\.at on a NumPy array .*; scatter "
                                                 r"into a device array \(backend\.asarray\)"):
         strict.add.at(np.zeros(3), strict.asarray([1]), 1.0)
+
+
+def test_after_its_forward_returns_a_thread_may_convert_again(strict):
+    """Leaving the compute path restores host code on that thread, from its very first forward."""
+    results = []
+
+    def forward_then_host_code():
+        Double()(strict.ones(2))
+        results.append(float(strict.asarray(1.5)))
+    worker = threading.Thread(target=forward_then_host_code)
+    worker.start()
+    worker.join()
+    assert results == [1.5]
+
+
+def test_a_list_operand_is_refused_with_the_fix(strict):
+    with pytest.raises(CupyMismatchError, match=r"operand of the operator add \(CuPy refuses "
+                                                r"it\); make it an array first with xp\.asarray"):
+        strict.ones(3) + [1.0, 2.0, 3.0]
+
+
+def test_functions_that_give_several_arrays_give_device_arrays(strict):
+    values, counts = strict.unique(strict.asarray([3, 1, 3]), return_counts=True)
+    assert isinstance(values, StrictArray) and isinstance(counts, StrictArray)
+    assert values.tolist() == [1, 3] and counts.tolist() == [1, 2]
+    rows, cols = strict.asarray([[0, 1], [1, 0]]).nonzero()
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+
+
+def test_an_array_attribute_that_is_an_array_is_a_device_array(strict):
+    view = strict.arange(6).reshape(2, 3)
+    assert isinstance(view.base, StrictArray) and view.base.tolist() == list(range(6))
