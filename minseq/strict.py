@@ -445,8 +445,6 @@ class _Namespace:
             return value
         if name in ("random", "linalg", "fft"):
             return _Namespace(value, f"{self._prefix}.{name}")
-        if name == "ndarray":
-            return StrictArray
         if callable(value):
             return _Callable(value, f"{self._prefix}.{name}")
         return value
