@@ -573,3 +573,34 @@ def test_functions_that_give_several_arrays_give_device_arrays(strict):
 def test_an_array_attribute_that_is_an_array_is_a_device_array(strict):
     view = strict.arange(6).reshape(2, 3)
     assert isinstance(view.base, StrictArray) and view.base.tolist() == list(range(6))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda xp, host: xp.linalg.norm(host), r"xp\.linalg\.norm\(\)"),
+    (lambda xp, host: xp.fft.rfft(host), r"xp\.fft\.rfft\(\)"),
+    (lambda xp, host: xp.where(xp.ones(3) > 0, host, 0.0), r"xp\.where\(\)"),
+], ids=["linalg", "fft", "where"])
+def test_xp_functions_given_a_host_array_are_caught_by_name(strict, call, name):
+    """xp.linalg and xp.fft are namespaces of the strict backend too, not NumPy's own."""
+    with pytest.raises(CupyMismatchError, match=f"mixed with device arrays in {name}"):
+        call(strict, np.ones(3))
+
+
+def test_the_linalg_and_fft_namespaces_give_device_arrays(strict):
+    assert strict.ndarray is StrictArray
+    inverse = strict.linalg.inv(strict.asarray([[2.0, 0.0], [0.0, 4.0]]))
+    assert isinstance(inverse, StrictArray) and inverse.tolist() == [[0.5, 0.0], [0.0, 0.25]]
+    spectrum = strict.fft.rfft(strict.ones(4))
+    assert isinstance(spectrum, StrictArray) and spectrum.real.tolist() == [4.0, 0.0, 0.0]
+
+
+def test_a_list_operand_of_an_xp_ufunc_is_refused_by_name(strict):
+    with pytest.raises(CupyMismatchError, match=r"operand of xp\.maximum\(\) \(CuPy refuses"):
+        strict.maximum(strict.ones(3), [1.0, 2.0, 3.0])
+
+
+def test_the_strict_namespace_can_be_copied(strict):
+    """An object that keeps the strict namespace as an attribute is copied with it (copy builds
+    it bare first)."""
+    same = copy.copy(minseq.strict.module)
+    assert same.ones(2).tolist() == [1.0, 1.0] and same.linalg.norm(same.ones(4)).item() == 2.0
