@@ -85,3 +85,121 @@ def test_bad_folds_and_grids_are_one_line(tmp_path, capsys, argv, status, why):
     assert main(["train", *argv, "--users", "20", "--out", str(tmp_path)]) == status
     err = capsys.readouterr().err
     assert err.startswith("minseq train: ") and why in err and err.count("\n") == 1
+
+
+def test_the_printed_report_names_every_setting_fold_mean_and_the_winner():
+    fold = {"auc": 0.5, "f1": 0.25}
+    cv = dict(folds=2, monitor="auc", best={"d_model": 4, "lr": 0.01}, final="refitted",
+              candidates=[dict(settings={}, folds=[fold, fold],
+                               summary={"auc": (0.5, 0.0), "f1": (0.25, 0.125)}),
+                          dict(settings={"d_model": 4, "lr": 0.01}, folds=[fold],
+                               summary={"auc": (0.5, 0.0)})])
+    assert crossval.lines(cv) == [
+        "cross-validation: 2 folds by user, selecting on mean auc",
+        "settings (the model's)",
+        "  fold 1      auc 0.5000  f1 0.2500",
+        "  fold 2      auc 0.5000  f1 0.2500",
+        "  mean ± std  auc 0.5000 ± 0.0000  f1 0.2500 ± 0.1250",
+        "settings d_model=4 lr=0.01",
+        "  fold 1      auc 0.5000  f1 0.2500",
+        "  mean ± std  auc 0.5000 ± 0.0000",
+        "best: d_model=4 lr=0.01; refitted"]
+    assert crossval.lines(dict(cv, best={}))[-1] == "best: the only one; refitted"
+
+
+@pytest.fixture(scope="module")
+def churn_grid_run(table, tmp_path_factory):
+    """A churn run over four candidates (two --churn-days, two widths) on two folds, with
+    every call of windows, check_balance and fit recorded, and what it printed."""
+    calls = {"windows": [], "balance": [], "fit": []}
+    mp = pytest.MonkeyPatch()
+    windows, check_balance, fit = crossval.windows, crossval.check_balance, crossval.fit
+    mp.setattr(crossval, "windows", lambda t, task, s, *clock: calls["windows"].append(
+        (s["churn_days"], clock)) or windows(t, task, s, *clock))
+    mp.setattr(crossval, "check_balance", lambda parts, task, s: calls["balance"].append(
+        (list(parts), task, s["churn_days"])) or check_balance(parts, task, s))
+    mp.setattr(crossval, "fit", lambda c, size, tr, va, label="": calls["fit"].append(
+        (label, c.out, c.model_settings["d_model"], va is not None))
+        or fit(c, size, tr, va, label=label))
+    import contextlib
+    import io
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            result = tasks.train(table, "mlp", "churn", SMALL, quiet=False, folds=2,
+                                 out=tmp_path_factory.mktemp("churn-grid"),
+                                 grid={"churn_days": [7.0, 14.0], "d_model": [4, 8]})
+    finally:
+        mp.undo()
+    return result, calls, printed.getvalue().splitlines()
+
+
+def test_each_churn_days_is_checked_once_before_training_and_said_once(churn_grid_run):
+    _, calls, printed = churn_grid_run
+    checked = [(parts, str(task), days) for parts, task, days in calls["balance"]]
+    folds = [["fold 1/2 training", "fold 1/2 validation"],
+             ["fold 2/2 training", "fold 2/2 validation"]]
+    assert checked == [(["test"], "churn", 7.0), (folds[0], "churn", 7.0),
+                       (folds[1], "churn", 7.0), (["test"], "churn", 14.0),
+                       (folds[0], "churn", 14.0), (folds[1], "churn", 14.0)]
+    # the windows of a candidate whose (maxlen, churn_days) was checked are not made again
+    assert [days for days, _ in calls["windows"][:10]] == [7.0] * 5 + [14.0] * 5
+    assert printed[2:5] == ["windows   test 470 (259 stay, 211 churn)",
+                            "fold 1/2  train 1177 (583 stay, 594 churn) | valid 958 (526 stay, "
+                            "432 churn)",
+                            "fold 2/2  train 958 (526 stay, 432 churn) | valid 1177 (583 stay, "
+                            "594 churn)"]
+    assert sum(line.startswith(("windows", "fold")) for line in printed) == 3
+
+
+def test_every_churn_window_is_cut_on_the_clock_of_the_whole_log(table, churn_grid_run):
+    _, calls, _ = churn_grid_run
+    clock = crossval.clock_of(table, tasks.next_behaviour.task_of("churn"))
+    assert len(calls["windows"]) == 10 + 8 * 2 + 2
+    assert all(given == (clock,) for _, given in calls["windows"])
+
+
+def test_each_fold_fits_its_candidate_on_validation_writing_no_model(churn_grid_run):
+    result, calls, _ = churn_grid_run
+    labels = [f"candidate {j}/4 fold {i}/2  " for j in (1, 2, 3, 4) for i in (1, 2)]
+    assert calls["fit"][:8] == [(label, None, (4, 8)[(j // 2) % 2], True)
+                                for j, label in enumerate(labels)]
+    assert calls["fit"][8][0] == "" and calls["fit"][8][1] is not None     # the refit
+    # one epoch, validated: each fold's best epoch is its first
+    assert [c["epochs"] for c in result["cross_validation"]["candidates"]] == [[1, 1]] * 4
+
+
+@pytest.mark.parametrize("grid, labels", [
+    ({}, ["fold 1/2  ", "fold 2/2  "]),
+    ({"d_model": [4, 8]}, ["candidate 1/2 fold 1/2  ", "candidate 1/2 fold 2/2  ",
+                           "candidate 2/2 fold 1/2  ", "candidate 2/2 fold 2/2  "])])
+def test_progress_lines_name_the_candidate_only_when_there_are_several(
+        table, tmp_path, monkeypatch, grid, labels):
+    seen, fit = [], crossval.fit
+    monkeypatch.setattr(crossval, "fit", lambda *a, label="": seen.append(label)
+                        or fit(*a, label=label))
+    tasks.train(table, "mlp", "will-purchase", SMALL, out=tmp_path, quiet=True, folds=2,
+                grid=grid)
+    assert seen == [*labels, ""]
+
+
+@pytest.mark.parametrize("stop_at, kept", [(1, None), (2, "the metrics of the 1 finished "
+                                                          "fold(s) in {}")])
+def test_ctrl_c_in_a_fold_says_which_finished_folds_were_kept(
+        table, tmp_path, monkeypatch, stop_at, kept):
+    from minseq.train import TrainingInterrupted
+    fits, fit = [], crossval.fit
+
+    def interrupted(*a, **kw):
+        fits.append(1)
+        if len(fits) == stop_at:
+            raise TrainingInterrupted(1, None)
+        return fit(*a, **kw)
+
+    monkeypatch.setattr(crossval, "fit", interrupted)
+    with pytest.raises(TrainingInterrupted) as caught:
+        tasks.train(table, "mlp", "will-purchase", SMALL, out=tmp_path, quiet=True, folds=2)
+    folds_csv = tmp_path / "folds.csv"
+    assert caught.value.kept == (() if kept is None else (kept.format(folds_csv),))
+    if kept:
+        assert folds_csv.read_text().count("\n") == 2           # the header and fold 1
