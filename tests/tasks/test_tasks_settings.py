@@ -112,3 +112,9 @@ def test_the_positional_count_sees_a_long_list():
     def long(a, b, c, d, e, f, g, *, h=None):
         return a, b, c, d, e, f, g, h
     assert len(positional(long)) == 7
+
+
+def test_a_setting_is_named_by_its_command_line_flag():
+    from minseq.tasks.checks import flag
+    assert flag("d_model") == "--d-model" and flag("churn_days") == "--churn-days"
+    assert flag("lr") == "--lr"
