@@ -68,6 +68,7 @@ def test_folds_1_keeps_the_single_split(table, tmp_path):
     grid = tasks.train(table, "lstm", "next-behaviour", SMALL, out=tmp_path / "b", quiet=True,
                        grid={"lr": [SMALL.get("lr", MODELS["lstm"].settings["lr"])]})
     assert grid["metrics"] == plain["metrics"]
+    assert grid["cross_validation"]["final"] == "trained on the training users, as without --grid"
     assert len(grid["cross_validation"]["candidates"][0]["folds"]) == 1
 
 
@@ -177,8 +178,9 @@ def test_each_fold_fits_its_candidate_on_validation_writing_no_model(churn_grid_
     settings = [(days, width) for days in (7.0, 14.0) for width in (4, 8) for _ in (1, 2)]
     assert calls["fit"][:8] == [(label, None, width, days, True)
                                 for label, (days, width) in zip(labels, settings)]
-    # one epoch, validated: each fold's best epoch is its first
+    # one epoch, validated: each fold's best epoch is its first, and the refit trains one
     assert [c["epochs"] for c in result["cross_validation"]["candidates"]] == [[1, 1]] * 4
+    assert result["epochs"] == 1
 
 
 def test_the_best_mean_not_the_steadiest_is_refitted_with_its_settings(churn_grid_run):
@@ -187,6 +189,7 @@ def test_the_best_mean_not_the_steadiest_is_refitted_with_its_settings(churn_gri
     mean, std = ([c["summary"]["auc"][i] for c in cv["candidates"]] for i in (0, 1))
     best = cv["candidates"][mean.index(max(mean))]["settings"]
     assert cv["best"] == best and best != cv["candidates"][std.index(max(std))]["settings"]
+    assert cv["monitor"] == "auc"
     label, out, width, days, validated = calls["fit"][8]                       # the refit
     assert (label, width, days, validated) == ("", best["d_model"], best["churn_days"], False)
     assert out is not None
@@ -304,9 +307,14 @@ def test_each_folds_best_epoch_is_read_from_its_validation_curve(table, tmp_path
     monkeypatch.setattr(crossval, "fit", fit_spy)
     result = tasks.train(table, "mlp", "will-purchase", dict(SMALL, epochs=4, patience=4),
                          out=tmp_path, quiet=True, folds=2)
-    epochs = result["cross_validation"]["candidates"][0]["epochs"]
+    cv = result["cross_validation"]
+    epochs = cv["candidates"][0]["epochs"]
     assert epochs == [1 + int(np.argmax(c)) for c in curves[:2]]
     assert max(epochs) > 1
+    # the refit trains for the folds' mean best epoch count, rounded
+    n = round(np.mean(epochs))
+    assert len(curves[2]) == 0 and result["epochs"] == n < 4
+    assert cv["final"] == f"refitted on all 2 folds for {n} epochs; test metrics of the refit model"
 
 
 @pytest.mark.parametrize("grid, labels", [

@@ -8,7 +8,8 @@ import pytest
 from minseq import checkpoint, nn
 from minseq.tasks import RunSettings
 from minseq.tasks.checks import SettingError
-from minseq.tasks.folder import carry_best, check_resume, checkpoint_in, left_to_do, read_history
+from minseq.tasks.folder import (carry_best, check_fresh, check_resume, checkpoint_in,
+                                  left_to_do, read_history)
 
 
 def saved(path, **config):
@@ -91,3 +92,21 @@ def test_a_branch_takes_its_runs_best_checkpoint_unless_it_has_one(tmp_path, nam
     (out / "best.npz").write_bytes(b"mine")
     carry_best(source, out)
     assert (out / "best.npz").read_bytes() == b"mine"
+
+
+def test_a_folder_holding_another_runs_files_is_refused_unless_replaced_or_resumed(tmp_path):
+    check_fresh(tmp_path / "new")                               # no folder yet
+    check_fresh(tmp_path)                                       # an empty one
+    (tmp_path / ".minseq-probe.123").touch()                    # another process's probe
+    check_fresh(tmp_path)
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / name).touch()
+    with pytest.raises(SettingError, match=re.escape(
+            f"--out {tmp_path} is not empty (it holds a, b, c, d); give a new folder, or "
+            f"--overwrite to replace the run there")):
+        check_fresh(tmp_path)
+    (tmp_path / "e").touch()
+    with pytest.raises(SettingError, match=re.escape("(it holds a, b, c, d, ...)")):
+        check_fresh(tmp_path, overwrite=False, own=tmp_path / "other")
+    check_fresh(tmp_path, overwrite=True)
+    check_fresh(tmp_path, own=tmp_path / ".")                  # the folder a resume continues
