@@ -351,3 +351,16 @@ def test_ctrl_c_in_a_fold_says_which_finished_folds_were_kept(
     assert caught.value.kept == (() if kept is None else (kept.format(folds_csv),))
     if kept:
         assert folds_csv.read_text().count("\n") == 2           # the header and fold 1
+
+
+def test_grid_names_take_dashes_and_aliases_and_a_term_needs_a_value():
+    defaults = {"d_model": 8, "lr": 0.1, "heads": None}
+    assert crossval.parse_grid("d-model=4,8 hidden-size=16", defaults,
+                               {"hidden_size": "d_model"}) == {"d_model": [16]}
+    assert crossval.parse_grid("d-model=4,8", defaults) == {"d_model": [4, 8]}
+    for bad, why in (("lr=", "--grid: 'lr=' is not NAME=VALUE[,VALUE...]"),
+                     ("lr=1=2", "--grid: lr takes float values, got '1=2'"),
+                     ("heads=2", "--grid: 'heads' is not a setting of this model; its "
+                                 "settings: d_model, lr")):
+        with pytest.raises(ValueError, match=re.escape(why)):
+            crossval.parse_grid(bad, defaults)

@@ -5,6 +5,7 @@ positional parameters."""
 import importlib
 import inspect
 import pkgutil
+import re
 
 import pytest
 
@@ -118,3 +119,38 @@ def test_a_setting_is_named_by_its_command_line_flag():
     from minseq.tasks.checks import flag
     assert flag("d_model") == "--d-model" and flag("churn_days") == "--churn-days"
     assert flag("lr") == "--lr"
+
+
+def log_of(users, behaviours, source="tiny.csv"):
+    """A log of one event per entry: ``users`` (dense ids, sorted) and ``behaviours`` (names)."""
+    import numpy as np
+    from minseq.data.events import BEHAVIOURS, EventTable, behaviour_vocab
+    n = len(users)
+    return EventTable(user=np.array(users), item=np.ones(n, np.int64), category=None,
+                      behaviour=np.array([BEHAVIOURS.index(b) + 1 for b in behaviours]),
+                      timestamp=np.arange(n) * 86_400, user_vocab=np.arange(max(users) + 1),
+                      item_vocab=np.arange(2), category_vocab=None,
+                      behaviour_names=behaviour_vocab(BEHAVIOURS),
+                      meta={"source": source} if source else {})
+
+
+def test_a_log_that_cannot_serve_its_task_is_named_with_what_it_lacks():
+    from minseq.tasks.checks import check_fits
+    short = log_of([1, 1, 2, 2], ["click"] * 4)
+    nameless = log_of([1, 1], ["click"] * 2, source=None)
+    for table, where in ((short, "tiny.csv"), (nameless, "the data")):
+        with pytest.raises(SettingError, match=re.escape(
+                f"--task next-item needs users with at least 3 events (train, validation, "
+                f"test); {where} has none")):
+            check_fits(table, "next-item")
+    check_fits(log_of([1, 1, 2, 2, 2], ["click"] * 5), "next-item")     # one user of 3
+    with pytest.raises(SettingError, match=re.escape(
+            "--task next-behaviour needs at least 2 behaviour types; tiny.csv has only 'click' "
+            "(for a log of one behaviour use --model sasrec or gru4rec)")):
+        check_fits(short, "next-behaviour")
+    two = log_of([1, 1, 2, 2], ["click", "cart", "click", "cart"])
+    check_fits(two, "next-behaviour")                                   # no purchase needed
+    with pytest.raises(SettingError, match=re.escape(
+            "--task will-purchase needs a 'purchase' behaviour; tiny.csv has 'click', 'cart'")):
+        check_fits(two, "will-purchase")
+    check_fits(log_of([1, 1, 2, 2], ["click", "purchase", "click", "cart"]), "will-purchase")
