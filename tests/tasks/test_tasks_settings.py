@@ -154,3 +154,10 @@ def test_a_log_that_cannot_serve_its_task_is_named_with_what_it_lacks():
             "--task will-purchase needs a 'purchase' behaviour; tiny.csv has 'click', 'cart'")):
         check_fits(two, "will-purchase")
     check_fits(log_of([1, 1, 2, 2], ["click", "purchase", "click", "cart"]), "will-purchase")
+
+
+def test_a_config_without_settings_gives_the_models_defaults():
+    run = RunSettings.from_config({"model": "lstm"})
+    assert run.model_settings == MODELS["lstm"].settings
+    with pytest.raises(ValueError, match="the checkpoint's config names no model"):
+        RunSettings.from_config({"settings": {}})
