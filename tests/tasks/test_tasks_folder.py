@@ -68,6 +68,9 @@ def test_a_resume_has_nothing_left_after_its_last_epoch_or_its_patience():
         "metric); give --patience N above 2 to train on")
     assert left_to_do("p", {"epoch": 2, "waited": 1}, run) is None
     assert left_to_do("p", {}, run) is None                                   # epoch 0
+    one = RunSettings(model="lstm", model_settings=dict(epochs=1, patience=1))
+    assert left_to_do("p", {}, one) is None             # no epoch yet, none waited
+    assert left_to_do("p", {"epoch": 0}, one) is None
     assert left_to_do("p", {"epoch": 0}, RunSettings(model="pop")) == (
         "pop is fitted in one pass, not by epochs, and p holds that fit")
 
@@ -78,6 +81,9 @@ def test_a_resume_carries_the_history_up_to_its_epoch(tmp_path):
     assert read_history(tmp_path, 2) == {"epoch": [1, 2], "train_loss": [0.5, 0.25]}
     assert read_history(tmp_path, 3)["epoch"] == [1, 2, 3]
     assert read_history(tmp_path, 0) == {}
+    assert all(type(e) is int for e in read_history(tmp_path, 3)["epoch"])
+    (tmp_path / "history.csv").write_text("epoch,train_loss\n1,0.5\n")
+    assert read_history(tmp_path, 1) == {"epoch": [1], "train_loss": [0.5]}
 
 
 @pytest.mark.parametrize("name", ["best.npz", "model.npz"])
@@ -87,6 +93,10 @@ def test_a_branch_takes_its_runs_best_checkpoint_unless_it_has_one(tmp_path, nam
     carry_best(source, out)                         # the source holds none: nothing to carry
     assert not (out / "best.npz").exists()
     saved(source / name, epoch=2)
+    carry_best(source, out)
+    assert (out / "best.npz").read_bytes() == (source / name).read_bytes()
+    saved(source / "last.npz", epoch=3)             # the run's best, never its last
+    (out / "best.npz").unlink()
     carry_best(source, out)
     assert (out / "best.npz").read_bytes() == (source / name).read_bytes()
     (out / "best.npz").write_bytes(b"mine")

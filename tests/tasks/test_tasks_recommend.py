@@ -1,6 +1,7 @@
 """Top-k recommendations from a next-item checkpoint: raw ids in and out through the
 checkpoint's vocabularies, the history's items left out unless asked, best first."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -19,7 +20,7 @@ def log():
 
 
 @pytest.fixture(scope="module")
-def rec(log, tmp_path_factory):
+def rec_path(log, tmp_path_factory):
     """A SASRec checkpoint whose item vocabulary is rewritten to raw ids B001..B040, so that
     raw and dense ids differ."""
     out = tmp_path_factory.mktemp("rec")
@@ -29,7 +30,12 @@ def rec(log, tmp_path_factory):
     raw = np.array(["-"] + [f"B{i:03d}" for i in range(1, N_ITEMS + 1)])
     path = checkpoint.save(out / "raw.npz", trained.model, None, trained.config,
                            {"vocab/item": raw, "vocab/user": trained.vocab["user"]})
-    return Recommender(path)
+    return path
+
+
+@pytest.fixture
+def rec(rec_path):
+    return Recommender(rec_path)
 
 
 def scores_of(rec, history):
@@ -42,7 +48,7 @@ def scores_of(rec, history):
 
 def test_raw_item_ids_map_to_dense_ids_and_unknown_ones_are_named(rec):
     assert rec.items_of(["B001", "B007", "B040"]).tolist() == [1, 7, 40]
-    assert rec.items_of(["B007"]).dtype == np.int64
+    assert rec.items_of(["B007"]).dtype == np.int64 and rec.items_of([]).dtype == np.int64
     with pytest.raises(ValueError, match=re.escape(
             "item(s) X1, X2, X3, X4, X5 not in the checkpoint's vocabulary of 40 items")):
         rec.items_of(["B001", "X1", "X2", "X3", "X4", "X5", "X6"])
@@ -56,6 +62,8 @@ def test_a_users_history_is_read_by_raw_user_id(rec, log):
         rec.history_of(log, 999)
     with pytest.raises(ValueError, match="user 0 is not in"):        # 0 is the padding
         rec.history_of(log, 0)
+    with pytest.raises(ValueError, match=re.escape("user 999 is not in the data")):
+        rec.history_of(dataclasses.replace(log, meta={}), 999)
 
 
 def test_top_k_is_best_first_in_raw_ids_without_the_history(rec):
@@ -66,11 +74,18 @@ def test_top_k_is_best_first_in_raw_ids_without_the_history(rec):
     assert got == [(f"B{j + 1:03d}", pytest.approx(scores[j])) for j in unseen[:5]]
     assert all(isinstance(s, float) for _, s in got)
     everything = rec.top_k(history, k=N_ITEMS)                   # the seen ones are left out
-    assert len(everything) == N_ITEMS - len(set(history))
+    assert {r for r, _ in everything} == {f"B{i:03d}" for i in range(1, N_ITEMS + 1)
+                                          if i not in history}
+    assert {r for r, _ in rec.top_k([1, 2], k=N_ITEMS)} == {
+        f"B{i:03d}" for i in range(3, N_ITEMS + 1)}
     with_seen = rec.top_k(history, k=N_ITEMS, include_seen=True)
     assert [r for r, _ in with_seen] == [f"B{j + 1:03d}" for j in
                                          np.argsort(-scores, kind="stable")]
     assert rec.top_k(history) == rec.top_k(history, k=10) and len(rec.top_k(history)) == 10
+    short = [3, 5]                                  # shorter than maxlen: padded in front
+    scores = scores_of(rec, short)
+    assert rec.top_k(short, k=3, include_seen=True) == [
+        (f"B{j + 1:03d}", pytest.approx(scores[j])) for j in np.argsort(-scores)[:3]]
 
 
 def test_a_checkpoint_that_cannot_recommend_is_refused(rec, log, tmp_path):
