@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from minseq import backend, tasks
+from minseq import metrics as minseq_metrics
 from minseq.cli import main
 from minseq.data import generate
 from minseq.models.behaviour_baselines import Recency
@@ -83,3 +84,16 @@ def test_data_without_times_is_one_line_before_any_training(tmp_path, capsys, mo
                  "--format", "user-item", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("minseq train: churn needs event times") and err.count("\n") == 1
+
+
+def test_churn_metrics_need_both_classes_for_auc_and_score_f1_over_two_classes():
+    from minseq.tasks import churn
+    p = np.array([0.1, 0.7, 0.2, 0.9])
+    one_positive = churn.score(np.array([0, 1, 0, 0]), p)
+    assert set(one_positive) == {"auc", "pr_auc", "f1@0.5"} and one_positive["auc"] == pytest.approx(2 / 3)
+    for y in ([0, 0, 0, 0], [1, 1, 1, 1]):
+        assert set(churn.score(np.array(y), p)) == {"f1@0.5"}
+    # no churner and none predicted: both classes are still counted
+    nobody = churn.score(np.array([0, 0, 0, 0]), np.array([0.1, 0.2, 0.3, 0.4]))
+    assert nobody == {"f1@0.5": pytest.approx(
+        minseq_metrics.precision_recall_f1(np.zeros(4, int), np.zeros(4, int), n_classes=2)[2])}

@@ -3,6 +3,7 @@ users' windows at the checkpoint's maxlen, nothing printed."""
 
 import re
 
+import numpy as np
 import pytest
 
 from minseq import checkpoint, tasks
@@ -65,3 +66,35 @@ def test_a_checkpoint_of_other_behaviours_is_refused(log, trained):
             f"evaluate: the checkpoint's model knows {log.n_behaviours + 1} behaviours, the "
             f"data has {log.n_behaviours}")):
         next_behaviour.evaluate(log, path, run, dict(config, kwargs=kwargs))
+
+
+def test_training_validates_on_the_valid_users_and_keeps_the_data_in_the_checkpoint(
+        log, tmp_path, monkeypatch, capsys):
+    fits, fit = [], next_behaviour.fit
+    monkeypatch.setattr(next_behaviour, "fit", lambda run, size, train, valid, **kw: fits.append(
+        (valid, kw)) or fit(run, size, train, valid, **kw))
+    chosen, threshold = [], next_behaviour.churn.threshold
+    monkeypatch.setattr(next_behaviour.churn, "threshold",
+                        lambda y, p: chosen.append(y) or threshold(y, p))
+    capsys.readouterr()
+    tasks.train(log, "mlp", "churn", SMALL, out=tmp_path, quiet=False)
+    printed = capsys.readouterr().out.splitlines()
+    parts = next_behaviour.split(log, 0)
+    users = [int((t.lengths() > 0).sum()) for t in parts]
+    assert printed[1] == f"split     by user: train {users[0]}, valid {users[1]}, test " \
+                         f"{users[2]} users"
+    task = next_behaviour.task_of("churn")
+    s = tasks.RunSettings(model="mlp", task=task, model_settings=SMALL).model_settings
+    valid = next_behaviour.windows(parts[1], task, s, next_behaviour.clock_of(log, task))
+    (validated, kw), = fits
+    assert np.array_equal(validated[1], valid[1]) and np.array_equal(chosen[0], valid[1])
+    config = checkpoint.read(tmp_path / "best.npz")[2]
+    assert config["data"] == {"source": "synthetic(seed=3)"} and "threshold" in config
+    assert "item" in checkpoint.vocabularies(tmp_path / "best.npz")
+
+
+def test_a_quiet_classifier_run_says_nothing_and_keeps_no_threshold(log, tmp_path, capsys):
+    capsys.readouterr()
+    tasks.train(log, "mlp", "next-behaviour", SMALL, out=tmp_path, quiet=True)
+    assert capsys.readouterr().out == ""
+    assert "threshold" not in checkpoint.read(tmp_path / "best.npz")[2]
