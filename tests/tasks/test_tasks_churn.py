@@ -90,7 +90,8 @@ def test_churn_metrics_need_both_classes_for_auc_and_score_f1_over_two_classes()
     from minseq.tasks import churn
     p = np.array([0.1, 0.7, 0.2, 0.9])
     one_positive = churn.score(np.array([0, 1, 0, 0]), p)
-    assert set(one_positive) == {"auc", "pr_auc", "f1@0.5"} and one_positive["auc"] == pytest.approx(2 / 3)
+    assert set(one_positive) == {"auc", "pr_auc", "f1@0.5"}
+    assert one_positive["auc"] == pytest.approx(2 / 3)
     for y in ([0, 0, 0, 0], [1, 1, 1, 1]):
         assert set(churn.score(np.array(y), p)) == {"f1@0.5"}
     # no churner and none predicted: both classes are still counted
