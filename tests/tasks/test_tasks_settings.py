@@ -161,3 +161,11 @@ def test_a_config_without_settings_gives_the_models_defaults():
     assert run.model_settings == MODELS["lstm"].settings
     with pytest.raises(ValueError, match="the checkpoint's config names no model"):
         RunSettings.from_config({"settings": {}})
+
+
+def test_a_run_stores_its_model_task_settings_seed_and_dtype():
+    run = RunSettings(model="lstm", model_settings={"d_model": 8}, seed=3, dtype="float64")
+    assert run.to_config() == {"model": "lstm", "task": "next-behaviour", "seed": 3,
+                               "settings": dict(MODELS["lstm"].settings, d_model=8),
+                               "dtype": "float64"}
+    assert RunSettings.from_config(run.to_config()) == run
