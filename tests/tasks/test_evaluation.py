@@ -119,3 +119,27 @@ def test_exclude_seen_keeps_a_repeated_target(xp):
     p = Protocol(table, maxlen=4, n_negatives=0, seed=0)
     r = evaluation.ranks(FixedScores(), p.test, full=True, exclude_seen=True)
     np.testing.assert_array_equal(backend.to_numpy(r), [0])
+
+
+def test_early_stopping_watches_ndcg_at_10_or_the_largest_cutoff_sampled_or_full():
+    assert evaluation.monitored((10,), 100) == "sampled ndcg@10"
+    assert evaluation.monitored((5, 10, 20), 0) == "full ndcg@10"
+    assert evaluation.monitored((5, 20), 1) == "sampled ndcg@20"
+
+
+@pytest.mark.parametrize("negatives", [0, 1])
+def test_validation_metrics_name_their_protocol_and_keep_its_options(negatives):
+    p = Protocol(toy_table(), maxlen=4, n_negatives=negatives, seed=0)
+    for exclude_seen in (False, True):
+        got = evaluation.validation_metrics(FixedScores(), p.valid, ks=(1, 2),
+                                            exclude_seen=exclude_seen)
+        if negatives:
+            want = {f"sampled {k}": v for k, v in
+                    evaluation.sampled_metrics(FixedScores(), p.valid, (1, 2)).items()}
+        else:
+            want = {f"full {k}": v for k, v in evaluation.full_metrics(
+                FixedScores(), p.valid, (1, 2), exclude_seen).items()}
+        assert got == want and len(got) == 8
+    if not negatives:       # the seen items matter to the full ranking here
+        assert evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), True) != \
+            evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), False)

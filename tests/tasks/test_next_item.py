@@ -107,3 +107,69 @@ def test_training_targets_are_aligned_with_left_padded_inputs():
     assert inputs.tolist() == [[0, 0, 1, 2], [5, 6, 7, 8]]
     assert targets.tolist() == [[0, 0, 2, 3], [6, 7, 8, 9]]
     assert mask.tolist() == [[False, False, True, True], [True] * 4]
+
+
+@pytest.fixture(scope="module")
+def sasrec_checkpoint(small_log, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sasrec")
+    tasks.train(small_log, "sasrec", settings=dict(epochs=1, batch_size=64, maxlen=10,
+                                                   d_model=8), out=out, quiet=True)
+    return out / "best.npz"
+
+
+def scored_nets(monkeypatch):
+    """The models that next_item.evaluate scores, as it scores them."""
+    seen, score = [], tasks.next_item.evaluate_protocol
+    monkeypatch.setattr(tasks.next_item, "evaluate_protocol",
+                        lambda net, *a, **kw: seen.append(net) or score(net, *a, **kw))
+    return seen
+
+
+def test_evaluate_says_the_model_epoch_negatives_and_users_it_scored(small_log,
+                                                                     sasrec_checkpoint):
+    got = tasks.evaluate(small_log, sasrec_checkpoint)
+    assert {k: v for k, v in got.items() if k != "metrics"} == dict(
+        model="sasrec", epoch=1, sampled_negatives=100, users_evaluated=200, task="next-item")
+    given = tasks.evaluate(small_log, sasrec_checkpoint,
+                           settings={"negatives": 50, "k": [5], "exclude_seen": False})
+    assert given["sampled_negatives"] == 50
+    assert set(given["metrics"]["sampled"]) == {"hit@5", "recall@5", "ndcg@5", "mrr@5"}
+    # the full ranking without the seen items: a user's own history no longer competes
+    unseen = tasks.evaluate(small_log, sasrec_checkpoint, settings={"exclude_seen": True})
+    assert unseen["metrics"]["full"] != got["metrics"]["full"]
+    assert unseen["metrics"]["sampled"] == got["metrics"]["sampled"]
+
+
+def test_evaluate_draws_the_negatives_by_its_seed(small_log, sasrec_checkpoint):
+    first, other = (tasks.evaluate(small_log, sasrec_checkpoint, seed=s)["metrics"]
+                    for s in (0, 1))
+    assert first["sampled"] != other["sampled"] and first["full"] == other["full"]
+
+
+def test_evaluate_rebuilds_the_model_in_its_dtype_and_tier(small_log, sasrec_checkpoint,
+                                                           tmp_path, monkeypatch):
+    seen = scored_nets(monkeypatch)
+    wide = tmp_path / "wide.npz"
+    wide.write_bytes(sasrec_checkpoint.read_bytes())
+    from minseq import checkpoint
+    checkpoint.annotate(wide, dtype="float64")
+    tasks.evaluate(small_log, sasrec_checkpoint)
+    tasks.evaluate(small_log, wide)
+    tasks.evaluate(small_log, sasrec_checkpoint, reference=True)
+    dtypes = [{str(p.dtype) for m in net.modules() for p in m.params.values()} for net in seen]
+    assert dtypes == [{"float32"}, {"float64"}, {"float32"}]
+    fast = [any(type(m).__module__.startswith("minseq.fast") for m in net.modules())
+            for net in seen]
+    assert fast == [True, True, False]
+
+
+def test_a_checkpoint_of_another_catalogue_is_refused(small_log, sasrec_checkpoint):
+    from minseq import checkpoint
+    from minseq.tasks import RunSettings
+    config = checkpoint.read(sasrec_checkpoint)[2]
+    run = RunSettings.from_config(config)
+    with pytest.raises(checkpoint.CheckpointError, match=(
+            f"checkpoint p was trained on {small_log.n_items + 1} items, the data has "
+            f"{small_log.n_items}")):
+        tasks.next_item.evaluate(small_log, "p", run,
+                                 dict(config, kwargs=dict(n_items=small_log.n_items + 1)))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from minseq import backend, tasks
+from minseq import metrics as minseq_metrics
 from minseq.cli import main
 from minseq.data import generate
 from minseq.models.behaviour_baselines import Recency
@@ -83,3 +84,49 @@ def test_data_without_times_is_one_line_before_any_training(tmp_path, capsys, mo
                  "--format", "user-item", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("minseq train: churn needs event times") and err.count("\n") == 1
+
+
+def test_churn_metrics_need_both_classes_for_auc_and_score_f1_over_two_classes():
+    from minseq.tasks import churn
+    p = np.array([0.1, 0.7, 0.2, 0.9])
+    one_positive = churn.score(np.array([0, 1, 0, 0]), p)
+    assert set(one_positive) == {"auc", "pr_auc", "f1@0.5"}
+    assert one_positive["auc"] == pytest.approx(2 / 3)
+    for y in ([0, 0, 0, 0], [1, 1, 1, 1]):
+        assert set(churn.score(np.array(y), p)) == {"f1@0.5"}
+    # no churner and none predicted: both classes are still counted
+    nobody = churn.score(np.array([0, 0, 0, 0]), np.array([0.1, 0.2, 0.3, 0.4]))
+    assert nobody == {"f1@0.5": pytest.approx(
+        minseq_metrics.precision_recall_f1(np.zeros(4, int), np.zeros(4, int), n_classes=2)[2])}
+
+
+def test_the_validation_threshold_is_the_best_f1_one_and_one_half_without_both_classes():
+    from minseq import metrics
+    from minseq.tasks import churn
+    p = np.array([0.1, 0.7, 0.2, 0.9])
+    for y in ([0, 1, 0, 0], [0, 1, 0, 1]):
+        best = metrics.best_f1_threshold(np.array(y), p)[0]
+        assert churn.threshold(np.array(y), p) == best and best != 0.5
+    for y in ([0, 0, 0, 0], [1, 1, 1, 1]):
+        assert churn.threshold(np.array(y), p) == 0.5
+
+
+def test_f1_at_the_validation_threshold_uses_that_threshold():
+    from minseq.tasks import churn
+    y, p = np.array([0, 1, 0, 1]), np.array([0.1, 0.7, 0.2, 0.9])
+    got = churn.score(y, p, 0.8)
+    assert got["f1@0.5"] == 1.0 and got["f1@valid"] == pytest.approx(2 / 3)
+    assert got["threshold"] == 0.8
+
+
+def test_churn_windows_of_a_split_are_cut_on_the_clock_given(table):
+    from minseq.data.churn import churn_windows, clock
+    from minseq.tasks import churn
+    test_users = next_behaviour.split(table, 0)[2]
+    s = dict(maxlen=5, churn_days=7.0)
+    whole = clock(table)
+    assert whole != clock(test_users)
+    w = churn_windows(test_users, 5, 7.0, whole)
+    got = churn.windows(test_users, s, whole)
+    for mine, theirs in zip(got, (w.inputs, w.targets, w.mask)):
+        assert np.array_equal(mine, theirs)

@@ -5,6 +5,7 @@ positional parameters."""
 import importlib
 import inspect
 import pkgutil
+import re
 
 import pytest
 
@@ -112,3 +113,59 @@ def test_the_positional_count_sees_a_long_list():
     def long(a, b, c, d, e, f, g, *, h=None):
         return a, b, c, d, e, f, g, h
     assert len(positional(long)) == 7
+
+
+def test_a_setting_is_named_by_its_command_line_flag():
+    from minseq.tasks.checks import flag
+    assert flag("d_model") == "--d-model" and flag("churn_days") == "--churn-days"
+    assert flag("lr") == "--lr"
+
+
+def log_of(users, behaviours, source="tiny.csv"):
+    """A log of one event per entry: ``users`` (dense ids, sorted) and ``behaviours`` (names)."""
+    import numpy as np
+    from minseq.data.events import BEHAVIOURS, EventTable, behaviour_vocab
+    n = len(users)
+    return EventTable(user=np.array(users), item=np.ones(n, np.int64), category=None,
+                      behaviour=np.array([BEHAVIOURS.index(b) + 1 for b in behaviours]),
+                      timestamp=np.arange(n) * 86_400, user_vocab=np.arange(max(users) + 1),
+                      item_vocab=np.arange(2), category_vocab=None,
+                      behaviour_names=behaviour_vocab(BEHAVIOURS),
+                      meta={"source": source} if source else {})
+
+
+def test_a_log_that_cannot_serve_its_task_is_named_with_what_it_lacks():
+    from minseq.tasks.checks import check_fits
+    short = log_of([1, 1, 2, 2], ["click"] * 4)
+    nameless = log_of([1, 1], ["click"] * 2, source=None)
+    for table, where in ((short, "tiny.csv"), (nameless, "the data")):
+        with pytest.raises(SettingError, match=re.escape(
+                f"--task next-item needs users with at least 3 events (train, validation, "
+                f"test); {where} has none")):
+            check_fits(table, "next-item")
+    check_fits(log_of([1, 1, 2, 2, 2], ["click"] * 5), "next-item")     # one user of 3
+    with pytest.raises(SettingError, match=re.escape(
+            "--task next-behaviour needs at least 2 behaviour types; tiny.csv has only 'click' "
+            "(for a log of one behaviour use --model sasrec or gru4rec)")):
+        check_fits(short, "next-behaviour")
+    two = log_of([1, 1, 2, 2], ["click", "cart", "click", "cart"])
+    check_fits(two, "next-behaviour")                                   # no purchase needed
+    with pytest.raises(SettingError, match=re.escape(
+            "--task will-purchase needs a 'purchase' behaviour; tiny.csv has 'click', 'cart'")):
+        check_fits(two, "will-purchase")
+    check_fits(log_of([1, 1, 2, 2], ["click", "purchase", "click", "cart"]), "will-purchase")
+
+
+def test_a_config_without_settings_gives_the_models_defaults():
+    run = RunSettings.from_config({"model": "lstm"})
+    assert run.model_settings == MODELS["lstm"].settings
+    with pytest.raises(ValueError, match="the checkpoint's config names no model"):
+        RunSettings.from_config({"settings": {}})
+
+
+def test_a_run_stores_its_model_task_settings_seed_and_dtype():
+    run = RunSettings(model="lstm", model_settings={"d_model": 8}, seed=3, dtype="float64")
+    assert run.to_config() == {"model": "lstm", "task": "next-behaviour", "seed": 3,
+                               "settings": dict(MODELS["lstm"].settings, d_model=8),
+                               "dtype": "float64"}
+    assert RunSettings.from_config(run.to_config()) == run
