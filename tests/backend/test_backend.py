@@ -1,6 +1,7 @@
 """The backend switch, host/device helpers, and the rule that compute code never imports numpy."""
 
 import ast
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,20 @@ def test_the_static_check_finds_a_numpy_import(tmp_path):
 def test_numpy_is_the_default():
     assert backend.get_backend() == "numpy"
     assert backend.xp.tanh is np.tanh
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "strict"])
+def test_a_copy_of_xp_is_xp_and_follows_the_switch(backend_name):
+    """xp stands for a module, so copying it (as copying a model that holds it does) gives the
+    same switch, never a snapshot of one backend (it used to recurse without end)."""
+    minseq.use_backend(backend_name)
+    assert copy.copy(backend.xp) is backend.xp
+    assert copy.deepcopy({"xp": backend.xp})["xp"] is backend.xp
+    bare = switch._ArrayModule.__new__(switch._ArrayModule)     # as pickle and copy make one
+    with pytest.raises(AttributeError, match="_module"):
+        bare._module
+    minseq.use_backend("numpy" if backend_name == "strict" else "strict")
+    assert copy.copy(backend.xp).name == backend.xp.name
 
 
 def test_unknown_backend_is_a_clear_error():
