@@ -2,6 +2,7 @@
 users' windows at the checkpoint's maxlen, nothing printed."""
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -222,3 +223,81 @@ def test_a_classifier_trains_with_adam_at_its_rate_on_batches_of_its_size_and_se
     batches = next_behaviour.training_batches(train, {"batch_size": 3}, 7)
     assert batches.batch_size == 3 and len(batches) == 4
     assert np.array_equal(batches.rng.permutation(10), np.random.default_rng(7).permutation(10))
+
+
+def parts_for(log, run):
+    """The train, valid and test windows of ``log`` for ``run``."""
+    tables = dict(zip(("train", "valid", "test"), next_behaviour.split(log, run.seed)))
+    return next_behaviour.checked_windows(tables, run.replace(quiet=True), None,
+                                          log.behaviour_names)
+
+
+def test_fit_says_the_models_size_only_for_a_run_that_writes_a_folder(log, tmp_path, capsys):
+    run = tasks.RunSettings(model="mlp", task="will-purchase", model_settings=SMALL)
+    train, valid, _ = parts_for(log, run)
+    size = next_behaviour.sizes(log, run.task)
+    capsys.readouterr()
+    fitted = next_behaviour.fit(run.replace(out=tmp_path), size, train, valid)
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"model     mlp: {fitted.net.num_parameters():,} parameters"
+    next_behaviour.fit(run, size, train, valid)
+    next_behaviour.fit(run.replace(out=tmp_path / "quiet", quiet=True), size, train, valid)
+    assert not any(line.startswith("model") for line in capsys.readouterr().out.splitlines())
+
+
+def test_fit_trains_in_the_runs_dtype_and_keeps_its_task_data_and_vocabularies(log, tmp_path,
+                                                                                monkeypatch):
+    calls, fit_epochs = [], next_behaviour.fit_epochs
+    monkeypatch.setattr(next_behaviour, "fit_epochs", lambda *a, **kw: calls.append(kw) or
+                        fit_epochs(*a, **kw))
+    run = tasks.RunSettings(model="mlp", task="will-purchase", model_settings=SMALL,
+                            dtype="float64", out=tmp_path, quiet=True)
+    train, valid, _ = parts_for(log, run)
+    vocab = next_behaviour.vocab_arrays(log)
+    before = time.perf_counter()
+    fitted = next_behaviour.fit(run, next_behaviour.sizes(log, run.task), train, valid,
+                                provenance=({"source": "here"}, vocab), label="fold 1/2 ")
+    elapsed = time.perf_counter() - before
+    assert 0 < fitted.seconds <= elapsed
+    assert {str(v.dtype) for m in fitted.net.modules() for v in m.params.values()} == {"float64"}
+    (kw,), = [calls]
+    assert kw["label"] == "fold 1/2 " and kw["monitor"] == "auc" and kw["vocab"] is vocab
+    assert kw["config"]["horizon"] == 5 and kw["config"]["data"] == {"source": "here"}
+    assert kw["validate"](fitted.net) == next_behaviour.score(fitted.net, valid, run.task)
+    config = checkpoint.read(tmp_path / "best.npz")[2]
+    assert config["horizon"] == 5 and config["data"] == {"source": "here"}
+    assert "item" in checkpoint.vocabularies(tmp_path / "best.npz")
+    # without validation: no monitor, every epoch
+    next_behaviour.fit(run.replace(out=None), next_behaviour.sizes(log, run.task), train, None)
+    assert calls[1]["monitor"] is None and calls[1]["validate"] is None
+    assert calls[1]["label"] == ""
+
+
+def test_a_fitted_baseline_is_saved_at_epoch_0_with_its_data_and_has_no_epochs(log, tmp_path):
+    run = tasks.RunSettings(model="popular-class", task="will-purchase", quiet=True)
+    train, valid, _ = parts_for(log, run)
+    size = next_behaviour.sizes(log, run.task)
+    vocab = next_behaviour.vocab_arrays(log)
+    before = time.perf_counter()
+    fitted = next_behaviour.fit(run.replace(out=tmp_path), size, train, valid,
+                                provenance=({"source": "here"}, vocab))
+    assert 0 < fitted.seconds <= time.perf_counter() - before
+    assert fitted.history == {"epoch": [], "train_loss": [], "seconds": []}
+    config = checkpoint.read(tmp_path / "best.npz")[2]
+    assert config["epoch"] == 0 and config["horizon"] == 5 and config["data"] == {
+        "source": "here"}
+    assert "item" in checkpoint.vocabularies(tmp_path / "best.npz")
+    # without a folder nothing is written
+    assert next_behaviour.fit(run, size, train, valid).history["epoch"] == []
+
+
+def test_finish_gives_the_test_metrics_and_the_runs_record_and_keeps_no_threshold(log, tmp_path):
+    run = tasks.RunSettings(model="mlp", task="will-purchase", model_settings=SMALL,
+                            out=tmp_path, quiet=True)
+    train, valid, test = parts_for(log, run)
+    fitted = next_behaviour.fit(run, next_behaviour.sizes(log, run.task), train, valid)
+    result = next_behaviour.finish(run, fitted, test)
+    assert result == {"metrics": next_behaviour.score(fitted.net, test, run.task),
+                      "train_seconds": fitted.seconds, "epochs": 1, "model": "mlp",
+                      "checkpoint": str(tmp_path / "best.npz"), "history": fitted.history}
+    assert "threshold" not in checkpoint.read(tmp_path / "best.npz")[2]
