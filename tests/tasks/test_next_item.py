@@ -257,6 +257,12 @@ def test_a_trained_model_says_its_split_and_passes_its_options_everywhere(short_
     assert 0 < got["train_seconds"] <= elapsed
     assert got["seconds_per_epoch"] == pytest.approx(sum(got["history"]["seconds"]) / 2)
     assert got["epochs"] == 2 and got["sampled_negatives"] == 10
+    assert set(got) == {"metrics", "train_seconds", "seconds_per_epoch", "epochs", "model",
+                        "checkpoint", "settings", "parameters", "sampled_negatives",
+                        "users_evaluated", "history"}
+    assert got["model"] == "sasrec" and got["settings"]["maxlen"] == 5
+    assert got["parameters"] == net.num_parameters() and got["users_evaluated"] == 30
+    assert got["checkpoint"] == str(tmp_path / "best.npz")
     config = checkpoint.read(tmp_path / "best.npz")[2]
     assert config["data"] == next_item.data_of(short_log) and config["maxlen"] == 5
     # quiet: nothing said; one epoch is its own time per epoch
@@ -273,7 +279,9 @@ def test_a_fitted_baseline_is_saved_at_epoch_0_with_its_data_and_has_no_history(
         model="pop", task="next-item", model_settings=TINY, out=tmp_path, quiet=True))
     assert 0 < got["train_seconds"] <= time.perf_counter() - before
     assert got["epochs"] == 0 and got["seconds_per_epoch"] == got["train_seconds"]
-    assert "history" not in got
+    assert set(got) == {"metrics", "train_seconds", "seconds_per_epoch", "epochs", "model",
+                        "checkpoint", "settings", "parameters", "sampled_negatives",
+                        "users_evaluated"}
     config = checkpoint.read(tmp_path / "best.npz")[2]
     assert config["epoch"] == 0 and config["data"] == next_item.data_of(short_log)
     assert "item" in checkpoint.vocabularies(tmp_path / "best.npz")
