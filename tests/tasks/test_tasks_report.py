@@ -3,13 +3,16 @@ split's windows counted by class, a split of one class refused in one line that 
 counts and what to change."""
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from minseq.data import generate
 from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, WILL_PURCHASE
 from minseq.tasks.checks import SettingError
-from minseq.tasks.report import balance, check_balance, class_counts
+from minseq.tasks.report import (balance, check_balance, class_counts, data_line, say,
+                                  users_of)
 
 NAMES = ["<pad>", "view", "cart", "buy"]
 
@@ -51,3 +54,15 @@ def test_a_churn_split_of_one_class_also_names_its_churn_days():
             "needs two classes or more: use a log with more users, or other --churn-days "
             "(now 2.5)")):
         check_balance({"test": (3, {"stay": 3, "churn": 0})}, CHURN, {"churn_days": 2.5})
+
+
+def test_the_data_line_names_the_source_users_with_events_events_and_items(capsys):
+    log = generate(n_users=6, n_items=30, seed=1)
+    first = log.select(log.user != 2)                   # user 2 has no event left
+    assert users_of(first) == 5 and users_of(log) == 6
+    assert data_line(first) == (f"data      synthetic(seed=1): 5 users, {len(first)} events, "
+                                f"30 items")
+    assert data_line(replace(log, meta={})).startswith("data      the data: 6 users")
+    say(["one", "two"], False)
+    say(["three"], True)
+    assert capsys.readouterr().out == "one\ntwo\n"
