@@ -6,12 +6,14 @@ import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 
 import minseq.tasks
 from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM
 from minseq.models.registry import MODELS
+from minseq.parallel.comm import SingleProcess
 from minseq.tasks.checks import SettingError
 from minseq.tasks.settings import RunSettings
 
@@ -169,3 +171,21 @@ def test_a_run_stores_its_model_task_settings_seed_and_dtype():
                                "settings": dict(MODELS["lstm"].settings, d_model=8),
                                "dtype": "float64"}
     assert RunSettings.from_config(run.to_config()) == run
+
+
+def test_a_run_is_built_in_its_normal_forms():
+    grid = {"lr": [0.1, 0.2]}
+    run = RunSettings(model="lstm", model_settings=None, out="runs/a", grid=grid, quiet=1)
+    assert run.out == Path("runs/a") and isinstance(run.out, Path)
+    assert run.grid == grid and run.grid is not grid and run.quiet is True
+    assert run.model_settings == MODELS["lstm"].settings
+    assert RunSettings(model="lstm", grid=None).grid == {}
+    assert RunSettings(model="lstm").quiet is False
+
+
+def test_a_process_that_does_not_lead_is_always_quiet():
+    follower = SingleProcess()
+    follower.rank = 1
+    assert not follower.leads
+    assert RunSettings(model="lstm", comm=follower).quiet is True
+    assert RunSettings(model="lstm", comm=SingleProcess()).quiet is False
