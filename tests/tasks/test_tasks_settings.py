@@ -14,7 +14,7 @@ import minseq.tasks
 from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM
 from minseq.models.registry import MODELS
 from minseq.parallel.comm import SingleProcess
-from minseq.tasks.checks import SettingError
+from minseq.tasks.checks import SettingError, check_writable
 from minseq.tasks.settings import RunSettings
 
 
@@ -189,3 +189,35 @@ def test_a_process_that_does_not_lead_is_always_quiet():
     assert not follower.leads
     assert RunSettings(model="lstm", comm=follower).quiet is True
     assert RunSettings(model="lstm", comm=SingleProcess()).quiet is False
+
+
+def test_a_folder_or_a_file_to_write_is_checked_for_its_kind_and_its_nearest_folder(tmp_path):
+    (tmp_path / "f").write_text("")
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SettingError, match=re.escape(f"--out {tmp_path / 'f'} is a file, "
+                                                     f"expected a folder")):
+        check_writable(tmp_path / "f", "--out", folder=True)
+    with pytest.raises(SettingError, match=re.escape(f"--metrics-out {tmp_path / 'd'} is a "
+                                                     f"folder, expected a file")):
+        check_writable(tmp_path / "d", "--metrics-out")
+    check_writable(tmp_path / "d", "--out", folder=True)
+    check_writable(tmp_path / "f", "--metrics-out")
+    check_writable(str(tmp_path / "new" / "deeper" / "m.json"), "--metrics-out")
+    check_writable(tmp_path / "new" / "run", "--out", folder=True)
+    with pytest.raises(SettingError, match=re.escape(
+            f"--out {tmp_path / 'f' / 'run'}: cannot write there ({tmp_path / 'f'} is not a "
+            f"writable folder)")):
+        check_writable(tmp_path / "f" / "run", "--out", folder=True)
+
+
+def test_a_global_batch_needs_a_row_for_each_process(tmp_path):
+    two = SingleProcess()
+    two.size = 2
+    with pytest.raises(SettingError, match=re.escape(
+            "--batch-size 1 is the global batch: it must be at least the 2 processes, one row "
+            "each")):
+        RunSettings(model="lstm", model_settings={"batch_size": 1}, comm=two)
+    assert RunSettings(model="lstm", model_settings={"batch_size": 2}, comm=two).comm is two
+    with pytest.raises(SettingError, match=re.escape(f"--out {tmp_path / 'f'} is a file")):
+        (tmp_path / "f").write_text("")
+        RunSettings(model="lstm", out=tmp_path / "f")
