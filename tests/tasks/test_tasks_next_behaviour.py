@@ -145,6 +145,12 @@ def test_a_split_without_windows_names_the_task_and_the_settings_that_cut_them(l
                 f"{end}")) as e:
             next_behaviour.windows(first, task, s)
         assert str(e.value).endswith("maxlen 6" + end)
+    churn = next_behaviour.task_of("churn")
+    with pytest.raises(ValueError, match=re.escape(
+            "next_behaviour: no churn examples (users too short or too few for maxlen 6 and "
+            "7.0 churn days)")):
+        next_behaviour.windows(log.select(log.user < 0), churn, s, next_behaviour.clock_of(
+            log, churn))
 
 
 def test_churn_windows_are_cut_on_the_clock_given(log, monkeypatch):
