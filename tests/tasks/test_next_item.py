@@ -270,6 +270,9 @@ def test_a_trained_model_says_its_split_and_passes_its_options_everywhere(short_
         model="sasrec", task="next-item", model_settings=TINY, out=tmp_path / "q", quiet=True))
     assert capsys.readouterr().out == ""
     assert once["seconds_per_epoch"] == pytest.approx(sum(once["history"]["seconds"]))
+    # and the default dtype is float32 (astype(None) would be float64)
+    assert {str(p.dtype) for m in fits[1][0][1].modules() for p in m.params.values()} == {
+        "float32"}
 
 
 def test_a_fitted_baseline_is_saved_at_epoch_0_with_its_data_and_has_no_history(short_log,
