@@ -66,3 +66,8 @@ def test_the_data_line_names_the_source_users_with_events_events_and_items(capsy
     say(["one", "two"], False)
     say(["three"], True)
     assert capsys.readouterr().out == "one\ntwo\n"
+
+
+def test_a_user_of_one_event_is_a_user():
+    log = generate(n_users=6, n_items=30, seed=1)
+    assert users_of(log.select(log.position() == 0)) == 6

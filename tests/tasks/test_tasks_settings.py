@@ -14,7 +14,7 @@ import minseq.tasks
 from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM
 from minseq.models.registry import MODELS
 from minseq.parallel.comm import SingleProcess
-from minseq.tasks.checks import SettingError, check_writable
+from minseq.tasks.checks import SettingError, check_settings, check_writable
 from minseq.tasks.settings import RunSettings
 
 
@@ -221,3 +221,13 @@ def test_a_global_batch_needs_a_row_for_each_process(tmp_path):
     with pytest.raises(SettingError, match=re.escape(f"--out {tmp_path / 'f'} is a file")):
         (tmp_path / "f").write_text("")
         RunSettings(model="lstm", out=tmp_path / "f")
+
+
+@pytest.mark.parametrize("value, ok", [(1, True), (0, False), (True, False), (2.0, False)])
+def test_a_count_setting_is_an_int_at_its_bound_or_above_never_a_bool_or_float(value, ok):
+    if ok:
+        check_settings({"epochs": value})
+    else:
+        with pytest.raises(SettingError, match=re.escape(
+                f"--epochs must be an integer >= 1, got {value}")):
+            check_settings({"epochs": value})
