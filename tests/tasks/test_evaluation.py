@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from minseq import backend
-from minseq.data import from_columns
+from minseq.data import from_columns, generate, sample_negatives
 from minseq.tasks import evaluation
 from minseq.tasks.evaluation import Protocol, mrr_at_k
 
@@ -143,3 +143,68 @@ def test_validation_metrics_name_their_protocol_and_keep_its_options(negatives):
     if not negatives:       # the seen items matter to the full ranking here
         assert evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), True) != \
             evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), False)
+
+
+def test_the_fewest_unseen_items_are_those_of_the_user_who_saw_the_most():
+    """User 1 saw items 1-4 (1 unseen), user 2 items 2 and 5 (3), user 3 items 1-3 (2)."""
+    table = toy_table()
+    assert [evaluation.fewest_unseen(table, np.array(u)) for u in ([1], [2], [3], [2, 3])] == [
+        1, 3, 2, 2]
+    assert evaluation.fewest_unseen(table, np.array([], np.int64)) == 5
+
+
+def test_the_protocols_defaults_are_100_negatives_drawn_by_seed_0_and_1():
+    table = generate(n_users=20, n_items=300, seed=2)
+    p = Protocol(table, maxlen=5)
+    assert p.n_negatives == 100 and p.test.negatives.shape[1] == 100
+    again = Protocol(table, maxlen=5, n_negatives=100, seed=0)
+    np.testing.assert_array_equal(p.test.negatives, again.test.negatives)
+    np.testing.assert_array_equal(p.valid.negatives, again.valid.negatives)
+
+
+def test_the_test_negatives_are_drawn_by_the_seed_and_the_valid_ones_by_the_next():
+    table = generate(n_users=20, n_items=300, seed=2)
+    p = Protocol(table, maxlen=5, n_negatives=7, seed=3)
+    users = p.test.users
+    np.testing.assert_array_equal(p.test.negatives,
+                                  sample_negatives(table, 7, 3, users=users))
+    np.testing.assert_array_equal(p.valid.negatives,
+                                  sample_negatives(table, 7, 4, users=users))
+
+
+def test_a_log_without_held_out_users_has_empty_splits_of_int_items():
+    user, item = np.array([(1, 1), (1, 2), (2, 3)]).T
+    table = from_columns(user, item, np.ones(3, np.int64), np.arange(3), ("view",))
+    p = Protocol(table, maxlen=4, n_negatives=1)
+    for split in (p.valid, p.test):
+        assert len(split.users) == 0 and split.seen.shape == (2, 0)
+        assert split.seen.dtype == np.int64
+    assert evaluation.ranks(FixedScores(), p.test, full=False).dtype == np.int64
+
+
+class IntScores(FixedScores):
+    """Scores that are counts (int64), as a popularity model's may be."""
+
+    def score_last(self, seq, candidates=None):
+        return (super().score_last(seq, candidates) * 10).astype(np.int64)
+
+
+def test_a_full_ranking_keeps_the_seen_items_unless_asked_and_then_drops_them_from_int_scores():
+    p = Protocol(toy_table(), maxlen=4, n_negatives=1, seed=0)
+    kept = backend.to_numpy(evaluation.ranks(FixedScores(), p.test, full=True))
+    np.testing.assert_array_equal(kept, [0, 2])
+    r = evaluation.ranks(IntScores(), p.test, full=True, exclude_seen=True)
+    np.testing.assert_array_equal(backend.to_numpy(r), [0, 1])
+    assert evaluation.full_metrics(FixedScores(), p.test, ks=(2,)) == evaluation.full_metrics(
+        FixedScores(), p.test, ks=(2,), exclude_seen=False)
+    seen = evaluation.full_metrics(FixedScores(), p.test, ks=(2,), exclude_seen=True)
+    assert seen["hit@2"] == 1.0
+    both = evaluation.evaluate(FixedScores(), p.test, ks=(2,), exclude_seen=True)
+    assert both["full"] == seen and set(both["sampled"]) == {"hit@2", "recall@2", "ndcg@2",
+                                                             "mrr@2"}
+
+
+def test_mrr_is_cut_at_each_cutoff_asked_for():
+    """Ranks 0 and 2: MRR@1 counts only the first (1/2), MRR@10 both ((1 + 1/3) / 2)."""
+    got = evaluation.ranking_metrics(np.array([0, 2]), ks=(1, 10))
+    assert got["mrr@1"] == pytest.approx(0.5) and got["mrr@10"] == pytest.approx((1 + 1 / 3) / 2)

@@ -2,13 +2,16 @@
 beat popularity on the synthetic log."""
 
 import json
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from minseq.cli import main
 from minseq.data import generate
-from minseq import tasks
+from minseq import checkpoint, tasks
+from minseq.tasks import next_item
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +176,115 @@ def test_a_checkpoint_of_another_catalogue_is_refused(small_log, sasrec_checkpoi
             f"{small_log.n_items}")):
         tasks.next_item.evaluate(small_log, "p", run,
                                  dict(config, kwargs=dict(n_items=small_log.n_items + 1)))
+
+
+# -- the pieces of a next-item run -----------------------------------------------------------
+
+TINY = dict(epochs=1, batch_size=16, maxlen=5, d_model=8, negatives=10, k=[5],
+            exclude_seen=True)
+
+
+@pytest.fixture(scope="module")
+def short_log():
+    """30 users of 3 to 7 events: leave-one-out training histories of 1 item and of 2."""
+    return generate(n_users=30, n_items=40, min_events=3, events_per_user=6, seed=1)
+
+
+def test_a_history_of_two_items_is_one_training_example_in_batches_of_the_size_and_seed():
+    batches = next_item.training_batches([np.array([1, 2]), np.array([3]), np.array([4, 5, 6])],
+                                         maxlen=3, batch_size=1, seed=9)
+    assert len(batches.inputs) == 2 and batches.batch_size == 1 and len(batches) == 2
+    assert np.array_equal(batches.rng.permutation(50), np.random.default_rng(9).permutation(50))
+
+
+def test_a_full_softmax_turns_sampled_only_above_the_largest_full_catalogue():
+    full = tasks.RunSettings(model="gru4rec", task="next-item", model_settings={"n_sampled": None})
+    largest, above = (SimpleNamespace(n_items=n) for n in (next_item.FULL_SOFTMAX_UP_TO,
+                                                           next_item.FULL_SOFTMAX_UP_TO + 1))
+    assert next_item.for_catalogue(full, largest) is full
+    assert next_item.for_catalogue(full, above).model_settings["n_sampled"] == 2048
+    sampled = full.replace(model_settings={"n_sampled": 64})
+    assert next_item.for_catalogue(sampled, above) is sampled
+    other = tasks.RunSettings(model="sasrec", task="next-item")
+    assert next_item.for_catalogue(other, above) is other
+
+
+def test_a_next_item_model_trains_with_adam_at_its_rate_and_sasrecs_betas(short_log):
+    net = next_item.MODELS["sasrec"].cls(n_items=5, d_model=4, maxlen=3)
+    adam = next_item.optimizer_for(net, {"lr": 0.0125})
+    assert adam.lr == 0.0125 and adam.betas == next_item.BETAS == (0.9, 0.98)
+    assert next_item.ranking_options({"k": [5, 10], "exclude_seen": True, "negatives": 3}) == {
+        "ks": (5, 10), "exclude_seen": True}
+
+
+def spy(monkeypatch, name):
+    """The calls (args, kwargs) of next_item's ``name``, which still does its work."""
+    calls, real = [], getattr(next_item, name)
+    monkeypatch.setattr(next_item, name, lambda *a, **kw: calls.append((a, kw)) or real(*a, **kw))
+    return calls
+
+
+def test_a_trained_model_says_its_split_and_passes_its_options_everywhere(short_log, tmp_path,
+                                                                          monkeypatch, capsys):
+    protocols, scored, validated, fits = (spy(monkeypatch, n) for n in (
+        "Protocol", "evaluate_protocol", "validation_metrics", "fit_epochs"))
+    capsys.readouterr()
+    before = time.perf_counter()
+    got = next_item.train(short_log, tasks.RunSettings(
+        model="sasrec", task="next-item", model_settings=dict(TINY, epochs=2, patience=5),
+        seed=3, out=tmp_path,
+        dtype="float64"))
+    elapsed = time.perf_counter() - before
+    said = capsys.readouterr().out.splitlines()
+    events = int(short_log.lengths().sum())
+    assert said[:4] == [
+        f"data      synthetic(seed=1): 30 users, {events} events, 40 items",
+        f"split     leave one out: 30 users hold out a validation and a test event; "
+        f"{events - 60} events train",
+        f"windows   train {int((short_log.lengths() >= 4).sum())} sequences (maxlen 5); "
+        f"valid 30, test 30 held-out events",
+        f"model     sasrec: {got['parameters']:,} parameters"]
+    ((_, kw),) = [c for c in protocols]
+    assert kw == {"n_negatives": 10, "seed": 3}
+    options = {"ks": (5,), "exclude_seen": True}
+    assert {k: v for k, v in scored[0][1].items() if k != "comm"} == options
+    net = fits[0][0][1]
+    fits[0][1]["validate"](net)
+    assert {k: v for k, v in validated[0][1].items() if k != "comm"} == options
+    assert fits[0][1]["monitor"] == next_item.monitored((5,), 10)
+    assert "vocab/item" in fits[0][1]["vocab"]
+    assert {str(p.dtype) for m in net.modules() for p in m.params.values()} == {"float64"}
+    assert 0 < got["train_seconds"] <= elapsed
+    assert got["seconds_per_epoch"] == pytest.approx(sum(got["history"]["seconds"]) / 2)
+    assert got["epochs"] == 2 and got["sampled_negatives"] == 10
+    assert set(got) == {"metrics", "train_seconds", "seconds_per_epoch", "epochs", "model",
+                        "checkpoint", "settings", "parameters", "sampled_negatives",
+                        "users_evaluated", "history"}
+    assert got["model"] == "sasrec" and got["settings"]["maxlen"] == 5
+    assert got["parameters"] == net.num_parameters() and got["users_evaluated"] == 30
+    assert got["checkpoint"] == str(tmp_path / "best.npz")
+    config = checkpoint.read(tmp_path / "best.npz")[2]
+    assert config["data"] == next_item.data_of(short_log) and config["maxlen"] == 5
+    # quiet: nothing said; one epoch is its own time per epoch
+    once = next_item.train(short_log, tasks.RunSettings(
+        model="sasrec", task="next-item", model_settings=TINY, out=tmp_path / "q", quiet=True))
+    assert capsys.readouterr().out == ""
+    assert once["seconds_per_epoch"] == pytest.approx(sum(once["history"]["seconds"]))
+    # and the default dtype is float32 (astype(None) would be float64)
+    assert {str(p.dtype) for m in fits[1][0][1].modules() for p in m.params.values()} == {
+        "float32"}
+
+
+def test_a_fitted_baseline_is_saved_at_epoch_0_with_its_data_and_has_no_history(short_log,
+                                                                                tmp_path):
+    before = time.perf_counter()
+    got = next_item.train(short_log, tasks.RunSettings(
+        model="pop", task="next-item", model_settings=TINY, out=tmp_path, quiet=True))
+    assert 0 < got["train_seconds"] <= time.perf_counter() - before
+    assert got["epochs"] == 0 and got["seconds_per_epoch"] == got["train_seconds"]
+    assert set(got) == {"metrics", "train_seconds", "seconds_per_epoch", "epochs", "model",
+                        "checkpoint", "settings", "parameters", "sampled_negatives",
+                        "users_evaluated"}
+    config = checkpoint.read(tmp_path / "best.npz")[2]
+    assert config["epoch"] == 0 and config["data"] == next_item.data_of(short_log)
+    assert "item" in checkpoint.vocabularies(tmp_path / "best.npz")

@@ -74,3 +74,13 @@ def test_evaluate_checks_the_vocabularies_of_the_checkpoint_it_reads(log, tmp_pa
     with pytest.raises(checkpoint.CheckpointError, match=re.escape(
             f"checkpoint {tmp_path / 'best.npz'} was trained on 50 items, the data has 60")):
         tasks.evaluate(other, tmp_path / "best.npz")
+
+
+@pytest.mark.parametrize("extra", [dict(task="churn"), dict(settings={"epochs": 1}),
+                                   dict(seed=1)])
+def test_a_run_settings_is_given_alone_to_train(extra):
+    run = tasks.RunSettings(model="lstm", task="next-behaviour")
+    with pytest.raises(TypeError, match=re.escape(
+            "train: give a RunSettings alone, or a model name with its task, settings and "
+            "options")):
+        tasks.train(None, run, **extra)

@@ -6,13 +6,15 @@ import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 
 import minseq.tasks
 from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM
 from minseq.models.registry import MODELS
-from minseq.tasks.checks import SettingError
+from minseq.parallel.comm import SingleProcess
+from minseq.tasks.checks import SettingError, check_settings, check_writable
 from minseq.tasks.settings import RunSettings
 
 
@@ -169,3 +171,63 @@ def test_a_run_stores_its_model_task_settings_seed_and_dtype():
                                "settings": dict(MODELS["lstm"].settings, d_model=8),
                                "dtype": "float64"}
     assert RunSettings.from_config(run.to_config()) == run
+
+
+def test_a_run_is_built_in_its_normal_forms():
+    grid = {"lr": [0.1, 0.2]}
+    run = RunSettings(model="lstm", model_settings=None, out="runs/a", grid=grid, quiet=1)
+    assert run.out == Path("runs/a") and isinstance(run.out, Path)
+    assert run.grid == grid and run.grid is not grid and run.quiet is True
+    assert run.model_settings == MODELS["lstm"].settings
+    assert RunSettings(model="lstm", grid=None).grid == {}
+    assert RunSettings(model="lstm").quiet is False
+
+
+def test_a_process_that_does_not_lead_is_always_quiet():
+    follower = SingleProcess()
+    follower.rank = 1
+    assert not follower.leads
+    assert RunSettings(model="lstm", comm=follower).quiet is True
+    assert RunSettings(model="lstm", comm=SingleProcess()).quiet is False
+
+
+def test_a_folder_or_a_file_to_write_is_checked_for_its_kind_and_its_nearest_folder(tmp_path):
+    (tmp_path / "f").write_text("")
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SettingError, match=re.escape(f"--out {tmp_path / 'f'} is a file, "
+                                                     f"expected a folder")):
+        check_writable(tmp_path / "f", "--out", folder=True)
+    with pytest.raises(SettingError, match=re.escape(f"--metrics-out {tmp_path / 'd'} is a "
+                                                     f"folder, expected a file")):
+        check_writable(tmp_path / "d", "--metrics-out")
+    check_writable(tmp_path / "d", "--out", folder=True)
+    check_writable(tmp_path / "f", "--metrics-out")
+    check_writable(str(tmp_path / "new" / "deeper" / "m.json"), "--metrics-out")
+    check_writable(tmp_path / "new" / "run", "--out", folder=True)
+    with pytest.raises(SettingError, match=re.escape(
+            f"--out {tmp_path / 'f' / 'run'}: cannot write there ({tmp_path / 'f'} is not a "
+            f"writable folder)")):
+        check_writable(tmp_path / "f" / "run", "--out", folder=True)
+
+
+def test_a_global_batch_needs_a_row_for_each_process(tmp_path):
+    two = SingleProcess()
+    two.size = 2
+    with pytest.raises(SettingError, match=re.escape(
+            "--batch-size 1 is the global batch: it must be at least the 2 processes, one row "
+            "each")):
+        RunSettings(model="lstm", model_settings={"batch_size": 1}, comm=two)
+    assert RunSettings(model="lstm", model_settings={"batch_size": 2}, comm=two).comm is two
+    with pytest.raises(SettingError, match=re.escape(f"--out {tmp_path / 'f'} is a file")):
+        (tmp_path / "f").write_text("")
+        RunSettings(model="lstm", out=tmp_path / "f")
+
+
+@pytest.mark.parametrize("value, ok", [(1, True), (0, False), (True, False), (2.0, False)])
+def test_a_count_setting_is_an_int_at_its_bound_or_above_never_a_bool_or_float(value, ok):
+    if ok:
+        check_settings({"epochs": value})
+    else:
+        with pytest.raises(SettingError, match=re.escape(
+                f"--epochs must be an integer >= 1, got {value}")):
+            check_settings({"epochs": value})
