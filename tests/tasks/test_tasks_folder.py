@@ -146,7 +146,8 @@ class _FitWiring:
         from minseq.tasks import folder
         self.calls = {}
         rec = self.record
-        monkeypatch.setattr(folder.checkpoint, "resume", lambda *a: rec("resume", a) or (4, 0.5, 1))
+        monkeypatch.setattr(folder.checkpoint, "resume",
+                            lambda *a: rec("resume", a) or (4, 0.5, 1))
         monkeypatch.setattr(folder.checkpoint, "load", lambda *a: rec("load", a))
         monkeypatch.setattr(folder, "read_history", lambda *a: rec("read_history", a) or
                             {"epoch": [1, 2, 3]})
