@@ -6,6 +6,7 @@ import re
 import pytest
 
 from minseq import checkpoint, nn
+from minseq.train import TrainingInterrupted
 from minseq.tasks import RunSettings
 from minseq.tasks.checks import SettingError
 from minseq.tasks.folder import (carry_best, check_fresh, check_resume, checkpoint_in,
@@ -120,3 +121,153 @@ def test_a_folder_holding_another_runs_files_is_refused_unless_replaced_or_resum
         check_fresh(tmp_path, overwrite=False, own=tmp_path / "other")
     check_fresh(tmp_path, overwrite=True)
     check_fresh(tmp_path, own=tmp_path / ".")                  # the folder a resume continues
+
+
+# fit_epochs: what it hands the Trainer and what it writes, with the Trainer and the writers
+# replaced by recorders (the real ones are tested in their own modules).
+
+class _Comm:
+    def __init__(self, leads):
+        self.leads = leads
+
+
+class _Run:
+    def __init__(self, out, resume=None, leads=True):
+        self.model_settings = {"clip": 2.5, "epochs": 7, "patience": 3}
+        self.out, self.resume, self.comm = out, resume, _Comm(leads)
+        self.reference, self.quiet = "the reference flag", False
+        self.model, self.task = "gru4rec", "next-item"
+
+
+class _FitWiring:
+    """Recorders for every collaborator of fit_epochs; ``fit`` does what the test sets."""
+
+    def __init__(self, monkeypatch, fit=None, best_epoch=None):
+        from minseq.tasks import folder
+        self.calls = {}
+        rec = self.record
+        monkeypatch.setattr(folder.checkpoint, "resume",
+                            lambda *a: rec("resume", a) or (4, 0.5, 1))
+        monkeypatch.setattr(folder.checkpoint, "load", lambda *a: rec("load", a))
+        monkeypatch.setattr(folder, "read_history", lambda *a: rec("read_history", a) or
+                            {"epoch": [1, 2, 3]})
+        monkeypatch.setattr(folder, "carry_best", lambda *a: rec("carry_best", a))
+        monkeypatch.setattr(folder, "tier", lambda *a: rec("tier", a) or "tiered net")
+        monkeypatch.setattr(folder, "training_curves", lambda *a, **kw: rec("curves", (a, kw)))
+        monkeypatch.setattr(folder, "write_csv", lambda *a: rec("write_csv", a))
+
+        class Trainer:
+            def __init__(self, *a, **kw):
+                rec("Trainer", (a, kw))
+                self.best_epoch = best_epoch
+
+            def fit(self, *a, **kw):
+                rec("fit", (a, kw))
+                return fit(kw) if fit else {"epoch": [4], "best": 0.7}
+
+        monkeypatch.setattr(folder, "Trainer", Trainer)
+        self.fit_epochs = folder.fit_epochs
+
+    def record(self, name, args):
+        self.calls.setdefault(name, []).append(args)
+
+    def __call__(self, run, **kw):
+        return self.fit_epochs(run, "net", "optimizer", "batches", validate="validate",
+                               monitor=kw.pop("monitor", "auc"), config={"c": 1},
+                               vocab={"v": 2}, **kw)
+
+
+def test_a_resumed_run_hands_the_trainer_its_settings_checkpoints_and_history(
+        tmp_path, monkeypatch):
+    out, source = tmp_path / "out", tmp_path / "before" / "last.npz"
+    wiring = _FitWiring(monkeypatch, best_epoch=5)
+    run = _Run(out, resume=str(source))
+    net, history = wiring(run, label="fold 1: ")
+    calls = wiring.calls
+    assert calls["resume"] == [(str(source), "net", "optimizer", "auc")]
+    assert calls["read_history"] == [(source.parent, 3)]       # up to the epoch before 4
+    assert calls["carry_best"] == [(source.parent, out)]
+    assert calls["tier"] == [("net", "the reference flag")]
+    assert calls["Trainer"] == [(("tiered net", "optimizer"),
+                                 {"clip_norm": 2.5, "progress": True, "label": "fold 1: ",
+                                  "comm": run.comm})]
+    (args, kw), = calls["fit"]
+    on_epoch = kw.pop("on_epoch")
+    assert args == ("batches", 7)
+    assert kw == {"validate": "validate", "monitor": "auc", "patience": 3,
+                  "checkpoint_path": out / "best.npz", "last_path": out / "last.npz",
+                  "config": {"c": 1}, "vocab": {"v": 2}, "start_epoch": 4, "best": 0.5,
+                  "waited": 1, "history": {"epoch": [1, 2, 3]}}
+    on_epoch({"epoch": [4]})
+    assert calls["write_csv"] == [(out / "history.csv", {"epoch": [4]})]
+    assert (net, history) == ("tiered net", {"epoch": [4]})   # "best" is not a history column
+    assert calls["curves"] == [(({"epoch": [4]}, out / "curves.png"),
+                                {"title": "gru4rec (next-item)"})]
+    assert "load" not in calls                                 # this run beat the saved best
+
+
+def test_a_fresh_run_starts_an_empty_history_and_its_label_is_empty_by_default(
+        tmp_path, monkeypatch):
+    wiring = _FitWiring(monkeypatch, fit=lambda kw: {"epoch": [1]})
+    net, history = wiring.fit_epochs(_Run(tmp_path), "net", "optimizer", "batches",
+                                     validate=None, monitor=None, config={}, vocab={})
+    assert history == {"epoch": [1]}                            # no "best" to drop is fine
+    assert wiring.calls["Trainer"][0][1]["label"] == ""
+    assert wiring.calls["fit"][0][1]["history"] == {}
+    assert "read_history" not in wiring.calls and "carry_best" not in wiring.calls
+
+
+def test_a_run_that_did_not_beat_the_saved_best_ends_on_the_saved_best(tmp_path, monkeypatch):
+    (tmp_path / "best.npz").write_bytes(b"saved")
+    wiring = _FitWiring(monkeypatch, best_epoch=None)
+    wiring(_Run(tmp_path))
+    assert wiring.calls["load"] == [(tmp_path / "best.npz", "tiered net")]
+
+
+@pytest.mark.parametrize("monitor, best_epoch, saved", [
+    ("auc", 2, True), (None, None, True), ("auc", None, False)])
+def test_the_saved_best_is_loaded_only_when_monitored_saved_and_not_beaten(
+        tmp_path, monkeypatch, monitor, best_epoch, saved):
+    if saved:
+        (tmp_path / "best.npz").write_bytes(b"saved")
+    wiring = _FitWiring(monkeypatch, best_epoch=best_epoch)
+    wiring(_Run(tmp_path), monitor=monitor)
+    assert "load" not in wiring.calls
+
+
+def test_a_process_that_does_not_lead_writes_nothing(tmp_path, monkeypatch):
+    source = tmp_path / "before" / "last.npz"
+    wiring = _FitWiring(monkeypatch)
+    wiring(_Run(tmp_path / "out", resume=str(source), leads=False))
+    assert wiring.calls["fit"][0][1]["on_epoch"] is None
+    assert "carry_best" not in wiring.calls and "curves" not in wiring.calls
+    assert wiring.calls["read_history"] == [(source.parent, 3)]   # every process carries it
+
+
+def _interrupted(history):
+    def fit(kw):
+        raise TrainingInterrupted(3, "ckpt", history)
+    return fit
+
+
+def test_ctrl_c_keeps_the_history_and_curves_of_the_finished_epochs(tmp_path, monkeypatch):
+    history = {"epoch": [1, 2], "train_loss": [0.9, 0.8]}
+    wiring = _FitWiring(monkeypatch, fit=_interrupted(history))
+    with pytest.raises(TrainingInterrupted) as caught:
+        wiring(_Run(tmp_path))
+    assert wiring.calls["write_csv"] == [(tmp_path / "history.csv", history)]
+    assert wiring.calls["curves"] == [((history, tmp_path / "curves.png"),
+                                       {"title": "gru4rec (next-item)"})]
+    assert caught.value.kept == (
+        f"history.csv and curves.png of the 2 finished epoch(s) in {tmp_path}",)
+    assert caught.value.history == history
+
+
+@pytest.mark.parametrize("leads, history", [(True, {}), (False, {"epoch": [1]})])
+def test_ctrl_c_with_nothing_to_keep_or_no_right_to_write_passes_on_unchanged(
+        tmp_path, monkeypatch, leads, history):
+    wiring = _FitWiring(monkeypatch, fit=_interrupted(history))
+    with pytest.raises(TrainingInterrupted) as caught:
+        wiring(_Run(tmp_path, leads=leads))
+    assert caught.value.kept == ()
+    assert "write_csv" not in wiring.calls and "curves" not in wiring.calls
