@@ -2,6 +2,7 @@
 its vocabularies checked against the data's, the seed and processes given passed on."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,3 +85,32 @@ def test_a_run_settings_is_given_alone_to_train(extra):
             "train: give a RunSettings alone, or a model name with its task, settings and "
             "options")):
         tasks.train(None, run, **extra)
+
+
+def test_train_by_model_name_takes_a_new_run_folder_and_notes_the_test_metrics(
+        log, tmp_path, monkeypatch):
+    """A model name with its task, settings and options is a run; without ``out`` it takes the
+    next free out/train/MODEL/run-N; the best checkpoint keeps the test metrics, and the result
+    names the task and the files written, those only."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out" / "train" / "mlp" / "run-1").mkdir(parents=True)
+    got = tasks.train(log, "mlp", "will-purchase", dict(SMALL, epochs=2), seed=0, quiet=True)
+    out = Path("out") / "train" / "mlp" / "run-2"
+    assert got["checkpoint"] == str(out / "best.npz") and got["task"] == "will-purchase"
+    assert got["epochs"] == 2
+    assert checkpoint.read(out / "best.npz")[2]["test_metrics"] == got["metrics"]
+    assert (got["history_csv"], got["curves"]) == (str(out / "history.csv"),
+                                                 str(out / "curves.png"))
+    assert "folds_csv" not in got
+
+
+def test_a_fresh_run_replaces_the_files_of_a_run_before_it_and_folds_name_theirs(log, tmp_path):
+    """A run that does not resume clears the files a run writes from its folder first (a
+    baseline writes no history, so an old one would be left beside it); cross-validation's
+    result names its folds.csv."""
+    (tmp_path / "history.csv").write_text("epoch\n1\n")
+    got = tasks.train(log, "popular-class", "will-purchase", out=tmp_path, quiet=True)
+    assert not (tmp_path / "history.csv").exists() and "history_csv" not in got
+    folds = tasks.train(log, "popular-class", "will-purchase", out=tmp_path / "cv", folds=2,
+                        quiet=True)
+    assert folds["folds_csv"] == str(tmp_path / "cv" / "folds.csv")
