@@ -14,6 +14,7 @@ import minseq.tasks
 from minseq.data.tasks import CHURN, NEXT_BEHAVIOUR, NEXT_ITEM
 from minseq.models.registry import MODELS
 from minseq.parallel.comm import SingleProcess
+from minseq.tasks import checks
 from minseq.tasks.checks import SettingError, check_settings, check_writable
 from minseq.tasks.settings import RunSettings
 
@@ -231,3 +232,46 @@ def test_a_count_setting_is_an_int_at_its_bound_or_above_never_a_bool_or_float(v
         with pytest.raises(SettingError, match=re.escape(
                 f"--epochs must be an integer >= 1, got {value}")):
             check_settings({"epochs": value})
+
+
+def test_every_setting_is_checked_past_a_default_and_a_list_is_shown_as_typed():
+    """A None (the model's default) or a name without a rule is passed over, not the end of
+    the checks; a list of cutoffs is shown as it is typed on the command line."""
+    with pytest.raises(SettingError, match=re.escape("--batch-size must be an integer >= 1, "
+                                                     "got 0")):
+        check_settings({"epochs": None, "shuffle": True, "batch_size": 0})
+    with pytest.raises(SettingError, match=re.escape("--k must be one or more integers >= 1, "
+                                                     "got 5 0")):
+        check_settings({"k": [5, 0]})
+
+
+def test_a_grids_candidate_is_checked_with_the_runs_own_settings():
+    """--d-model 30 with the grid's --num-heads 4: the candidate is the run's settings with the
+    grid's values, so 4 heads do not divide 30 (they would divide the default 32)."""
+    with pytest.raises(SettingError, match=re.escape("--num-heads 4 must divide --d-model 30")):
+        RunSettings(model="transformer", model_settings={"d_model": 30},
+                    grid={"num_heads": [2, 4]})
+
+
+@pytest.mark.parametrize("resume, said", [(None, "with folds 2"),
+                                          ("model.npz", "with folds 2 and --resume")])
+def test_folds_outside_the_classifier_tasks_say_the_resume_only_when_given(resume, said):
+    with pytest.raises(SettingError) as refused:
+        RunSettings(model="pop", folds=2, resume=resume)
+    assert str(refused.value).endswith(said)
+
+
+def test_the_folder_written_into_is_the_one_asked_for_or_its_nearest_ancestor(tmp_path,
+                                                                               monkeypatch):
+    """An existing folder is itself the place to write; a new one, its nearest existing
+    ancestor; a folder not writable is refused, named."""
+    asked = []
+    monkeypatch.setattr(checks, "can_write_in", lambda folder: asked.append(folder) or True)
+    (tmp_path / "run").mkdir()
+    check_writable(tmp_path / "run", "--out", folder=True)
+    check_writable(tmp_path / "new" / "run", "--out", folder=True)
+    assert asked == [tmp_path / "run", tmp_path]
+    monkeypatch.setattr(checks, "can_write_in", lambda folder: False)
+    with pytest.raises(SettingError, match=re.escape(f"({tmp_path / 'run'} is not a writable "
+                                                     "folder)")):
+        check_writable(tmp_path / "run", "--out", folder=True)
