@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from built_nets import dtypes_of, fast_tier
 
 from minseq.cli import main
 from minseq.data import generate
@@ -154,16 +155,12 @@ def test_evaluate_rebuilds_the_model_in_its_dtype_and_tier(small_log, sasrec_che
     seen = scored_nets(monkeypatch)
     wide = tmp_path / "wide.npz"
     wide.write_bytes(sasrec_checkpoint.read_bytes())
-    from minseq import checkpoint
     checkpoint.annotate(wide, dtype="float64")
     tasks.evaluate(small_log, sasrec_checkpoint)
     tasks.evaluate(small_log, wide)
     tasks.evaluate(small_log, sasrec_checkpoint, reference=True)
-    dtypes = [{str(p.dtype) for m in net.modules() for p in m.params.values()} for net in seen]
-    assert dtypes == [{"float32"}, {"float64"}, {"float32"}]
-    fast = [any(type(m).__module__.startswith("minseq.fast") for m in net.modules())
-            for net in seen]
-    assert fast == [True, True, False]
+    assert dtypes_of(seen) == [{"float32"}, {"float64"}, {"float32"}]
+    assert fast_tier(seen) == [True, True, False]
 
 
 def test_a_checkpoint_of_another_catalogue_is_refused(small_log, sasrec_checkpoint):

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from built_nets import dtypes_of, fast_tier
 
 from minseq import checkpoint, tasks
 from minseq.data import generate
@@ -50,11 +51,8 @@ def test_evaluate_rebuilds_the_model_in_its_dtype_and_tier(log, trained, tmp_pat
     checkpoint.annotate(wide, dtype="float64")
     for p, reference in ((path, False), (wide, False), (path, True)):
         tasks.evaluate(log, p, reference=reference)
-    dtypes = [{str(v.dtype) for m in net.modules() for v in m.params.values()} for net in seen]
-    assert dtypes == [{"float32"}, {"float64"}, {"float32"}]
-    fast = [any(type(m).__module__.startswith("minseq.fast") for m in net.modules())
-            for net in seen]
-    assert fast == [True, True, False]
+    assert dtypes_of(seen) == [{"float32"}, {"float64"}, {"float32"}]
+    assert fast_tier(seen) == [True, True, False]
     assert checked == [["test"]] * 3
 
 
