@@ -4,10 +4,12 @@ tests must guard, runs the tests that reach it, and reports the mutants no test 
     python tests/mutation.py                 # every group, one after another
     python tests/mutation.py data strict     # some groups
     python tests/mutation.py --again data    # the survivors of data's last run, once more
+    python tests/mutation.py --children 2 tasks   # two test processes at a time
 
 Each group is a part of the package and the test files that speak for it; a group runs in a
 scratch copy of the repository (``out/mutation/GROUP``), so the working tree is never touched,
-at the lowest CPU priority, with one test process at a time.
+at the lowest CPU priority, with one test process at a time (``--children N``: N at a time, for
+a machine with cores to spare; the tests write only to their own temporary folders).
 
 A group runs in two passes. The first runs each mutant against quick settings: 5 hypothesis
 draws per test, not the suite's 25, and (but for the strict group, which is about the strict
@@ -70,14 +72,15 @@ def scratch_copy(where, mutate, tests, quick):
                 "".join(f"    {t}\n" for t in selected))
 
 
-def mutation_pass(group, name, env, only=()):
-    """One mutmut run in ``out/mutation/name`` (every mutant, or those in ``only``)."""
+def mutation_pass(group, name, env, children, only=()):
+    """One mutmut run in ``out/mutation/name`` (every mutant, or those in ``only``), with
+    ``children`` test processes at a time."""
     mutate, tests = GROUPS[group]
     where = OUT / name
     scratch_copy(where, mutate, tests, quick=name == group)
     with open(OUT / f"{name}.log", "w") as log:       # mutmut's progress, redrawn in place
-        done = subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "1",
-                               *only], cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children",
+                               str(children), *only], cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode:                 # e.g. a test failing before any mutant was planted
         sys.exit(f"mutation: mutmut stopped on {name} (exit {done.returncode}); its output: "
                  f"out/mutation/{name}.log")
@@ -87,7 +90,7 @@ def mutation_pass(group, name, env, only=()):
     return where, status if not only else {m: status.get(m, "not run") for m in only}
 
 
-def run(group, again=False):
+def run(group, again=False, children=1):
     """Run mutmut on ``group`` in two passes; returns {mutant: status}.
 
     ``again``: skip the first pass and run, under the suite's settings, the mutants that the
@@ -99,12 +102,12 @@ def run(group, again=False):
         status = json.loads((OUT / f"{group}.json").read_text())
     else:
         where, status = mutation_pass(group, group, dict(env, **({} if group == "strict"
-                                                                else QUICK_ENV)))
+                                                                else QUICK_ENV)), children)
     # a first pass's "no tests" stays so; a new test may reach it on a second look
     alive = sorted(m for m, state in status.items()
                    if state != "killed" and (again or state != "no tests"))
     if alive:
-        where, second = mutation_pass(group, f"{group}-full", env, alive)
+        where, second = mutation_pass(group, f"{group}-full", env, children, alive)
         status.update(second)
     (OUT / f"{group}.json").write_text(json.dumps(status, indent=1) + "\n")
     with open(OUT / f"{group}-survivors.diff", "w") as f:
@@ -117,7 +120,20 @@ def run(group, again=False):
     return status
 
 
+def children_of(argv):
+    """The N of ``--children N`` (default 1) and the arguments without it."""
+    if "--children" not in argv:
+        return 1, argv
+    at = argv.index("--children")
+    value = argv[at + 1] if at + 1 < len(argv) else ""
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"mutation: --children needs a whole number of test processes >= 1, "
+                 f"got {value!r}")
+    return int(value), argv[:at] + argv[at + 2:]
+
+
 def main(argv):
+    children, argv = children_of(argv)
     again = "--again" in argv
     groups = [a for a in argv if a != "--again"]
     unknown = [g for g in groups if g not in GROUPS]
@@ -128,7 +144,7 @@ def main(argv):
         sys.exit(f"mutation: --again needs a report of {missing} (out/mutation/GROUP.json): "
                  "run the group first")
     for group in groups or GROUPS:
-        run(group, again)
+        run(group, again, children)
 
 
 if __name__ == "__main__":
