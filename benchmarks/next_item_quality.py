@@ -13,7 +13,8 @@ not improved for ``--patience`` epochs. It records validation NDCG@10 after each
 the wall time since the start, and at the best epoch the test metrics of both protocols:
 sampled (the target against 100 unseen items, the paper's) and full ranking (every item, seen
 ones not excluded), NDCG@10 and HR@10; the epochs, the seconds and the peak memory (the
-process's maximum resident set: each loss runs in a process of its own). ``--gru4rec`` adds
+process's maximum resident set: each loss runs in a process of its own) and the BLAS that
+process multiplied with (its kernel, threads and the kernel variables in force). ``--gru4rec`` adds
 GRU4Rec with its cross-entropy over every item (``ce``) or over the batch's targets and 2,048
 uniform draws (``sampled-ce``: what ``minseq train`` picks above 20,000 items); ``--losses``
 with no loss trains GRU4Rec alone. Each model trains as ``minseq train`` trains it: its
@@ -44,7 +45,9 @@ from pathlib import Path
 
 import minseq
 from minseq import checkpoint
-from minseq.bench.machine import cpu_model
+from minseq.bench.kernel import blas_variables
+from minseq.bench.machine import blas_info, cpu_model
+from minseq.bench.report import blas_line, variables_line
 from minseq.data import load
 from minseq.fast import tier
 from minseq.files import atomic_write
@@ -133,7 +136,27 @@ def train_one(table, model, loss, a):
             "negatives_per_position": getattr(net, "n_negatives", None),
             "draws_per_batch": s.get("n_sampled") if (s.get("n_sampled") or 0) < table.n_items
             else None,                          # as many as the catalogue: the full softmax
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "blas": blas_of_this_process()}
+
+
+def blas_of_this_process():
+    """"openblas 0.3.31, kernel Haswell, 1 thread; BLAS variables: none": what the model's
+    process multiplied with (the kernel is what OpenBLAS picked or was told to take)."""
+    machine = {"blas": blas_info(), "blas_variables": blas_variables()}
+    return f"{blas_line(machine)}; {variables_line(machine)}"
+
+
+def blas_sentence(results):
+    """Each BLAS the rows ran on, with its rows when they differ; a row from a run before the
+    BLAS was recorded says so."""
+    by_blas = {}
+    for r in results:
+        by_blas.setdefault(r.get("blas", "not recorded"), []).append(f"{r['model']} {r['loss']}")
+    if len(by_blas) == 1:
+        return f"BLAS: {next(iter(by_blas))}."
+    return "BLAS: " + "; ".join(f"{blas} ({', '.join(rows)})"
+                                for blas, rows in by_blas.items()) + "."
 
 
 def table_markdown(results, meta):
@@ -147,7 +170,7 @@ def table_markdown(results, meta):
              f"Backend {meta['backend']}, {meta['cpus']} CPUs ({meta['cpu']}), seed "
              f"{meta['seed']}; budget: wall minutes per model, checked between epochs; "
              "at a time: models trained at once, each in its own process with the BLAS "
-             "threads stated.", "",
+             "threads stated. " + blas_sentence(results), "",
              "| model | loss | NDCG@10 sampled | HR@10 sampled | NDCG@10 full | HR@10 full | "
              "epochs (best) | seconds | budget min | at a time x threads | peak memory MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]

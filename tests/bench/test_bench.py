@@ -372,6 +372,14 @@ def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     table = (tmp_path / "next_item_quality.md").read_text()
     assert "| sasrec | gbce, K=3 |" in table and "| sasrec | ce |" in table
     assert (tmp_path / "next_item_quality.png").stat().st_size > 0
+    # the BLAS each model's process ran: its kernel, its 1 thread and the kernel variables set
+    blas = {r["blas"] for r in saved["results"]}
+    assert len(blas) == 1 and f"BLAS: {blas.pop()}." in table
+    kernel = machine.blas_info()["kernel"]
+    assert kernel is None or f"kernel {kernel}, 1 thread; BLAS variables: " in table
+    # a row kept from a run that did not record its BLAS says so, beside this run's
+    del saved["results"][0]["blas"]
+    (tmp_path / "next_item_quality.json").write_text(json.dumps(saved))
     # two models at a time, appended: gbce's row replaced, ce's kept, GRU4Rec's added
     again = subprocess.run([*command[:-5], "--losses", "gbce", "--gru4rec", "ce", "--jobs", "2",
                             "--append", "--results", str(tmp_path)],
@@ -385,6 +393,9 @@ def test_the_quality_benchmark_runs_each_loss_within_its_time_budget(tmp_path):
     assert len(rows) == 3 and all(" | 0 | " in row for row in rows)     # budget 0 minutes
     assert "| 2 x 1 |" in rows[1] and "| 1 x 1 |" in rows[0]
     assert rows[2].startswith("| gru4rec | ce |")
+    saved = json.loads((tmp_path / "next_item_quality.json").read_text())
+    assert ("BLAS: not recorded (sasrec ce); " + saved["results"][1]["blas"] +
+            " (sasrec gbce, gru4rec ce).") in (tmp_path / "next_item_quality.md").read_text()
     nothing = subprocess.run([*command[:-5], "--losses", "--results", str(tmp_path)],
                              capture_output=True, text=True, env=env)
     assert nothing.returncode == 2 and "nothing to train" in nothing.stderr
