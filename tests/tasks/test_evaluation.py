@@ -143,6 +143,9 @@ def test_validation_metrics_name_their_protocol_and_keep_its_options(negatives):
     if not negatives:       # the seen items matter to the full ranking here
         assert evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), True) != \
             evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), False)
+        # by default the full ranking keeps the seen items, as evaluate's does
+        assert evaluation.validation_metrics(FixedScores(), p.valid, (1, 2)) == \
+            evaluation.validation_metrics(FixedScores(), p.valid, (1, 2), False)
 
 
 def test_the_fewest_unseen_items_are_those_of_the_user_who_saw_the_most():

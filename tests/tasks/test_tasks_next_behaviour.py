@@ -277,6 +277,21 @@ def test_fit_trains_in_the_runs_dtype_and_keeps_its_task_data_and_vocabularies(l
     assert calls[1]["label"] == ""
 
 
+def test_a_fit_is_made_again_by_its_runs_seed_and_not_by_another(log):
+    """The seed sets both the first weights and the order of the batches: the same seed gives
+    the same trained weights, another seed other ones."""
+    def weights(seed):
+        run = tasks.RunSettings(model="mlp", task="will-purchase", model_settings=SMALL,
+                                seed=seed, quiet=True)
+        train, valid, _ = parts_for(log, run.replace(seed=0))      # the same windows each time
+        net = next_behaviour.fit(run, next_behaviour.sizes(log, run.task), train, valid).net
+        return [np.asarray(v) for m in net.modules() for v in m.params.values()]
+
+    first, again, other = weights(5), weights(5), weights(6)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
 def test_a_fitted_baseline_is_saved_at_epoch_0_with_its_data_and_has_no_epochs(log, tmp_path):
     run = tasks.RunSettings(model="popular-class", task="will-purchase", quiet=True)
     train, valid, _ = parts_for(log, run)
