@@ -162,7 +162,7 @@ def test_a_log_that_cannot_serve_its_task_is_named_with_what_it_lacks():
 def test_a_config_without_settings_gives_the_models_defaults():
     run = RunSettings.from_config({"model": "lstm"})
     assert run.model_settings == MODELS["lstm"].settings
-    with pytest.raises(ValueError, match="the checkpoint's config names no model"):
+    with pytest.raises(ValueError, match="^the checkpoint's config names no model$"):
         RunSettings.from_config({"settings": {}})
 
 
