@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tagged_comm import Tagged
 
 from minseq import checkpoint, nn, tasks
 from minseq.data import generate
@@ -24,13 +25,6 @@ def test_a_checkpoint_of_an_unknown_model_is_refused(log, tmp_path):
     with pytest.raises(checkpoint.CheckpointError, match=re.escape(
             f"checkpoint {path}: unknown model 'nope'; known: gru4rec, sasrec, pop, markov, ")):
         tasks.evaluate(log, path)
-
-
-class Tagged:
-    """This process's communicator, as another object: to see that it is the one passed on."""
-
-    def __getattr__(self, name):
-        return getattr(world(), name)
 
 
 def test_evaluate_passes_its_processes_and_reference_on_and_names_the_task(
