@@ -2,7 +2,9 @@
 split's windows counted by class, a split of one class refused in one line that names the
 counts and what to change."""
 
+import io
 import re
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -66,6 +68,19 @@ def test_the_data_line_names_the_source_users_with_events_events_and_items(capsy
     say(["one", "two"], False)
     say(["three"], True)
     assert capsys.readouterr().out == "one\ntwo\n"
+
+
+def test_each_line_said_is_flushed_so_a_piped_run_shows_it_at_once(monkeypatch):
+    """A run's output read through a pipe (a log file, mpiexec) is block-buffered: each line
+    is flushed as it is said, so it shows before the training that follows it."""
+    class Pipe(io.StringIO):
+        def flush(self):
+            flushed.append(self.getvalue())
+
+    flushed = []
+    monkeypatch.setattr(sys, "stdout", Pipe())
+    say(["one", "two"], False)
+    assert flushed == ["one\n", "one\ntwo\n"]
 
 
 def test_a_user_of_one_event_is_a_user():
