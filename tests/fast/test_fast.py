@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minseq import backend, fast, nn
+import minseq
+from minseq import backend, fast, nn, strict
 from minseq.fast import TWINS, accelerate, twin_of
-from minseq.gradcheck.checker import flatten, upstream
+from minseq.gradcheck.checker import flatten, unflatten, upstream
 from minseq.models import GRU4Rec, LSTMClassifier, SASRec
 
 from shard_setting import shard_threads
@@ -455,6 +456,50 @@ def test_a_float32_recurrent_twin_keeps_its_scratch_in_float32(xp, kind, scratch
     buffers = layer.saved()[3]                          # (xs, A, Z, buffers, pad)
     assert {name: b.shape for name, b in buffers.items()} == scratch
     assert all(b.dtype == xp.float32 for b in buffers.values())
+
+
+#: a twin of each kind with arithmetic of its own, in float32: (reference, inputs, kwargs);
+#: B = 3, T = 4, D = d = 4, H = 3, the layers over a padded batch (4, 2 and 0 real steps),
+#: the attention causal
+FLOAT32_TWINS = {
+    "LayerNorm": lambda: (nn.LayerNorm(4), [_normal(3, 4, 4)], {}),
+    "ScaledDotProductAttention": lambda: (
+        nn.ScaledDotProductAttention(), [_normal(3, 4, 4, seed=s) for s in range(3)],
+        {"mask": nn.causal_mask(4)}),
+    **{kind: (lambda cls=cls: (cls(4, 3), [_normal(3, 4, 4)], {"mask": backend.asarray(
+        np.arange(4) < np.array([[4], [2], [0]]))})) for kind, cls in RECURRENT.items()},
+    **{kind: (lambda cls=cls: (cls(4, 3), [_normal(3, 4)], {})) for kind, cls in CELLS.items()},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_TWINS))
+def test_a_float32_twin_makes_no_float64_array_in_its_forward_or_backward(monkeypatch, name):
+    """Counted on the strict backend, whose wrappers see every array an operation makes: a
+    float32 twin's forward and backward make float32 arrays only, not a float64 vector of
+    ones, row statistic, mask or block of scratch. NumPy would run such a step in float64 and
+    cast back on the in-place write: other float32 roundings, and a float32 operand as large as
+    the data converted to float64, the traffic the twin exists to save."""
+    minseq.use_backend("strict")
+    reference, inputs, kwargs = FLOAT32_TWINS[name]()
+    layer = twin_of(reference.astype(backend.xp.float32))
+    inputs = [a.astype(backend.xp.float32) for a in inputs]
+    out = layer(*inputs, **kwargs)
+    dys = unflatten([_normal(*o.shape, seed=7).astype(o.dtype) for o in flatten(out)], out)
+    made, init = [], strict.StrictArray.__init__
+
+    def recording(array, data):
+        made.append(data.dtype.name)
+        init(array, data)
+
+    monkeypatch.setattr(strict.StrictArray, "__init__", recording)
+    out = layer(*inputs, **kwargs)
+    if isinstance(out, tuple):
+        layer.backward(*dys)
+    else:
+        layer.backward(dys)
+    monkeypatch.undo()
+    floating = {dtype for dtype in made if dtype.startswith("float")}
+    assert floating == {"float32"}, sorted(floating)
 
 
 def test_every_twin_has_a_case():
