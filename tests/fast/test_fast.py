@@ -443,6 +443,25 @@ def test_attention_and_layernorm_twins_reuse_their_scratch_only_where_it_fits(xp
     assert all(a.dtype == xp.float32 for a in kept[3])
 
 
+def test_a_nan_in_one_query_makes_that_row_nan_in_the_attention_twin_and_no_other(xp):
+    """A NaN in one query of one example (a diverged run, a bad input row) makes that query's
+    output NaN, in the twin as in the reference, and every other row is the reference's: the
+    twin sets masked scores to their own row's minimum, so a NaN reaches no other row of its
+    block (on a GPU the block is the whole batch; here, causal, every row but the last has
+    masked keys)."""
+    q, k, v = (backend.to_numpy(_normal(2, 3, 4, seed=s)) for s in range(3))
+    q[0, 1, 0] = np.nan
+    q, k, v = (backend.asarray(a) for a in (q, k, v))
+    mask = nn.causal_mask(3)
+    reference = backend.to_numpy(nn.ScaledDotProductAttention()(q, k, v, mask=mask))
+    out = backend.to_numpy(twin_of(nn.ScaledDotProductAttention())(q, k, v, mask=mask))
+    nan_rows = [[False, True, False], [False, False, False]]
+    assert np.isnan(reference).any(axis=-1).tolist() == nan_rows
+    assert np.isnan(out).any(axis=-1).tolist() == nan_rows
+    _same("the rows without the NaN", out[~np.array(nan_rows)], reference[~np.array(nan_rows)],
+          TOLERANCE["float64"])
+
+
 @pytest.mark.parametrize("kind, scratch", [
     ("LSTM", {"tanh_c": (5, 4, 3), "ah": (4, 12), "dgates": (4, 12)}),
     ("GRU", {"AH": (5, 4, 9), "dh": (4, 3)}),
