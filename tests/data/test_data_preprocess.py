@@ -131,7 +131,8 @@ def test_label_encoder_errors_and_empty_input():
         enc.transform(["f", "e", "d", "c", "b", "a"])
     with pytest.raises(ValueError, match=r"unknown label\(s\) \[3, 'a'\]"):
         enc.transform(np.array(["a", 3], dtype=object))      # mixed types are listed too
-    with pytest.raises(RuntimeError, match="LabelEncoder: call fit first"):
+    with pytest.raises(RuntimeError, match=r"^LabelEncoder: call fit first \(or pass "
+                       r"classes=\.\.\.\)$"):
         LabelEncoder().transform(["a"])
     empty = enc.transform(np.zeros((0, 2), str))
     assert empty.shape == (0, 2) and empty.dtype == np.int64
@@ -148,6 +149,18 @@ def test_label_encoder_refuses_a_code_outside_the_classes(codes):
 def test_normalize_timestamps_with_a_span_below_one_and_a_zero_span():
     assert normalize_timestamps([0.0, 0.25, 0.5]).tolist() == [0.0, 0.5, 1.0]
     assert normalize_timestamps([5, 3], t_min=3, t_max=3).tolist() == [2.0, 0.0]
+
+
+def test_normalize_timestamps_computes_in_float64_whatever_the_times_dtype():
+    """float32 times give float64 (as documented); unsigned times before the given t_min give
+    negative values, not wrapped ones; a span wider than the times' integer type does not
+    overflow."""
+    out = normalize_timestamps(np.array([0, 1, 4], np.float32))
+    assert out.dtype == np.float64 and out.tolist() == [0.0, 0.25, 1.0]
+    assert normalize_timestamps(np.array([5, 13], np.uint32), t_min=9, t_max=13).tolist() == \
+        [-1.0, 1.0]
+    assert normalize_timestamps(np.array([-30000, 0, 30000], np.int16)).tolist() == \
+        [0.0, 0.5, 1.0]
 
 
 def test_pad_sequences_refuses_bad_options_and_nothing_to_pad():
