@@ -51,8 +51,8 @@ def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min
     """An EventTable of about ``n_users * events_per_user`` events (see the module docstring).
 
     Sequence lengths are log-normal with mean ``events_per_user``, clipped to
-    [min_events, 20 * events_per_user]. Timestamps are Unix seconds. The same arguments
-    always give the same log.
+    [min_events, 20 * events_per_user] (min_events wins when it is the larger). Timestamps are
+    Unix seconds. The same arguments always give the same log.
     """
     if n_items < n_categories or min(n_users, n_categories, min_events) < 1:
         raise ValueError(f"generate: need n_users, n_categories, min_events >= 1 and "
@@ -62,7 +62,7 @@ def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min
     world = _World(rng, n_items, n_categories, p_related, p_transition)
 
     lengths = rng.lognormal(np.log(events_per_user) - 0.125, 0.5, n_users).round()
-    lengths = np.clip(lengths, min_events, 20 * events_per_user).astype(np.int64)
+    lengths = np.clip(lengths, min_events, max(min_events, 20 * events_per_user)).astype(np.int64)
     order = np.argsort(-lengths, kind="stable")  # longest first: active users are a prefix
     lengths_sorted = lengths[order]
     offsets = np.concatenate([[0], np.cumsum(lengths)])

@@ -125,6 +125,13 @@ def test_short_sequences_are_lengthened_to_min_events():
                     seed=0).lengths().min() == 2
 
 
+def test_min_events_wins_over_twenty_times_the_mean():
+    """The lengths' upper clip, 20 times the mean, never cuts below min_events: a mean of 1
+    event with min_events 30 gives 30 events each (it gave 20)."""
+    t = generate(n_users=3, n_items=5, n_categories=2, events_per_user=1, min_events=30)
+    assert t.lengths().tolist() == [30, 30, 30]
+
+
 def test_the_smallest_world_is_allowed():
     """One user, one category, one item, one event: every size may be 1, and as many items as
     categories is enough."""
