@@ -54,10 +54,12 @@ def generate(n_users=1000, n_items=500, n_categories=20, events_per_user=50, min
     [min_events, 20 * events_per_user] (min_events wins when it is the larger). Timestamps are
     Unix seconds. The same arguments always give the same log.
     """
-    if n_items < n_categories or min(n_users, n_categories, min_events) < 1:
-        raise ValueError(f"generate: need n_users, n_categories, min_events >= 1 and "
-                         f"n_items >= n_categories, got n_users={n_users}, n_items={n_items}, "
-                         f"n_categories={n_categories}, min_events={min_events}")
+    if n_items < n_categories or min(n_users, n_categories, min_events) < 1 or \
+            not events_per_user > 0:
+        raise ValueError(f"generate: need n_users, n_categories, min_events >= 1, "
+                         f"events_per_user > 0 and n_items >= n_categories, got "
+                         f"n_users={n_users}, n_items={n_items}, n_categories={n_categories}, "
+                         f"min_events={min_events}, events_per_user={events_per_user}")
     rng = np.random.default_rng(seed)
     world = _World(rng, n_items, n_categories, p_related, p_transition)
 

@@ -24,3 +24,7 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert main(["data", str(path)]) == 1
     assert "log.txt, line 2: expected 2 fields, found 1" in capsys.readouterr().err
     assert main(["data"]) == 2
+    capsys.readouterr()
+    assert main(["data", "--synthetic", "--events-per-user", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "events_per_user > 0" in err and "events_per_user=0" in err

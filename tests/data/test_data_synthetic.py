@@ -141,7 +141,15 @@ def test_the_smallest_world_is_allowed():
 
 
 @pytest.mark.parametrize("sizes", [dict(n_users=0), dict(n_categories=0, n_items=5),
-                                   dict(min_events=0)])
-def test_a_size_below_one_is_refused(sizes):
-    with pytest.raises(ValueError, match="need n_users, n_categories, min_events >= 1"):
+                                   dict(min_events=0), dict(events_per_user=0),
+                                   dict(events_per_user=-1.5), dict(events_per_user=float("nan"))])
+def test_a_size_below_one_or_no_events_per_user_is_refused(sizes):
+    with pytest.raises(ValueError, match="need n_users, n_categories, min_events >= 1, "
+                                         "events_per_user > 0 and n_items >= n_categories, got"):
         generate(**dict(dict(n_users=5, n_items=10, n_categories=2), **sizes))
+
+
+def test_a_mean_below_one_event_per_user_is_allowed_and_min_events_holds():
+    lengths = generate(n_users=20, n_items=5, n_categories=2, events_per_user=0.5,
+                       min_events=1).lengths()
+    assert lengths.min() == 1 and lengths.max() <= 10
