@@ -15,6 +15,7 @@ import pytest
 
 import minseq
 from minseq import backend, nn
+from minseq.cupy_api import GENERATOR_METHODS
 from minseq.strict import CupyMismatchError, HostConversionError, StrictArray, count_syncs
 
 
@@ -604,3 +605,37 @@ def test_the_strict_namespace_can_be_copied(strict):
     it bare first)."""
     same = copy.copy(minseq.strict.module)
     assert same.ones(2).tolist() == [1.0, 1.0] and same.linalg.norm(same.ones(4)).item() == 2.0
+
+
+def _host_advice(what):
+    return (f"strict backend: a NumPy array mixed with device arrays in {what} (CuPy refuses "
+            "it); move it to the device with backend.asarray first")
+
+
+@pytest.mark.parametrize("refused, error, message", [
+    (lambda xp: operator.index(xp.asarray(1)), CupyMismatchError,
+     "strict backend: operator.index() of a device array (as a Python index, a range bound, a "
+     "list position) (CuPy refuses it); use x.item() where a host number is really needed"),
+    (lambda xp: np.asarray(xp.ones(2)), HostConversionError,
+     "strict backend: implicit conversion to a NumPy array (np.asarray, plotting, saving) of a "
+     "device array is not allowed (CuPy refuses it or it silently copies to the host); call "
+     "backend.to_numpy(x) explicitly"),
+    (lambda xp: np.add(xp.ones(2), np.ones(2)), CupyMismatchError, _host_advice("numpy.add")),
+    (lambda xp: xp.ones(2).__setitem__(0, np.ones(())), CupyMismatchError,
+     _host_advice("an assignment a[index] = value")),
+    (lambda xp: xp.add.at(np.zeros(2), xp.asarray([1]), 1.0), CupyMismatchError,
+     "strict backend: xp.add.at on a NumPy array (CuPy refuses it); scatter into a device array "
+     "(backend.asarray), or use NumPy's own ufunc in host code"),
+    (lambda xp: xp.random.default_rng(0).normal, AttributeError,
+     "strict backend: cupy.random.Generator has no 'normal' (it has "
+     + ", ".join(sorted(GENERATOR_METHODS)) + ")"),
+    (lambda xp: copy.deepcopy(xp.random.default_rng(0)), CupyMismatchError,
+     "strict backend: copying or pickling a device generator (CuPy refuses it); keep the seed "
+     "and make a new generator (minseq.nn.random.RandomStream)"),
+], ids=["operator.index", "np.asarray", "numpy-operand", "assignment", "ufunc.at-on-numpy",
+        "generator-method", "generator-copy"])
+def test_each_refusal_reads_whole_what_was_refused_and_the_fix(strict, refused, error, message):
+    with pytest.raises(error) as caught:
+        refused(strict)
+    assert str(caught.value) == message
+
