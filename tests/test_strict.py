@@ -639,3 +639,15 @@ def test_each_refusal_reads_whole_what_was_refused_and_the_fix(strict, refused, 
         refused(strict)
     assert str(caught.value) == message
 
+
+def test_a_device_generator_is_not_callable_as_on_numpy(strict):
+    with pytest.raises(TypeError, match="Generator' object is not callable"):
+        strict.random.default_rng(0)()
+
+
+def test_ufunc_at_refuses_keywords_as_numpy_does_and_never_ignores_them(strict):
+    target = strict.zeros(3)
+    with pytest.raises(TypeError, match="takes no keyword arguments"):
+        strict.add.at(target, strict.asarray([1]), 1.0, dtype="float64")
+    assert target.tolist() == [0.0, 0.0, 0.0]
+
