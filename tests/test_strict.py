@@ -651,3 +651,9 @@ def test_ufunc_at_refuses_keywords_as_numpy_does_and_never_ignores_them(strict):
         strict.add.at(target, strict.asarray([1]), 1.0, dtype="float64")
     assert target.tolist() == [0.0, 0.0, 0.0]
 
+
+def test_a_dunder_that_a_device_object_lacks_is_named_in_its_attribute_error(strict):
+    """Code that looks for a GPU array (``__cuda_array_interface__``) is told what is missing."""
+    for owner in (strict.ones(2), strict.exp, minseq.strict.module):
+        with pytest.raises(AttributeError, match="__cuda_array_interface__"):
+            owner.__cuda_array_interface__
