@@ -380,7 +380,7 @@ class _Callable:
         return wrap(self._target(*unwrap(args), **unwrap(kwargs)))
 
     def __getattr__(self, attr):
-        if attr.startswith("__") or attr == "_target":   # copying builds the object bare
+        if attr == "_target":      # copying builds the object bare: no target to ask yet
             raise AttributeError(attr)
         value = getattr(self._target, attr)
         if isinstance(self._target, numpy.ufunc) and attr == "at":
@@ -433,7 +433,7 @@ class _Namespace:
         self._module, self._prefix = module, prefix
 
     def __getattr__(self, name):
-        if name.startswith("__") or name == "_module":
+        if name == "_module":      # copying builds the object bare: no module to ask yet
             raise AttributeError(name)
         if name in DENIED:
             raise AttributeError(f"strict backend: {self._prefix}.{name} is not available on "

@@ -652,6 +652,13 @@ def test_ufunc_at_refuses_keywords_as_numpy_does_and_never_ignores_them(strict):
     assert target.tolist() == [0.0, 0.0, 0.0]
 
 
+def test_the_dunders_numpy_and_cupy_answer_are_answered(strict):
+    """``xp.exp.__name__`` is "exp" on NumPy and CuPy, so on the strict backend too; a strict
+    run refuses only what CuPy refuses."""
+    assert strict.exp.__name__ == "exp" and strict.linalg.norm.__name__ == "norm"
+    assert minseq.strict.module.__name__ == "numpy"
+
+
 def test_a_dunder_that_a_device_object_lacks_is_named_in_its_attribute_error(strict):
     """Code that looks for a GPU array (``__cuda_array_interface__``) is told what is missing."""
     for owner in (strict.ones(2), strict.exp, minseq.strict.module):
