@@ -89,7 +89,8 @@ explore: $(VENV)/.installed-test
 
 # mutmut plants one small bug at a time and runs the tests that reach it; each group in a
 # scratch copy under out/mutation/, at the lowest priority (MUTATION_GROUPS: some of data,
-# strict, interop, fast, tasks; "--again data": rerun data's survivors). Not part of CI.
+# strict, interop, fast, tasks; "--again data": rerun data's survivors; "--children 2 tasks":
+# two test processes at a time). Not part of CI.
 MUTATION_GROUPS ?=
 mutation: $(VENV)/.installed-dev
 	$(PY) tests/mutation.py $(MUTATION_GROUPS)
