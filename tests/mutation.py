@@ -80,7 +80,8 @@ def mutation_pass(group, name, env, children, only=()):
     scratch_copy(where, mutate, tests, quick=name == group)
     with open(OUT / f"{name}.log", "w") as log:       # mutmut's progress, redrawn in place
         done = subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children",
-                               str(children), *only], cwd=where, env=env, stdout=log, stderr=subprocess.STDOUT)
+                               str(children), *only], cwd=where, env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
     if done.returncode:                 # e.g. a test failing before any mutant was planted
         sys.exit(f"mutation: mutmut stopped on {name} (exit {done.returncode}); its output: "
                  f"out/mutation/{name}.log")

@@ -31,14 +31,19 @@ def scorings(monkeypatch):
     return seen
 
 
+@pytest.fixture(scope="module")
+def short_log():
+    """A next-item log of 30 users, 40 items, 3 to about 6 events each."""
+    return generate(n_users=30, n_items=40, min_events=3, events_per_user=6, seed=1)
+
+
 def test_a_churn_run_scores_validation_threshold_and_test_on_its_processes(tmp_path, scorings):
-    comm = Tagged()
-    tasks.train(generate(n_users=60, seed=3), "mlp", "churn", SMALL, out=tmp_path, quiet=True,
-                comm=comm)
+    log, comm = generate(n_users=60, seed=3), Tagged()
+    tasks.train(log, "mlp", "churn", SMALL, out=tmp_path, quiet=True, comm=comm)
     # 2 validations, the threshold's validation probabilities, the test
     assert len(scorings) == 4 and all(c is comm for c in scorings)
     scorings.clear()
-    tasks.evaluate(generate(n_users=60, seed=3), tmp_path / "best.npz", comm=comm)
+    tasks.evaluate(log, tmp_path / "best.npz", comm=comm)
     assert len(scorings) == 1 and scorings[0] is comm
 
 
@@ -52,20 +57,21 @@ def test_each_fold_scores_its_validation_and_threshold_on_the_runs_processes(tmp
     assert len(scorings) == 2 * 3 + 1 and all(c is comm for c in scorings)
 
 
-def test_a_next_item_run_scores_validation_and_test_on_its_processes(tmp_path, scorings):
-    log = generate(n_users=30, n_items=40, min_events=3, events_per_user=6, seed=1)
+def test_a_next_item_run_scores_validation_and_test_on_its_processes(short_log, tmp_path,
+                                                                      scorings):
     comm = Tagged()
-    tasks.train(log, "gru4rec", settings=dict(SMALL, negatives=5), out=tmp_path, quiet=True,
+    tasks.train(short_log, "gru4rec", settings=dict(SMALL, negatives=5), out=tmp_path, quiet=True,
                 comm=comm)
     # 2 validations (sampled), the test's sampled and full rankings
     assert len(scorings) == 4 and all(c is comm for c in scorings)
     scorings.clear()
-    tasks.evaluate(log, tmp_path / "best.npz", comm=comm)
+    tasks.evaluate(short_log, tmp_path / "best.npz", comm=comm)
     assert len(scorings) == 2 and all(c is comm for c in scorings)
 
 
 class ItemIdScores:
-    """A 'model' scoring each item by its id, whatever the history: no training needed."""
+    """A 'model' scoring each item of ``short_log`` by its id, whatever the history: no
+    training needed."""
 
     n_items = 40
 
@@ -77,9 +83,8 @@ class ItemIdScores:
 
 
 @pytest.mark.parametrize("negatives", [0, 5])
-def test_the_protocols_metrics_score_on_the_processes_given(negatives, scorings):
-    log = generate(n_users=30, n_items=40, min_events=3, events_per_user=6, seed=1)
-    split = Protocol(log, maxlen=6, n_negatives=negatives, seed=0).valid
+def test_the_protocols_metrics_score_on_the_processes_given(short_log, negatives, scorings):
+    split = Protocol(short_log, maxlen=6, n_negatives=negatives, seed=0).valid
     comm = Tagged()
     evaluation.validation_metrics(ItemIdScores(), split, comm=comm)
     evaluation.evaluate(ItemIdScores(), split, comm=comm)
